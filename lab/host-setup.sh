@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 machine to the state Tether's demo and tests need:
+# packages installed, libvirtd + virtlogd + tgtd running, tgtd bound to loopback only.
+# Idempotent: every step checks before it acts. Must run as root.
+set -euo pipefail
+
+log() { printf '[host-setup] %s\n' "$*"; }
+
+[ "$(id -u)" -eq 0 ] || { echo "host-setup: run as root" >&2; exit 1; }
+
+PACKAGES=(openjdk-17-jdk-headless maven curl
+          libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+          qemu-system-x86 qemu-block-extra qemu-utils
+          tgt libiscsi-bin open-iscsi)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+getent group kvm >/dev/null || groupadd -r kvm
+if ! id libvirt-qemu >/dev/null 2>&1; then
+  getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+  useradd -r -g libvirt-qemu -G kvm -s /usr/sbin/nologin libvirt-qemu
+fi
+mkdir -p /var/log/libvirt /var/run/libvirt /etc/libvirt
+
+# No systemd and no cgroup delegation here: QEMU runs as root without a security driver.
+if ! grep -q '^# tether-lab' /etc/libvirt/qemu.conf 2>/dev/null; then
+  cat >> /etc/libvirt/qemu.conf <<'CONF'
+# tether-lab
+user = "root"
+group = "root"
+dynamic_ownership = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+CONF
+fi
+
+pgrep -x virtlogd >/dev/null || { log "starting virtlogd"; virtlogd -d; }
+pgrep -x libvirtd >/dev/null || { log "starting libvirtd"; libvirtd -d; }
+for _ in $(seq 1 50); do
+  virsh -q -c qemu:///system version >/dev/null 2>&1 && break
+  sleep 0.2
+done
+virsh -q -c qemu:///system version >/dev/null || { echo "host-setup: libvirtd does not answer" >&2; exit 1; }
+
+if ! pgrep -x tgtd >/dev/null; then
+  log "starting tgtd on 127.0.0.1:3260"
+  tgtd --iscsi portal=127.0.0.1:3260
+fi
+for _ in $(seq 1 50); do
+  tgtadm --lld iscsi --op show --mode sys >/dev/null 2>&1 && break
+  sleep 0.2
+done
+tgtadm --lld iscsi --op show --mode sys >/dev/null || { echo "host-setup: tgtd does not answer" >&2; exit 1; }
+log "ready: libvirt $(virsh -c qemu:///system version --daemon 2>/dev/null | awk '/hypervisor/ {print $NF}' | head -1), tgtd on 127.0.0.1:3260"

@@ -1,0 +1,22 @@
+package org.tether.compute.attach;
+
+import org.tether.compute.libvirt.DiskSource;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * What a connector set up on the host for one attachment, recorded in the journal so that a later
+ * disconnect (even after a restart) undoes exactly that.
+ *
+ * @param hostDevice  the path given to libvirt on the kernel path, else null
+ * @param scsiDevices kernel SCSI disks ({@code sdX}) backing it, one per path
+ * @param multipathMap the multipath map name, or null
+ * @param secretUuid  the libvirt secret holding CHAP for the qemu path, or null
+ */
+public record ConnectedVolume(DiskSource source, String hostDevice, List<String> scsiDevices,
+                              String multipathMap, UUID secretUuid) {
+    public ConnectedVolume {
+        scsiDevices = scsiDevices == null ? List.of() : List.copyOf(scsiDevices);
+    }
+}

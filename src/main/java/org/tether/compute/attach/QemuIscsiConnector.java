@@ -1,0 +1,80 @@
+package org.tether.compute.attach;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import org.tether.compute.connection.ChapCredentials;
+import org.tether.compute.connection.ConnectionInfo;
+import org.tether.compute.connection.IscsiConnectionInfo;
+import org.tether.compute.connection.IscsiPath;
+import org.tether.compute.libvirt.DiskSource;
+import org.tether.compute.libvirt.Hypervisor;
+import org.tether.error.TetherException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * QEMU's own iSCSI client (libiscsi): no host session at all. CHAP goes into a libvirt secret that lives
+ * exactly as long as the attachment; its UUID is derived from the attachment so a retry finds it again.
+ */
+@ApplicationScoped
+public class QemuIscsiConnector implements VolumeConnector {
+    private final Hypervisor hypervisor;
+
+    public QemuIscsiConnector(Hypervisor hypervisor) {
+        this.hypervisor = hypervisor;
+    }
+
+    @Override
+    public AttachPath path() {
+        return AttachPath.QEMU;
+    }
+
+    @Override
+    public boolean supports(ConnectionInfo info) {
+        return info instanceof IscsiConnectionInfo;
+    }
+
+    public static UUID secretUuid(String attachmentKey) {
+        return UUID.nameUUIDFromBytes(("tether-chap:" + attachmentKey).getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static String secretUsage(String attachmentKey) {
+        return "tether/" + attachmentKey;
+    }
+
+    @Override
+    public ConnectedVolume connect(String attachmentKey, UUID volumeId, ConnectionInfo info) {
+        IscsiConnectionInfo iscsi = (IscsiConnectionInfo) info;
+        ChapCredentials chap = iscsi.sessionChap();
+        if (chap != null && chap.mutual()) {
+            throw TetherException.invalid("connection_info.auth_username_in",
+                    "mutual CHAP is not supported by QEMU's iSCSI client; use attach_path kernel");
+        }
+        // QEMU's client has no multipath: it uses the first path, as listed by the controller
+        IscsiPath path = iscsi.primaryPath();
+        UUID secret = null;
+        String usage = null;
+        if (chap != null) {
+            secret = secretUuid(attachmentKey);
+            usage = secretUsage(attachmentKey);
+            byte[] value = chap.password().getBytes(StandardCharsets.UTF_8);
+            try {
+                hypervisor.defineIscsiSecret(secret, usage, value);
+            } finally {
+                Arrays.fill(value, (byte) 0);
+            }
+        }
+        DiskSource source = new DiskSource.NetworkIscsi(path.iqn(), path.lun(), List.of(path.portal()),
+                chap == null ? null : chap.username(), usage);
+        return new ConnectedVolume(source, null, List.of(), null, secret);
+    }
+
+    @Override
+    public void disconnect(List<IscsiPath> paths, ConnectedVolume connected) {
+        if (connected != null && connected.secretUuid() != null) {
+            hypervisor.undefineSecret(connected.secretUuid());
+        }
+    }
+}

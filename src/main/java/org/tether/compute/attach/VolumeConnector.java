@@ -1,0 +1,31 @@
+package org.tether.compute.attach;
+
+import org.tether.compute.connection.ConnectionInfo;
+import org.tether.compute.connection.IscsiPath;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Makes a volume reachable on this host and takes it away again: one implementation per transport and
+ * attach path, as os-brick has one connector per protocol.
+ */
+public interface VolumeConnector {
+
+    AttachPath path();
+
+    boolean supports(ConnectionInfo info);
+
+    /**
+     * Connects. On failure it undoes what it did itself before throwing.
+     *
+     * @param attachmentKey a stable name of the attachment, for host objects that need one
+     */
+    ConnectedVolume connect(String attachmentKey, UUID volumeId, ConnectionInfo info);
+
+    /**
+     * Undoes {@link #connect}. Must be safe to call again after a partial run or a restart, from the
+     * journal's record alone: the paths it reached, never their credentials.
+     */
+    void disconnect(List<IscsiPath> paths, ConnectedVolume connected);
+}

@@ -1,0 +1,37 @@
+package org.tether.compute.connection;
+
+import org.tether.compute.qos.QosSpec;
+
+import java.util.UUID;
+
+/**
+ * A normalised Cinder {@code connection_info}, one record type per {@code driver_volume_type}.
+ * New transports (rbd, nfs, local) are new permitted records with their own parser; nothing iSCSI changes.
+ */
+public sealed interface ConnectionInfo permits IscsiConnectionInfo {
+
+    String driverVolumeType();
+
+    /** The volume id the info names, or null when the controller left it out. */
+    UUID volumeId();
+
+    VolumeOptions options();
+
+    /** Options every transport shares: access, discard, block sizes, QoS. */
+    record VolumeOptions(AccessMode accessMode, boolean discard, BlockSizes blockSizes, QosSpec qos) {
+        public boolean readOnly() {
+            return accessMode == AccessMode.RO;
+        }
+    }
+
+    enum AccessMode { RW, RO }
+
+    /** Block sizes the guest should see; either may be null. */
+    record BlockSizes(Integer logical, Integer physical) {
+        public static final BlockSizes NONE = new BlockSizes(null, null);
+
+        public boolean isEmpty() {
+            return logical == null && physical == null;
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package org.tether.compute.iscsi;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.tether.compute.connection.ChapCredentials;
+import org.tether.compute.connection.IscsiPath;
+import org.tether.concurrent.Deadline;
+import org.tether.concurrent.KeyedLocks;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One (portal, iqn, lun) on the kernel initiator: from node record to {@code sdX} and back. Everything that
+ * touches a session holds that target's lock, so a logout never races a login of another LUN.
+ */
+@ApplicationScoped
+public class IscsiPathAttacher {
+    private static final Logger LOG = Logger.getLogger(IscsiPathAttacher.class);
+    private static final Duration FIRST_POLL = Duration.ofMillis(20);
+    private static final Duration MAX_POLL = Duration.ofMillis(500);
+
+    private final Iscsiadm iscsiadm;
+    private final ScsiSysfs sysfs;
+    private final Blockdev blockdev;
+    private final Path devRoot;
+    private final Duration deviceTimeout;
+    private final KeyedLocks targetLocks = new KeyedLocks();
+
+    @Inject
+    public IscsiPathAttacher(Iscsiadm iscsiadm, ScsiSysfs sysfs, Blockdev blockdev, TetherConfig config) {
+        this(iscsiadm, sysfs, blockdev, config.iscsi().devRoot(), config.iscsi().deviceTimeout());
+    }
+
+    public IscsiPathAttacher(Iscsiadm iscsiadm, ScsiSysfs sysfs, Blockdev blockdev, Path devRoot,
+                             Duration deviceTimeout) {
+        this.iscsiadm = iscsiadm;
+        this.sysfs = sysfs;
+        this.blockdev = blockdev;
+        this.devRoot = devRoot;
+        this.deviceTimeout = deviceTimeout;
+    }
+
+    static String targetKey(IscsiPath p) {
+        return p.portal().hostPort() + "," + p.iqn();
+    }
+
+    /**
+     * Brings the LUN up and returns its disk name ({@code sdb}). On failure, whatever this call created
+     * (a session, a node record) is removed again, unless another LUN uses it.
+     */
+    public String attach(IscsiPath path, ChapCredentials chap) {
+        try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {
+            Optional<IscsiSession> existing = session(path);
+            if (existing.isEmpty()) {
+                iscsiadm.createNode(path.portal(), path.iqn(), chap);
+            }
+            try {
+                IscsiSession session = existing.orElseGet(() -> login(path));
+                return scanAndFind(session, path.lun());
+            } catch (RuntimeException e) {
+                if (existing.isEmpty()) {
+                    undoLogin(path);
+                }
+                throw e;
+            }
+        }
+    }
+
+    private IscsiSession login(IscsiPath path) {
+        iscsiadm.login(path.portal(), path.iqn());
+        return session(path).orElseThrow(() -> new TetherException(ErrorCode.ISCSI_LOGIN_FAILED,
+                "login to " + path.iqn() + " at " + path.portal() + " left no session"));
+    }
+
+    private String scanAndFind(IscsiSession session, int lun) {
+        Deadline deadline = Deadline.in(deviceTimeout);
+        Hctl target = deadline.poll(() -> sysfs.target(session.id()), FIRST_POLL, MAX_POLL)
+                .orElseThrow(() -> notFound(session, lun, "the session has no SCSI target"));
+        Hctl address = new Hctl(target.host(), target.channel(), target.target(), lun);
+        Optional<String> disk = sysfs.blockDevice(session.id(), address);
+        if (disk.isPresent()) {
+            return disk.get();
+        }
+        sysfs.scan(target, lun);
+        return deadline.poll(() -> sysfs.blockDevice(session.id(), address), FIRST_POLL, MAX_POLL)
+                .orElseThrow(() -> notFound(session, lun, "no disk appeared for " + address.name()));
+    }
+
+    private static TetherException notFound(IscsiSession s, int lun, String why) {
+        return new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND,
+                "LUN " + lun + " of " + s.iqn() + " at " + s.portal() + ": " + why);
+    }
+
+    private void undoLogin(IscsiPath path) {
+        try {
+            Optional<IscsiSession> s = session(path);
+            if (s.isEmpty() || sysfs.lunsOf(s.get().id()).isEmpty()) {
+                iscsiadm.logout(path.portal(), path.iqn());
+                iscsiadm.deleteNode(path.portal(), path.iqn());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("rollback of %s at %s incomplete: %s", path.iqn(), path.portal(), e.getMessage());
+        }
+    }
+
+    /** {@code /dev/disk/by-path/...} when udev made it (stable across reboots), else {@code /dev/sdX}. */
+    public String stableDevicePath(IscsiPath path, String disk) {
+        Path byPath = devRoot.resolve("disk/by-path/ip-" + path.portal().hostPort() + "-iscsi-" + path.iqn()
+                + "-lun-" + path.lun());
+        return Files.exists(byPath) ? byPath.toString() : devRoot.resolve(disk).toString();
+    }
+
+    /** Flushes and deletes one SCSI disk. */
+    public void removeDisk(String disk) {
+        Path dev = devRoot.resolve(disk);
+        if (Files.exists(dev)) {
+            blockdev.flush(dev);
+        }
+        sysfs.delete(disk);
+    }
+
+    /** Logs out and forgets the node record, but only when no LUN of that session is left. */
+    public void releaseSession(IscsiPath path) {
+        try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {
+            Optional<IscsiSession> s = session(path);
+            if (s.isPresent()) {
+                List<Hctl> left = sysfs.lunsOf(s.get().id());
+                if (!left.isEmpty()) {
+                    LOG.debugf("keeping session %d: LUNs %s still present", s.get().id(), left);
+                    return;
+                }
+                iscsiadm.logout(path.portal(), path.iqn());
+            }
+            iscsiadm.deleteNode(path.portal(), path.iqn());
+        }
+    }
+
+    private Optional<IscsiSession> session(IscsiPath path) {
+        return iscsiadm.sessions().stream().filter(s -> s.matches(path.portal(), path.iqn())).findFirst();
+    }
+}

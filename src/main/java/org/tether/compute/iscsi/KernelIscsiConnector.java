@@ -1,0 +1,120 @@
+package org.tether.compute.iscsi;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+import org.tether.compute.attach.AttachPath;
+import org.tether.compute.attach.ConnectedVolume;
+import org.tether.compute.attach.VolumeConnector;
+import org.tether.compute.connection.ConnectionInfo;
+import org.tether.compute.connection.IscsiConnectionInfo;
+import org.tether.compute.connection.IscsiPath;
+import org.tether.compute.libvirt.DiskSource;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The kernel initiator path, as os-brick's ISCSIConnector does it: node record with manual scanning and
+ * CHAP, login unless a session exists, scan only the needed LUN, find its disk through sysfs. Single path
+ * tries each portal in turn; multipath logs in to all and waits for the map.
+ */
+@ApplicationScoped
+public class KernelIscsiConnector implements VolumeConnector {
+    private static final Logger LOG = Logger.getLogger(KernelIscsiConnector.class);
+
+    private final IscsiPathAttacher paths;
+    private final Multipath multipath;
+    private final boolean useMultipath;
+
+    @jakarta.inject.Inject
+    public KernelIscsiConnector(IscsiPathAttacher paths, Multipath multipath, TetherConfig config) {
+        this(paths, multipath, config.iscsi().multipath());
+    }
+
+    public KernelIscsiConnector(IscsiPathAttacher paths, Multipath multipath, boolean useMultipath) {
+        this.paths = paths;
+        this.multipath = multipath;
+        this.useMultipath = useMultipath;
+    }
+
+    @Override
+    public AttachPath path() {
+        return AttachPath.KERNEL;
+    }
+
+    @Override
+    public boolean supports(ConnectionInfo info) {
+        return info instanceof IscsiConnectionInfo;
+    }
+
+    @Override
+    public ConnectedVolume connect(String attachmentKey, UUID volumeId, ConnectionInfo info) {
+        IscsiConnectionInfo iscsi = (IscsiConnectionInfo) info;
+        return useMultipath ? connectMultipath(iscsi) : connectSingle(iscsi);
+    }
+
+    private ConnectedVolume connectSingle(IscsiConnectionInfo info) {
+        TetherException last = null;
+        for (IscsiPath path : info.paths()) {
+            try {
+                String disk = paths.attach(path, info.sessionChap());
+                return new ConnectedVolume(new DiskSource.BlockDevice(paths.stableDevicePath(path, disk)),
+                        paths.stableDevicePath(path, disk), List.of(disk), null, null);
+            } catch (TetherException e) {
+                LOG.warnf("path %s %s failed: %s", path.portal(), path.iqn(), e.getMessage());
+                last = e;
+                if (e.code() == ErrorCode.ISCSI_AUTH_FAILED) {
+                    break; // the same credentials will fail on every portal of the same target
+                }
+            }
+        }
+        throw last;
+    }
+
+    private ConnectedVolume connectMultipath(IscsiConnectionInfo info) {
+        List<IscsiPath> reached = new ArrayList<>();
+        List<String> disks = new ArrayList<>();
+        TetherException last = null;
+        for (IscsiPath path : info.paths()) {
+            try {
+                disks.add(paths.attach(path, info.sessionChap()));
+                reached.add(path);
+            } catch (TetherException e) {
+                LOG.warnf("multipath leg %s %s failed: %s", path.portal(), path.iqn(), e.getMessage());
+                last = e;
+            }
+        }
+        if (disks.isEmpty()) {
+            throw last;
+        }
+        try {
+            String map = multipath.waitForMap(disks);
+            String device = "/dev/mapper/" + map;
+            return new ConnectedVolume(new DiskSource.BlockDevice(device), device, disks, map, null);
+        } catch (TetherException e) {
+            detachPaths(reached, disks);
+            throw e;
+        }
+    }
+
+    @Override
+    public void disconnect(List<IscsiPath> targets, ConnectedVolume connected) {
+        if (connected.multipathMap() != null) {
+            multipath.flush(connected.multipathMap());
+        }
+        detachPaths(targets, connected.scsiDevices());
+    }
+
+    private void detachPaths(List<IscsiPath> targets, List<String> disks) {
+        for (String disk : disks) {
+            paths.removeDisk(disk);
+        }
+        for (IscsiPath path : targets) {
+            paths.releaseSession(path);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package org.tether.compute.iscsi;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The SCSI side of an iSCSI session as sysfs shows it, read and written directly (no rescan-scsi-bus,
+ * no udevadm): which target a session has, scanning one LUN, the disk a LUN became, deleting it.
+ */
+@ApplicationScoped
+public class ScsiSysfs {
+    private static final Pattern TARGET_DIR = Pattern.compile("target(\\d+):(\\d+):(\\d+)");
+    private static final Pattern LUN_DIR = Pattern.compile("\\d+:\\d+:\\d+:\\d+");
+    private static final Pattern DISK_NAME = Pattern.compile("sd[a-z]{1,4}|dm-\\d+");
+
+    private final Path sys;
+
+    public ScsiSysfs(TetherConfig config) {
+        this(config.iscsi().sysfsRoot());
+    }
+
+    public ScsiSysfs(Path sysfsRoot) {
+        this.sys = sysfsRoot;
+    }
+
+    private Path sessionDevice(int sessionId) {
+        return sys.resolve("class/iscsi_session/session" + sessionId + "/device");
+    }
+
+    /** The host/channel/target of the session's SCSI target, once the kernel created it. */
+    public Optional<Hctl> target(int sessionId) {
+        for (Path dir : list(sessionDevice(sessionId))) {
+            var m = TARGET_DIR.matcher(dir.getFileName().toString());
+            if (m.matches()) {
+                return Optional.of(new Hctl(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+                        Integer.parseInt(m.group(3)), 0));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Asks the kernel to probe exactly one LUN, as os-brick does with manual scanning. */
+    public void scan(Hctl target, int lun) {
+        Path scan = sys.resolve("class/scsi_host/host" + target.host() + "/scan");
+        write(scan, target.channel() + " " + target.target() + " " + lun);
+    }
+
+    /** The block device ({@code sdX}) the LUN became, if the kernel has created it yet. */
+    public Optional<String> blockDevice(int sessionId, Hctl lunAddress) {
+        Path block = sessionDevice(sessionId)
+                .resolve("target" + lunAddress.host() + ":" + lunAddress.channel() + ":" + lunAddress.target())
+                .resolve(lunAddress.name()).resolve("block");
+        return list(block).stream().map(p -> p.getFileName().toString())
+                .filter(n -> DISK_NAME.matcher(n).matches()).findFirst();
+    }
+
+    /** Every LUN address that still has a SCSI device on this session. */
+    public List<Hctl> lunsOf(int sessionId) {
+        List<Hctl> out = new ArrayList<>();
+        for (Path target : list(sessionDevice(sessionId))) {
+            if (!TARGET_DIR.matcher(target.getFileName().toString()).matches()) {
+                continue;
+            }
+            for (Path lun : list(target)) {
+                if (LUN_DIR.matcher(lun.getFileName().toString()).matches()) {
+                    out.add(Hctl.parse(lun.getFileName().toString()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The device-mapper devices stacked on a disk (a multipath map), as {@code dm-N}. */
+    public List<String> holders(String disk) {
+        return list(sys.resolve("block/" + disk + "/holders")).stream()
+                .map(p -> p.getFileName().toString()).filter(n -> n.startsWith("dm-")).sorted().toList();
+    }
+
+    /** The device-mapper name of {@code dm-N} (the multipath map name). */
+    public Optional<String> dmName(String dm) {
+        Path name = sys.resolve("block/" + dm + "/dm/name");
+        try {
+            return Files.exists(name) ? Optional.of(Files.readString(name).strip()) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Size in 512-byte sectors. */
+    public long sectors(String disk) {
+        try {
+            return Long.parseLong(Files.readString(sys.resolve("block/" + disk + "/size")).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Removes the SCSI device from the kernel; a device that is already gone is success. */
+    public void delete(String disk) {
+        requireDiskName(disk);
+        Path delete = sys.resolve("block/" + disk + "/device/delete");
+        if (Files.exists(delete)) {
+            write(delete, "1");
+        }
+    }
+
+    private static void requireDiskName(String disk) {
+        if (!DISK_NAME.matcher(disk).matches()) {
+            throw new IllegalArgumentException("not a disk name: " + disk);
+        }
+    }
+
+    private static List<Path> list(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            ds.forEach(out::add);
+        } catch (IOException e) {
+            return List.of();
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static void write(Path file, String value) {
+        try {
+            Files.writeString(file, value, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new TetherException(ErrorCode.COMMAND_FAILED, "cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

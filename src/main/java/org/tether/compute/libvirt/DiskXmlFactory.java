@@ -1,0 +1,90 @@
+package org.tether.compute.libvirt;
+
+import jakarta.xml.bind.JAXBElement;
+import org.tether.compute.connection.ConnectionInfo.VolumeOptions;
+import org.tether.compute.connection.Portal;
+import org.tether.compute.qos.QosKey;
+import org.tether.compute.qos.QosSpec;
+
+import javax.xml.namespace.QName;
+import java.util.Map;
+import java.util.UUID;
+
+/** Builds the {@code <disk>} Tether hot-plugs for one volume, the way Nova's libvirt driver shapes it. */
+public final class DiskXmlFactory {
+    public static final String ALIAS_PREFIX = "ua-";
+
+    private DiskXmlFactory() {
+    }
+
+    public static String alias(UUID volumeId) {
+        return ALIAS_PREFIX + volumeId;
+    }
+
+    public static DiskXml build(UUID volumeId, DiskSource source, GuestDevice device, VolumeOptions options,
+                                boolean shareable) {
+        DiskXml disk = new DiskXml();
+        disk.device = "disk";
+        disk.driver = new DiskXml.Driver();
+        disk.driver.name = "qemu";
+        disk.driver.type = "raw";
+        disk.driver.cache = "none";
+        disk.driver.io = "native";
+        disk.driver.discard = options.discard() ? "unmap" : null;
+        source(disk, source);
+        disk.target = new DiskXml.Target();
+        disk.target.dev = device.dev();
+        disk.target.bus = device.bus().wire();
+        disk.iotune = iotune(options.qos());
+        if (!options.blockSizes().isEmpty()) {
+            disk.blockio = new DiskXml.BlockIo();
+            disk.blockio.logicalBlockSize = options.blockSizes().logical();
+            disk.blockio.physicalBlockSize = options.blockSizes().physical();
+        }
+        disk.readonly = options.readOnly() ? new DiskXml.Empty() : null;
+        disk.shareable = shareable ? new DiskXml.Empty() : null;
+        disk.serial = volumeId.toString();
+        disk.alias = new DiskXml.Alias();
+        disk.alias.name = alias(volumeId);
+        return disk;
+    }
+
+    private static void source(DiskXml disk, DiskSource source) {
+        disk.source = new DiskXml.Source();
+        if (source instanceof DiskSource.BlockDevice b) {
+            disk.type = "block";
+            disk.source.dev = b.path();
+        } else if (source instanceof DiskSource.NetworkIscsi n) {
+            disk.type = "network";
+            disk.source.protocol = "iscsi";
+            disk.source.name = n.iqn() + "/" + n.lun();
+            for (Portal p : n.hosts()) {
+                DiskXml.Host h = new DiskXml.Host();
+                h.name = p.host();
+                h.port = Integer.toString(p.port());
+                disk.source.hosts.add(h);
+            }
+            if (n.chapUsername() != null) {
+                disk.auth = new DiskXml.Auth();
+                disk.auth.username = n.chapUsername();
+                disk.auth.secret = new DiskXml.Secret();
+                disk.auth.secret.type = "iscsi";
+                disk.auth.secret.usage = n.secretUsage();
+            }
+        }
+    }
+
+    private static DiskXml.IoTune iotune(QosSpec qos) {
+        if (qos.isEmpty()) {
+            return null;
+        }
+        DiskXml.IoTune tune = new DiskXml.IoTune();
+        for (Map.Entry<QosKey, Long> e : qos.limits().entrySet()) {
+            tune.limits.add(new JAXBElement<>(new QName(e.getKey().wire()), String.class, e.getValue().toString()));
+        }
+        if (qos.groupName() != null) {
+            tune.limits.add(new JAXBElement<>(new QName(QosKey.GROUP_NAME), String.class, qos.groupName()));
+        }
+        return tune;
+    }
+}

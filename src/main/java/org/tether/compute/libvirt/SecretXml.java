@@ -1,0 +1,53 @@
+package org.tether.compute.libvirt;
+
+import jakarta.xml.bind.JAXBContext;
+import jakarta.xml.bind.JAXBException;
+import jakarta.xml.bind.Marshaller;
+import jakarta.xml.bind.annotation.XmlAccessType;
+import jakarta.xml.bind.annotation.XmlAccessorType;
+import jakarta.xml.bind.annotation.XmlAttribute;
+import jakarta.xml.bind.annotation.XmlRootElement;
+
+import java.io.StringWriter;
+import java.util.UUID;
+
+/**
+ * A libvirt secret definition. Persistent (so a domain restart after a libvirtd restart still finds it)
+ * and private (its value can never be read back through the API).
+ */
+@XmlRootElement(name = "secret")
+@XmlAccessorType(XmlAccessType.FIELD)
+public class SecretXml {
+    @XmlAttribute
+    public String ephemeral = "no";
+    @XmlAttribute(name = "private")
+    public String isPrivate = "yes";
+    public String uuid;
+    public String description;
+    public Usage usage;
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Usage {
+        @XmlAttribute
+        public String type;
+        public String target;
+    }
+
+    public static String iscsi(UUID uuid, String usage) {
+        SecretXml s = new SecretXml();
+        s.uuid = uuid.toString();
+        s.description = "Tether CHAP secret";
+        s.usage = new Usage();
+        s.usage.type = "iscsi";
+        s.usage.target = usage;
+        try {
+            Marshaller m = JAXBContext.newInstance(SecretXml.class).createMarshaller();
+            m.setProperty(Marshaller.JAXB_FRAGMENT, true);
+            StringWriter out = new StringWriter();
+            m.marshal(s, out);
+            return out.toString();
+        } catch (JAXBException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package org.tether.error;
+
+/**
+ * Stable machine-readable error codes. A controller branches on {@link #code()}; the names never change
+ * once released, only new ones are added.
+ */
+public enum ErrorCode {
+    MALFORMED_REQUEST(400, "Malformed request"),
+    INVALID_FIELD(400, "Invalid field"),
+    MISSING_FIELD(400, "Missing field"),
+    UNKNOWN_FIELD(400, "Unknown field"),
+    UNSUPPORTED_DRIVER_VOLUME_TYPE(400, "Unsupported driver_volume_type"),
+    UNSUPPORTED_ENCRYPTION(400, "Encrypted volumes are not supported"),
+    INVALID_QOS(400, "Invalid QoS specification"),
+    VOLUME_ID_MISMATCH(400, "Volume id mismatch"),
+    DOMAIN_NOT_FOUND(404, "Domain not found"),
+    ATTACHMENT_CONFLICT(409, "Attachment conflict"),
+    NO_FREE_DEVICE(409, "No free guest device name"),
+    ISCSI_AUTH_FAILED(502, "iSCSI authentication failed"),
+    ISCSI_LOGIN_FAILED(502, "iSCSI login failed"),
+    ISCSI_DEVICE_NOT_FOUND(504, "iSCSI device did not appear"),
+    HYPERVISOR_ERROR(502, "Hypervisor refused the operation"),
+    DETACH_TIMEOUT(504, "Guest did not release the disk in time"),
+    COMMAND_FAILED(502, "Host command failed"),
+    STATE_IO(500, "Agent state could not be written"),
+    INTERNAL(500, "Internal error");
+
+    private final int status;
+    private final String title;
+
+    ErrorCode(int status, String title) {
+        this.status = status;
+        this.title = title;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    /** The wire form: lower snake case of the constant name. */
+    public String code() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}
