@@ -16,6 +16,10 @@ public final class Deadline {
         return new Deadline(timeout);
     }
 
+    public Duration remaining() {
+        return Duration.ofNanos(Math.max(0, endNanos - System.nanoTime()));
+    }
+
     public boolean expired() {
         return System.nanoTime() - endNanos >= 0;
     }

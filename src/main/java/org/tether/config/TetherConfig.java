@@ -29,8 +29,6 @@ public interface TetherConfig {
 
     enum Mode { COMPUTE, STORAGE, BOTH }
 
-    enum AttachPath { KERNEL, QEMU }
-
     interface Libvirt {
         @WithDefault("qemu:///system")
         String uri();
@@ -39,7 +37,7 @@ public interface TetherConfig {
     interface Attach {
         /** Path used when a request does not name one. */
         @WithDefault("kernel")
-        AttachPath defaultPath();
+        org.tether.compute.attach.AttachPath defaultPath();
 
         /** How long a detach waits for the guest to release the disk. */
         @WithDefault("30s")

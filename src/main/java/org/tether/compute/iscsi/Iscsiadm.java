@@ -20,6 +20,7 @@ public class Iscsiadm {
     private final String program;
     private final Duration timeout;
 
+    @jakarta.inject.Inject
     public Iscsiadm(CommandRunner runner, TetherConfig config) {
         this(runner, config.iscsi().iscsiadm(), config.iscsi().commandTimeout());
     }

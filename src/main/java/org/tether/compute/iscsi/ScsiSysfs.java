@@ -27,6 +27,7 @@ public class ScsiSysfs {
 
     private final Path sys;
 
+    @jakarta.inject.Inject
     public ScsiSysfs(TetherConfig config) {
         this(config.iscsi().sysfsRoot());
     }

@@ -1,10 +1,16 @@
 package org.tether.compute.libvirt;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import org.tether.compute.connection.Portal;
 
 import java.util.List;
 
 /** Where a disk's bytes come from, as a volume connector decided. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = DiskSource.BlockDevice.class, name = "block"),
+        @JsonSubTypes.Type(value = DiskSource.NetworkIscsi.class, name = "network_iscsi")})
 public sealed interface DiskSource {
 
     /** A host block device: the kernel initiator's SCSI disk or a multipath map. */

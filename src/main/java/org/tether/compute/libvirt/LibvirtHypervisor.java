@@ -23,6 +23,11 @@ import java.util.UUID;
 public class LibvirtHypervisor implements Hypervisor {
     private static final Logger LOG = Logger.getLogger(LibvirtHypervisor.class);
     private static final int XML_INACTIVE = 2;
+    /**
+     * libvirt prints every error to stderr unless a handler is set; errors still reach us as exceptions.
+     * Held in a constant so JNA's callback is never collected.
+     */
+    private static final org.libvirt.jna.Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
 
     private final String uri;
     private volatile Connect connect;
@@ -168,6 +173,7 @@ public class LibvirtHypervisor implements Hypervisor {
         synchronized (this) {
             if (connect == null) {
                 try {
+                    Connect.setErrorCallback(QUIET);
                     connect = new Connect(uri, false);
                 } catch (LibvirtException e) {
                     throw new TetherException(ErrorCode.HYPERVISOR_ERROR,

@@ -1,0 +1,36 @@
+package org.tether.compute.attach;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import org.tether.compute.connection.ConnectionInfo;
+import org.tether.error.TetherException;
+
+import java.util.List;
+
+/** Finds the connector for an attach path and a transport. */
+@ApplicationScoped
+public class Connectors {
+    private final List<VolumeConnector> all;
+
+    @Inject
+    public Connectors(Instance<VolumeConnector> connectors) {
+        this(connectors.stream().toList());
+    }
+
+    public Connectors(List<VolumeConnector> all) {
+        this.all = List.copyOf(all);
+    }
+
+    public VolumeConnector forAttach(AttachPath path, ConnectionInfo info) {
+        return all.stream().filter(c -> c.path() == path && c.supports(info)).findFirst()
+                .orElseThrow(() -> TetherException.invalid("attach_path", "attach_path " + path.wire()
+                        + " cannot attach " + info.driverVolumeType() + " volumes"));
+    }
+
+    /** For disconnect from a journal record: the path alone decides. */
+    public VolumeConnector forPath(AttachPath path, String driverVolumeType) {
+        return all.stream().filter(c -> c.path() == path).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no connector for " + path + "/" + driverVolumeType));
+    }
+}

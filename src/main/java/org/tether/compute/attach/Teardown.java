@@ -1,0 +1,119 @@
+package org.tether.compute.attach;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+import org.tether.compute.libvirt.DiskHotplug;
+import org.tether.compute.libvirt.DiskXmlFactory;
+import org.tether.compute.libvirt.LibvirtXml;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.state.AttachmentJournal;
+import org.tether.state.AttachmentRecord;
+import org.tether.state.AttachmentRecord.Phase;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Takes an attachment apart from its journal record alone: disk out of the domain, host connection down,
+ * record gone. Used by detach, by attach rollback and by recovery at start. The caller holds the volume lock.
+ */
+@ApplicationScoped
+public class Teardown {
+    private static final Logger LOG = Logger.getLogger(Teardown.class);
+
+    private final DiskHotplug hotplug;
+    private final Connectors connectors;
+    private final AttachmentJournal journal;
+    private final Duration detachTimeout;
+    private final Clock clock;
+
+    public Teardown(DiskHotplug hotplug, Connectors connectors, AttachmentJournal journal, TetherConfig config,
+                    Clock clock) {
+        this.hotplug = hotplug;
+        this.connectors = connectors;
+        this.journal = journal;
+        this.detachTimeout = config.attach().detachTimeout();
+        this.clock = clock;
+    }
+
+    /**
+     * Detaches and disconnects. When the guest does not release the disk in time the record goes back to
+     * ATTACHED with the error, nothing on the host is torn down, and DETACH_TIMEOUT is thrown.
+     */
+    public void detach(AttachmentRecord record) {
+        journal.put(record.withPhase(Phase.DETACHING, clock.instant()));
+        try {
+            unplug(record);
+        } catch (TetherException e) {
+            if (e.code() == ErrorCode.DETACH_TIMEOUT) {
+                journal.put(record.withError(Phase.ATTACHED, e.getMessage(), clock.instant()));
+            }
+            throw e;
+        }
+        disconnect(record);
+        journal.remove(record);
+        LOG.infof("detached volume %s from %s", record.volumeId(), record.domain());
+    }
+
+    /**
+     * Undoes a failed attach. Returns the exception to throw: the original failure, with the rollback's
+     * outcome in its detail.
+     */
+    public TetherException rollback(AttachmentRecord record, RuntimeException cause) {
+        TetherException original = cause instanceof TetherException t ? t
+                : new TetherException(ErrorCode.INTERNAL, cause.getMessage(), cause);
+        try {
+            unplug(record);
+            disconnect(record);
+            journal.remove(record);
+            return new TetherException(original.code(), original.field(), original.getMessage() + "; rolled back");
+        } catch (RuntimeException undo) {
+            LOG.errorf("rollback of %s incomplete: %s", record.key(), undo.getMessage());
+            journal.put(record.withError(Phase.ROLLBACK_PENDING, undo.getMessage(), clock.instant()));
+            return new TetherException(original.code(), original.field(), original.getMessage()
+                    + "; rollback incomplete (" + undo.getMessage() + "), it will be retried at the next start");
+        }
+    }
+
+    private void unplug(AttachmentRecord record) {
+        String alias = DiskXmlFactory.alias(record.volumeId());
+        String serial = record.volumeId().toString();
+        Optional<String> xml;
+        try {
+            xml = Optional.ofNullable(record.diskXml())
+                    .or(() -> hotplug.find(record.domain(), alias, serial).map(LibvirtXml::write));
+        } catch (TetherException e) {
+            if (e.code() == ErrorCode.DOMAIN_NOT_FOUND) {
+                return; // the domain is gone, and its disks with it
+            }
+            throw e;
+        }
+        if (xml.isEmpty()) {
+            return;
+        }
+        try {
+            hotplug.unplug(record.domain(), alias, serial, xml.get(), detachTimeout);
+        } catch (TetherException e) {
+            if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
+                throw e;
+            }
+        }
+    }
+
+    private void disconnect(AttachmentRecord record) {
+        if (record.connected() == null && record.phase() == Phase.CONNECTING) {
+            // a crash during connect: the connector may have got part-way; undo from the paths alone
+            connectors.forPath(record.attachPath(), record.driverVolumeType())
+                    .disconnect(record.paths(), new ConnectedVolume(null, null, null, null,
+                            QemuIscsiConnector.secretUuid(record.key())));
+            return;
+        }
+        if (record.connected() != null) {
+            connectors.forPath(record.attachPath(), record.driverVolumeType())
+                    .disconnect(record.paths(), record.connected());
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package org.tether.compute.connector;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.tether.config.TetherConfig;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Reads this host's connector properties the way os-brick does on Linux. */
+@ApplicationScoped
+public class HostConnector {
+    private final TetherConfig.Iscsi iscsi;
+    private final TetherConfig.Connector connector;
+    private final Path productUuid;
+
+    @Inject
+    public HostConnector(TetherConfig config) {
+        this(config, Path.of("/sys/class/dmi/id/product_uuid"));
+    }
+
+    HostConnector(TetherConfig config, Path productUuid) {
+        this.iscsi = config.iscsi();
+        this.connector = config.connector();
+        this.productUuid = productUuid;
+    }
+
+    public ConnectorProperties properties() {
+        return new ConnectorProperties(platform(), "linux", ip(), host(), iscsi.multipath(),
+                iscsi.enforceMultipath(), initiator().orElse(null), systemUuid(), false);
+    }
+
+    /** {@code InitiatorName=} from open-iscsi's file; absent when open-iscsi is not set up. */
+    public Optional<String> initiator() {
+        try {
+            return Files.readAllLines(iscsi.initiatorNameFile()).stream()
+                    .map(String::strip)
+                    .filter(l -> l.startsWith("InitiatorName="))
+                    .map(l -> l.substring("InitiatorName=".length()).strip())
+                    .filter(s -> !s.isEmpty())
+                    .findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    static String platform() {
+        String arch = System.getProperty("os.arch");
+        return "amd64".equals(arch) ? "x86_64" : arch;
+    }
+
+    private String host() {
+        return connector.host().orElseGet(() -> {
+            try {
+                return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            } catch (IOException e) {
+                return "localhost";
+            }
+        });
+    }
+
+    private String ip() {
+        return connector.ip().orElseGet(HostConnector::firstAddress);
+    }
+
+    private static String firstAddress() {
+        try {
+            for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!nic.isUp() || nic.isLoopback()) {
+                    continue;
+                }
+                for (InetAddress a : Collections.list(nic.getInetAddresses())) {
+                    if (a instanceof Inet4Address && !a.isLinkLocalAddress()) {
+                        return a.getHostAddress();
+                    }
+                }
+            }
+        } catch (SocketException e) {
+            // fall through to loopback
+        }
+        return "127.0.0.1";
+    }
+
+    /** DMI product UUID as os-brick reports it (upper case); empty when the platform has none. */
+    private String systemUuid() {
+        try {
+            return Files.readString(productUuid).strip().toUpperCase(Locale.ROOT);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package org.tether.compute.libvirt;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.tether.concurrent.Deadline;
+import org.tether.concurrent.KeyedLocks;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Puts a disk into a domain and takes it out again. Holds the domain's lock while it picks a device name
+ * and plugs, so two attaches to one domain never pick the same name; different domains never wait on
+ * each other.
+ */
+@ApplicationScoped
+public class DiskHotplug {
+    private static final Logger LOG = Logger.getLogger(DiskHotplug.class);
+
+    private final Hypervisor hypervisor;
+    private final Duration retryInterval;
+    private final KeyedLocks domainLocks = new KeyedLocks();
+
+    @Inject
+    public DiskHotplug(Hypervisor hypervisor, TetherConfig config) {
+        this(hypervisor, config.attach().detachRetryInterval());
+    }
+
+    public DiskHotplug(Hypervisor hypervisor, Duration retryInterval) {
+        this.hypervisor = hypervisor;
+        this.retryInterval = retryInterval;
+    }
+
+    /** The disk that was plugged and its XML. */
+    public record Plugged(GuestDevice device, String xml) {
+    }
+
+    /**
+     * Picks the device name and hot-plugs the disk that {@code xmlFor} builds for it, with the scope the
+     * domain's state calls for.
+     */
+    public Plugged plug(String domain, String requested, GuestDevice.Bus bus, Function<GuestDevice, String> xmlFor) {
+        try (KeyedLocks.Held held = domainLocks.lock(domain)) {
+            DomainState state = hypervisor.domainState(domain);
+            Set<String> used = new HashSet<>();
+            hypervisor.liveXml(domain).disks().forEach(d -> used.add(d.targetDev()));
+            hypervisor.persistentXml(domain).disks().forEach(d -> used.add(d.targetDev()));
+            GuestDevice device = GuestDeviceNames.choose(requested, bus, used);
+            String xml = xmlFor.apply(device);
+            hypervisor.attachDevice(domain, xml, state.hotplugScope());
+            return new Plugged(device, xml);
+        }
+    }
+
+    /** @throws TetherException DOMAIN_NOT_FOUND */
+    public DomainState state(String domain) {
+        return hypervisor.domainState(domain);
+    }
+
+    /** The domain's disk (live, else persistent) whose alias or serial is the volume's. */
+    public Optional<DiskXml> find(String domain, String alias, String serial) {
+        Optional<DiskXml> live = find(hypervisor.liveXml(domain), alias, serial);
+        return live.isPresent() ? live : find(hypervisor.persistentXml(domain), alias, serial);
+    }
+
+    private static Optional<DiskXml> find(DomainXml dom, String alias, String serial) {
+        return dom.disks().stream()
+                .filter(d -> alias.equals(d.aliasName()) || (serial != null && serial.equals(d.serial)))
+                .findFirst();
+    }
+
+    /**
+     * Removes the disk from the running domain, waiting until it is gone from the live XML, then from the
+     * persistent config. Live first: if the guest never lets go, the domain stays as it was.
+     *
+     * @param xml the disk's XML (libvirt matches it by target device)
+     * @throws TetherException DETACH_TIMEOUT when the guest holds on past the deadline
+     */
+    public void unplug(String domain, String alias, String serial, String xml, Duration timeout) {
+        try (KeyedLocks.Held held = domainLocks.lock(domain)) {
+            DomainState state = hypervisor.domainState(domain);
+            if (state.active() && find(hypervisor.liveXml(domain), alias, serial).isPresent()) {
+                unplugLive(domain, alias, serial, xml, timeout);
+            }
+            if (state.persistent() && find(hypervisor.persistentXml(domain), alias, serial).isPresent()) {
+                detach(domain, xml, EnumSet.of(Hypervisor.Scope.CONFIG));
+            }
+        }
+    }
+
+    private void unplugLive(String domain, String alias, String serial, String xml, Duration timeout) {
+        Deadline deadline = Deadline.in(timeout);
+        while (true) {
+            detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
+            Duration left = deadline.remaining();
+            Deadline round = Deadline.in(left.compareTo(retryInterval) < 0 ? left : retryInterval);
+            Optional<Boolean> gone = round.poll(() -> find(hypervisor.liveXml(domain), alias, serial).isEmpty()
+                    ? Optional.of(true) : Optional.empty(), Duration.ofMillis(5), Duration.ofMillis(200));
+            if (gone.isPresent()) {
+                return;
+            }
+            if (deadline.expired()) {
+                throw new TetherException(ErrorCode.DETACH_TIMEOUT, "domain " + domain
+                        + " did not release disk " + alias + " within " + timeout + "; it stays attached");
+            }
+            LOG.infof("disk %s still in %s; asking again", alias, domain);
+        }
+    }
+
+    private void detach(String domain, String xml, Set<Hypervisor.Scope> scope) {
+        try {
+            hypervisor.detachDevice(domain, xml, scope);
+        } catch (HypervisorException e) {
+            if (e.kind() == HypervisorException.Kind.OTHER) {
+                throw e;
+            }
+            // already gone, or QEMU still waits for the guest: both mean keep watching
+            LOG.debugf("detach %s from %s: %s", scope, domain, e.getMessage());
+        }
+    }
+}
