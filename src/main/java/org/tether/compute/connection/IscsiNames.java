@@ -61,7 +61,9 @@ public final class IscsiNames {
             }
             host = colon < 0 ? text : text.substring(0, colon);
             portText = colon < 0 ? null : text.substring(colon + 1);
-            if (!(IPV4.matcher(host).matches() || (host.length() <= 253 && HOSTNAME.matcher(host).matches()))) {
+            boolean dotted = host.matches("[0-9.]+");
+            if (dotted ? !IPV4.matcher(host).matches()
+                    : host.length() > 253 || !HOSTNAME.matcher(host).matches()) {
                 throw badPortal(field);
             }
         }

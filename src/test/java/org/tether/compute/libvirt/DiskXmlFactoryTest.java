@@ -1,0 +1,88 @@
+package org.tether.compute.libvirt;
+
+import org.junit.jupiter.api.Test;
+import org.tether.compute.connection.ConnectionInfo.AccessMode;
+import org.tether.compute.connection.ConnectionInfo.BlockSizes;
+import org.tether.compute.connection.ConnectionInfo.VolumeOptions;
+import org.tether.compute.connection.Portal;
+import org.tether.compute.qos.QosKey;
+import org.tether.compute.qos.QosSpec;
+import org.xmlunit.builder.DiffBuilder;
+import org.xmlunit.diff.Diff;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DiskXmlFactoryTest {
+    private static final UUID VOL = UUID.fromString("8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2");
+    private static final String IQN = "iqn.2010-10.org.openstack:volume-" + VOL;
+
+    private static String golden(String name) throws IOException {
+        try (InputStream in = DiskXmlFactoryTest.class.getResourceAsStream("/disk-xml/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void assertSameXml(String actual, String expected) {
+        Diff diff = DiffBuilder.compare(expected).withTest(actual).ignoreWhitespace().checkForIdentical().build();
+        assertThat(diff.hasDifferences()).as(diff + "\n" + actual).isFalse();
+    }
+
+    @Test
+    void networkDiskWithChapSecretAndQos() throws IOException {
+        QosSpec qos = new QosSpec(Map.of(QosKey.TOTAL_IOPS_SEC_MAX_LENGTH, 5L, QosKey.TOTAL_IOPS_SEC, 500L,
+                QosKey.TOTAL_IOPS_SEC_MAX, 1000L, QosKey.TOTAL_BYTES_SEC, 10485760L), "gold", List.of());
+        DiskSource source = new DiskSource.NetworkIscsi(IQN, 1, List.of(new Portal("10.0.0.1", 3260)),
+                "nE9PY8juynmmZ95F7Xb7", "tether/" + VOL + "@instance-0000002a");
+        String xml = LibvirtXml.write(DiskXmlFactory.build(VOL, source,
+                new GuestDevice("vdb", GuestDevice.Bus.VIRTIO),
+                new VolumeOptions(AccessMode.RW, true, BlockSizes.NONE, qos), false));
+        assertSameXml(xml, golden("network-chap-qos.xml"));
+    }
+
+    @Test
+    void blockDiskReadOnlyShareableWithBlockSizes() throws IOException {
+        DiskSource source = new DiskSource.BlockDevice("/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-" + IQN + "-lun-0");
+        String xml = LibvirtXml.write(DiskXmlFactory.build(VOL, source, new GuestDevice("sdc", GuestDevice.Bus.SCSI),
+                new VolumeOptions(AccessMode.RO, false, new BlockSizes(512, 4096), QosSpec.NONE), true));
+        assertSameXml(xml, golden("block-readonly-shareable.xml"));
+    }
+
+    @Test
+    void valuesAreEscapedNotConcatenated() {
+        DiskSource source = new DiskSource.NetworkIscsi(IQN, 1, List.of(new Portal("10.0.0.1", 3260)),
+                "user\"/><evil/>", "usage<&>");
+        String xml = LibvirtXml.write(DiskXmlFactory.build(VOL, source, new GuestDevice("vdb", GuestDevice.Bus.VIRTIO),
+                new VolumeOptions(AccessMode.RW, false, BlockSizes.NONE, QosSpec.NONE), false));
+        assertThat(xml).doesNotContain("<evil/>").contains("&lt;&amp;&gt;").contains("&quot;");
+    }
+
+    @Test
+    void readsDisksBackFromDomainXml() {
+        DomainXml dom = LibvirtXml.readDomain("""
+                <domain type='qemu' id='3'><name>d1</name><devices>
+                <emulator>/usr/bin/qemu-system-x86_64</emulator>
+                <disk type='network' device='disk'><driver name='qemu' type='raw'/>
+                <source protocol='iscsi' name='iqn.2010-10.org.openstack:volume-x/1' index='1'>
+                <host name='127.0.0.1' port='3260'/></source><target dev='sda' bus='scsi'/>
+                <serial>abc</serial><alias name='ua-abc'/><address type='drive' controller='0'/></disk>
+                <controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>""");
+        assertThat(dom.disks()).hasSize(1);
+        assertThat(dom.disks().get(0).targetDev()).isEqualTo("sda");
+        assertThat(dom.disks().get(0).aliasName()).isEqualTo("ua-abc");
+        assertThat(dom.disks().get(0).source.hosts.get(0).port).isEqualTo("3260");
+    }
+
+    @Test
+    void refusesDoctypesSoNoExternalEntityIsRead() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> LibvirtXml.readDomain(
+                "<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain><name>&x;</name></domain>"))
+                .isInstanceOf(org.tether.error.TetherException.class);
+    }
+}

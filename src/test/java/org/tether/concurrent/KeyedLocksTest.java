@@ -1,0 +1,46 @@
+package org.tether.concurrent;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class KeyedLocksTest {
+    private final KeyedLocks locks = new KeyedLocks();
+
+    @Test
+    void differentKeysDoNotWaitOnEachOther() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        try (KeyedLocks.Held a = locks.lock("vol-a")) {
+            Thread t = new Thread(() -> {
+                try (KeyedLocks.Held b = locks.lock("vol-b")) {
+                    done.countDown();
+                }
+            });
+            t.start();
+            assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void sameKeyIsExclusiveAndEntriesAreDroppedAfterUse() throws Exception {
+        AtomicBoolean entered = new AtomicBoolean();
+        Thread t;
+        try (KeyedLocks.Held a = locks.lock("vol-a")) {
+            t = new Thread(() -> {
+                try (KeyedLocks.Held b = locks.lock("vol-a")) {
+                    entered.set(true);
+                }
+            });
+            t.start();
+            Thread.sleep(100);
+            assertThat(entered).isFalse();
+        }
+        t.join(5000);
+        assertThat(entered).isTrue();
+        assertThat(locks.size()).isZero();
+    }
+}

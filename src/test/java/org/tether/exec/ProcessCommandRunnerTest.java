@@ -1,0 +1,55 @@
+package org.tether.exec;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Runs real programs: the runner is the one piece every host command goes through. */
+class ProcessCommandRunnerTest {
+    private final ProcessCommandRunner runner = new ProcessCommandRunner();
+    private static final Duration FIVE = Duration.ofSeconds(5);
+
+    @Test
+    void capturesExitCodeAndBothStreams() {
+        CommandResult r = runner.run(Command.of("sh", FIVE).args("-c", "echo out; echo err >&2; exit 7").build());
+        assertThat(r.exitCode()).isEqualTo(7);
+        assertThat(r.stdout()).isEqualTo("out\n");
+        assertThat(r.stderr()).isEqualTo("err\n");
+        assertThat(r.succeeded()).isFalse();
+    }
+
+    @Test
+    void argumentsAreNeverInterpretedByAShell() {
+        CommandResult r = runner.run(Command.of("echo", FIVE).args("$(id)", "; rm -rf /", "`x`").build());
+        assertThat(r.stdout()).isEqualTo("$(id) ; rm -rf / `x`\n");
+    }
+
+    @Test
+    void timeoutKillsTheChildAndItsChildren() {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> runner.run(Command.of("sh", Duration.ofMillis(300))
+                .args("-c", "sleep 30 & sleep 30; wait").build()))
+                .isInstanceOfSatisfying(CommandException.class, e -> assertThat(e.timedOut()).isTrue());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        CommandResult left = runner.run(Command.of("pgrep", FIVE).args("-f", "^sleep 30$").build());
+        assertThat(left.stdout()).isEmpty();
+    }
+
+    @Test
+    void secretsAreRedactedFromDisplayAndOutput() {
+        Command c = Command.of("echo", FIVE).arg("-n").arg("node.session.auth.password").secretArg("s3cr3tPass").build();
+        assertThat(c.display()).isEqualTo("echo -n node.session.auth.password ***");
+        CommandResult r = runner.run(c);
+        assertThat(r.stdout()).isEqualTo("node.session.auth.password ***");
+        assertThat(r.summary()).doesNotContain("s3cr3tPass");
+    }
+
+    @Test
+    void missingProgramIsAClearFailure() {
+        assertThatThrownBy(() -> runner.run(Command.of("/nonexistent/tool", FIVE).build()))
+                .isInstanceOf(CommandException.class).hasMessageContaining("cannot start /nonexistent/tool");
+    }
+}
