@@ -1,0 +1,229 @@
+package org.tether.api;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tether.lab.Host;
+import org.tether.lab.TestDomain;
+import org.tether.lab.TgtTarget;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+/**
+ * The qemu attach path end to end against the real programs: libvirtd + QEMU (TCG) and tgtd on 127.0.0.1,
+ * through the agent's REST API. The README's test command starts the daemons.
+ */
+@QuarkusTest
+class AttachQemuPathLabTest {
+    private Path dir;
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dir = Files.createTempDirectory("tether-lab");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = cleanup.size() - 1; i >= 0; i--) {
+            cleanup.get(i).close();
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    private <T extends AutoCloseable> T keep(T t) {
+        cleanup.add(t);
+        return t;
+    }
+
+    private static String url(TestDomain d, TgtTarget t) {
+        return "/v1/instances/" + d.name + "/volumes/" + t.volumeId;
+    }
+
+    private static Response attach(TestDomain d, TgtTarget t, String connectionInfo, String extra) {
+        return given().contentType(ContentType.JSON)
+                .body("{\"connection_info\": " + connectionInfo + ", \"bus\": \"scsi\", \"attach_path\": \"qemu\"" + extra + "}")
+                .put(url(d, t));
+    }
+
+    private static void detach(TestDomain d, TgtTarget t) {
+        given().delete(url(d, t)).then().statusCode(204);
+    }
+
+    @Test
+    void attachedDiskIsLiveWithQosAndBytesReachTheTargetThenDetachLeavesNothing() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        String qos = "{\"total_iops_sec\": \"500\", \"total_iops_sec_max\": \"1000\", \"read_bytes_sec\": \"2097152\","
+                + " \"consumer\": \"front-end\"}";
+
+        Response r = attach(dom, tgt, tgt.connectionInfo(tgt.password, qos), ", \"device\": \"sdc\"");
+        r.then().statusCode(200)
+                .body("volume_id", equalTo(tgt.volumeId.toString()))
+                .body("domain", equalTo(dom.name))
+                .body("device", equalTo("sdc"))
+                .body("attach_path", equalTo("qemu"))
+                .body("state", equalTo("attached"))
+                .body("ignored_qos_keys", equalTo(List.of("consumer")));
+        assertThat(r.asString()).doesNotContain(tgt.password);
+
+        String live = dom.liveXml();
+        assertThat(live).contains("<alias name='ua-" + tgt.volumeId + "'/>")
+                .contains("<serial>" + tgt.volumeId + "</serial>")
+                .contains("protocol='iscsi' name='" + tgt.iqn + "/1'")
+                .doesNotContain(tgt.password);
+        assertThat(dom.persistentXml()).contains("<serial>" + tgt.volumeId + "</serial>");
+        String tune = Host.virsh("blkdeviotune", dom.name, "sdc");
+        assertThat(tune).containsPattern("total_iops_sec\\s*: 500").containsPattern("total_iops_sec_max\\s*: 1000")
+                .containsPattern("read_bytes_sec\\s*: 2097152");
+
+        dom.hmp("qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x5a 1048576 4096\"");
+        assertThat(tgt.read(1048576, 4096)).containsOnly((byte) 0x5a);
+
+        detach(dom, tgt);
+        assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
+        assertThat(dom.persistentXml()).doesNotContain(tgt.volumeId.toString());
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+        given().get("/v1/attachments").then().statusCode(200);
+        assertThat(given().get("/v1/attachments").asString()).doesNotContain(tgt.volumeId.toString());
+    }
+
+    @Test
+    void repeatingTheSameAttachChangesNothingAndADifferentOneConflicts() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        Response first = attach(dom, tgt, tgt.connectionInfo(), "");
+        first.then().statusCode(200);
+        Response again = attach(dom, tgt, tgt.connectionInfo(), "");
+        again.then().statusCode(200)
+                .body("device", equalTo(first.path("device")))
+                .body("created_at", equalTo(first.path("created_at")));
+        assertThat(dom.liveXml().split("<serial>" + tgt.volumeId, -1)).hasSize(2);
+
+        attach(dom, tgt, tgt.connectionInfo(), ", \"device\": \"sdq\"").then().statusCode(409)
+                .contentType("application/problem+json").body("code", equalTo("attachment_conflict"));
+        detach(dom, tgt);
+    }
+
+    @Test
+    void wrongChapPasswordFailsAndLeavesNoDiskSecretOrRecord() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        Response r = attach(dom, tgt, tgt.connectionInfo("wrong-password1", null), "");
+        r.then().statusCode(502).contentType("application/problem+json").body("code", equalTo("hypervisor_error"));
+        assertThat(r.asString()).doesNotContain("wrong-password1").contains("rolled back");
+        assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
+        assertThat(dom.persistentXml()).doesNotContain(tgt.volumeId.toString());
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+        assertThat(given().get("/v1/attachments").asString()).doesNotContain(tgt.volumeId.toString());
+    }
+
+    @Test
+    void twentyParallelAttachesOfDifferentVolumesAllSucceed() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        List<TgtTarget> targets = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            targets.add(keep(TgtTarget.create(dir, i % 2 == 0)));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(20);
+        try {
+            List<Future<Response>> attaches = new ArrayList<>();
+            for (TgtTarget t : targets) {
+                attaches.add(pool.submit(() -> attach(dom, t, t.connectionInfo(), "")));
+            }
+            List<String> devices = new ArrayList<>();
+            for (Future<Response> f : attaches) {
+                Response r = f.get();
+                assertThat(r.statusCode()).as(r.asString()).isEqualTo(200);
+                devices.add(r.path("device"));
+            }
+            assertThat(devices).doesNotHaveDuplicates().hasSize(20);
+            String live = dom.liveXml();
+            targets.forEach(t -> assertThat(live).contains("<serial>" + t.volumeId + "</serial>"));
+
+            List<Future<Integer>> detaches = new ArrayList<>();
+            for (TgtTarget t : targets) {
+                detaches.add(pool.submit(() -> given().delete(url(dom, t)).statusCode()));
+            }
+            for (Future<Integer> f : detaches) {
+                assertThat(f.get()).isEqualTo(204);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(dom.liveXml()).doesNotContain("<serial>");
+        targets.forEach(t -> assertThat(Host.secretUsages()).noneMatch(u -> u.contains(t.volumeId.toString())));
+    }
+
+    @Test
+    void shutOffDomainGetsTheDiskInItsConfigOnly() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.SHUT_OFF));
+        TgtTarget tgt = keep(TgtTarget.create(dir, false));
+        attach(dom, tgt, tgt.connectionInfo(), "").then().statusCode(200);
+        assertThat(dom.persistentXml()).contains("<serial>" + tgt.volumeId + "</serial>");
+        detach(dom, tgt);
+        assertThat(dom.persistentXml()).doesNotContain(tgt.volumeId.toString());
+    }
+
+    @Test
+    void transientDomainGetsTheDiskLiveOnly() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.TRANSIENT));
+        TgtTarget tgt = keep(TgtTarget.create(dir, false));
+        attach(dom, tgt, tgt.connectionInfo(), "").then().statusCode(200);
+        assertThat(dom.liveXml()).contains("<serial>" + tgt.volumeId + "</serial>");
+        detach(dom, tgt);
+        assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
+    }
+
+    @Test
+    void virtioDiskThatTheGuestNeverReleasesTimesOutAndStaysConsistent() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        given().contentType(ContentType.JSON)
+                .body("{\"connection_info\": " + tgt.connectionInfo() + ", \"bus\": \"virtio\", \"attach_path\": \"qemu\"}")
+                .put(url(dom, tgt)).then().statusCode(200).body("device", equalTo("vda"));
+
+        // no guest OS acknowledges the ACPI unplug: the detach must give up, not tear the disk's backend down
+        given().delete(url(dom, tgt)).then().statusCode(504).body("code", equalTo("detach_timeout"));
+        assertThat(dom.liveXml()).contains("<serial>" + tgt.volumeId + "</serial>");
+        assertThat(dom.persistentXml()).contains("<serial>" + tgt.volumeId + "</serial>");
+        assertThat(Host.secretUsages()).anyMatch(u -> u.contains(tgt.volumeId.toString()));
+        given().get("/v1/attachments").then().body("find { it.volume_id == '" + tgt.volumeId + "' }.state",
+                equalTo("attached"));
+
+        // once the domain is off, the detach completes from the config alone
+        Host.virsh("destroy", dom.name);
+        detach(dom, tgt);
+        assertThat(dom.persistentXml()).doesNotContain(tgt.volumeId.toString());
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+    }
+
+    @Test
+    void unknownDomainIs404AndCreatesNothing() throws Exception {
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        List<String> secretsBefore = Host.secretUsages();
+        given().contentType(ContentType.JSON).body("{\"connection_info\": " + tgt.connectionInfo() + "}")
+                .put("/v1/instances/no-such-domain/volumes/" + tgt.volumeId)
+                .then().statusCode(404).contentType("application/problem+json")
+                .body("code", equalTo("domain_not_found"));
+        assertThat(Host.secretUsages()).isEqualTo(secretsBefore);
+    }
+
+    @Test
+    void detachOfAnUnknownAttachmentIs204() {
+        given().delete("/v1/instances/whatever/volumes/0f5ca1c4-9d2a-4a4d-8f0b-7a1d3c2e9b11").then().statusCode(204);
+    }
+}

@@ -1,0 +1,60 @@
+package org.tether.lab;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * A real QEMU (TCG) domain with no OS: enough for hot-plug. ACPI on (else PCI hot-plug is refused) and a
+ * virtio-scsi controller, because a SCSI disk unplugs without a guest's help.
+ */
+public final class TestDomain implements AutoCloseable {
+    public enum Kind { RUNNING, SHUT_OFF, TRANSIENT }
+
+    public final String name;
+
+    private TestDomain(String name) {
+        this.name = name;
+    }
+
+    public static TestDomain create(Kind kind) throws IOException {
+        String name = "tether-it-" + UUID.randomUUID().toString().substring(0, 8);
+        Path xml = Files.createTempFile("domain", ".xml");
+        Files.writeString(xml, """
+                <domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+                <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>
+                <devices><controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>""".formatted(name));
+        try {
+            switch (kind) {
+                case RUNNING -> {
+                    Host.virsh("define", xml.toString());
+                    Host.virsh("start", name);
+                }
+                case SHUT_OFF -> Host.virsh("define", xml.toString());
+                case TRANSIENT -> Host.virsh("create", xml.toString());
+            }
+        } finally {
+            Files.deleteIfExists(xml);
+        }
+        return new TestDomain(name);
+    }
+
+    public String liveXml() {
+        return Host.virsh("dumpxml", name);
+    }
+
+    public String persistentXml() {
+        return Host.virsh("dumpxml", "--inactive", name);
+    }
+
+    public String hmp(String command) {
+        return Host.virsh("qemu-monitor-command", name, "--hmp", command);
+    }
+
+    @Override
+    public void close() {
+        Host.exec("virsh", "-c", "qemu:///system", "destroy", name);
+        Host.exec("virsh", "-c", "qemu:///system", "undefine", name);
+    }
+}

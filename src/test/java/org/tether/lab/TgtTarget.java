@@ -1,0 +1,89 @@
+package org.tether.lab;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real iSCSI target in tgtd on 127.0.0.1:3260, backed by a sparse file, with CHAP. tgt puts data on
+ * LUN 1 (LUN 0 is its controller), as Cinder's tgt helper reports.
+ */
+public final class TgtTarget implements AutoCloseable {
+    private static final AtomicInteger NEXT_TID = new AtomicInteger(ThreadLocalRandom.current().nextInt(2000, 60000));
+
+    public final UUID volumeId;
+    public final String iqn;
+    public final int tid;
+    public final Path file;
+    public final String user;
+    public final String password;
+
+    private TgtTarget(UUID volumeId, Path dir, long sizeBytes, boolean chap) throws IOException {
+        this.volumeId = volumeId;
+        this.iqn = "iqn.2010-10.org.openstack:volume-" + volumeId;
+        this.tid = NEXT_TID.getAndIncrement();
+        this.file = dir.resolve("volume-" + volumeId + ".img");
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(sizeBytes);
+        }
+        this.user = chap ? "u" + Integer.toHexString(tid) + volumeId.toString().substring(0, 8) : null;
+        this.password = chap ? "p" + UUID.randomUUID().toString().replace("-", "").substring(0, 15) : null;
+        tgt("--op", "new", "--mode", "target", "--tid", "" + tid, "-T", iqn);
+        tgt("--op", "new", "--mode", "logicalunit", "--tid", "" + tid, "--lun", "1", "-b", file.toString());
+        tgt("--op", "bind", "--mode", "target", "--tid", "" + tid, "-I", "ALL");
+        if (chap) {
+            tgt("--op", "new", "--mode", "account", "--user", user, "--password", password);
+            tgt("--op", "bind", "--mode", "account", "--tid", "" + tid, "--user", user);
+        }
+    }
+
+    public static TgtTarget create(Path dir, boolean chap) throws IOException {
+        return new TgtTarget(UUID.randomUUID(), dir, 64L << 20, chap);
+    }
+
+    private static void tgt(String... args) {
+        String[] argv = new String[args.length + 3];
+        argv[0] = "tgtadm";
+        argv[1] = "--lld";
+        argv[2] = "iscsi";
+        System.arraycopy(args, 0, argv, 3, args.length);
+        Host.run(argv);
+    }
+
+    /** Cinder's nested connection_info for this target, optionally with another password. */
+    public String connectionInfo(String passwordToSend, String qosJson) {
+        String chap = user == null ? "" : """
+                , "auth_method": "CHAP", "auth_username": "%s", "auth_password": "%s\"""".formatted(user, passwordToSend);
+        return """
+                {"driver_volume_type": "iscsi", "data": {"target_discovered": false,
+                 "target_portal": "127.0.0.1:3260", "target_iqn": "%s", "target_lun": 1,
+                 "volume_id": "%s", "encrypted": false, "access_mode": "rw", "qos_specs": %s%s}}"""
+                .formatted(iqn, volumeId, qosJson == null ? "null" : qosJson, chap);
+    }
+
+    public String connectionInfo() {
+        return connectionInfo(password, null);
+    }
+
+    public byte[] read(long offset, int length) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+            byte[] b = new byte[length];
+            f.seek(offset);
+            f.readFully(b);
+            return b;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        Host.exec("tgtadm", "--lld", "iscsi", "--op", "delete", "--mode", "target", "--tid", "" + tid, "--force");
+        if (user != null) {
+            Host.exec("tgtadm", "--lld", "iscsi", "--op", "delete", "--mode", "account", "--user", user);
+        }
+        Files.deleteIfExists(file);
+    }
+}
