@@ -11,7 +11,7 @@ log() { printf '[host-setup] %s\n' "$*"; }
 PACKAGES=(openjdk-17-jdk-headless maven curl
           libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
           qemu-system-x86 qemu-block-extra qemu-utils
-          tgt libiscsi-bin open-iscsi)
+          tgt libiscsi-bin open-iscsi jq)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -59,4 +59,4 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 tgtadm --lld iscsi --op show --mode sys >/dev/null || { echo "host-setup: tgtd does not answer" >&2; exit 1; }
-log "ready: libvirt $(virsh -c qemu:///system version --daemon 2>/dev/null | awk '/hypervisor/ {print $NF}' | head -1), tgtd on 127.0.0.1:3260"
+log "ready: $(virsh -c qemu:///system version | grep -i hypervisor | head -1 | sed "s/^ *//"), tgtd on 127.0.0.1:3260"

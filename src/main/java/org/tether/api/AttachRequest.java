@@ -7,7 +7,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** Body of {@code PUT /v1/instances/{domain}/volumes/{volume_id}}. */
 @Schema(name = "AttachRequest")
 public record AttachRequest(
-        @Schema(required = true, type = SchemaType.OBJECT,
+        @Schema(required = true, type = SchemaType.OBJECT, implementation = java.util.Map.class,
                 description = "Cinder connection_info, nested ({driver_volume_type, data}) or flat (v3 attachments)")
         JsonNode connectionInfo,
         @Schema(description = "Requested guest device (vdb, sdc); the first free one is used when taken",

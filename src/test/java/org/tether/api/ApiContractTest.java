@@ -86,4 +86,12 @@ class ApiContractTest {
                 "ignored_qos_keys", "host_device");
         assertThat(doc).doesNotContain("connectionInfo", "attachPath");
     }
+
+    @Test
+    void readinessReportsLibvirtAndTheStateDirectory() {
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.find { it.name == 'libvirt' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'state-directory' }.status", equalTo("UP"));
+    }
 }

@@ -20,6 +20,9 @@ public interface Hypervisor {
         }
     }
 
+    /** The libvirt daemon's version (major*1,000,000 + minor*1,000 + release); proves it answers. */
+    long daemonVersion();
+
     /** @throws org.tether.error.TetherException DOMAIN_NOT_FOUND when no such domain exists */
     DomainState domainState(String domain);
 

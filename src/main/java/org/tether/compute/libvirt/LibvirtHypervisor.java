@@ -47,6 +47,11 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public long daemonVersion() {
+        return call(Connect::getLibVersion);
+    }
+
+    @Override
     public DomainState domainState(String domain) {
         return onDomain(domain, d -> new DomainState(domain, d.isActive() == 1, d.isPersistent() == 1));
     }
