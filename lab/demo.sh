@@ -39,7 +39,7 @@ mvn -B -q -ntp -DskipTests package
 say "built target/quarkus-app/quarkus-run.jar"
 
 step "Starting the agent on $API (compute mode, qemu attach path)"
-java -Dtether.state-dir="$WORK/state" -Dtether.attach.default-path=qemu \
+java -XX:+UseSerialGC -Xms32m -Xmx96m -XX:TieredStopAtLevel=1 -Dtether.state-dir="$WORK/state" -Dtether.attach.default-path=qemu \
      -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$PORT" \
      -jar target/quarkus-app/quarkus-run.jar >"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!

@@ -103,7 +103,7 @@ public class DiskHotplug {
             Duration left = deadline.remaining();
             Deadline round = Deadline.in(left.compareTo(retryInterval) < 0 ? left : retryInterval);
             Optional<Boolean> gone = round.poll(() -> find(hypervisor.liveXml(domain), alias, serial).isEmpty()
-                    ? Optional.of(true) : Optional.empty(), Duration.ofMillis(5), Duration.ofMillis(200));
+                    ? Optional.of(true) : Optional.empty(), Duration.ofMillis(2), Duration.ofMillis(25));
             if (gone.isPresent()) {
                 return;
             }

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Tether attach/detach benchmark on the qemu path, against real libvirtd + QEMU + tgtd on this host.
+
+Prints: agent start-to-ready time and resident memory; attach and detach latency over CYCLES sequential
+cycles (REST call until the disk is live / gone, p50 and p95); wall time of N parallel attaches for
+N = 1, 8, 32, both into one domain and spread over N domains. Run as root after lab/host-setup.sh and a
+build (`bash lab/bench.sh` does both). Standard library only.
+"""
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+# the same options as systemd/tether-agent.service
+JVM_OPTS = "-XX:+UseSerialGC -Xms32m -Xmx96m -XX:MaxMetaspaceSize=96m -Xss512k -XX:TieredStopAtLevel=1"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*argv, check=True):
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def virsh(*args, check=True):
+    return run("virsh", "-c", "qemu:///system", *args, check=check)
+
+
+class Api:
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}"
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+
+class Target:
+    next_tid = 3000 + (os.getpid() % 1000) * 20
+
+    def __init__(self, workdir):
+        self.volume = str(uuid.uuid4())
+        self.iqn = f"iqn.2010-10.org.openstack:volume-{self.volume}"
+        self.tid = Target.next_tid
+        Target.next_tid += 1
+        self.file = os.path.join(workdir, f"{self.volume}.img")
+        with open(self.file, "wb") as f:
+            f.truncate(64 << 20)
+        self.user = "b" + self.volume.replace("-", "")[:15]
+        self.password = uuid.uuid4().hex[:16]
+        t = ["tgtadm", "--lld", "iscsi"]
+        run(*t, "--op", "new", "--mode", "target", "--tid", str(self.tid), "-T", self.iqn)
+        run(*t, "--op", "new", "--mode", "logicalunit", "--tid", str(self.tid), "--lun", "1", "-b", self.file)
+        run(*t, "--op", "bind", "--mode", "target", "--tid", str(self.tid), "-I", "ALL")
+        run(*t, "--op", "new", "--mode", "account", "--user", self.user, "--password", self.password)
+        run(*t, "--op", "bind", "--mode", "account", "--tid", str(self.tid), "--user", self.user)
+
+    def body(self):
+        return {"connection_info": {"driver_volume_type": "iscsi", "data": {
+            "target_portal": "127.0.0.1:3260", "target_iqn": self.iqn, "target_lun": 1,
+            "volume_id": self.volume, "auth_method": "CHAP", "auth_username": self.user,
+            "auth_password": self.password, "qos_specs": {"total_iops_sec": "1000"}}},
+            "bus": "scsi", "attach_path": "qemu"}
+
+    def close(self):
+        t = ["tgtadm", "--lld", "iscsi"]
+        run(*t, "--op", "delete", "--mode", "target", "--tid", str(self.tid), "--force", check=False)
+        run(*t, "--op", "delete", "--mode", "account", "--user", self.user, check=False)
+        os.unlink(self.file)
+
+
+def make_domain(workdir, name):
+    xml = os.path.join(workdir, name + ".xml")
+    with open(xml, "w") as f:
+        f.write(f"""<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>
+<devices><controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>""")
+    virsh("define", xml)
+    virsh("start", name)
+    return name
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return -1
+
+
+def pct(values, p):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def timed(fn):
+    t = time.perf_counter()
+    r = fn()
+    return (time.perf_counter() - t) * 1000, r
+
+
+def attach(api, dom, t):
+    status, body = api.call("PUT", f"/v1/instances/{dom}/volumes/{t.volume}", t.body())
+    if status != 200:
+        raise RuntimeError(f"attach {t.volume} -> {status}: {body[:300]}")
+
+
+def detach(api, dom, t):
+    status, body = api.call("DELETE", f"/v1/instances/{dom}/volumes/{t.volume}")
+    if status != 204:
+        raise RuntimeError(f"detach {t.volume} -> {status}: {body[:300]}")
+
+
+def parallel(api, pairs):
+    with cf.ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+        start = time.perf_counter()
+        list(pool.map(lambda p: attach(api, *p), pairs))
+        wall = (time.perf_counter() - start) * 1000
+        list(pool.map(lambda p: detach(api, *p), pairs))
+    return wall
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cycles", type=int, default=50)
+    ap.add_argument("--port", type=int, default=18090)
+    ap.add_argument("--jvm", default=JVM_OPTS, help="JVM options, as the systemd unit passes them")
+    ap.add_argument("--rounds", type=int, default=3, help="repeats of each parallel measurement (median kept)")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="tether-bench.", dir="/var/tmp")
+    api = Api(args.port)
+    jar = os.path.join(ROOT, "target", "quarkus-app", "quarkus-run.jar")
+    log = open(os.path.join(work, "agent.log"), "w")
+    started = time.perf_counter()
+    agent = subprocess.Popen(["java", *args.jvm.split(), f"-Dtether.state-dir={work}/state", "-Dtether.attach.default-path=qemu",
+                              "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={args.port}", "-jar", jar],
+                             stdout=log, stderr=subprocess.STDOUT)
+    targets, domains = [], []
+    try:
+        while True:
+            try:
+                if api.call("GET", "/q/health/ready")[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            if agent.poll() is not None:
+                sys.exit("agent exited; see " + log.name)
+            time.sleep(0.01)
+        ready_ms = (time.perf_counter() - started) * 1000
+        rss_start = rss_mb(agent.pid)
+
+        targets = [Target(work) for _ in range(32)]
+        domains = [make_domain(work, f"tether-bench-{i}-{uuid.uuid4().hex[:6]}") for i in range(32)]
+        one = domains[0]
+
+        for t in targets[:10]:  # warm up the JIT and QEMU's iSCSI client
+            attach(api, one, t)
+            detach(api, one, t)
+
+        attach_ms, detach_ms = [], []
+        for i in range(args.cycles):
+            t = targets[i % len(targets)]
+            attach_ms.append(timed(lambda: attach(api, one, t))[0])
+            detach_ms.append(timed(lambda: detach(api, one, t))[0])
+
+        results = {}
+        for n in (1, 8, 32):
+            same = [parallel(api, [(one, t) for t in targets[:n]]) for _ in range(args.rounds)]
+            spread = [parallel(api, list(zip(domains[:n], targets[:n]))) for _ in range(args.rounds)]
+            results[n] = (statistics.median(same), statistics.median(spread))
+        rss_end = rss_mb(agent.pid)
+
+        print(f"machine: {os.cpu_count()} cores; QEMU TCG; tgtd on 127.0.0.1; qemu attach path, bus scsi, CHAP + iotune")
+        print(f"agent start to ready: {ready_ms:.0f} ms; RSS after start {rss_start:.0f} MB, after the run {rss_end:.0f} MB")
+        print(f"attach over {args.cycles} cycles: p50 {statistics.median(attach_ms):.1f} ms, p95 {pct(attach_ms, 95):.1f} ms")
+        print(f"detach over {args.cycles} cycles: p50 {statistics.median(detach_ms):.1f} ms, p95 {pct(detach_ms, 95):.1f} ms")
+        base_same, base_spread = results[1]
+        for n, (same, spread) in results.items():
+            print(f"{n:>2} parallel attaches: one domain {same:7.1f} ms ({same / base_same:4.1f}x of one), "
+                  f"{n} domains {spread:7.1f} ms ({spread / base_spread:4.1f}x of one)")
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+        for d in domains:
+            virsh("destroy", d, check=False)
+            virsh("undefine", d, check=False)
+        for t in targets:
+            t.close()
+        subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    main()
