@@ -59,8 +59,4 @@ public class ConnectionInfoParser {
         }
         return parser.parse(info, FIELD);
     }
-
-    public List<String> supportedTypes() {
-        return List.copyOf(parsers.keySet());
-    }
 }

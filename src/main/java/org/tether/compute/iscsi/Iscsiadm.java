@@ -59,28 +59,31 @@ public class Iscsiadm {
         }
     }
 
-    /** Sendtargets discovery (with discovery CHAP when given); returns what the portal advertises. */
-    public List<String> discover(Portal portal, ChapCredentials chap) {
-        Command.Builder b = Command.of(program, timeout)
-                .args("-m", "discoverydb", "-t", "sendtargets", "-p", portal.hostPort());
+    /**
+     * Sendtargets discovery (with discovery CHAP when given): every (portal, iqn) the portal advertises.
+     */
+    public List<DiscoveredTarget> discover(Portal portal, ChapCredentials chap) {
+        check(discovery(portal).args("--op", "new").build());
         if (chap != null) {
-            check(Command.of(program, timeout).args("-m", "discoverydb", "-t", "sendtargets",
-                    "-p", portal.hostPort(), "--op", "new").build());
-            for (String[] kv : new String[][] {
-                    {"discovery.sendtargets.auth.authmethod", "CHAP"},
-                    {"discovery.sendtargets.auth.username", chap.username()}}) {
-                check(discoveryUpdate(portal, kv[0]).arg(kv[1]).build());
-            }
+            check(discoveryUpdate(portal, "discovery.sendtargets.auth.authmethod").arg("CHAP").build());
+            check(discoveryUpdate(portal, "discovery.sendtargets.auth.username").arg(chap.username()).build());
             check(discoveryUpdate(portal, "discovery.sendtargets.auth.password").secretArg(chap.password()).build());
         }
-        CommandResult r = runner.run(b.arg("--discover").build());
-        check(r, IscsiadmStatus.of(r.exitCode()));
-        return r.stdout().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        CommandResult r = runner.run(discovery(portal).arg("--discover").build());
+        IscsiadmStatus s = IscsiadmStatus.of(r.exitCode());
+        if (s == IscsiadmStatus.AUTH_FAILED) {
+            throw new TetherException(ErrorCode.ISCSI_AUTH_FAILED, "discovery CHAP at " + portal + " was refused");
+        }
+        check(r, s);
+        return DiscoveredTarget.parseAll(r.stdout());
+    }
+
+    private Command.Builder discovery(Portal portal) {
+        return Command.of(program, timeout).args("-m", "discoverydb", "-t", "sendtargets", "-p", portal.hostPort());
     }
 
     private Command.Builder discoveryUpdate(Portal portal, String key) {
-        return Command.of(program, timeout).args("-m", "discoverydb", "-t", "sendtargets",
-                "-p", portal.hostPort(), "--op", "update", "-n", key, "-v");
+        return discovery(portal).args("--op", "update", "-n", key, "-v");
     }
 
     /** Logs in; an existing session (exit 15) is success. */
@@ -114,11 +117,6 @@ public class Iscsiadm {
         if (s != IscsiadmStatus.NO_OBJECTS) {
             check(r, s);
         }
-    }
-
-    /** Asks the kernel to re-read sizes of every LUN in the session. */
-    public void rescan(Portal portal, String iqn) {
-        check(node(portal, iqn).arg("--rescan").build());
     }
 
     private void update(Portal portal, String iqn, String key, String value, boolean secret) {

@@ -26,16 +26,19 @@ import java.util.UUID;
 public class KernelIscsiConnector implements VolumeConnector {
     private static final Logger LOG = Logger.getLogger(KernelIscsiConnector.class);
 
+    private final Iscsiadm iscsiadm;
     private final IscsiPathAttacher paths;
     private final Multipath multipath;
     private final boolean useMultipath;
 
     @jakarta.inject.Inject
-    public KernelIscsiConnector(IscsiPathAttacher paths, Multipath multipath, TetherConfig config) {
-        this(paths, multipath, config.iscsi().multipath());
+    public KernelIscsiConnector(Iscsiadm iscsiadm, IscsiPathAttacher paths, Multipath multipath, TetherConfig config) {
+        this(iscsiadm, paths, multipath, config.iscsi().multipath());
     }
 
-    public KernelIscsiConnector(IscsiPathAttacher paths, Multipath multipath, boolean useMultipath) {
+    public KernelIscsiConnector(Iscsiadm iscsiadm, IscsiPathAttacher paths, Multipath multipath,
+                                boolean useMultipath) {
+        this.iscsiadm = iscsiadm;
         this.paths = paths;
         this.multipath = multipath;
         this.useMultipath = useMultipath;
@@ -79,7 +82,7 @@ public class KernelIscsiConnector implements VolumeConnector {
         List<IscsiPath> reached = new ArrayList<>();
         List<String> disks = new ArrayList<>();
         TetherException last = null;
-        for (IscsiPath path : info.paths()) {
+        for (IscsiPath path : multipathPaths(info)) {
             try {
                 disks.add(paths.attach(path, info.sessionChap()));
                 reached.add(path);
@@ -99,6 +102,29 @@ public class KernelIscsiConnector implements VolumeConnector {
             detachPaths(reached, disks);
             throw e;
         }
+    }
+
+    /**
+     * The controller's list of paths; when it gave a single one, the other portals of the same target as
+     * sendtargets discovery reports them (os-brick's behaviour for multipath without target_portals).
+     */
+    private List<IscsiPath> multipathPaths(IscsiConnectionInfo info) {
+        if (info.paths().size() > 1) {
+            return info.paths();
+        }
+        IscsiPath only = info.primaryPath();
+        List<IscsiPath> found = new ArrayList<>(List.of(only));
+        try {
+            for (DiscoveredTarget t : iscsiadm.discover(only.portal(), info.discoveryChap())) {
+                IscsiPath p = new IscsiPath(t.portal(), t.iqn(), only.lun());
+                if (t.iqn().equals(only.iqn()) && !found.contains(p)) {
+                    found.add(p);
+                }
+            }
+        } catch (TetherException e) {
+            LOG.warnf("discovery at %s failed, using the given path only: %s", only.portal(), e.getMessage());
+        }
+        return found;
     }
 
     @Override

@@ -99,15 +99,6 @@ public class ScsiSysfs {
         }
     }
 
-    /** Size in 512-byte sectors. */
-    public long sectors(String disk) {
-        try {
-            return Long.parseLong(Files.readString(sys.resolve("block/" + disk + "/size")).strip());
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-    }
-
     /** Removes the SCSI device from the kernel; a device that is already gone is success. */
     public void delete(String disk) {
         requireDiskName(disk);

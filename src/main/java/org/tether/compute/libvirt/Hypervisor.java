@@ -41,6 +41,4 @@ public interface Hypervisor {
 
     /** Removes the secret; absent is success. */
     void undefineSecret(UUID uuid);
-
-    boolean secretExists(UUID uuid);
 }

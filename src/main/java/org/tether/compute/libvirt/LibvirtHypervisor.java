@@ -111,17 +111,6 @@ public class LibvirtHypervisor implements Hypervisor {
         });
     }
 
-    @Override
-    public boolean secretExists(UUID uuid) {
-        return call(c -> {
-            Secret s = lookupSecret(c, uuid);
-            if (s != null) {
-                s.free();
-            }
-            return s != null;
-        });
-    }
-
     private static Secret lookupSecret(Connect c, UUID uuid) throws LibvirtException {
         try {
             return c.secretLookupByUUIDString(uuid.toString());

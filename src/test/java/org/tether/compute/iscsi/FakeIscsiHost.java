@@ -36,6 +36,8 @@ final class FakeIscsiHost implements CommandRunner {
     final Map<String, String> targetPasswords = new HashMap<>();
     /** portals that do not answer: login exits 8 */
     final Set<String> deadPortals = new HashSet<>();
+    /** portals sendtargets discovery reports for every target */
+    final List<String> advertisedPortals = new ArrayList<>();
     /** when false, a scan never produces a disk (a LUN the kernel will not see) */
     boolean kernelCreatesDisks = true;
     /** dm holder to create over every new disk, or null */
@@ -95,6 +97,15 @@ final class FakeIscsiHost implements CommandRunner {
             sessions.forEach((k, id) -> out.append("tcp: [").append(id).append("] ")
                     .append(k.substring(0, k.indexOf(','))).append(",1 ")
                     .append(k.substring(k.indexOf(',') + 1)).append(" (non-flash)\n"));
+            return result(c, 0, out.toString());
+        }
+        if (a.contains("discoverydb")) {
+            if (!a.contains("--discover")) {
+                return result(c, 0, "");
+            }
+            StringBuilder out = new StringBuilder();
+            targetLuns.keySet().forEach(iqn -> advertisedPortals.forEach(p -> out.append(p).append(",1 ")
+                    .append(iqn).append('\n')));
             return result(c, 0, out.toString());
         }
         String iqn = a.get(a.indexOf("-T") + 1);

@@ -49,7 +49,7 @@ class KernelIscsiConnectorTest {
         Iscsiadm iscsiadm = new Iscsiadm(host, "iscsiadm", Duration.ofSeconds(5));
         IscsiPathAttacher paths = new IscsiPathAttacher(iscsiadm, sysfs, new Blockdev(host, Duration.ofSeconds(5)),
                 host.dev, deviceTimeout);
-        return new KernelIscsiConnector(paths, new Multipath(host, sysfs, Duration.ofSeconds(5), deviceTimeout),
+        return new KernelIscsiConnector(iscsiadm, paths, new Multipath(host, sysfs, Duration.ofSeconds(5), deviceTimeout),
                 multipath);
     }
 
@@ -191,5 +191,28 @@ class KernelIscsiConnectorTest {
         ConnectedVolume v = connect(connector(true, Duration.ofSeconds(2)), info(CHAP, 1, P1, P2));
         assertThat(v.scsiDevices()).containsExactly("sdb");
         assertThat(v.multipathMap()).isEqualTo("mpathb");
+    }
+
+    @Test
+    void multipathWithOnePortalDiscoversTheOthersWithDiscoveryChap() {
+        host.multipathMap = "mpathc";
+        host.advertisedPortals.addAll(List.of("10.0.0.1:3260", "10.0.0.2:3260"));
+        ChapCredentials discoveryChap = new ChapCredentials("disc-user", "disc-secret-12", null, null);
+        IscsiConnectionInfo one = new IscsiConnectionInfo(null, List.of(new IscsiPath(P1, IQN, 1)), CHAP,
+                discoveryChap, false, IscsiConnectionInfo.AddressingMode.SAM2,
+                new VolumeOptions(AccessMode.RW, false, BlockSizes.NONE, QosSpec.NONE));
+        ConnectedVolume v = connect(connector(true, Duration.ofSeconds(2)), one);
+        assertThat(host.sessions).hasSize(2);
+        assertThat(v.scsiDevices()).hasSize(2);
+        assertThat(host.argvs()).contains("iscsiadm -m discoverydb -t sendtargets -p 10.0.0.1:3260 --op update"
+                + " -n discovery.sendtargets.auth.username -v disc-user");
+        assertThat(host.displays()).noneMatch(d -> d.contains("disc-secret-12"));
+    }
+
+    @Test
+    void parsesSendtargetsOutput() {
+        assertThat(DiscoveredTarget.parseAll("10.0.0.1:3260,1 " + IQN + "\n[2001:db8::2]:3260,1 " + IQN
+                + "\nnonsense\n")).containsExactly(new DiscoveredTarget(P1, IQN),
+                new DiscoveredTarget(new Portal("2001:db8::2", 3260), IQN));
     }
 }
