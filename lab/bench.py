@@ -21,6 +21,8 @@ import uuid
 
 # the same options as systemd/tether-agent.service
 JVM_OPTS = "-XX:+UseSerialGC -Xms32m -Xmx96m -XX:MaxMetaspaceSize=96m -Xss512k -XX:TieredStopAtLevel=1"
+with open("/etc/iscsi/initiatorname.iscsi") as _f:
+    INITIATOR = next(l.split("=", 1)[1].strip() for l in _f if l.startswith("InitiatorName="))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -66,7 +68,7 @@ class Target:
         t = ["tgtadm", "--lld", "iscsi"]
         run(*t, "--op", "new", "--mode", "target", "--tid", str(self.tid), "-T", self.iqn)
         run(*t, "--op", "new", "--mode", "logicalunit", "--tid", str(self.tid), "--lun", "1", "-b", self.file)
-        run(*t, "--op", "bind", "--mode", "target", "--tid", str(self.tid), "-I", "ALL")
+        run(*t, "--op", "bind", "--mode", "target", "--tid", str(self.tid), "--initiator-name", INITIATOR)
         run(*t, "--op", "new", "--mode", "account", "--user", self.user, "--password", self.password)
         run(*t, "--op", "bind", "--mode", "account", "--tid", str(self.tid), "--user", self.user)
 

@@ -57,7 +57,7 @@ step "Exporting volume $VOL from tgtd on 127.0.0.1:3260 (1 GiB sparse file, CHAP
 truncate -s 1G "$WORK/volume-$VOL.img"
 tgtadm --lld iscsi --op new --mode target --tid "$TID" -T "$IQN"
 tgtadm --lld iscsi --op new --mode logicalunit --tid "$TID" --lun 1 -b "$WORK/volume-$VOL.img"
-tgtadm --lld iscsi --op bind --mode target --tid "$TID" -I ALL
+tgtadm --lld iscsi --op bind --mode target --tid "$TID" --initiator-name "$(sed -n "s/^InitiatorName=//p" /etc/iscsi/initiatorname.iscsi)"
 tgtadm --lld iscsi --op new --mode account --user "$CHAP_USER" --password "$CHAP_PASS"
 tgtadm --lld iscsi --op bind --mode account --tid "$TID" --user "$CHAP_USER"
 say "target $IQN, LUN 1"

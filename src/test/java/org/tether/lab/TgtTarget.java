@@ -34,10 +34,21 @@ public final class TgtTarget implements AutoCloseable {
         this.password = chap ? "p" + UUID.randomUUID().toString().replace("-", "").substring(0, 15) : null;
         tgt("--op", "new", "--mode", "target", "--tid", "" + tid, "-T", iqn);
         tgt("--op", "new", "--mode", "logicalunit", "--tid", "" + tid, "--lun", "1", "-b", file.toString());
-        tgt("--op", "bind", "--mode", "target", "--tid", "" + tid, "-I", "ALL");
+        // admit this host's initiator name only, as a Cinder export for this host's connector does
+        tgt("--op", "bind", "--mode", "target", "--tid", "" + tid, "--initiator-name", hostInitiator());
         if (chap) {
             tgt("--op", "new", "--mode", "account", "--user", user, "--password", password);
             tgt("--op", "bind", "--mode", "account", "--tid", "" + tid, "--user", user);
+        }
+    }
+
+    public static String hostInitiator() {
+        try {
+            return Files.readAllLines(Path.of("/etc/iscsi/initiatorname.iscsi")).stream()
+                    .filter(l -> l.startsWith("InitiatorName=")).findFirst().orElseThrow()
+                    .substring("InitiatorName=".length()).strip();
+        } catch (IOException e) {
+            throw new IllegalStateException("open-iscsi's initiator name is needed", e);
         }
     }
 

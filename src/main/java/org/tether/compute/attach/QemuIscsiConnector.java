@@ -5,6 +5,7 @@ import org.tether.compute.connection.ChapCredentials;
 import org.tether.compute.connection.ConnectionInfo;
 import org.tether.compute.connection.IscsiConnectionInfo;
 import org.tether.compute.connection.IscsiPath;
+import org.tether.compute.connector.HostConnector;
 import org.tether.compute.libvirt.DiskSource;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.error.TetherException;
@@ -15,15 +16,18 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * QEMU's own iSCSI client (libiscsi): no host session at all. CHAP goes into a libvirt secret that lives
+ * QEMU's own iSCSI client (libiscsi): no host session at all. QEMU logs in with this host's initiator name,
+ * the one the connector reported, so per-initiator ACLs admit it. CHAP goes into a libvirt secret that lives
  * exactly as long as the attachment; its UUID is derived from the attachment so a retry finds it again.
  */
 @ApplicationScoped
 public class QemuIscsiConnector implements VolumeConnector {
     private final Hypervisor hypervisor;
+    private final HostConnector host;
 
-    public QemuIscsiConnector(Hypervisor hypervisor) {
+    public QemuIscsiConnector(Hypervisor hypervisor, HostConnector host) {
         this.hypervisor = hypervisor;
+        this.host = host;
     }
 
     @Override
@@ -67,7 +71,7 @@ public class QemuIscsiConnector implements VolumeConnector {
             }
         }
         DiskSource source = new DiskSource.NetworkIscsi(path.iqn(), path.lun(), List.of(path.portal()),
-                chap == null ? null : chap.username(), usage);
+                chap == null ? null : chap.username(), usage, host.initiator().orElse(null));
         return new ConnectedVolume(source, null, List.of(), null, secret);
     }
 

@@ -19,9 +19,11 @@ public sealed interface DiskSource {
 
     /**
      * QEMU's own iSCSI client. CHAP, when used, is a libvirt secret of type iscsi named by {@code secretUsage};
-     * the password itself is never in the disk XML.
+     * the password itself is never in the disk XML. {@code initiator} is the host's initiator name (the one
+     * the connector reported, so the target's ACL admits QEMU), or null for QEMU's default.
      */
-    record NetworkIscsi(String iqn, int lun, List<Portal> hosts, String chapUsername, String secretUsage)
+    record NetworkIscsi(String iqn, int lun, List<Portal> hosts, String chapUsername, String secretUsage,
+                        String initiator)
             implements DiskSource {
         public NetworkIscsi {
             hosts = List.copyOf(hosts);

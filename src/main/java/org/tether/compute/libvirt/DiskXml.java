@@ -66,12 +66,25 @@ public class DiskXml {
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
+    @XmlType(propOrder = {"hosts", "initiator"})
     public static class Source {
         @XmlAttribute public String dev;
         @XmlAttribute public String protocol;
         @XmlAttribute public String name;
         @XmlElement(name = "host")
         public List<Host> hosts = new ArrayList<>();
+        public Initiator initiator;
+    }
+
+    /** The initiator name QEMU's iSCSI client logs in with; must be the one the target's ACL names. */
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Initiator {
+        public Iqn iqn;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Iqn {
+        @XmlAttribute public String name;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)

@@ -64,6 +64,11 @@ public final class DiskXmlFactory {
                 h.port = Integer.toString(p.port());
                 disk.source.hosts.add(h);
             }
+            if (n.initiator() != null) {
+                disk.source.initiator = new DiskXml.Initiator();
+                disk.source.initiator.iqn = new DiskXml.Iqn();
+                disk.source.initiator.iqn.name = n.initiator();
+            }
             if (n.chapUsername() != null) {
                 disk.auth = new DiskXml.Auth();
                 disk.auth.username = n.chapUsername();

@@ -72,7 +72,7 @@ class AttachmentRecoveryLabTest {
         hypervisor.defineIscsiSecret(secret, QemuIscsiConnector.secretUsage(key),
                 tgt.password.getBytes(StandardCharsets.UTF_8));
         return new ConnectedVolume(new DiskSource.NetworkIscsi(tgt.iqn, 1, List.of(new Portal("127.0.0.1", 3260)),
-                tgt.user, QemuIscsiConnector.secretUsage(key)), null, List.of(), null, secret);
+                tgt.user, QemuIscsiConnector.secretUsage(key), TgtTarget.hostInitiator()), null, List.of(), null, secret);
     }
 
     private String plugAsAttachWould(ConnectedVolume c) {

@@ -39,7 +39,8 @@ class DiskXmlFactoryTest {
         QosSpec qos = new QosSpec(Map.of(QosKey.TOTAL_IOPS_SEC_MAX_LENGTH, 5L, QosKey.TOTAL_IOPS_SEC, 500L,
                 QosKey.TOTAL_IOPS_SEC_MAX, 1000L, QosKey.TOTAL_BYTES_SEC, 10485760L), "gold", List.of());
         DiskSource source = new DiskSource.NetworkIscsi(IQN, 1, List.of(new Portal("10.0.0.1", 3260)),
-                "nE9PY8juynmmZ95F7Xb7", "tether/" + VOL + "@instance-0000002a");
+                "nE9PY8juynmmZ95F7Xb7", "tether/" + VOL + "@instance-0000002a",
+                "iqn.1993-08.org.debian:01:a41db8382266");
         String xml = LibvirtXml.write(DiskXmlFactory.build(VOL, source,
                 new GuestDevice("vdb", GuestDevice.Bus.VIRTIO),
                 new VolumeOptions(AccessMode.RW, true, BlockSizes.NONE, qos), false));
@@ -57,7 +58,7 @@ class DiskXmlFactoryTest {
     @Test
     void valuesAreEscapedNotConcatenated() {
         DiskSource source = new DiskSource.NetworkIscsi(IQN, 1, List.of(new Portal("10.0.0.1", 3260)),
-                "user\"/><evil/>", "usage<&>");
+                "user\"/><evil/>", "usage<&>", null);
         String xml = LibvirtXml.write(DiskXmlFactory.build(VOL, source, new GuestDevice("vdb", GuestDevice.Bus.VIRTIO),
                 new VolumeOptions(AccessMode.RW, false, BlockSizes.NONE, QosSpec.NONE), false));
         assertThat(xml).doesNotContain("<evil/>").contains("&lt;&amp;&gt;").contains("&quot;");
