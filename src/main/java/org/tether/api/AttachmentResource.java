@@ -41,9 +41,11 @@ public class AttachmentResource {
     private final DetachService detach;
     private final AttachmentJournal journal;
     private final AttachPath defaultPath;
+    private final ModeGuard mode;
 
     public AttachmentResource(AttachService attach, DetachService detach, AttachmentJournal journal,
-                              TetherConfig config) {
+                              TetherConfig config, ModeGuard mode) {
+        this.mode = mode;
         this.attach = attach;
         this.detach = detach;
         this.journal = journal;
@@ -64,6 +66,7 @@ public class AttachmentResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public AttachmentView attach(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId,
                                  AttachRequest body) {
+        mode.requireCompute();
         UUID volume = volumeId(volumeId);
         checkDomain(domain);
         if (body == null) {
@@ -83,6 +86,7 @@ public class AttachmentResource {
     @APIResponse(responseCode = "504", description = "The guest did not release the disk; it stays attached",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response detach(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId) {
+        mode.requireCompute();
         UUID volume = volumeId(volumeId);
         checkDomain(domain);
         detach.detach(volume, domain);
@@ -93,12 +97,17 @@ public class AttachmentResource {
     @Path("/attachments")
     @Operation(summary = "Every attachment this host holds")
     public List<AttachmentView> list() {
+        mode.requireCompute();
         return journal.all().stream().map(AttachmentView::of).toList();
     }
 
     static UUID volumeId(String text) {
+        return uuid(text, "volume_id");
+    }
+
+    static UUID uuid(String text, String field) {
         if (text == null || !UUID_TEXT.matcher(text).matches()) {
-            throw TetherException.invalid("volume_id", "volume_id must be a UUID");
+            throw TetherException.invalid(field, field + " must be a UUID");
         }
         return UUID.fromString(text);
     }

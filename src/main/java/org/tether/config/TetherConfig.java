@@ -27,6 +27,8 @@ public interface TetherConfig {
 
     Connector connector();
 
+    Storage storage();
+
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {
@@ -83,5 +85,80 @@ public interface TetherConfig {
 
         /** Host name reported to the controller; the OS host name when unset. */
         Optional<String> host();
+    }
+
+    interface Storage {
+        /** Where volumes live: {@code lvm} in production, {@code file} for demos and hosts without device-mapper. */
+        @WithDefault("lvm")
+        BackendKind backend();
+
+        File file();
+
+        Lvm lvm();
+
+        Target target();
+
+        /** Refuse a create that would push provisioned/total past this ratio. */
+        @WithDefault("20.0")
+        double maxOverSubscriptionRatio();
+
+        /** Refuse a create while the thin pool's data or metadata use is above this percentage. */
+        @WithDefault("90")
+        int poolThresholdPercent();
+
+        enum BackendKind { LVM, FILE }
+    }
+
+    interface File {
+        @WithDefault("/var/lib/tether/files")
+        Path dir();
+    }
+
+    interface Lvm {
+        @WithDefault("cinder-volumes")
+        String vg();
+
+        /** Physical volumes the device filter admits; empty admits every device. */
+        Optional<java.util.List<String>> pvs();
+
+        /** Thin pool size as lvcreate takes it ({@code 90%VG}, {@code 100g}). */
+        @WithDefault("90%VG")
+        String thinPoolSize();
+
+        /** What a thick volume's blocks get before the LV is removed: none, zero or discard. */
+        @WithDefault("zero")
+        Wipe wipe();
+
+        @WithDefault("120s")
+        Duration timeout();
+
+        @WithDefault("4")
+        int maxConcurrent();
+
+        enum Wipe { NONE, ZERO, DISCARD }
+    }
+
+    interface Target {
+        @WithDefault("lio")
+        TargetDriver driver();
+
+        @WithDefault("iqn.2010-10.org.openstack:")
+        String iqnPrefix();
+
+        /** Portals advertised in connection_info ({@code host:port}); the first is target_portal. */
+        @WithDefault("127.0.0.1:3260")
+        java.util.List<String> portals();
+
+        @WithDefault("/sys/kernel/config/target")
+        Path configfsRoot();
+
+        /** rtslib-compatible file that targetcli and target.service read. */
+        @WithDefault("/etc/target/saveconfig.json")
+        Path saveconfig();
+
+        @WithDefault("30s")
+        Duration commandTimeout();
+
+        enum TargetDriver { LIO, TGT }
     }
 }

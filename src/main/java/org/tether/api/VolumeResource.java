@@ -1,0 +1,193 @@
+package org.tether.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.tether.compute.qos.QosSpecParser;
+import org.tether.error.TetherException;
+import org.tether.storage.target.ExportService;
+import org.tether.storage.volume.CreateVolume;
+import org.tether.storage.volume.VolumeRecord;
+import org.tether.storage.volume.VolumeService;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Storage mode: volumes, snapshots, exports, capacity. Thin: validates plain fields and delegates. */
+@Path("/v1")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class VolumeResource {
+    static final int MAX_SIZE_GB = 16384;
+
+    private final VolumeService volumes;
+    private final ExportService exports;
+    private final ModeGuard mode;
+
+    public VolumeResource(VolumeService volumes, ExportService exports, ModeGuard mode) {
+        this.volumes = volumes;
+        this.exports = exports;
+        this.mode = mode;
+    }
+
+    @POST
+    @Path("/volumes")
+    @Operation(summary = "Create a volume: empty, or from a snapshot or a volume (idempotent by id)")
+    public Response create(StorageRequests.CreateVolume body) {
+        mode.requireStorage();
+        if (body == null) {
+            throw TetherException.missing("id");
+        }
+        UUID id = AttachmentResource.uuid(body.id(), "id");
+        int size = size(body.sizeGb(), "size_gb");
+        UUID fromVolume = null;
+        UUID fromSnapshot = null;
+        if (body.source() != null) {
+            if ((body.source().volumeId() == null) == (body.source().snapshotId() == null)) {
+                throw TetherException.invalid("source", "source needs exactly one of snapshot_id and volume_id");
+            }
+            fromVolume = body.source().volumeId() == null ? null
+                    : AttachmentResource.uuid(body.source().volumeId(), "source.volume_id");
+            fromSnapshot = body.source().snapshotId() == null ? null
+                    : AttachmentResource.uuid(body.source().snapshotId(), "source.snapshot_id");
+        }
+        VolumeRecord r = volumes.create(new CreateVolume(id, size, body.thin() == null || body.thin(), fromVolume,
+                fromSnapshot, qos(body.qosSpecs())));
+        return Response.created(URI.create("/v1/volumes/" + r.id())).entity(VolumeView.of(r)).build();
+    }
+
+    @GET
+    @Path("/volumes")
+    @Operation(summary = "Every volume this agent manages")
+    public List<VolumeView> list() {
+        mode.requireStorage();
+        return volumes.list().stream().map(VolumeView::of).toList();
+    }
+
+    @GET
+    @Path("/volumes/{id}")
+    public VolumeView get(@PathParam("id") String id) {
+        mode.requireStorage();
+        return VolumeView.of(volumes.get(AttachmentResource.uuid(id, "id")));
+    }
+
+    @DELETE
+    @Path("/volumes/{id}")
+    @Operation(summary = "Delete a volume; 409 while exported or with snapshots; unknown is 204")
+    public Response delete(@PathParam("id") String id) {
+        mode.requireStorage();
+        volumes.delete(AttachmentResource.uuid(id, "id"));
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("/volumes/{id}/extend")
+    @Operation(summary = "Grow a volume")
+    public VolumeView extend(@PathParam("id") String id, StorageRequests.Extend body) {
+        mode.requireStorage();
+        int size = size(body == null ? null : body.newSizeGb(), "new_size_gb");
+        return VolumeView.of(volumes.extend(AttachmentResource.uuid(id, "id"), size, exports.resizesOnline()));
+    }
+
+    @POST
+    @Path("/volumes/{id}/snapshots")
+    @Operation(summary = "Snapshot a volume (idempotent by snapshot id)")
+    public Response snapshot(@PathParam("id") String id, StorageRequests.Snapshot body) {
+        mode.requireStorage();
+        UUID snapshotId = body == null || body.id() == null ? UUID.randomUUID()
+                : AttachmentResource.uuid(body.id(), "id");
+        var snap = volumes.snapshot(AttachmentResource.uuid(id, "id"), snapshotId);
+        return Response.status(201).entity(snap).build();
+    }
+
+    @DELETE
+    @Path("/snapshots/{id}")
+    @Operation(summary = "Delete a snapshot; unknown is 204")
+    public Response deleteSnapshot(@PathParam("id") String id) {
+        mode.requireStorage();
+        volumes.deleteSnapshot(AttachmentResource.uuid(id, "id"));
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("/volumes/{id}/revert")
+    @Operation(summary = "Put a snapshot's data back into its volume; the volume must not be exported")
+    public VolumeView revert(@PathParam("id") String id, StorageRequests.Revert body) {
+        mode.requireStorage();
+        if (body == null || body.snapshotId() == null) {
+            throw TetherException.missing("snapshot_id");
+        }
+        return VolumeView.of(volumes.revert(AttachmentResource.uuid(id, "id"),
+                AttachmentResource.uuid(body.snapshotId(), "snapshot_id")));
+    }
+
+    @PUT
+    @Path("/volumes/{id}/exports/{initiator}")
+    @Operation(summary = "Export to an initiator; the body is the os-brick connector; answers connection_info")
+    public Map<String, Object> export(@PathParam("id") String id, @PathParam("initiator") String initiator,
+                                      JsonNode connector) {
+        mode.requireStorage();
+        return exports.export(AttachmentResource.uuid(id, "id"), initiator, connector);
+    }
+
+    @DELETE
+    @Path("/volumes/{id}/exports/{initiator}")
+    @Operation(summary = "Remove an initiator's access; the target goes with its last initiator")
+    public Response unexport(@PathParam("id") String id, @PathParam("initiator") String initiator) {
+        mode.requireStorage();
+        exports.unexport(AttachmentResource.uuid(id, "id"), initiator);
+        return Response.noContent().build();
+    }
+
+    @GET
+    @Path("/pool")
+    @Operation(summary = "Capacity: total, free, provisioned, pool fill, over-subscription")
+    public Map<String, Object> pool() {
+        mode.requireStorage();
+        var stats = volumes.stats();
+        long provisioned = volumes.provisioned();
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("backend", stats.backend());
+        out.put("total_bytes", stats.totalBytes());
+        out.put("free_bytes", stats.freeBytes());
+        out.put("provisioned_bytes", provisioned);
+        out.put("data_percent", stats.dataPercent());
+        out.put("metadata_percent", stats.metadataPercent());
+        out.put("over_subscription_ratio", stats.totalBytes() == 0 ? null
+                : Math.round(1000.0 * provisioned / stats.totalBytes()) / 1000.0);
+        out.put("max_over_subscription_ratio", volumes.capacity().maxRatio());
+        out.put("threshold_percent", volumes.capacity().thresholdPercent());
+        return out;
+    }
+
+    private static int size(Integer gb, String field) {
+        if (gb == null) {
+            throw TetherException.missing(field);
+        }
+        if (gb < 1 || gb > MAX_SIZE_GB) {
+            throw TetherException.invalid(field, field + " must be between 1 and " + MAX_SIZE_GB);
+        }
+        return gb;
+    }
+
+    private static Map<String, String> qos(JsonNode specs) {
+        QosSpecParser.parse(specs, "qos_specs"); // same rules as at attach time, refused here already
+        Map<String, String> out = new LinkedHashMap<>();
+        if (specs != null && specs.isObject()) {
+            specs.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        }
+        return out;
+    }
+}

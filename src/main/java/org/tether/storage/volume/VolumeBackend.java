@@ -1,0 +1,43 @@
+package org.tether.storage.volume;
+
+import java.util.UUID;
+
+/**
+ * Where volume bytes live. Every call is idempotent: "already exists" with the same size is success, "not
+ * found" on delete is success, so a retry after a crash converges.
+ */
+public interface VolumeBackend {
+
+    /** The block device (or file) a target driver exports. */
+    String devicePath(UUID volumeId);
+
+    void create(UUID id, long bytes, boolean thin);
+
+    /** A new volume holding the snapshot's data, grown to {@code bytes}. */
+    void createFromSnapshot(UUID id, long bytes, boolean thin, UUID sourceVolume, UUID snapshot);
+
+    /** A new volume holding the source volume's data, grown to {@code bytes}. */
+    void cloneVolume(UUID id, long bytes, boolean thin, UUID source);
+
+    void extend(UUID id, long bytes);
+
+    void delete(UUID id, boolean thin);
+
+    void createSnapshot(UUID volume, UUID snapshot, boolean thin);
+
+    void deleteSnapshot(UUID volume, UUID snapshot);
+
+    /** Puts the snapshot's data back into the volume; the snapshot is kept. */
+    void revert(UUID volume, UUID snapshot, boolean thin);
+
+    PoolStats stats();
+
+    /**
+     * Capacity as the backend sees it.
+     *
+     * @param dataPercent     thin pool (or filesystem) data use, or null
+     * @param metadataPercent thin pool metadata use, or null
+     */
+    record PoolStats(String backend, long totalBytes, long freeBytes, Double dataPercent, Double metadataPercent) {
+    }
+}

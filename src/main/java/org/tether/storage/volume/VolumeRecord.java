@@ -1,0 +1,103 @@
+package org.tether.storage.volume;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A volume as the storage side keeps it: the agent's own state is the truth about what it created and
+ * exported. Holds the volume's CHAP secret, so its file is private (0600) and it is never shown whole.
+ */
+public record VolumeRecord(
+        UUID id,
+        int sizeGb,
+        boolean thin,
+        State state,
+        Source source,
+        Map<String, String> qosSpecs,
+        ChapSecret chap,
+        List<SnapshotRecord> snapshots,
+        List<ExportRecord> exports,
+        Instant createdAt,
+        Instant updatedAt) {
+
+    /** CREATING and DELETING are operations in flight; the next start finishes or undoes them. */
+    public enum State { CREATING, AVAILABLE, DELETING }
+
+    /** What a volume was made from: {@code volume} or {@code snapshot}, and its id. */
+    public record Source(String type, UUID id) {
+    }
+
+    public record SnapshotRecord(UUID id, int sizeGb, Instant createdAt) {
+    }
+
+    public record ExportRecord(String initiator, Instant createdAt) {
+    }
+
+    /** Per-volume CHAP credentials; {@link #toString()} never shows the password. */
+    public record ChapSecret(String username, String password) {
+        @Override
+        public String toString() {
+            return "ChapSecret[username=" + username + "]";
+        }
+    }
+
+    public VolumeRecord {
+        qosSpecs = qosSpecs == null ? Map.of() : Map.copyOf(qosSpecs);
+        snapshots = snapshots == null ? List.of() : List.copyOf(snapshots);
+        exports = exports == null ? List.of() : List.copyOf(exports);
+    }
+
+    public String key() {
+        return id.toString();
+    }
+
+    public long sizeBytes() {
+        return (long) sizeGb << 30;
+    }
+
+    public Optional<SnapshotRecord> snapshot(UUID snapshotId) {
+        return snapshots.stream().filter(s -> s.id().equals(snapshotId)).findFirst();
+    }
+
+    public boolean exportedTo(String initiator) {
+        return exports.stream().anyMatch(e -> e.initiator().equals(initiator));
+    }
+
+    public VolumeRecord with(State s, Instant now) {
+        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now);
+    }
+
+    public VolumeRecord withSize(int gb, Instant now) {
+        return new VolumeRecord(id, gb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now);
+    }
+
+    public VolumeRecord withChap(ChapSecret c, Instant now) {
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, c, snapshots, exports, createdAt, now);
+    }
+
+    public VolumeRecord withSnapshot(SnapshotRecord snap, Instant now) {
+        List<SnapshotRecord> list = new ArrayList<>(snapshots);
+        list.add(snap);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now);
+    }
+
+    public VolumeRecord withoutSnapshot(UUID snapshotId, Instant now) {
+        List<SnapshotRecord> list = snapshots.stream().filter(s -> !s.id().equals(snapshotId)).toList();
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now);
+    }
+
+    public VolumeRecord withExport(String initiator, Instant now) {
+        List<ExportRecord> list = new ArrayList<>(exports);
+        list.add(new ExportRecord(initiator, now));
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now);
+    }
+
+    public VolumeRecord withoutExport(String initiator, Instant now) {
+        List<ExportRecord> list = exports.stream().filter(e -> !e.initiator().equals(initiator)).toList();
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now);
+    }
+}

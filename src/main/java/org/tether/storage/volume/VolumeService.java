@@ -1,0 +1,258 @@
+package org.tether.storage.volume;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.tether.concurrent.KeyedLocks;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.storage.volume.VolumeRecord.SnapshotRecord;
+import org.tether.storage.volume.VolumeRecord.State;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Volume lifecycle: each change is recorded before the backend is touched and settled after, so a crash
+ * in between is finished or undone at the next start. Per-volume locks; a clone also holds its source's.
+ */
+@ApplicationScoped
+public class VolumeService {
+    private static final Logger LOG = Logger.getLogger(VolumeService.class);
+
+    private final VolumeBackend backend;
+    private final VolumeStore store;
+    private final CapacityGuard capacity;
+    private final Clock clock;
+    private final KeyedLocks locks = new KeyedLocks();
+
+    @Inject
+    public VolumeService(VolumeBackend backend, VolumeStore store, TetherConfig config, Clock clock) {
+        this(backend, store, new CapacityGuard(config.storage()), clock);
+    }
+
+    public VolumeService(VolumeBackend backend, VolumeStore store, CapacityGuard capacity, Clock clock) {
+        this.backend = backend;
+        this.store = store;
+        this.capacity = capacity;
+        this.clock = clock;
+    }
+
+    public KeyedLocks.Held lock(UUID volumeId) {
+        return locks.lock(volumeId.toString());
+    }
+
+    public VolumeRecord get(UUID id) {
+        return store.find(id).orElseThrow(() -> new TetherException(ErrorCode.VOLUME_NOT_FOUND, "id",
+                "no volume " + id));
+    }
+
+    public List<VolumeRecord> list() {
+        return store.all();
+    }
+
+    public VolumeRecord create(CreateVolume req) {
+        UUID source = req.sourceVolume();
+        // two locks are always taken in id order, so two clones of each other cannot deadlock
+        UUID first = source == null || req.id().compareTo(source) < 0 ? req.id() : source;
+        UUID second = source == null ? null : first.equals(req.id()) ? source : req.id();
+        try (var a = lock(first); var b = second == null ? null : lock(second)) {
+            Optional<VolumeRecord> existing = store.find(req.id());
+            if (existing.isPresent()) {
+                return repeat(existing.get(), req);
+            }
+            VolumeRecord.Source from = checkSource(req);
+            capacity.check(backend.stats(), provisioned(), (long) req.sizeGb() << 30, req.thin());
+            VolumeRecord r = new VolumeRecord(req.id(), req.sizeGb(), req.thin(), State.CREATING, from,
+                    req.qosSpecs(), null, List.of(), List.of(), clock.instant(), clock.instant());
+            store.put(r);
+            try {
+                long bytes = r.sizeBytes();
+                if (req.sourceSnapshot() != null) {
+                    backend.createFromSnapshot(r.id(), bytes, r.thin(), from.id(), req.sourceSnapshot());
+                } else if (req.sourceVolume() != null) {
+                    backend.cloneVolume(r.id(), bytes, r.thin(), req.sourceVolume());
+                } else {
+                    backend.create(r.id(), bytes, r.thin());
+                }
+            } catch (RuntimeException e) {
+                undoCreate(r);
+                throw e;
+            }
+            r = r.with(State.AVAILABLE, clock.instant());
+            store.put(r);
+            LOG.infof("created volume %s (%d GiB, %s)", r.id(), r.sizeGb(), r.thin() ? "thin" : "thick");
+            return r;
+        }
+    }
+
+    private VolumeRecord repeat(VolumeRecord r, CreateVolume req) {
+        boolean same = r.sizeGb() == req.sizeGb() && r.thin() == req.thin()
+                && Objects.equals(r.source() == null ? null : r.source().id(),
+                req.sourceSnapshot() != null ? req.sourceSnapshot() : req.sourceVolume());
+        if (!same || r.state() != State.AVAILABLE) {
+            throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "volume " + r.id() + " exists ("
+                    + r.sizeGb() + " GiB, " + r.state().name().toLowerCase() + ") and differs from this request");
+        }
+        return r;
+    }
+
+    /** The source volume's record for a clone, or the owner of the snapshot; the new size must hold it. */
+    private VolumeRecord.Source checkSource(CreateVolume req) {
+        if (req.sourceSnapshot() != null) {
+            VolumeRecord owner = store.ownerOf(req.sourceSnapshot()).orElseThrow(() -> new TetherException(
+                    ErrorCode.SNAPSHOT_NOT_FOUND, "source.snapshot_id", "no snapshot " + req.sourceSnapshot()));
+            requireRoom(req, owner.snapshot(req.sourceSnapshot()).orElseThrow().sizeGb());
+            return new VolumeRecord.Source("snapshot", req.sourceSnapshot());
+        }
+        if (req.sourceVolume() != null) {
+            VolumeRecord src = store.find(req.sourceVolume()).filter(v -> v.state() == State.AVAILABLE)
+                    .orElseThrow(() -> new TetherException(ErrorCode.VOLUME_NOT_FOUND, "source.volume_id",
+                            "no available volume " + req.sourceVolume()));
+            requireRoom(req, src.sizeGb());
+            return new VolumeRecord.Source("volume", req.sourceVolume());
+        }
+        return null;
+    }
+
+    private static void requireRoom(CreateVolume req, int sourceGb) {
+        if (req.sizeGb() < sourceGb) {
+            throw TetherException.invalid("size_gb", "size_gb must be at least the source's " + sourceGb);
+        }
+    }
+
+    private void undoCreate(VolumeRecord r) {
+        try {
+            backend.delete(r.id(), r.thin());
+            store.remove(r);
+        } catch (RuntimeException undo) {
+            LOG.errorf("undo of create %s incomplete, kept as creating for the next start: %s", r.id(),
+                    undo.getMessage());
+        }
+    }
+
+    /** @return false when there was no such volume */
+    public boolean delete(UUID id) {
+        try (var held = lock(id)) {
+            Optional<VolumeRecord> found = store.find(id);
+            if (found.isEmpty()) {
+                return false;
+            }
+            VolumeRecord r = found.get();
+            if (!r.exports().isEmpty()) {
+                throw busy(r, "it is exported to " + r.exports().get(0).initiator() + "; unexport it first");
+            }
+            if (!r.snapshots().isEmpty()) {
+                throw busy(r, "it has " + r.snapshots().size() + " snapshot(s); delete them first");
+            }
+            store.put(r.with(State.DELETING, clock.instant()));
+            backend.delete(id, r.thin());
+            store.remove(r);
+            LOG.infof("deleted volume %s", id);
+            return true;
+        }
+    }
+
+    public VolumeRecord extend(UUID id, int newSizeGb, boolean exportedResizeSupported) {
+        try (var held = lock(id)) {
+            VolumeRecord r = available(id);
+            if (newSizeGb < r.sizeGb()) {
+                throw TetherException.invalid("new_size_gb", "new_size_gb must be >= the current " + r.sizeGb());
+            }
+            if (newSizeGb == r.sizeGb()) {
+                return r;
+            }
+            if (!r.exports().isEmpty() && !exportedResizeSupported) {
+                throw busy(r, "the target driver cannot resize an exported LUN; unexport it first");
+            }
+            capacity.check(backend.stats(), provisioned(), (long) (newSizeGb - r.sizeGb()) << 30, r.thin());
+            backend.extend(id, (long) newSizeGb << 30);
+            VolumeRecord grown = r.withSize(newSizeGb, clock.instant());
+            store.put(grown);
+            return grown;
+        }
+    }
+
+    public SnapshotRecord snapshot(UUID volumeId, UUID snapshotId) {
+        try (var held = lock(volumeId)) {
+            VolumeRecord r = available(volumeId);
+            Optional<SnapshotRecord> existing = r.snapshot(snapshotId);
+            if (existing.isPresent()) {
+                return existing.get();
+            }
+            if (store.ownerOf(snapshotId).isPresent() || store.find(snapshotId).isPresent()) {
+                throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "id " + snapshotId + " is taken");
+            }
+            backend.createSnapshot(volumeId, snapshotId, r.thin());
+            SnapshotRecord snap = new SnapshotRecord(snapshotId, r.sizeGb(), clock.instant());
+            store.put(r.withSnapshot(snap, clock.instant()));
+            return snap;
+        }
+    }
+
+    /** @return false when there was no such snapshot */
+    public boolean deleteSnapshot(UUID snapshotId) {
+        Optional<VolumeRecord> owner = store.ownerOf(snapshotId);
+        if (owner.isEmpty()) {
+            return false;
+        }
+        try (var held = lock(owner.get().id())) {
+            VolumeRecord r = get(owner.get().id());
+            if (r.snapshot(snapshotId).isEmpty()) {
+                return false;
+            }
+            backend.deleteSnapshot(r.id(), snapshotId);
+            store.put(r.withoutSnapshot(snapshotId, clock.instant()));
+            return true;
+        }
+    }
+
+    public VolumeRecord revert(UUID volumeId, UUID snapshotId) {
+        try (var held = lock(volumeId)) {
+            VolumeRecord r = available(volumeId);
+            SnapshotRecord snap = r.snapshot(snapshotId).orElseThrow(() -> new TetherException(
+                    ErrorCode.SNAPSHOT_NOT_FOUND, "snapshot_id", "volume " + volumeId + " has no snapshot " + snapshotId));
+            if (!r.exports().isEmpty()) {
+                throw busy(r, "it is exported; a revert under a connected initiator would corrupt its view");
+            }
+            if (snap.sizeGb() != r.sizeGb()) {
+                throw busy(r, "it was extended after the snapshot; revert needs the snapshot's size");
+            }
+            backend.revert(volumeId, snapshotId, r.thin());
+            return r;
+        }
+    }
+
+    /** Bytes promised to every volume (what over-subscription is measured by). */
+    public long provisioned() {
+        return store.all().stream().mapToLong(VolumeRecord::sizeBytes).sum();
+    }
+
+    public VolumeBackend.PoolStats stats() {
+        return backend.stats();
+    }
+
+    public CapacityGuard capacity() {
+        return capacity;
+    }
+
+    public String devicePath(UUID id) {
+        return backend.devicePath(id);
+    }
+
+    private VolumeRecord available(UUID id) {
+        VolumeRecord r = get(id);
+        if (r.state() != State.AVAILABLE) {
+            throw busy(r, "it is " + r.state().name().toLowerCase());
+        }
+        return r;
+    }
+
+    private static TetherException busy(VolumeRecord r, String why) {
+        return new TetherException(ErrorCode.VOLUME_BUSY, null, "volume " + r.id() + " cannot change: " + why);
+    }
+}
