@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Tether's main job, end to end on this machine: a volume exported by a local iSCSI target is attached
-# through the agent's REST API to a running QEMU domain, its live disk XML and QoS are shown, bytes
-# written through QEMU are read back from the target's backing file, and it is detached.
+# Tether's main job, end to end on this machine, all in one agent (tether.mode=both): the storage API
+# creates a volume (file backend) and exports it through tgtd to this host's own initiator; the returned
+# Cinder connection_info goes unchanged to the compute API, which hot-plugs the volume into a running QEMU
+# domain with QoS; bytes written through QEMU are read back from the volume; then detach, unexport, delete.
 # Run as root on Debian 12. Everything it creates is removed when it exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,11 +17,8 @@ PORT=${TETHER_DEMO_PORT:-18080}
 API="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d /var/tmp/tether-demo.XXXXXX)
 VOL=$(cat /proc/sys/kernel/random/uuid)
-IQN="iqn.2010-10.org.openstack:volume-$VOL"
 DOMAIN="tether-demo-${VOL:0:8}"
-TID=$(( (RANDOM % 800) + 100 ))
-CHAP_USER=$(head -c 15 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)
-CHAP_PASS=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
+INITIATOR=$(sed -n 's/^InitiatorName=//p' /etc/iscsi/initiatorname.iscsi)
 AGENT_PID=
 
 cleanup() {
@@ -28,18 +26,24 @@ cleanup() {
   [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
   virsh -q -c qemu:///system destroy "$DOMAIN" >/dev/null 2>&1
   virsh -q -c qemu:///system undefine "$DOMAIN" >/dev/null 2>&1
-  tgtadm --lld iscsi --op delete --mode target --tid "$TID" --force >/dev/null 2>&1
-  tgtadm --lld iscsi --op delete --mode account --user "$CHAP_USER" >/dev/null 2>&1
+  if [ -n "$AGENT_PID" ] && [ -f "$WORK/state/volumes/$VOL.json" ]; then
+    # the agent stopped before the demo's own unexport/delete: remove its target by hand
+    tgtadm --lld iscsi --op show --mode target | sed -n "s/^Target \([0-9]*\): .*volume-$VOL\$/\1/p" |
+      while read -r tid; do tgtadm --lld iscsi --op delete --mode target --tid "$tid" --force; done
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 step "Building the agent (mvn package)"
-mvn -B -q -ntp -DskipTests package
+mvn -B -q -ntp -Dstyle.color=never -DskipTests package
 say "built target/quarkus-app/quarkus-run.jar"
 
-step "Starting the agent on $API (compute mode, qemu attach path)"
-java -XX:+UseSerialGC -Xms32m -Xmx96m -XX:TieredStopAtLevel=1 -Dtether.state-dir="$WORK/state" -Dtether.attach.default-path=qemu \
+step "Starting the agent on $API (mode both: file backend + tgt; compute on the qemu attach path)"
+java -XX:+UseSerialGC -Xms32m -Xmx96m -XX:TieredStopAtLevel=1 -Dtether.state-dir="$WORK/state" \
+     -Dtether.mode=both -Dtether.storage.backend=file -Dtether.storage.file.dir="$WORK/files" \
+     -Dtether.storage.target.driver=tgt -Dtether.storage.target.portals=127.0.0.1:3260 \
+     -Dtether.attach.default-path=qemu \
      -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$PORT" \
      -jar target/quarkus-app/quarkus-run.jar >"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
@@ -53,14 +57,19 @@ curl -fs "$API/q/health/ready" | jq -c '.checks[] | {name, status}'
 step "GET /v1/connector: this host as os-brick would describe it"
 curl -fs "$API/v1/connector" | jq .
 
-step "Exporting volume $VOL from tgtd on 127.0.0.1:3260 (1 GiB sparse file, CHAP)"
-truncate -s 1G "$WORK/volume-$VOL.img"
-tgtadm --lld iscsi --op new --mode target --tid "$TID" -T "$IQN"
-tgtadm --lld iscsi --op new --mode logicalunit --tid "$TID" --lun 1 -b "$WORK/volume-$VOL.img"
-tgtadm --lld iscsi --op bind --mode target --tid "$TID" --initiator-name "$(sed -n "s/^InitiatorName=//p" /etc/iscsi/initiatorname.iscsi)"
-tgtadm --lld iscsi --op new --mode account --user "$CHAP_USER" --password "$CHAP_PASS"
-tgtadm --lld iscsi --op bind --mode account --tid "$TID" --user "$CHAP_USER"
-say "target $IQN, LUN 1"
+step "POST /v1/volumes: a 1 GiB volume with front-end QoS"
+curl -fsS -X POST -H 'Content-Type: application/json' "$API/v1/volumes" -d "{\"id\": \"$VOL\", \"size_gb\": 1,
+  \"qos_specs\": {\"total_iops_sec\": \"800\", \"total_iops_sec_max\": \"1600\", \"total_iops_sec_max_length\": \"10\",
+                \"read_bytes_sec\": \"52428800\", \"consumer\": \"front-end\"}}" | jq . | sed 's/^/   /'
+
+step "PUT /v1/volumes/$VOL/exports/$INITIATOR with this host's connector"
+CONNECTOR=$(curl -fs "$API/v1/connector")
+CONNECTION_INFO=$(curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary "$CONNECTOR" \
+  "$API/v1/volumes/$VOL/exports/$INITIATOR") || die "export failed"
+CHAP_PASS=$(echo "$CONNECTION_INFO" | jq -r .data.auth_password)
+say "Cinder connection_info (password not shown):"
+echo "$CONNECTION_INFO" | jq '.data.auth_password = "***"' | sed 's/^/   /'
+say "tgtd now has: $(tgtadm --lld iscsi --op show --mode target | grep -c "volume-$VOL") target for it, admitting $INITIATOR"
 
 step "Starting demo domain $DOMAIN (QEMU TCG, no OS, virtio-scsi controller)"
 cat >"$WORK/domain.xml" <<XML
@@ -72,17 +81,9 @@ virsh -q -c qemu:///system define "$WORK/domain.xml" >/dev/null
 virsh -q -c qemu:///system start "$DOMAIN" >/dev/null
 virsh -c qemu:///system domstate "$DOMAIN" | sed 's/^/   /'
 
-BODY=$(jq -n --arg iqn "$IQN" --arg vol "$VOL" --arg u "$CHAP_USER" --arg p "$CHAP_PASS" '{
-  connection_info: {driver_volume_type: "iscsi", data: {
-    target_discovered: false, target_portal: "127.0.0.1:3260", target_iqn: $iqn, target_lun: 1,
-    volume_id: $vol, auth_method: "CHAP", auth_username: $u, auth_password: $p,
-    encrypted: false, access_mode: "rw", discard: true,
-    qos_specs: {total_iops_sec: "800", total_iops_sec_max: "1600", total_iops_sec_max_length: "10",
-                read_bytes_sec: "52428800", consumer: "front-end"}}},
-  bus: "scsi", attach_path: "qemu"}')
+BODY=$(jq -n --argjson ci "$CONNECTION_INFO" '{connection_info: $ci, bus: "scsi", attach_path: "qemu"}')
 
-step "PUT /v1/instances/$DOMAIN/volumes/$VOL (Cinder connection_info, password not shown)"
-echo "$BODY" | jq '.connection_info.data.auth_password = "***"' | sed 's/^/   /'
+step "PUT /v1/instances/$DOMAIN/volumes/$VOL with that connection_info, unchanged"
 START=$(date +%s%N)
 RESPONSE=$(curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary "$BODY" "$API/v1/instances/$DOMAIN/volumes/$VOL") \
   || die "attach failed"
@@ -101,11 +102,11 @@ step "Writing 64 KiB of 0xc7 at offset 2 MiB through QEMU's iSCSI client (qemu-i
 virsh -c qemu:///system qemu-monitor-command "$DOMAIN" --hmp \
   "qemu-io -d ua-$VOL \"write -P 0xc7 2097152 65536\"" | sed 's/^/   /'
 
-step "Reading the same bytes back from the target's backing file"
-od -A d -t x1 -j 2097152 -N 65536 "$WORK/volume-$VOL.img" | head -3 | sed 's/^/   /'
-COUNT=$(od -An -v -t x1 -j 2097152 -N 65536 "$WORK/volume-$VOL.img" | tr -s ' ' '\n' | grep -c '^c7$' || true)
+step "Reading the same bytes back from the volume (the file tgtd exports)"
+od -A d -t x1 -j 2097152 -N 65536 "$WORK/files/volume-$VOL" | head -3 | sed 's/^/   /'
+COUNT=$(od -An -v -t x1 -j 2097152 -N 65536 "$WORK/files/volume-$VOL" | tr -s ' ' '\n' | grep -c '^c7$' || true)
 [ "$COUNT" -eq 65536 ] || die "expected 65536 bytes of c7 in the backing file, found $COUNT"
-say "all 65536 bytes are 0xc7: the data went guest device -> QEMU -> iSCSI -> tgtd -> file"
+say "all 65536 bytes are 0xc7: the data went guest device -> QEMU -> iSCSI (CHAP) -> tgtd -> volume"
 
 step "DELETE /v1/instances/$DOMAIN/volumes/$VOL"
 START=$(date +%s%N)
@@ -122,4 +123,11 @@ say "GET /v1/attachments: $(curl -fs "$API/v1/attachments")"
 grep -q "$CHAP_PASS" "$WORK/agent.log" && die "the agent log contains the CHAP password"
 say "the agent log does not contain the CHAP password"
 
-step "Done: attach, QoS, data path and detach all worked; cleaning up"
+step "DELETE /v1/volumes/$VOL/exports/$INITIATOR, then DELETE /v1/volumes/$VOL"
+curl -fsS -X DELETE "$API/v1/volumes/$VOL/exports/$INITIATOR" -o /dev/null -w '   unexport: %{http_code}\n'
+say "tgtd targets left for it: $(tgtadm --lld iscsi --op show --mode target | grep -c "volume-$VOL" || true)"
+curl -fsS -X DELETE "$API/v1/volumes/$VOL" -o /dev/null -w '   delete: %{http_code}\n'
+[ -e "$WORK/files/volume-$VOL" ] && die "the volume file is still there"
+say "the volume file is gone; GET /v1/volumes: $(curl -fs "$API/v1/volumes")"
+
+step "Done: create, export, attach, QoS, data path, detach, unexport and delete all worked; cleaning up"

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash lab/host-setup.sh
-mvn -B -ntp clean verify "$@"
+mvn -B -ntp -Dstyle.color=never clean verify "$@"

@@ -46,7 +46,7 @@ public record VolumeRecord(
     }
 
     public VolumeRecord {
-        qosSpecs = qosSpecs == null ? Map.of() : Map.copyOf(qosSpecs);
+        qosSpecs = qosSpecs == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(qosSpecs));
         snapshots = snapshots == null ? List.of() : List.copyOf(snapshots);
         exports = exports == null ? List.of() : List.copyOf(exports);
     }

@@ -227,6 +227,29 @@ public class VolumeService {
         }
     }
 
+    /**
+     * At start: a create or delete that a crash interrupted is taken to its safe end, which for both is
+     * "gone": a half-made volume holds no data anyone was promised, a half-deleted one was being deleted.
+     */
+    public int recover() {
+        int n = 0;
+        for (VolumeRecord r : store.all()) {
+            if (r.state() == State.AVAILABLE) {
+                continue;
+            }
+            n++;
+            try (var held = lock(r.id())) {
+                backend.delete(r.id(), r.thin());
+                store.remove(r);
+                LOG.infof("finished interrupted %s of volume %s", r.state() == State.CREATING ? "create" : "delete",
+                        r.id());
+            } catch (TetherException e) {
+                LOG.errorf("could not finish interrupted %s of %s: %s", r.state(), r.id(), e.getMessage());
+            }
+        }
+        return n;
+    }
+
     /** Bytes promised to every volume (what over-subscription is measured by). */
     public long provisioned() {
         return store.all().stream().mapToLong(VolumeRecord::sizeBytes).sum();
