@@ -3,7 +3,8 @@
 
 Prints: agent start-to-ready time and resident memory; attach and detach latency over CYCLES sequential
 cycles (REST call until the disk is live / gone, p50 and p95); wall time of N parallel attaches for
-N = 1, 8, 32, both into one domain and spread over N domains. Run as root after lab/host-setup.sh and a
+N = 1, 8, 32, both into one domain and spread over N domains; storage mode (file backend + tgt): the
+create + export + unexport + delete cycle over CYCLES volumes and 16 parallel creates. Run as root after lab/host-setup.sh and a
 build (`bash lab/bench.sh` does both). Standard library only.
 """
 import argparse
@@ -137,6 +138,34 @@ def parallel(api, pairs):
     return wall
 
 
+def storage_bench(api, cycles):
+    """Cycle times of the storage API, and the wall time of 16 parallel creates."""
+    connector = json.loads(api.call("GET", "/v1/connector")[1])
+    initiator = connector["initiator"]
+
+    def must(status_body, want):
+        if status_body[0] != want:
+            raise RuntimeError(f"expected {want}, got {status_body[0]}: {status_body[1][:300]}")
+
+    def cycle():
+        vid = str(uuid.uuid4())
+        must(api.call("POST", "/v1/volumes", {"id": vid, "size_gb": 1}), 201)
+        must(api.call("PUT", f"/v1/volumes/{vid}/exports/{initiator}", connector), 200)
+        must(api.call("DELETE", f"/v1/volumes/{vid}/exports/{initiator}"), 204)
+        must(api.call("DELETE", f"/v1/volumes/{vid}"), 204)
+
+    for _ in range(5):
+        cycle()
+    times = [timed(cycle)[0] for _ in range(cycles)]
+    ids = [str(uuid.uuid4()) for _ in range(16)]
+    with cf.ThreadPoolExecutor(max_workers=16) as pool:
+        start = time.perf_counter()
+        list(pool.map(lambda i: must(api.call("POST", "/v1/volumes", {"id": i, "size_gb": 1}), 201), ids))
+        wall = (time.perf_counter() - start) * 1000
+        list(pool.map(lambda i: must(api.call("DELETE", f"/v1/volumes/{i}"), 204), ids))
+    return times, wall
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cycles", type=int, default=50)
@@ -151,6 +180,8 @@ def main():
     log = open(os.path.join(work, "agent.log"), "w")
     started = time.perf_counter()
     agent = subprocess.Popen(["java", *args.jvm.split(), f"-Dtether.state-dir={work}/state", "-Dtether.attach.default-path=qemu",
+                              "-Dtether.mode=both", "-Dtether.storage.backend=file",
+                              f"-Dtether.storage.file.dir={work}/files", "-Dtether.storage.target.driver=tgt",
                               "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={args.port}", "-jar", jar],
                              stdout=log, stderr=subprocess.STDOUT)
     targets, domains = [], []
@@ -186,6 +217,7 @@ def main():
             same = [parallel(api, [(one, t) for t in targets[:n]]) for _ in range(args.rounds)]
             spread = [parallel(api, list(zip(domains[:n], targets[:n]))) for _ in range(args.rounds)]
             results[n] = (statistics.median(same), statistics.median(spread))
+        storage = storage_bench(api, args.cycles)
         rss_end = rss_mb(agent.pid)
 
         print(f"machine: {os.cpu_count()} cores; QEMU TCG; tgtd on 127.0.0.1; qemu attach path, bus scsi, CHAP + iotune")
@@ -196,6 +228,10 @@ def main():
         for n, (same, spread) in results.items():
             print(f"{n:>2} parallel attaches: one domain {same:7.1f} ms ({same / base_same:4.1f}x of one), "
                   f"{n} domains {spread:7.1f} ms ({spread / base_spread:4.1f}x of one)")
+        cyc, par = storage
+        print(f"storage create+export+unexport+delete over {args.cycles} volumes (file + tgt): "
+              f"p50 {statistics.median(cyc):.1f} ms, p95 {pct(cyc, 95):.1f} ms")
+        print(f"16 parallel creates (1 GiB, file backend): {par:.1f} ms wall")
     finally:
         agent.terminate()
         agent.wait(timeout=30)
