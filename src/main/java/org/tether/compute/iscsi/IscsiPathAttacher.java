@@ -26,21 +26,25 @@ public class IscsiPathAttacher {
     private static final Logger LOG = Logger.getLogger(IscsiPathAttacher.class);
     private static final Duration FIRST_POLL = Duration.ofMillis(20);
     private static final Duration MAX_POLL = Duration.ofMillis(500);
+    /** How long a new disk may wait for udev's by-path link before its kernel name is used. */
+    static final Duration UDEV_LINK_TIMEOUT = Duration.ofSeconds(3);
 
     private final Iscsiadm iscsiadm;
     private final ScsiSysfs sysfs;
     private final Blockdev blockdev;
     private final Path devRoot;
     private final Duration deviceTimeout;
+    private final Duration udevLinkTimeout;
     private final KeyedLocks targetLocks = new KeyedLocks();
 
     @Inject
     public IscsiPathAttacher(Iscsiadm iscsiadm, ScsiSysfs sysfs, Blockdev blockdev, TetherConfig config) {
-        this(iscsiadm, sysfs, blockdev, config.iscsi().devRoot(), config.iscsi().deviceTimeout());
+        this(iscsiadm, sysfs, blockdev, config.iscsi().devRoot(), config.iscsi().deviceTimeout(), UDEV_LINK_TIMEOUT);
     }
 
     public IscsiPathAttacher(Iscsiadm iscsiadm, ScsiSysfs sysfs, Blockdev blockdev, Path devRoot,
-                             Duration deviceTimeout) {
+                             Duration deviceTimeout, Duration udevLinkTimeout) {
+        this.udevLinkTimeout = udevLinkTimeout;
         this.iscsiadm = iscsiadm;
         this.sysfs = sysfs;
         this.blockdev = blockdev;
@@ -82,16 +86,15 @@ public class IscsiPathAttacher {
 
     private String scanAndFind(IscsiSession session, int lun) {
         Deadline deadline = Deadline.in(deviceTimeout);
-        Hctl target = deadline.poll(() -> sysfs.target(session.id()), FIRST_POLL, MAX_POLL)
-                .orElseThrow(() -> notFound(session, lun, "the session has no SCSI target"));
-        Hctl address = new Hctl(target.host(), target.channel(), target.target(), lun);
-        Optional<String> disk = sysfs.blockDevice(session.id(), address);
+        Optional<String> disk = sysfs.blockDevice(session.id(), lun);
         if (disk.isPresent()) {
-            return disk.get();
+            return disk.get(); // another attachment already scanned this LUN
         }
-        sysfs.scan(target, lun);
-        return deadline.poll(() -> sysfs.blockDevice(session.id(), address), FIRST_POLL, MAX_POLL)
-                .orElseThrow(() -> notFound(session, lun, "no disk appeared for " + address.name()));
+        int host = deadline.poll(() -> sysfs.host(session.id()), FIRST_POLL, MAX_POLL)
+                .orElseThrow(() -> notFound(session, lun, "the session has no SCSI host"));
+        sysfs.scan(host, session.id(), lun);
+        return deadline.poll(() -> sysfs.blockDevice(session.id(), lun), FIRST_POLL, MAX_POLL)
+                .orElseThrow(() -> notFound(session, lun, "no disk appeared on SCSI host " + host));
     }
 
     private static TetherException notFound(IscsiSession s, int lun, String why) {
@@ -111,11 +114,17 @@ public class IscsiPathAttacher {
         }
     }
 
-    /** {@code /dev/disk/by-path/...} when udev made it (stable across reboots), else {@code /dev/sdX}. */
+    /**
+     * {@code /dev/disk/by-path/...} (stable across reboots, what Nova puts in the domain), waiting briefly for
+     * udev to make it; {@code /dev/sdX} on a host whose udev does not.
+     */
     public String stableDevicePath(IscsiPath path, String disk) {
         Path byPath = devRoot.resolve("disk/by-path/ip-" + path.portal().hostPort() + "-iscsi-" + path.iqn()
                 + "-lun-" + path.lun());
-        return Files.exists(byPath) ? byPath.toString() : devRoot.resolve(disk).toString();
+        return Deadline.in(udevLinkTimeout)
+                .poll(() -> Files.exists(byPath) ? Optional.of(byPath.toString()) : Optional.empty(), FIRST_POLL,
+                        MAX_POLL)
+                .orElse(devRoot.resolve(disk).toString());
     }
 
     /** Flushes and deletes one SCSI disk. */

@@ -65,8 +65,8 @@ public class KernelIscsiConnector implements VolumeConnector {
         for (IscsiPath path : info.paths()) {
             try {
                 String disk = paths.attach(path, info.sessionChap());
-                return new ConnectedVolume(new DiskSource.BlockDevice(paths.stableDevicePath(path, disk)),
-                        paths.stableDevicePath(path, disk), List.of(disk), null, null);
+                String device = paths.stableDevicePath(path, disk);
+                return new ConnectedVolume(new DiskSource.BlockDevice(device), device, List.of(disk), null, null);
             } catch (TetherException e) {
                 LOG.warnf("path %s %s failed: %s", path.portal(), path.iqn(), e.getMessage());
                 last = e;

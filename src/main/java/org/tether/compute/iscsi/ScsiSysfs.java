@@ -40,8 +40,31 @@ public class ScsiSysfs {
         return sys.resolve("class/iscsi_session/session" + sessionId + "/device");
     }
 
-    /** The host/channel/target of the session's SCSI target, once the kernel created it. */
-    public Optional<Hctl> target(int sessionId) {
+    /**
+     * The SCSI host number of a session ({@code /sys/class/iscsi_host/hostH/device/sessionN}); it exists as
+     * soon as the login completes, before any LUN is scanned.
+     */
+    public Optional<Integer> host(int sessionId) {
+        for (Path host : list(sys.resolve("class/iscsi_host"))) {
+            String name = host.getFileName().toString();
+            if (name.startsWith("host") && Files.exists(host.resolve("device/session" + sessionId))) {
+                return Optional.of(Integer.parseInt(name.substring(4)));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Asks the kernel to probe exactly one LUN, as os-brick does with manual scanning. Channel and target are
+     * wildcards until the session's target exists (with manual scanning it appears with the first LUN).
+     */
+    public void scan(int host, int sessionId, int lun) {
+        Optional<Hctl> t = target(sessionId);
+        String ct = t.map(h -> h.channel() + " " + h.target()).orElse("- -");
+        write(sys.resolve("class/scsi_host/host" + host + "/scan"), ct + " " + lun);
+    }
+
+    private Optional<Hctl> target(int sessionId) {
         for (Path dir : list(sessionDevice(sessionId))) {
             var m = TARGET_DIR.matcher(dir.getFileName().toString());
             if (m.matches()) {
@@ -52,19 +75,22 @@ public class ScsiSysfs {
         return Optional.empty();
     }
 
-    /** Asks the kernel to probe exactly one LUN, as os-brick does with manual scanning. */
-    public void scan(Hctl target, int lun) {
-        Path scan = sys.resolve("class/scsi_host/host" + target.host() + "/scan");
-        write(scan, target.channel() + " " + target.target() + " " + lun);
-    }
-
-    /** The block device ({@code sdX}) the LUN became, if the kernel has created it yet. */
-    public Optional<String> blockDevice(int sessionId, Hctl lunAddress) {
-        Path block = sessionDevice(sessionId)
-                .resolve("target" + lunAddress.host() + ":" + lunAddress.channel() + ":" + lunAddress.target())
-                .resolve(lunAddress.name()).resolve("block");
-        return list(block).stream().map(p -> p.getFileName().toString())
-                .filter(n -> DISK_NAME.matcher(n).matches()).findFirst();
+    /** The block device ({@code sdX}) the session's LUN became, once the kernel created it. */
+    public Optional<String> blockDevice(int sessionId, int lun) {
+        for (Hctl address : lunsOf(sessionId)) {
+            if (address.lun() != lun) {
+                continue;
+            }
+            Path block = sessionDevice(sessionId)
+                    .resolve("target" + address.host() + ":" + address.channel() + ":" + address.target())
+                    .resolve(address.name()).resolve("block");
+            Optional<String> disk = list(block).stream().map(p -> p.getFileName().toString())
+                    .filter(n -> DISK_NAME.matcher(n).matches()).findFirst();
+            if (disk.isPresent()) {
+                return disk;
+            }
+        }
+        return Optional.empty();
     }
 
     /** Every LUN address that still has a SCSI device on this session. */

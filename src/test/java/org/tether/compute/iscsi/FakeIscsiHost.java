@@ -57,9 +57,9 @@ final class FakeIscsiHost implements CommandRunner {
     ScsiSysfs sysfs() {
         return new ScsiSysfs(sys) {
             @Override
-            public void scan(Hctl target, int lun) {
-                super.scan(target, lun);
-                onScan(target, lun);
+            public void scan(int host, int sessionId, int lun) {
+                super.scan(host, sessionId, lun);
+                onScan(host, sessionId, lun);
             }
 
             @Override
@@ -158,21 +158,37 @@ final class FakeIscsiHost implements CommandRunner {
         int id = nextSession++;
         int host = id + 1;
         sessions.put(key, id);
-        mkdirs(sys.resolve("class/iscsi_session/session" + id + "/device/target" + host + ":0:0"));
+        // as with node.session.scan=manual: the session and its host exist, no SCSI target until a scan
+        Path device = sys.resolve("class/iscsi_session/session" + id + "/device");
+        mkdirs(device);
+        mkdirs(sys.resolve("class/iscsi_host/host" + host + "/device"));
+        try {
+            Files.createSymbolicLink(sys.resolve("class/iscsi_host/host" + host + "/device/session" + id), device);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         mkdirs(sys.resolve("class/scsi_host/host" + host));
         write(sys.resolve("class/scsi_host/host" + host + "/scan"), "");
         return result(c, 0, "");
     }
 
-    private void onScan(Hctl target, int lun) {
+    final List<String> scans = new ArrayList<>();
+
+    private void onScan(int host, int sessionId, int lun) {
+        try {
+            scans.add("host" + host + ":" + Files.readString(sys.resolve("class/scsi_host/host" + host + "/scan")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Hctl target = new Hctl(host, 0, 0, 0);
         String iqn = sessions.entrySet().stream()
-                .filter(e -> e.getValue() == target.host() - 1).map(e -> e.getKey().substring(e.getKey().indexOf(',') + 1))
+                .filter(e -> e.getValue() == sessionId).map(e -> e.getKey().substring(e.getKey().indexOf(',') + 1))
                 .findFirst().orElseThrow();
         if (!kernelCreatesDisks || !targetLuns.getOrDefault(iqn, Set.of()).contains(lun)) {
             return;
         }
         String disk = "sd" + nextDisk++;
-        Path lunDir = sys.resolve("class/iscsi_session/session" + (target.host() - 1) + "/device/target"
+        Path lunDir = sys.resolve("class/iscsi_session/session" + sessionId + "/device/target"
                 + target.host() + ":0:0/" + target.host() + ":0:0:" + lun);
         mkdirs(lunDir.resolve("block/" + disk));
         write(dev.resolve(disk), "");

@@ -48,7 +48,7 @@ class KernelIscsiConnectorTest {
         ScsiSysfs sysfs = host.sysfs();
         Iscsiadm iscsiadm = new Iscsiadm(host, "iscsiadm", Duration.ofSeconds(5));
         IscsiPathAttacher paths = new IscsiPathAttacher(iscsiadm, sysfs, new Blockdev(host, Duration.ofSeconds(5)),
-                host.dev, deviceTimeout);
+                host.dev, deviceTimeout, Duration.ZERO);
         return new KernelIscsiConnector(iscsiadm, paths, new Multipath(host, sysfs, Duration.ofSeconds(5), deviceTimeout),
                 multipath);
     }
@@ -77,7 +77,8 @@ class KernelIscsiConnectorTest {
                 .containsEntry("node.session.scan", "manual")
                 .containsEntry("node.session.auth.authmethod", "CHAP")
                 .containsEntry("node.startup", "automatic");
-        assertThat(Files.readString(host.sys.resolve("class/scsi_host/host2/scan"))).isEqualTo("0 0 1");
+        // manual scanning: the first LUN is probed with channel/target wildcards, only that LUN
+        assertThat(host.scans).containsExactly("host2:- - 1");
         assertThat(host.argvs()).containsSubsequence(
                 "iscsiadm -m node -T " + IQN + " -p 10.0.0.1:3260 --interface default --op new",
                 "iscsiadm -m node -T " + IQN + " -p 10.0.0.1:3260 --login");
@@ -98,6 +99,8 @@ class KernelIscsiConnectorTest {
         int logins = (int) host.argvs().stream().filter(a -> a.endsWith("--login")).count();
         ConnectedVolume second = connect(c, info(CHAP, 1, P1));
         assertThat(second.scsiDevices()).containsExactly("sdc");
+        // once the target exists, later LUNs are probed at its channel and target
+        assertThat(host.scans).containsExactly("host2:- - 0", "host2:0 0 1");
         assertThat(host.argvs().stream().filter(a -> a.endsWith("--login")).count()).isEqualTo(logins);
     }
 

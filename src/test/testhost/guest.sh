@@ -1,0 +1,69 @@
+#!/bin/bash
+# init of the test-host VM: brings up the kernel pieces (device-mapper, LIO, iscsi_tcp), udev, iscsid, an LVM
+# VG on a loop device, libvirtd with one TCG domain, a read-only probe server, and the agent under test.
+# Every failure prints one TESTHOST-FAIL line saying why, then powers off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+HERE=$(dirname "$(readlink -f "$0")")
+ROOT=$(cd "$HERE/../../.." && pwd)
+fail() { echo "TESTHOST-FAIL: $*"; echo o > /proc/sysrq-trigger; sleep 10; }
+step() { echo "TESTHOST: $*"; }
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/pts /dev/shm /run/lock /var/lib/tether
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+hostname testhost
+step "kernel $(uname -r)"
+
+for m in dm_mod dm_thin_pool dm_snapshot iscsi_tcp target_core_mod iscsi_target_mod target_core_iblock \
+         target_core_file loop sd_mod configfs virtio_net; do
+  modprobe "$m" || fail "module $m"
+done
+mount -t configfs none /sys/kernel/config || fail "configfs"
+mkdir -p /sys/kernel/config/target/iscsi 2>/dev/null
+
+ip link set lo up
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 || fail "network"
+
+/lib/systemd/systemd-udevd --daemon || fail "udevd"
+udevadm trigger --action=add && udevadm settle
+
+mkdir -p /etc/iscsi /var/lib/iscsi /run/lock/iscsi
+iscsid || fail "iscsid"
+
+truncate -s 8G /var/lib/tether-pv.img
+PV=$(losetup -f --show /var/lib/tether-pv.img) || fail "loop device"
+pvcreate -q "$PV" && vgcreate -q cinder-volumes "$PV" >/dev/null || fail "LVM VG on $PV"
+step "VG cinder-volumes on $PV"
+
+mkdir -p /var/log/libvirt /var/run/libvirt
+# libvirtd probes every QEMU binary at start; under TCG the i386 one is only cost and risk here
+rm -f /usr/bin/qemu-system-i386
+virtlogd -d && libvirtd -d || fail "libvirtd"
+for _ in $(seq 1 100); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+cat > /run/testdom.xml <<XML
+<domain type='qemu'><name>testdom</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>
+<devices><controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>
+XML
+virsh -q -c qemu:///system define /run/testdom.xml >/dev/null && virsh -q -c qemu:///system start testdom >/dev/null \
+  || fail "test domain"
+step "libvirtd and domain testdom up"
+
+busybox httpd -p 8081 -h "$HERE/probe" || fail "probe server"
+
+JAR="$ROOT/target/quarkus-app/quarkus-run.jar"
+[ -f "$JAR" ] || fail "no agent jar at $JAR (build first)"
+java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 \
+  -Dtether.mode=both -Dtether.state-dir=/var/lib/tether \
+  -Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes -Dtether.storage.lvm.pvs="$PV" \
+  -Dtether.storage.lvm.thin-pool-size=6g \
+  -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=127.0.0.1:3260 \
+  -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
+  -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s \
+  -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
+  -jar "$JAR" > /run/agent.log 2>&1 &
+step "agent starting"
+while :; do sleep 3600; done
