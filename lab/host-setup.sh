@@ -11,7 +11,9 @@ log() { printf '[host-setup] %s\n' "$*"; }
 PACKAGES=(openjdk-17-jdk-headless maven curl
           libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
           qemu-system-x86 qemu-block-extra qemu-utils
-          tgt libiscsi-bin open-iscsi jq)
+          tgt libiscsi-bin open-iscsi jq
+          # the test-host VM (src/test/testhost): its kernel's modules and tools come from this root
+          lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 python3-os-brick)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -24,6 +24,7 @@ prepare() {
   kver=$(cat "$CACHE/kver" 2>/dev/null || true)
   if [ -z "$kver" ] || [ ! -f "$CACHE/vmlinuz" ] || [ ! -f "$CACHE/initrd.gz" ]; then
     kver=$(kernel_version)
+    [ -n "$kver" ] || { apt-get update -q >/dev/null 2>&1; kver=$(kernel_version); }
     [ -n "$kver" ] || need "no linux-image-amd64 in apt's lists (run apt-get update)"
     say "fetching linux-image-$kver"
     (cd "$CACHE" && apt-get download -q "linux-image-$kver" >/dev/null 2>&1) \

@@ -1,0 +1,170 @@
+package org.tether.testhost;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The real kernel paths, end to end, in the test-host VM: LVM thin volumes, LIO exports with CHAP, the
+ * kernel initiator (open-iscsi), and a QEMU domain, all driven through the agent's REST API as a controller
+ * would. The agent inside runs in mode both with lvm + lio + the kernel attach path.
+ */
+class KernelPathsIT {
+    private static TestHostVm vm;
+    private static JsonNode connector;
+    private static String initiator;
+
+    @BeforeAll
+    static void boot() throws Exception {
+        vm = TestHostVm.boot();
+        connector = vm.json(vm.get("/v1/connector"));
+        initiator = connector.get("initiator").asText();
+    }
+
+    @AfterAll
+    static void shutdown() throws Exception {
+        if (vm != null) {
+            vm.close();
+        }
+    }
+
+    private String createVolume() throws Exception {
+        String id = UUID.randomUUID().toString();
+        HttpResponse<String> r = vm.post("/v1/volumes", "{\"id\": \"" + id + "\", \"size_gb\": 1, \"thin\": true}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        return id;
+    }
+
+    private JsonNode export(String vol) throws Exception {
+        HttpResponse<String> r = vm.put("/v1/volumes/" + vol + "/exports/" + initiator, connector.toString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return vm.json(r);
+    }
+
+    private HttpResponse<String> attach(String vol, JsonNode connectionInfo) throws Exception {
+        return vm.put("/v1/instances/testdom/volumes/" + vol, "{\"connection_info\": " + connectionInfo
+                + ", \"bus\": \"scsi\", \"attach_path\": \"kernel\"}");
+    }
+
+    private void writeThroughQemu(String vol, String pattern, long offset) throws Exception {
+        vm.probe("what=write&vol=" + vol + "&pat=" + pattern + "&off=" + offset);
+    }
+
+    private String readLv(String vol, long offset) throws Exception {
+        return vm.probe("what=readlv&vol=" + vol + "&off=" + offset).strip();
+    }
+
+    private static String repeat(String hex, int n) {
+        return (hex + " ").repeat(n).strip();
+    }
+
+    private void teardown(String vol) throws Exception {
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void thinVolumeExportedWithChapAttachesOnTheKernelPathAndLeavesNothingBehind() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        String iqn = info.get("data").get("target_iqn").asText();
+        assertThat(info.get("data").get("target_lun").asInt()).isZero();
+        assertThat(vm.probe("what=lio")).contains(iqn + "/tpgt_1/acls/" + initiator);
+
+        HttpResponse<String> r = attach(vol, info);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String device = vm.json(r).get("host_device").asText();
+        assertThat(device).isEqualTo("/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-" + iqn + "-lun-0");
+        assertThat(vm.probe("what=bypath")).contains("ip-127.0.0.1:3260-iscsi-" + iqn + "-lun-0 -> ../../sd");
+        assertThat(vm.probe("what=domxml")).contains("<disk type='block' device='disk'>")
+                .contains("<source dev='" + device + "'");
+        assertThat(vm.probe("what=sessions")).contains(iqn);
+
+        writeThroughQemu(vol, "0x5a", 65536);
+        assertThat(readLv(vol, 65536)).startsWith(repeat("5a", 64));
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=domxml")).doesNotContain(vol);
+        assertThat(vm.probe("what=sessions")).doesNotContain(iqn);
+        assertThat(vm.probe("what=nodes")).doesNotContain(iqn);
+        assertThat(vm.probe("what=bypath")).doesNotContain(iqn);
+
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=lio")).doesNotContain(vol);
+        assertThat(vm.probe("what=saveconfig")).doesNotContain(vol);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=lvs")).doesNotContain(vol);
+    }
+
+    @Test
+    void detachingOneVolumeKeepsTheOthersSessionAndDataPath() throws Exception {
+        String a = createVolume();
+        String b = createVolume();
+        JsonNode infoA = export(a);
+        JsonNode infoB = export(b);
+        assertThat(attach(a, infoA).statusCode()).isEqualTo(200);
+        assertThat(attach(b, infoB).statusCode()).isEqualTo(200);
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + a).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=sessions")).contains(infoB.get("data").get("target_iqn").asText())
+                .doesNotContain(infoA.get("data").get("target_iqn").asText());
+        writeThroughQemu(b, "0x6b", 0);
+        assertThat(readLv(b, 0)).startsWith(repeat("6b", 64));
+
+        assertThat(vm.delete("/v1/volumes/" + a + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + a).statusCode()).isEqualTo(204);
+        teardown(b);
+    }
+
+    @Test
+    void aWrongChapPasswordFailsClearlyAndLeavesNoSessionNodeOrDisk() throws Exception {
+        String vol = createVolume();
+        ObjectNode info = (ObjectNode) export(vol);
+        String iqn = info.get("data").get("target_iqn").asText();
+        ((ObjectNode) info.get("data")).put("auth_password", "wrongPassword123");
+
+        HttpResponse<String> r = attach(vol, info);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        assertThat(vm.json(r).get("code").asText()).isEqualTo("iscsi_auth_failed");
+        assertThat(r.body()).doesNotContain("wrongPassword123");
+        assertThat(vm.probe("what=sessions")).doesNotContain(iqn);
+        assertThat(vm.probe("what=nodes")).doesNotContain(iqn);
+        assertThat(vm.probe("what=domxml")).doesNotContain(vol);
+        assertThat(vm.probe("what=agentlog")).doesNotContain("wrongPassword123");
+
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void aCloneOfASnapshotHoldsWhatWasWrittenBeforeTheSnapshotOnly() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        assertThat(attach(vol, info).statusCode()).isEqualTo(200);
+        writeThroughQemu(vol, "0x11", 0);
+        String snap = UUID.randomUUID().toString();
+        HttpResponse<String> s = vm.post("/v1/volumes/" + vol + "/snapshots", "{\"id\": \"" + snap + "\"}");
+        assertThat(s.statusCode()).as(s.body()).isEqualTo(201);
+        writeThroughQemu(vol, "0x22", 0);
+
+        String clone = UUID.randomUUID().toString();
+        HttpResponse<String> c = vm.post("/v1/volumes", "{\"id\": \"" + clone + "\", \"size_gb\": 1, \"source\": "
+                + "{\"snapshot_id\": \"" + snap + "\"}}");
+        assertThat(c.statusCode()).as(c.body()).isEqualTo(201);
+        assertThat(readLv(clone, 0)).startsWith(repeat("11", 64));
+        assertThat(readLv(vol, 0)).startsWith(repeat("22", 64));
+
+        assertThat(vm.delete("/v1/volumes/" + clone).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/snapshots/" + snap).statusCode()).isEqualTo(204);
+        teardown(vol);
+        assertThat(vm.probe("what=lvs")).doesNotContain(snap).doesNotContain(clone);
+    }
+}
