@@ -136,6 +136,16 @@ public class IscsiPathAttacher {
         sysfs.delete(disk);
     }
 
+    /**
+     * The SCSI disk the path's LUN has now, if its session exists: for a disconnect that does not know the
+     * disk's name because a crash came between the scan and the journal write.
+     */
+    public Optional<String> currentDisk(IscsiPath path) {
+        try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {
+            return session(path).flatMap(s -> sysfs.blockDevice(s.id(), path.lun()));
+        }
+    }
+
     /** Logs out and forgets the node record, but only when no LUN of that session is left. */
     public void releaseSession(IscsiPath path) {
         try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {

@@ -132,7 +132,12 @@ public class KernelIscsiConnector implements VolumeConnector {
         if (connected.multipathMap() != null) {
             multipath.flush(connected.multipathMap());
         }
-        detachPaths(targets, connected.scsiDevices());
+        List<String> disks = connected.scsiDevices();
+        if (disks.isEmpty()) {
+            // interrupted between scan and journal: find the disks the paths' LUNs have now
+            disks = targets.stream().map(paths::currentDisk).flatMap(java.util.Optional::stream).toList();
+        }
+        detachPaths(targets, disks);
     }
 
     private void detachPaths(List<IscsiPath> targets, List<String> disks) {

@@ -218,4 +218,15 @@ class KernelIscsiConnectorTest {
                 + "\nnonsense\n")).containsExactly(new DiscoveredTarget(P1, IQN),
                 new DiscoveredTarget(new Portal("2001:db8::2", 3260), IQN));
     }
+
+    @Test
+    void aConnectInterruptedBeforeItsDiskWasRecordedIsUndoneFromThePathsAlone() {
+        KernelIscsiConnector c = connector();
+        connect(c, info(CHAP, 1, P1));
+        // what recovery knows after a crash between scan and journal write: the paths, no disk names
+        c.disconnect(List.of(new IscsiPath(P1, IQN, 1)), new ConnectedVolume(null, null, null, null, null));
+        assertThat(host.sys.resolve("block/sdb")).doesNotExist();
+        assertThat(host.sessions).isEmpty();
+        assertThat(host.nodes).isEmpty();
+    }
 }
