@@ -54,16 +54,7 @@ step "libvirtd and domain testdom up"
 
 busybox httpd -p 8081 -h "$HERE/probe" || fail "probe server"
 
-JAR="$ROOT/target/quarkus-app/quarkus-run.jar"
-[ -f "$JAR" ] || fail "no agent jar at $JAR (build first)"
-java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 \
-  -Dtether.mode=both -Dtether.state-dir=/var/lib/tether \
-  -Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes -Dtether.storage.lvm.pvs="$PV" \
-  -Dtether.storage.lvm.thin-pool-size=6g \
-  -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=127.0.0.1:3260 \
-  -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
-  -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s \
-  -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
-  -jar "$JAR" > /run/agent.log 2>&1 &
+echo "$PV" > /run/pv
+bash "$HERE/agent.sh" start || fail "agent"
 step "agent starting"
 while :; do sleep 3600; done

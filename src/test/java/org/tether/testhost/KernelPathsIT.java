@@ -167,4 +167,82 @@ class KernelPathsIT {
         teardown(vol);
         assertThat(vm.probe("what=lvs")).doesNotContain(snap).doesNotContain(clone);
     }
+
+    /**
+     * kill -9 of the agent the moment its journal shows the operation in {@code phase} (so the crash falls
+     * between host changes), then a restart on the same journal.
+     */
+    private void crashDuring(String method, String path, String body, String phase) throws Exception {
+        var pending = vm.sendAsync(method, path, body);
+        assertThat(vm.probe("what=killat&phase=" + phase)).contains("killed at " + phase);
+        try {
+            pending.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // the connection died with the agent: expected
+        }
+        vm.probe("what=startagent");
+        vm.awaitReady(java.time.Duration.ofSeconds(180));
+    }
+
+    /** Either the attachment is whole (journal, disk, session) or nothing of it is left. */
+    private boolean assertWholeOrGone(String vol, String iqn) throws Exception {
+        JsonNode atts = vm.json(vm.get("/v1/attachments"));
+        boolean recorded = false;
+        for (JsonNode a : atts) {
+            if (a.get("volume_id").asText().equals(vol)) {
+                recorded = true;
+                assertThat(a.get("state").asText()).isEqualTo("attached");
+            }
+        }
+        if (recorded) {
+            assertThat(vm.probe("what=domxml")).contains(vol);
+            assertThat(vm.probe("what=sessions")).contains(iqn);
+        } else {
+            assertThat(vm.probe("what=domxml")).doesNotContain(vol);
+            assertThat(vm.probe("what=sessions")).doesNotContain(iqn);
+            assertThat(vm.probe("what=nodes")).doesNotContain(iqn);
+        }
+        return recorded;
+    }
+
+    private void assertNothingLeft(String vol, String iqn) throws Exception {
+        assertThat(vm.probe("what=domxml")).doesNotContain(vol);
+        assertThat(vm.probe("what=sessions")).doesNotContain(iqn);
+        assertThat(vm.probe("what=nodes")).doesNotContain(iqn);
+        assertThat(vm.probe("what=lio")).doesNotContain(vol);
+        assertThat(vm.probe("what=lvs")).doesNotContain(vol);
+        assertThat(vm.probe("what=secrets")).doesNotContain(vol);
+    }
+
+    @Test
+    void killDuringAttachLeavesTheAttachmentWholeOrUndoneAndNothingLeaks() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        String iqn = info.get("data").get("target_iqn").asText();
+        crashDuring("PUT", "/v1/instances/testdom/volumes/" + vol,
+                "{\"connection_info\": " + info + ", \"bus\": \"scsi\", \"attach_path\": \"kernel\"}", "CONNECTING");
+        // the crash came before the disk reached the domain: the restart must have undone the connect
+        assertThat(assertWholeOrGone(vol, iqn)).isFalse();
+        assertThat(vm.probe("what=agentlog")).contains("undid attachment " + vol);
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertNothingLeft(vol, iqn);
+    }
+
+    @Test
+    void killDuringDetachIsFinishedAtRestartAndNothingLeaks() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        String iqn = info.get("data").get("target_iqn").asText();
+        assertThat(attach(vol, info).statusCode()).isEqualTo(200);
+        crashDuring("DELETE", "/v1/instances/testdom/volumes/" + vol, null, "DETACHING");
+        // the restart finished the detach
+        assertThat(assertWholeOrGone(vol, iqn)).isFalse();
+        assertThat(vm.probe("what=agentlog")).contains("detached volume " + vol);
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertNothingLeft(vol, iqn);
+    }
 }

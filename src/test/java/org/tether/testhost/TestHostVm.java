@@ -112,6 +112,31 @@ final class TestHostVm implements AutoCloseable {
         return send(HttpRequest.newBuilder(uri(path)).DELETE());
     }
 
+    /** Sends without waiting; the agent may die under it. */
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> sendAsync(String method, String path, String json) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(180))
+                .header("Content-Type", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json));
+        return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Waits until the agent answers ready again (after a restart). */
+    void awaitReady(Duration limit) throws Exception {
+        long end = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < end) {
+            try {
+                if (get("/q/health/ready").statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // restarting
+            }
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("the agent did not come back within " + limit);
+    }
+
     JsonNode json(HttpResponse<String> r) throws IOException {
         return JSON.readTree(r.body());
     }

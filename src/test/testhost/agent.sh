@@ -1,0 +1,24 @@
+#!/bin/bash
+# Starts (or kill -9s) the agent under test inside the test-host VM. Its state lives in /var/lib/tether, so a
+# start after a kill is a restart with the same journal, as after a crash.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+HERE=$(dirname "$(readlink -f "$0")")
+ROOT=$(cd "$HERE/../../.." && pwd)
+case "$1" in
+  start)
+    JAR="$ROOT/target/quarkus-app/quarkus-run.jar"
+    [ -f "$JAR" ] || { echo "no agent jar at $JAR (build first)"; exit 1; }
+    nohup java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 \
+      -Dtether.mode=both -Dtether.state-dir=/var/lib/tether \
+      -Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes -Dtether.storage.lvm.pvs="$(cat /run/pv)" \
+      -Dtether.storage.lvm.thin-pool-size=6g \
+      -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=127.0.0.1:3260 \
+      -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
+      -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s \
+      -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
+      -jar "$JAR" >> /run/agent.log 2>&1 < /dev/null &
+    echo $! > /run/agent.pid ;;
+  kill)
+    kill -9 "$(cat /run/agent.pid)" && echo killed ;;
+  *) echo "usage: agent.sh start|kill"; exit 64 ;;
+esac
