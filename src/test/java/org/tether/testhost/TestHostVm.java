@@ -144,7 +144,7 @@ final class TestHostVm implements AutoCloseable {
     /** One of the probe's fixed views (see probe/cgi-bin/run). */
     String probe(String query) throws IOException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + probePort + "/cgi-bin/run?" + query))
-                .timeout(Duration.ofSeconds(120)).GET().build();
+                .timeout(Duration.ofSeconds(900)).GET().build();
         return http.send(req, HttpResponse.BodyHandlers.ofString()).body();
     }
 

@@ -13,9 +13,17 @@ import org.tether.exec.CommandRunner;
 import java.time.Duration;
 import java.util.List;
 
-/** The iscsiadm calls os-brick makes, as argv, with exit codes classified. Passwords never reach a log. */
+/**
+ * The iscsiadm calls os-brick makes, as argv, with exit codes classified. Passwords never reach a log.
+ * open-iscsi's node database is not safe for concurrent writers (parallel deletes of different targets
+ * fail with exit 6, seen in the test-host VM): writes to it are serialised here (each takes milliseconds;
+ * logins, the slow part, stay parallel) and exit 6 is retried.
+ */
 @ApplicationScoped
 public class Iscsiadm {
+    private static final int DB_RETRIES = 4;
+
+    private final java.util.concurrent.locks.ReentrantLock dbWrites = new java.util.concurrent.locks.ReentrantLock();
     private final CommandRunner runner;
     private final String program;
     private final Duration timeout;
@@ -33,7 +41,7 @@ public class Iscsiadm {
 
     /** Every session on this host; none is an empty list, not an error. */
     public List<IscsiSession> sessions() {
-        CommandResult r = runner.run(Command.of(program, timeout).args("-m", "session").build());
+        CommandResult r = run(Command.of(program, timeout).args("-m", "session").build(), false);
         IscsiadmStatus s = IscsiadmStatus.of(r.exitCode());
         if (s == IscsiadmStatus.NO_OBJECTS) {
             return List.of();
@@ -44,7 +52,7 @@ public class Iscsiadm {
 
     /** Creates (or refreshes) the node record with manual LUN scanning, and sets its CHAP settings. */
     public void createNode(Portal portal, String iqn, ChapCredentials chap) {
-        check(node(portal, iqn).args("--interface", "default", "--op", "new").build());
+        check(node(portal, iqn).args("--interface", "default", "--op", "new").build(), true);
         update(portal, iqn, "node.session.scan", "manual", false);
         if (chap == null) {
             update(portal, iqn, "node.session.auth.authmethod", "None", false);
@@ -63,13 +71,14 @@ public class Iscsiadm {
      * Sendtargets discovery (with discovery CHAP when given): every (portal, iqn) the portal advertises.
      */
     public List<DiscoveredTarget> discover(Portal portal, ChapCredentials chap) {
-        check(discovery(portal).args("--op", "new").build());
+        check(discovery(portal).args("--op", "new").build(), true);
         if (chap != null) {
-            check(discoveryUpdate(portal, "discovery.sendtargets.auth.authmethod").arg("CHAP").build());
-            check(discoveryUpdate(portal, "discovery.sendtargets.auth.username").arg(chap.username()).build());
-            check(discoveryUpdate(portal, "discovery.sendtargets.auth.password").secretArg(chap.password()).build());
+            check(discoveryUpdate(portal, "discovery.sendtargets.auth.authmethod").arg("CHAP").build(), true);
+            check(discoveryUpdate(portal, "discovery.sendtargets.auth.username").arg(chap.username()).build(), true);
+            check(discoveryUpdate(portal, "discovery.sendtargets.auth.password").secretArg(chap.password()).build(),
+                    true);
         }
-        CommandResult r = runner.run(discovery(portal).arg("--discover").build());
+        CommandResult r = run(discovery(portal).arg("--discover").build(), true);
         IscsiadmStatus s = IscsiadmStatus.of(r.exitCode());
         if (s == IscsiadmStatus.AUTH_FAILED) {
             throw new TetherException(ErrorCode.ISCSI_AUTH_FAILED, "discovery CHAP at " + portal + " was refused");
@@ -88,7 +97,7 @@ public class Iscsiadm {
 
     /** Logs in; an existing session (exit 15) is success. */
     public void login(Portal portal, String iqn) {
-        CommandResult r = runner.run(node(portal, iqn).arg("--login").build());
+        CommandResult r = run(node(portal, iqn).arg("--login").build(), false);
         IscsiadmStatus s = IscsiadmStatus.of(r.exitCode());
         switch (s) {
             case OK, SESSION_EXISTS -> {
@@ -103,7 +112,7 @@ public class Iscsiadm {
 
     /** Logs out; no session (exit 21) is success. */
     public void logout(Portal portal, String iqn) {
-        CommandResult r = runner.run(node(portal, iqn).arg("--logout").build());
+        CommandResult r = run(node(portal, iqn).arg("--logout").build(), false);
         IscsiadmStatus s = IscsiadmStatus.of(r.exitCode());
         if (s != IscsiadmStatus.NO_OBJECTS) {
             check(r, s);
@@ -112,7 +121,7 @@ public class Iscsiadm {
 
     /** Deletes the node record; no record (exit 21) is success. */
     public void deleteNode(Portal portal, String iqn) {
-        CommandResult r = runner.run(node(portal, iqn).args("--op", "delete").build());
+        CommandResult r = run(node(portal, iqn).args("--op", "delete").build(), true);
         IscsiadmStatus s = IscsiadmStatus.of(r.exitCode());
         if (s != IscsiadmStatus.NO_OBJECTS) {
             check(r, s);
@@ -121,16 +130,48 @@ public class Iscsiadm {
 
     private void update(Portal portal, String iqn, String key, String value, boolean secret) {
         Command.Builder b = node(portal, iqn).args("--op", "update", "-n", key, "-v");
-        check((secret ? b.secretArg(value) : b.arg(value)).build());
+        check((secret ? b.secretArg(value) : b.arg(value)).build(), true);
     }
 
     private Command.Builder node(Portal portal, String iqn) {
         return Command.of(program, timeout).args("-m", "node", "-T", iqn, "-p", portal.hostPort());
     }
 
-    private void check(Command c) {
-        CommandResult r = runner.run(c);
+    private void check(Command c, boolean writesDb) {
+        CommandResult r = run(c, writesDb);
         check(r, IscsiadmStatus.of(r.exitCode()));
+    }
+
+    /** Runs, serialising node-database writes, and retries while the database is busy. */
+    private CommandResult run(Command c, boolean writesDb) {
+        CommandResult r = null;
+        for (int attempt = 0; attempt < DB_RETRIES; attempt++) {
+            if (attempt > 0) {
+                pause(25L << attempt);
+            }
+            if (writesDb) {
+                dbWrites.lock();
+            }
+            try {
+                r = runner.run(c);
+            } finally {
+                if (writesDb) {
+                    dbWrites.unlock();
+                }
+            }
+            if (IscsiadmStatus.of(r.exitCode()) != IscsiadmStatus.DB_BUSY) {
+                return r;
+            }
+        }
+        return r;
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void check(CommandResult r, IscsiadmStatus s) {

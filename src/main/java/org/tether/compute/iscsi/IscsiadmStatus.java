@@ -9,6 +9,8 @@ public enum IscsiadmStatus {
     SESSION_EXISTS,
     /** 21 ISCSI_ERR_NO_OBJS_FOUND: no session / no record. */
     NO_OBJECTS,
+    /** 6 ISCSI_ERR_IDBM: the node database was changed under a concurrent iscsiadm; worth retrying. */
+    DB_BUSY,
     /** 24 ISCSI_ERR_LOGIN_AUTH_FAILED. */
     AUTH_FAILED,
     /** 8 ISCSI_ERR_TRANS_TIMEOUT, 3 ISCSI_ERR_TRANS and similar: the portal did not answer well. */
@@ -19,6 +21,7 @@ public enum IscsiadmStatus {
     public static IscsiadmStatus of(int exitCode) {
         return switch (exitCode) {
             case 0 -> OK;
+            case 6 -> DB_BUSY;
             case 15 -> SESSION_EXISTS;
             case 21 -> NO_OBJECTS;
             case 24 -> AUTH_FAILED;

@@ -28,9 +28,21 @@ class IscsiadmParsingTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"0, OK", "15, SESSION_EXISTS", "21, NO_OBJECTS", "24, AUTH_FAILED", "8, TRANSPORT",
+    @CsvSource({"0, OK", "6, DB_BUSY", "15, SESSION_EXISTS", "21, NO_OBJECTS", "24, AUTH_FAILED", "8, TRANSPORT",
             "3, TRANSPORT", "19, FAILED", "1, FAILED"})
     void exitCodesAreClassifiedOnce(int code, IscsiadmStatus status) {
         assertThat(IscsiadmStatus.of(code)).isEqualTo(status);
+    }
+
+    @Test
+    void aBusyNodeDatabaseIsRetried() {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        org.tether.exec.ScriptedRunner runner = new org.tether.exec.ScriptedRunner().on(List.of("--op", "delete"),
+                argv -> calls.getAndIncrement() < 2 ? org.tether.exec.ScriptedRunner.Reply.fail(6,
+                        "iscsiadm: Could not execute operation on all records: encountered iSCSI database failure")
+                        : org.tether.exec.ScriptedRunner.Reply.ok(""));
+        new Iscsiadm(runner, "iscsiadm", java.time.Duration.ofSeconds(5)).deleteNode(new Portal("10.0.0.1", 3260),
+                "iqn.2010-10.org.openstack:volume-x");
+        assertThat(calls).hasValue(3);
     }
 }
