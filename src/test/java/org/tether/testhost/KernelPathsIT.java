@@ -168,6 +168,46 @@ class KernelPathsIT {
         assertThat(vm.probe("what=lvs")).doesNotContain(snap).doesNotContain(clone);
     }
 
+    @Test
+    void fourVolumesAttachAndDetachInParallelOnTheKernelPath() throws Exception {
+        java.util.List<String> vols = new java.util.ArrayList<>();
+        java.util.List<JsonNode> infos = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            vols.add(createVolume());
+            infos.add(export(vols.get(i)));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<HttpResponse<String>>> attaches = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                int n = i;
+                attaches.add(pool.submit(() -> attach(vols.get(n), infos.get(n))));
+            }
+            for (var f : attaches) {
+                HttpResponse<String> r = f.get();
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            }
+            String sessions = vm.probe("what=sessions");
+            infos.forEach(i -> assertThat(sessions).contains(i.get("data").get("target_iqn").asText()));
+            java.util.List<java.util.concurrent.Future<HttpResponse<String>>> detaches = new java.util.ArrayList<>();
+            for (String v : vols) {
+                detaches.add(pool.submit(() -> vm.delete("/v1/instances/testdom/volumes/" + v)));
+            }
+            for (var f : detaches) {
+                HttpResponse<String> r = f.get();
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(204);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int i = 0; i < 4; i++) {
+            String iqn = infos.get(i).get("data").get("target_iqn").asText();
+            assertThat(vm.delete("/v1/volumes/" + vols.get(i) + "/exports/" + initiator).statusCode()).isEqualTo(204);
+            assertThat(vm.delete("/v1/volumes/" + vols.get(i)).statusCode()).isEqualTo(204);
+            assertNothingLeft(vols.get(i), iqn);
+        }
+    }
+
     /**
      * kill -9 of the agent the moment its journal shows the operation in {@code phase} (so the crash falls
      * between host changes), then a restart on the same journal.

@@ -191,8 +191,8 @@ public class LibvirtHypervisor implements Hypervisor {
 
     private static boolean isConnectionLost(LibvirtException e) {
         Error.ErrorNumber n = code(e);
-        return n == Error.ErrorNumber.VIR_ERR_RPC || n == Error.ErrorNumber.VIR_ERR_SYSTEM_ERROR
-                && e.getMessage() != null && e.getMessage().contains("connection");
+        return n == Error.ErrorNumber.VIR_ERR_RPC || (n == Error.ErrorNumber.VIR_ERR_SYSTEM_ERROR
+                && e.getMessage() != null && e.getMessage().contains("connection"));
     }
 
     static Error.ErrorNumber code(LibvirtException e) {
