@@ -43,13 +43,15 @@ public final class Host {
         return r.out();
     }
 
+    /** Runs {@code prefix} followed by {@code args}, insisting on exit 0. */
+    public static String run(List<String> prefix, String... args) {
+        List<String> argv = new java.util.ArrayList<>(prefix);
+        argv.addAll(List.of(args));
+        return run(argv.toArray(String[]::new));
+    }
+
     public static String virsh(String... args) {
-        String[] argv = new String[args.length + 3];
-        argv[0] = "virsh";
-        argv[1] = "-c";
-        argv[2] = "qemu:///system";
-        System.arraycopy(args, 0, argv, 3, args.length);
-        return run(argv);
+        return run(List.of("virsh", "-c", "qemu:///system"), args);
     }
 
     public static List<String> secretUsages() {

@@ -57,12 +57,7 @@ public final class TgtTarget implements AutoCloseable {
     }
 
     private static void tgt(String... args) {
-        String[] argv = new String[args.length + 3];
-        argv[0] = "tgtadm";
-        argv[1] = "--lld";
-        argv[2] = "iscsi";
-        System.arraycopy(args, 0, argv, 3, args.length);
-        Host.run(argv);
+        Host.run(java.util.List.of("tgtadm", "--lld", "iscsi"), args);
     }
 
     /** Cinder's nested connection_info for this target, optionally with another password. */
