@@ -213,8 +213,9 @@ class KernelPathsIT {
      * between host changes), then a restart on the same journal.
      */
     private void crashDuring(String method, String path, String body, String phase) throws Exception {
+        assertThat(vm.probe("what=armkill&phase=" + phase)).contains("armed");
         var pending = vm.sendAsync(method, path, body);
-        assertThat(vm.probe("what=killat&phase=" + phase)).contains("killed at " + phase);
+        assertThat(vm.probe("what=killresult")).contains("killed at " + phase);
         try {
             pending.get(60, java.util.concurrent.TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
