@@ -15,17 +15,24 @@ public final class Host {
 
     public static Result exec(String... argv) {
         try {
-            Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
-            var out = p.getInputStream();
-            var err = p.getErrorStream();
-            byte[] o = out.readAllBytes();
-            byte[] e = err.readAllBytes();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("timed out: " + String.join(" ", argv));
+            // output goes to files so the timeout holds even when the child never closes its streams
+            java.nio.file.Path out = java.nio.file.Files.createTempFile("host-out", ".txt");
+            java.nio.file.Path err = java.nio.file.Files.createTempFile("host-err", ".txt");
+            try {
+                Process p = new ProcessBuilder(argv)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    throw new IllegalStateException("timed out: " + String.join(" ", argv));
+                }
+                return new Result(p.exitValue(), java.nio.file.Files.readString(out, StandardCharsets.UTF_8),
+                        java.nio.file.Files.readString(err, StandardCharsets.UTF_8));
+            } finally {
+                java.nio.file.Files.deleteIfExists(out);
+                java.nio.file.Files.deleteIfExists(err);
             }
-            return new Result(p.exitValue(), new String(o, StandardCharsets.UTF_8), new String(e, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new IllegalStateException("cannot run " + argv[0], e);
         } catch (InterruptedException e) {

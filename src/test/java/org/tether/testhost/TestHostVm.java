@@ -180,10 +180,17 @@ final class TestHostVm implements AutoCloseable {
     }
 
     private static void run(List<String> argv, Duration limit) throws Exception {
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", argv) + " failed: " + out.strip());
+        Path log = Files.createTempFile("testhost-prepare", ".log");
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean done = p.waitFor(limit.toSeconds(), TimeUnit.SECONDS);
+        if (!done) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        String out = Files.readString(log).strip();
+        Files.deleteIfExists(log);
+        if (!done || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", argv) + (done ? " failed: " : " timed out: ") + out);
         }
     }
 }

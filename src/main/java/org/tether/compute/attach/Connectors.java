@@ -29,8 +29,8 @@ public class Connectors {
     }
 
     /** For disconnect from a journal record: the path alone decides. */
-    public VolumeConnector forPath(AttachPath path, String driverVolumeType) {
+    public VolumeConnector forPath(AttachPath path) {
         return all.stream().filter(c -> c.path() == path).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no connector for " + path + "/" + driverVolumeType));
+                .orElseThrow(() -> new IllegalStateException("no connector for attach path " + path));
     }
 }

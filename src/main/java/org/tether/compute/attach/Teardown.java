@@ -104,16 +104,14 @@ public class Teardown {
     }
 
     private void disconnect(AttachmentRecord record) {
-        if (record.connected() == null && record.phase() == Phase.CONNECTING) {
+        ConnectedVolume connected = record.connected();
+        if (connected == null) {
+            if (record.phase() != Phase.CONNECTING) {
+                return;
+            }
             // a crash during connect: the connector may have got part-way; undo from the paths alone
-            connectors.forPath(record.attachPath(), record.driverVolumeType())
-                    .disconnect(record.paths(), new ConnectedVolume(null, null, null, null,
-                            QemuIscsiConnector.secretUuid(record.key())));
-            return;
+            connected = new ConnectedVolume(null, null, null, null, QemuIscsiConnector.secretUuid(record.key()));
         }
-        if (record.connected() != null) {
-            connectors.forPath(record.attachPath(), record.driverVolumeType())
-                    .disconnect(record.paths(), record.connected());
-        }
+        connectors.forPath(record.attachPath()).disconnect(record.paths(), connected);
     }
 }
