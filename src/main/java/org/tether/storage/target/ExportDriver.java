@@ -1,0 +1,27 @@
+package org.tether.storage.target;
+
+import java.util.Set;
+
+/**
+ * An iSCSI target implementation. Both calls are idempotent and never touch a target they did not create
+ * (a target is Tether's when its IQN carries the configured prefix and a Tether volume's name).
+ */
+public interface ExportDriver {
+
+    String name();
+
+    /** The LUN number the volume appears at. */
+    int lun();
+
+    /** Whether an exported LUN follows its volume's growth without a re-export. */
+    boolean resizesOnline();
+
+    /** Creates the target if missing and admits the initiator with the volume's CHAP. */
+    void export(ExportSpec spec);
+
+    /** Removes the initiator's access; removes the whole target when {@code last}. Absent is success. */
+    void unexport(String iqn, String volumeName, String initiator, String chapUser, boolean last);
+
+    /** The initiators a target admits now; empty when it does not exist. */
+    Set<String> initiators(String iqn);
+}

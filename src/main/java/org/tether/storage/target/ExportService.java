@@ -1,0 +1,209 @@
+package org.tether.storage.target;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.tether.compute.connection.IscsiNames;
+import org.tether.compute.connection.Portal;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.storage.volume.VolumeRecord;
+import org.tether.storage.volume.VolumeService;
+import org.tether.storage.volume.VolumeStore;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Exports volumes to initiators and answers with Cinder's connection_info. The export is recorded before
+ * the target is touched, so a crash leaves a record the next start restores; a failed export is undone.
+ */
+@ApplicationScoped
+public class ExportService {
+    private static final Logger LOG = Logger.getLogger(ExportService.class);
+
+    private final VolumeService volumes;
+    private final VolumeStore store;
+    private final ExportDriver driver;
+    private final ChapGenerator chap;
+    private final String iqnPrefix;
+    private final List<Portal> portals;
+    private final TetherConfig.Mode mode;
+    private final Clock clock;
+
+    @Inject
+    public ExportService(VolumeService volumes, VolumeStore store, ExportDriver driver, ChapGenerator chap,
+                         TetherConfig config, Clock clock) {
+        this.volumes = volumes;
+        this.store = store;
+        this.driver = driver;
+        this.chap = chap;
+        this.iqnPrefix = config.storage().target().iqnPrefix();
+        this.portals = config.storage().target().portals().stream()
+                .map(p -> IscsiNames.parsePortal(p, "tether.storage.target.portals")).toList();
+        this.mode = config.mode();
+        this.clock = clock;
+    }
+
+    public String iqn(UUID volumeId) {
+        return iqnPrefix + "volume-" + volumeId;
+    }
+
+    public boolean resizesOnline() {
+        return driver.resizesOnline();
+    }
+
+    /** Exports to the connector's initiator and returns nested connection_info. Repeats give the same answer. */
+    public Map<String, Object> export(UUID volumeId, String initiator, JsonNode connector) {
+        boolean multipath = checkConnector(initiator, connector);
+        try (var held = volumes.lock(volumeId)) {
+            VolumeRecord r = volumes.get(volumeId);
+            if (r.state() != VolumeRecord.State.AVAILABLE) {
+                throw new TetherException(ErrorCode.VOLUME_BUSY, null, "volume " + volumeId + " is "
+                        + r.state().name().toLowerCase());
+            }
+            if (r.chap() == null) {
+                r = r.withChap(chap.generate(), clock.instant());
+                store.put(r);
+            }
+            boolean added = !r.exportedTo(initiator);
+            if (added) {
+                r = r.withExport(initiator, clock.instant());
+                store.put(r);
+            }
+            try {
+                driver.export(spec(r, initiator));
+            } catch (RuntimeException e) {
+                if (added) {
+                    undoExport(r, initiator);
+                }
+                throw e;
+            }
+            return connectionInfo(r, multipath);
+        }
+    }
+
+    private void undoExport(VolumeRecord r, String initiator) {
+        VolumeRecord without = r.withoutExport(initiator, clock.instant());
+        try {
+            driver.unexport(iqn(r.id()), "volume-" + r.id(), initiator, r.chap().username(),
+                    without.exports().isEmpty());
+            store.put(without);
+        } catch (RuntimeException undo) {
+            LOG.errorf("undo of export %s to %s incomplete; the next start restores it: %s", r.id(), initiator,
+                    undo.getMessage());
+        }
+    }
+
+    /** @return false when the volume or the export did not exist */
+    public boolean unexport(UUID volumeId, String initiator) {
+        IscsiNames.requireName(initiator, "initiator");
+        try (var held = volumes.lock(volumeId)) {
+            VolumeRecord r = store.find(volumeId).orElse(null);
+            if (r == null || !r.exportedTo(initiator)) {
+                return false;
+            }
+            VolumeRecord without = r.withoutExport(initiator, clock.instant());
+            driver.unexport(iqn(volumeId), "volume-" + volumeId, initiator,
+                    r.chap() == null ? null : r.chap().username(), without.exports().isEmpty());
+            store.put(without);
+            LOG.infof("unexported volume %s from %s", volumeId, initiator);
+            return true;
+        }
+    }
+
+    /** At start: every recorded export that the target lost is put back; nothing else is touched. */
+    void onStart(@Observes StartupEvent event) {
+        if (mode != TetherConfig.Mode.COMPUTE) {
+            volumes.recover();
+            restore();
+        }
+    }
+
+    public int restore() {
+        int restored = 0;
+        for (VolumeRecord r : store.all()) {
+            if (r.exports().isEmpty() || r.chap() == null) {
+                continue;
+            }
+            try (var held = volumes.lock(r.id())) {
+                var present = driver.initiators(iqn(r.id()));
+                for (VolumeRecord.ExportRecord e : r.exports()) {
+                    if (!present.contains(e.initiator())) {
+                        driver.export(spec(r, e.initiator()));
+                        restored++;
+                    }
+                }
+            } catch (TetherException e) {
+                LOG.errorf("could not restore exports of %s: %s", r.id(), e.getMessage());
+            }
+        }
+        if (restored > 0) {
+            LOG.infof("restored %d export(s) from the agent's state", restored);
+        }
+        return restored;
+    }
+
+    private ExportSpec spec(VolumeRecord r, String initiator) {
+        return new ExportSpec(iqn(r.id()), "volume-" + r.id(), volumes.devicePath(r.id()), initiator,
+                r.chap().username(), r.chap().password());
+    }
+
+    /** The connector must name the same initiator as the URL; returns whether it asked for multipath. */
+    private static boolean checkConnector(String initiator, JsonNode connector) {
+        IscsiNames.requireName(initiator, "initiator");
+        if (connector == null || !connector.isObject()) {
+            throw TetherException.invalid("connector", "the body must be the connector object");
+        }
+        JsonNode ini = connector.get("initiator");
+        if (ini == null || ini.isNull()) {
+            throw TetherException.missing("connector.initiator");
+        }
+        if (!ini.isTextual() || !ini.asText().equals(initiator)) {
+            throw TetherException.invalid("connector.initiator", "connector.initiator must equal the URL's initiator");
+        }
+        JsonNode mp = connector.get("multipath");
+        return mp != null && mp.isBoolean() && mp.asBoolean();
+    }
+
+    /** What Cinder's LVM driver answers from initialize_connection, in the nested shape. */
+    private Map<String, Object> connectionInfo(VolumeRecord r, boolean multipath) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("target_discovered", false);
+        data.put("target_portal", portals.get(0).hostPort());
+        data.put("target_iqn", iqn(r.id()));
+        data.put("target_lun", driver.lun());
+        if (multipath || portals.size() > 1) {
+            List<String> ps = new ArrayList<>();
+            List<String> iqns = new ArrayList<>();
+            List<Integer> luns = new ArrayList<>();
+            for (Portal p : portals) {
+                ps.add(p.hostPort());
+                iqns.add(iqn(r.id()));
+                luns.add(driver.lun());
+            }
+            data.put("target_portals", ps);
+            data.put("target_iqns", iqns);
+            data.put("target_luns", luns);
+        }
+        data.put("volume_id", r.id().toString());
+        data.put("auth_method", "CHAP");
+        data.put("auth_username", r.chap().username());
+        data.put("auth_password", r.chap().password());
+        data.put("encrypted", false);
+        data.put("qos_specs", r.qosSpecs().isEmpty() ? null : r.qosSpecs());
+        data.put("access_mode", "rw");
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("driver_volume_type", "iscsi");
+        info.put("data", data);
+        return info;
+    }
+}

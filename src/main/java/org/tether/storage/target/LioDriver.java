@@ -1,0 +1,194 @@
+package org.tether.storage.target;
+
+import org.jboss.logging.Logger;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Exports through the kernel's LIO target, straight through configfs as rtslib does, no Python: a block
+ * backstore on the volume's device, a target with TPG 1 ({@code authentication=1},
+ * {@code generate_node_acls=0}), the configured portals, LUN 0, and one NodeACL per initiator with CHAP and
+ * a mapped LUN 0. After every change the live tree is saved as rtslib's saveconfig.json.
+ */
+public class LioDriver implements ExportDriver {
+    private static final Logger LOG = Logger.getLogger(LioDriver.class);
+    static final int LUN = 0;
+
+    private final Configfs fs;
+    private final java.util.List<String> portals;
+    private final SaveConfig saveconfig;
+
+    public LioDriver(Path configfsRoot, Path saveconfigFile, java.util.List<String> portals) {
+        this(new Configfs(configfsRoot), new SaveConfig(saveconfigFile), portals);
+    }
+
+    public LioDriver(Configfs fs, SaveConfig saveconfig, java.util.List<String> portals) {
+        this.fs = fs;
+        this.saveconfig = saveconfig;
+        this.portals = java.util.List.copyOf(portals);
+    }
+
+    @Override
+    public String name() {
+        return "lio";
+    }
+
+    @Override
+    public int lun() {
+        return LUN;
+    }
+
+    @Override
+    public boolean resizesOnline() {
+        return true; // iblock reads the block device's size on every capacity query
+    }
+
+    private Path tpg(String iqn) {
+        return fs.root().resolve("iscsi").resolve(iqn).resolve("tpgt_1");
+    }
+
+    @Override
+    public synchronized void export(ExportSpec spec) {
+        requireLoaded();
+        Path storage = ensureStorageObject(spec.volumeName(), spec.devicePath());
+        Path tpg = tpg(spec.iqn());
+        boolean created = !fs.exists(tpg);
+        try {
+            fs.mkdir(fs.root().resolve("iscsi"));
+            fs.mkdir(tpg.getParent());
+            fs.mkdir(tpg);
+            fs.write(tpg.resolve("attrib/authentication"), "1");
+            fs.write(tpg.resolve("attrib/generate_node_acls"), "0");
+            fs.write(tpg.resolve("attrib/demo_mode_write_protect"), "1");
+            for (String portal : portals) {
+                fs.mkdir(tpg.resolve("np"));
+                fs.mkdir(tpg.resolve("np").resolve(portal));
+            }
+            Path lun = tpg.resolve("lun/lun_" + LUN);
+            fs.mkdir(tpg.resolve("lun"));
+            fs.mkdir(lun);
+            fs.symlink(lun.resolve(spec.volumeName()), storage);
+            addAcl(tpg, spec);
+            fs.write(tpg.resolve("enable"), "1");
+        } catch (TetherException e) {
+            if (created) {
+                removeTarget(spec.iqn(), spec.volumeName());
+            }
+            throw e;
+        }
+        saveconfig.save(fs);
+        LOG.debugf("LIO target %s admits %s", spec.iqn(), spec.initiator());
+    }
+
+    private void addAcl(Path tpg, ExportSpec spec) {
+        Path acl = tpg.resolve("acls").resolve(spec.initiator());
+        fs.mkdir(tpg.resolve("acls"));
+        fs.mkdir(acl);
+        fs.write(acl.resolve("auth/userid"), spec.chapUser());
+        fs.write(acl.resolve("auth/password"), spec.chapPassword());
+        Path mapped = acl.resolve("lun_" + LUN);
+        fs.mkdir(mapped);
+        fs.symlink(mapped.resolve("lun_" + LUN), tpg.resolve("lun/lun_" + LUN));
+        fs.write(mapped.resolve("write_protect"), "0");
+    }
+
+    @Override
+    public synchronized void unexport(String iqn, String volumeName, String initiator, String chapUser,
+                                      boolean last) {
+        Path tpg = tpg(iqn);
+        Path acl = tpg.resolve("acls").resolve(initiator);
+        if (fs.exists(acl)) {
+            fs.remove(acl.resolve("lun_" + LUN).resolve("lun_" + LUN));
+            fs.remove(acl.resolve("lun_" + LUN));
+            fs.remove(acl);
+        }
+        if (last) {
+            removeTarget(iqn, volumeName);
+        }
+        saveconfig.save(fs);
+    }
+
+    /** Everything under the target, then its backstore; in the order configfs allows. */
+    private void removeTarget(String iqn, String volumeName) {
+        Path tpg = tpg(iqn);
+        if (fs.exists(tpg)) {
+            fs.write(tpg.resolve("enable"), "0");
+            for (Path acl : fs.list(tpg.resolve("acls"))) {
+                for (Path mapped : fs.list(acl)) {
+                    if (mapped.getFileName().toString().startsWith("lun_")) {
+                        fs.remove(mapped.resolve(mapped.getFileName()));
+                        fs.remove(mapped);
+                    }
+                }
+                fs.remove(acl);
+            }
+            for (Path lun : fs.list(tpg.resolve("lun"))) {
+                fs.list(lun).stream().filter(p -> java.nio.file.Files.isSymbolicLink(p)).forEach(fs::remove);
+                fs.remove(lun);
+            }
+            fs.list(tpg.resolve("np")).forEach(fs::remove);
+            fs.remove(tpg);
+            fs.remove(tpg.getParent());
+        }
+        findStorageObject(volumeName).ifPresent(so -> {
+            fs.remove(so);
+            fs.remove(so.getParent());
+        });
+    }
+
+    @Override
+    public Set<String> initiators(String iqn) {
+        Set<String> out = new LinkedHashSet<>();
+        fs.list(tpg(iqn).resolve("acls")).forEach(p -> out.add(p.getFileName().toString()));
+        return out;
+    }
+
+    /** {@code core/iblock_N/<name>} with the device configured and enabled; an existing one is reused. */
+    private Path ensureStorageObject(String name, String device) {
+        Optional<Path> existing = findStorageObject(name);
+        if (existing.isPresent()) {
+            String dev = fs.read(existing.get().resolve("udev_path"));
+            if (!dev.isEmpty() && !dev.equals(device)) {
+                throw new TetherException(ErrorCode.TARGET_FAILED, "LIO backstore " + name + " points at " + dev);
+            }
+            return existing.get();
+        }
+        Path hba = fs.root().resolve("core").resolve("iblock_" + freeHbaIndex());
+        Path so = hba.resolve(name);
+        fs.mkdir(hba);
+        fs.mkdir(so);
+        fs.write(so.resolve("control"), "udev_path=" + device);
+        fs.write(so.resolve("udev_path"), device);
+        fs.write(so.resolve("enable"), "1");
+        return so;
+    }
+
+    private Optional<Path> findStorageObject(String name) {
+        return fs.list(fs.root().resolve("core")).stream()
+                .filter(h -> h.getFileName().toString().startsWith("iblock_"))
+                .map(h -> h.resolve(name)).filter(fs::exists).findFirst();
+    }
+
+    private int freeHbaIndex() {
+        int max = -1;
+        for (Path h : fs.list(fs.root().resolve("core"))) {
+            String n = h.getFileName().toString();
+            if (n.startsWith("iblock_")) {
+                max = Math.max(max, Integer.parseInt(n.substring("iblock_".length())));
+            }
+        }
+        return max + 1;
+    }
+
+    private void requireLoaded() {
+        if (!fs.exists(fs.root())) {
+            throw new TetherException(ErrorCode.TARGET_FAILED, "LIO is not available: " + fs.root()
+                    + " does not exist (load target_core_mod and mount configfs)");
+        }
+    }
+}

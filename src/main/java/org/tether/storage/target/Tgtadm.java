@@ -1,0 +1,92 @@
+package org.tether.storage.target;
+
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.exec.Command;
+import org.tether.exec.CommandResult;
+import org.tether.exec.CommandRunner;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * tgtadm as argv. tgtadm exits 22 for every refusal; the message tells "already there" and "not there"
+ * apart from real failures, and those two are answers, not errors.
+ */
+public final class Tgtadm {
+    private final CommandRunner runner;
+    private final Duration timeout;
+
+    public Tgtadm(CommandRunner runner, Duration timeout) {
+        this.runner = runner;
+        this.timeout = timeout;
+    }
+
+    public enum Outcome { DONE, ALREADY, ABSENT }
+
+    public String showTargets() {
+        CommandResult r = run(List.of("--op", "show", "--mode", "target"), null);
+        if (!r.succeeded()) {
+            throw new TetherException(ErrorCode.TARGET_FAILED, r.summary());
+        }
+        return r.stdout();
+    }
+
+    public Outcome newTarget(int tid, String iqn) {
+        return classify(run(List.of("--op", "new", "--mode", "target", "--tid", "" + tid, "-T", iqn), null));
+    }
+
+    public Outcome newLun(int tid, int lun, String backingStore) {
+        return classify(run(List.of("--op", "new", "--mode", "logicalunit", "--tid", "" + tid, "--lun", "" + lun,
+                "-b", backingStore), null));
+    }
+
+    public Outcome newAccount(String user, String password) {
+        return classify(run(List.of("--op", "new", "--mode", "account", "--user", user, "--password"), password));
+    }
+
+    public Outcome bindAccount(int tid, String user) {
+        return classify(run(List.of("--op", "bind", "--mode", "account", "--tid", "" + tid, "--user", user), null));
+    }
+
+    public Outcome bindInitiator(int tid, String initiator) {
+        return classify(run(List.of("--op", "bind", "--mode", "target", "--tid", "" + tid,
+                "--initiator-name", initiator), null));
+    }
+
+    public Outcome unbindInitiator(int tid, String initiator) {
+        return classify(run(List.of("--op", "unbind", "--mode", "target", "--tid", "" + tid,
+                "--initiator-name", initiator), null));
+    }
+
+    public Outcome deleteTarget(int tid) {
+        return classify(run(List.of("--op", "delete", "--mode", "target", "--tid", "" + tid, "--force"), null));
+    }
+
+    public Outcome deleteAccount(String user) {
+        return classify(run(List.of("--op", "delete", "--mode", "account", "--user", user), null));
+    }
+
+    private CommandResult run(List<String> args, String secretLast) {
+        Command.Builder b = Command.of("tgtadm", timeout).args("--lld", "iscsi");
+        args.forEach(b::arg);
+        if (secretLast != null) {
+            b.secretArg(secretLast);
+        }
+        return runner.run(b.build());
+    }
+
+    static Outcome classify(CommandResult r) {
+        if (r.succeeded()) {
+            return Outcome.DONE;
+        }
+        String err = r.stderr();
+        if (err.contains("already exists")) {
+            return Outcome.ALREADY;
+        }
+        if (err.contains("can't find") || err.contains("does not exist")) {
+            return Outcome.ABSENT;
+        }
+        throw new TetherException(ErrorCode.TARGET_FAILED, r.summary());
+    }
+}

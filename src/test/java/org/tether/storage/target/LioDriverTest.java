@@ -1,0 +1,139 @@
+package org.tether.storage.target;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tether.error.TetherException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The LIO driver's configfs decisions on a tree that behaves like configfs; the real kernel run is the test-host VM. */
+class LioDriverTest {
+    private static final String IQN = "iqn.2010-10.org.openstack:volume-8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2";
+    private static final String NAME = "volume-8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2";
+    private static final String DEV = "/dev/cinder-volumes/" + NAME;
+    private static final String HOST_A = "iqn.1993-08.org.debian:01:a41db8382266";
+    private static final String HOST_B = "iqn.1994-05.com.redhat:compute-2";
+
+    @TempDir
+    Path dir;
+    private Path root;
+    private Path saved;
+    private LioDriver driver;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        root = dir.resolve("target");
+        Files.createDirectories(root.resolve("core"));
+        Files.createDirectories(root.resolve("iscsi"));
+        saved = dir.resolve("etc/target/saveconfig.json");
+        driver = new LioDriver(new KernelLikeConfigfs(root), new SaveConfig(saved), List.of("0.0.0.0:3260"));
+    }
+
+    private ExportSpec spec(String initiator) {
+        return new ExportSpec(IQN, NAME, DEV, initiator, "nE9PY8juynmmZ95F7Xb7", "YZ2Hceyh7VySh5HY");
+    }
+
+    private Path tpg() {
+        return root.resolve("iscsi").resolve(IQN).resolve("tpgt_1");
+    }
+
+    private static String read(Path p) throws Exception {
+        return Files.readString(p).strip();
+    }
+
+    @Test
+    void exportBuildsWhatRtslibBuilds() throws Exception {
+        driver.export(spec(HOST_A));
+
+        Path so = root.resolve("core/iblock_0/" + NAME);
+        assertThat(read(so.resolve("control"))).isEqualTo("udev_path=" + DEV);
+        assertThat(read(so.resolve("enable"))).isEqualTo("1");
+        assertThat(read(tpg().resolve("attrib/authentication"))).isEqualTo("1");
+        assertThat(read(tpg().resolve("attrib/generate_node_acls"))).isEqualTo("0");
+        assertThat(read(tpg().resolve("enable"))).isEqualTo("1");
+        assertThat(tpg().resolve("np/0.0.0.0:3260")).isDirectory();
+        assertThat(Files.readSymbolicLink(tpg().resolve("lun/lun_0/" + NAME))).isEqualTo(so);
+        Path acl = tpg().resolve("acls/" + HOST_A);
+        assertThat(read(acl.resolve("auth/userid"))).isEqualTo("nE9PY8juynmmZ95F7Xb7");
+        assertThat(read(acl.resolve("auth/password"))).isEqualTo("YZ2Hceyh7VySh5HY");
+        assertThat(Files.readSymbolicLink(acl.resolve("lun_0/lun_0"))).isEqualTo(tpg().resolve("lun/lun_0"));
+        assertThat(driver.initiators(IQN)).containsExactly(HOST_A);
+    }
+
+    @Test
+    void saveconfigIsRtslibShapedAndPrivate() throws Exception {
+        driver.export(spec(HOST_A));
+        assertThat(Files.getPosixFilePermissions(saved)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        JsonNode cfg = new ObjectMapper().readTree(saved.toFile());
+        JsonNode so = cfg.get("storage_objects").get(0);
+        assertThat(so.get("name").asText()).isEqualTo(NAME);
+        assertThat(so.get("plugin").asText()).isEqualTo("block");
+        assertThat(so.get("dev").asText()).isEqualTo(DEV);
+        JsonNode tpg = cfg.get("targets").get(0).get("tpgs").get(0);
+        assertThat(cfg.get("targets").get(0).get("wwn").asText()).isEqualTo(IQN);
+        assertThat(tpg.get("tag").asInt()).isEqualTo(1);
+        assertThat(tpg.get("attributes").get("authentication").asInt()).isEqualTo(1);
+        assertThat(tpg.get("portals").get(0).get("ip_address").asText()).isEqualTo("0.0.0.0");
+        assertThat(tpg.get("luns").get(0).get("storage_object").asText()).isEqualTo("/backstores/block/" + NAME);
+        JsonNode acl = tpg.get("node_acls").get(0);
+        assertThat(acl.get("node_wwn").asText()).isEqualTo(HOST_A);
+        assertThat(acl.get("chap_userid").asText()).isEqualTo("nE9PY8juynmmZ95F7Xb7");
+        assertThat(acl.get("mapped_luns").get(0).get("tpg_lun").asInt()).isZero();
+    }
+
+    @Test
+    void aSecondInitiatorAddsAnAclAndTheTargetGoesWithTheLast() throws Exception {
+        driver.export(spec(HOST_A));
+        driver.export(spec(HOST_B));
+        driver.export(spec(HOST_B));
+        assertThat(driver.initiators(IQN)).containsExactly(HOST_A, HOST_B);
+        assertThat(root.resolve("core").toFile().list()).containsExactly("iblock_0");
+
+        driver.unexport(IQN, NAME, HOST_A, "nE9PY8juynmmZ95F7Xb7", false);
+        assertThat(driver.initiators(IQN)).containsExactly(HOST_B);
+        assertThat(tpg().resolve("lun/lun_0")).exists();
+
+        driver.unexport(IQN, NAME, HOST_B, "nE9PY8juynmmZ95F7Xb7", true);
+        assertThat(root.resolve("iscsi").resolve(IQN)).doesNotExist();
+        assertThat(root.resolve("core/iblock_0")).doesNotExist();
+        JsonNode cfg = new ObjectMapper().readTree(saved.toFile());
+        assertThat(cfg.get("targets")).isEmpty();
+        assertThat(cfg.get("storage_objects")).isEmpty();
+    }
+
+    @Test
+    void anotherTargetOnTheHostIsNeverTouchedAndStaysInSaveconfig() throws Exception {
+        String other = "iqn.2003-01.org.example:other";
+        KernelLikeConfigfs fs = new KernelLikeConfigfs(root);
+        fs.mkdir(root.resolve("iscsi").resolve(other));
+        fs.mkdir(root.resolve("iscsi").resolve(other).resolve("tpgt_1"));
+        driver.export(spec(HOST_A));
+        driver.unexport(IQN, NAME, HOST_A, "nE9PY8juynmmZ95F7Xb7", true);
+        assertThat(root.resolve("iscsi").resolve(other).resolve("tpgt_1")).isDirectory();
+        JsonNode cfg = new ObjectMapper().readTree(saved.toFile());
+        assertThat(cfg.get("targets").get(0).get("wwn").asText()).isEqualTo(other);
+    }
+
+    @Test
+    void withoutLioLoadedTheErrorSaysWhatIsMissing() throws Exception {
+        LioDriver none = new LioDriver(new KernelLikeConfigfs(dir.resolve("absent")), new SaveConfig(saved),
+                List.of("0.0.0.0:3260"));
+        assertThatThrownBy(() -> none.export(spec(HOST_A))).isInstanceOf(TetherException.class)
+                .hasMessageContaining("load target_core_mod and mount configfs");
+    }
+
+    @Test
+    void unexportOfWhatIsNotThereIsSuccess() {
+        driver.unexport(IQN, NAME, HOST_A, "nE9PY8juynmmZ95F7Xb7", true);
+        assertThat(driver.initiators(IQN)).isEmpty();
+    }
+}
