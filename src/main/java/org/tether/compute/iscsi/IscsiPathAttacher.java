@@ -67,7 +67,7 @@ public class IscsiPathAttacher {
                 iscsiadm.createNode(path.portal(), path.iqn(), chap);
             }
             try {
-                IscsiSession session = existing.orElseGet(() -> login(path));
+                IscsiSession session = existing.orElseGet(() -> login(path, chap));
                 return scanAndFind(session, path.lun());
             } catch (RuntimeException e) {
                 if (existing.isEmpty()) {
@@ -78,8 +78,23 @@ public class IscsiPathAttacher {
         }
     }
 
-    private IscsiSession login(IscsiPath path) {
-        iscsiadm.login(path.portal(), path.iqn());
+    /**
+     * Logs in. A CHAP refusal is tried once more with the node record's CHAP written again: under parallel
+     * logins to one LIO portal a login was seen going out without its CHAP name ("Could not find CHAP_N")
+     * although the record had been written. A wrong password fails both times.
+     */
+    private IscsiSession login(IscsiPath path, ChapCredentials chap) {
+        try {
+            iscsiadm.login(path.portal(), path.iqn());
+        } catch (TetherException e) {
+            if (e.code() != ErrorCode.ISCSI_AUTH_FAILED || chap == null) {
+                throw e;
+            }
+            LOG.warnf("CHAP login to %s at %s refused; writing the node record again and retrying once",
+                    path.iqn(), path.portal());
+            iscsiadm.createNode(path.portal(), path.iqn(), chap);
+            iscsiadm.login(path.portal(), path.iqn());
+        }
         return session(path).orElseThrow(() -> new TetherException(ErrorCode.ISCSI_LOGIN_FAILED,
                 "login to " + path.iqn() + " at " + path.portal() + " left no session"));
     }

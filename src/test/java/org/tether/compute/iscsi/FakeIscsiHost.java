@@ -139,6 +139,9 @@ final class FakeIscsiHost implements CommandRunner {
         return result(c, 7, "unexpected " + a);
     }
 
+    /** The next this many logins are refused as a CHAP failure whatever the record holds. */
+    int spuriousAuthFailures;
+
     private CommandResult login(Command c, String key, String iqn, String portal) {
         if (!nodes.containsKey(key)) {
             return result(c, 21, "");
@@ -148,6 +151,10 @@ final class FakeIscsiHost implements CommandRunner {
         }
         if (deadPortals.contains(portal)) {
             return result(c, 8, "");
+        }
+        if (spuriousAuthFailures > 0) {
+            spuriousAuthFailures--;
+            return result(c, 24, "");
         }
         String want = targetPasswords.get(iqn);
         Map<String, String> node = nodes.get(key);

@@ -49,7 +49,7 @@ class KernelIscsiConnectorTest {
         Iscsiadm iscsiadm = new Iscsiadm(host, "iscsiadm", Duration.ofSeconds(5));
         IscsiPathAttacher paths = new IscsiPathAttacher(iscsiadm, sysfs, new Blockdev(host, Duration.ofSeconds(5)),
                 host.dev, deviceTimeout, Duration.ZERO);
-        return new KernelIscsiConnector(iscsiadm, paths, new Multipath(host, sysfs, Duration.ofSeconds(5), deviceTimeout),
+        return new KernelIscsiConnector(iscsiadm, paths, new Multipath(host, sysfs, Duration.ofSeconds(5), deviceTimeout), sysfs,
                 multipath);
     }
 
@@ -121,6 +121,16 @@ class KernelIscsiConnectorTest {
         assertThat(host.nodes).isEmpty();
         // authentication failure is not retried on the next portal of the same target
         assertThat(host.argvs()).noneMatch(a -> a.contains("10.0.0.2"));
+        assertThat(host.argvs()).filteredOn(a -> a.contains("--login")).hasSize(2);
+    }
+
+    @Test
+    void aOneOffChapRefusalIsRetriedOnceWithTheRecordWrittenAgain() {
+        host.spuriousAuthFailures = 1;
+        connect(connector(), info(CHAP, 1, P1));
+        assertThat(host.sessions).hasSize(1);
+        assertThat(host.argvs()).filteredOn(a -> a.contains("--login")).hasSize(2);
+        assertThat(host.argvs()).filteredOn(a -> a.contains("node.session.auth.username")).hasSize(2);
     }
 
     @Test
