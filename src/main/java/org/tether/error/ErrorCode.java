@@ -17,6 +17,8 @@ public enum ErrorCode {
     DOMAIN_NOT_FOUND(404, "Domain not found"),
     VOLUME_NOT_FOUND(404, "Volume not found"),
     SNAPSHOT_NOT_FOUND(404, "Snapshot not found"),
+    ATTACHMENT_NOT_FOUND(404, "Attachment not found"),
+    INSTANCE_NOT_FOUND(404, "Instance not found"),
     VOLUME_CONFLICT(409, "Volume exists with other properties"),
     VOLUME_BUSY(409, "Volume is in use"),
     INSUFFICIENT_CAPACITY(507, "Insufficient capacity"),

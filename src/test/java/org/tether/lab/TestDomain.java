@@ -52,6 +52,19 @@ public final class TestDomain implements AutoCloseable {
         return Host.virsh("qemu-monitor-command", name, "--hmp", command);
     }
 
+    /** QEMU's own view of a block device's throttling (QMP query-block), by the qdev id of its disk. */
+    public com.fasterxml.jackson.databind.JsonNode qemuBlock(String qdevId) throws IOException {
+        String out = Host.virsh("qemu-monitor-command", name, "{\"execute\":\"query-block\"}");
+        for (com.fasterxml.jackson.databind.JsonNode dev : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out).get("return")) {
+            String qdev = dev.path("qdev").asText();
+            if (qdev.equals(qdevId) || qdev.startsWith("/machine/peripheral/" + qdevId + "/")) {
+                return dev.get("inserted");
+            }
+        }
+        throw new AssertionError("QEMU has no block device " + qdevId + ": " + out);
+    }
+
     @Override
     public void close() {
         Host.exec("virsh", "-c", "qemu:///system", "destroy", name);

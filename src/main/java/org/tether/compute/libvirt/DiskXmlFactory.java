@@ -79,7 +79,7 @@ public final class DiskXmlFactory {
         }
     }
 
-    private static DiskXml.IoTune iotune(QosSpec qos) {
+    public static DiskXml.IoTune iotune(QosSpec qos) {
         if (qos.isEmpty()) {
             return null;
         }

@@ -1,5 +1,6 @@
 package org.tether.compute.libvirt;
 
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -41,4 +42,36 @@ public interface Hypervisor {
 
     /** Removes the secret; absent is success. */
     void undefineSecret(UUID uuid);
+
+    /**
+     * Sets block I/O throttling of one disk (by target device), libvirt's {@code virDomainSetBlockIoTune}:
+     * numbers are {@code Long}, {@code group_name} a String; keys left out keep their value.
+     */
+    void setBlockIoTune(String domain, String disk, Map<String, Object> params, Set<Scope> scope);
+
+    /** The disk's throttling as libvirt reports it, live (from QEMU) or from the persistent config. */
+    Map<String, Object> blockIoTune(String domain, String disk, Scope scope);
+
+    /** The disk's capacity in bytes as QEMU sees it. */
+    long blockCapacity(String domain, String disk);
+
+    /** Grows a running domain's disk to {@code bytes}, libvirt's {@code virDomainBlockResize}. */
+    void blockResize(String domain, String disk, long bytes);
+
+    /** Defines a persistent domain from XML; a domain of that name must not exist. */
+    void defineDomain(String xml);
+
+    void startDomain(String domain);
+
+    /** Powers the domain off at once when it runs; not running is success. */
+    void destroyDomain(String domain);
+
+    /** Removes the persistent definition; absent is success. */
+    void undefineDomain(String domain);
+
+    /**
+     * Registers for libvirt's device-removed and device-removal-failed events of every domain.
+     * The returned handle deregisters.
+     */
+    AutoCloseable onDeviceEvents(DeviceEvents listener);
 }

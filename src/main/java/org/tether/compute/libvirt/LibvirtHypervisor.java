@@ -8,11 +8,22 @@ import org.libvirt.Domain;
 import org.libvirt.Error;
 import org.libvirt.LibvirtException;
 import org.libvirt.Secret;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import org.tether.compute.libvirt.jna.EventLoop;
+import org.tether.compute.libvirt.jna.LibvirtNative;
+import org.tether.compute.libvirt.jna.NativeConnect;
+import org.tether.compute.libvirt.jna.TypedParams;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.UUID;
 
 /**
@@ -29,8 +40,18 @@ public class LibvirtHypervisor implements Hypervisor {
      */
     private static final org.libvirt.jna.Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
 
+    private static final int NO_DOMAIN = 42;
+    private static final int BLOCK_RESIZE_BYTES = 1;
+    private static final LibvirtNative NATIVE = LibvirtNative.INSTANCE;
+
     private final String uri;
-    private volatile Connect connect;
+    private volatile NativeConnect connect;
+    private final List<DeviceEvents> deviceListeners = new CopyOnWriteArrayList<>();
+    /** Event callbacks of the current connection; JNA callbacks must stay reachable while registered. */
+    private final List<Registered> registered = new ArrayList<>();
+
+    private record Registered(int id, LibvirtNative.DeviceCallback callback) {
+    }
 
     public LibvirtHypervisor(TetherConfig config) {
         this.uri = config.libvirt().uri();
@@ -38,7 +59,7 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @FunctionalInterface
     private interface Call<T> {
-        T apply(Connect c) throws LibvirtException;
+        T apply(NativeConnect c) throws LibvirtException;
     }
 
     @FunctionalInterface
@@ -111,6 +132,161 @@ public class LibvirtHypervisor implements Hypervisor {
         });
     }
 
+    @Override
+    public void setBlockIoTune(String domain, String disk, Map<String, Object> params, Set<Scope> scope) {
+        TypedParams.Packed packed = TypedParams.pack(params);
+        onNativeDomain(domain, dom -> {
+            if (NATIVE.virDomainSetBlockIoTune(dom, disk, packed.array(), packed.count(), Scope.flags(scope)) < 0) {
+                throw nativeError("set block I/O tuning of " + disk);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Map<String, Object> blockIoTune(String domain, String disk, Scope scope) {
+        return onNativeDomain(domain, dom -> {
+            int flags = Scope.flags(Set.of(scope));
+            IntByReference n = new IntByReference(0);
+            if (NATIVE.virDomainGetBlockIoTune(dom, disk, null, n, flags) < 0) {
+                throw nativeError("read block I/O tuning of " + disk);
+            }
+            Memory params = new Memory((long) TypedParams.SIZE * Math.max(1, n.getValue()));
+            params.clear();
+            if (NATIVE.virDomainGetBlockIoTune(dom, disk, params, n, flags) < 0) {
+                throw nativeError("read block I/O tuning of " + disk);
+            }
+            try {
+                return TypedParams.unpack(params, n.getValue());
+            } finally {
+                NATIVE.virTypedParamsClear(params, n.getValue());
+            }
+        });
+    }
+
+    @Override
+    public long blockCapacity(String domain, String disk) {
+        return onDomain(domain, d -> d.blockInfo(disk).getCapacity());
+    }
+
+    @Override
+    public void blockResize(String domain, String disk, long bytes) {
+        onDomain(domain, d -> {
+            d.blockResize(disk, bytes, BLOCK_RESIZE_BYTES);
+            return null;
+        });
+    }
+
+    @Override
+    public void defineDomain(String xml) {
+        call(c -> {
+            c.domainDefineXML(xml).free();
+            return null;
+        });
+    }
+
+    @Override
+    public void startDomain(String domain) {
+        onDomain(domain, d -> {
+            d.create();
+            return null;
+        });
+    }
+
+    @Override
+    public void destroyDomain(String domain) {
+        try {
+            onDomain(domain, d -> {
+                if (d.isActive() == 1) {
+                    d.destroy();
+                }
+                return null;
+            });
+        } catch (TetherException e) {
+            if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void undefineDomain(String domain) {
+        try {
+            onDomain(domain, d -> {
+                if (d.isPersistent() == 1) {
+                    d.undefine();
+                }
+                return null;
+            });
+        } catch (TetherException e) {
+            if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public AutoCloseable onDeviceEvents(DeviceEvents listener) {
+        deviceListeners.add(listener);
+        connection(); // registers the native callbacks with the connection
+        return () -> deviceListeners.remove(listener);
+    }
+
+    /** Registers the two device callbacks on a fresh connection; they fan out to the current listeners. */
+    private void registerDeviceCallbacks(NativeConnect c) {
+        LibvirtNative.DeviceCallback removed = (conn, dom, alias, opaque) ->
+                deviceListeners.forEach(l -> l.removed(NATIVE.virDomainGetName(dom), alias));
+        LibvirtNative.DeviceCallback failed = (conn, dom, alias, opaque) ->
+                deviceListeners.forEach(l -> l.removalFailed(NATIVE.virDomainGetName(dom), alias));
+        registered.clear();
+        register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVED, removed);
+        register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVAL_FAILED, failed);
+    }
+
+    private void deregisterDeviceCallbacks(NativeConnect c) {
+        for (Registered r : registered) {
+            NATIVE.virConnectDomainEventDeregisterAny(c.pointer(), r.id());
+        }
+        registered.clear();
+    }
+
+    private void register(NativeConnect c, int eventId, LibvirtNative.DeviceCallback cb) {
+        int id = NATIVE.virConnectDomainEventRegisterAny(c.pointer(), null, eventId, cb, null, null);
+        if (id < 0) {
+            LOG.warnf("libvirt device event %d not available (%s); detach falls back to polling",
+                    eventId, NATIVE.virGetLastErrorMessage());
+        } else {
+            registered.add(new Registered(id, cb));
+        }
+    }
+
+    private <T> T onNativeDomain(String name, NativeDomainCall<T> fn) {
+        return call(c -> {
+            Pointer dom = NATIVE.virDomainLookupByName(c.pointer(), name);
+            if (dom == null) {
+                if (NATIVE.virGetLastErrorCode() == NO_DOMAIN) {
+                    throw new TetherException(ErrorCode.DOMAIN_NOT_FOUND, "domain", "no domain named " + name);
+                }
+                throw nativeError("look up domain " + name);
+            }
+            try {
+                return fn.apply(dom);
+            } finally {
+                NATIVE.virDomainFree(dom);
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface NativeDomainCall<T> {
+        T apply(Pointer dom);
+    }
+
+    private static HypervisorException nativeError(String what) {
+        String msg = NATIVE.virGetLastErrorMessage();
+        return new HypervisorException(HypervisorException.Kind.OTHER, "libvirt: cannot " + what + ": " + msg, null);
+    }
+
     private static Secret lookupSecret(Connect c, UUID uuid) throws LibvirtException {
         try {
             return c.secretLookupByUUIDString(uuid.toString());
@@ -142,7 +318,7 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     private <T> T call(Call<T> fn) {
-        Connect c = connection();
+        NativeConnect c = connection();
         try {
             return fn.apply(c);
         } catch (LibvirtException e) {
@@ -159,8 +335,8 @@ public class LibvirtHypervisor implements Hypervisor {
         }
     }
 
-    private Connect connection() {
-        Connect c = connect;
+    private NativeConnect connection() {
+        NativeConnect c = connect;
         if (c != null) {
             return c;
         }
@@ -168,7 +344,10 @@ public class LibvirtHypervisor implements Hypervisor {
             if (connect == null) {
                 try {
                     Connect.setErrorCallback(QUIET);
-                    connect = new Connect(uri, false);
+                    EventLoop.start();
+                    NativeConnect fresh = new NativeConnect(uri);
+                    registerDeviceCallbacks(fresh);
+                    connect = fresh;
                 } catch (LibvirtException e) {
                     throw new TetherException(ErrorCode.HYPERVISOR_ERROR,
                             "cannot connect to libvirt at " + uri + ": " + e.getMessage(), e);
@@ -178,9 +357,10 @@ public class LibvirtHypervisor implements Hypervisor {
         }
     }
 
-    private synchronized void reset(Connect stale) {
+    private synchronized void reset(NativeConnect stale) {
         if (connect == stale) {
             connect = null;
+            deregisterDeviceCallbacks(stale);
             try {
                 stale.close();
             } catch (LibvirtException ignored) {
@@ -214,6 +394,7 @@ public class LibvirtHypervisor implements Hypervisor {
     @PreDestroy
     synchronized void close() {
         if (connect != null) {
+            deregisterDeviceCallbacks(connect);
             try {
                 connect.close();
             } catch (LibvirtException e) {

@@ -44,11 +44,20 @@ public final class LibvirtXml {
     }
 
     public static DomainXml readDomain(String xml) {
+        return read(xml, DomainXml.class, "domain");
+    }
+
+    /** A disk Tether wrote earlier (the journal keeps it). */
+    public static DiskXml readDisk(String xml) {
+        return read(xml, DiskXml.class, "disk");
+    }
+
+    private static <T> T read(String xml, Class<T> type, String what) {
         try {
-            return (DomainXml) CONTEXT.createUnmarshaller()
-                    .unmarshal(INPUT.createXMLStreamReader(new StringReader(xml)));
-        } catch (JAXBException | XMLStreamException e) {
-            throw new TetherException(ErrorCode.HYPERVISOR_ERROR, "cannot read domain XML from libvirt", e);
+            return type.cast(CONTEXT.createUnmarshaller()
+                    .unmarshal(INPUT.createXMLStreamReader(new StringReader(xml))));
+        } catch (JAXBException | XMLStreamException | ClassCastException e) {
+            throw new TetherException(ErrorCode.HYPERVISOR_ERROR, "cannot read " + what + " XML", e);
         }
     }
 }

@@ -1,0 +1,46 @@
+package org.tether.compute.libvirt.jna;
+
+import com.sun.jna.Callback;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+
+/**
+ * The few libvirt C calls libvirt-java 0.5.4 does not wrap: block I/O tuning and the device-removal events.
+ * Each is used on pointers that libvirt-java's own connection owns; see {@link NativeConnect}.
+ */
+public interface LibvirtNative extends Library {
+    LibvirtNative INSTANCE = Native.load("virt", LibvirtNative.class);
+
+    int AFFECT_LIVE = 1;
+    int AFFECT_CONFIG = 2;
+    int EVENT_ID_DEVICE_REMOVED = 15;
+    int EVENT_ID_DEVICE_REMOVAL_FAILED = 22;
+
+    /** {@code virConnectDomainEventDeviceRemovedCallback}, also the shape of the removal-failed one. */
+    interface DeviceCallback extends Callback {
+        void invoke(Pointer conn, Pointer dom, String devAlias, Pointer opaque);
+    }
+
+    Pointer virDomainLookupByName(Pointer conn, String name);
+
+    int virDomainFree(Pointer dom);
+
+    String virDomainGetName(Pointer dom);
+
+    int virDomainSetBlockIoTune(Pointer dom, String disk, Pointer params, int nparams, int flags);
+
+    int virDomainGetBlockIoTune(Pointer dom, String disk, Pointer params, IntByReference nparams, int flags);
+
+    void virTypedParamsClear(Pointer params, int nparams);
+
+    int virConnectDomainEventRegisterAny(Pointer conn, Pointer dom, int eventId, Callback cb, Pointer opaque,
+                                         Pointer freeCb);
+
+    int virConnectDomainEventDeregisterAny(Pointer conn, int callbackId);
+
+    String virGetLastErrorMessage();
+
+    int virGetLastErrorCode();
+}
