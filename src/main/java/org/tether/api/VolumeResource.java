@@ -98,7 +98,10 @@ public class VolumeResource {
     public VolumeView extend(@PathParam("id") String id, StorageRequests.Extend body) {
         mode.requireStorage();
         int size = size(body == null ? null : body.newSizeGb(), "new_size_gb");
-        return VolumeView.of(volumes.extend(AttachmentResource.uuid(id, "id"), size, exports.resizesOnline()));
+        UUID volumeId = AttachmentResource.uuid(id, "id");
+        VolumeRecord grown = volumes.extend(volumeId, size);
+        exports.followResize(volumeId); // also on a repeat, so a failed follow-up is retried by the caller
+        return VolumeView.of(grown);
     }
 
     @POST

@@ -212,6 +212,50 @@ class AttachQemuPathLabTest {
     }
 
     @Test
+    void qosChangesLiveAndPersistentWithoutDetachingAsQemuReportsIt() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        attach(dom, tgt, tgt.connectionInfo(tgt.password, "{\"total_iops_sec\": \"500\"}"), "")
+                .then().statusCode(200);
+        String alias = "ua-" + tgt.volumeId;
+        assertThat(dom.qemuBlock(alias).get("iops").asLong()).isEqualTo(500);
+
+        given().contentType(ContentType.JSON)
+                .body("{\"qos_specs\": {\"read_iops_sec\": \"100\", \"write_iops_sec\": 200,"
+                        + " \"total_bytes_sec\": \"1048576\", \"total_bytes_sec_max\": \"2097152\", \"consumer\": \"x\"}}")
+                .put(url(dom, tgt) + "/qos").then().statusCode(200)
+                .body("live.read_iops_sec", equalTo(100))
+                .body("live.total_iops_sec", equalTo(0))
+                .body("persistent.write_iops_sec", equalTo(200))
+                .body("ignored_qos_keys", equalTo(List.of("consumer")));
+
+        var block = dom.qemuBlock(alias);
+        assertThat(block.get("iops").asLong()).isZero();
+        assertThat(block.get("iops_rd").asLong()).isEqualTo(100);
+        assertThat(block.get("iops_wr").asLong()).isEqualTo(200);
+        assertThat(block.get("bps").asLong()).isEqualTo(1048576);
+        assertThat(block.get("bps_max").asLong()).isEqualTo(2097152);
+        assertThat(dom.persistentXml()).contains("<read_iops_sec>100</read_iops_sec>")
+                .contains("<total_bytes_sec>1048576</total_bytes_sec>").doesNotContain("<total_iops_sec>500");
+        assertThat(dom.liveXml()).contains("<serial>" + tgt.volumeId + "</serial>");
+        assertThat(given().get("/v1/attachments").asString()).contains("read_iops_sec>100");
+
+        // QEMU's own rule (total with read/write) is refused before libvirt is asked; nothing changes
+        given().contentType(ContentType.JSON)
+                .body("{\"qos_specs\": {\"total_iops_sec\": \"10\", \"read_iops_sec\": \"5\"}}")
+                .put(url(dom, tgt) + "/qos").then().statusCode(400).body("code", equalTo("invalid_qos"));
+        assertThat(dom.qemuBlock(alias).get("iops_rd").asLong()).isEqualTo(100);
+        detach(dom, tgt);
+    }
+
+    @Test
+    void qosChangeOfAnUnknownAttachmentIs404() {
+        given().contentType(ContentType.JSON).body("{\"qos_specs\": {\"total_iops_sec\": \"10\"}}")
+                .put("/v1/instances/whatever/volumes/0f5ca1c4-9d2a-4a4d-8f0b-7a1d3c2e9b11/qos")
+                .then().statusCode(404).body("code", equalTo("attachment_not_found"));
+    }
+
+    @Test
     void unknownDomainIs404AndCreatesNothing() throws Exception {
         TgtTarget tgt = keep(TgtTarget.create(dir, true));
         List<String> secretsBefore = Host.secretUsages();

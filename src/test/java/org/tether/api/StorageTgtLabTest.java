@@ -179,16 +179,33 @@ class StorageTgtLabTest {
     }
 
     @Test
-    void extendGrowsAndIsRefusedWhileExportedOnTgt() throws Exception {
+    void extendOfAnAttachedVolumeReachesTheRunningGuestThroughTgt() throws Exception {
+        TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING);
+        cleanup.add(dom);
         String vol = createVolume(1, "");
-        given().contentType(ContentType.JSON).body("{\"new_size_gb\": 3}").post("/v1/volumes/" + vol + "/extend")
-                .then().statusCode(200).body("size_gb", equalTo(3));
-        assertThat(Files.size(FILES.resolve("volume-" + vol))).isEqualTo(3L << 30);
-        export(vol);
-        given().contentType(ContentType.JSON).body("{\"new_size_gb\": 4}").post("/v1/volumes/" + vol + "/extend")
-                .then().statusCode(409).body("code", equalTo("volume_busy"));
+        JsonNode info = export(vol);
+        attach(dom, vol, info).then().statusCode(200);
+        String url = "/v1/instances/" + dom.name + "/volumes/" + vol;
+
         given().contentType(ContentType.JSON).body("{\"new_size_gb\": 2}").post("/v1/volumes/" + vol + "/extend")
+                .then().statusCode(200).body("size_gb", equalTo(2));
+        assertThat(Files.size(FILES.resolve("volume-" + vol))).isEqualTo(2L << 30);
+        given().contentType(ContentType.JSON).body("{}").post(url + "/extend")
+                .then().statusCode(400).body("code", equalTo("missing_field")).body("field", equalTo("new_size"));
+        given().contentType(ContentType.JSON).body("{\"new_size\": " + (2L << 30) + "}").post(url + "/extend")
+                .then().statusCode(200).body("size_bytes", equalTo(2L << 30))
+                .body("previous_size_bytes", equalTo(1 << 30)); // JSON numbers within int come back as Integer
+        assertThat(Host.virsh("domblkinfo", dom.name, "sda")).containsPattern("Capacity:\\s+" + (2L << 30));
+
+        // the same session carries data past the old end
+        dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x7e " + ((1L << 30) + 4096) + " 4096\"");
+        assertThat(read(vol, (1L << 30) + 4096, 4096)).containsOnly((byte) 0x7e);
+
+        given().contentType(ContentType.JSON).body("{\"new_size_gb\": 1}").post("/v1/volumes/" + vol + "/extend")
                 .then().statusCode(400).body("field", equalTo("new_size_gb"));
+        given().contentType(ContentType.JSON).body("{\"new_size\": " + (1L << 30) + "}").post(url + "/extend")
+                .then().statusCode(409).body("code", equalTo("attachment_conflict"));
+        given().delete(url).then().statusCode(204);
     }
 
     @Test

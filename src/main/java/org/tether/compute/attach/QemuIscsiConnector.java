@@ -13,6 +13,7 @@ import org.tether.error.TetherException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
@@ -80,5 +81,10 @@ public class QemuIscsiConnector implements VolumeConnector {
         if (connected != null && connected.secretUuid() != null) {
             hypervisor.undefineSecret(connected.secretUuid());
         }
+    }
+
+    @Override
+    public OptionalLong refreshSize(ConnectedVolume connected) {
+        return OptionalLong.empty();
     }
 }

@@ -4,6 +4,7 @@ import org.tether.compute.connection.ConnectionInfo;
 import org.tether.compute.connection.IscsiPath;
 
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
@@ -28,4 +29,10 @@ public interface VolumeConnector {
      * journal's record alone: the paths it reached, never their credentials.
      */
     void disconnect(List<IscsiPath> paths, ConnectedVolume connected);
+
+    /**
+     * Makes the host see a volume the storage side grew, and returns the size the host sees now; empty
+     * when the host holds no device of its own (QEMU reads the size from the target itself).
+     */
+    OptionalLong refreshSize(ConnectedVolume connected);
 }

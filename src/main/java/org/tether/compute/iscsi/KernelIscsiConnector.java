@@ -15,6 +15,7 @@ import org.tether.error.TetherException;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
@@ -29,18 +30,21 @@ public class KernelIscsiConnector implements VolumeConnector {
     private final Iscsiadm iscsiadm;
     private final IscsiPathAttacher paths;
     private final Multipath multipath;
+    private final ScsiSysfs sysfs;
     private final boolean useMultipath;
 
     @jakarta.inject.Inject
-    public KernelIscsiConnector(Iscsiadm iscsiadm, IscsiPathAttacher paths, Multipath multipath, TetherConfig config) {
-        this(iscsiadm, paths, multipath, config.iscsi().multipath());
+    public KernelIscsiConnector(Iscsiadm iscsiadm, IscsiPathAttacher paths, Multipath multipath, ScsiSysfs sysfs,
+                                TetherConfig config) {
+        this(iscsiadm, paths, multipath, sysfs, config.iscsi().multipath());
     }
 
-    public KernelIscsiConnector(Iscsiadm iscsiadm, IscsiPathAttacher paths, Multipath multipath,
+    public KernelIscsiConnector(Iscsiadm iscsiadm, IscsiPathAttacher paths, Multipath multipath, ScsiSysfs sysfs,
                                 boolean useMultipath) {
         this.iscsiadm = iscsiadm;
         this.paths = paths;
         this.multipath = multipath;
+        this.sysfs = sysfs;
         this.useMultipath = useMultipath;
     }
 
@@ -138,6 +142,22 @@ public class KernelIscsiConnector implements VolumeConnector {
             disks = targets.stream().map(paths::currentDisk).flatMap(java.util.Optional::stream).toList();
         }
         detachPaths(targets, disks);
+    }
+
+    /** Every path's disk re-reads its capacity, then the multipath map, as os-brick's extend_volume does. */
+    @Override
+    public OptionalLong refreshSize(ConnectedVolume connected) {
+        for (String disk : connected.scsiDevices()) {
+            sysfs.rescan(disk);
+        }
+        if (connected.multipathMap() != null) {
+            multipath.resize(connected.multipathMap());
+            return OptionalLong.of(multipath.device(connected.scsiDevices()).map(sysfs::sizeBytes)
+                    .orElseThrow(() -> new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND,
+                            "multipath map " + connected.multipathMap() + " is gone")));
+        }
+        return OptionalLong.of(connected.scsiDevices().stream().mapToLong(sysfs::sizeBytes).min()
+                .orElseThrow(() -> new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND, "no SCSI disk recorded")));
     }
 
     private void detachPaths(List<IscsiPath> targets, List<String> disks) {

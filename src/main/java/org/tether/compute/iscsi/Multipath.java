@@ -54,6 +54,20 @@ public class Multipath {
         return Optional.empty();
     }
 
+    /** Has multipathd re-read the map's size from its paths (after each path was rescanned). */
+    public void resize(String map) {
+        CommandResult r = runner.run(Command.of("multipathd", timeout).args("resize", "map", map).build());
+        if (!r.succeeded() || r.stdout().strip().startsWith("fail")) {
+            throw new TetherException(ErrorCode.COMMAND_FAILED, r.summary());
+        }
+    }
+
+    /** The {@code dm-N} device of a map, for its size. */
+    public Optional<String> device(List<String> disks) {
+        List<String> holders = sysfs.holders(disks.get(0));
+        return holders.stream().filter(dm -> sysfs.dmName(dm).isPresent()).findFirst();
+    }
+
     /** Flushes and removes the map; a map that is gone already is success. */
     public void flush(String map) {
         CommandResult r = runner.run(Command.of("multipath", timeout).args("-f", map).build());

@@ -125,6 +125,27 @@ public class ScsiSysfs {
         }
     }
 
+    /** Asks the SCSI disk to re-read its capacity (after the target grew the LUN). */
+    public void rescan(String disk) {
+        requireDiskName(disk);
+        Path rescan = sys.resolve("block/" + disk + "/device/rescan");
+        if (!Files.exists(rescan)) {
+            throw new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND, "no SCSI device " + disk + " to rescan");
+        }
+        write(rescan, "1");
+    }
+
+    /** A disk's (or device-mapper map's) size in bytes as the kernel has it now. */
+    public long sizeBytes(String disk) {
+        requireDiskName(disk);
+        Path size = sys.resolve("block/" + disk + "/size");
+        try {
+            return Long.parseLong(Files.readString(size).strip()) * 512L;
+        } catch (IOException | NumberFormatException e) {
+            throw new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND, "cannot read the size of " + disk, e);
+        }
+    }
+
     /** Removes the SCSI device from the kernel; a device that is already gone is success. */
     public void delete(String disk) {
         requireDiskName(disk);

@@ -13,8 +13,11 @@ public interface ExportDriver {
     /** The LUN number the volume appears at. */
     int lun();
 
-    /** Whether an exported LUN follows its volume's growth without a re-export. */
-    boolean resizesOnline();
+    /**
+     * Makes an exported LUN report its volume's new size to initiators that are logged in. Absent target
+     * is success.
+     */
+    void followResize(String iqn, String devicePath);
 
     /** Creates the target if missing and admits the initiator with the volume's CHAP. */
     void export(ExportSpec spec);

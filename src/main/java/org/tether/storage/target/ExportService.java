@@ -57,8 +57,14 @@ public class ExportService {
         return iqnPrefix + "volume-" + volumeId;
     }
 
-    public boolean resizesOnline() {
-        return driver.resizesOnline();
+    /** After the volume grew: its target (when exported) reports the new size to logged-in initiators. */
+    public void followResize(UUID volumeId) {
+        try (var held = volumes.lock(volumeId)) {
+            VolumeRecord r = volumes.get(volumeId);
+            if (!r.exports().isEmpty()) {
+                driver.followResize(iqn(volumeId), volumes.devicePath(volumeId));
+            }
+        }
     }
 
     /** Exports to the connector's initiator and returns nested connection_info. Repeats give the same answer. */

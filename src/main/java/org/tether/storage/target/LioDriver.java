@@ -44,8 +44,8 @@ public class LioDriver implements ExportDriver {
     }
 
     @Override
-    public boolean resizesOnline() {
-        return true; // iblock reads the block device's size on every capacity query
+    public void followResize(String iqn, String devicePath) {
+        // nothing to do: iblock reads the block device's size on every capacity query
     }
 
     private Path tpg(String iqn) {

@@ -31,9 +31,48 @@ public class TgtDriver implements ExportDriver {
         return LUN;
     }
 
+    /**
+     * tgtd reads a backing store's size once, when the LUN is added; so the LUN is removed and added again
+     * over the same store. Its SCSI id and serial derive from (tid, lun) and stay the same; logged-in
+     * initiators keep their session, see a unit attention and read the new capacity. tgtd refuses the
+     * removal while a command is in flight, hence a short retry.
+     */
     @Override
-    public boolean resizesOnline() {
-        return false;
+    public synchronized void followResize(String iqn, String devicePath) {
+        TgtTargets.Target t = TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).orElse(null);
+        if (t == null) {
+            return;
+        }
+        if (t.backingStores().isEmpty()) {
+            tgtadm.newLun(t.tid(), LUN, devicePath); // an earlier run got half-way
+            return;
+        }
+        if (!t.backingStores().contains(devicePath)) {
+            throw new TetherException(ErrorCode.TARGET_FAILED, "target " + iqn + " exports "
+                    + t.backingStores() + ", not " + devicePath);
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                tgtadm.deleteLun(t.tid(), LUN);
+                break;
+            } catch (TetherException busy) {
+                if (attempt == 5) {
+                    throw busy;
+                }
+                sleep(20L << attempt);
+            }
+        }
+        tgtadm.newLun(t.tid(), LUN, devicePath);
+        LOG.infof("tgt target %d %s re-read the size of %s", t.tid(), iqn, devicePath);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TetherException(ErrorCode.TARGET_FAILED, "interrupted while resizing");
+        }
     }
 
     @Override

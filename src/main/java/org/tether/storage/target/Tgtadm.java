@@ -41,6 +41,11 @@ public final class Tgtadm {
                 "-b", backingStore), null));
     }
 
+    public Outcome deleteLun(int tid, int lun) {
+        return classify(run(List.of("--op", "delete", "--mode", "logicalunit", "--tid", "" + tid, "--lun",
+                "" + lun), null));
+    }
+
     public Outcome newAccount(String user, String password) {
         return classify(run(List.of("--op", "new", "--mode", "account", "--user", user, "--password"), password));
     }

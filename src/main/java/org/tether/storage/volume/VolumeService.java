@@ -157,7 +157,7 @@ public class VolumeService {
         }
     }
 
-    public VolumeRecord extend(UUID id, int newSizeGb, boolean exportedResizeSupported) {
+    public VolumeRecord extend(UUID id, int newSizeGb) {
         try (var held = lock(id)) {
             VolumeRecord r = available(id);
             if (newSizeGb < r.sizeGb()) {
@@ -165,9 +165,6 @@ public class VolumeService {
             }
             if (newSizeGb == r.sizeGb()) {
                 return r;
-            }
-            if (!r.exports().isEmpty() && !exportedResizeSupported) {
-                throw busy(r, "the target driver cannot resize an exported LUN; unexport it first");
             }
             capacity.check(backend.stats(), provisioned(), (long) (newSizeGb - r.sizeGb()) << 30, r.thin());
             backend.extend(id, (long) newSizeGb << 30);
