@@ -28,6 +28,9 @@ import static org.hamcrest.Matchers.equalTo;
  */
 @QuarkusTest
 class AttachQemuPathLabTest {
+    @jakarta.inject.Inject
+    org.tether.compute.libvirt.DeviceRemovals removals;
+
     private Path dir;
     private final List<AutoCloseable> cleanup = new ArrayList<>();
 
@@ -93,10 +96,13 @@ class AttachQemuPathLabTest {
         dom.hmp("qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x5a 1048576 4096\"");
         assertThat(tgt.read(1048576, 4096)).containsOnly((byte) 0x5a);
 
+        long eventsBefore = removals.eventsReceived();
         detach(dom, tgt);
         assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
         assertThat(dom.persistentXml()).doesNotContain(tgt.volumeId.toString());
         assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+        assertThat(removals.eventsReceived()).as("libvirt's device-removed event reached the agent")
+                .isGreaterThan(eventsBefore);
         given().get("/v1/attachments").then().statusCode(200);
         assertThat(given().get("/v1/attachments").asString()).doesNotContain(tgt.volumeId.toString());
     }

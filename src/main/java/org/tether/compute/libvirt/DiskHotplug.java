@@ -26,16 +26,18 @@ public class DiskHotplug {
     private static final Logger LOG = Logger.getLogger(DiskHotplug.class);
 
     private final Hypervisor hypervisor;
+    private final DeviceRemovals removals;
     private final Duration retryInterval;
     private final KeyedLocks domainLocks = new KeyedLocks();
 
     @Inject
-    public DiskHotplug(Hypervisor hypervisor, TetherConfig config) {
-        this(hypervisor, config.attach().detachRetryInterval());
+    public DiskHotplug(Hypervisor hypervisor, DeviceRemovals removals, TetherConfig config) {
+        this(hypervisor, removals, config.attach().detachRetryInterval());
     }
 
-    public DiskHotplug(Hypervisor hypervisor, Duration retryInterval) {
+    public DiskHotplug(Hypervisor hypervisor, DeviceRemovals removals, Duration retryInterval) {
         this.hypervisor = hypervisor;
+        this.removals = removals;
         this.retryInterval = retryInterval;
     }
 
@@ -98,20 +100,34 @@ public class DiskHotplug {
 
     private void unplugLive(String domain, String alias, String serial, String xml, Duration timeout) {
         Deadline deadline = Deadline.in(timeout);
-        while (true) {
-            detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
-            Duration left = deadline.remaining();
-            Deadline round = Deadline.in(left.compareTo(retryInterval) < 0 ? left : retryInterval);
-            Optional<Boolean> gone = round.poll(() -> find(hypervisor.liveXml(domain), alias, serial).isEmpty()
-                    ? Optional.of(true) : Optional.empty(), Duration.ofMillis(2), Duration.ofMillis(25));
-            if (gone.isPresent()) {
-                return;
+        try (DeviceRemovals.Waiter waiter = removals.expect(domain, alias)) {
+            while (true) {
+                detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
+                Duration left = deadline.remaining();
+                Deadline round = Deadline.in(left.compareTo(retryInterval) < 0 ? left : retryInterval);
+                DeviceRemovals.Outcome outcome = waiter.await(round,
+                        () -> find(hypervisor.liveXml(domain), alias, serial).isEmpty());
+                if (outcome == DeviceRemovals.Outcome.REMOVED) {
+                    return;
+                }
+                if (deadline.expired()) {
+                    throw new TetherException(ErrorCode.DETACH_TIMEOUT, "domain " + domain
+                            + " did not release disk " + alias + " within " + timeout + "; it stays attached");
+                }
+                LOG.infof("disk %s still in %s (%s); asking again", alias, domain,
+                        outcome == DeviceRemovals.Outcome.REFUSED ? "the guest refused" : "no answer yet");
+                if (outcome == DeviceRemovals.Outcome.REFUSED) {
+                    pause(deadline); // a guest that refuses at once is not asked in a tight loop
+                }
             }
-            if (deadline.expired()) {
-                throw new TetherException(ErrorCode.DETACH_TIMEOUT, "domain " + domain
-                        + " did not release disk " + alias + " within " + timeout + "; it stays attached");
-            }
-            LOG.infof("disk %s still in %s; asking again", alias, domain);
+        }
+    }
+
+    private static void pause(Deadline deadline) {
+        try {
+            Thread.sleep(Math.min(100, deadline.remaining().toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
