@@ -17,6 +17,7 @@ import org.tether.compute.attach.AttachCommand;
 import org.tether.compute.attach.AttachPath;
 import org.tether.compute.attach.AttachService;
 import org.tether.compute.attach.DetachService;
+import org.tether.compute.instance.InstanceService;
 import org.tether.compute.libvirt.GuestDevice;
 import org.tether.compute.libvirt.GuestDeviceNames;
 import org.tether.config.TetherConfig;
@@ -42,10 +43,12 @@ public class AttachmentResource {
     private final AttachmentJournal journal;
     private final AttachPath defaultPath;
     private final ModeGuard mode;
+    private final InstanceService instances;
 
     public AttachmentResource(AttachService attach, DetachService detach, AttachmentJournal journal,
-                              TetherConfig config, ModeGuard mode) {
+                              TetherConfig config, ModeGuard mode, InstanceService instances) {
         this.mode = mode;
+        this.instances = instances;
         this.attach = attach;
         this.detach = detach;
         this.journal = journal;
@@ -83,12 +86,15 @@ public class AttachmentResource {
     @Path("/instances/{domain}/volumes/{volume_id}")
     @Operation(summary = "Detach a volume and disconnect it from the host; unknown attachments are a no-op")
     @APIResponse(responseCode = "204", description = "Detached, or there was nothing to detach")
+    @APIResponse(responseCode = "409", description = "The volume is an instance's boot disk",
+            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "504", description = "The guest did not release the disk; it stays attached",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response detach(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId) {
         mode.requireCompute();
         UUID volume = volumeId(volumeId);
         checkDomain(domain);
+        instances.requireNotBootVolume(domain, volume);
         detach.detach(volume, domain);
         return Response.noContent().build();
     }
@@ -113,12 +119,16 @@ public class AttachmentResource {
     }
 
     static void checkDomain(String domain) {
+        checkDomain(domain, "domain");
+    }
+
+    static void checkDomain(String domain, String field) {
         if (domain == null || !DOMAIN.matcher(domain).matches()) {
-            throw TetherException.invalid("domain", "domain must be 1-128 characters of [A-Za-z0-9_.+-]");
+            throw TetherException.invalid(field, field + " must be 1-128 characters of [A-Za-z0-9_.+-]");
         }
     }
 
-    private static <E extends Enum<E>> E choice(String value, String field, Class<E> type, E fallback) {
+    static <E extends Enum<E>> E choice(String value, String field, Class<E> type, E fallback) {
         if (value == null) {
             return fallback;
         }

@@ -29,11 +29,23 @@ public interface TetherConfig {
 
     Storage storage();
 
+    Instances instances();
+
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {
         @WithDefault("qemu:///system")
         String uri();
+    }
+
+    /** Domains Tether defines itself (boot from volume). */
+    interface Instances {
+        /** libvirt domain type: {@code kvm} on real hosts, {@code qemu} (TCG) where KVM is missing. */
+        @WithDefault("kvm")
+        String virtType();
+
+        @WithDefault("x86_64")
+        String arch();
     }
 
     interface Attach {

@@ -26,6 +26,7 @@ public enum ErrorCode {
     TARGET_FAILED(502, "iSCSI target failed"),
     ATTACHMENT_CONFLICT(409, "Attachment conflict"),
     NO_FREE_DEVICE(409, "No free guest device name"),
+    INSTANCE_CONFLICT(409, "Instance conflict"),
     ISCSI_AUTH_FAILED(502, "iSCSI authentication failed"),
     ISCSI_LOGIN_FAILED(502, "iSCSI login failed"),
     ISCSI_DEVICE_NOT_FOUND(504, "iSCSI device did not appear"),

@@ -46,14 +46,25 @@ public class AttachService {
         this.clock = clock;
     }
 
-    public AttachmentRecord attach(AttachCommand cmd) {
+    /** An attach request validated in full; nothing on the host was touched yet. */
+    public record Prepared(AttachCommand cmd, ConnectionInfo info, VolumeConnector connector, String fingerprint) {
+    }
+
+    /** Every check that needs no host state: connection_info, volume id, a connector for the path. */
+    public Prepared prepare(AttachCommand cmd, String field) {
         ConnectionInfo info = parser.parse(cmd.connectionInfo());
         if (info.volumeId() != null && !info.volumeId().equals(cmd.volumeId())) {
-            throw new TetherException(ErrorCode.VOLUME_ID_MISMATCH, "connection_info.volume_id",
-                    "connection_info names volume " + info.volumeId() + ", the URL " + cmd.volumeId());
+            throw new TetherException(ErrorCode.VOLUME_ID_MISMATCH, field + ".volume_id",
+                    "connection_info names volume " + info.volumeId() + ", the request " + cmd.volumeId());
         }
-        VolumeConnector connector = connectors.forAttach(cmd.path(), info);
-        String fingerprint = Fingerprint.of(cmd, info);
+        return new Prepared(cmd, info, connectors.forAttach(cmd.path(), info), Fingerprint.of(cmd, info));
+    }
+
+    public AttachmentRecord attach(AttachCommand cmd) {
+        Prepared p = prepare(cmd, "connection_info");
+        ConnectionInfo info = p.info();
+        VolumeConnector connector = p.connector();
+        String fingerprint = p.fingerprint();
         try (var held = locks.volume(cmd.volumeId())) {
             Optional<AttachmentRecord> existing = journal.find(cmd.volumeId(), cmd.domain());
             if (existing.isPresent()) {
@@ -82,7 +93,8 @@ public class AttachService {
                 + r.domain() + " is " + r.phase().name().toLowerCase() + "; retry after it settles");
     }
 
-    private void checkNotElsewhere(AttachCommand cmd) {
+    /** Refuses a volume that another domain holds, unless all of them share it (multiattach). */
+    public void checkNotElsewhere(AttachCommand cmd) {
         List<AttachmentRecord> others = journal.forVolume(cmd.volumeId());
         if (!others.isEmpty() && !(cmd.multiattach() && others.stream().allMatch(AttachmentRecord::multiattach))) {
             throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "volume " + cmd.volumeId()
@@ -90,20 +102,31 @@ public class AttachService {
         }
     }
 
-    private AttachmentRecord attachNew(AttachCommand cmd, ConnectionInfo info, VolumeConnector connector,
-                                       String fingerprint) {
+    /**
+     * Connects the host side, journalled: CONNECTING before, CONNECTED after. The caller holds the volume
+     * lock. On failure the connector has cleaned up and the record is gone.
+     */
+    public AttachmentRecord connect(Prepared p) {
+        AttachCommand cmd = p.cmd();
+        ConnectionInfo info = p.info();
         AttachmentRecord record = new AttachmentRecord(cmd.volumeId(), cmd.domain(), Phase.CONNECTING,
                 cmd.path(), info.driverVolumeType(), paths(info), null, cmd.multiattach(), null, null,
-                info.options().qos().ignoredKeys(), fingerprint, clock.instant(), clock.instant(), null);
+                info.options().qos().ignoredKeys(), p.fingerprint(), clock.instant(), clock.instant(), null);
         journal.put(record);
         try {
-            record = record.withConnected(connector.connect(record.key(), cmd.volumeId(), info), clock.instant());
+            record = record.withConnected(p.connector().connect(record.key(), cmd.volumeId(), info),
+                    clock.instant());
         } catch (RuntimeException e) {
-            // the connector cleaned up after itself
             journal.remove(record);
             throw e;
         }
         journal.put(record);
+        return record;
+    }
+
+    private AttachmentRecord attachNew(AttachCommand cmd, ConnectionInfo info, VolumeConnector connector,
+                                       String fingerprint) {
+        AttachmentRecord record = connect(new Prepared(cmd, info, connector, fingerprint));
         try {
             AttachmentRecord connected = record;
             DiskHotplug.Plugged plugged = hotplug.plug(cmd.domain(), cmd.requestedDevice(), cmd.bus(),

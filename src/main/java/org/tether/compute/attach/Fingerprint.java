@@ -13,7 +13,7 @@ import java.util.HexFormat;
  * Digest of what makes two attach requests "the same": target, options, QoS, device, bus, path. Passwords
  * are left out, so a re-sent request with rotated CHAP still counts as a repeat and nothing secret is kept.
  */
-final class Fingerprint {
+public final class Fingerprint {
     private Fingerprint() {
     }
 
@@ -26,8 +26,13 @@ final class Fingerprint {
         if (info instanceof IscsiConnectionInfo i) {
             s.append('|').append(i.paths()).append('|').append(user(i.sessionChap()));
         }
+        return digest(s.toString());
+    }
+
+    /** The first 128 bits of the text's SHA-256, in hex. */
+    public static String digest(String text) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

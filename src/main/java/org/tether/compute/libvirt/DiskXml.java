@@ -17,8 +17,8 @@ import java.util.List;
  */
 @XmlRootElement(name = "disk")
 @XmlAccessorType(XmlAccessType.FIELD)
-@XmlType(propOrder = {"driver", "auth", "source", "target", "iotune", "blockio", "readonly", "shareable",
-        "serial", "alias"})
+@XmlType(propOrder = {"driver", "auth", "source", "target", "iotune", "blockio", "boot", "readonly",
+        "shareable", "serial", "alias"})
 public class DiskXml {
     @XmlAttribute
     public String type;
@@ -30,6 +30,8 @@ public class DiskXml {
     public Target target;
     public IoTune iotune;
     public BlockIo blockio;
+    /** Boot order; only the boot volume of an instance Tether defines has one. */
+    public Boot boot;
     public Empty readonly;
     public Empty shareable;
     public String serial;
@@ -91,6 +93,11 @@ public class DiskXml {
     public static class Host {
         @XmlAttribute public String name;
         @XmlAttribute public String port;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Boot {
+        @XmlAttribute public Integer order;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)

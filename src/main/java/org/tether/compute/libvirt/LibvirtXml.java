@@ -14,11 +14,14 @@ import java.io.StringWriter;
 /** JAXB marshalling of {@link DiskXml} and reading of {@link DomainXml}. Thread-safe. */
 public final class LibvirtXml {
     private static final JAXBContext CONTEXT;
+    /** Apart: DomainDefinition is also a {@code <domain>} root and would shadow DomainXml when reading. */
+    private static final JAXBContext DEFINITIONS;
     private static final XMLInputFactory INPUT = XMLInputFactory.newFactory();
 
     static {
         try {
             CONTEXT = JAXBContext.newInstance(DiskXml.class, DomainXml.class);
+            DEFINITIONS = JAXBContext.newInstance(DomainDefinition.class);
         } catch (JAXBException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -31,15 +34,23 @@ public final class LibvirtXml {
     }
 
     public static String write(DiskXml disk) {
+        return marshal(CONTEXT, disk, "disk");
+    }
+
+    public static String write(DomainDefinition domain) {
+        return marshal(DEFINITIONS, domain, "domain");
+    }
+
+    private static String marshal(JAXBContext context, Object root, String what) {
         try {
-            Marshaller m = CONTEXT.createMarshaller();
+            Marshaller m = context.createMarshaller();
             m.setProperty(Marshaller.JAXB_FORMATTED_OUTPUT, true);
             m.setProperty(Marshaller.JAXB_FRAGMENT, true);
             StringWriter out = new StringWriter();
-            m.marshal(disk, out);
+            m.marshal(root, out);
             return out.toString().strip() + "\n";
         } catch (JAXBException e) {
-            throw new TetherException(ErrorCode.INTERNAL, "cannot write disk XML", e);
+            throw new TetherException(ErrorCode.INTERNAL, "cannot write " + what + " XML", e);
         }
     }
 
