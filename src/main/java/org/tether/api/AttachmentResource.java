@@ -3,6 +3,7 @@ package org.tether.api;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -17,7 +18,10 @@ import org.tether.compute.attach.AttachCommand;
 import org.tether.compute.attach.AttachPath;
 import org.tether.compute.attach.AttachService;
 import org.tether.compute.attach.DetachService;
+import org.tether.compute.attach.Drift;
 import org.tether.compute.instance.InstanceService;
+import org.tether.compute.reconcile.ReconcileReport;
+import org.tether.compute.reconcile.Reconciler;
 import org.tether.compute.libvirt.GuestDevice;
 import org.tether.compute.libvirt.GuestDeviceNames;
 import org.tether.config.TetherConfig;
@@ -26,6 +30,7 @@ import org.tether.state.AttachmentJournal;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -44,10 +49,12 @@ public class AttachmentResource {
     private final AttachPath defaultPath;
     private final ModeGuard mode;
     private final InstanceService instances;
+    private final Reconciler reconciler;
 
     public AttachmentResource(AttachService attach, DetachService detach, AttachmentJournal journal,
-                              TetherConfig config, ModeGuard mode, InstanceService instances) {
+                              TetherConfig config, ModeGuard mode, InstanceService instances, Reconciler reconciler) {
         this.mode = mode;
+        this.reconciler = reconciler;
         this.instances = instances;
         this.attach = attach;
         this.detach = detach;
@@ -104,7 +111,27 @@ public class AttachmentResource {
     @Operation(summary = "Every attachment this host holds")
     public List<AttachmentView> list() {
         mode.requireCompute();
-        return journal.all().stream().map(AttachmentView::of).toList();
+        Map<String, List<Drift>> drift = reconciler.last().map(ReconcileReport::drift).orElse(Map.of());
+        return journal.all().stream().map(r -> AttachmentView.of(r, drift.get(r.key()))).toList();
+    }
+
+    @GET
+    @Path("/reconciliation")
+    @Operation(summary = "The last comparison of the journal with the host: drift, repairs, unowned sessions and disks")
+    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = ReconcileReport.class)))
+    public Response reconciliation() {
+        mode.requireCompute();
+        return reconciler.last().map(r -> Response.ok(r).build())
+                .orElseGet(() -> Response.status(Response.Status.SERVICE_UNAVAILABLE)
+                        .entity(java.util.Map.of("detail", "the first reconciliation has not finished")).build());
+    }
+
+    @POST
+    @Path("/reconciliation")
+    @Operation(summary = "Reconcile now and return the result")
+    public ReconcileReport reconcileNow() {
+        mode.requireCompute();
+        return reconciler.run();
     }
 
     static UUID volumeId(String text) {

@@ -1,6 +1,7 @@
 package org.tether.api;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.tether.compute.attach.Drift;
 import org.tether.compute.connection.IscsiPath;
 import org.tether.state.AttachmentRecord;
 
@@ -26,19 +27,26 @@ public record AttachmentView(
         boolean multiattach,
         Instant createdAt,
         Instant updatedAt,
-        String lastError) {
+        String lastError,
+        @Schema(description = "Differences the last reconciliation found between this attachment and the host")
+        List<Drift> drift) {
 
     public record PathView(String portal, String iqn, int lun) {
     }
 
     public static AttachmentView of(AttachmentRecord r) {
+        return of(r, null);
+    }
+
+    public static AttachmentView of(AttachmentRecord r, List<Drift> drift) {
         return new AttachmentView(r.volumeId(), r.domain(), r.phase().name().toLowerCase(Locale.ROOT),
                 r.device() == null ? null : r.device().dev(),
                 r.device() == null ? null : r.device().bus().wire(),
                 r.attachPath().wire(),
                 r.connected() == null ? null : r.connected().hostDevice(),
                 r.paths().stream().map(AttachmentView::path).toList(),
-                r.diskXml(), r.ignoredQosKeys(), r.multiattach(), r.createdAt(), r.updatedAt(), r.lastError());
+                r.diskXml(), r.ignoredQosKeys(), r.multiattach(), r.createdAt(), r.updatedAt(), r.lastError(),
+                drift == null || drift.isEmpty() ? null : drift);
     }
 
     private static PathView path(IscsiPath p) {

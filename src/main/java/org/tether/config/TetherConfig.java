@@ -31,11 +31,19 @@ public interface TetherConfig {
 
     Instances instances();
 
+    Reconcile reconcile();
+
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {
         @WithDefault("qemu:///system")
         String uri();
+    }
+
+    interface Reconcile {
+        /** Time between reconciliation passes after the one at start; 0 turns the periodic passes off. */
+        @WithDefault("60s")
+        Duration interval();
     }
 
     /** Domains Tether defines itself (boot from volume). */

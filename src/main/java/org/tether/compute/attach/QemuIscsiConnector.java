@@ -83,6 +83,18 @@ public class QemuIscsiConnector implements VolumeConnector {
         }
     }
 
+    /** QEMU keeps its own session; the host holds only the CHAP secret, which cannot be re-made without it. */
+    @Override
+    public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected) {
+        if (connected != null && connected.secretUuid() != null && connected.source() instanceof
+                org.tether.compute.libvirt.DiskSource.NetworkIscsi n && n.chapUsername() != null
+                && !hypervisor.secretExists(connected.secretUuid())) {
+            return new HostCheck(List.of(Drift.found("secret_missing", "libvirt secret " + connected.secretUuid()
+                    + " is gone; QEMU cannot log in again after a restart of the domain")), connected);
+        }
+        return new HostCheck(List.of(), connected);
+    }
+
     @Override
     public OptionalLong refreshSize(ConnectedVolume connected) {
         return OptionalLong.empty();

@@ -35,4 +35,17 @@ public interface VolumeConnector {
      * when the host holds no device of its own (QEMU reads the size from the target itself).
      */
     OptionalLong refreshSize(ConnectedVolume connected);
+
+    /**
+     * Compares what {@link #connect} set up with what the host has now, repairs what it can without
+     * credentials (a session whose node record is still there is logged in again), and reports the rest.
+     */
+    HostCheck check(List<IscsiPath> paths, ConnectedVolume connected);
+
+    /** The outcome of {@link #check}: drift found and the connection as it is after repairs. */
+    record HostCheck(List<Drift> drift, ConnectedVolume connected) {
+        public HostCheck {
+            drift = List.copyOf(drift);
+        }
+    }
 }

@@ -155,6 +155,25 @@ public class IscsiPathAttacher {
      * The SCSI disk the path's LUN has now, if its session exists: for a disconnect that does not know the
      * disk's name because a crash came between the scan and the journal write.
      */
+    /**
+     * Logs in again with the node record as it is (its CHAP included) and scans the LUN: for a session that
+     * an attachment needs and that went away (iscsid restarted, host rebooted, target flapped).
+     *
+     * @return the LUN's disk name now
+     */
+    public String relogin(IscsiPath path) {
+        try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {
+            Optional<IscsiSession> existing = session(path);
+            IscsiSession session = existing.isPresent() ? existing.get() : login(path, null);
+            return scanAndFind(session, path.lun());
+        }
+    }
+
+    /** Whether a session to the path's target exists. */
+    public boolean hasSession(IscsiPath path) {
+        return session(path).isPresent();
+    }
+
     public Optional<String> currentDisk(IscsiPath path) {
         try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {
             return session(path).flatMap(s -> sysfs.blockDevice(s.id(), path.lun()));

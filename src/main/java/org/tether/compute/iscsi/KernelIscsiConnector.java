@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 import org.tether.compute.attach.AttachPath;
 import org.tether.compute.attach.ConnectedVolume;
+import org.tether.compute.attach.Drift;
 import org.tether.compute.attach.VolumeConnector;
 import org.tether.compute.connection.ConnectionInfo;
 import org.tether.compute.connection.IscsiConnectionInfo;
@@ -142,6 +143,49 @@ public class KernelIscsiConnector implements VolumeConnector {
             disks = targets.stream().map(paths::currentDisk).flatMap(java.util.Optional::stream).toList();
         }
         detachPaths(targets, disks);
+    }
+
+    /**
+     * A path the attachment uses without a session is logged in again from its node record; its disk name
+     * may change (the stable by-path name does not). A device that is still missing afterwards is drift.
+     */
+    @Override
+    public HostCheck check(List<IscsiPath> targets, ConnectedVolume connected) {
+        List<Drift> drift = new ArrayList<>();
+        List<String> disks = new ArrayList<>();
+        for (IscsiPath path : usedPaths(targets, connected)) {
+            if (paths.hasSession(path)) {
+                paths.currentDisk(path).ifPresentOrElse(disks::add, () -> drift.add(Drift.found("device_missing",
+                        "LUN " + path.lun() + " of " + path.iqn() + " has no disk")));
+                continue;
+            }
+            try {
+                disks.add(paths.relogin(path));
+                drift.add(Drift.repaired("session_relogged", "logged in again to " + path.iqn() + " at "
+                        + path.portal()));
+            } catch (TetherException e) {
+                drift.add(Drift.found("session_missing", "no session to " + path.iqn() + " at " + path.portal()
+                        + ": " + e.getMessage()));
+            }
+        }
+        if (connected.hostDevice() != null && !java.nio.file.Files.exists(java.nio.file.Path.of(
+                connected.hostDevice()))) {
+            drift.add(Drift.found("device_missing", connected.hostDevice() + " does not exist"));
+        }
+        ConnectedVolume now = disks.isEmpty() || disks.equals(connected.scsiDevices()) ? connected
+                : new ConnectedVolume(connected.source(), connected.hostDevice(), disks, connected.multipathMap(),
+                connected.secretUuid());
+        return new HostCheck(drift, now);
+    }
+
+    /** Multipath uses every path; a single-path attachment the one its by-path device names. */
+    private static List<IscsiPath> usedPaths(List<IscsiPath> targets, ConnectedVolume connected) {
+        if (connected.multipathMap() != null || connected.hostDevice() == null) {
+            return targets;
+        }
+        List<IscsiPath> named = targets.stream().filter(p -> connected.hostDevice().endsWith("ip-"
+                + p.portal().hostPort() + "-iscsi-" + p.iqn() + "-lun-" + p.lun())).toList();
+        return named.isEmpty() ? targets.subList(0, Math.min(1, targets.size())) : named;
     }
 
     /** Every path's disk re-reads its capacity, then the multipath map, as os-brick's extend_volume does. */

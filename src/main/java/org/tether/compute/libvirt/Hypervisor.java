@@ -1,5 +1,6 @@
 package org.tether.compute.libvirt;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -42,6 +43,11 @@ public interface Hypervisor {
 
     /** Removes the secret; absent is success. */
     void undefineSecret(UUID uuid);
+
+    boolean secretExists(UUID uuid);
+
+    /** Names of every domain libvirt knows, running or defined. */
+    List<String> domainNames();
 
     /**
      * Sets block I/O throttling of one disk (by target device), libvirt's {@code virDomainSetBlockIoTune}:

@@ -287,6 +287,39 @@ public class LibvirtHypervisor implements Hypervisor {
         return new HypervisorException(HypervisorException.Kind.OTHER, "libvirt: cannot " + what + ": " + msg, null);
     }
 
+    @Override
+    public boolean secretExists(UUID uuid) {
+        return call(c -> {
+            Secret s = lookupSecret(c, uuid);
+            if (s != null) {
+                s.free();
+            }
+            return s != null;
+        });
+    }
+
+    @Override
+    public List<String> domainNames() {
+        return call(c -> {
+            List<String> names = new ArrayList<>(List.of(c.listDefinedDomains()));
+            for (int id : c.listDomains()) {
+                try {
+                    Domain d = c.domainLookupByID(id);
+                    try {
+                        names.add(d.getName());
+                    } finally {
+                        d.free();
+                    }
+                } catch (LibvirtException e) {
+                    if (code(e) != Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                        throw e;
+                    }
+                }
+            }
+            return names.stream().distinct().sorted().toList();
+        });
+    }
+
     private static Secret lookupSecret(Connect c, UUID uuid) throws LibvirtException {
         try {
             return c.secretLookupByUUIDString(uuid.toString());

@@ -1,0 +1,243 @@
+package org.tether.compute.reconcile;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+import org.tether.compute.attach.AttachmentLocks;
+import org.tether.compute.attach.Connectors;
+import org.tether.compute.attach.Drift;
+import org.tether.compute.attach.VolumeConnector;
+import org.tether.compute.connection.IscsiPath;
+import org.tether.compute.iscsi.Iscsiadm;
+import org.tether.compute.iscsi.IscsiSession;
+import org.tether.compute.libvirt.DiskHotplug;
+import org.tether.compute.libvirt.DiskXml;
+import org.tether.compute.libvirt.DiskXmlFactory;
+import org.tether.compute.libvirt.DomainState;
+import org.tether.compute.libvirt.Hypervisor;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.state.AttachmentJournal;
+import org.tether.state.AttachmentRecord;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Compares the journal with the host, at start (after interrupted operations were recovered) and then
+ * periodically: every settled attachment's domain and disk, its host connection (kernel path sessions are
+ * logged in again when their node record is there), and what the host has that no attachment explains.
+ * It repairs only what it set up itself and can remake without a secret; it never deletes anything it
+ * does not own, it reports it.
+ */
+@ApplicationScoped
+public class Reconciler {
+    private static final Logger LOG = Logger.getLogger(Reconciler.class);
+    private static final Pattern VOLUME_ALIAS = Pattern.compile(Pattern.quote(DiskXmlFactory.ALIAS_PREFIX)
+            + "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})");
+
+    private final AttachmentJournal journal;
+    private final AttachmentLocks locks;
+    private final Connectors connectors;
+    private final DiskHotplug hotplug;
+    private final Hypervisor hypervisor;
+    private final Iscsiadm iscsiadm;
+    private final TetherConfig config;
+    private final Clock clock;
+    private final Counter repairs;
+    private volatile ReconcileReport last;
+    private ScheduledExecutorService timer;
+
+    public Reconciler(AttachmentJournal journal, AttachmentLocks locks, Connectors connectors, DiskHotplug hotplug,
+                      Hypervisor hypervisor, Iscsiadm iscsiadm, TetherConfig config, Clock clock,
+                      MeterRegistry meters) {
+        this.journal = journal;
+        this.locks = locks;
+        this.connectors = connectors;
+        this.hotplug = hotplug;
+        this.hypervisor = hypervisor;
+        this.iscsiadm = iscsiadm;
+        this.config = config;
+        this.clock = clock;
+        Gauge.builder("tether.drift", this, r -> r.last == null ? 0 : r.last.openDrift())
+                .description("Differences between the journal and the host found by the last reconciliation")
+                .register(meters);
+        this.repairs = Counter.builder("tether.drift.repaired")
+                .description("Differences reconciliation put right").register(meters);
+    }
+
+    /** After attachments in flight were recovered (priority 2500 observers), before the periodic passes. */
+    void onStart(@Observes @Priority(4000) StartupEvent event) {
+        if (config.mode() == TetherConfig.Mode.STORAGE) {
+            return;
+        }
+        run();
+        Duration every = config.reconcile().interval();
+        if (!every.isZero()) {
+            timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tether-reconcile");
+                t.setDaemon(true);
+                return t;
+            });
+            timer.scheduleWithFixedDelay(this::runQuietly, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+
+    /** The last pass; empty before the first one finished. */
+    public Optional<ReconcileReport> last() {
+        return Optional.ofNullable(last);
+    }
+
+    private void runQuietly() {
+        try {
+            run();
+        } catch (RuntimeException e) {
+            LOG.errorf("reconciliation failed: %s", e.getMessage());
+        }
+    }
+
+    public synchronized ReconcileReport run() {
+        long start = System.nanoTime();
+        Map<String, List<Drift>> drift = new LinkedHashMap<>();
+        List<String> errors = new ArrayList<>();
+        int checked = 0;
+        for (AttachmentRecord r : journal.all()) {
+            if (r.phase() != AttachmentRecord.Phase.ATTACHED) {
+                continue; // in flight: its request (or recovery at start) owns it
+            }
+            checked++;
+            try (var held = locks.volume(r.volumeId())) {
+                Optional<AttachmentRecord> now = journal.find(r.volumeId(), r.domain());
+                if (now.isPresent() && now.get().phase() == AttachmentRecord.Phase.ATTACHED) {
+                    List<Drift> found = check(now.get());
+                    if (!found.isEmpty()) {
+                        drift.put(r.key(), found);
+                    }
+                }
+            } catch (RuntimeException e) {
+                errors.add(r.key() + ": " + e.getMessage());
+            }
+        }
+        List<String> sessions = unownedSessions(errors);
+        List<String> disks = unownedDisks(errors);
+        ReconcileReport report = new ReconcileReport(clock.instant(), (System.nanoTime() - start) / 1_000_000,
+                checked, drift, sessions, disks, errors);
+        long repaired = drift.values().stream().flatMap(List::stream).filter(Drift::repaired).count();
+        repairs.increment(repaired);
+        if (report.openDrift() > 0 || repaired > 0 || !errors.isEmpty()) {
+            LOG.warnf("reconciliation: %d attachments, %d differences open, %d repaired, %d unowned sessions, "
+                    + "%d unowned disks, %d errors", checked, report.openDrift(), repaired, sessions.size(),
+                    disks.size(), errors.size());
+        }
+        last = report;
+        return report;
+    }
+
+    private List<Drift> check(AttachmentRecord r) {
+        List<Drift> found = new ArrayList<>();
+        try {
+            DomainState state = hypervisor.domainState(r.domain());
+            Optional<DiskXml> disk = hotplug.find(r.domain(), DiskXmlFactory.alias(r.volumeId()),
+                    r.volumeId().toString());
+            if (disk.isEmpty()) {
+                found.add(Drift.found("disk_missing", "domain " + r.domain() + " (" + (state.active() ? "running"
+                        : "shut off") + ") has no disk for volume " + r.volumeId()));
+            }
+        } catch (TetherException e) {
+            if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
+                throw e;
+            }
+            found.add(Drift.found("domain_missing", "domain " + r.domain() + " does not exist"));
+        }
+        if (r.connected() != null) {
+            VolumeConnector.HostCheck host = connectors.forPath(r.attachPath()).check(r.paths(), r.connected());
+            found.addAll(host.drift());
+            if (!host.connected().equals(r.connected())) {
+                journal.put(r.withConnected(host.connected(), clock.instant()).withPhase(r.phase(), clock.instant()));
+            }
+        }
+        return found;
+    }
+
+    private List<String> unownedSessions(List<String> errors) {
+        Set<String> needed = new HashSet<>();
+        for (AttachmentRecord r : journal.all()) {
+            if (r.attachPath() == org.tether.compute.attach.AttachPath.KERNEL) {
+                for (IscsiPath p : r.paths()) {
+                    needed.add(p.portal().hostPort() + " " + p.iqn());
+                }
+            }
+        }
+        try {
+            List<String> out = new ArrayList<>();
+            for (IscsiSession s : iscsiadm.sessions()) {
+                String key = s.portal().hostPort() + " " + s.iqn();
+                if (!needed.contains(key)) {
+                    out.add(key);
+                }
+            }
+            return out;
+        } catch (RuntimeException e) {
+            if (config.attach().defaultPath() == org.tether.compute.attach.AttachPath.KERNEL) {
+                errors.add("iscsi sessions: " + e.getMessage());
+            }
+            return List.of();
+        }
+    }
+
+    private List<String> unownedDisks(List<String> errors) {
+        List<String> out = new ArrayList<>();
+        List<String> domains;
+        try {
+            domains = hypervisor.domainNames();
+        } catch (RuntimeException e) {
+            errors.add("libvirt domains: " + e.getMessage());
+            return out;
+        }
+        for (String domain : domains) {
+            try {
+                Set<String> seen = new HashSet<>();
+                List<DiskXml> disks = new ArrayList<>(hypervisor.liveXml(domain).disks());
+                disks.addAll(hypervisor.persistentXml(domain).disks());
+                for (DiskXml d : disks) {
+                    Matcher m = d.aliasName() == null ? null : VOLUME_ALIAS.matcher(d.aliasName());
+                    if (m != null && m.matches() && seen.add(m.group(1))
+                            && journal.find(UUID.fromString(m.group(1)), domain).isEmpty()) {
+                        out.add(domain + " " + d.targetDev() + " volume " + m.group(1));
+                    }
+                }
+            } catch (TetherException e) {
+                if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
+                    errors.add("domain " + domain + ": " + e.getMessage());
+                }
+            }
+        }
+        return out;
+    }
+}
