@@ -33,10 +33,30 @@ udevadm trigger --action=add && udevadm settle
 mkdir -p /etc/iscsi /var/lib/iscsi /run/lock/iscsi
 iscsid || fail "iscsid"
 
-truncate -s 8G /var/lib/tether-pv.img
-PV=$(losetup -f --show /var/lib/tether-pv.img) || fail "loop device"
-pvcreate -q "$PV" && vgcreate -q cinder-volumes "$PV" >/dev/null || fail "LVM VG on $PV"
-step "VG cinder-volumes on $PV"
+if [ -b /dev/vda ] && [ -b /dev/vdb ]; then
+  # persistent mode (reboot tests): vda is the PV, vdb holds what a real host keeps on disk across a reboot:
+  # the agent's state, open-iscsi's node records, the LIO saveconfig, libvirt's domain definitions and secrets
+  PV=/dev/vda
+  blkid /dev/vdb >/dev/null 2>&1 || mkfs.ext4 -q /dev/vdb || fail "mkfs on vdb"
+  mkdir -p /persist && mount /dev/vdb /persist || fail "mount vdb"
+  for d in /var/lib/tether /etc/iscsi /var/lib/iscsi /etc/target /etc/libvirt/qemu /etc/libvirt/secrets; do
+    keep="/persist${d//\//_}"
+    if [ ! -d "$keep" ]; then mkdir -p "$keep" "$d" && cp -a "$d/." "$keep/" 2>/dev/null; fi
+    mkdir -p "$d" && mount --bind "$keep" "$d" || fail "persist $d"
+  done
+  if vgs cinder-volumes >/dev/null 2>&1; then
+    vgchange -q -ay cinder-volumes >/dev/null || fail "activate VG on $PV"
+    step "VG cinder-volumes on $PV (found, activated)"
+  else
+    pvcreate -q "$PV" && vgcreate -q cinder-volumes "$PV" >/dev/null || fail "LVM VG on $PV"
+    step "VG cinder-volumes on $PV (new)"
+  fi
+else
+  truncate -s 8G /var/lib/tether-pv.img
+  PV=$(losetup -f --show /var/lib/tether-pv.img) || fail "loop device"
+  pvcreate -q "$PV" && vgcreate -q cinder-volumes "$PV" >/dev/null || fail "LVM VG on $PV"
+  step "VG cinder-volumes on $PV"
+fi
 
 mkdir -p /var/log/libvirt /var/run/libvirt
 # libvirtd probes every QEMU binary at start; under TCG the i386 one is only cost and risk here
@@ -48,12 +68,17 @@ cat > /run/testdom.xml <<XML
 <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>
 <devices><controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>
 XML
-virsh -q -c qemu:///system define /run/testdom.xml >/dev/null && virsh -q -c qemu:///system start testdom >/dev/null \
-  || fail "test domain"
-# a shut-off domain: attaching to it edits its config only, so timing it times the host connect
-sed 's/testdom/benchdom/' /run/testdom.xml > /run/benchdom.xml
-virsh -q -c qemu:///system define /run/benchdom.xml >/dev/null || fail "bench domain"
-step "libvirtd and domain testdom up"
+if virsh -q -c qemu:///system dominfo testdom >/dev/null 2>&1; then
+  # defined before a reboot: left shut off, as a host leaves its domains; its disks need their sessions first
+  step "libvirtd up, domain testdom kept from before the reboot"
+else
+  virsh -q -c qemu:///system define /run/testdom.xml >/dev/null && virsh -q -c qemu:///system start testdom >/dev/null \
+    || fail "test domain"
+  # a shut-off domain: attaching to it edits its config only, so timing it times the host connect
+  sed 's/testdom/benchdom/' /run/testdom.xml > /run/benchdom.xml
+  virsh -q -c qemu:///system define /run/benchdom.xml >/dev/null || fail "bench domain"
+  step "libvirtd and domain testdom up"
+fi
 
 busybox httpd -p 8081 -h "$HERE/probe" || fail "probe server"
 

@@ -85,6 +85,9 @@ boot() {
   local guest=$1 log=$2; shift 2
   local fwd="" p
   for p in "$@"; do fwd="$fwd,hostfwd=tcp:127.0.0.1:${p%%:*}-:${p##*:}"; done
+  # TESTHOST_DISKS: raw images that outlive the VM (vda, vdb, ...), for tests that reboot it
+  local disks=() d
+  for d in ${TESTHOST_DISKS:-}; do disks+=(-drive "file=$d,if=virtio,format=raw"); done
   command -v qemu-system-x86_64 >/dev/null || need "qemu-system-x86 is not installed"
   exec qemu-system-x86_64 -accel tcg -m 3072 -smp 2 -nographic -nodefaults -no-reboot \
     -serial "file:$log" -monitor none \
@@ -92,6 +95,7 @@ boot() {
     -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
     -virtfs "local,path=$CACHE/modroot/lib/modules,mount_tag=modroot,security_model=passthrough,readonly=on" \
     -nic "user,model=virtio-net-pci$fwd" \
+    "${disks[@]}" \
     -append "console=ttyS0 quiet panic=-1 tether.guest=$guest"
 }
 

@@ -169,6 +169,27 @@ class KernelPathsIT {
     }
 
     @Test
+    void extendIsSeenByTheHostDeviceAndByQemuAfterTheComputeSideRescans() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        assertThat(attach(vol, info).statusCode()).isEqualTo(200);
+        assertThat(vm.probe("what=devsize&vol=" + vol).strip()).isEqualTo(Long.toString(1L << 30));
+
+        HttpResponse<String> grown = vm.post("/v1/volumes/" + vol + "/extend", "{\"new_size_gb\": 2}");
+        assertThat(grown.statusCode()).as(grown.body()).isEqualTo(200);
+        HttpResponse<String> r = vm.post("/v1/instances/testdom/volumes/" + vol + "/extend",
+                "{\"new_size\": " + (2L << 30) + "}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(vm.json(r).get("size_bytes").asLong()).as("libvirt's capacity of the disk").isEqualTo(2L << 30);
+        assertThat(vm.json(r).get("previous_size_bytes").asLong()).isEqualTo(1L << 30);
+        assertThat(vm.probe("what=devsize&vol=" + vol).strip()).isEqualTo(Long.toString(2L << 30));
+
+        writeThroughQemu(vol, "0x44", (1L << 30) + 65536);
+        assertThat(readLv(vol, (1L << 30) + 65536)).startsWith(repeat("44", 64));
+        teardown(vol);
+    }
+
+    @Test
     void fourVolumesAttachAndDetachInParallelOnTheKernelPath() throws Exception {
         java.util.List<String> vols = new java.util.ArrayList<>();
         java.util.List<JsonNode> infos = new java.util.ArrayList<>();

@@ -28,21 +28,32 @@ final class TestHostVm implements AutoCloseable {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Path console;
+    private final List<Path> disks;
     private Process qemu;
     private int agentPort;
     private int probePort;
 
-    private TestHostVm(Path console) {
+    private TestHostVm(Path console, List<Path> disks) {
         this.console = console;
+        this.disks = disks;
     }
 
     static TestHostVm boot() throws Exception {
+        return boot("", List.of());
+    }
+
+    /**
+     * @param name  distinguishes the console logs of several VMs in one run
+     * @param disks raw images attached as vda, vdb, ...: the guest keeps its PV and its on-disk state there,
+     *              so booting again with the same ones is a reboot of the same host
+     */
+    static TestHostVm boot(String name, List<Path> disks) throws Exception {
         Path dir = Path.of("target/testhost").toAbsolutePath();
         Files.createDirectories(dir);
         run(List.of("bash", SCRIPTS.resolve("testhost.sh").toString(), "prepare"), Duration.ofMinutes(10));
         String failure = null;
         for (int attempt = 1; attempt <= 2; attempt++) {
-            TestHostVm vm = new TestHostVm(dir.resolve("console-" + attempt + ".log"));
+            TestHostVm vm = new TestHostVm(dir.resolve("console" + name + "-" + attempt + ".log"), disks);
             failure = vm.start();
             if (failure == null) {
                 return vm;
@@ -59,10 +70,11 @@ final class TestHostVm implements AutoCloseable {
     private String start() throws Exception {
         agentPort = freePort();
         probePort = freePort();
-        qemu = new ProcessBuilder("bash", SCRIPTS.resolve("testhost.sh").toString(), "boot",
+        ProcessBuilder pb = new ProcessBuilder("bash", SCRIPTS.resolve("testhost.sh").toString(), "boot",
                 SCRIPTS.resolve("guest.sh").toString(), console.toString(), agentPort + ":8080", probePort + ":8081")
-                .redirectErrorStream(true).redirectOutput(console.resolveSibling(console.getFileName() + ".qemu").toFile())
-                .start();
+                .redirectErrorStream(true).redirectOutput(console.resolveSibling(console.getFileName() + ".qemu").toFile());
+        pb.environment().put("TESTHOST_DISKS", String.join(" ", disks.stream().map(Path::toString).toList()));
+        qemu = pb.start();
         long end = System.nanoTime() + BOOT_DEADLINE.toNanos();
         while (System.nanoTime() < end) {
             Optional<String> fail = consoleLine("TESTHOST-FAIL");
@@ -162,7 +174,8 @@ final class TestHostVm implements AutoCloseable {
             return;
         }
         try {
-            Files.writeString(console.resolveSibling("agent.log"), probe("what=agentlog"));
+            Files.writeString(console.resolveSibling(console.getFileName().toString().replace(".log", "")
+                    .replace("console", "agent") + ".log"), probe("what=agentlog"));
             probe("what=poweroff");
         } catch (IOException e) {
             // the VM is already gone
