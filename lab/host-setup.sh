@@ -12,8 +12,10 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
           qemu-system-x86 qemu-block-extra qemu-utils
           tgt libiscsi-bin open-iscsi jq
+          # packaging checks: rpmbuild for the RPM, systemd-analyze for the unit
+          rpm systemd
           # the test-host VM (src/test/testhost): its kernel's modules and tools come from this root
-          lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 python3-os-brick)
+          lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 e2fsprogs python3-os-brick)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

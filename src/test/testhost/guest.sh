@@ -40,7 +40,7 @@ if [ -b /dev/vda ] && [ -b /dev/vdb ]; then
   blkid /dev/vdb >/dev/null 2>&1 || mkfs.ext4 -q /dev/vdb || fail "mkfs on vdb"
   mkdir -p /persist && mount /dev/vdb /persist || fail "mount vdb"
   for d in /var/lib/tether /etc/iscsi /var/lib/iscsi /etc/target /etc/libvirt/qemu /etc/libvirt/secrets; do
-    keep="/persist${d//\//_}"
+    keep="/persist/${d//\//_}"
     if [ ! -d "$keep" ]; then mkdir -p "$keep" "$d" && cp -a "$d/." "$keep/" 2>/dev/null; fi
     mkdir -p "$d" && mount --bind "$keep" "$d" || fail "persist $d"
   done

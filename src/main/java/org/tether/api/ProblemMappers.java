@@ -18,6 +18,11 @@ import java.util.stream.Collectors;
 /** Every error leaves as problem+json. Unexpected failures are logged in full and answered generically. */
 public class ProblemMappers {
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+    /** The problem's code as a header too, so the audit log can name it without reading bodies. */
+    public static final String PROBLEM_HEADER = "Tether-Problem";
+
+    @jakarta.inject.Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
 
     @ServerExceptionMapper
     public Response tether(TetherException e, UriInfo uri) {
@@ -52,7 +57,7 @@ public class ProblemMappers {
         return malformed(e, uri);
     }
 
-    private static Response malformed(JsonProcessingException e, UriInfo uri) {
+    private Response malformed(JsonProcessingException e, UriInfo uri) {
         // the parser's message quotes the input, which may hold a password: say where, not what
         String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()
                 + ", column " + e.getLocation().getColumnNr();
@@ -84,9 +89,14 @@ public class ProblemMappers {
                 .collect(Collectors.joining(".")).replace(".[", "[");
     }
 
-    static Response problem(ErrorCode code, String detail, String field, UriInfo uri) {
+    Response problem(ErrorCode code, String detail, String field, UriInfo uri) {
+        if (meters != null) {
+            meters.counter("tether.problems", "code", code.code(), "status", Integer.toString(code.status()))
+                    .increment();
+        }
         Problem p = new Problem("urn:tether:problem:" + code.code(), code.title(), code.status(), detail,
                 code.code(), field, uri == null ? null : uri.getPath());
-        return Response.status(code.status()).type(Problem.MEDIA_TYPE).entity(p).build();
+        return Response.status(code.status()).type(Problem.MEDIA_TYPE).header(PROBLEM_HEADER, code.code())
+                .entity(p).build();
     }
 }

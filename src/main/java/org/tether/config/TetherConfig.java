@@ -33,11 +33,34 @@ public interface TetherConfig {
 
     Reconcile reconcile();
 
+    Api api();
+
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {
         @WithDefault("qemu:///system")
         String uri();
+    }
+
+    /** Who may call the API, and the record of what they did. */
+    interface Api {
+        /**
+         * File holding the bearer token every {@code /v1} call must present ({@code Authorization: Bearer}).
+         * Must be mode 0600 or stricter; unset means no token is asked for.
+         */
+        Optional<Path> tokenFile();
+
+        /** Demand a client certificate verified against the TLS trust store (mutual TLS) on {@code /v1}. */
+        @WithDefault("false")
+        boolean requireClientCert();
+
+        /** Whether {@code /q/metrics} needs the same credentials as {@code /v1}; health stays open always. */
+        @WithDefault("false")
+        boolean protectMetrics();
+
+        /** JSON-lines audit log of every mutating call and every refused one; never a body or a secret. */
+        @WithDefault("/var/log/tether/audit.jsonl")
+        Path auditFile();
     }
 
     interface Reconcile {

@@ -15,6 +15,7 @@ import java.util.Optional;
  * that has not yet finished what its last run left half-done. Drift does not make it unready; it is shown.
  */
 @Readiness
+@org.eclipse.microprofile.health.Startup
 @ApplicationScoped
 public class ReconciliationReadiness implements HealthCheck {
     private final Reconciler reconciler;

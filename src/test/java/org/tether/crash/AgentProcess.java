@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The packaged agent (target/quarkus-app) as its own process on loopback, to be killed and started again. */
-final class AgentProcess implements AutoCloseable {
+public final class AgentProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     final int port;
@@ -20,21 +20,32 @@ final class AgentProcess implements AutoCloseable {
     final Path log;
     private Process process;
 
-    AgentProcess(int port, Path stateDir, Path log) {
+    private final java.util.Map<String, String> env = new java.util.HashMap<>();
+
+    public AgentProcess(int port, Path stateDir, Path log) {
         this.port = port;
         this.stateDir = stateDir;
         this.log = log;
     }
 
-    void start() throws Exception {
+    /** Environment for the next start (NOTIFY_SOCKET, ...). */
+    public AgentProcess env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
+    public void start() throws Exception {
         List<String> argv = new ArrayList<>(List.of("java",
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
                 "-Dtether.mode=compute", "-Dtether.state-dir=" + stateDir,
                 "-Dtether.attach.default-path=qemu", "-Dtether.instances.virt-type=qemu",
                 "-Dtether.connector.ip=127.0.0.1", "-Dtether.attach.detach-timeout=5s",
+                "-Dtether.api.audit-file=" + stateDir.resolve("audit.jsonl"),
                 "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
-        process = new ProcessBuilder(argv).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(env);
+        process = pb.start();
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < end) {
             if (!process.isAlive()) {
@@ -52,8 +63,14 @@ final class AgentProcess implements AutoCloseable {
         throw new IllegalStateException("agent not ready within 60 s; see " + log);
     }
 
+    /** SIGTERM, as systemd stops a service; waits for the exit. */
+    public int stop() throws InterruptedException {
+        process.destroy();
+        return process.waitFor();
+    }
+
     /** SIGKILL: no shutdown hook, no cleanup, as a crash or an OOM kill leaves it. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
     }

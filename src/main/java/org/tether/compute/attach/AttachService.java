@@ -34,9 +34,12 @@ public class AttachService {
     private final AttachmentLocks locks;
     private final Teardown teardown;
     private final Clock clock;
+    private final org.tether.metrics.OperationMetrics metrics;
 
     public AttachService(ConnectionInfoParser parser, Connectors connectors, DiskHotplug hotplug,
-                         AttachmentJournal journal, AttachmentLocks locks, Teardown teardown, Clock clock) {
+                         AttachmentJournal journal, AttachmentLocks locks, Teardown teardown, Clock clock,
+                         org.tether.metrics.OperationMetrics metrics) {
+        this.metrics = metrics;
         this.parser = parser;
         this.connectors = connectors;
         this.hotplug = hotplug;
@@ -61,6 +64,10 @@ public class AttachService {
     }
 
     public AttachmentRecord attach(AttachCommand cmd) {
+        return metrics.time("attach", cmd.path().wire(), () -> attachTimed(cmd));
+    }
+
+    private AttachmentRecord attachTimed(AttachCommand cmd) {
         Prepared p = prepare(cmd, "connection_info");
         ConnectionInfo info = p.info();
         VolumeConnector connector = p.connector();

@@ -12,7 +12,11 @@ public class DetachService {
     private final AttachmentLocks locks;
     private final Teardown teardown;
 
-    public DetachService(AttachmentJournal journal, AttachmentLocks locks, Teardown teardown) {
+    private final org.tether.metrics.OperationMetrics metrics;
+
+    public DetachService(AttachmentJournal journal, AttachmentLocks locks, Teardown teardown,
+                         org.tether.metrics.OperationMetrics metrics) {
+        this.metrics = metrics;
         this.journal = journal;
         this.locks = locks;
         this.teardown = teardown;
@@ -21,10 +25,10 @@ public class DetachService {
     /** @return whether there was an attachment to detach */
     public boolean detach(UUID volumeId, String domain) {
         try (var held = locks.volume(volumeId)) {
-            return journal.find(volumeId, domain).map(r -> {
+            return journal.find(volumeId, domain).map(r -> metrics.time("detach", r.attachPath().wire(), () -> {
                 teardown.detach(r);
                 return true;
-            }).orElse(false);
+            })).orElse(false);
         }
     }
 }

@@ -160,7 +160,9 @@ public class KernelIscsiConnector implements VolumeConnector {
                 continue;
             }
             try {
-                disks.add(paths.relogin(path));
+                String disk = paths.relogin(path);
+                disks.add(disk);
+                paths.stableDevicePath(path, disk); // lets udev make the by-path link before it is checked
                 drift.add(Drift.repaired("session_relogged", "logged in again to " + path.iqn() + " at "
                         + path.portal()));
             } catch (TetherException e) {

@@ -14,8 +14,9 @@ import java.util.Map;
  * @param unownedDisks    disks with a volume alias in a domain that Tether holds no attachment for
  * @param errors          what could not be checked, and why
  */
-public record ReconcileReport(Instant at, long durationMs, int attachmentsChecked, Map<String, List<Drift>> drift,
-                              List<String> unownedSessions, List<String> unownedDisks, List<String> errors) {
+public record ReconcileReport(Instant at, long durationMs, int attachmentsChecked, int sessions,
+                              Map<String, List<Drift>> drift, List<String> unownedSessions,
+                              List<String> unownedDisks, List<String> errors) {
 
     public ReconcileReport {
         drift = Map.copyOf(drift);

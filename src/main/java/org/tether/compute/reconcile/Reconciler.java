@@ -144,10 +144,11 @@ public class Reconciler {
                 errors.add(r.key() + ": " + e.getMessage());
             }
         }
-        List<String> sessions = unownedSessions(errors);
+        int[] sessionCount = {0};
+        List<String> sessions = unownedSessions(errors, sessionCount);
         List<String> disks = unownedDisks(errors);
         ReconcileReport report = new ReconcileReport(clock.instant(), (System.nanoTime() - start) / 1_000_000,
-                checked, drift, sessions, disks, errors);
+                checked, sessionCount[0], drift, sessions, disks, errors);
         long repaired = drift.values().stream().flatMap(List::stream).filter(Drift::repaired).count();
         repairs.increment(repaired);
         if (report.openDrift() > 0 || repaired > 0 || !errors.isEmpty()) {
@@ -185,7 +186,7 @@ public class Reconciler {
         return found;
     }
 
-    private List<String> unownedSessions(List<String> errors) {
+    private List<String> unownedSessions(List<String> errors, int[] count) {
         Set<String> needed = new HashSet<>();
         for (AttachmentRecord r : journal.all()) {
             if (r.attachPath() == org.tether.compute.attach.AttachPath.KERNEL) {
@@ -196,7 +197,9 @@ public class Reconciler {
         }
         try {
             List<String> out = new ArrayList<>();
-            for (IscsiSession s : iscsiadm.sessions()) {
+            List<IscsiSession> all = iscsiadm.sessions();
+            count[0] = all.size();
+            for (IscsiSession s : all) {
                 String key = s.portal().hostPort() + " " + s.iqn();
                 if (!needed.contains(key)) {
                     out.add(key);

@@ -25,6 +25,9 @@ public interface ExportDriver {
     /** Removes the initiator's access; removes the whole target when {@code last}. Absent is success. */
     void unexport(String iqn, String volumeName, String initiator, String chapUser, boolean last);
 
+    /** Checks that the target implementation answers; throws saying why when it does not. */
+    void probe();
+
     /** The initiators a target admits now; empty when it does not exist. */
     Set<String> initiators(String iqn);
 }

@@ -40,8 +40,11 @@ public class ExportService {
     private final Clock clock;
 
     @Inject
+    private final org.tether.metrics.OperationMetrics metrics;
+
     public ExportService(VolumeService volumes, VolumeStore store, ExportDriver driver, ChapGenerator chap,
-                         TetherConfig config, Clock clock) {
+                         TetherConfig config, Clock clock, org.tether.metrics.OperationMetrics metrics) {
+        this.metrics = metrics;
         this.volumes = volumes;
         this.store = store;
         this.driver = driver;
@@ -51,6 +54,12 @@ public class ExportService {
                 .map(p -> IscsiNames.parsePortal(p, "tether.storage.target.portals")).toList();
         this.mode = config.mode();
         this.clock = clock;
+    }
+
+    /** @see ExportDriver#probe() */
+    public String probeTarget() {
+        driver.probe();
+        return driver.name();
     }
 
     public String iqn(UUID volumeId) {
@@ -69,6 +78,10 @@ public class ExportService {
 
     /** Exports to the connector's initiator and returns nested connection_info. Repeats give the same answer. */
     public Map<String, Object> export(UUID volumeId, String initiator, JsonNode connector) {
+        return metrics.time("export", driver.name(), () -> exportTimed(volumeId, initiator, connector));
+    }
+
+    private Map<String, Object> exportTimed(UUID volumeId, String initiator, JsonNode connector) {
         boolean multipath = checkConnector(initiator, connector);
         try (var held = volumes.lock(volumeId)) {
             VolumeRecord r = volumes.get(volumeId);

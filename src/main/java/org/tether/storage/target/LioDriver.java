@@ -142,6 +142,14 @@ public class LioDriver implements ExportDriver {
     }
 
     @Override
+    public void probe() {
+        if (!java.nio.file.Files.isDirectory(fs.root())) {
+            throw new TetherException(ErrorCode.TARGET_FAILED, "configfs is not mounted: no " + fs.root()
+                    + " (modprobe target_core_mod; mount -t configfs none /sys/kernel/config)");
+        }
+    }
+
+    @Override
     public Set<String> initiators(String iqn) {
         Set<String> out = new LinkedHashSet<>();
         fs.list(tpg(iqn).resolve("acls")).forEach(p -> out.add(p.getFileName().toString()));

@@ -126,6 +126,11 @@ public class TgtDriver implements ExportDriver {
     }
 
     @Override
+    public void probe() {
+        tgtadm.showTargets();
+    }
+
+    @Override
     public Set<String> initiators(String iqn) {
         return TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).map(TgtTargets.Target::acls).orElse(Set.of());
     }

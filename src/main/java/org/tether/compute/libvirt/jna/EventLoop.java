@@ -25,6 +25,10 @@ public final class EventLoop {
         thread.start();
     }
 
+    public static synchronized boolean started() {
+        return thread != null;
+    }
+
     /** Whether the loop thread is alive: liveness depends on it. */
     public static synchronized boolean running() {
         return thread != null && thread.isAlive();

@@ -1,0 +1,43 @@
+package org.tether.metrics;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.tether.error.TetherException;
+
+import java.util.function.Supplier;
+
+/**
+ * Latency histograms of the agent's operations, tagged with what they acted on and how they ended
+ * ({@code ok} or the problem code), so a dashboard shows both speed and failure mix per path.
+ */
+@ApplicationScoped
+public class OperationMetrics {
+    private final MeterRegistry registry;
+
+    public OperationMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    /**
+     * Runs {@code op} and records its duration as {@code tether.<name>} with tag {@code kind} (attach path,
+     * target driver...) and {@code result}.
+     */
+    public <T> T time(String name, String kind, Supplier<T> op) {
+        long start = System.nanoTime();
+        String result = "ok";
+        try {
+            return op.get();
+        } catch (TetherException e) {
+            result = e.code().code();
+            throw e;
+        } catch (RuntimeException e) {
+            result = "internal";
+            throw e;
+        } finally {
+            Timer.builder("tether." + name).description("Duration of " + name + " operations")
+                    .tag("kind", kind).tag("result", result).publishPercentileHistogram()
+                    .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+}

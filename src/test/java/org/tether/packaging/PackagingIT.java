@@ -1,0 +1,73 @@
+package org.tether.packaging;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.tether.lab.Host;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The unit passes {@code systemd-analyze verify} without a word, and the RPM built by {@code rpm/build.sh}
+ * from the packaged application has the files, modes, config flags, requirements and scriptlets an operator
+ * relies on. Runs after {@code package} (failsafe).
+ */
+class PackagingIT {
+    private static Path rpm;
+
+    @BeforeAll
+    static void build() throws Exception {
+        Host.run("bash", "rpm/build.sh");
+        try (Stream<Path> s = Files.list(Path.of("target/rpm/RPMS/noarch"))) {
+            rpm = s.filter(p -> p.toString().endsWith(".noarch.rpm")).findFirst().orElseThrow();
+        }
+    }
+
+    private static String query(String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of("rpm", "-qp"));
+        argv.addAll(List.of(args));
+        argv.add(rpm.toString());
+        return Host.run(argv.toArray(String[]::new));
+    }
+
+    @Test
+    void theUnitVerifiesWithoutAnyComplaint() {
+        Host.Result r = Host.exec("systemd-analyze", "verify", "systemd/tether-agent.service");
+        // systemd-analyze exits 0 on some bad values; any output at all counts as a failure
+        assertThat(r.exit()).isZero();
+        assertThat(r.out() + r.err()).isEmpty();
+        String unit = Host.run("cat", "systemd/tether-agent.service");
+        assertThat(unit).contains("Type=notify", "WatchdogSec=", "Restart=on-failure", "ProtectSystem=strict",
+                "NoNewPrivileges=yes", "PrivateTmp=yes", "CapabilityBoundingSet=", "After=network-online.target "
+                        + "iscsid.service libvirtd.service");
+    }
+
+    @Test
+    void filesAndModes() {
+        String files = query("-lv");
+        assertThat(files).containsPattern("(?m)^drwx------ .* /var/lib/tether$")
+                .containsPattern("(?m)^-rw------- .* /etc/tether/agent.properties$")
+                .containsPattern("(?m)^-rw-r--r-- .* /usr/lib/systemd/system/tether-agent.service$")
+                .containsPattern("(?m)^-rw-r--r-- .* /usr/lib/tether-agent/quarkus-run.jar$")
+                .containsPattern("(?m) /usr/lib/tether-agent/lib/main/.*libvirt-0\\.5\\.4\\.jar$");
+        assertThat(query("--qf", "[%{FILEFLAGS:fflags} %{FILENAMES}\\n]"))
+                .containsPattern("(?m)^cn /etc/tether/agent.properties$");
+        assertThat(query("--qf", "%{ARCH}")).isEqualTo("noarch");
+    }
+
+    @Test
+    void requirementsAndScriptlets() {
+        assertThat(query("--requires").lines()).contains("java-17-openjdk-headless", "iscsi-initiator-utils",
+                "libvirt", "lvm2");
+        String scripts = query("--scripts");
+        assertThat(scripts).contains("postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet")
+                .contains("systemctl daemon-reload")
+                .contains("systemctl --no-reload preset tether-agent.service")
+                .contains("systemctl --no-reload disable --now tether-agent.service")
+                .contains("systemctl try-restart tether-agent.service");
+    }
+}
