@@ -98,6 +98,31 @@ def make_domain(workdir, name):
     return name
 
 
+def start_agent(work, port, jvm=JVM_OPTS):
+    """The packaged agent in mode both (file backend, tgt, qemu path) on loopback, state under work."""
+    jar = os.path.join(ROOT, "target", "quarkus-app", "quarkus-run.jar")
+    log = open(os.path.join(work, "agent.log"), "w")
+    agent = subprocess.Popen(["java", *jvm.split(), f"-Dtether.state-dir={work}/state",
+                              "-Dtether.attach.default-path=qemu", "-Dtether.mode=both",
+                              "-Dtether.storage.backend=file", f"-Dtether.storage.file.dir={work}/files",
+                              "-Dtether.storage.target.driver=tgt", f"-Dtether.api.audit-file={work}/audit.jsonl",
+                              "-Dtether.instances.virt-type=qemu", "-Dquarkus.http.host=127.0.0.1",
+                              f"-Dquarkus.http.port={port}", "-jar", jar], stdout=log, stderr=subprocess.STDOUT)
+    return agent, log
+
+
+def await_ready(api, agent, log):
+    while True:
+        try:
+            if api.call("GET", "/q/health/ready")[0] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if agent.poll() is not None:
+            sys.exit("agent exited; see " + log.name)
+        time.sleep(0.01)
+
+
 def rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -176,25 +201,11 @@ def main():
 
     work = tempfile.mkdtemp(prefix="tether-bench.", dir="/var/tmp")
     api = Api(args.port)
-    jar = os.path.join(ROOT, "target", "quarkus-app", "quarkus-run.jar")
-    log = open(os.path.join(work, "agent.log"), "w")
     started = time.perf_counter()
-    agent = subprocess.Popen(["java", *args.jvm.split(), f"-Dtether.state-dir={work}/state", "-Dtether.attach.default-path=qemu",
-                              "-Dtether.mode=both", "-Dtether.storage.backend=file",
-                              f"-Dtether.storage.file.dir={work}/files", "-Dtether.storage.target.driver=tgt",
-                              "-Dquarkus.http.host=127.0.0.1", f"-Dquarkus.http.port={args.port}", "-jar", jar],
-                             stdout=log, stderr=subprocess.STDOUT)
+    agent, log = start_agent(work, args.port, args.jvm)
     targets, domains = [], []
     try:
-        while True:
-            try:
-                if api.call("GET", "/q/health/ready")[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            if agent.poll() is not None:
-                sys.exit("agent exited; see " + log.name)
-            time.sleep(0.01)
+        await_ready(api, agent, log)
         ready_ms = (time.perf_counter() - started) * 1000
         rss_start = rss_mb(agent.pid)
 

@@ -190,6 +190,53 @@ class KernelPathsIT {
     }
 
     @Test
+    void qosOfAKernelPathDiskChangesLiveWithoutDetaching() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        ((ObjectNode) info.get("data")).putObject("qos_specs").put("total_iops_sec", "500");
+        HttpResponse<String> a = attach(vol, info);
+        assertThat(a.statusCode()).as(a.body()).isEqualTo(200);
+        String dev = vm.json(a).get("device").asText();
+        assertThat(vm.probe("what=blkiotune&dev=" + dev)).containsPattern("total_iops_sec\\s*: 500");
+
+        HttpResponse<String> q = vm.put("/v1/instances/testdom/volumes/" + vol + "/qos",
+                "{\"qos_specs\": {\"read_iops_sec\": \"100\", \"write_bytes_sec\": \"1048576\"}}");
+        assertThat(q.statusCode()).as(q.body()).isEqualTo(200);
+        assertThat(vm.json(q).get("live").get("read_iops_sec").asLong()).isEqualTo(100);
+        assertThat(vm.probe("what=blkiotune&dev=" + dev)).containsPattern("read_iops_sec\\s*: 100")
+                .containsPattern("write_bytes_sec\\s*: 1048576").containsPattern("total_iops_sec\\s*: 0");
+        assertThat(vm.probe("what=sessions")).contains(vol);
+        teardown(vol);
+    }
+
+    @Test
+    void aVolumeBootsADomainOnTheKernelPath() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        String line = "TETHER-VM-" + UUID.randomUUID().toString().substring(0, 8).toUpperCase();
+        assertThat(vm.probe("what=bootsector&vol=" + vol + "&line=" + line)).contains("written");
+        String name = "bfv-" + UUID.randomUUID().toString().substring(0, 8);
+        HttpResponse<String> r = vm.post("/v1/instances", "{\"name\": \"" + name + "\", \"vcpus\": 1, "
+                + "\"memory_mb\": 32, \"boot_volume\": {\"volume_id\": \"" + vol + "\", \"connection_info\": " + info
+                + ", \"attach_path\": \"kernel\"}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        assertThat(vm.json(r).get("volumes").get(0).get("host_device").asText()).contains("iscsi-");
+        long end = System.nanoTime() + 180_000_000_000L;
+        String console = "";
+        while (System.nanoTime() < end && !console.contains(line)) {
+            Thread.sleep(1000);
+            console = vm.probe("what=console&name=" + name);
+        }
+        assertThat(console).as("the boot sector ran from the iSCSI disk and printed on COM1").contains(line);
+
+        assertThat(vm.delete("/v1/instances/" + name).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=sessions")).doesNotContain(vol);
+        assertThat(vm.probe("what=nodes")).doesNotContain(vol);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+    }
+
+    @Test
     void fourVolumesAttachAndDetachInParallelOnTheKernelPath() throws Exception {
         java.util.List<String> vols = new java.util.ArrayList<>();
         java.util.List<JsonNode> infos = new java.util.ArrayList<>();
