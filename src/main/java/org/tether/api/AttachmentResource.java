@@ -25,6 +25,7 @@ import org.tether.compute.reconcile.Reconciler;
 import org.tether.compute.libvirt.GuestDevice;
 import org.tether.compute.libvirt.GuestDeviceNames;
 import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.state.AttachmentJournal;
 
@@ -121,9 +122,8 @@ public class AttachmentResource {
     @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = ReconcileReport.class)))
     public Response reconciliation() {
         mode.requireCompute();
-        return reconciler.last().map(r -> Response.ok(r).build())
-                .orElseGet(() -> Response.status(Response.Status.SERVICE_UNAVAILABLE)
-                        .entity(java.util.Map.of("detail", "the first reconciliation has not finished")).build());
+        return Response.ok(reconciler.last().orElseThrow(() -> new TetherException(ErrorCode.NOT_READY,
+                "the first reconciliation has not finished"))).build();
     }
 
     @POST

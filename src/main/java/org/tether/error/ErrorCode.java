@@ -34,6 +34,7 @@ public enum ErrorCode {
     DETACH_TIMEOUT(504, "Guest did not release the disk in time"),
     COMMAND_FAILED(502, "Host command failed"),
     STATE_IO(500, "Agent state could not be written"),
+    NOT_READY(503, "Not ready yet"),
     INTERNAL(500, "Internal error");
 
     private final int status;

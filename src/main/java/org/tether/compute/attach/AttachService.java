@@ -1,5 +1,6 @@
 package org.tether.compute.attach;
 
+import org.tether.metrics.OperationMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 import org.tether.compute.connection.ConnectionInfo;
@@ -34,11 +35,11 @@ public class AttachService {
     private final AttachmentLocks locks;
     private final Teardown teardown;
     private final Clock clock;
-    private final org.tether.metrics.OperationMetrics metrics;
+    private final OperationMetrics metrics;
 
     public AttachService(ConnectionInfoParser parser, Connectors connectors, DiskHotplug hotplug,
                          AttachmentJournal journal, AttachmentLocks locks, Teardown teardown, Clock clock,
-                         org.tether.metrics.OperationMetrics metrics) {
+                         OperationMetrics metrics) {
         this.metrics = metrics;
         this.parser = parser;
         this.connectors = connectors;

@@ -1,5 +1,6 @@
 package org.tether.compute.attach;
 
+import org.tether.metrics.OperationMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.tether.state.AttachmentJournal;
 
@@ -12,10 +13,10 @@ public class DetachService {
     private final AttachmentLocks locks;
     private final Teardown teardown;
 
-    private final org.tether.metrics.OperationMetrics metrics;
+    private final OperationMetrics metrics;
 
     public DetachService(AttachmentJournal journal, AttachmentLocks locks, Teardown teardown,
-                         org.tether.metrics.OperationMetrics metrics) {
+                         OperationMetrics metrics) {
         this.metrics = metrics;
         this.journal = journal;
         this.locks = locks;

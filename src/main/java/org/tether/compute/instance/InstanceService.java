@@ -170,16 +170,16 @@ public class InstanceService {
             return new TetherException(failure.code(), failure.field(), failure.getMessage()
                     + "; undo incomplete (" + e.getMessage() + "), it will be retried at the next start");
         }
-        TetherException outcome = new TetherException(failure.code(), failure.field(),
-                failure.getMessage() + "; rolled back");
+        List<UUID> left = new ArrayList<>();
         for (AttachmentRecord a : connected) {
-            TetherException one = teardown.rollback(a, failure);
-            if (a.equals(connected.get(0)) || journal.find(a.volumeId(), a.domain()).isPresent()) {
-                outcome = one; // a record left behind means that rollback is incomplete: report it
+            teardown.rollback(a, failure);
+            if (journal.find(a.volumeId(), a.domain()).isPresent()) {
+                left.add(a.volumeId()); // kept as rollback_pending: the next start finishes it
             }
         }
         store.remove(record.name());
-        return outcome;
+        return new TetherException(failure.code(), failure.field(), failure.getMessage() + (left.isEmpty()
+                ? "; rolled back" : "; rollback incomplete for volumes " + left + ", retried at the next start"));
     }
 
     public Optional<InstanceRecord> find(String name) {

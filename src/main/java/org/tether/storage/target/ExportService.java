@@ -1,5 +1,6 @@
 package org.tether.storage.target;
 
+import org.tether.metrics.OperationMetrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -39,11 +40,11 @@ public class ExportService {
     private final TetherConfig.Mode mode;
     private final Clock clock;
 
-    @Inject
-    private final org.tether.metrics.OperationMetrics metrics;
+    private final OperationMetrics metrics;
 
+    @Inject
     public ExportService(VolumeService volumes, VolumeStore store, ExportDriver driver, ChapGenerator chap,
-                         TetherConfig config, Clock clock, org.tether.metrics.OperationMetrics metrics) {
+                         TetherConfig config, Clock clock, OperationMetrics metrics) {
         this.metrics = metrics;
         this.volumes = volumes;
         this.store = store;
