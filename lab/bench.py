@@ -106,7 +106,8 @@ def start_agent(work, port, jvm=JVM_OPTS):
                               "-Dtether.attach.default-path=qemu", "-Dtether.mode=both",
                               "-Dtether.storage.backend=file", f"-Dtether.storage.file.dir={work}/files",
                               "-Dtether.storage.target.driver=tgt", f"-Dtether.api.audit-file={work}/audit.jsonl",
-                              "-Dtether.instances.virt-type=qemu", "-Dquarkus.http.host=127.0.0.1",
+                              "-Dtether.instances.virt-type=qemu", "-Dtether.api.allow-unauthenticated=true",
+                              "-Dquarkus.http.host=127.0.0.1",
                               f"-Dquarkus.http.port={port}", "-jar", jar], stdout=log, stderr=subprocess.STDOUT)
     return agent, log
 

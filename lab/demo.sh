@@ -40,31 +40,35 @@ mvn -B -q -ntp -Dstyle.color=never -DskipTests package
 say "built target/quarkus-app/quarkus-run.jar"
 
 step "Starting the agent on $API (mode both: file backend + tgt; compute on the qemu attach path)"
+# every /v1 call carries the API token the agent reads from a 0600 file
+(umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$WORK/api-token")
+acurl() { curl -H "Authorization: Bearer $(cat "$WORK/api-token")" "$@"; }
 java -XX:+UseSerialGC -Xms32m -Xmx96m -XX:TieredStopAtLevel=1 -Dtether.state-dir="$WORK/state" \
      -Dtether.mode=both -Dtether.storage.backend=file -Dtether.storage.file.dir="$WORK/files" \
      -Dtether.storage.target.driver=tgt -Dtether.storage.target.portals=127.0.0.1:3260 \
-     -Dtether.attach.default-path=qemu \
+     -Dtether.attach.default-path=qemu -Dtether.api.token-file="$WORK/api-token" \
+     -Dtether.api.audit-file="$WORK/audit.jsonl" \
      -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$PORT" \
      -jar target/quarkus-app/quarkus-run.jar >"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 1 100); do
-  curl -fs "$API/q/health/ready" >/dev/null 2>&1 && break
+  acurl -fs "$API/q/health/ready" >/dev/null 2>&1 && break
   kill -0 "$AGENT_PID" 2>/dev/null || { cat "$WORK/agent.log"; die "agent exited"; }
   sleep 0.1
 done
-curl -fs "$API/q/health/ready" | jq -c '.checks[] | {name, status}'
+acurl -fs "$API/q/health/ready" | jq -c '.checks[] | {name, status}'
 
 step "GET /v1/connector: this host as os-brick would describe it"
-curl -fs "$API/v1/connector" | jq .
+acurl -fs "$API/v1/connector" | jq .
 
 step "POST /v1/volumes: a 1 GiB volume with front-end QoS"
-curl -fsS -X POST -H 'Content-Type: application/json' "$API/v1/volumes" -d "{\"id\": \"$VOL\", \"size_gb\": 1,
+acurl -fsS -X POST -H 'Content-Type: application/json' "$API/v1/volumes" -d "{\"id\": \"$VOL\", \"size_gb\": 1,
   \"qos_specs\": {\"total_iops_sec\": \"800\", \"total_iops_sec_max\": \"1600\", \"total_iops_sec_max_length\": \"10\",
                 \"read_bytes_sec\": \"52428800\", \"consumer\": \"front-end\"}}" | jq . | sed 's/^/   /'
 
 step "PUT /v1/volumes/$VOL/exports/$INITIATOR with this host's connector"
-CONNECTOR=$(curl -fs "$API/v1/connector")
-CONNECTION_INFO=$(curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary "$CONNECTOR" \
+CONNECTOR=$(acurl -fs "$API/v1/connector")
+CONNECTION_INFO=$(acurl -fsS -X PUT -H 'Content-Type: application/json' --data-binary "$CONNECTOR" \
   "$API/v1/volumes/$VOL/exports/$INITIATOR") || die "export failed"
 CHAP_PASS=$(echo "$CONNECTION_INFO" | jq -r .data.auth_password)
 say "Cinder connection_info (password not shown):"
@@ -85,7 +89,7 @@ BODY=$(jq -n --argjson ci "$CONNECTION_INFO" '{connection_info: $ci, bus: "scsi"
 
 step "PUT /v1/instances/$DOMAIN/volumes/$VOL with that connection_info, unchanged"
 START=$(date +%s%N)
-RESPONSE=$(curl -fsS -X PUT -H 'Content-Type: application/json' --data-binary "$BODY" "$API/v1/instances/$DOMAIN/volumes/$VOL") \
+RESPONSE=$(acurl -fsS -X PUT -H 'Content-Type: application/json' --data-binary "$BODY" "$API/v1/instances/$DOMAIN/volumes/$VOL") \
   || die "attach failed"
 say "answered in $(( ($(date +%s%N) - START) / 1000000 )) ms:"
 echo "$RESPONSE" | jq 'del(.disk_xml)' | sed 's/^/   /'
@@ -110,7 +114,7 @@ say "all 65536 bytes are 0xc7: the data went guest device -> QEMU -> iSCSI (CHAP
 
 step "DELETE /v1/instances/$DOMAIN/volumes/$VOL"
 START=$(date +%s%N)
-CODE=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$API/v1/instances/$DOMAIN/volumes/$VOL")
+CODE=$(acurl -s -o /dev/null -w '%{http_code}' -X DELETE "$API/v1/instances/$DOMAIN/volumes/$VOL")
 [ "$CODE" = 204 ] || die "detach answered $CODE"
 say "204 in $(( ($(date +%s%N) - START) / 1000000 )) ms"
 
@@ -118,16 +122,16 @@ step "After detach"
 LEFT=$(virsh -c qemu:///system dumpxml "$DOMAIN" | grep -c "$VOL" || true)
 say "disks of $VOL in the live domain: $LEFT"
 say "libvirt secrets for it: $(virsh -c qemu:///system secret-list | grep -c "$VOL" || true)"
-say "GET /v1/attachments: $(curl -fs "$API/v1/attachments")"
+say "GET /v1/attachments: $(acurl -fs "$API/v1/attachments")"
 [ "$LEFT" -eq 0 ] || die "the disk is still in the domain"
 grep -q "$CHAP_PASS" "$WORK/agent.log" && die "the agent log contains the CHAP password"
 say "the agent log does not contain the CHAP password"
 
 step "DELETE /v1/volumes/$VOL/exports/$INITIATOR, then DELETE /v1/volumes/$VOL"
-curl -fsS -X DELETE "$API/v1/volumes/$VOL/exports/$INITIATOR" -o /dev/null -w '   unexport: %{http_code}\n'
+acurl -fsS -X DELETE "$API/v1/volumes/$VOL/exports/$INITIATOR" -o /dev/null -w '   unexport: %{http_code}\n'
 say "tgtd targets left for it: $(tgtadm --lld iscsi --op show --mode target | grep -c "volume-$VOL" || true)"
-curl -fsS -X DELETE "$API/v1/volumes/$VOL" -o /dev/null -w '   delete: %{http_code}\n'
+acurl -fsS -X DELETE "$API/v1/volumes/$VOL" -o /dev/null -w '   delete: %{http_code}\n'
 [ -e "$WORK/files/volume-$VOL" ] && die "the volume file is still there"
-say "the volume file is gone; GET /v1/volumes: $(curl -fs "$API/v1/volumes")"
+say "the volume file is gone; GET /v1/volumes: $(acurl -fs "$API/v1/volumes")"
 
 step "Done: create, export, attach, QoS, data path, detach, unexport and delete all worked; cleaning up"

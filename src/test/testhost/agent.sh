@@ -15,7 +15,7 @@ case "$1" in
       -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=127.0.0.1:3260 \
       -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
       -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s -Dtether.instances.virt-type=qemu \
-      -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
+      -Dtether.api.allow-unauthenticated=true -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
       -jar "$JAR" >> /run/agent.log 2>&1 < /dev/null &
     echo $! > /run/agent.pid ;;
   kill)

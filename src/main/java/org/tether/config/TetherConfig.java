@@ -54,6 +54,13 @@ public interface TetherConfig {
         @WithDefault("false")
         boolean requireClientCert();
 
+        /**
+         * Without a token file or client certificates the agent refuses to start, unless this is set: for a
+         * lab on loopback, never for a host on a network.
+         */
+        @WithDefault("false")
+        boolean allowUnauthenticated();
+
         /** Whether {@code /q/metrics} needs the same credentials as {@code /v1}; health stays open always. */
         @WithDefault("false")
         boolean protectMetrics();

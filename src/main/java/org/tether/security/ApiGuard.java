@@ -39,9 +39,17 @@ public class ApiGuard {
         this.config = config.api();
         this.audit = audit;
         this.token = this.config.tokenFile().map(ApiToken::read);
+        if (token.isEmpty() && !this.config.requireClientCert() && !this.config.allowUnauthenticated()) {
+            throw new IllegalStateException("no API credentials configured: set tether.api.token-file (a 0600 file "
+                    + "holding the bearer token) and/or tether.api.require-client-cert=true with TLS; "
+                    + "tether.api.allow-unauthenticated=true is for a lab on loopback only");
+        }
     }
 
     void onStart(@Observes StartupEvent event) {
+        if (token.isEmpty() && !config.requireClientCert()) {
+            LOG.warn("API authentication is off (tether.api.allow-unauthenticated=true): lab use only");
+        }
         LOG.infof("API authentication: %s%s", token.isPresent() ? "bearer token (" + token.get().id() + ")" : "none",
                 config.requireClientCert() ? " + client certificate" : "");
     }

@@ -21,6 +21,8 @@ public final class AgentProcess implements AutoCloseable {
     private Process process;
 
     private final java.util.Map<String, String> env = new java.util.HashMap<>();
+    /** Lab default: no API credentials (loopback only); {@link #properties} replaces it. */
+    private final List<String> extra = new ArrayList<>(List.of("-Dtether.api.allow-unauthenticated=true"));
 
     public AgentProcess(int port, Path stateDir, Path log) {
         this.port = port;
@@ -34,7 +36,29 @@ public final class AgentProcess implements AutoCloseable {
         return this;
     }
 
+    /** Replaces the lab default (no API credentials) with these system properties. */
+    public AgentProcess properties(String... props) {
+        extra.clear();
+        extra.addAll(List.of(props));
+        return this;
+    }
+
+    /** Starts and waits for the process to end by itself (a refused start); returns its exit status. */
+    public int runToExit(Duration limit) throws Exception {
+        launch();
+        if (!process.waitFor(limit.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+            kill();
+            throw new IllegalStateException("agent still running after " + limit);
+        }
+        return process.exitValue();
+    }
+
     public void start() throws Exception {
+        launch();
+        awaitReady();
+    }
+
+    private void launch() throws Exception {
         List<String> argv = new ArrayList<>(List.of("java",
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
                 "-Dtether.mode=compute", "-Dtether.state-dir=" + stateDir,
@@ -42,10 +66,14 @@ public final class AgentProcess implements AutoCloseable {
                 "-Dtether.connector.ip=127.0.0.1", "-Dtether.attach.detach-timeout=5s",
                 "-Dtether.api.audit-file=" + stateDir.resolve("audit.jsonl"),
                 "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
+        argv.addAll(1, extra);
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         process = pb.start();
+    }
+
+    private void awaitReady() throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < end) {
             if (!process.isAlive()) {
@@ -75,18 +103,18 @@ public final class AgentProcess implements AutoCloseable {
         process.waitFor();
     }
 
-    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> put(String path, String json) throws IOException, InterruptedException {
+    public HttpResponse<String> put(String path, String json) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(json)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> delete(String path) throws IOException, InterruptedException {
+    public HttpResponse<String> delete(String path) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).DELETE().build(),
                 HttpResponse.BodyHandlers.ofString());
     }

@@ -66,6 +66,7 @@ class PackagingIT {
         String scripts = query("--scripts");
         assertThat(scripts).contains("postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet")
                 .contains("systemctl daemon-reload")
+                .contains("umask 077; head -c 32 /dev/urandom | base64").contains("/etc/tether/api-token")
                 .contains("systemctl --no-reload preset tether-agent.service")
                 .contains("systemctl --no-reload disable --now tether-agent.service")
                 .contains("systemctl try-restart tether-agent.service");
