@@ -35,11 +35,32 @@ public interface TetherConfig {
 
     Api api();
 
+    Callbacks callbacks();
+
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {
         @WithDefault("qemu:///system")
         String uri();
+    }
+
+    /** Results of asynchronous operations POSTed to a controller's callback_url. */
+    interface Callbacks {
+        /** 0600 file holding the HMAC-SHA256 key the callbacks are signed with; callbacks need it. */
+        Optional<Path> secretFile();
+
+        /** After this long without a 2xx from the receiver, delivery stops and the reason is recorded. */
+        @WithDefault("1h")
+        Duration giveUpAfter();
+
+        @WithDefault("1s")
+        Duration firstRetry();
+
+        @WithDefault("60s")
+        Duration maxRetry();
+
+        @WithDefault("10s")
+        Duration timeout();
     }
 
     /** Who may call the API, and the record of what they did. */

@@ -19,6 +19,7 @@ public enum ErrorCode {
     SNAPSHOT_NOT_FOUND(404, "Snapshot not found"),
     ATTACHMENT_NOT_FOUND(404, "Attachment not found"),
     INSTANCE_NOT_FOUND(404, "Instance not found"),
+    OPERATION_NOT_FOUND(404, "Operation not found"),
     VOLUME_CONFLICT(409, "Volume exists with other properties"),
     VOLUME_BUSY(409, "Volume is in use"),
     INSUFFICIENT_CAPACITY(507, "Insufficient capacity"),

@@ -27,15 +27,20 @@ public class ApiGuard {
     private static final Set<HttpMethod> MUTATING = Set.of(HttpMethod.PUT, HttpMethod.POST, HttpMethod.DELETE,
             HttpMethod.PATCH);
 
+    /** Routing-context key under which the authenticated caller is left for later handlers. */
+    public static final String CALLER = "tether.caller";
+
     private final TetherConfig.Api config;
+    private final InternalCalls internal;
     private final AuditLog audit;
     private final Optional<ApiToken> token;
     private final long maxBody;
 
-    public ApiGuard(TetherConfig config, AuditLog audit,
+    public ApiGuard(TetherConfig config, AuditLog audit, InternalCalls internal,
                     @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.http.limits.max-body-size",
                             defaultValue = "10M") io.quarkus.runtime.configuration.MemorySize maxBody) {
         this.maxBody = maxBody.asLongValue();
+        this.internal = internal;
         this.config = config.api();
         this.audit = audit;
         this.token = this.config.tokenFile().map(ApiToken::read);
@@ -85,7 +90,10 @@ public class ApiGuard {
         boolean guarded = api || (config.protectMetrics() && path.startsWith("/q/metrics"));
         long start = System.nanoTime();
         String who = "anonymous";
-        if (guarded) {
+        if (guarded && internal.isInternal(ctx)) {
+            String behalf = ctx.request().getHeader(InternalCalls.ON_BEHALF_OF);
+            who = "async:" + (behalf == null ? "anonymous" : behalf);
+        } else if (guarded) {
             Optional<String> refusal = refusal(ctx);
             who = caller(ctx);
             if (refusal.isPresent()) {
@@ -98,6 +106,7 @@ public class ApiGuard {
                 return;
             }
         }
+        ctx.put(CALLER, who);
         if (tooLarge(ctx)) {
             if (api) {
                 audit(ctx, who, path, 413, start, "body_too_large");

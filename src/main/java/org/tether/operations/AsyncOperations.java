@@ -1,0 +1,252 @@
+package org.tether.operations;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.impl.RoutingContextInternal;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
+import org.tether.config.TetherConfig;
+import org.tether.security.InternalCalls;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
+
+/**
+ * Runs any mutating {@code /v1} call asynchronously when asked ({@code Prefer: respond-async}, or a
+ * {@code callback_url} in the body): answers 202 with {@code Location: /v1/operations/{id}} at once, then
+ * makes the very same call to this agent over loopback (same validation, locks and journal as a direct call)
+ * and records its answer. An {@code Idempotency-Key} names the operation: the same key returns the same one.
+ */
+@ApplicationScoped
+public class AsyncOperations {
+    private static final Logger LOG = Logger.getLogger(AsyncOperations.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<HttpMethod> MUTATING = Set.of(HttpMethod.PUT, HttpMethod.POST, HttpMethod.DELETE);
+    private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
+
+    private final OperationStore store;
+    private final CallbackSender sender;
+    private final CallbackSigner signer;
+    private final InternalCalls internal;
+    private final TetherConfig.Callbacks callbacks;
+    private final Clock clock;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final ExecutorService workers = Executors.newFixedThreadPool(16, r -> {
+        Thread t = new Thread(r, "tether-async");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public AsyncOperations(OperationStore store, CallbackSender sender, CallbackSigner signer, InternalCalls internal,
+                           TetherConfig config, Clock clock) {
+        this.store = store;
+        this.sender = sender;
+        this.signer = signer;
+        this.internal = internal;
+        this.callbacks = config.callbacks();
+        this.clock = clock;
+    }
+
+    /** Operations that were running when the agent stopped end as failed, and their callbacks go out. */
+    void onStart(@Observes @Priority(1500) StartupEvent event) {
+        for (OperationRecord r : store.all()) {
+            if (r.state() == OperationRecord.State.RUNNING) {
+                store.put(r.finished(503, problem(503, "interrupted", "the agent restarted while this operation "
+                        + "ran; recovery finished or undid its host changes: repeat the call to know where it stands"),
+                        clock.instant()));
+            }
+        }
+    }
+
+    void install(@Observes Router router) {
+        router.route().order(-900).handler(this::handle);
+    }
+
+    private void handle(RoutingContext ctx) {
+        String path = ctx.normalizedPath();
+        if (!path.startsWith("/v1/") || path.startsWith("/v1/operations") || !MUTATING.contains(ctx.request().method())
+                || internal.isInternal(ctx)) {
+            ctx.next();
+            return;
+        }
+        String encoding = ctx.request().getHeader("Transfer-Encoding");
+        if (encoding != null && encoding.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
+            // a chunked body is not buffered here (no length to bound it by): such a call runs synchronously
+            String prefer = ctx.request().getHeader("Prefer");
+            if (prefer != null && prefer.contains("respond-async")) {
+                reply(ctx, 411, problem(411, "length_required", "asynchronous calls need a Content-Length"));
+                return;
+            }
+            ctx.next();
+            return;
+        }
+        // bounded: the guard before this refused any Content-Length over the body limit
+        ctx.request().body().onSuccess(body -> {
+            ((RoutingContextInternal) ctx).setBody(body);
+            String callback = callbackUrl(body);
+            String prefer = ctx.request().getHeader("Prefer");
+            if (callback == null && (prefer == null || !prefer.contains("respond-async"))) {
+                ctx.next();
+                return;
+            }
+            start(ctx, path, body, callback);
+        }).onFailure(ctx::fail);
+        ctx.request().resume(); // the router paused it for whoever reads the body; that is this handler now
+    }
+
+    private void start(RoutingContext ctx, String path, Buffer body, String callback) {
+        if (callback != null) {
+            String why = invalidCallback(callback);
+            if (why != null) {
+                reply(ctx, 400, problem(400, "invalid_field", why).replace("}", ",\"field\":\"callback_url\"}"));
+                return;
+            }
+        }
+        String key = ctx.request().getHeader("Idempotency-Key");
+        if (key != null) {
+            if (!KEY.matcher(key).matches()) {
+                reply(ctx, 400, problem(400, "invalid_field", "Idempotency-Key must be 1-200 visible ASCII characters"));
+                return;
+            }
+            var existing = store.byKey(key);
+            if (existing.isPresent()) {
+                OperationRecord e = existing.get();
+                if (!e.method().equals(ctx.request().method().name()) || !e.path().equals(path)) {
+                    reply(ctx, 409, problem(409, "idempotency_conflict", "Idempotency-Key " + key
+                            + " names an operation for " + e.method() + " " + e.path()));
+                } else {
+                    accepted(ctx, e);
+                }
+                return;
+            }
+        }
+        String id = UUID.randomUUID().toString();
+        OperationRecord.Delivery delivery = callback == null ? null : new OperationRecord.Delivery(callback,
+                UUID.randomUUID().toString(), OperationRecord.DeliveryState.WAITING, 0, null,
+                clock.instant().plus(callbacks.giveUpAfter()), null);
+        OperationRecord r = new OperationRecord(id, key, ctx.request().method().name(), path,
+                OperationRecord.State.RUNNING, 0, null, internal.caller(ctx), delivery, clock.instant(), null);
+        store.put(r);
+        accepted(ctx, r);
+        byte[] forward = withoutCallback(body);
+        String query = ctx.request().query();
+        String type = ctx.request().getHeader("Content-Type");
+        workers.submit(() -> run(r, query, type, forward));
+    }
+
+    private void run(OperationRecord r, String query, String contentType, byte[] body) {
+        int status;
+        String result;
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + r.path()
+                            + (query == null ? "" : "?" + query))).timeout(Duration.ofMinutes(10))
+                    .header(InternalCalls.HEADER, internal.token()).header(InternalCalls.ON_BEHALF_OF, r.caller())
+                    .method(r.method(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofByteArray(body));
+            if (contentType != null) {
+                b.header("Content-Type", contentType);
+            }
+            HttpResponse<String> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            status = resp.statusCode();
+            result = resp.body();
+        } catch (java.io.IOException e) {
+            status = 500;
+            result = problem(500, "internal", "the operation could not be run: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        OperationRecord done = store.find(r.id()).orElse(r).finished(status, result, clock.instant());
+        store.put(done);
+        LOG.infof("operation %s (%s %s) finished: %d", r.id(), r.method(), r.path(), status);
+        if (done.delivery() != null) {
+            sender.schedule(done.id(), clock.instant());
+        }
+    }
+
+    private void accepted(RoutingContext ctx, OperationRecord r) {
+        ctx.response().putHeader("Location", "/v1/operations/" + r.id());
+        reply(ctx, 202, write(OperationView.withDelivery(r)));
+    }
+
+    private static void reply(RoutingContext ctx, int status, String json) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type",
+                status >= 400 ? "application/problem+json" : "application/json").end(json);
+    }
+
+    private String invalidCallback(String url) {
+        if (!signer.configured()) {
+            return "callbacks are signed: set tether.callbacks.secret-file first";
+        }
+        try {
+            URI u = URI.create(url);
+            if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null
+                    || u.getUserInfo() != null) {
+                return "callback_url must be an http(s) URL with a host and no user info";
+            }
+            return null;
+        } catch (IllegalArgumentException e) {
+            return "callback_url is not a URL";
+        }
+    }
+
+    private static String callbackUrl(Buffer body) {
+        JsonNode n = tree(body);
+        return n != null && n.isObject() && n.get("callback_url") != null && n.get("callback_url").isTextual()
+                ? n.get("callback_url").asText() : null;
+    }
+
+    private static byte[] withoutCallback(Buffer body) {
+        JsonNode n = tree(body);
+        if (n instanceof ObjectNode o && o.has("callback_url")) {
+            o.remove("callback_url");
+            return write(o).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return body.getBytes();
+    }
+
+    private static JsonNode tree(Buffer body) {
+        try {
+            return body.length() == 0 ? null : JSON.readTree(body.getBytes());
+        } catch (java.io.IOException e) {
+            return null; // not JSON: the resource answers that itself
+        }
+    }
+
+    private static String write(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String problem(int status, String code, String detail) {
+        return write(java.util.Map.of("type", "urn:tether:problem:" + code, "status", status, "code", code,
+                "detail", detail));
+    }
+
+    private static int port() {
+        String key = LaunchMode.current() == LaunchMode.TEST ? "quarkus.http.test-port" : "quarkus.http.port";
+        return ConfigProvider.getConfig().getOptionalValue(key, Integer.class).orElse(8080);
+    }
+}

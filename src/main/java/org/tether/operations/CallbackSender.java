@@ -1,0 +1,110 @@
+package org.tether.operations;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+import org.tether.config.TetherConfig;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Delivers finished operations to their callback URL: a POST of the operation as JSON, signed
+ * (HMAC-SHA256 of the body), with a delivery id that stays the same across attempts. Retries with
+ * exponential backoff on anything but a 2xx, survives restarts (the schedule is in the operation record),
+ * and gives up after the configured time, recording why.
+ */
+@ApplicationScoped
+public class CallbackSender {
+    private static final Logger LOG = Logger.getLogger(CallbackSender.class);
+    static final String SIGNATURE = "Tether-Signature";
+    static final String DELIVERY = "Tether-Delivery";
+    static final String OPERATION = "Tether-Operation";
+
+    private final OperationStore store;
+    private final CallbackSigner signer;
+    private final TetherConfig.Callbacks config;
+    private final Clock clock;
+    private final HttpClient http;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tether-callbacks");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public CallbackSender(OperationStore store, CallbackSigner signer, TetherConfig config, Clock clock) {
+        this.store = store;
+        this.signer = signer;
+        this.config = config.callbacks();
+        this.clock = clock;
+        this.http = HttpClient.newBuilder().connectTimeout(this.config.timeout()).build();
+    }
+
+    /** At start: every delivery still pending resumes at its scheduled time. */
+    void onStart(@Observes StartupEvent event) {
+        for (OperationRecord r : store.all()) {
+            if (r.delivery() != null && r.delivery().state() == OperationRecord.DeliveryState.PENDING) {
+                schedule(r.id(), r.delivery().nextAttemptAt());
+            }
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        timer.shutdownNow();
+    }
+
+    public void schedule(String operationId, Instant at) {
+        long delay = Math.max(0, Duration.between(clock.instant(), at).toMillis());
+        timer.schedule(() -> attempt(operationId), delay, TimeUnit.MILLISECONDS);
+    }
+
+    void attempt(String id) {
+        OperationRecord r = store.find(id).orElse(null);
+        if (r == null || r.delivery() == null || r.delivery().state() != OperationRecord.DeliveryState.PENDING) {
+            return;
+        }
+        OperationRecord.Delivery d = r.delivery();
+        byte[] body = OperationView.callbackBody(r);
+        String error;
+        try {
+            HttpResponse<Void> resp = http.send(HttpRequest.newBuilder(URI.create(d.url())).timeout(config.timeout())
+                    .header("Content-Type", "application/json").header(SIGNATURE, signer.sign(body))
+                    .header(DELIVERY, d.deliveryId()).header(OPERATION, r.id())
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding());
+            if (resp.statusCode() / 100 == 2) {
+                store.put(r.withDelivery(d.attempted(OperationRecord.DeliveryState.DELIVERED, null, null)));
+                LOG.infof("delivered operation %s to its callback (attempt %d)", id, d.attempts() + 1);
+                return;
+            }
+            error = "receiver answered " + resp.statusCode();
+        } catch (java.io.IOException e) {
+            error = "receiver unreachable: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        Instant now = clock.instant();
+        if (!now.isBefore(d.giveUpAt())) {
+            store.put(r.withDelivery(d.attempted(OperationRecord.DeliveryState.GAVE_UP, null,
+                    error + "; gave up after " + (d.attempts() + 1) + " attempts")));
+            LOG.warnf("gave up delivering operation %s: %s", id, error);
+            return;
+        }
+        long backoff = Math.min(config.maxRetry().toMillis(), config.firstRetry().toMillis() << Math.min(20,
+                d.attempts()));
+        Instant next = now.plusMillis(backoff);
+        store.put(r.withDelivery(d.attempted(OperationRecord.DeliveryState.PENDING, next, error)));
+        schedule(id, next);
+    }
+}

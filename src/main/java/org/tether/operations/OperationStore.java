@@ -1,0 +1,41 @@
+package org.tether.operations;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.tether.config.TetherConfig;
+import org.tether.state.JsonFileStore;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** Operations under {@code <state-dir>/operations}, one atomic 0600 JSON file each. */
+@ApplicationScoped
+public class OperationStore {
+    private final JsonFileStore<OperationRecord> store;
+
+    @Inject
+    public OperationStore(TetherConfig config) {
+        this(config.stateDir().resolve("operations"));
+    }
+
+    public OperationStore(Path dir) {
+        this.store = new JsonFileStore<>(dir, OperationRecord.class, OperationRecord::id);
+    }
+
+    public Optional<OperationRecord> find(String id) {
+        return store.get(id);
+    }
+
+    public synchronized Optional<OperationRecord> byKey(String idempotencyKey) {
+        return store.all().stream().filter(o -> idempotencyKey.equals(o.idempotencyKey())).findFirst();
+    }
+
+    public List<OperationRecord> all() {
+        return store.all();
+    }
+
+    public synchronized void put(OperationRecord r) {
+        store.put(r);
+    }
+}

@@ -1,0 +1,195 @@
+package org.tether.operations;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tether.concurrent.Deadline;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+/**
+ * Asynchronous calls and signed callbacks, with WireMock as the controller's receiver: 202 + Location, the
+ * same operation for the same Idempotency-Key, the exact signed body, retries while the receiver is down with
+ * the same signature and delivery id, and giving up with the reason recorded.
+ */
+@QuarkusTest
+@TestProfile(AsyncOperationsTest.WithCallbacks.class)
+class AsyncOperationsTest {
+    static final String SECRET = "hmac-" + UUID.randomUUID();
+    static final Path SECRET_FILE = Path.of("target/test-callback-secret").toAbsolutePath();
+    static WireMockServer receiver;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static class WithCallbacks implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            try {
+                Files.deleteIfExists(SECRET_FILE);
+                Files.createFile(SECRET_FILE, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(SECRET_FILE, SECRET);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return Map.of("tether.callbacks.secret-file", SECRET_FILE.toString(),
+                    "tether.callbacks.first-retry", "100ms", "tether.callbacks.max-retry", "300ms",
+                    "tether.callbacks.give-up-after", "3s");
+        }
+    }
+
+    @BeforeAll
+    static void startReceiver() {
+        receiver = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+        receiver.start();
+    }
+
+    @AfterAll
+    static void stopReceiver() {
+        receiver.stop();
+    }
+
+    @BeforeEach
+    void reset() {
+        receiver.resetAll();
+    }
+
+    private static JsonNode awaitOperation(String location, String field, String value) {
+        return Deadline.in(Duration.ofSeconds(30)).poll(() -> {
+            JsonNode op = read(given().get(location).asString());
+            return value.equals(op.at(field).asText()) ? Optional.of(op) : Optional.<JsonNode>empty();
+        }, Duration.ofMillis(20), Duration.ofMillis(200)).orElseThrow(() -> new AssertionError(
+                "operation " + location + " never had " + field + " = " + value + ": " + given().get(location).asString()));
+    }
+
+    private static JsonNode read(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sign(byte[] body) throws Exception {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return "sha256=" + java.util.HexFormat.of().formatHex(mac.doFinal(body));
+    }
+
+    @Test
+    void preferRespondAsyncAnswers202AndTheOperationCarriesTheCallsAnswer() {
+        String vol = UUID.randomUUID().toString();
+        Response r = given().contentType(ContentType.JSON).header("Prefer", "respond-async")
+                .header("Idempotency-Key", "create-" + vol)
+                .body("{\"id\": \"" + vol + "\", \"size_gb\": 1}").post("/v1/volumes");
+        r.then().statusCode(202).body("state", equalTo("running"));
+        String location = r.header("Location");
+        assertThat(location).startsWith("/v1/operations/");
+        JsonNode done = awaitOperation(location, "/state", "succeeded");
+        assertThat(done.get("status").asInt()).isEqualTo(201);
+        assertThat(done.get("result").get("id").asText()).isEqualTo(vol);
+
+        // the same key is the same operation, not a second create
+        given().contentType(ContentType.JSON).header("Prefer", "respond-async").header("Idempotency-Key", "create-" + vol)
+                .body("{\"id\": \"" + vol + "\", \"size_gb\": 1}").post("/v1/volumes")
+                .then().statusCode(202).header("Location", equalTo(location));
+        given().header("Prefer", "respond-async").header("Idempotency-Key", "create-" + vol)
+                .delete("/v1/volumes/" + vol).then().statusCode(409).body("code", equalTo("idempotency_conflict"));
+
+        // a call that fails is a failed operation holding the problem
+        Response bad = given().contentType(ContentType.JSON).header("Prefer", "respond-async")
+                .body("{\"id\": \"" + UUID.randomUUID() + "\", \"size_gb\": 0}").post("/v1/volumes");
+        JsonNode failed = awaitOperation(bad.header("Location"), "/state", "failed");
+        assertThat(failed.get("status").asInt()).isEqualTo(400);
+        assertThat(failed.get("result").get("field").asText()).isEqualTo("size_gb");
+
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+        given().get("/v1/operations/" + UUID.randomUUID()).then().statusCode(404)
+                .body("code", equalTo("operation_not_found"));
+    }
+
+    @Test
+    void theCallbackIsTheOperationSignedAndRetriedWithTheSameSignatureUntilTheReceiverTakesIt() throws Exception {
+        receiver.stubFor(post(urlEqualTo("/hook")).inScenario("flaky").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("second"));
+        receiver.stubFor(post(urlEqualTo("/hook")).inScenario("flaky").whenScenarioStateIs("second")
+                .willReturn(aResponse().withStatus(502)).willSetStateTo("up"));
+        receiver.stubFor(post(urlEqualTo("/hook")).inScenario("flaky").whenScenarioStateIs("up")
+                .willReturn(aResponse().withStatus(204)));
+        String vol = UUID.randomUUID().toString();
+        Response r = given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                + "\"callback_url\": \"" + receiver.baseUrl() + "/hook\"}").post("/v1/volumes");
+        r.then().statusCode(202);
+        String location = r.header("Location");
+        JsonNode op = awaitOperation(location, "/callback/state", "delivered");
+        assertThat(op.get("callback").get("attempts").asInt()).isEqualTo(3);
+
+        List<LoggedRequest> sent = receiver.findAll(postRequestedFor(urlEqualTo("/hook")));
+        assertThat(sent).hasSize(3);
+        byte[] body = sent.get(0).getBody();
+        String signature = sign(body);
+        for (LoggedRequest s : sent) {
+            assertThat(s.getBody()).isEqualTo(body);
+            assertThat(s.getHeader("Tether-Signature")).isEqualTo(signature);
+            assertThat(s.getHeader("Tether-Delivery")).isEqualTo(op.get("callback").get("delivery_id").asText());
+            assertThat(s.getHeader("Tether-Operation")).isEqualTo(op.get("id").asText());
+            assertThat(s.getHeader("Content-Type")).startsWith("application/json");
+        }
+        JsonNode delivered = read(new String(body, StandardCharsets.UTF_8));
+        assertThat(delivered.get("id").asText()).isEqualTo(op.get("id").asText());
+        assertThat(delivered.get("state").asText()).isEqualTo("succeeded");
+        assertThat(delivered.get("status").asInt()).isEqualTo(201);
+        assertThat(delivered.get("result").get("id").asText()).isEqualTo(vol);
+        assertThat(delivered.has("callback")).isFalse();
+        assertThat(new String(body, StandardCharsets.UTF_8)).doesNotContain(SECRET);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
+
+    @Test
+    void aReceiverThatNeverAnswersIsGivenUpOnWithTheReason() {
+        receiver.stubFor(post(urlEqualTo("/down")).willReturn(aResponse().withStatus(500)));
+        String vol = UUID.randomUUID().toString();
+        Response r = given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                + "\"callback_url\": \"" + receiver.baseUrl() + "/down\"}").post("/v1/volumes");
+        JsonNode op = awaitOperation(r.header("Location"), "/callback/state", "gave_up");
+        assertThat(op.get("callback").get("last_error").asText()).contains("receiver answered 500").contains("gave up");
+        assertThat(op.get("callback").get("attempts").asInt()).isGreaterThan(2);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
+
+    @Test
+    void aCallbackUrlThatIsNotHttpIsRefusedBeforeAnythingRuns() {
+        given().contentType(ContentType.JSON).body("{\"id\": \"" + UUID.randomUUID() + "\", \"size_gb\": 1, "
+                + "\"callback_url\": \"file:///etc/passwd\"}").post("/v1/volumes")
+                .then().statusCode(400).contentType("application/problem+json").body("field", equalTo("callback_url"));
+    }
+}
