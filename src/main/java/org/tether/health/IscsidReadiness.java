@@ -12,8 +12,13 @@ import org.tether.config.TetherConfig;
 @Readiness
 @ApplicationScoped
 public class IscsidReadiness implements HealthCheck {
+    /** Probes come every few seconds; iscsiadm is asked at most this often. */
+    private static final long CACHE_NANOS = 10_000_000_000L;
+
     private final Iscsiadm iscsiadm;
     private final boolean needed;
+    private volatile HealthCheckResponse last;
+    private volatile long lastAt;
 
     public IscsidReadiness(Iscsiadm iscsiadm, TetherConfig config) {
         this.iscsiadm = iscsiadm;
@@ -27,10 +32,18 @@ public class IscsidReadiness implements HealthCheck {
         if (!needed) {
             return b.up().withData("state", "not used (storage mode or qemu attach path)").build();
         }
-        try {
-            return b.up().withData("sessions", iscsiadm.sessions().size()).build();
-        } catch (RuntimeException e) {
-            return b.down().withData("error", String.valueOf(e.getMessage())).build();
+        long now = System.nanoTime();
+        if (last != null && now - lastAt < CACHE_NANOS) {
+            return last;
         }
+        HealthCheckResponse r;
+        try {
+            r = b.up().withData("sessions", iscsiadm.sessions().size()).build();
+        } catch (RuntimeException e) {
+            r = b.down().withData("error", String.valueOf(e.getMessage())).build();
+        }
+        last = r;
+        lastAt = now;
+        return r;
     }
 }

@@ -79,15 +79,18 @@ public class IscsiPathAttacher {
     }
 
     /**
-     * Logs in. A CHAP refusal is tried once more with the node record's CHAP written again: under parallel
-     * logins to one LIO portal a login was seen going out without its CHAP name ("Could not find CHAP_N")
-     * although the record had been written. A wrong password fails both times.
+     * Logs in. A CHAP refusal is tried once more only when the node record turns out not to hold the CHAP
+     * name it was given (under parallel logins to one LIO portal a login was seen going out without its
+     * CHAP name, "Could not find CHAP_N"): the record is written again first. A refusal with the record
+     * intact is the password's and is not repeated — a second failed login right after the first one
+     * trips a NULL dereference in Debian 6.1's iscsi_tcp connection cleanup, seen in the test-host VM.
      */
     private IscsiSession login(IscsiPath path, ChapCredentials chap) {
         try {
             iscsiadm.login(path.portal(), path.iqn());
         } catch (TetherException e) {
-            if (e.code() != ErrorCode.ISCSI_AUTH_FAILED || chap == null) {
+            if (e.code() != ErrorCode.ISCSI_AUTH_FAILED || chap == null || chap.username().equals(
+                    iscsiadm.nodeSetting(path.portal(), path.iqn(), "node.session.auth.username").orElse(null))) {
                 throw e;
             }
             LOG.warnf("CHAP login to %s at %s refused; writing the node record again and retrying once",

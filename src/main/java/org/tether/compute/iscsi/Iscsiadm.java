@@ -110,6 +110,17 @@ public class Iscsiadm {
         update(portal, iqn, "node.startup", "automatic", false);
     }
 
+    /** One setting of a node record as iscsiadm shows it (passwords are shown masked); empty when unset. */
+    public java.util.Optional<String> nodeSetting(Portal portal, String iqn, String key) {
+        CommandResult r = run(node(portal, iqn).build(), false);
+        if (!r.succeeded()) {
+            return java.util.Optional.empty();
+        }
+        return r.stdout().lines().map(String::strip).filter(l -> l.startsWith(key + " = "))
+                .map(l -> l.substring(key.length() + 3).strip())
+                .filter(v -> !v.isEmpty() && !v.equals("<empty>")).findFirst();
+    }
+
     /** Logs out; no session (exit 21) is success. */
     public void logout(Portal portal, String iqn) {
         CommandResult r = run(node(portal, iqn).arg("--logout").build(), false);

@@ -119,7 +119,12 @@ final class FakeIscsiHost implements CommandRunner {
             if (!nodes.containsKey(key)) {
                 return result(c, 21, "");
             }
-            nodes.get(key).put(a.get(a.indexOf("-n") + 1), a.get(a.indexOf("-v") + 1));
+            String name = a.get(a.indexOf("-n") + 1);
+            if (name.equals(loseNextWriteOf)) {
+                loseNextWriteOf = null; // acknowledged, never written: what a lost node-record write looks like
+                return result(c, 0, "");
+            }
+            nodes.get(key).put(name, a.get(a.indexOf("-v") + 1));
             return result(c, 0, "");
         }
         if (a.contains("delete")) {
@@ -127,6 +132,12 @@ final class FakeIscsiHost implements CommandRunner {
         }
         if (a.contains("--login")) {
             return login(c, key, iqn, portal);
+        }
+        if (a.size() == 7 && nodes.containsKey(key)) { // iscsiadm -m node -T iqn -p portal: the record
+            StringBuilder out = new StringBuilder();
+            nodes.get(key).forEach((k, v) -> out.append(k).append(" = ")
+                    .append(k.contains("password") ? "********" : v).append('\n'));
+            return result(c, 0, out.toString());
         }
         if (a.contains("--logout")) {
             Integer id = sessions.remove(key);
@@ -139,8 +150,8 @@ final class FakeIscsiHost implements CommandRunner {
         return result(c, 7, "unexpected " + a);
     }
 
-    /** The next this many logins are refused as a CHAP failure whatever the record holds. */
-    int spuriousAuthFailures;
+    /** The next update of this node-record key is acknowledged but not written. */
+    String loseNextWriteOf;
 
     private CommandResult login(Command c, String key, String iqn, String portal) {
         if (!nodes.containsKey(key)) {
@@ -152,13 +163,10 @@ final class FakeIscsiHost implements CommandRunner {
         if (deadPortals.contains(portal)) {
             return result(c, 8, "");
         }
-        if (spuriousAuthFailures > 0) {
-            spuriousAuthFailures--;
-            return result(c, 24, "");
-        }
         String want = targetPasswords.get(iqn);
         Map<String, String> node = nodes.get(key);
         if (want != null && !("CHAP".equals(node.get("node.session.auth.authmethod"))
+                && node.get("node.session.auth.username") != null
                 && want.equals(node.get("node.session.auth.password")))) {
             return result(c, 24, "");
         }

@@ -121,12 +121,13 @@ class KernelIscsiConnectorTest {
         assertThat(host.nodes).isEmpty();
         // authentication failure is not retried on the next portal of the same target
         assertThat(host.argvs()).noneMatch(a -> a.contains("10.0.0.2"));
-        assertThat(host.argvs()).filteredOn(a -> a.contains("--login")).hasSize(2);
+        // the record holds the right name, so the refusal is the password's: no second failed login
+        assertThat(host.argvs()).filteredOn(a -> a.contains("--login")).hasSize(1);
     }
 
     @Test
-    void aOneOffChapRefusalIsRetriedOnceWithTheRecordWrittenAgain() {
-        host.spuriousAuthFailures = 1;
+    void aRefusalWithTheChapNameMissingFromTheRecordIsRetriedOnceWithTheRecordWrittenAgain() {
+        host.loseNextWriteOf = "node.session.auth.username";
         connect(connector(), info(CHAP, 1, P1));
         assertThat(host.sessions).hasSize(1);
         assertThat(host.argvs()).filteredOn(a -> a.contains("--login")).hasSize(2);
