@@ -88,6 +88,10 @@ public class AsyncOperations {
             ctx.next();
             return;
         }
+        if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+            ctx.next(); // HTTP/2 is off (application.properties); never buffer a body RESTEasy reads after us
+            return;
+        }
         String encoding = ctx.request().getHeader("Transfer-Encoding");
         if (encoding != null && encoding.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
             // a chunked body is not buffered here (no length to bound it by): such a call runs synchronously
@@ -117,14 +121,15 @@ public class AsyncOperations {
         if (callback != null) {
             String why = invalidCallback(callback);
             if (why != null) {
-                reply(ctx, 400, problem(400, "invalid_field", why).replace("}", ",\"field\":\"callback_url\"}"));
+                reply(ctx, 400, problem(400, "invalid_field", why, "callback_url"));
                 return;
             }
         }
         String key = ctx.request().getHeader("Idempotency-Key");
         if (key != null) {
             if (!KEY.matcher(key).matches()) {
-                reply(ctx, 400, problem(400, "invalid_field", "Idempotency-Key must be 1-200 visible ASCII characters"));
+                reply(ctx, 400, problem(400, "invalid_field", "Idempotency-Key must be 1-200 visible ASCII characters",
+                        "Idempotency-Key"));
                 return;
             }
             var existing = store.byKey(key);
@@ -241,8 +246,19 @@ public class AsyncOperations {
     }
 
     static String problem(int status, String code, String detail) {
-        return write(java.util.Map.of("type", "urn:tether:problem:" + code, "status", status, "code", code,
-                "detail", detail));
+        return problem(status, code, detail, null);
+    }
+
+    static String problem(int status, String code, String detail, String field) {
+        java.util.Map<String, Object> p = new java.util.LinkedHashMap<>();
+        p.put("type", "urn:tether:problem:" + code);
+        p.put("status", status);
+        p.put("detail", detail);
+        p.put("code", code);
+        if (field != null) {
+            p.put("field", field);
+        }
+        return write(p);
     }
 
     private static int port() {
