@@ -37,11 +37,79 @@ public interface TetherConfig {
 
     Callbacks callbacks();
 
+    Cinder cinder();
+
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {
         @WithDefault("qemu:///system")
         String uri();
+    }
+
+    /**
+     * The Cinder v3 attachments client ({@code /v1/cinder-attachments}). Off unless {@code auth-url} is set.
+     * Secrets come from 0600 files, never from this configuration.
+     */
+    interface Cinder {
+        /** Keystone v3, e.g. {@code https://keystone.example:5000/v3}. */
+        Optional<java.net.URI> authUrl();
+
+        @WithDefault("password")
+        AuthType authType();
+
+        Optional<String> username();
+
+        @WithDefault("Default")
+        String userDomainName();
+
+        Optional<Path> passwordFile();
+
+        /** The project the token is scoped to (password auth); by id, or by name in its domain. */
+        Optional<String> projectId();
+
+        Optional<String> projectName();
+
+        @WithDefault("Default")
+        String projectDomainName();
+
+        Optional<String> applicationCredentialId();
+
+        Optional<Path> applicationCredentialSecretFile();
+
+        /** Cinder's versioned root, e.g. {@code https://cinder.example:8776/v3}; unset = from the Keystone catalog. */
+        Optional<java.net.URI> endpoint();
+
+        /** Catalog interface: public, internal or admin. */
+        @WithDefault("public")
+        String endpointInterface();
+
+        Optional<String> region();
+
+        /** PEM file of the CA certificates to trust for Keystone and Cinder; unset = the JVM's trust store. */
+        Optional<Path> caFile();
+
+        @WithDefault("10s")
+        Duration connectTimeout();
+
+        /** For one HTTP request, waiting for its answer. */
+        @WithDefault("30s")
+        Duration timeout();
+
+        /** Repeats after a 5xx, a connection error or a timeout; other answers are never repeated. */
+        @WithDefault("3")
+        int retries();
+
+        @WithDefault("500ms")
+        Duration retryDelay();
+
+        @WithDefault("10s")
+        Duration maxRetryDelay();
+
+        /** A cached token is replaced this long before Keystone says it expires. */
+        @WithDefault("120s")
+        Duration tokenRefreshMargin();
+
+        enum AuthType { PASSWORD, APPLICATION_CREDENTIAL }
     }
 
     /** Results of asynchronous operations POSTed to a controller's callback_url. */

@@ -3,14 +3,12 @@ package org.tether.operations;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
+import org.tether.security.SecretFile;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -45,18 +43,6 @@ public class CallbackSigner {
     }
 
     private static byte[] read(Path file) {
-        try {
-            if (Files.getPosixFilePermissions(file).stream().anyMatch(p -> p != PosixFilePermission.OWNER_READ
-                    && p != PosixFilePermission.OWNER_WRITE)) {
-                throw new IllegalStateException("callback secret file " + file + " must be 0600");
-            }
-            byte[] key = Files.readString(file, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
-            if (key.length < 16) {
-                throw new IllegalStateException("callback secret in " + file + " must be 16 or more characters");
-            }
-            return key;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read callback secret file " + file + ": " + e.getMessage(), e);
-        }
+        return SecretFile.read(file, "callback secret", 16).getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,5 +1,6 @@
 package org.tether.security;
 
+
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -7,15 +8,14 @@ import io.restassured.RestAssured;
 import io.restassured.config.SSLConfig;
 import io.restassured.specification.RequestSpecification;
 import org.junit.jupiter.api.Test;
+import org.tether.lab.TestCa;
 
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
@@ -28,7 +28,8 @@ import static org.hamcrest.Matchers.equalTo;
 @TestProfile(ApiMtlsTest.WithClientCerts.class)
 class ApiMtlsTest {
     static final Path DIR = Path.of("target/mtls").toAbsolutePath();
-    static final String PASS = "changeit-" + Long.toHexString(System.nanoTime());
+    static TestCa CA;
+    static String PASS;
     static final int PORT = 18443;
 
     public static class WithClientCerts implements QuarkusTestProfile {
@@ -47,55 +48,16 @@ class ApiMtlsTest {
     }
 
     static void makeCertificates() {
+        CA = TestCa.create(DIR);
+        PASS = CA.password;
+        CA.signed("server", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1");
+        CA.signed("client", "CN=controller-1,O=tether-test");
         try {
-            if (Files.exists(DIR)) {
-                try (var files = Files.list(DIR)) {
-                    for (Path f : files.toList()) {
-                        Files.delete(f);
-                    }
-                }
-            }
-            Files.createDirectories(DIR);
-            keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-dname", "CN=tether-test-ca",
-                    "-ext", "bc:c", "-validity", "2", "-keystore", "ca.p12");
-            keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-file", "ca.pem");
-            keytool("-importcert", "-noprompt", "-alias", "ca", "-file", "ca.pem", "-keystore", "ca-trust.p12");
-            signed("server", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1");
-            signed("client", "CN=controller-1,O=tether-test");
             // a client the CA never signed
-            keytool("-genkeypair", "-alias", "client", "-keyalg", "EC", "-dname", "CN=intruder", "-validity", "2",
+            CA.keytool("-genkeypair", "-alias", "client", "-keyalg", "EC", "-dname", "CN=intruder", "-validity", "2",
                     "-keystore", "rogue.p12");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void signed(String name, String dname, String... ext) throws IOException {
-        keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-dname", dname, "-validity", "2",
-                "-keystore", name + ".p12");
-        keytool("-certreq", "-alias", name, "-keystore", name + ".p12", "-file", name + ".csr");
-        List<String> gencert = new java.util.ArrayList<>(List.of("-gencert", "-alias", "ca", "-keystore", "ca.p12",
-                "-infile", name + ".csr", "-outfile", name + ".pem", "-rfc", "-validity", "2"));
-        gencert.addAll(List.of(ext));
-        keytool(gencert.toArray(String[]::new));
-        keytool("-importcert", "-noprompt", "-alias", "ca", "-file", "ca.pem", "-keystore", name + ".p12");
-        keytool("-importcert", "-alias", name, "-file", name + ".pem", "-keystore", name + ".p12");
-    }
-
-    private static void keytool(String... args) throws IOException {
-        List<String> argv = new java.util.ArrayList<>(List.of("keytool"));
-        argv.addAll(List.of(args));
-        argv.addAll(List.of("-storepass", PASS, "-storetype", "PKCS12"));
-        try {
-            Process p = new ProcessBuilder(argv).directory(DIR.toFile()).redirectErrorStream(true)
-                    .redirectOutput(DIR.resolve("keytool.log").toFile()).start();
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("keytool " + String.join(" ", args) + " failed: "
-                        + Files.readString(DIR.resolve("keytool.log")));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
         }
     }
 

@@ -1,0 +1,143 @@
+package org.tether.cinder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.random.RandomGenerator;
+
+/**
+ * The host's half of Cinder's v3 attachments API: send the connector, complete, delete. Every call carries a
+ * Keystone token (fetched again once when Cinder answers 401), the attachments microversion, and one request
+ * id across its repeats so Cinder's logs tie them together. Checked at start: bad settings stop the agent.
+ */
+@Startup
+@ApplicationScoped
+public class CinderClient {
+    private static final Logger LOG = Logger.getLogger(CinderClient.class);
+    static final String USER_AGENT = "tether-agent";
+    /** 3.27 brought attachments, 3.44 the os-complete action; Nova sends the same. */
+    static final String MICROVERSION = "volume 3.44";
+
+    private final Optional<KeystoneSession> keystone;
+    private final OpenStackHttp http;
+
+    @Inject
+    public CinderClient(TetherConfig config, Clock clock) {
+        this(config.cinder(), (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()), RandomGenerator.getDefault(),
+                clock);
+    }
+
+    CinderClient(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock) {
+        if (config.authUrl().isEmpty()) {
+            this.http = null;
+            this.keystone = Optional.empty();
+            return;
+        }
+        this.http = new OpenStackHttp(config, sleeper, random);
+        this.keystone = Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
+    }
+
+    public boolean configured() {
+        return keystone.isPresent();
+    }
+
+    /** Sends this host's connector; Cinder exports the volume and answers the (flat) connection_info. */
+    public JsonNode updateAttachment(String project, UUID attachment, Map<String, Object> connector) {
+        ObjectNode body = OpenStackHttp.JSON.createObjectNode();
+        body.putObject("attachment").set("connector", OpenStackHttp.JSON.valueToTree(connector));
+        OpenStackHttp.Reply reply = call("PUT", project, attachment, "", body);
+        expect(reply, attachment, "update");
+        JsonNode info = reply.json("Cinder").path("attachment").path("connection_info");
+        if (!info.isObject() || info.isEmpty()) {
+            throw new TetherException(ErrorCode.CINDER_REJECTED, "Cinder updated attachment " + attachment
+                    + " but answered no connection_info");
+        }
+        return info;
+    }
+
+    /** {@code os-complete}: the volume becomes in-use. */
+    public void complete(String project, UUID attachment) {
+        ObjectNode body = OpenStackHttp.JSON.createObjectNode().putNull("os-complete");
+        expect(call("POST", project, attachment, "/action", body), attachment, "complete");
+    }
+
+    /** Deletes the attachment; one Cinder no longer knows is already what was asked for. */
+    public void deleteAttachment(String project, UUID attachment) {
+        OpenStackHttp.Reply reply = call("DELETE", project, attachment, "", null);
+        if (reply.status() == 404) {
+            LOG.infof("Cinder attachment %s was already gone", attachment);
+            return;
+        }
+        expect(reply, attachment, "delete");
+    }
+
+    private OpenStackHttp.Reply call(String method, String project, UUID attachment, String suffix, ObjectNode body) {
+        KeystoneSession session = keystone.orElseThrow(() -> new TetherException(ErrorCode.CINDER_NOT_CONFIGURED,
+                "this agent has no tether.cinder.auth-url"));
+        String requestId = "req-" + UUID.randomUUID();
+        byte[] bytes = body == null ? null : bytes(body);
+        KeystoneSession.Token token = session.token();
+        OpenStackHttp.Reply reply = send(method, token, project, attachment, suffix, bytes, requestId);
+        if (reply.status() == 401) {
+            LOG.infof("Cinder refused the token (%s); authenticating again", requestId);
+            session.invalidate(token);
+            reply = send(method, session.token(), project, attachment, suffix, bytes, requestId);
+            if (reply.status() == 401) {
+                throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED,
+                        "Cinder refused a fresh Keystone token (" + requestId + ")" + reply.message());
+            }
+        }
+        LOG.debugf("Cinder %s attachment %s%s: %d (%s)", method, attachment, suffix, reply.status(), requestId);
+        return reply;
+    }
+
+    private OpenStackHttp.Reply send(String method, KeystoneSession.Token token, String project, UUID attachment,
+                                     String suffix, byte[] body, String requestId) {
+        URI url = URI.create(token.cinder() + "/" + project + "/attachments/" + attachment + suffix);
+        return http.send("Cinder", () -> {
+            HttpRequest.Builder b = HttpRequest.newBuilder(url).header("X-Auth-Token", token.value())
+                    .header("OpenStack-API-Version", MICROVERSION).header("Accept", "application/json")
+                    .header("X-OpenStack-Request-ID", requestId).header("User-Agent", USER_AGENT);
+            if (body == null) {
+                return b.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            return b.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        });
+    }
+
+    /** Any 2xx is success (Cinder answers 200 or 204 depending on release); the rest become problems. */
+    private static void expect(OpenStackHttp.Reply reply, UUID attachment, String what) {
+        if (reply.status() / 100 == 2) {
+            return;
+        }
+        String detail = "Cinder refused to " + what + " attachment " + attachment + " (" + reply.status() + ")"
+                + reply.message();
+        throw new TetherException(switch (reply.status()) {
+            case 404 -> ErrorCode.CINDER_ATTACHMENT_NOT_FOUND;
+            case 409 -> ErrorCode.CINDER_CONFLICT;
+            default -> ErrorCode.CINDER_REJECTED;
+        }, detail);
+    }
+
+    private static byte[] bytes(ObjectNode body) {
+        try {
+            return OpenStackHttp.JSON.writeValueAsBytes(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

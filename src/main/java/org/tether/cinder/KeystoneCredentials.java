@@ -1,0 +1,90 @@
+package org.tether.cinder;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.tether.config.TetherConfig;
+import org.tether.security.SecretFile;
+
+/**
+ * What Tether proves its identity to Keystone with, checked when the agent starts: a user's password with a
+ * project scope, or an application credential (which carries its own scope). The secret is read from a 0600
+ * file and appears only in the body of {@code POST /v3/auth/tokens}.
+ */
+final class KeystoneCredentials {
+    private final TetherConfig.Cinder config;
+    private final String secret;
+
+    private KeystoneCredentials(TetherConfig.Cinder config, String secret) {
+        this.config = config;
+        this.secret = secret;
+    }
+
+    /** @throws IllegalStateException naming the missing or contradictory settings */
+    static KeystoneCredentials from(TetherConfig.Cinder c) {
+        return switch (c.authType()) {
+            case PASSWORD -> {
+                require(c.username().isPresent(), "tether.cinder.username");
+                require(c.passwordFile().isPresent(), "tether.cinder.password-file");
+                require(c.projectId().isPresent() || c.projectName().isPresent(),
+                        "tether.cinder.project-id or tether.cinder.project-name");
+                if (c.projectId().isPresent() && c.projectName().isPresent()) {
+                    throw new IllegalStateException("set tether.cinder.project-id or tether.cinder.project-name, not both");
+                }
+                yield new KeystoneCredentials(c, SecretFile.read(c.passwordFile().get(), "Keystone password", 1));
+            }
+            case APPLICATION_CREDENTIAL -> {
+                require(c.applicationCredentialId().isPresent(), "tether.cinder.application-credential-id");
+                require(c.applicationCredentialSecretFile().isPresent(),
+                        "tether.cinder.application-credential-secret-file");
+                yield new KeystoneCredentials(c, SecretFile.read(c.applicationCredentialSecretFile().get(),
+                        "application credential secret", 1));
+            }
+        };
+    }
+
+    private static void require(boolean present, String key) {
+        if (!present) {
+            throw new IllegalStateException("tether.cinder.auth-url is set, so " + key + " is needed");
+        }
+    }
+
+    /** Who, for log lines and errors; never the secret. */
+    String who() {
+        return switch (config.authType()) {
+            case PASSWORD -> "user " + config.username().orElseThrow() + " (domain " + config.userDomainName() + ")";
+            case APPLICATION_CREDENTIAL -> "application credential " + config.applicationCredentialId().orElseThrow();
+        };
+    }
+
+    /** The body of {@code POST /v3/auth/tokens}. */
+    byte[] tokenRequest() {
+        ObjectNode root = OpenStackHttp.JSON.createObjectNode();
+        ObjectNode auth = root.putObject("auth");
+        ObjectNode identity = auth.putObject("identity");
+        switch (config.authType()) {
+            case PASSWORD -> {
+                identity.putArray("methods").add("password");
+                ObjectNode user = identity.putObject("password").putObject("user");
+                user.put("name", config.username().orElseThrow());
+                user.putObject("domain").put("name", config.userDomainName());
+                user.put("password", secret);
+                ObjectNode project = auth.putObject("scope").putObject("project");
+                if (config.projectId().isPresent()) {
+                    project.put("id", config.projectId().get());
+                } else {
+                    project.put("name", config.projectName().orElseThrow());
+                    project.putObject("domain").put("name", config.projectDomainName());
+                }
+            }
+            case APPLICATION_CREDENTIAL -> {
+                identity.putArray("methods").add("application_credential");
+                identity.putObject("application_credential")
+                        .put("id", config.applicationCredentialId().orElseThrow()).put("secret", secret);
+            }
+        }
+        try {
+            return OpenStackHttp.JSON.writeValueAsBytes(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.tether.cinder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.jboss.logging.Logger;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+
+/**
+ * A Keystone v3 token, fetched when first needed, reused until shortly before it expires, and replaced at
+ * once when Cinder refuses it. Concurrent callers share one fetch.
+ */
+final class KeystoneSession {
+    private static final Logger LOG = Logger.getLogger(KeystoneSession.class);
+    /** Catalog types of Cinder's v3 API, newest name first. */
+    private static final List<String> CINDER_TYPES = List.of("block-storage", "volumev3");
+
+    /** A token and what came with it; {@code cinder} is the versioned root, e.g. {@code http://c:8776/v3}. */
+    record Token(String value, Instant expiresAt, String projectId, URI cinder) {
+    }
+
+    private final TetherConfig.Cinder config;
+    private final KeystoneCredentials credentials;
+    private final OpenStackHttp http;
+    private final Clock clock;
+    private Token current;
+
+    KeystoneSession(TetherConfig.Cinder config, KeystoneCredentials credentials, OpenStackHttp http, Clock clock) {
+        this.config = config;
+        this.credentials = credentials;
+        this.http = http;
+        this.clock = clock;
+    }
+
+    synchronized Token token() {
+        if (current == null || !clock.instant().isBefore(current.expiresAt().minus(config.tokenRefreshMargin()))) {
+            current = fetch();
+        }
+        return current;
+    }
+
+    /** Forget {@code refused} (unless another caller already replaced it), so the next call fetches anew. */
+    synchronized void invalidate(Token refused) {
+        if (current != null && current.value().equals(refused.value())) {
+            current = null;
+        }
+    }
+
+    private Token fetch() {
+        URI url = URI.create(config.authUrl().orElseThrow().toString().replaceAll("/+$", "") + "/auth/tokens");
+        byte[] body = credentials.tokenRequest();
+        OpenStackHttp.Reply reply = http.send("Keystone", () -> HttpRequest.newBuilder(url)
+                .header("Content-Type", "application/json").header("Accept", "application/json")
+                .header("User-Agent", CinderClient.USER_AGENT)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        if (reply.status() != 201 && reply.status() != 200) {
+            throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED, "Keystone refused " + credentials.who()
+                    + " with " + reply.status() + reply.message());
+        }
+        String value = reply.header("X-Subject-Token").filter(v -> !v.isBlank()).orElseThrow(() ->
+                new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED, "Keystone answered without X-Subject-Token"));
+        JsonNode token = reply.json("Keystone").path("token");
+        Instant expires = expiry(token.path("expires_at").asText(""));
+        String project = token.path("project").path("id").asText(null);
+        URI cinder = config.endpoint().map(KeystoneSession::versioned)
+                .orElseGet(() -> fromCatalog(token.path("catalog"), project));
+        LOG.infof("Keystone token for %s, expires %s, Cinder at %s", credentials.who(), expires, cinder);
+        return new Token(value, expires, project, cinder);
+    }
+
+    private static Instant expiry(String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw new TetherException(ErrorCode.OPENSTACK_BAD_REPLY, "Keystone token has no readable expires_at");
+        }
+    }
+
+    private URI fromCatalog(JsonNode catalog, String project) {
+        for (String type : CINDER_TYPES) {
+            for (JsonNode service : catalog) {
+                if (!type.equals(service.path("type").asText())) {
+                    continue;
+                }
+                for (JsonNode e : service.path("endpoints")) {
+                    if (config.endpointInterface().equals(e.path("interface").asText())
+                            && config.region().map(r -> r.equals(e.path("region_id").asText())
+                            || r.equals(e.path("region").asText())).orElse(true)) {
+                        return versioned(URI.create(withoutProject(e.path("url").asText(), project)));
+                    }
+                }
+            }
+        }
+        throw new TetherException(ErrorCode.CINDER_ENDPOINT_NOT_FOUND, "the Keystone catalog has no "
+                + config.endpointInterface() + " endpoint of type " + String.join(" or ", CINDER_TYPES)
+                + config.region().map(r -> " in region " + r).orElse("") + "; set tether.cinder.endpoint");
+    }
+
+    /** Catalog URLs often end with the token's project ({@code .../v3/<project>}); requests name their own. */
+    private static String withoutProject(String url, String project) {
+        String u = url.replaceAll("/+$", "");
+        return project != null && u.endsWith("/" + project) ? u.substring(0, u.length() - project.length() - 1) : u;
+    }
+
+    /** The root every {@code /{project}/attachments} path is appended to; an unversioned root gets {@code /v3}. */
+    static URI versioned(URI root) {
+        String u = root.toString().replaceAll("/+$", "");
+        return URI.create(u.endsWith("/v3") ? u : u + "/v3");
+    }
+}

@@ -1,0 +1,185 @@
+package org.tether.cinder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.jboss.logging.Logger;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * HTTP to Keystone and Cinder: TLS trusting the configured CA, a connect and a request timeout, and bounded
+ * repeats with jittered exponential backoff after a 5xx, a connection error or a timeout. Every other answer
+ * (2xx, 3xx, 4xx) is returned at once: repeating a refusal cannot change it.
+ */
+final class OpenStackHttp {
+    private static final Logger LOG = Logger.getLogger(OpenStackHttp.class);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Waits between attempts; injected so tests need not wait. */
+    interface Sleeper {
+        void sleep(Duration d) throws InterruptedException;
+    }
+
+    /** An answer with its body read. */
+    record Reply(int status, java.net.http.HttpHeaders headers, byte[] body) {
+        Optional<String> header(String name) {
+            return headers.firstValue(name);
+        }
+
+        JsonNode json(String service) {
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new TetherException(ErrorCode.OPENSTACK_BAD_REPLY, service + " answered " + status
+                        + " with a body that is not JSON");
+            }
+        }
+
+        /** The message OpenStack puts in its error bodies ({"itemNotFound": {"message": ...}}), shortened. */
+        String message() {
+            try {
+                JsonNode root = JSON.readTree(body);
+                JsonNode error = root == null ? null : root.path("error").isObject() ? root.path("error")
+                        : root.size() == 1 ? root.elements().next() : null;
+                String text = error == null ? null : error.path("message").asText(null);
+                if (text == null) {
+                    return "";
+                }
+                return ": " + (text.length() > 300 ? text.substring(0, 300) + "..." : text);
+            } catch (IOException | RuntimeException e) {
+                return "";
+            }
+        }
+    }
+
+    private final HttpClient http;
+    private final TetherConfig.Cinder config;
+    private final Sleeper sleeper;
+    private final RandomGenerator random;
+
+    OpenStackHttp(TetherConfig.Cinder config, Sleeper sleeper, RandomGenerator random) {
+        this.config = config;
+        this.sleeper = sleeper;
+        this.random = random;
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER);
+        config.caFile().ifPresent(ca -> b.sslContext(trusting(ca)));
+        this.http = b.build();
+    }
+
+    /**
+     * Sends the request {@code request} builds (again for every attempt) and returns the first answer that is
+     * not a 5xx. After the last attempt a 5xx is {@code openstack_unavailable}, a timeout {@code openstack_timeout}.
+     */
+    Reply send(String service, Supplier<HttpRequest.Builder> request) {
+        int attempts = config.retries() + 1;
+        String lastFailure = null;
+        for (int attempt = 1; ; attempt++) {
+            HttpRequest req = request.get().timeout(config.timeout()).build();
+            Duration retryAfter = Duration.ZERO;
+            boolean timedOut = false;
+            try {
+                HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+                Reply reply = new Reply(resp.statusCode(), resp.headers(), resp.body());
+                if (reply.status() < 500) {
+                    return reply;
+                }
+                lastFailure = service + " answered " + reply.status() + reply.message();
+                retryAfter = retryAfter(reply);
+            } catch (HttpTimeoutException e) {
+                timedOut = true;
+                lastFailure = service + " did not answer " + req.method() + " " + req.uri().getPath() + " within "
+                        + (e instanceof java.net.http.HttpConnectTimeoutException ? config.connectTimeout()
+                        : config.timeout());
+            } catch (javax.net.ssl.SSLException e) {
+                // a certificate the CA does not vouch for stays so: repeating only delays the answer
+                throw new TetherException(ErrorCode.OPENSTACK_UNAVAILABLE, service + " at " + req.uri().getHost()
+                        + ":" + req.uri().getPort() + " failed TLS (" + e.getClass().getSimpleName() + ": "
+                        + e.getMessage() + "); check tether.cinder.ca-file");
+            } catch (IOException e) {
+                lastFailure = service + " unreachable at " + req.uri().getHost() + ":" + req.uri().getPort() + " ("
+                        + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TetherException(ErrorCode.OPENSTACK_UNAVAILABLE, service + " call interrupted");
+            }
+            if (attempt >= attempts) {
+                throw new TetherException(timedOut ? ErrorCode.OPENSTACK_TIMEOUT : ErrorCode.OPENSTACK_UNAVAILABLE,
+                        lastFailure + " (" + attempts + " attempts)");
+            }
+            Duration wait = backoff(attempt, retryAfter);
+            LOG.warnf("%s; attempt %d of %d, next in %d ms", lastFailure, attempt, attempts, wait.toMillis());
+            pause(wait, service);
+        }
+    }
+
+    /** Half to all of retry-delay × 2^(attempt-1), capped; a Retry-After within the cap is honoured. */
+    Duration backoff(int attempt, Duration retryAfter) {
+        long base = Math.min(config.maxRetryDelay().toMillis(),
+                config.retryDelay().toMillis() << Math.min(20, attempt - 1));
+        long jittered = base / 2 + (base <= 1 ? 0 : random.nextLong(base / 2 + 1));
+        long honoured = Math.min(config.maxRetryDelay().toMillis(), retryAfter.toMillis());
+        return Duration.ofMillis(Math.max(jittered, honoured));
+    }
+
+    private static Duration retryAfter(Reply reply) {
+        return reply.header("Retry-After").map(v -> {
+            try {
+                return Duration.ofSeconds(Long.parseLong(v.strip()));
+            } catch (NumberFormatException e) {
+                return Duration.ZERO;   // the HTTP-date form is not worth a parser here
+            }
+        }).orElse(Duration.ZERO);
+    }
+
+    private void pause(Duration wait, String service) {
+        try {
+            sleeper.sleep(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TetherException(ErrorCode.OPENSTACK_UNAVAILABLE, service + " call interrupted");
+        }
+    }
+
+    /** An SSL context whose only trust anchors are the certificates in a PEM file. */
+    static SSLContext trusting(Path caFile) {
+        try (InputStream in = Files.newInputStream(caFile)) {
+            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+            trust.load(null, null);
+            int n = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("ca-" + n++, c);
+            }
+            if (n == 0) {
+                throw new IllegalStateException("no certificate in CA file " + caFile);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("cannot use CA file " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+}
