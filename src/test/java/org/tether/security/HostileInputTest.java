@@ -79,6 +79,11 @@ class HostileInputTest {
                 .replace("\t", "\\t") + "\"";
     }
 
+    private static String cinderBody(String attachment, String instanceJson, String projectJson) {
+        return "{\"attachment_id\": \"" + attachment + "\", \"volume_id\": \"" + VOL + "\", \"instance\": " + instanceJson
+                + ", \"project_id\": " + projectJson + "}";
+    }
+
     static List<Case> cases() {
         List<Case> c = new ArrayList<>();
         String attachUrl = "/v1/instances/d1/volumes/" + VOL;
@@ -92,6 +97,7 @@ class HostileInputTest {
                 {"POST", "/v1/volumes/" + VOL + "/snapshots"},
                 {"POST", "/v1/volumes/" + VOL + "/revert"},
                 {"PUT", "/v1/volumes/" + VOL + "/exports/iqn.1993-08.org.debian:01:abc"},
+                {"POST", "/v1/cinder-attachments"},
         };
         String[] malformed = {"{", "{\"a\":}", "[1, 2]", "\"text\"", "{\"a\": 1} trailing", "{'single': 1}",
                 "\u0000\u0001", "{\"a\": tru}"};
@@ -188,6 +194,24 @@ class HostileInputTest {
             c.add(new Case("bad qos at attach", "PUT", attachUrl, "application/json",
                     attach(goodData() + ", \"qos_specs\": " + qos)));
             c.add(new Case("bad qos live", "PUT", attachUrl + "/qos", "application/json", "{\"qos_specs\": " + qos + "}"));
+        }
+        // Cinder attachments: every field is checked before Keystone or Cinder is asked anything
+        String cinder = "/v1/cinder-attachments";
+        for (String project : new String[] {"../admin", "p;rm", "p\n", "", "a".repeat(65), "p/q", "%2e%2e"}) {
+            c.add(new Case("bad project id", "POST", cinder, "application/json", cinderBody(VOL, "\"d1\"", json(project))));
+        }
+        for (String instance : new String[] {"<domain>", "a'b", "../x", "", "a b"}) {
+            c.add(new Case("bad cinder instance", "POST", cinder, "application/json",
+                    cinderBody(VOL, json(instance), "\"p1\"")));
+        }
+        for (String body : new String[] {"{\"attachment_id\": 5}", cinderBody("not-a-uuid", "\"d1\"", "\"p1\""),
+                cinderBody(VOL, "\"d1\"", "42"), cinderBody(VOL, "\"d1\"", "\"p1\"").replace("}", ", \"bus\": \"ide\"}"),
+                cinderBody(VOL, "\"d1\"", "\"p1\"").replace("}", ", \"connector\": {\"initiator\": \"x\"}}"),
+                cinderBody(VOL, "\"d1\"", "\"p1\"").replace("}", ", \"device\": \"vdb'/>\"}"), "{}"}) {
+            c.add(new Case("bad cinder attachment", "POST", cinder, "application/json", body));
+        }
+        for (String bad : new String[] {"x", "..%2F..", VOL + "%00", "%24(id)"}) {
+            c.add(new Case("bad cinder attachment id " + bad, "DELETE", cinder + "/" + bad, null, null));
         }
         // unknown fields
         c.add(new Case("unknown field attach", "PUT", attachUrl, "application/json",
