@@ -8,11 +8,15 @@ case "$1" in
   start)
     JAR="$ROOT/target/quarkus-app/quarkus-run.jar"
     [ -f "$JAR" ] || { echo "no agent jar at $JAR (build first)"; exit 1; }
+    PORTALS=127.0.0.1:3260 MULTIPATH=false
+    if [ "$(cat /run/profile 2>/dev/null)" = multipath ]; then
+      PORTALS=127.0.0.1:3260,10.0.2.15:3260 MULTIPATH=true
+    fi
     nohup java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 \
       -Dtether.mode=both -Dtether.state-dir=/var/lib/tether \
       -Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes -Dtether.storage.lvm.pvs="$(cat /run/pv)" \
       -Dtether.storage.lvm.thin-pool-size=6g \
-      -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=127.0.0.1:3260 \
+      -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
       -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
       -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s -Dtether.instances.virt-type=qemu \
       -Dtether.api.allow-unauthenticated=true -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \

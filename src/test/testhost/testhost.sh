@@ -85,6 +85,7 @@ boot() {
   local guest=$1 log=$2; shift 2
   local fwd="" p
   for p in "$@"; do fwd="$fwd,hostfwd=tcp:127.0.0.1:${p%%:*}-:${p##*:}"; done
+  # TESTHOST_PROFILE: default, or multipath (two portals, multipathd, the agent with tether.iscsi.multipath)
   # TESTHOST_DISKS: raw images that outlive the VM (vda, vdb, ...), for tests that reboot it
   local disks=() d
   for d in ${TESTHOST_DISKS:-}; do disks+=(-drive "file=$d,if=virtio,format=raw"); done
@@ -96,7 +97,7 @@ boot() {
     -virtfs "local,path=$CACHE/modroot/lib/modules,mount_tag=modroot,security_model=passthrough,readonly=on" \
     -nic "user,model=virtio-net-pci$fwd" \
     "${disks[@]}" \
-    -append "console=ttyS0 quiet panic=-1 tether.guest=$guest"
+    -append "console=ttyS0 quiet panic=-1 tether.guest=$guest tether.profile=${TESTHOST_PROFILE:-default}"
 }
 
 case "${1:-}" in

@@ -29,13 +29,15 @@ final class TestHostVm implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Path console;
     private final List<Path> disks;
+    private final String profile;
     private Process qemu;
     private int agentPort;
     private int probePort;
 
-    private TestHostVm(Path console, List<Path> disks) {
+    private TestHostVm(Path console, List<Path> disks, String profile) {
         this.console = console;
         this.disks = disks;
+        this.profile = profile;
     }
 
     static TestHostVm boot() throws Exception {
@@ -48,12 +50,17 @@ final class TestHostVm implements AutoCloseable {
      *              so booting again with the same ones is a reboot of the same host
      */
     static TestHostVm boot(String name, List<Path> disks) throws Exception {
+        return boot(name, disks, "default");
+    }
+
+    /** @param profile {@code default}, or {@code multipath}: LIO on two portals, multipathd, a multipath agent */
+    static TestHostVm boot(String name, List<Path> disks, String profile) throws Exception {
         Path dir = Path.of("target/testhost").toAbsolutePath();
         Files.createDirectories(dir);
         run(List.of("bash", SCRIPTS.resolve("testhost.sh").toString(), "prepare"), Duration.ofMinutes(10));
         String failure = null;
         for (int attempt = 1; attempt <= 2; attempt++) {
-            TestHostVm vm = new TestHostVm(dir.resolve("console" + name + "-" + attempt + ".log"), disks);
+            TestHostVm vm = new TestHostVm(dir.resolve("console" + name + "-" + attempt + ".log"), disks, profile);
             failure = vm.start();
             if (failure == null) {
                 return vm;
@@ -73,6 +80,7 @@ final class TestHostVm implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder("bash", SCRIPTS.resolve("testhost.sh").toString(), "boot",
                 SCRIPTS.resolve("guest.sh").toString(), console.toString(), agentPort + ":8080", probePort + ":8081")
                 .redirectErrorStream(true).redirectOutput(console.resolveSibling(console.getFileName() + ".qemu").toFile());
+        pb.environment().put("TESTHOST_PROFILE", profile);
         pb.environment().put("TESTHOST_DISKS", String.join(" ", disks.stream().map(Path::toString).toList()));
         qemu = pb.start();
         long end = System.nanoTime() + BOOT_DEADLINE.toNanos();

@@ -190,17 +190,31 @@ public class KernelIscsiConnector implements VolumeConnector {
         return named.isEmpty() ? targets.subList(0, Math.min(1, targets.size())) : named;
     }
 
-    /** Every path's disk re-reads its capacity, then the multipath map, as os-brick's extend_volume does. */
+    /**
+     * Every path's disk re-reads its capacity, then the multipath map, as os-brick's extend_volume does. With
+     * multipath the paths are the map's members now, not those recorded at attach: a leg that was lost since
+     * has no disk to rescan (and its old name may belong to another LUN by now).
+     */
     @Override
     public OptionalLong refreshSize(ConnectedVolume connected) {
+        String map = connected.multipathMap();
+        if (map != null) {
+            String dm = sysfs.dmDevice(map).orElseThrow(() -> new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND,
+                    "multipath map " + map + " is gone"));
+            List<String> legs = sysfs.slaves(dm);
+            if (legs.isEmpty()) {
+                throw new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND, "multipath map " + map + " has no paths");
+            }
+            if (legs.size() < connected.scsiDevices().size()) {
+                LOG.warnf("multipath map %s has %d of its %d paths; resizing over %s", map, legs.size(),
+                        connected.scsiDevices().size(), legs);
+            }
+            legs.forEach(sysfs::rescan);
+            multipath.resize(map);
+            return OptionalLong.of(sysfs.sizeBytes(dm));
+        }
         for (String disk : connected.scsiDevices()) {
             sysfs.rescan(disk);
-        }
-        if (connected.multipathMap() != null) {
-            multipath.resize(connected.multipathMap());
-            return OptionalLong.of(multipath.device(connected.scsiDevices()).map(sysfs::sizeBytes)
-                    .orElseThrow(() -> new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND,
-                            "multipath map " + connected.multipathMap() + " is gone")));
         }
         return OptionalLong.of(connected.scsiDevices().stream().mapToLong(sysfs::sizeBytes).min()
                 .orElseThrow(() -> new TetherException(ErrorCode.ISCSI_DEVICE_NOT_FOUND, "no SCSI disk recorded")));

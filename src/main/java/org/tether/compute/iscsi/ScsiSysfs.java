@@ -115,6 +115,19 @@ public class ScsiSysfs {
                 .map(p -> p.getFileName().toString()).filter(n -> n.startsWith("dm-")).sorted().toList();
     }
 
+    /** The {@code dm-N} device of the device-mapper map {@code name}, if it exists. */
+    public Optional<String> dmDevice(String name) {
+        return list(sys.resolve("block")).stream().map(p -> p.getFileName().toString())
+                .filter(n -> n.startsWith("dm-")).filter(dm -> dmName(dm).filter(name::equals).isPresent()).findFirst();
+    }
+
+    /** The SCSI disks under {@code dm-N} now: a multipath map's live paths. */
+    public List<String> slaves(String dm) {
+        requireDiskName(dm);
+        return list(sys.resolve("block/" + dm + "/slaves")).stream()
+                .map(p -> p.getFileName().toString()).filter(n -> n.startsWith("sd")).sorted().toList();
+    }
+
     /** The device-mapper name of {@code dm-N} (the multipath map name). */
     public Optional<String> dmName(String dm) {
         Path name = sys.resolve("block/" + dm + "/dm/name");

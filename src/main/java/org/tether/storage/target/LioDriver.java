@@ -173,7 +173,15 @@ public class LioDriver implements ExportDriver {
         fs.write(so.resolve("control"), "udev_path=" + device);
         fs.write(so.resolve("udev_path"), device);
         fs.write(so.resolve("enable"), "1");
+        // the kernel makes no unit serial of its own (rtslib writes one): without it the LUN has no VPD 0x83
+        // designator, every LUN shows the same WWID, and dm-multipath would merge different volumes into one map
+        fs.write(so.resolve("wwn").resolve("vpd_unit_serial"), unitSerial(name));
         return so;
+    }
+
+    /** The volume's UUID for {@code volume-<uuid>}, as Cinder's volumes show it in the guest; else the name. */
+    static String unitSerial(String name) {
+        return name.startsWith("volume-") ? name.substring("volume-".length()) : name;
     }
 
     private Optional<Path> findStorageObject(String name) {

@@ -86,6 +86,11 @@ final class FakeIscsiHost implements CommandRunner {
     public synchronized CommandResult run(Command c) {
         commands.add(c);
         List<String> a = c.argv();
+        if (a.get(0).equals("multipathd") && a.subList(1, a.size()).equals(List.of("resize", "map", String.valueOf(
+                multipathMap)))) {
+            write(sys.resolve("block/dm-0/size"), lunSectors + "\n");
+            return result(c, 0, "ok\n");
+        }
         if (a.get(0).equals("blockdev") || a.get(0).equals("multipath")) {
             return result(c, 0, "");
         }
@@ -188,6 +193,13 @@ final class FakeIscsiHost implements CommandRunner {
     }
 
     final List<String> scans = new ArrayList<>();
+    /** The LUN's size in 512-byte sectors as a new disk (and a resized map) reports it. */
+    long lunSectors = 2048;
+
+    /** A leg lost under the agent's feet: the disk leaves the kernel as when its session dies. */
+    void loseDisk(String disk) {
+        onDelete(disk);
+    }
 
     private void onScan(int host, int sessionId, int lun) {
         try {
@@ -210,11 +222,15 @@ final class FakeIscsiHost implements CommandRunner {
         mkdirs(sys.resolve("block/" + disk + "/device"));
         write(sys.resolve("block/" + disk + "/device/delete"), "");
         write(sys.resolve("block/" + disk + "/lun-dir"), lunDir.toString());
+        write(sys.resolve("block/" + disk + "/device/rescan"), "");
+        write(sys.resolve("block/" + disk + "/size"), lunSectors + "\n");
         mkdirs(sys.resolve("block/" + disk + "/holders"));
         if (multipathMap != null) {
             mkdirs(sys.resolve("block/" + disk + "/holders/dm-0"));
             mkdirs(sys.resolve("block/dm-0/dm"));
+            mkdirs(sys.resolve("block/dm-0/slaves/" + disk));
             write(sys.resolve("block/dm-0/dm/name"), multipathMap + "\n");
+            write(sys.resolve("block/dm-0/size"), lunSectors + "\n");
         }
     }
 
@@ -226,6 +242,7 @@ final class FakeIscsiHost implements CommandRunner {
             Path lunDir = Path.of(Files.readString(sys.resolve("block/" + disk + "/lun-dir")));
             delete(lunDir);
             delete(sys.resolve("block/" + disk));
+            delete(sys.resolve("block/dm-0/slaves/" + disk));
             delete(dev.resolve(disk));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

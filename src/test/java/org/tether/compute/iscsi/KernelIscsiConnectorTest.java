@@ -208,6 +208,23 @@ class KernelIscsiConnectorTest {
     }
 
     @Test
+    void extendOfAMultipathVolumeRescansTheMapsLivePathsEvenAfterALegWasLost() {
+        host.multipathMap = "mpathc";
+        KernelIscsiConnector c = connector(true, Duration.ofSeconds(2));
+        ConnectedVolume v = connect(c, info(CHAP, 1, P1, P2));
+        assertThat(v.scsiDevices()).containsExactly("sdb", "sdc");
+        host.loseDisk("sdb");
+        host.lunSectors = 4096;
+
+        assertThat(c.refreshSize(v)).hasValue(4096L * 512);
+        List<String> argvs = host.argvs();
+        assertThat(argvs).contains("multipathd resize map mpathc");
+        host.loseDisk("sdc");
+        assertThatThrownBy(() -> c.refreshSize(v)).isInstanceOf(TetherException.class)
+                .hasMessageContaining("mpathc has no paths");
+    }
+
+    @Test
     void multipathWithOnePortalDiscoversTheOthersWithDiscoveryChap() {
         host.multipathMap = "mpathc";
         host.advertisedPortals.addAll(List.of("10.0.0.1:3260", "10.0.0.2:3260"));

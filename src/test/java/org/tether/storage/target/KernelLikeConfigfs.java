@@ -40,7 +40,8 @@ final class KernelLikeConfigfs extends Configfs {
                 Files.writeString(p.resolve("udev_path"), "");
                 Files.writeString(p.resolve("control"), "");
                 Files.createDirectory(p.resolve("wwn"));
-                Files.writeString(p.resolve("wwn/vpd_unit_serial"), "T10 VPD Unit Serial Number: 5e1b0a7c-4a3e");
+                // as on Debian 6.1: no serial until someone writes one
+                Files.writeString(p.resolve("wwn/vpd_unit_serial"), "T10 VPD Unit Serial Number: ");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

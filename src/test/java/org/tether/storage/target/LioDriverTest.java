@@ -57,6 +57,8 @@ class LioDriverTest {
         Path so = root.resolve("core/iblock_0/" + NAME);
         assertThat(read(so.resolve("control"))).isEqualTo("udev_path=" + DEV);
         assertThat(read(so.resolve("enable"))).isEqualTo("1");
+        assertThat(read(so.resolve("wwn/vpd_unit_serial"))).as("a unit serial per LUN, so each has its own WWID")
+                .isEqualTo(LioDriver.unitSerial(NAME)).isNotEmpty().doesNotStartWith("volume-");
         assertThat(read(tpg().resolve("attrib/authentication"))).isEqualTo("1");
         assertThat(read(tpg().resolve("attrib/generate_node_acls"))).isEqualTo("0");
         assertThat(read(tpg().resolve("enable"))).isEqualTo("1");
