@@ -155,10 +155,6 @@ public class IscsiPathAttacher {
     }
 
     /**
-     * The SCSI disk the path's LUN has now, if its session exists: for a disconnect that does not know the
-     * disk's name because a crash came between the scan and the journal write.
-     */
-    /**
      * Logs in again with the node record as it is (its CHAP included) and scans the LUN: for a session that
      * an attachment needs and that went away (iscsid restarted, host rebooted, target flapped).
      *
@@ -177,6 +173,10 @@ public class IscsiPathAttacher {
         return session(path).isPresent();
     }
 
+    /**
+     * The SCSI disk the path's LUN has now, if its session exists: for a disconnect that does not know the
+     * disk's name because a crash came between the scan and the journal write.
+     */
     public Optional<String> currentDisk(IscsiPath path) {
         try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {
             return session(path).flatMap(s -> sysfs.blockDevice(s.id(), path.lun()));
@@ -200,6 +200,6 @@ public class IscsiPathAttacher {
     }
 
     private Optional<IscsiSession> session(IscsiPath path) {
-        return iscsiadm.sessions().stream().filter(s -> s.matches(path.portal(), path.iqn())).findFirst();
+        return sysfs.sessions().stream().filter(s -> s.matches(path.portal(), path.iqn())).findFirst();
     }
 }

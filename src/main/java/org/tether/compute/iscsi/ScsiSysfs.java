@@ -1,6 +1,7 @@
 package org.tether.compute.iscsi;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import org.tether.compute.connection.IscsiNames;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
@@ -38,6 +39,46 @@ public class ScsiSysfs {
 
     private Path sessionDevice(int sessionId) {
         return sys.resolve("class/iscsi_session/session" + sessionId + "/device");
+    }
+
+    /**
+     * The kernel's iSCSI sessions, as {@code iscsiadm -m session} lists them but read from sysfs: the target
+     * name of {@code iscsi_session/sessionN} and the portal it logged in to ({@code persistent_address/port} of
+     * its connection). No fork, no lock: a connect asks this twice. A session still being set up (no
+     * connection yet) is left out.
+     */
+    public List<IscsiSession> sessions() {
+        List<IscsiSession> out = new ArrayList<>();
+        for (Path dir : list(sys.resolve("class/iscsi_session"))) {
+            String name = dir.getFileName().toString();
+            if (!name.matches("session\\d+")) {
+                continue;
+            }
+            int id = Integer.parseInt(name.substring("session".length()));
+            Path conn = sys.resolve("class/iscsi_connection/connection" + id + ":0");
+            Optional<String> iqn = text(dir.resolve("targetname"));
+            Optional<String> address = text(conn.resolve("persistent_address"));
+            Optional<String> port = text(conn.resolve("persistent_port"));
+            if (iqn.isEmpty() || address.isEmpty() || port.isEmpty() || !IscsiNames.isValidName(iqn.get())) {
+                continue;
+            }
+            String host = address.get().contains(":") ? "[" + address.get() + "]" : address.get();
+            try {
+                out.add(new IscsiSession(id, IscsiNames.parsePortal(host + ":" + port.get(), "session"), iqn.get()));
+            } catch (RuntimeException e) {
+                // a portal we cannot parse is not one we log into
+            }
+        }
+        return out;
+    }
+
+    private static Optional<String> text(Path file) {
+        try {
+            String v = Files.readString(file).strip();
+            return v.isEmpty() ? Optional.empty() : Optional.of(v);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /**

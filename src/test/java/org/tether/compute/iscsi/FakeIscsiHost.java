@@ -124,12 +124,17 @@ final class FakeIscsiHost implements CommandRunner {
             if (!nodes.containsKey(key)) {
                 return result(c, 21, "");
             }
-            String name = a.get(a.indexOf("-n") + 1);
-            if (name.equals(loseNextWriteOf)) {
-                loseNextWriteOf = null; // acknowledged, never written: what a lost node-record write looks like
-                return result(c, 0, "");
+            for (int i = 0; i + 3 < a.size(); i++) { // every "-n name -v value" pair
+                if (!a.get(i).equals("-n")) {
+                    continue;
+                }
+                String name = a.get(i + 1);
+                if (name.equals(loseNextWriteOf)) {
+                    loseNextWriteOf = null; // acknowledged, never written: what a lost node-record write looks like
+                    continue;
+                }
+                nodes.get(key).put(name, a.get(i + 3));
             }
-            nodes.get(key).put(name, a.get(a.indexOf("-v") + 1));
             return result(c, 0, "");
         }
         if (a.contains("delete")) {
@@ -150,6 +155,7 @@ final class FakeIscsiHost implements CommandRunner {
                 return result(c, 21, "");
             }
             delete(sys.resolve("class/iscsi_session/session" + id));
+            delete(sys.resolve("class/iscsi_connection/connection" + id + ":0"));
             return result(c, 0, "");
         }
         return result(c, 7, "unexpected " + a);
@@ -181,6 +187,11 @@ final class FakeIscsiHost implements CommandRunner {
         // as with node.session.scan=manual: the session and its host exist, no SCSI target until a scan
         Path device = sys.resolve("class/iscsi_session/session" + id + "/device");
         mkdirs(device);
+        write(sys.resolve("class/iscsi_session/session" + id + "/targetname"), iqn + "\n");
+        Path conn = sys.resolve("class/iscsi_connection/connection" + id + ":0");
+        mkdirs(conn);
+        write(conn.resolve("persistent_address"), portal.substring(0, portal.lastIndexOf(':')) + "\n");
+        write(conn.resolve("persistent_port"), portal.substring(portal.lastIndexOf(':') + 1) + "\n");
         mkdirs(sys.resolve("class/iscsi_host/host" + host + "/device"));
         try {
             Files.createSymbolicLink(sys.resolve("class/iscsi_host/host" + host + "/device/session" + id), device);
