@@ -19,6 +19,7 @@ case "$1" in
       -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
       -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
       -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s -Dtether.instances.virt-type=qemu \
+      '-Dquarkus.log.category."org.tether.exec".level=DEBUG' \
       -Dtether.api.allow-unauthenticated=true -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
       -jar "$JAR" >> /run/agent.log 2>&1 < /dev/null &
     echo $! > /run/agent.pid ;;

@@ -24,8 +24,9 @@ import java.util.Optional;
 @ApplicationScoped
 public class IscsiPathAttacher {
     private static final Logger LOG = Logger.getLogger(IscsiPathAttacher.class);
-    private static final Duration FIRST_POLL = Duration.ofMillis(20);
-    private static final Duration MAX_POLL = Duration.ofMillis(500);
+    /** sysfs reads and a stat are cheap: poll often, so a disk that appears is used within 50 ms of it. */
+    private static final Duration FIRST_POLL = Duration.ofMillis(10);
+    private static final Duration MAX_POLL = Duration.ofMillis(50);
     /** How long a new disk may wait for udev's by-path link before its kernel name is used. */
     static final Duration UDEV_LINK_TIMEOUT = Duration.ofSeconds(3);
 
