@@ -39,6 +39,18 @@ public interface TetherConfig {
 
     Cinder cinder();
 
+    Operations operations();
+
+    /** Records of asynchronous operations under {@code <state-dir>/operations}. */
+    interface Operations {
+        /**
+         * A finished operation whose callback (if any) was delivered or given up on is deleted this long after
+         * it finished; its Idempotency-Key goes with it. Its result may hold an export's CHAP secret.
+         */
+        @WithDefault("7d")
+        Duration retention();
+    }
+
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {

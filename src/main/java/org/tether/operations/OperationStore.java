@@ -38,4 +38,8 @@ public class OperationStore {
     public synchronized void put(OperationRecord r) {
         store.put(r);
     }
+
+    synchronized void remove(String id) {
+        store.remove(id);
+    }
 }
