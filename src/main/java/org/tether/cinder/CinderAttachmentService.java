@@ -85,7 +85,7 @@ public class CinderAttachmentService {
                     throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "attachment_id", "attachment "
                             + r.attachmentId() + " is being detached; delete it again to finish");
                 }
-                return result(run(r, req), false);     // a repeat finishes what a crash interrupted
+                return result(run(r, req, connector(req)), false);     // a repeat finishes what a crash interrupted
             }
             hypervisor.domainState(req.instance());   // an unknown domain is a 404 before Cinder exports anything
             Map<String, Object> hostConnector = connector(req);
@@ -96,10 +96,6 @@ public class CinderAttachmentService {
             store.put(r);
             return result(run(r, req, hostConnector), true);
         }
-    }
-
-    private CinderAttachmentRecord run(CinderAttachmentRecord r, Request req) {
-        return run(r, req, connector(req));
     }
 
     private CinderAttachmentRecord run(CinderAttachmentRecord r, Request req, Map<String, Object> hostConnector) {

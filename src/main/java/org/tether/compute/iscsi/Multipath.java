@@ -62,12 +62,6 @@ public class Multipath {
         }
     }
 
-    /** The {@code dm-N} device of a map, for its size. */
-    public Optional<String> device(List<String> disks) {
-        List<String> holders = sysfs.holders(disks.get(0));
-        return holders.stream().filter(dm -> sysfs.dmName(dm).isPresent()).findFirst();
-    }
-
     /** Flushes and removes the map; a map that is gone already is success. */
     public void flush(String map) {
         CommandResult r = runner.run(Command.of("multipath", timeout).args("-f", map).build());
