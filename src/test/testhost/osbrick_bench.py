@@ -4,12 +4,19 @@ kernel path, on identical LIO targets that the agent under test exports.
 
 Tether's cycle is PUT + DELETE of an attachment to a shut-off domain (scope CONFIG: the libvirt part is a
 config edit, so the time is the host connect and disconnect); os-brick's cycle is connect_volume +
-disconnect_volume. Both sequential (ROUNDS cycles) and with PARALLEL volumes at once. Prints JSON.
+disconnect_volume. Both sequential (ROUNDS cycles) and with PARALLEL volumes at once.
+
+A third, sequential-only row is the floor: the fewest steps any connector built on open-iscsi and udev must
+take, with no bookkeeping at all (iscsiadm new, update, login; a LUN scan through sysfs; wait for the disk
+and its by-path link; flush; delete the disk; iscsiadm logout, delete). iscsiadm 2.1.8 refuses to combine
+new with update, or an op with login/logout, so these are five processes. No connector can beat it here,
+which bounds any speed-up over os-brick by os-brick's cycle / the floor. Prints JSON.
 """
 import concurrent.futures as cf
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -17,9 +24,13 @@ import uuid
 
 os.environ.setdefault("OSLO_LOCK_PATH", "/run/osbrick-locks")
 os.makedirs(os.environ["OSLO_LOCK_PATH"], exist_ok=True)
+import os_brick  # noqa: E402
 from os_brick import privileged  # noqa: E402
 from os_brick.initiator import connector as brick  # noqa: E402
+from oslo_config import cfg  # noqa: E402
 
+cfg.CONF([], project="tether-bench", default_config_files=[])
+os_brick.setup(cfg.CONF)  # as Nova does at start; without it os-brick warns on every connect
 privileged.default.set_client_mode(False)  # run os-brick's privileged calls in-process (we are root)
 API = "http://127.0.0.1:8080"
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
@@ -41,6 +52,69 @@ def ms(fn):
     t = time.perf_counter()
     fn()
     return (time.perf_counter() - t) * 1000
+
+
+def run(argv):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+
+
+def wait_for(fn, what, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        found = fn()
+        if found:
+            return found
+        time.sleep(0.005)
+    raise RuntimeError(f"floor cycle: no {what} within {timeout} s")
+
+
+def session_of(iqn, address, port):
+    """The iSCSI session (sysfs id) to iqn at address:port, or None."""
+    base = "/sys/class/iscsi_session"
+    for s in os.listdir(base):
+        conn = f"/sys/class/iscsi_connection/connection{s[len('session'):]}:0"
+        try:
+            if (open(f"{base}/{s}/targetname").read().strip() == iqn
+                    and open(f"{conn}/persistent_address").read().strip() == address
+                    and open(f"{conn}/persistent_port").read().strip() == port):
+                return s[len("session"):]
+        except OSError:
+            continue
+    return None
+
+
+def floor_cycle(v):
+    d = v[1]["data"]
+    iqn, portal, lun = d["target_iqn"], d["target_portal"], int(d.get("target_lun", 0))
+    address, port = portal.rsplit(":", 1)
+    node = ["iscsiadm", "-m", "node", "-T", iqn, "-p", portal]
+    run(node + ["--interface", "default", "--op", "new"])
+    run(node + ["--op", "update", "-n", "node.session.scan", "-v", "manual",
+                "-n", "node.session.auth.authmethod", "-v", "CHAP",
+                "-n", "node.session.auth.username", "-v", d["auth_username"],
+                "-n", "node.session.auth.password", "-v", d["auth_password"]])
+    run(node + ["--login"])
+    sid = session_of(iqn, address, port)
+    host = os.path.basename(os.path.realpath(f"/sys/class/iscsi_session/session{sid}/device/.."))
+    with open(f"/sys/class/scsi_host/{host}/scan", "w") as f:
+        f.write(f"- - {lun}")
+    session_dev = f"/sys/class/iscsi_session/session{sid}/device"
+
+    def disk():
+        for t in os.listdir(session_dev):
+            if t.startswith("target"):
+                for hctl in os.listdir(f"{session_dev}/{t}"):
+                    if hctl.endswith(f":{lun}") and os.path.isdir(f"{session_dev}/{t}/{hctl}/block"):
+                        names = os.listdir(f"{session_dev}/{t}/{hctl}/block")
+                        return names[0] if names else None
+        return None
+    dev = wait_for(disk, "disk")
+    wait_for(lambda: os.path.exists(f"/dev/disk/by-path/ip-{portal}-iscsi-{iqn}-lun-{lun}"), "by-path link")
+    run(["blockdev", "--flushbufs", f"/dev/{dev}"])
+    with open(f"/sys/block/{dev}/device/delete", "w") as f:
+        f.write("1")
+    run(node + ["--logout"])
+    run(node + ["--op", "delete"])
 
 
 def main():
@@ -72,12 +146,18 @@ def main():
             wall = ms(lambda: list(pool.map(cycle, vols)))
         out[name] = {"p50_ms": round(statistics.median(seq), 1), "mean_ms": round(statistics.mean(seq), 1),
                      "max_ms": round(max(seq), 1), f"parallel_{PARALLEL}_wall_ms": round(wall, 1)}
+    floor_cycle(vols[0])  # warm-up
+    seq = [ms(lambda: floor_cycle(vols[0])) for _ in range(ROUNDS)]
+    out["floor"] = {"p50_ms": round(statistics.median(seq), 1), "mean_ms": round(statistics.mean(seq), 1),
+                    "max_ms": round(max(seq), 1)}
     for vid, _ in vols:
         call("DELETE", f"/v1/volumes/{vid}/exports/{initiator}", want=204)
         call("DELETE", f"/v1/volumes/{vid}", want=204)
     b, t = out["os_brick"], out["tether"]
     out["speedup_sequential"] = round(b["p50_ms"] / t["p50_ms"], 2)
     out["speedup_parallel"] = round(b[f"parallel_{PARALLEL}_wall_ms"] / t[f"parallel_{PARALLEL}_wall_ms"], 2)
+    out["tether_over_floor_ms"] = round(t["p50_ms"] - out["floor"]["p50_ms"], 1)
+    out["best_possible_speedup_sequential"] = round(b["p50_ms"] / out["floor"]["p50_ms"], 2)
     print(json.dumps(out, indent=1))
 
 

@@ -9,7 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Benchmark, not a test of speed: times os-brick's connect/disconnect against Tether's kernel path on the
- * same LIO targets in the test-host VM and prints both. Run by {@code bash lab/bench-testhost.sh}; left out
+ * same LIO targets in the test-host VM, and the bare open-iscsi + udev sequence (the floor any connector
+ * has), and prints all three. Run by {@code bash lab/bench-testhost.sh}; left out
  * of {@code lab/test.sh} (tag benchmark) because it only measures.
  */
 @Tag("benchmark")
@@ -23,6 +24,7 @@ class OsBrickComparisonIT {
             JsonNode r = new ObjectMapper().readTree(report.substring(report.indexOf('{')));
             assertThat(r.get("os_brick").get("p50_ms").asDouble()).isPositive();
             assertThat(r.get("tether").get("p50_ms").asDouble()).isPositive();
+            assertThat(r.get("floor").get("p50_ms").asDouble()).isPositive();
         }
     }
 }
