@@ -2,7 +2,6 @@ package org.tether.compute.libvirt;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.jboss.logging.Logger;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.Error;
@@ -11,9 +10,7 @@ import org.libvirt.Secret;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
-import org.tether.compute.libvirt.jna.EventLoop;
 import org.tether.compute.libvirt.jna.LibvirtNative;
-import org.tether.compute.libvirt.jna.NativeConnect;
 import org.tether.compute.libvirt.jna.TypedParams;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
@@ -23,43 +20,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.UUID;
 
 /**
- * {@link Hypervisor} on libvirt-java. One shared connection (libvirt connections are thread-safe), opened on
- * first use and reopened once when libvirtd went away.
+ * {@link Hypervisor} on libvirt-java, with JNA for the calls libvirt-java lacks (block I/O tuning). The
+ * connection, its reopening and its event callbacks are {@link LibvirtConnection}'s.
  */
 @ApplicationScoped
 public class LibvirtHypervisor implements Hypervisor {
-    private static final Logger LOG = Logger.getLogger(LibvirtHypervisor.class);
     private static final int XML_INACTIVE = 2;
-    /**
-     * libvirt prints every error to stderr unless a handler is set; errors still reach us as exceptions.
-     * Held in a constant so JNA's callback is never collected.
-     */
-    private static final org.libvirt.jna.Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
-
     private static final int NO_DOMAIN = 42;
     private static final int BLOCK_RESIZE_BYTES = 1;
     private static final LibvirtNative NATIVE = LibvirtNative.INSTANCE;
 
-    private final String uri;
-    private volatile NativeConnect connect;
-    private final List<DeviceEvents> deviceListeners = new CopyOnWriteArrayList<>();
-    /** Event callbacks of the current connection; JNA callbacks must stay reachable while registered. */
-    private final List<Registered> registered = new ArrayList<>();
-
-    private record Registered(int id, LibvirtNative.DeviceCallback callback) {
-    }
+    private final LibvirtConnection libvirt;
 
     public LibvirtHypervisor(TetherConfig config) {
-        this.uri = config.libvirt().uri();
-    }
-
-    @FunctionalInterface
-    private interface Call<T> {
-        T apply(NativeConnect c) throws LibvirtException;
+        this.libvirt = new LibvirtConnection(config.libvirt().uri());
     }
 
     @FunctionalInterface
@@ -69,7 +46,7 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public long daemonVersion() {
-        return call(Connect::getLibVersion);
+        return libvirt.call(Connect::getLibVersion);
     }
 
     @Override
@@ -106,7 +83,7 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void defineIscsiSecret(UUID uuid, String usage, byte[] value) {
-        call(c -> {
+        libvirt.call(c -> {
             Secret s = c.secretDefineXML(SecretXml.iscsi(uuid, usage));
             try {
                 s.setValue(value);
@@ -119,7 +96,7 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void undefineSecret(UUID uuid) {
-        call(c -> {
+        libvirt.call(c -> {
             Secret s = lookupSecret(c, uuid);
             if (s != null) {
                 try {
@@ -179,7 +156,7 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void defineDomain(String xml) {
-        call(c -> {
+        libvirt.call(c -> {
             c.domainDefineXML(xml).free();
             return null;
         });
@@ -225,43 +202,8 @@ public class LibvirtHypervisor implements Hypervisor {
         }
     }
 
-    @Override
-    public AutoCloseable onDeviceEvents(DeviceEvents listener) {
-        deviceListeners.add(listener);
-        connection(); // registers the native callbacks with the connection
-        return () -> deviceListeners.remove(listener);
-    }
-
-    /** Registers the two device callbacks on a fresh connection; they fan out to the current listeners. */
-    private void registerDeviceCallbacks(NativeConnect c) {
-        LibvirtNative.DeviceCallback removed = (conn, dom, alias, opaque) ->
-                deviceListeners.forEach(l -> l.removed(NATIVE.virDomainGetName(dom), alias));
-        LibvirtNative.DeviceCallback failed = (conn, dom, alias, opaque) ->
-                deviceListeners.forEach(l -> l.removalFailed(NATIVE.virDomainGetName(dom), alias));
-        registered.clear();
-        register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVED, removed);
-        register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVAL_FAILED, failed);
-    }
-
-    private void deregisterDeviceCallbacks(NativeConnect c) {
-        for (Registered r : registered) {
-            NATIVE.virConnectDomainEventDeregisterAny(c.pointer(), r.id());
-        }
-        registered.clear();
-    }
-
-    private void register(NativeConnect c, int eventId, LibvirtNative.DeviceCallback cb) {
-        int id = NATIVE.virConnectDomainEventRegisterAny(c.pointer(), null, eventId, cb, null, null);
-        if (id < 0) {
-            LOG.warnf("libvirt device event %d not available (%s); detach falls back to polling",
-                    eventId, NATIVE.virGetLastErrorMessage());
-        } else {
-            registered.add(new Registered(id, cb));
-        }
-    }
-
     private <T> T onNativeDomain(String name, NativeDomainCall<T> fn) {
-        return call(c -> {
+        return libvirt.call(c -> {
             Pointer dom = NATIVE.virDomainLookupByName(c.pointer(), name);
             if (dom == null) {
                 if (NATIVE.virGetLastErrorCode() == NO_DOMAIN) {
@@ -289,7 +231,7 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public boolean secretExists(UUID uuid) {
-        return call(c -> {
+        return libvirt.call(c -> {
             Secret s = lookupSecret(c, uuid);
             if (s != null) {
                 s.free();
@@ -300,7 +242,7 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public List<String> domainNames() {
-        return call(c -> {
+        return libvirt.call(c -> {
             List<String> names = new ArrayList<>(List.of(c.listDefinedDomains()));
             for (int id : c.listDomains()) {
                 try {
@@ -311,7 +253,7 @@ public class LibvirtHypervisor implements Hypervisor {
                         d.free();
                     }
                 } catch (LibvirtException e) {
-                    if (code(e) != Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                    if (LibvirtConnection.code(e) != Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
                         throw e;
                     }
                 }
@@ -324,7 +266,7 @@ public class LibvirtHypervisor implements Hypervisor {
         try {
             return c.secretLookupByUUIDString(uuid.toString());
         } catch (LibvirtException e) {
-            if (code(e) == Error.ErrorNumber.VIR_ERR_NO_SECRET) {
+            if (LibvirtConnection.code(e) == Error.ErrorNumber.VIR_ERR_NO_SECRET) {
                 return null;
             }
             throw e;
@@ -332,12 +274,12 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     private <T> T onDomain(String name, DomainCall<T> fn) {
-        return call(c -> {
+        return libvirt.call(c -> {
             Domain d;
             try {
                 d = c.domainLookupByName(name);
             } catch (LibvirtException e) {
-                if (code(e) == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                if (LibvirtConnection.code(e) == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
                     throw new TetherException(ErrorCode.DOMAIN_NOT_FOUND, "domain", "no domain named " + name);
                 }
                 throw e;
@@ -350,90 +292,13 @@ public class LibvirtHypervisor implements Hypervisor {
         });
     }
 
-    private <T> T call(Call<T> fn) {
-        NativeConnect c = connection();
-        try {
-            return fn.apply(c);
-        } catch (LibvirtException e) {
-            if (!isConnectionLost(e)) {
-                throw translate(e);
-            }
-            LOG.warnf("libvirt connection to %s lost (%s); reconnecting", uri, e.getMessage());
-            reset(c);
-            try {
-                return fn.apply(connection());
-            } catch (LibvirtException again) {
-                throw translate(again);
-            }
-        }
-    }
-
-    private NativeConnect connection() {
-        NativeConnect c = connect;
-        if (c != null) {
-            return c;
-        }
-        synchronized (this) {
-            if (connect == null) {
-                try {
-                    Connect.setErrorCallback(QUIET);
-                    EventLoop.start();
-                    NativeConnect fresh = new NativeConnect(uri);
-                    registerDeviceCallbacks(fresh);
-                    connect = fresh;
-                } catch (LibvirtException e) {
-                    throw new TetherException(ErrorCode.HYPERVISOR_ERROR,
-                            "cannot connect to libvirt at " + uri + ": " + e.getMessage(), e);
-                }
-            }
-            return connect;
-        }
-    }
-
-    private synchronized void reset(NativeConnect stale) {
-        if (connect == stale) {
-            connect = null;
-            deregisterDeviceCallbacks(stale);
-            try {
-                stale.close();
-            } catch (LibvirtException ignored) {
-                // already broken
-            }
-        }
-    }
-
-    private static boolean isConnectionLost(LibvirtException e) {
-        Error.ErrorNumber n = code(e);
-        return n == Error.ErrorNumber.VIR_ERR_RPC || (n == Error.ErrorNumber.VIR_ERR_SYSTEM_ERROR
-                && e.getMessage() != null && e.getMessage().contains("connection"));
-    }
-
-    static Error.ErrorNumber code(LibvirtException e) {
-        return e.getError() == null ? null : e.getError().getCode();
-    }
-
-    private static TetherException translate(LibvirtException e) {
-        String msg = e.getMessage() == null ? "" : e.getMessage();
-        HypervisorException.Kind kind = HypervisorException.Kind.OTHER;
-        if (code(e) == Error.ErrorNumber.VIR_ERR_DEVICE_MISSING
-                || msg.contains("matching device not found") || msg.contains("no target device")) {
-            kind = HypervisorException.Kind.DEVICE_MISSING;
-        } else if (msg.contains("in the process of unplug")) {
-            kind = HypervisorException.Kind.UNPLUG_PENDING;
-        }
-        return new HypervisorException(kind, "libvirt: " + msg, e);
+    @Override
+    public AutoCloseable onDeviceEvents(DeviceEvents listener) {
+        return libvirt.onDeviceEvents(listener);
     }
 
     @PreDestroy
-    synchronized void close() {
-        if (connect != null) {
-            deregisterDeviceCallbacks(connect);
-            try {
-                connect.close();
-            } catch (LibvirtException e) {
-                LOG.debug("closing libvirt connection", e);
-            }
-            connect = null;
-        }
+    void close() {
+        libvirt.close();
     }
 }
