@@ -8,10 +8,7 @@ import org.tether.compute.attach.AttachmentLocks;
 import org.tether.compute.attach.Fingerprint;
 import org.tether.compute.attach.Teardown;
 import org.tether.compute.libvirt.DiskXml;
-import org.tether.compute.libvirt.DiskXmlFactory;
 import org.tether.compute.libvirt.DomainDefinition;
-import org.tether.compute.libvirt.GuestDevice;
-import org.tether.compute.libvirt.GuestDeviceNames;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LibvirtXml;
 import org.tether.concurrent.KeyedLocks;
@@ -126,22 +123,16 @@ public class InstanceService {
             for (AttachService.Prepared p : prepared) {
                 connected.add(attach.connect(p));
             }
-            DomainDefinition domain = definition(req, console);
-            List<DiskXml> disks = disks(prepared, connected);
-            domain.devices.disks.addAll(disks);
-            if (disks.stream().anyMatch(d -> "scsi".equals(d.target.bus))) {
-                DomainDefinition.Controller c = new DomainDefinition.Controller();
-                c.type = "scsi";
-                c.model = "virtio-scsi";
-                domain.devices.controllers.add(c);
-            }
+            List<DiskXml> disks = InstanceDomainXml.disks(prepared, connected);
+            DomainDefinition domain = InstanceDomainXml.definition(req, settings.virtType(), settings.arch(),
+                    console, disks);
             Files.createDirectories(consoles);
             hypervisor.defineDomain(LibvirtXml.write(domain));
             defined = true;
             hypervisor.startDomain(req.name());
             List<AttachmentRecord> attached = new ArrayList<>();
             for (int i = 0; i < connected.size(); i++) {
-                AttachmentRecord a = connected.get(i).withDisk(device(disks.get(i)), LibvirtXml.write(disks.get(i)),
+                AttachmentRecord a = connected.get(i).withDisk(InstanceDomainXml.device(disks.get(i)), LibvirtXml.write(disks.get(i)),
                         clock.instant()).withPhase(AttachmentRecord.Phase.ATTACHED, clock.instant());
                 journal.put(a);
                 attached.add(a);
@@ -274,66 +265,6 @@ public class InstanceService {
         List<KeyedLocks.Held> held = new ArrayList<>();
         prepared.stream().map(p -> p.cmd().volumeId()).sorted().forEach(v -> held.add(volumeLocks.volume(v)));
         return held;
-    }
-
-    private DomainDefinition definition(CreateInstance req, Path console) {
-        DomainDefinition d = new DomainDefinition();
-        d.type = settings.virtType();
-        d.name = req.name();
-        d.metadata = new DomainDefinition.Metadata();
-        d.metadata.instance = new DomainDefinition.Instance();
-        d.metadata.instance.createdBy = "tether";
-        d.metadata.instance.bootVolume = req.volumes().get(0).volumeId().toString();
-        d.memory = new DomainDefinition.Memory();
-        d.memory.unit = "MiB";
-        d.memory.value = req.memoryMb();
-        d.vcpu = req.vcpus();
-        d.os = new DomainDefinition.Os();
-        d.os.type = new DomainDefinition.OsType();
-        d.os.type.arch = settings.arch();
-        d.os.type.machine = req.machine();
-        d.os.type.value = "hvm";
-        if (req.network() != null) {
-            DomainDefinition.Interface nic = new DomainDefinition.Interface();
-            nic.type = "network";
-            nic.source = new DomainDefinition.Source();
-            nic.source.network = req.network();
-            nic.model = new DomainDefinition.Model();
-            nic.model.type = "virtio";
-            d.devices.interfaces.add(nic);
-        }
-        d.devices.serial = new DomainDefinition.Serial();
-        d.devices.serial.type = "pty";
-        d.devices.serial.log = new DomainDefinition.Log();
-        d.devices.serial.log.file = console.toString();
-        d.devices.serial.log.append = "off";
-        d.devices.console = new DomainDefinition.Console();
-        d.devices.console.type = "pty";
-        return d;
-    }
-
-    /** One disk per volume, names chosen in order per bus; the first boots. */
-    private static List<DiskXml> disks(List<AttachService.Prepared> prepared, List<AttachmentRecord> connected) {
-        Set<String> used = new HashSet<>();
-        List<DiskXml> disks = new ArrayList<>();
-        for (int i = 0; i < prepared.size(); i++) {
-            AttachCommand cmd = prepared.get(i).cmd();
-            GuestDevice dev = GuestDeviceNames.choose(cmd.requestedDevice(), cmd.bus(), used);
-            used.add(dev.dev());
-            DiskXml disk = DiskXmlFactory.build(cmd.volumeId(), connected.get(i).connected().source(), dev,
-                    prepared.get(i).info().options(), cmd.multiattach());
-            if (i == 0) {
-                disk.boot = new DiskXml.Boot();
-                disk.boot.order = 1;
-            }
-            disks.add(disk);
-        }
-        return disks;
-    }
-
-    private static GuestDevice device(DiskXml disk) {
-        return new GuestDevice(disk.target.dev, GuestDevice.Bus.valueOf(disk.target.bus.toUpperCase(
-                java.util.Locale.ROOT)));
     }
 
     private static String fingerprint(CreateInstance req, List<AttachService.Prepared> prepared) {
