@@ -132,8 +132,10 @@ public class InstanceService {
             hypervisor.startDomain(req.name());
             List<AttachmentRecord> attached = new ArrayList<>();
             for (int i = 0; i < connected.size(); i++) {
-                AttachmentRecord a = connected.get(i).withDisk(InstanceDomainXml.device(disks.get(i)), LibvirtXml.write(disks.get(i)),
-                        clock.instant()).withPhase(AttachmentRecord.Phase.ATTACHED, clock.instant());
+                DiskXml disk = disks.get(i);
+                AttachmentRecord a = connected.get(i)
+                        .withDisk(InstanceDomainXml.device(disk), LibvirtXml.write(disk), clock.instant())
+                        .withPhase(AttachmentRecord.Phase.ATTACHED, clock.instant());
                 journal.put(a);
                 attached.add(a);
             }
