@@ -55,7 +55,10 @@ def ms(fn):
 
 
 def run(argv):
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    """Runs argv; a failure names the program and its exit, never the arguments (a CHAP password is one)."""
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"floor cycle: {argv[0]} exited {r.returncode}: {r.stderr.strip()}")
 
 
 def wait_for(fn, what, timeout=30.0):
