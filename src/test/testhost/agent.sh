@@ -20,7 +20,7 @@ case "$1" in
       -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
       -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s -Dtether.instances.virt-type=qemu \
       '-Dquarkus.log.category."org.tether.exec".level=DEBUG' \
-      -Dtether.api.allow-unauthenticated=true -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
+      -Dtether.api.allow-unauthenticated=true -Dtether.api.allow-plain-http=true -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \
       -jar "$JAR" >> /run/agent.log 2>&1 < /dev/null &
     echo $! > /run/agent.pid ;;
   kill)

@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 public class ProblemMappers {
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
     /** The problem's code as a header too, so the audit log can name it without reading bodies. */
-    public static final String PROBLEM_HEADER = "Tether-Problem";
+    public static final String PROBLEM_HEADER = org.tether.security.CallAudit.PROBLEM_HEADER;
 
     @jakarta.inject.Inject
     io.micrometer.core.instrument.MeterRegistry meters;
@@ -96,7 +96,11 @@ public class ProblemMappers {
         }
         Problem p = new Problem("urn:tether:problem:" + code.code(), code.title(), code.status(), detail,
                 code.code(), field, uri == null ? null : uri.getPath());
-        return Response.status(code.status()).type(Problem.MEDIA_TYPE).header(PROBLEM_HEADER, code.code())
-                .entity(p).build();
+        Response.ResponseBuilder r = Response.status(code.status()).type(Problem.MEDIA_TYPE)
+                .header(PROBLEM_HEADER, code.code()).entity(p);
+        if (code.status() == 503) {
+            r.header("Retry-After", "5"); // every 503 is retryable: a dependency is away or the agent not ready
+        }
+        return r.build();
     }
 }

@@ -56,6 +56,13 @@ public interface TetherConfig {
     interface Libvirt {
         @WithDefault("qemu:///system")
         String uri();
+
+        /**
+         * While libvirtd cannot be reached the agent answers 503 and reconnects on every call and readiness
+         * probe; after this long liveness goes DOWN and the systemd watchdog stops, so systemd restarts it.
+         */
+        @WithDefault("5m")
+        Duration giveUpAfter();
     }
 
     /**
@@ -129,6 +136,13 @@ public interface TetherConfig {
         /** 0600 file holding the HMAC-SHA256 key the callbacks are signed with; callbacks need it. */
         Optional<Path> secretFile();
 
+        /**
+         * Hosts a {@code callback_url} may name (exact names or addresses, case-insensitive); a URL to any
+         * other host is refused, so an authenticated caller cannot make the agent call arbitrary addresses.
+         * Unset: no callbacks.
+         */
+        Optional<java.util.List<String>> allowedHosts();
+
         /** After this long without a 2xx from the receiver, delivery stops and the reason is recorded. */
         @WithDefault("1h")
         Duration giveUpAfter();
@@ -162,9 +176,38 @@ public interface TetherConfig {
         @WithDefault("false")
         boolean allowUnauthenticated();
 
+        /**
+         * Plain HTTP is served only on a loopback address unless this is set (a lab on a private network):
+         * elsewhere the agent refuses to start and asks for TLS.
+         */
+        @WithDefault("false")
+        boolean allowPlainHttp();
+
         /** Whether {@code /q/metrics} needs the same credentials as {@code /v1}; health stays open always. */
         @WithDefault("false")
         boolean protectMetrics();
+
+        Keystone keystone();
+
+        /**
+         * Keystone tokens ({@code X-Auth-Token}) as a way in beside the token file: validated against Keystone
+         * with the agent's own service credentials ({@code tether.cinder.*}), as keystonemiddleware does.
+         */
+        interface Keystone {
+            @WithDefault("false")
+            boolean enabled();
+
+            /** A token is admitted only when it carries one of these roles. */
+            @WithDefault("admin,service")
+            java.util.List<String> roles();
+
+            /**
+             * How long a validated token is trusted without asking Keystone again (never past its expiry): a
+             * revocation takes effect within this time, as with keystonemiddleware's token_cache_time.
+             */
+            @WithDefault("5m")
+            Duration cacheTime();
+        }
 
         /** JSON-lines audit log of every mutating call and every refused one; never a body or a secret. */
         @WithDefault("/var/log/tether/audit.jsonl")
@@ -309,6 +352,10 @@ public interface TetherConfig {
 
         @WithDefault("30s")
         Duration commandTimeout();
+
+        /** How often recorded exports are checked against the live target and what it lost put back. */
+        @WithDefault("30s")
+        Duration repairInterval();
 
         enum TargetDriver { LIO, TGT }
     }

@@ -32,6 +32,7 @@ public enum ErrorCode {
     ISCSI_LOGIN_FAILED(502, "iSCSI login failed"),
     ISCSI_DEVICE_NOT_FOUND(504, "iSCSI device did not appear"),
     HYPERVISOR_ERROR(502, "Hypervisor refused the operation"),
+    HYPERVISOR_UNAVAILABLE(503, "Hypervisor not reachable; retry later"),
     DETACH_TIMEOUT(504, "Guest did not release the disk in time"),
     COMMAND_FAILED(502, "Host command failed"),
     CINDER_NOT_CONFIGURED(404, "Cinder integration is not configured"),
@@ -42,6 +43,8 @@ public enum ErrorCode {
     KEYSTONE_AUTH_FAILED(502, "Keystone authentication failed"),
     OPENSTACK_BAD_REPLY(502, "Unreadable answer from OpenStack"),
     OPENSTACK_UNAVAILABLE(503, "OpenStack service unavailable"),
+    /** Sent by the authentication layer itself (not through an exception) when Keystone cannot validate a token. */
+    KEYSTONE_UNAVAILABLE(503, "Keystone unavailable"),
     OPENSTACK_TIMEOUT(504, "OpenStack service did not answer in time"),
     STATE_IO(500, "Agent state could not be written"),
     NOT_READY(503, "Not ready yet"),

@@ -3,7 +3,6 @@ package org.tether.operations;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -13,13 +12,11 @@ import io.vertx.ext.web.impl.RoutingContextInternal;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
 import org.tether.security.InternalCalls;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
@@ -49,7 +46,7 @@ public class AsyncOperations {
     private final InternalCalls internal;
     private final TetherConfig.Callbacks callbacks;
     private final Clock clock;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final SelfCall self;
     private final ExecutorService workers = Executors.newFixedThreadPool(16, r -> {
         Thread t = new Thread(r, "tether-async");
         t.setDaemon(true);
@@ -57,7 +54,8 @@ public class AsyncOperations {
     });
 
     public AsyncOperations(OperationStore store, CallbackSender sender, CallbackSigner signer, InternalCalls internal,
-                           TetherConfig config, Clock clock) {
+                           TetherConfig config, Clock clock, SelfCall self) {
+        this.self = self;
         this.store = store;
         this.sender = sender;
         this.signer = signer;
@@ -78,13 +76,14 @@ public class AsyncOperations {
     }
 
     void install(@Observes Router router) {
-        router.route().order(-900).handler(this::handle);
+        router.route().order(org.tether.security.CallAudit.ORDER + 10).handler(this::handle);
     }
 
     private void handle(RoutingContext ctx) {
         String path = ctx.normalizedPath();
         if (!path.startsWith("/v1/") || path.startsWith("/v1/operations") || !MUTATING.contains(ctx.request().method())
-                || internal.isInternal(ctx)) {
+                || ctx.request().getHeader(InternalCalls.HEADER) != null) {
+            // an internal call got here only if its token held: Quarkus Security refused a forged one
             ctx.next();
             return;
         }
@@ -155,22 +154,31 @@ public class AsyncOperations {
         byte[] forward = withoutCallback(body);
         String query = ctx.request().query();
         String type = ctx.request().getHeader("Content-Type");
-        workers.submit(() -> run(r, query, type, forward));
+        workers.submit(() -> runGuarded(r, query, type, forward));
+    }
+
+    /** Whatever goes wrong, the operation ends: it never stays running. */
+    private void runGuarded(OperationRecord r, String query, String contentType, byte[] body) {
+        try {
+            run(r, query, contentType, body);
+        } catch (RuntimeException | Error e) {
+            LOG.errorf(e, "operation %s (%s %s) could not run", r.id(), r.method(), r.path());
+            finish(r, 500, problem(500, "internal", "the operation could not be run: " + e.getClass().getSimpleName()));
+        }
     }
 
     private void run(OperationRecord r, String query, String contentType, byte[] body) {
         int status;
         String result;
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + r.path()
-                            + (query == null ? "" : "?" + query))).timeout(Duration.ofMinutes(10))
+            HttpRequest.Builder b = HttpRequest.newBuilder(self.uri(r.path(), query)).timeout(Duration.ofMinutes(10))
                     .header(InternalCalls.HEADER, internal.token()).header(InternalCalls.ON_BEHALF_OF, r.caller())
                     .method(r.method(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofByteArray(body));
             if (contentType != null) {
                 b.header("Content-Type", contentType);
             }
-            HttpResponse<String> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> resp = self.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
             status = resp.statusCode();
             result = resp.body();
         } catch (java.io.IOException e) {
@@ -178,8 +186,13 @@ public class AsyncOperations {
             result = problem(500, "internal", "the operation could not be run: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
+            status = 503;
+            result = problem(503, "interrupted", "the agent stopped while this operation ran");
         }
+        finish(r, status, result);
+    }
+
+    private void finish(OperationRecord r, int status, String result) {
         OperationRecord done = store.find(r.id()).orElse(r).finished(status, result, clock.instant());
         store.put(done);
         LOG.infof("operation %s (%s %s) finished: %d", r.id(), r.method(), r.path(), status);
@@ -208,9 +221,25 @@ public class AsyncOperations {
                     || u.getUserInfo() != null) {
                 return "callback_url must be an http(s) URL with a host and no user info";
             }
+            String host = u.getHost().replace("[", "").replace("]", "").toLowerCase(java.util.Locale.ROOT);
+            if (callbacks.allowedHosts().orElse(java.util.List.of()).stream()
+                    .noneMatch(h -> h.strip().toLowerCase(java.util.Locale.ROOT).equals(host))) {
+                return "callback_url host " + host + " is not in tether.callbacks.allowed-hosts";
+            }
+            if ("http".equals(u.getScheme()) && !loopback(host)) {
+                return "callback_url must be https unless it names this host's loopback";
+            }
             return null;
         } catch (IllegalArgumentException e) {
             return "callback_url is not a URL";
+        }
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return host.equals("localhost") || java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 
@@ -261,8 +290,4 @@ public class AsyncOperations {
         return write(p);
     }
 
-    private static int port() {
-        String key = LaunchMode.current() == LaunchMode.TEST ? "quarkus.http.test-port" : "quarkus.http.port";
-        return ConfigProvider.getConfig().getOptionalValue(key, Integer.class).orElse(8080);
-    }
 }

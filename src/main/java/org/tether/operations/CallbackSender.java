@@ -78,7 +78,7 @@ public class CallbackSender {
         String error;
         try {
             HttpResponse<Void> resp = http.send(HttpRequest.newBuilder(URI.create(d.url())).timeout(config.timeout())
-                    .header("Content-Type", "application/json").header(SIGNATURE, signer.sign(body))
+                    .header("Content-Type", "application/json").header(SIGNATURE, signer.sign(clock.instant().getEpochSecond(), body))
                     .header(DELIVERY, d.deliveryId()).header(OPERATION, r.id())
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding());
             if (resp.statusCode() / 100 == 2) {

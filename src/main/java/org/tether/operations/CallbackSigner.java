@@ -13,7 +13,11 @@ import java.security.GeneralSecurityException;
 import java.util.HexFormat;
 import java.util.Optional;
 
-/** HMAC-SHA256 over the exact body bytes, with the shared key read once from a file only its owner reads. */
+/**
+ * Signs a callback: {@code t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body bytes>">}, with the shared key
+ * read once from a file only its owner reads. The timestamp is signed with the body, so a receiver that
+ * refuses a {@code t} older than a few minutes cannot be fed a captured callback again later.
+ */
 @ApplicationScoped
 public class CallbackSigner {
     private final Optional<byte[]> key;
@@ -31,12 +35,13 @@ public class CallbackSigner {
         return key.isPresent();
     }
 
-    /** {@code sha256=<hex>}, the value of the signature header. */
-    public String sign(byte[] body) {
+    /** The value of the signature header for {@code body} sent at {@code epochSecond}. */
+    public String sign(long epochSecond, byte[] body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key.orElseThrow(), "HmacSHA256"));
-            return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+            mac.update((epochSecond + ".").getBytes(StandardCharsets.US_ASCII));
+            return "t=" + epochSecond + ",v1=" + HexFormat.of().formatHex(mac.doFinal(body));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

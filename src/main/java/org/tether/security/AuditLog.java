@@ -28,6 +28,9 @@ public class AuditLog {
     private static final Logger LOG = Logger.getLogger(AuditLog.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
+            PosixFilePermissions.fromString("rw-------");
+
     private final Path file;
     private FileChannel channel;
 
@@ -42,6 +45,17 @@ public class AuditLog {
 
     public record Entry(Instant at, String who, String method, String path, int status, long durationMs,
                         String remote, String problem) {
+    }
+
+    /** Opens (and if need be creates or narrows) the file at start, so a wrong mode is fixed before any call. */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+        try {
+            synchronized (this) {
+                channel();
+            }
+        } catch (IOException ex) {
+            LOG.errorf("cannot open the audit log %s: %s", file, ex.getMessage());
+        }
     }
 
     public synchronized void write(Entry e) {
@@ -59,6 +73,7 @@ public class AuditLog {
         try {
             FileChannel c = channel();
             c.write(ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8)));
+            c.force(false); // on disk before the answer goes out: a crash right after cannot lose the line
         } catch (IOException ex) {
             LOG.errorf("cannot write the audit log %s: %s", file, ex.getMessage());
         }
@@ -70,7 +85,11 @@ public class AuditLog {
                 Files.createDirectories(file.getParent());
             }
             if (!Files.exists(file)) {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            } else if (!Files.getPosixFilePermissions(file).equals(OWNER_ONLY)) {
+                LOG.warnf("audit log %s had mode %s; set to 0600", file,
+                        PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+                Files.setPosixFilePermissions(file, OWNER_ONLY);
             }
             channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
         }

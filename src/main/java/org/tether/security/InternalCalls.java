@@ -3,13 +3,15 @@ package org.tether.security;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * The agent calling itself over loopback (an asynchronous operation running its call): recognised by a
- * random per-process token, so it passes the API guard on behalf of the original, already authenticated caller.
+ * The agent calling itself (an asynchronous operation running its call): recognised by a random per-process
+ * token on a connection from this host, so it is admitted on behalf of the original, already authenticated
+ * caller. The token never leaves the process except on that connection.
  */
 @ApplicationScoped
 public class InternalCalls {
@@ -28,17 +30,14 @@ public class InternalCalls {
         return token;
     }
 
-    public boolean isInternal(RoutingContext ctx) {
-        String presented = ctx.request().getHeader(HEADER);
-        boolean loopback = ctx.request().remoteAddress() != null
-                && ("127.0.0.1".equals(ctx.request().remoteAddress().hostAddress())
-                || "0:0:0:0:0:0:0:1".equals(ctx.request().remoteAddress().hostAddress()));
-        return presented != null && loopback && MessageDigest.isEqual(presented.getBytes(), token.getBytes());
+    /** Constant-time comparison with this process's token. */
+    public boolean matches(String presented) {
+        return presented != null && MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8),
+                token.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Who the guard let in (set on the context by {@link ApiGuard}), for records and the audit log. */
+    /** Who the request was admitted as (the security identity's name), for records and the audit log. */
     public String caller(RoutingContext ctx) {
-        Object who = ctx.get(ApiGuard.CALLER);
-        return who == null ? "anonymous" : who.toString();
+        return CallerName.of(ctx);
     }
 }

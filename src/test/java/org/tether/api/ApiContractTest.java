@@ -89,7 +89,7 @@ class ApiContractTest {
 
     @Test
     void readinessReportsLibvirtAndTheStateDirectory() {
-        given().get("/q/health/ready").then().statusCode(200)
+        given().get("/q/health/ready").then().log().ifValidationFails().statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.find { it.name == 'libvirt' }.status", equalTo("UP"))
                 .body("checks.find { it.name == 'state-directory' }.status", equalTo("UP"));

@@ -43,6 +43,12 @@ public final class AgentProcess implements AutoCloseable {
         return this;
     }
 
+    /** Adds system properties to the next start (after the defaults, so they override them). */
+    public AgentProcess with(String... props) {
+        extra.addAll(List.of(props));
+        return this;
+    }
+
     /** Starts and waits for the process to end by itself (a refused start); returns its exit status. */
     public int runToExit(Duration limit) throws Exception {
         launch();
@@ -58,6 +64,11 @@ public final class AgentProcess implements AutoCloseable {
         awaitReady();
     }
 
+    /** Starts the process and returns at once, without waiting for it to answer. */
+    public void spawn() throws Exception {
+        launch();
+    }
+
     private void launch() throws Exception {
         List<String> argv = new ArrayList<>(List.of("java",
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
@@ -66,7 +77,7 @@ public final class AgentProcess implements AutoCloseable {
                 "-Dtether.connector.ip=127.0.0.1", "-Dtether.attach.detach-timeout=5s",
                 "-Dtether.api.audit-file=" + stateDir.resolve("audit.jsonl"),
                 "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
-        argv.addAll(1, extra);
+        argv.addAll(argv.indexOf("-jar"), extra); // after the defaults above, so that they win
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
@@ -105,6 +116,12 @@ public final class AgentProcess implements AutoCloseable {
 
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> post(String path, String json) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

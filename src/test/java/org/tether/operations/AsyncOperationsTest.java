@@ -63,7 +63,7 @@ class AsyncOperationsTest {
             }
             return Map.of("tether.callbacks.secret-file", SECRET_FILE.toString(),
                     "tether.callbacks.first-retry", "100ms", "tether.callbacks.max-retry", "300ms",
-                    "tether.callbacks.give-up-after", "3s");
+                    "tether.callbacks.give-up-after", "3s", "tether.callbacks.allowed-hosts", "127.0.0.1,localhost,ctl.example");
         }
     }
 
@@ -99,10 +99,22 @@ class AsyncOperationsTest {
         }
     }
 
-    private static String sign(byte[] body) throws Exception {
+    /** The receiver's check, as the README gives it: the HMAC of "t.body", and t no older than 5 minutes. */
+    static boolean verified(String header, byte[] body, String secret) throws Exception {
+        java.util.Map<String, String> parts = new java.util.HashMap<>();
+        for (String p : header.split(",")) {
+            String[] kv = p.split("=", 2);
+            parts.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        long t = Long.parseLong(parts.get("t"));
+        if (Math.abs(java.time.Instant.now().getEpochSecond() - t) > 300) {
+            return false;
+        }
         javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-        mac.init(new javax.crypto.spec.SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        return "sha256=" + java.util.HexFormat.of().formatHex(mac.doFinal(body));
+        mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        mac.update((t + ".").getBytes(StandardCharsets.US_ASCII));
+        return java.security.MessageDigest.isEqual(java.util.HexFormat.of().formatHex(mac.doFinal(body))
+                .getBytes(StandardCharsets.US_ASCII), parts.get("v1").getBytes(StandardCharsets.US_ASCII));
     }
 
     @Test
@@ -156,10 +168,10 @@ class AsyncOperationsTest {
         List<LoggedRequest> sent = receiver.findAll(postRequestedFor(urlEqualTo("/hook")));
         assertThat(sent).hasSize(3);
         byte[] body = sent.get(0).getBody();
-        String signature = sign(body);
         for (LoggedRequest s : sent) {
             assertThat(s.getBody()).isEqualTo(body);
-            assertThat(s.getHeader("Tether-Signature")).isEqualTo(signature);
+            assertThat(verified(s.getHeader("Tether-Signature"), s.getBody(), SECRET)).isTrue();
+            assertThat(verified(s.getHeader("Tether-Signature"), "{\"forged\":1}".getBytes(), SECRET)).isFalse();
             assertThat(s.getHeader("Tether-Delivery")).isEqualTo(op.get("callback").get("delivery_id").asText());
             assertThat(s.getHeader("Tether-Operation")).isEqualTo(op.get("id").asText());
             assertThat(s.getHeader("Content-Type")).startsWith("application/json");
@@ -191,5 +203,19 @@ class AsyncOperationsTest {
         given().contentType(ContentType.JSON).body("{\"id\": \"" + UUID.randomUUID() + "\", \"size_gb\": 1, "
                 + "\"callback_url\": \"file:///etc/passwd\"}").post("/v1/volumes")
                 .then().statusCode(400).contentType("application/problem+json").body("field", equalTo("callback_url"));
+    }
+
+    @Test
+    void aCallbackToAHostNotAllowedOrPlainHttpOffLoopbackIsRefusedBeforeAnythingRuns() {
+        String vol = UUID.randomUUID().toString();
+        given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                + "\"callback_url\": \"https://169.254.169.254/latest/meta-data\"}").post("/v1/volumes")
+                .then().statusCode(400).body("field", equalTo("callback_url"))
+                .body("detail", org.hamcrest.Matchers.containsString("not in tether.callbacks.allowed-hosts"));
+        given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                + "\"callback_url\": \"http://ctl.example/hook\"}").post("/v1/volumes")
+                .then().statusCode(400).body("field", equalTo("callback_url"))
+                .body("detail", org.hamcrest.Matchers.containsString("must be https"));
+        given().get("/v1/volumes/" + vol).then().statusCode(404);
     }
 }

@@ -92,4 +92,18 @@ class ApiMtlsTest {
                 && l.contains("cert:") && l.contains("CN=controller-1"));
         assertThat(audit.lines()).anyMatch(l -> l.contains("\"status\":401") && l.contains("\"who\":\"anonymous\""));
     }
+
+    @Test
+    void overTlsWithoutAClientCertificateNoSpellingGetsIn() throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(DIR.resolve("ca-trust.p12"))) {
+            trust.load(in, PASS.toCharArray());
+        }
+        var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        var ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        PathSpellings.assertAllRefused(new org.tether.lab.RawHttp("127.0.0.1", PORT, ctx.getSocketFactory()),
+                java.util.UUID.randomUUID().toString());
+    }
 }
