@@ -17,7 +17,9 @@ public class AgentLiveness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("agent").status(vitals.alive())
-                .withData("libvirt-event-loop", vitals.eventLoop()).build();
+        var b = HealthCheckResponse.named("agent").status(vitals.alive())
+                .withData("libvirt-event-loop", vitals.eventLoop());
+        vitals.libvirtAwaySince().ifPresent(since -> b.withData("libvirt-unreachable-since", since.toString()));
+        return b.build();
     }
 }

@@ -1,28 +1,53 @@
 package org.tether.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.jna.EventLoop;
 import org.tether.config.TetherConfig;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
 /**
  * Whether the agent can still do its job once its dependencies answer: in compute mode that needs libvirt's
- * event loop thread (device events, keepalive). A dead loop never comes back: the process must restart.
- * Used by the liveness check and by the systemd watchdog.
+ * event loop thread (device events, keepalive), and libvirtd reachable again within
+ * {@code tether.libvirt.give-up-after}. A dead loop never comes back, and a connection that cannot be
+ * reopened for that long is not worth waiting on in-process: the process must restart. Used by the liveness
+ * check and by the systemd watchdog.
  */
 @ApplicationScoped
 public class AgentVitals {
     private final boolean compute;
+    private final Instance<Hypervisor> hypervisor;
+    private final Duration giveUpAfter;
+    private final Clock clock;
 
-    public AgentVitals(TetherConfig config) {
+    public AgentVitals(TetherConfig config, Instance<Hypervisor> hypervisor, Clock clock) {
         this.compute = config.mode() != TetherConfig.Mode.STORAGE;
+        this.hypervisor = hypervisor;
+        this.giveUpAfter = config.libvirt().giveUpAfter();
+        this.clock = clock;
     }
 
-    /** True while the event loop runs, or before it was first needed (it starts with libvirt's connection). */
+    /** True while the event loop runs (or before it was first needed) and libvirtd was not away too long. */
     public boolean alive() {
-        return !compute || !EventLoop.started() || EventLoop.running();
+        return !compute || ((!EventLoop.started() || EventLoop.running()) && !gaveUpOnLibvirt());
     }
 
     public String eventLoop() {
         return !compute ? "not used" : !EventLoop.started() ? "not started" : EventLoop.running() ? "running" : "stopped";
+    }
+
+    /** Since when libvirtd has been unreachable, when it is. */
+    public Optional<Instant> libvirtAwaySince() {
+        return compute ? hypervisor.get().unavailableSince() : Optional.empty();
+    }
+
+    private boolean gaveUpOnLibvirt() {
+        return libvirtAwaySince().map(since -> Duration.between(since, clock.instant()).compareTo(giveUpAfter) > 0)
+                .orElse(false);
     }
 }

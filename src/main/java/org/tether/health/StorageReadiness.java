@@ -40,6 +40,11 @@ public class StorageReadiness implements HealthCheck {
             b.withData("backend", pool.backend()).withData("free_bytes", pool.freeBytes())
                     .withData("target", exports.get().probeTarget());
             boolean full = over(pool.dataPercent()) || over(pool.metadataPercent());
+            int unrepaired = exports.get().unrepaired();
+            if (unrepaired > 0) {
+                return b.down().withData("error", unrepaired + " volume(s) whose exports the target lost could "
+                        + "not be put back (see the log)").build();
+            }
             if (pool.dataPercent() != null) {
                 b.withData("data_percent", pool.dataPercent().toString());
             }

@@ -40,4 +40,9 @@ public class OperationMetrics {
                     .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
+
+    /** {@code tether_export_repairs_total{driver}}: exports found missing from the live target and put back. */
+    public void exportRepaired(String driver) {
+        registry.counter("tether.export.repairs", "driver", driver).increment();
+    }
 }

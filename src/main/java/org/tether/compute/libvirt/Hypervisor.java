@@ -23,6 +23,11 @@ public interface Hypervisor {
     }
 
     /** The libvirt daemon's version (major*1,000,000 + minor*1,000 + release); proves it answers. */
+    /** Since when libvirtd has not been reachable; empty while it answers (or before it was first needed). */
+    default java.util.Optional<java.time.Instant> unavailableSince() {
+        return java.util.Optional.empty();
+    }
+
     long daemonVersion();
 
     /** @throws org.tether.error.TetherException DOMAIN_NOT_FOUND when no such domain exists */

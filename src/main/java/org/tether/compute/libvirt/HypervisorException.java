@@ -11,13 +11,15 @@ public class HypervisorException extends TetherException {
         DEVICE_MISSING,
         /** QEMU still waits for the guest to acknowledge an earlier unplug request. */
         UNPLUG_PENDING,
+        /** libvirtd cannot be reached (stopped, restarting): retry later, nothing was done. */
+        UNAVAILABLE,
         OTHER
     }
 
     private final Kind kind;
 
     public HypervisorException(Kind kind, String detail, Throwable cause) {
-        super(ErrorCode.HYPERVISOR_ERROR, detail, cause);
+        super(kind == Kind.UNAVAILABLE ? ErrorCode.HYPERVISOR_UNAVAILABLE : ErrorCode.HYPERVISOR_ERROR, detail, cause);
         this.kind = kind;
     }
 

@@ -15,8 +15,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The agent's one libvirt connection (libvirt connections are thread-safe): opened on first use, reopened
- * once when libvirtd went away, with the device event callbacks registered on each connection it opens.
+ * The agent's one libvirt connection (libvirt connections are thread-safe): opened on first use, with
+ * keepalive and a close listener so a restarted or killed libvirtd is noticed, and opened again on the next
+ * call (which re-registers the device event callbacks). While libvirtd cannot be reached, calls fail with
+ * {@code hypervisor_unavailable} (503, retryable) and {@link #unavailableSince()} says since when.
  * libvirt errors leave it as {@link HypervisorException}s.
  */
 final class LibvirtConnection {
@@ -30,6 +32,9 @@ final class LibvirtConnection {
 
     private final String uri;
     private volatile NativeConnect connect;
+    /** Set by libvirt's close callback (daemon gone, keepalive timeout): the next call opens a new connection. */
+    private volatile boolean closed;
+    private volatile java.time.Instant unavailableSince;
     private final List<DeviceEvents> deviceListeners = new CopyOnWriteArrayList<>();
     /** Event callbacks of the current connection; JNA callbacks must stay reachable while registered. */
     private final List<Registered> registered = new ArrayList<>();
@@ -95,37 +100,94 @@ final class LibvirtConnection {
             try {
                 return fn.apply(connection());
             } catch (LibvirtException again) {
+                if (isConnectionLost(again)) {
+                    reset(connect);
+                    throw unavailable(again.getMessage(), again);
+                }
                 throw translate(again);
             }
         }
     }
 
+    /** When libvirtd stopped answering, if it has; empty while the connection works. */
+    java.util.Optional<java.time.Instant> unavailableSince() {
+        return java.util.Optional.ofNullable(unavailableSince);
+    }
+
+    private HypervisorException unavailable(String why, Throwable cause) {
+        if (unavailableSince == null) {
+            unavailableSince = java.time.Instant.now();
+        }
+        return new HypervisorException(HypervisorException.Kind.UNAVAILABLE,
+                "libvirt at " + uri + " is not reachable: " + why, cause);
+    }
+
+    /** The connection libvirt closed, or whose keepalive failed, is dropped so that the next call reopens. */
+    private boolean stale(NativeConnect c) {
+        if (closed) {
+            return true;
+        }
+        try {
+            return !c.isAlive();
+        } catch (LibvirtException e) {
+            return true;
+        }
+    }
+
     private NativeConnect connection() {
         NativeConnect c = connect;
-        if (c != null) {
+        if (c != null && !stale(c)) {
             return c;
         }
         synchronized (this) {
+            if (connect != null && stale(connect)) {
+                LOG.warnf("libvirt connection to %s was closed; opening a new one", uri);
+                reset(connect);
+            }
             if (connect == null) {
-                try {
-                    Connect.setErrorCallback(QUIET);
-                    EventLoop.start();
-                    NativeConnect fresh = new NativeConnect(uri);
-                    registerDeviceCallbacks(fresh);
-                    connect = fresh;
-                } catch (LibvirtException e) {
-                    throw new TetherException(ErrorCode.HYPERVISOR_ERROR,
-                            "cannot connect to libvirt at " + uri + ": " + e.getMessage(), e);
-                }
+                connect = open();
             }
             return connect;
         }
     }
 
+    /** A new connection with keepalive (5 s, 3 misses), a close listener and the device callbacks. */
+    private NativeConnect open() {
+        try {
+            Connect.setErrorCallback(QUIET);
+            EventLoop.start();
+            NativeConnect fresh = new NativeConnect(uri);
+            closed = false;
+            try {
+                fresh.setKeepAlive(5, 3);
+                fresh.registerCloseListener((conn, reason) -> {
+                    LOG.warnf("libvirt closed the connection to %s (%s)", uri, reason);
+                    closed = true;
+                });
+            } catch (LibvirtException e) {
+                LOG.warnf("libvirt keepalive or close events not available (%s); lost connections are "
+                        + "noticed on the next failed call", e.getMessage());
+            }
+            registerDeviceCallbacks(fresh);
+            if (unavailableSince != null) {
+                LOG.infof("libvirt at %s answers again", uri);
+            }
+            unavailableSince = null;
+            return fresh;
+        } catch (LibvirtException e) {
+            throw unavailable(e.getMessage(), e);
+        }
+    }
+
     private synchronized void reset(NativeConnect stale) {
-        if (connect == stale) {
+        if (stale != null && connect == stale) {
             connect = null;
             deregisterDeviceCallbacks(stale);
+            try {
+                stale.unregisterCloseListener();
+            } catch (LibvirtException | RuntimeException ignored) {
+                // the connection is gone already
+            }
             try {
                 stale.close();
             } catch (LibvirtException ignored) {
@@ -136,8 +198,11 @@ final class LibvirtConnection {
 
     private static boolean isConnectionLost(LibvirtException e) {
         Error.ErrorNumber n = code(e);
-        return n == Error.ErrorNumber.VIR_ERR_RPC || (n == Error.ErrorNumber.VIR_ERR_SYSTEM_ERROR
-                && e.getMessage() != null && e.getMessage().contains("connection"));
+        String msg = e.getMessage() == null ? "" : e.getMessage();
+        return n == Error.ErrorNumber.VIR_ERR_RPC || n == Error.ErrorNumber.VIR_ERR_NO_CONNECT
+                || n == Error.ErrorNumber.VIR_ERR_INVALID_CONN
+                || msg.contains("client socket is closed") || msg.contains("End of file while reading")
+                || (n == Error.ErrorNumber.VIR_ERR_SYSTEM_ERROR && msg.contains("connection"));
     }
 
     /** libvirt's error number, or null. */

@@ -45,6 +45,11 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public java.util.Optional<java.time.Instant> unavailableSince() {
+        return libvirt.unavailableSince();
+    }
+
+    @Override
     public long daemonVersion() {
         return libvirt.call(Connect::getLibVersion);
     }

@@ -41,6 +41,7 @@ public class ExportService {
     private final Clock clock;
 
     private final OperationMetrics metrics;
+    private volatile int unrepaired;
 
     @Inject
     public ExportService(VolumeService volumes, VolumeStore store, ExportDriver driver, ChapGenerator chap,
@@ -148,8 +149,15 @@ public class ExportService {
         }
     }
 
+    /**
+     * Puts back every recorded export the live target lost (a restarted tgtd, a cleared configfs), with the
+     * same IQN, LUN, ACL and CHAP; nothing else is touched. Run at start and on every repair pass.
+     *
+     * @return how many exports were put back
+     */
     public int restore() {
         int restored = 0;
+        int failed = 0;
         for (VolumeRecord r : store.all()) {
             if (r.exports().isEmpty() || r.chap() == null) {
                 continue;
@@ -159,17 +167,27 @@ public class ExportService {
                 for (VolumeRecord.ExportRecord e : r.exports()) {
                     if (!present.contains(e.initiator())) {
                         driver.export(spec(r, e.initiator()));
+                        LOG.warnf("export of volume %s to %s was missing from %s; put back", r.id(), e.initiator(),
+                                driver.name());
+                        metrics.exportRepaired(driver.name());
                         restored++;
                     }
                 }
             } catch (TetherException e) {
+                failed++;
                 LOG.errorf("could not restore exports of %s: %s", r.id(), e.getMessage());
             }
         }
+        unrepaired = failed;
         if (restored > 0) {
             LOG.infof("restored %d export(s) from the agent's state", restored);
         }
         return restored;
+    }
+
+    /** Volumes whose exports the last repair pass could not put back (0 when all are served). */
+    public int unrepaired() {
+        return unrepaired;
     }
 
     private ExportSpec spec(VolumeRecord r, String initiator) {

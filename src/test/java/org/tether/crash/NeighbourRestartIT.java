@@ -1,0 +1,135 @@
+package org.tether.crash;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tether.lab.Host;
+import org.tether.lab.TestDomain;
+import org.tether.lab.TgtTarget;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The packaged agent with its neighbours stopped and started again under it, as a package upgrade or a
+ * crash does: libvirtd under a compute agent, tgtd under a storage agent. Each mode is ready on its own
+ * dependencies, unready (503 with the reason) while one is away, and ready again without a restart.
+ */
+class NeighbourRestartIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aKilledAndRestartedLibvirtdIsHealedWithoutRestartingTheAgent() throws Exception {
+        try (TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING);
+             TgtTarget first = TgtTarget.create(dir, false);
+             TgtTarget second = TgtTarget.create(dir, false);
+             AgentProcess agent = new AgentProcess(18095, dir.resolve("state"), dir.resolve("agent.log"))) {
+            agent.start();
+            assertThat(attach(agent, dom, first).statusCode()).isEqualTo(200);
+
+            Host.run("pkill", "-9", "-x", "libvirtd");
+            await(() -> status(agent, "/q/health/ready") == 503, 30, "readiness DOWN while libvirtd is away");
+            assertThat(agent.get("/q/health/ready").body()).contains("libvirt");
+            HttpResponse<String> refused = attach(agent, dom, second);
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.body()).contains("\"code\":\"hypervisor_unavailable\"");
+            assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+            assertThat(status(agent, "/q/health/live")).as("alive: libvirtd may come back").isEqualTo(200);
+
+            Host.run("libvirtd", "-d");
+            await(() -> Host.exec("virsh", "-c", "qemu:///system", "version").exit() == 0, 30, "libvirtd answers");
+            long back = System.nanoTime();
+            await(() -> status(agent, "/q/health/ready") == 200, 5, "readiness UP within 5 s of libvirtd answering");
+            System.out.printf("libvirtd restart: ready again %d ms after libvirtd answered%n",
+                    (System.nanoTime() - back) / 1_000_000);
+            assertThat(attach(agent, dom, second).statusCode()).isEqualTo(200);
+            assertThat(agent.delete(url(dom, second)).statusCode()).isEqualTo(204);
+            assertThat(agent.delete(url(dom, first)).statusCode()).isEqualTo(204);
+            assertThat(dom.liveXml()).doesNotContain(first.iqn).doesNotContain(second.iqn);
+        } finally {
+            if (Host.exec("pgrep", "-x", "libvirtd").exit() != 0) {
+                Host.run("libvirtd", "-d");
+            }
+        }
+    }
+
+    @Test
+    void aStorageAgentIsReadyAndPutsBackWhatARestartedTgtdLost() throws Exception {
+        String initiator = "iqn.1993-08.org.debian:01:restart-" + UUID.randomUUID().toString().substring(0, 8);
+        try (AgentProcess agent = new AgentProcess(18096, dir.resolve("state"), dir.resolve("agent.log"))
+                .with("-Dtether.mode=storage", "-Dtether.storage.backend=file",
+                        "-Dtether.storage.file.dir=" + dir.resolve("files"), "-Dtether.storage.target.driver=tgt",
+                        "-Dtether.storage.target.portals=127.0.0.1:3260",
+                        "-Dtether.storage.target.repair-interval=2s")) {
+            agent.start();
+            assertThat(status(agent, "/q/health/ready")).as("storage mode is ready").isEqualTo(200);
+            String id = UUID.randomUUID().toString();
+            assertThat(agent.post("/v1/volumes", "{\"id\":\"" + id + "\",\"size_gb\":1}").statusCode())
+                    .isEqualTo(201);
+            HttpResponse<String> export = agent.put("/v1/volumes/" + id + "/exports/" + initiator,
+                    "{\"initiator\":\"" + initiator + "\"}");
+            assertThat(export.statusCode()).as(export.body()).isEqualTo(200);
+            String iqn = "iqn.2010-10.org.openstack:volume-" + id;
+            assertThat(targets()).contains(iqn);
+
+            Host.run("pkill", "-9", "-x", "tgtd");
+            await(() -> status(agent, "/q/health/ready") == 503, 30, "readiness DOWN while tgtd is away");
+            startTgtd();
+            assertThat(targets()).doesNotContain(iqn);
+            await(() -> targets().contains(iqn) && targets().contains(initiator), 20,
+                    "the export put back by the agent");
+            await(() -> status(agent, "/q/health/ready") == 200, 10, "readiness UP again");
+            assertThat(agent.get("/q/metrics").body()).containsPattern("tether_export_repairs_total\\{[^}]*} [1-9]");
+
+            assertThat(agent.delete("/v1/volumes/" + id + "/exports/" + initiator).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/volumes/" + id).statusCode()).isEqualTo(204);
+            assertThat(targets()).doesNotContain(iqn);
+        } finally {
+            if (Host.exec("pgrep", "-x", "tgtd").exit() != 0) {
+                startTgtd();
+            }
+        }
+    }
+
+    private static void startTgtd() throws InterruptedException {
+        await(() -> Host.exec("tgtd", "--iscsi", "portal=127.0.0.1:3260").exit() == 0
+                && Host.exec("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "sys").exit() == 0, 20,
+                "tgtd started again");
+    }
+
+    private static String targets() {
+        return Host.exec("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target").out();
+    }
+
+    private static String url(TestDomain dom, TgtTarget t) {
+        return "/v1/instances/" + dom.name + "/volumes/" + t.volumeId;
+    }
+
+    private static HttpResponse<String> attach(AgentProcess agent, TestDomain dom, TgtTarget t) throws Exception {
+        return agent.put(url(dom, t), "{\"connection_info\": " + t.connectionInfo()
+                + ", \"bus\": \"scsi\", \"attach_path\": \"qemu\"}");
+    }
+
+    private static int status(AgentProcess agent, String path) {
+        try {
+            return agent.get(path).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("not within " + seconds + " s: " + what);
+    }
+}
