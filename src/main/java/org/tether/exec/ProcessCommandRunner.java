@@ -25,14 +25,20 @@ public class ProcessCommandRunner implements CommandRunner {
         return t;
     });
 
+    /** How long the output readers may take after the program exited. */
+    static final long READER_WAIT_MS = 5_000;
+
     @Override
     public CommandResult run(Command command) {
         long start = System.nanoTime();
         Process process;
         try {
-            process = new ProcessBuilder(command.argv())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+            ProcessBuilder pb = new ProcessBuilder(command.argv())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            // outcomes are read from English messages (lvm, iscsiadm, tgtadm): never a translated one
+            pb.environment().put("LC_ALL", "C");
+            pb.environment().put("LANG", "C");
+            process = pb.start();
         } catch (IOException e) {
             throw new CommandException("cannot start " + command.program() + ": " + e.getMessage(), false, e);
         }
@@ -44,7 +50,8 @@ public class ProcessCommandRunner implements CommandRunner {
                 throw new CommandException(command.display() + " timed out after " + command.timeout(), true, null);
             }
             CommandResult result = new CommandResult(command, process.exitValue(),
-                    command.redact(out.join()), command.redact(err.join()),
+                    command.redact(collect(out, process.getInputStream())),
+                    command.redact(collect(err, process.getErrorStream())),
                     Duration.ofNanos(System.nanoTime() - start));
             LOG.debugf("%s -> %d in %d ms", command.display(), result.exitCode(), result.elapsed().toMillis());
             return result;
@@ -52,6 +59,28 @@ public class ProcessCommandRunner implements CommandRunner {
             kill(process);
             Thread.currentThread().interrupt();
             throw new CommandException(command.display() + " interrupted", false, e);
+        }
+    }
+
+    /**
+     * The output once the program exited: a daemon it started may hold the pipe open forever, so the wait
+     * for the reader is bounded, and then the pipe is closed and what it read is given up.
+     */
+    private static String collect(CompletableFuture<String> reader, InputStream stream) {
+        try {
+            return reader.get(READER_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            try {
+                stream.close();
+            } catch (IOException ignored) {
+                // closing is all that is left to do
+            }
+            return "(output still open " + READER_WAIT_MS + " ms after the program exited; not read)";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        } catch (java.util.concurrent.ExecutionException e) {
+            return "";
         }
     }
 

@@ -1,10 +1,10 @@
 package org.tether.service;
 
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
-import jakarta.annotation.Priority;
+import io.quarkus.vertx.http.HttpServerStart;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
 import org.jboss.logging.Logger;
 import org.tether.health.AgentVitals;
 
@@ -14,9 +14,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Tells systemd how the agent is doing: {@code READY=1} once startup recovery and the first reconciliation
- * are done (the observers before this one), {@code WATCHDOG=1} at half the watchdog interval for as long as
- * the agent is alive, {@code STOPPING=1} when it shuts down. Does nothing outside systemd.
+ * Tells systemd how the agent is doing: {@code READY=1} once the HTTP server accepts connections, which
+ * Quarkus does only after every startup observer (startup recovery, the first reconciliation) returned;
+ * {@code WATCHDOG=1} at half the watchdog interval for as long as the agent is alive; {@code STOPPING=1}
+ * when it shuts down. Does nothing outside systemd.
  */
 @ApplicationScoped
 public class ServiceNotifier {
@@ -25,15 +26,27 @@ public class ServiceNotifier {
     private final AgentVitals liveness;
     private final Optional<SdNotify> notify = SdNotify.fromEnvironment();
     private ScheduledExecutorService watchdog;
+    private boolean readySent;
 
     public ServiceNotifier(AgentVitals liveness) {
         this.liveness = liveness;
     }
 
-    void onStart(@Observes @Priority(9000) StartupEvent event) {
-        if (notify.isEmpty()) {
+    /** Fired (asynchronously) by Quarkus once the listener is bound, after every StartupEvent observer. */
+    void onListening(@ObservesAsync HttpServerStart started) {
+        ready();
+    }
+
+    /** The same for the TLS listener; a TLS-only agent (the packaged one) has no other. */
+    void onListeningTls(@ObservesAsync io.quarkus.vertx.http.HttpsServerStart started) {
+        ready();
+    }
+
+    private synchronized void ready() {
+        if (notify.isEmpty() || readySent) {
             return;
         }
+        readySent = true;
         SdNotify n = notify.get();
         if (!n.send("READY=1\nSTATUS=ready\nMAINPID=" + ProcessHandle.current().pid())) {
             LOG.warn("could not send READY=1 to systemd");

@@ -52,4 +52,31 @@ class ProcessCommandRunnerTest {
         assertThatThrownBy(() -> runner.run(Command.of("/nonexistent/tool", FIVE).build()))
                 .isInstanceOf(CommandException.class).hasMessageContaining("cannot start /nonexistent/tool");
     }
+
+    @Test
+    void childrenRunInTheCLocaleSoTheirMessagesAreEnglish() {
+        CommandResult r = runner.run(Command.of("sh", FIVE).args("-c", "echo $LC_ALL $LANG").build());
+        assertThat(r.stdout()).isEqualTo("C C\n");
+    }
+
+    @Test
+    void aDaemonHoldingTheOutputOpenDoesNotHangTheCall() {
+        long start = System.nanoTime();
+        CommandResult r = runner.run(Command.of("sh", FIVE).args("-c", "echo started; (sleep 20 &) ; exit 0").build());
+        assertThat(r.exitCode()).isZero();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+        runner.run(Command.of("pkill", FIVE).args("-f", "^sleep 20$").build());
+    }
+
+    @Test
+    void theSummaryCarriesEveryDiagnosticLineBoundedAndRedacted() {
+        Command c = Command.of("sh", FIVE).args("-c", "echo '  WARNING: first' >&2; echo 'the reason s3cr3t' >&2; "
+                + "echo 'Command failed with status code 5.' >&2; exit 5", "x").secretArg("s3cr3t").build();
+        String summary = runner.run(c).summary();
+        assertThat(summary).contains("exited 5: WARNING: first | the reason *** | Command failed with status code 5.")
+                .doesNotContain("s3cr3t");
+        String many = runner.run(Command.of("sh", FIVE).args("-c", "for i in $(seq 1 50); do echo line$i >&2; done; "
+                + "exit 1").build()).summary();
+        assertThat(many).contains("line1 |", "line7 |", "... 43 more line(s)").doesNotContain("line8 ");
+    }
 }

@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The packaged agent under a notify socket, as systemd runs a {@code Type=notify} unit with a watchdog:
- * READY=1 once it is ready, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM.
+ * READY=1 only once the API answers, WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM.
  */
 class SystemdNotifyIT {
     @TempDir
@@ -26,8 +26,10 @@ class SystemdNotifyIT {
              AgentProcess agent = new AgentProcess(18091, dir.resolve("state"),
                      Path.of("target/agent-notify.log").toAbsolutePath())) {
             agent.env("NOTIFY_SOCKET", socket).env("WATCHDOG_USEC", "400000");
-            agent.start();
-            assertThat(systemd.receive(10_000)).hasValueSatisfying(m -> assertThat(m).startsWith("READY=1"));
+            agent.spawn();
+            assertThat(systemd.receive(60_000)).hasValueSatisfying(m -> assertThat(m).startsWith("READY=1"));
+            // the first request right after READY=1 is answered, as anything ordered after the unit expects
+            assertThat(agent.get("/q/health/ready").statusCode()).isEqualTo(200);
             List<String> pings = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 Optional<String> m = systemd.receive(5_000);
