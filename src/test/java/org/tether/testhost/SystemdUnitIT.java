@@ -1,0 +1,72 @@
+package org.tether.testhost;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The RPM under real systemd as PID 1 (the test-host VM boots this machine's own systemd): the unit the
+ * package ships, unchanged, in storage (LVM thin + LIO), both and compute mode. The checks run inside the VM
+ * ({@code src/test/testhost/systemd-check.sh}); this test builds the RPM, boots, and reads their verdicts.
+ */
+class SystemdUnitIT {
+    private static final Path SCRIPTS = Path.of("src/test/testhost").toAbsolutePath();
+    private static final Duration DEADLINE = Duration.ofMinutes(20);
+
+    @Test
+    void thePackagedUnitIsReadyWhenItAnswersStopsCleanlyAndEveryModeWorksInsideItsHardening() throws Exception {
+        run(List.of("bash", "rpm/build.sh"), Duration.ofMinutes(2));
+        run(List.of("bash", SCRIPTS.resolve("testhost.sh").toString(), "prepare"), Duration.ofMinutes(10));
+        Path dir = Path.of("target/testhost").toAbsolutePath();
+        Files.createDirectories(dir);
+        Path console = dir.resolve("console-systemd.log");
+        Files.deleteIfExists(console);
+        Process qemu = new ProcessBuilder("bash", SCRIPTS.resolve("testhost.sh").toString(), "boot",
+                SCRIPTS.resolve("systemd-guest.sh").toString(), console.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("console-systemd.qemu").toFile()).start();
+        String text = "";
+        try {
+            long end = System.nanoTime() + DEADLINE.toNanos();
+            while (System.nanoTime() < end && qemu.isAlive() && !text.contains("SYSTEMD-DONE")) {
+                Thread.sleep(2000);
+                text = Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
+            }
+        } finally {
+            if (!qemu.waitFor(30, TimeUnit.SECONDS)) {
+                qemu.descendants().forEach(ProcessHandle::destroyForcibly);
+                qemu.destroyForcibly();
+            }
+        }
+        text = Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
+        List<String> verdicts = text.lines().filter(l -> l.contains("SYSTEMD")).map(l -> l.substring(l.indexOf("SYSTEMD")))
+                .toList();
+        verdicts.forEach(System.out::println);
+        assertThat(verdicts).as("the check ran to its end; see " + console).anyMatch(l -> l.startsWith("SYSTEMD-DONE"));
+        assertThat(verdicts).as("failed checks").noneMatch(l -> l.startsWith("SYSTEMD-FAIL"));
+        assertThat(verdicts).contains(
+                "SYSTEMD-OK: storage: thin volume created inside the unit",
+                "SYSTEMD-OK: both: kernel-path attach (iscsiadm, sysfs scan, libvirt) inside the unit",
+                "SYSTEMD-OK: compute: kernel-path attach",
+                "SYSTEMD-OK: storage: systemctl stop leaves it inactive, Result=success",
+                "SYSTEMD-OK: the journal holds neither the API token nor the CHAP secret");
+        assertThat(verdicts).anyMatch(l -> l.startsWith("SYSTEMD-OK: both: a hung JVM (SIGSTOP) missed its watchdog"))
+                .anyMatch(l -> l.startsWith("SYSTEMD-OK: both: kill -9: systemd restarted it"))
+                .anyMatch(l -> l.startsWith("SYSTEMD-OK: storage: the API answered the first request after"));
+    }
+
+    private static void run(List<String> argv, Duration limit) throws Exception {
+        Process p = new ProcessBuilder(argv).inheritIO().start();
+        if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("timed out: " + argv);
+        }
+        assertThat(p.exitValue()).as(String.join(" ", argv)).isZero();
+    }
+}
