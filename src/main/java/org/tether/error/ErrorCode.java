@@ -46,7 +46,8 @@ public enum ErrorCode {
     /** Sent by the authentication layer itself (not through an exception) when Keystone cannot validate a token. */
     KEYSTONE_UNAVAILABLE(503, "Keystone unavailable"),
     OPENSTACK_TIMEOUT(504, "OpenStack service did not answer in time"),
-    STATE_IO(500, "Agent state could not be written"),
+    /** 503: a full or failing state disk is an outage the operator fixes; the same call then succeeds. */
+    STATE_IO(503, "Agent state could not be written"),
     NOT_READY(503, "Not ready yet"),
     INTERNAL(500, "Internal error");
 
