@@ -212,6 +212,14 @@ public interface TetherConfig {
         /** JSON-lines audit log of every mutating call and every refused one; never a body or a secret. */
         @WithDefault("/var/log/tether/audit.jsonl")
         Path auditFile();
+
+        /** Size at which the logging stack rotates the audit log (read by its handler in application.properties). */
+        @WithDefault("50M")
+        String auditMaxFileSize();
+
+        /** Rotated audit files kept. */
+        @WithDefault("10")
+        int auditKeep();
     }
 
     interface Reconcile {
@@ -352,6 +360,13 @@ public interface TetherConfig {
 
         @WithDefault("30s")
         Duration commandTimeout();
+
+        /**
+         * tgt: where per-target files go that tgt's own service loads at boot ({@code targets.conf} includes
+         * {@code conf.d/*.conf}), so exports survive a reboot without the agent; empty to write none.
+         */
+        @WithDefault("/etc/tgt/conf.d")
+        Optional<Path> tgtConfDir();
 
         /** How often recorded exports are checked against the live target and what it lost put back. */
         @WithDefault("30s")

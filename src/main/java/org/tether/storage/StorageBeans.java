@@ -31,7 +31,7 @@ public class StorageBeans {
     ExportDriver driver(TetherConfig config, CommandRunner runner) {
         TetherConfig.Target t = config.storage().target();
         return switch (t.driver()) {
-            case TGT -> new TgtDriver(new Tgtadm(runner, t.commandTimeout()));
+            case TGT -> new TgtDriver(new Tgtadm(runner, t.commandTimeout()), t.tgtConfDir());
             case LIO -> new LioDriver(t.configfsRoot(), t.saveconfig(), t.portals());
         };
     }

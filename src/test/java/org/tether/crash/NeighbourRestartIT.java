@@ -7,6 +7,7 @@ import org.tether.lab.TestDomain;
 import org.tether.lab.TgtTarget;
 
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
@@ -64,7 +65,8 @@ class NeighbourRestartIT {
                 .with("-Dtether.mode=storage", "-Dtether.storage.backend=file",
                         "-Dtether.storage.file.dir=" + dir.resolve("files"), "-Dtether.storage.target.driver=tgt",
                         "-Dtether.storage.target.portals=127.0.0.1:3260",
-                        "-Dtether.storage.target.repair-interval=2s")) {
+                        "-Dtether.storage.target.repair-interval=2s",
+                        "-Dtether.storage.target.tgt-conf-dir=" + dir.resolve("tgt-conf.d"))) {
             agent.start();
             assertThat(status(agent, "/q/health/ready")).as("storage mode is ready").isEqualTo(200);
             String id = UUID.randomUUID().toString();
@@ -85,9 +87,27 @@ class NeighbourRestartIT {
             await(() -> status(agent, "/q/health/ready") == 200, 10, "readiness UP again");
             assertThat(agent.get("/q/metrics").body()).containsPattern("tether_export_repairs_total\\{[^}]*} [1-9]");
 
+            // a host that reboots without the agent: tgt's own service loads the file the agent keeps
+            Path conf = dir.resolve("tgt-conf.d").resolve("tether-volume-" + id + ".conf");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(conf)))
+                    .isEqualTo("rw-------");
+            assertThat(Files.readString(conf)).contains("<target " + iqn + ">", "initiator-name " + initiator,
+                    "incominguser ");
+            agent.stop();
+            Host.run("pkill", "-9", "-x", "tgtd");
+            startTgtd();
+            assertThat(targets()).doesNotContain(iqn);
+            Host.run("tgt-admin", "-e", "-c", conf.toString());
+            assertThat(targets()).contains(iqn, initiator);
+            String chapUser = Files.readString(conf).lines().map(String::strip)
+                    .filter(l -> l.startsWith("incominguser ")).findFirst().orElseThrow().split(" ")[1];
+            assertThat(Host.run("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "account")).contains(chapUser);
+            agent.start();
+
             assertThat(agent.delete("/v1/volumes/" + id + "/exports/" + initiator).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + id).statusCode()).isEqualTo(204);
             assertThat(targets()).doesNotContain(iqn);
+            assertThat(conf).doesNotExist();
         } finally {
             if (Host.exec("pgrep", "-x", "tgtd").exit() != 0) {
                 startTgtd();

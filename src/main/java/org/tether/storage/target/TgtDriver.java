@@ -16,9 +16,16 @@ public class TgtDriver implements ExportDriver {
     static final int LUN = 1;
 
     private final Tgtadm tgtadm;
+    private final TgtConfFiles files;
 
     public TgtDriver(Tgtadm tgtadm) {
+        this(tgtadm, java.util.Optional.empty());
+    }
+
+    /** @param confDir where tgt's service finds per-target files at boot ({@code /etc/tgt/conf.d}); empty: none */
+    public TgtDriver(Tgtadm tgtadm, java.util.Optional<java.nio.file.Path> confDir) {
         this.tgtadm = tgtadm;
+        this.files = new TgtConfFiles(confDir);
     }
 
     @Override
@@ -103,6 +110,9 @@ public class TgtDriver implements ExportDriver {
         if (existing == null || !existing.acls().contains(spec.initiator())) {
             tgtadm.bindInitiator(tid, spec.initiator());
         }
+        java.util.Set<String> admitted = new java.util.TreeSet<>(existing == null ? java.util.Set.of() : existing.acls());
+        admitted.add(spec.initiator());
+        files.write(spec.iqn(), spec.volumeName(), spec.devicePath(), admitted, spec.chapUser(), spec.chapPassword());
         LOG.debugf("tgt target %d %s admits %s", tid, spec.iqn(), spec.initiator());
     }
 
@@ -110,6 +120,11 @@ public class TgtDriver implements ExportDriver {
     public synchronized void unexport(String iqn, String volumeName, String initiator, String chapUser,
                                       boolean last) {
         TgtTargets.Target t = TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).orElse(null);
+        if (last) {
+            files.remove(volumeName);
+        } else {
+            files.rewriteWithout(volumeName, initiator);
+        }
         if (t == null) {
             if (last && chapUser != null) {
                 tgtadm.deleteAccount(chapUser);
