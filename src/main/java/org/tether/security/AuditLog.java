@@ -1,64 +1,66 @@
 package org.tether.security;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import jakarta.annotation.PreDestroy;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One JSON line per audited call: when, who, what (method and path, which name the domain, volume or
  * export), the answer and how long it took. Request bodies are never written, so no secret can be.
+ * The lines go to the logger {@code tether.audit}, which {@code application.properties} sends only to its
+ * own size-rotated file handler ({@code tether.api.audit-file}, flushed after every line, a kept count of
+ * rotated files): the logging stack rotates, not this class. The file is narrowed to 0600 at start (the
+ * service's {@code UMask=0077} keeps rotated files so).
  */
 @ApplicationScoped
 public class AuditLog {
     private static final Logger LOG = Logger.getLogger(AuditLog.class);
+    /** The category the audit handler is bound to; nothing else is logged there. */
+    public static final String CATEGORY = "tether.audit";
+    private static final Logger AUDIT = Logger.getLogger(CATEGORY);
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY =
-            PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final Path file;
-    private FileChannel channel;
 
     @Inject
     public AuditLog(TetherConfig config) {
-        this(config.api().auditFile());
-    }
-
-    public AuditLog(Path file) {
-        this.file = file;
+        this.file = config.api().auditFile();
     }
 
     public record Entry(Instant at, String who, String method, String path, int status, long durationMs,
                         String remote, String problem) {
     }
 
-    /** Opens (and if need be creates or narrows) the file at start, so a wrong mode is fixed before any call. */
-    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+    /** A file found with a mode wider than 0600 is narrowed before any call is answered. */
+    void onStart(@Observes StartupEvent event) {
         try {
-            synchronized (this) {
-                channel();
+            if (Files.exists(file) && !Files.getPosixFilePermissions(file).equals(OWNER_ONLY)) {
+                LOG.warnf("audit log %s had mode %s; set to 0600", file,
+                        PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+                Files.setPosixFilePermissions(file, OWNER_ONLY);
             }
-        } catch (IOException ex) {
-            LOG.errorf("cannot open the audit log %s: %s", file, ex.getMessage());
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.errorf("cannot check the audit log's mode %s: %s", file, e.getMessage());
         }
     }
 
-    public synchronized void write(Entry e) {
+    public void write(Entry e) {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("at", e.at().toString());
         line.put("who", e.who());
@@ -71,35 +73,9 @@ public class AuditLog {
             line.put("problem", e.problem());
         }
         try {
-            FileChannel c = channel();
-            c.write(ByteBuffer.wrap((JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8)));
-            c.force(false); // on disk before the answer goes out: a crash right after cannot lose the line
-        } catch (IOException ex) {
-            LOG.errorf("cannot write the audit log %s: %s", file, ex.getMessage());
-        }
-    }
-
-    private FileChannel channel() throws IOException {
-        if (channel == null) {
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            if (!Files.exists(file)) {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-            } else if (!Files.getPosixFilePermissions(file).equals(OWNER_ONLY)) {
-                LOG.warnf("audit log %s had mode %s; set to 0600", file,
-                        PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
-                Files.setPosixFilePermissions(file, OWNER_ONLY);
-            }
-            channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        }
-        return channel;
-    }
-
-    @PreDestroy
-    synchronized void close() throws IOException {
-        if (channel != null) {
-            channel.close();
+            AUDIT.info(JSON.writeValueAsString(line));
+        } catch (JsonProcessingException ex) {
+            LOG.errorf("cannot write an audit line: %s", ex.getMessage());
         }
     }
 }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.tether.lab.Host;
+import org.tether.lab.TestDomain;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,28 +20,68 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * More than a hundred hostile requests against every mutating endpoint: malformed JSON, wrong types, bodies
+ * More than two hundred hostile requests against every mutating endpoint: malformed JSON, wrong types, bodies
  * past the limit, traversal in ids, shell and XML metacharacters and newlines in names, IQNs and portals,
- * out-of-range sizes and LUNs, contradictory QoS. Each must be a 4xx problem+json, and the host must be the
- * same afterwards: domains, libvirt secrets, tgt targets, iSCSI sessions, the journal, the volume store.
+ * out-of-range sizes and LUNs, contradictory QoS. They aim at a domain and a volume that exist, so that no
+ * refusal is a mere "not found"; each must be exactly the problem recorded for it in
+ * {@code src/test/resources/hostile/expected.tsv} (status, code and field: removing one validation changes
+ * one of them), and the host must be the same afterwards: domains, libvirt secrets, tgt targets, iSCSI
+ * sessions, the journal, the volume store. {@code -Dhostile.record=true} writes what was answered to
+ * {@code target/hostile-actual.tsv}, to review against the expected file after a deliberate change.
  */
 @QuarkusTest
 class HostileInputTest {
     private static final String VOL = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2";
     private static final String IQN = "iqn.2010-10.org.openstack:volume-" + VOL;
     private static String before;
+    private static TestDomain domain;
+    private static String dom = "d1";
+    private static final List<String> actual = java.util.Collections.synchronizedList(new ArrayList<>());
 
     record Case(String name, String method, String path, String contentType, String body) {
     }
 
     @BeforeAll
     static void snapshot() throws IOException {
+        domain = TestDomain.create(TestDomain.Kind.RUNNING);
+        dom = domain.name;
+        given().port(testPort()).contentType("application/json").body("{\"id\": \"" + VOL + "\", \"size_gb\": 1}")
+                .post("/v1/volumes").then().statusCode(201);
         before = hostState();
     }
 
     @AfterAll
     static void unchanged() throws IOException {
-        assertThat(hostState()).as("host state after all hostile requests").isEqualTo(before);
+        try {
+            assertThat(hostState()).as("host state after all hostile requests").isEqualTo(before);
+            if (Boolean.getBoolean("hostile.record")) {
+                Files.write(Path.of("target/hostile-actual.tsv"), actual.stream().sorted(
+                        java.util.Comparator.comparingInt(l -> Integer.parseInt(l.substring(0, l.indexOf('\t'))))).toList());
+            }
+        } finally {
+            given().port(testPort()).delete("/v1/volumes/" + VOL);
+            domain.close();
+        }
+    }
+
+    /** RestAssured gets the agent's port per test; the class-level set-up runs before that. */
+    private static int testPort() {
+        return org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+    }
+
+    /** index → "status\tcode\tfield" as recorded and reviewed. */
+    private static java.util.Map<Integer, String> expected() throws IOException {
+        java.util.Map<Integer, String> m = new java.util.HashMap<>();
+        try (var in = HostileInputTest.class.getResourceAsStream("/hostile/expected.tsv")) {
+            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] f = line.split("\t");
+                m.put(Integer.parseInt(f[0]), f[2] + "\t" + f[3] + "\t" + f[4]);
+            }
+        }
+        return m;
     }
 
     static String hostState() throws IOException {
@@ -86,7 +127,7 @@ class HostileInputTest {
 
     static List<Case> cases() {
         List<Case> c = new ArrayList<>();
-        String attachUrl = "/v1/instances/d1/volumes/" + VOL;
+        String attachUrl = "/v1/instances/" + dom + "/volumes/" + VOL;
         String[][] mutating = {
                 {"PUT", attachUrl},
                 {"PUT", attachUrl + "/qos"},
@@ -135,7 +176,7 @@ class HostileInputTest {
             c.add(new Case("bad domain " + bad, "PUT", "/v1/instances/" + bad + "/volumes/" + VOL, "application/json",
                     attach(goodData())));
             if (!bad.equals("..") && !bad.equals("%2e%2e")) { // dot segments normalise to another route
-                c.add(new Case("bad volume id " + bad, "DELETE", "/v1/instances/d1/volumes/" + bad, null, null));
+                c.add(new Case("bad volume id " + bad, "DELETE", "/v1/instances/" + dom + "/volumes/" + bad, null, null));
             }
         }
         for (String bad : new String[] {"..%2F..%2Fetc%2Fpasswd", "iqn.x%0Ay", "iqn.1993-08.org.debian:01:a%3Brm",
@@ -198,16 +239,16 @@ class HostileInputTest {
         // Cinder attachments: every field is checked before Keystone or Cinder is asked anything
         String cinder = "/v1/cinder-attachments";
         for (String project : new String[] {"../admin", "p;rm", "p\n", "", "a".repeat(65), "p/q", "%2e%2e"}) {
-            c.add(new Case("bad project id", "POST", cinder, "application/json", cinderBody(VOL, "\"d1\"", json(project))));
+            c.add(new Case("bad project id", "POST", cinder, "application/json", cinderBody(VOL, json(dom), json(project))));
         }
         for (String instance : new String[] {"<domain>", "a'b", "../x", "", "a b"}) {
             c.add(new Case("bad cinder instance", "POST", cinder, "application/json",
                     cinderBody(VOL, json(instance), "\"p1\"")));
         }
-        for (String body : new String[] {"{\"attachment_id\": 5}", cinderBody("not-a-uuid", "\"d1\"", "\"p1\""),
-                cinderBody(VOL, "\"d1\"", "42"), cinderBody(VOL, "\"d1\"", "\"p1\"").replace("}", ", \"bus\": \"ide\"}"),
-                cinderBody(VOL, "\"d1\"", "\"p1\"").replace("}", ", \"connector\": {\"initiator\": \"x\"}}"),
-                cinderBody(VOL, "\"d1\"", "\"p1\"").replace("}", ", \"device\": \"vdb'/>\"}"), "{}"}) {
+        for (String body : new String[] {"{\"attachment_id\": 5}", cinderBody("not-a-uuid", json(dom), "\"p1\""),
+                cinderBody(VOL, json(dom), "42"), cinderBody(VOL, json(dom), "\"p1\"").replace("}", ", \"bus\": \"ide\"}"),
+                cinderBody(VOL, json(dom), "\"p1\"").replace("}", ", \"connector\": {\"initiator\": \"x\"}}"),
+                cinderBody(VOL, json(dom), "\"p1\"").replace("}", ", \"device\": \"vdb'/>\"}"), "{}"}) {
             c.add(new Case("bad cinder attachment", "POST", cinder, "application/json", body));
         }
         for (String bad : new String[] {"x", "..%2F..", VOL + "%00", "%24(id)"}) {
@@ -227,24 +268,39 @@ class HostileInputTest {
     }
 
     @TestFactory
-    Stream<DynamicTest> everyHostileRequestIsA4xxProblem() {
+    Stream<DynamicTest> everyHostileRequestIsExactlyItsProblem() throws IOException {
         List<Case> all = cases();
-        assertThat(all).hasSizeGreaterThanOrEqualTo(100);
-        return all.stream().map(k -> DynamicTest.dynamicTest(k.name() + " " + k.method() + " " + k.path()
-                .substring(0, Math.min(60, k.path().length())), () -> {
-            var req = given().urlEncodingEnabled(false);
-            if (k.contentType() != null) {
-                req = req.contentType(k.contentType());
-            }
-            if (k.body() != null) {
-                req = req.body(k.body());
-            }
-            Response r = req.request(k.method(), k.path());
-            assertThat(r.statusCode()).as(k.name() + ": " + r.asString()).isBetween(400, 499);
-            if (r.statusCode() != 404 || r.getContentType().startsWith("application/problem+json")) {
-                assertThat(r.getContentType()).as(k.name()).startsWith("application/problem+json");
-                assertThat(r.jsonPath().getString("code")).as(k.name()).isNotBlank();
-            }
-        }));
+        boolean recording = Boolean.getBoolean("hostile.record");
+        java.util.Map<Integer, String> expected = recording ? java.util.Map.of() : expected();
+        assertThat(all).hasSizeGreaterThanOrEqualTo(200);
+        if (!recording) {
+            assertThat(expected).as("one expectation per case in hostile/expected.tsv").hasSameSizeAs(all);
+        }
+        return java.util.stream.IntStream.range(0, all.size()).mapToObj(i -> {
+            Case k = all.get(i);
+            return DynamicTest.dynamicTest(i + " " + k.name() + " " + k.method() + " "
+                    + k.path().substring(0, Math.min(60, k.path().length())),
+                    () -> check(i, k, recording ? null : expected.get(i)));
+        });
+    }
+
+    /** Sends one case; its answer must be a problem with exactly the expected status, code and field. */
+    private static void check(int i, Case k, String expected) {
+        var req = given().urlEncodingEnabled(false);
+        if (k.contentType() != null) {
+            req = req.contentType(k.contentType());
+        }
+        if (k.body() != null) {
+            req = req.body(k.body());
+        }
+        Response r = req.request(k.method(), k.path());
+        assertThat(r.statusCode()).as(k.name() + ": " + r.asString()).isBetween(400, 499);
+        assertThat(r.getContentType()).as(k.name()).startsWith("application/problem+json");
+        String got = r.statusCode() + "\t" + r.jsonPath().getString("code") + "\t"
+                + java.util.Objects.requireNonNullElse(r.jsonPath().getString("field"), "-");
+        actual.add(i + "\t" + k.name().replace(dom, "DOMAIN") + "\t" + got);
+        if (expected != null) {
+            assertThat(got).as(i + " " + k.name() + ": " + r.asString()).isEqualTo(expected);
+        }
     }
 }

@@ -78,4 +78,53 @@ class SecretLeakTest {
     private static String read(Path p) throws Exception {
         return Files.exists(p) ? Files.readString(p) : "";
     }
+
+    /**
+     * An export answered asynchronously: its CHAP password is in the synchronous answer only; the operation
+     * record on disk, GET /v1/operations/{id} and the audit log never hold it, and the record says which field
+     * was left out.
+     */
+    @Test
+    void anAsynchronousExportKeepsItsChapPasswordNowhere() throws Exception {
+        String vol = java.util.UUID.randomUUID().toString();
+        String initiator = "iqn.1993-08.org.debian:01:leak-" + vol.substring(0, 8);
+        given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1}").post("/v1/volumes")
+                .then().statusCode(201);
+        String exportUrl = "/v1/volumes/" + vol + "/exports/" + initiator;
+        Response accepted = given().contentType(ContentType.JSON).header("Prefer", "respond-async")
+                .body("{\"initiator\": \"" + initiator + "\"}").put(exportUrl);
+        assertThat(accepted.statusCode()).as(accepted.asString()).isEqualTo(202);
+        String location = accepted.header("Location");
+        Response op = null;
+        for (int i = 0; i < 100; i++) {
+            op = given().get(location);
+            if (!"running".equals(op.jsonPath().getString("state"))) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(op.jsonPath().getString("state")).as(op.asString()).isEqualTo("succeeded");
+        assertThat(op.jsonPath().getList("result.redacted", String.class)).containsExactly("data.auth_password");
+        assertThat(op.jsonPath().getString("result.data.auth_username")).isNotBlank();
+
+        // the way to the secret: the export is idempotent, repeated synchronously it answers the same credentials
+        String secret = given().contentType(ContentType.JSON).body("{\"initiator\": \"" + initiator + "\"}")
+                .put(exportUrl).then().statusCode(200).extract().jsonPath().getString("data.auth_password");
+        assertThat(secret).hasSizeGreaterThanOrEqualTo(12);
+
+        List<String> seen = new ArrayList<>();
+        seen.add(op.asString());
+        seen.add(given().get(location).asString());
+        seen.add(read(Path.of("target/test-audit.jsonl")));
+        try (Stream<Path> files = Files.list(Path.of("target/test-state/operations"))) {
+            for (Path f : files.toList()) {
+                seen.add(read(f));
+            }
+        }
+        for (String text : seen) {
+            assertThat(text).doesNotContain(secret);
+        }
+        given().delete(exportUrl).then().statusCode(204);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
 }

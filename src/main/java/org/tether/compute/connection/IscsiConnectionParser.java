@@ -144,9 +144,9 @@ public class IscsiConnectionParser implements DriverParser {
     private static ChapCredentials chap(JsonFields f, String methodKey, String userKey, String passKey,
                                         String userInKey, String passInKey) {
         String method = f.string(methodKey, 16);
-        String user = chapValue(f, userKey);
+        String user = chapName(f, userKey);
         String pass = chapValue(f, passKey);
-        String userIn = userInKey == null ? null : chapValue(f, userInKey);
+        String userIn = userInKey == null ? null : chapName(f, userInKey);
         String passIn = passInKey == null ? null : chapValue(f, passInKey);
         boolean anyCredential = user != null || pass != null || userIn != null || passIn != null;
         if (method == null || method.equalsIgnoreCase("none")) {
@@ -171,6 +171,21 @@ public class IscsiConnectionParser implements DriverParser {
         }
         return new ChapCredentials(user, pass, userIn, passIn);
     }
+
+    /**
+     * A CHAP user name: what Cinder's drivers generate (letters and digits) and what operators use (an IQN,
+     * {@code name@domain}): letters, digits and {@code . _ : @ -}. It reaches iscsiadm's argv, libvirt's XML
+     * and target configuration, so nothing a shell, XML or a config parser would read twice is admitted.
+     */
+    private static String chapName(JsonFields f, String key) {
+        String v = chapValue(f, key);
+        if (v != null && !CHAP_NAME.matcher(v).matches()) {
+            throw TetherException.invalid(f.path(key), f.path(key) + " may hold letters, digits and . _ : @ - only");
+        }
+        return v;
+    }
+
+    private static final java.util.regex.Pattern CHAP_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:@-]+");
 
     private static String chapValue(JsonFields f, String key) {
         String v = f.string(key, MAX_CHAP);

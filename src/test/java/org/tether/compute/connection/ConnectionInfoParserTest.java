@@ -116,6 +116,14 @@ class ConnectionInfoParserTest {
     }
 
     @Test
+    void chapNamesOperatorsUseAreAccepted() {
+        for (String name : new String[]{"nE9PY8juynmmZ95F7Xb7", "iqn.1993-08.org.debian:01:abc", "svc_tether@site-1"}) {
+            assertThat(parse(NESTED.replace("\"auth_username\": \"", "\"auth_username\": \"" + name + "x")))
+                    .isNotNull();
+        }
+    }
+
+    @Test
     void chapCredentialsNeverShowInToString() {
         assertThat(parse(NESTED).toString()).doesNotContain("YZ2Hceyh7VySh5HY");
     }
@@ -123,6 +131,9 @@ class ConnectionInfoParserTest {
     /** Each row: a change to the valid nested example (key=JSON value, or key=- to remove), the field blamed. */
     @ParameterizedTest(name = "{0}={1} -> {2}")
     @CsvSource(delimiter = '|', value = {
+            "auth_username  | \"<user>\"                          | connection_info.data.auth_username",
+            "auth_username  | \"user;reboot\"                     | connection_info.data.auth_username",
+            "auth_username  | \"a'b\"                             | connection_info.data.auth_username",
             "target_iqn     | \"iqn.2010-13.org.x:y\"             | connection_info.data.target_iqn",
             "target_iqn     | \"IQN.2010-10.org.x:y\"             | connection_info.data.target_iqn",
             "target_iqn     | \"iqn.2010-10.org.x:y;rm -rf /\"    | connection_info.data.target_iqn",
