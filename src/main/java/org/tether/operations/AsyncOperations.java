@@ -131,7 +131,7 @@ public class AsyncOperations {
                         "Idempotency-Key"));
                 return;
             }
-            var existing = store.byKey(key);
+            var existing = store.byKey(internal.caller(ctx), key);
             if (existing.isPresent()) {
                 OperationRecord e = existing.get();
                 if (!e.method().equals(ctx.request().method().name()) || !e.path().equals(path)) {

@@ -27,8 +27,13 @@ public class OperationStore {
         return store.get(id);
     }
 
-    public synchronized Optional<OperationRecord> byKey(String idempotencyKey) {
-        return store.all().stream().filter(o -> idempotencyKey.equals(o.idempotencyKey())).findFirst();
+    /**
+     * The operation {@code caller} named with this Idempotency-Key: keys are scoped to the caller, so another
+     * caller's key, however spelled, neither finds nor blocks it.
+     */
+    public synchronized Optional<OperationRecord> byKey(String caller, String idempotencyKey) {
+        return store.all().stream().filter(o -> idempotencyKey.equals(o.idempotencyKey())
+                && java.util.Objects.equals(caller, o.caller())).findFirst();
     }
 
     public List<OperationRecord> all() {

@@ -72,6 +72,7 @@ class KeystoneTokenAuthTest {
                 OpenStackStubs.token(keystone, service, Instant.now().plus(Duration.ofHours(1)))));
         validates("good-" + service, validToken("service", Instant.now().plus(Duration.ofHours(1))));
         validates("member-" + service, validToken("member", Instant.now().plus(Duration.ofHours(1))));
+        validates("cinder-" + service, validToken("service", Instant.now().plus(Duration.ofHours(1)), "u7", "cinder"));
         validates("stale-" + service, validToken("service", Instant.now().minus(Duration.ofMinutes(1))));
         validates("revoked-" + service, aResponse().withStatus(404).withHeader("Content-Type", "application/json")
                 .withBody("{\"error\": {\"code\": 404, \"message\": \"Could not find token\"}}"));
@@ -83,10 +84,14 @@ class KeystoneTokenAuthTest {
     }
 
     private static ResponseDefinitionBuilder validToken(String role, Instant expires) {
+        return validToken(role, expires, "u9", "nova");
+    }
+
+    private static ResponseDefinitionBuilder validToken(String role, Instant expires, String userId, String user) {
         return aResponse().withStatus(200).withHeader("Content-Type", "application/json").withBody("""
                 {"token": {"expires_at": "%s", "roles": [{"id": "r1", "name": "%s"}],
-                 "user": {"id": "u9", "name": "nova"}, "project": {"id": "p9", "name": "services"}}}"""
-                .formatted(expires, role));
+                 "user": {"id": "%s", "name": "%s"}, "project": {"id": "p9", "name": "services"}}}"""
+                .formatted(expires, role, userId, user));
     }
 
     @Test
@@ -118,5 +123,20 @@ class KeystoneTokenAuthTest {
         keystone.stubFor(get(urlEqualTo(OpenStackStubs.KEYSTONE_PATH)).willReturn(aResponse().withStatus(503)));
         given().header("X-Auth-Token", "fresh-" + UUID.randomUUID()).post("/v1/reconciliation").then().statusCode(503)
                 .header("Retry-After", "5").body("code", org.hamcrest.Matchers.equalTo("keystone_unavailable"));
+    }
+
+    @Test
+    void idempotencyKeysAreScopedToTheCaller() {
+        String key = "reconcile-" + UUID.randomUUID();
+        String nova = given().header("X-Auth-Token", "good-" + service).header("Prefer", "respond-async")
+                .header("Idempotency-Key", key).post("/v1/reconciliation").then().statusCode(202)
+                .extract().header("Location");
+        String cinder = given().header("X-Auth-Token", "cinder-" + service).header("Prefer", "respond-async")
+                .header("Idempotency-Key", key).post("/v1/reconciliation").then().statusCode(202)
+                .extract().header("Location");
+        assertThat(cinder).as("another caller's key names another operation").isNotEqualTo(nova);
+        assertThat(given().header("X-Auth-Token", "good-" + service).header("Prefer", "respond-async")
+                .header("Idempotency-Key", key).post("/v1/reconciliation").then().statusCode(202)
+                .extract().header("Location")).isEqualTo(nova);
     }
 }

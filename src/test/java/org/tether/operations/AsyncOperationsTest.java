@@ -218,4 +218,27 @@ class AsyncOperationsTest {
                 .body("detail", org.hamcrest.Matchers.containsString("must be https"));
         given().get("/v1/volumes/" + vol).then().statusCode(404);
     }
+
+    @Test
+    void aCallbackCarriesNoChapPasswordOnlyTheNameOfWhatWasLeftOut() {
+        receiver.stubFor(post(urlEqualTo("/export")).willReturn(aResponse().withStatus(204)));
+        String vol = UUID.randomUUID().toString();
+        String initiator = "iqn.1993-08.org.debian:01:cb-" + vol.substring(0, 8);
+        given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1}").post("/v1/volumes")
+                .then().statusCode(201);
+        Response r = given().contentType(ContentType.JSON).body("{\"initiator\": \"" + initiator
+                + "\", \"callback_url\": \"" + receiver.baseUrl() + "/export\"}")
+                .put("/v1/volumes/" + vol + "/exports/" + initiator);
+        r.then().statusCode(202);
+        awaitOperation(r.header("Location"), "/callback/state", "delivered");
+        String secret = given().contentType(ContentType.JSON).body("{\"initiator\": \"" + initiator + "\"}")
+                .put("/v1/volumes/" + vol + "/exports/" + initiator).then().statusCode(200).extract().jsonPath()
+                .getString("data.auth_password");
+        String body = new String(receiver.findAll(postRequestedFor(urlEqualTo("/export"))).get(0).getBody(),
+                StandardCharsets.UTF_8);
+        assertThat(body).doesNotContain(secret).contains("\"redacted\":[\"data.auth_password\"]")
+                .contains("\"auth_username\"");
+        given().delete("/v1/volumes/" + vol + "/exports/" + initiator).then().statusCode(204);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
 }

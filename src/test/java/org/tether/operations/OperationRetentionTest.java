@@ -45,6 +45,6 @@ class OperationRetentionTest {
         assertThat(new OperationStore(dir).all()).extracting(OperationRecord::id)
                 .as("what is left is also what a restart reads back")
                 .containsExactlyInAnyOrder("old-pending", "recent", "running");
-        assertThat(store.byKey("key-old-delivered")).as("the idempotency key went with its record").isEmpty();
+        assertThat(store.byKey("token:ab", "key-old-delivered")).as("the idempotency key went with its record").isEmpty();
     }
 }

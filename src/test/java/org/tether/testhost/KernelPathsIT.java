@@ -105,6 +105,45 @@ class KernelPathsIT {
     }
 
     @Test
+    void iscsidRestartedUnderLiveSessionsKeepsThemAndAnAttachDuringTheRestartNeverLeaks() throws Exception {
+        String a = createVolume();
+        JsonNode infoA = export(a);
+        assertThat(attach(a, infoA).statusCode()).isEqualTo(200);
+        String iqnA = infoA.get("data").get("target_iqn").asText();
+
+        assertThat(vm.probe("what=stopiscsid")).contains("stopped");
+        String c = createVolume();
+        JsonNode infoC = export(c);
+        var during = vm.sendAsync("PUT", "/v1/instances/testdom/volumes/" + c, "{\"connection_info\": " + infoC
+                + ", \"bus\": \"scsi\", \"attach_path\": \"kernel\"}");
+        Thread.sleep(1500);
+        assertThat(vm.probe("what=startiscsid")).contains("started");
+        HttpResponse<String> r = during.get(180, java.util.concurrent.TimeUnit.SECONDS);
+        String iqnC = infoC.get("data").get("target_iqn").asText();
+        if (r.statusCode() == 200) {
+            assertThat(vm.delete("/v1/instances/testdom/volumes/" + c).statusCode()).isEqualTo(204);
+        } else {
+            assertThat(r.statusCode()).as(r.body()).isBetween(500, 504);
+            assertThat(r.body()).as("a problem saying what failed").contains("\"code\":\"");
+        }
+        assertThat(vm.probe("what=sessions")).as("nothing of the attach during the restart is left")
+                .doesNotContain(iqnC).contains(iqnA);
+        assertThat(vm.probe("what=nodes")).doesNotContain(iqnC);
+        assertThat(vm.probe("what=domxml")).doesNotContain(c);
+
+        // the session of the attached volume survived the restart: its data path works and the next attach too
+        writeThroughQemu(a, "0x3c", 8192);
+        assertThat(readLv(a, 8192)).startsWith(repeat("3c", 64));
+        String b = createVolume();
+        JsonNode infoB = export(b);
+        assertThat(attach(b, infoB).statusCode()).isEqualTo(200);
+        teardown(b);
+        teardown(a);
+        assertThat(vm.delete("/v1/volumes/" + c + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + c).statusCode()).isEqualTo(204);
+    }
+
+    @Test
     void detachingOneVolumeKeepsTheOthersSessionAndDataPath() throws Exception {
         String a = createVolume();
         String b = createVolume();
