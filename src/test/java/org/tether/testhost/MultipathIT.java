@@ -41,7 +41,7 @@ class MultipathIT {
     }
 
     @Test
-    void twoPortalsGiveTwoSessionsAndOneMapThatSurvivesALostLegAndResizesAndDetachFlushesIt() throws Exception {
+    void twoPortalsGiveTwoSessionsAndOneMapThatSurvivesMultipathdRestartAndALostLegAndResizesAndDetachFlushesIt() throws Exception {
         assertThat(connector.get("multipath").asBoolean()).isTrue();
         String vol = UUID.randomUUID().toString();
         HttpResponse<String> created = vm.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, \"thin\": true}");
@@ -71,6 +71,14 @@ class MultipathIT {
 
         vm.probe("what=write&vol=" + vol + "&pat=0x71&off=131072");
         assertThat(vm.probe("what=readlv&vol=" + vol + "&off=131072").strip()).startsWith(repeat("71", 64));
+
+        // multipathd restarted under the map (an upgrade): the map stays, both paths active, I/O goes on
+        assertThat(vm.probe("what=restartmultipathd")).contains("restarted");
+        String after = vm.probe("what=multipath");
+        assertThat(after).contains(device.substring("/dev/mapper/".length()));
+        assertThat(after.lines().filter(l -> l.contains("active ready")).count()).as(after).isEqualTo(2);
+        vm.probe("what=write&vol=" + vol + "&pat=0x70&off=196608");
+        assertThat(vm.probe("what=readlv&vol=" + vol + "&off=196608").strip()).startsWith(repeat("70", 64));
 
         // one leg lost: the map keeps the other and I/O goes on
         assertThat(vm.probe("what=dropleg&vol=" + vol)).contains("exit=0");
