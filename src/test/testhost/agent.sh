@@ -17,7 +17,7 @@ case "$1" in
       -Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes -Dtether.storage.lvm.pvs="$(cat /run/pv)" \
       -Dtether.storage.lvm.thin-pool-size=6g \
       -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
-      -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json \
+      -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json -Dtether.storage.target.repair-interval=5s \
       -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s -Dtether.instances.virt-type=qemu \
       '-Dquarkus.log.category."org.tether.exec".level=DEBUG' \
       -Dtether.api.allow-unauthenticated=true -Dtether.api.allow-plain-http=true -Dquarkus.http.host=0.0.0.0 -Dquarkus.http.port=8080 \

@@ -134,4 +134,44 @@ class TlsByDefaultIT {
         ctx.init(null, tmf.getTrustManagers(), null);
         return ctx;
     }
+
+    /**
+     * Bound to one specific address (not every address, not 127.0.0.1): the agent's asynchronous calls reach it
+     * on that address. 127.0.0.2 stands for a host's own address here: tests send traffic to loopback only.
+     */
+    @Test
+    void anAgentBoundToOneAddressReachesItselfThereForAnAsynchronousCall() throws Exception {
+        String secret = "bound-token-" + UUID.randomUUID();
+        try (AgentProcess agent = new AgentProcess(PORT, dir.resolve("state"), dir.resolve("agent.log"))
+                .properties("-Dtether.api.token-file=" + token(secret)).with("-Dquarkus.http.host=127.0.0.2")) {
+            agent.spawn();
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            URI base = URI.create("http://127.0.0.2:" + PORT);
+            boolean ready = false;
+            for (int i = 0; i < 600 && !ready; i++) {
+                try {
+                    ready = http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                } catch (java.io.IOException notYet) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(ready).as("ready on 127.0.0.2").isTrue();
+            HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(base.resolve("/v1/reconciliation"))
+                    .header("Authorization", "Bearer " + secret).header("Prefer", "respond-async")
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            URI op = base.resolve(accepted.headers().firstValue("Location").orElseThrow());
+            JsonNode state = null;
+            for (int i = 0; i < 100; i++) {
+                state = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(op)
+                        .header("Authorization", "Bearer " + secret).build(), HttpResponse.BodyHandlers.ofString()).body());
+                if (!state.get("state").asText().equals("running")) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(state.get("status").asInt()).as(state.toString()).isEqualTo(200);
+        }
+    }
 }

@@ -144,6 +144,34 @@ class KernelPathsIT {
     }
 
     @Test
+    void aClearedLioIsPutBackByTheAgentAndTheAttachedDiskWorksAgain() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        String iqn = info.get("data").get("target_iqn").asText();
+        assertThat(attach(vol, info).statusCode()).isEqualTo(200);
+        writeThroughQemu(vol, "0x4d", 0);
+
+        assertThat(vm.probe("what=clearlio")).contains("exit=0");
+        assertThat(vm.probe("what=lio")).doesNotContain(iqn);
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (!vm.probe("what=lio").contains(iqn + "/tpgt_1/acls/" + initiator) && System.nanoTime() < end) {
+            Thread.sleep(1000);
+        }
+        assertThat(vm.probe("what=lio")).as("the export put back, with its ACL")
+                .contains(iqn + "/tpgt_1/acls/" + initiator).contains(iqn + "/tpgt_1/lun/lun_0");
+        assertThat(vm.probe("what=saveconfig")).contains(iqn);
+        // the initiator's session logs in again by itself; the guest's disk then reads and writes as before
+        end = System.nanoTime() + 90_000_000_000L;
+        while (!vm.probe("what=sessions").contains(iqn) && System.nanoTime() < end) {
+            Thread.sleep(1000);
+        }
+        writeThroughQemu(vol, "0x4e", 4096);
+        assertThat(readLv(vol, 4096)).startsWith(repeat("4e", 64));
+        assertThat(readLv(vol, 0)).startsWith(repeat("4d", 64));
+        teardown(vol);
+    }
+
+    @Test
     void detachingOneVolumeKeepsTheOthersSessionAndDataPath() throws Exception {
         String a = createVolume();
         String b = createVolume();
