@@ -16,8 +16,6 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           rpm systemd
           # the test-host VM (src/test/testhost): its kernel's modules and tools come from this root
           lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 e2fsprogs python3-os-brick
-          # targetctl, to clear LIO under the agent as a target.service restart does
-          python3-rtslib-fb
           multipath-tools)
 
 missing=()

@@ -21,14 +21,21 @@ import java.util.Optional;
 @ApplicationScoped
 public class AgentVitals {
     private final boolean compute;
-    private final Instance<Hypervisor> hypervisor;
+    private final java.util.function.Supplier<Optional<Instant>> libvirtAway;
     private final Duration giveUpAfter;
     private final Clock clock;
 
+    @jakarta.inject.Inject
     public AgentVitals(TetherConfig config, Instance<Hypervisor> hypervisor, Clock clock) {
-        this.compute = config.mode() != TetherConfig.Mode.STORAGE;
-        this.hypervisor = hypervisor;
-        this.giveUpAfter = config.libvirt().giveUpAfter();
+        this(config.mode() != TetherConfig.Mode.STORAGE, () -> hypervisor.get().unavailableSince(),
+                config.libvirt().giveUpAfter(), clock);
+    }
+
+    AgentVitals(boolean compute, java.util.function.Supplier<Optional<Instant>> libvirtAway, Duration giveUpAfter,
+                Clock clock) {
+        this.compute = compute;
+        this.libvirtAway = libvirtAway;
+        this.giveUpAfter = giveUpAfter;
         this.clock = clock;
     }
 
@@ -43,7 +50,7 @@ public class AgentVitals {
 
     /** Since when libvirtd has been unreachable, when it is. */
     public Optional<Instant> libvirtAwaySince() {
-        return compute ? hypervisor.get().unavailableSince() : Optional.empty();
+        return compute ? libvirtAway.get() : Optional.empty();
     }
 
     private boolean gaveUpOnLibvirt() {
