@@ -158,11 +158,17 @@ public class ExportService {
     public int restore() {
         int restored = 0;
         int failed = 0;
-        for (VolumeRecord r : store.all()) {
-            if (r.exports().isEmpty() || r.chap() == null) {
+        for (VolumeRecord listed : store.all()) {
+            if (listed.exports().isEmpty()) {
                 continue;
             }
-            try (var held = volumes.lock(r.id())) {
+            try (var held = volumes.lock(listed.id())) {
+                // read again under the lock: an unexport or delete may have finished since the listing, and
+                // what it removed must not be put back
+                VolumeRecord r = store.find(listed.id()).orElse(null);
+                if (r == null || r.exports().isEmpty() || r.chap() == null) {
+                    continue;
+                }
                 var present = driver.initiators(iqn(r.id()));
                 for (VolumeRecord.ExportRecord e : r.exports()) {
                     if (!present.contains(e.initiator())) {
@@ -175,7 +181,7 @@ public class ExportService {
                 }
             } catch (TetherException e) {
                 failed++;
-                LOG.errorf("could not restore exports of %s: %s", r.id(), e.getMessage());
+                LOG.errorf("could not restore exports of %s: %s", listed.id(), e.getMessage());
             }
         }
         unrepaired = failed;
