@@ -85,9 +85,9 @@ public class ApiAuthMechanism implements HttpAuthenticationMechanism {
         } else {
             response.putHeader("WWW-Authenticate", "Bearer realm=\"tether\"");
         }
-        response.end("{\"type\":\"urn:tether:problem:" + code + "\",\"title\":\""
-                + (unavailable ? "Keystone unavailable" : "Unauthorized") + "\",\"status\":" + status
-                + ",\"detail\":\"" + reason + "\",\"code\":\"" + code + "\"}");
+        response.end(new io.vertx.core.json.JsonObject().put("type", "urn:tether:problem:" + code)
+                .put("title", unavailable ? "Keystone unavailable" : "Unauthorized").put("status", status)
+                .put("detail", reason).put("code", code).encode());
         return Uni.createFrom().item(true);
     }
 
