@@ -13,7 +13,7 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           qemu-system-x86 qemu-block-extra qemu-utils
           tgt libiscsi-bin open-iscsi jq
           # packaging checks: rpmbuild for the RPM, systemd-analyze for the unit
-          rpm systemd
+          rpm systemd openssl
           # the test-host VM (src/test/testhost): its kernel's modules and tools come from this root
           lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 e2fsprogs python3-os-brick
           multipath-tools)
