@@ -202,6 +202,13 @@ def main():
                 time.sleep(30)
                 os.unlink(fill)
             took = wait_ready(api)
+            if fault == "tgtd" and took is not None:  # ready is not enough: the exports must be back too
+                t0 = time.time() - took
+                while time.time() - t0 < 180 and not all(
+                        f"volume-{v.id}" in bench.run("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target")
+                        for v in vols):
+                    time.sleep(0.5)
+                took = time.time() - t0
             recoveries.append((fault, took))
             print(f"[soak]   ready again after {took:.1f} s" if took is not None else "[soak]   NOT ready again",
                   flush=True)

@@ -249,4 +249,21 @@ class StorageTgtLabTest {
             given().delete("/v1/instances/" + dom.name + "/volumes/" + vol).then().statusCode(204);
         }
     }
+
+    /** A run that died between creating the tgt target and its LUN (kill -9, found by the soak): the next export completes it. */
+    @Test
+    void anExportFinishesATargetAnEarlierRunLeftWithoutItsLun() throws Exception {
+        String vol = createVolume(1, "");
+        String iqn = "iqn.2010-10.org.openstack:volume-" + vol;
+        String tid = Integer.toString(3900 + (int) (System.nanoTime() % 90));
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", tid, "-T", iqn);
+        JsonNode info = export(vol);
+        assertThat(info.get("data").get("target_iqn").asText()).isEqualTo(iqn);
+        String shown = Host.run("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target");
+        assertThat(shown.substring(shown.indexOf("Target " + tid + ": " + iqn)))
+                .contains("Backing store path: " + FILES.resolve("volume-" + vol));
+        given().delete("/v1/volumes/" + vol + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(204);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+        assertThat(targetExists(iqn)).isFalse();
+    }
 }

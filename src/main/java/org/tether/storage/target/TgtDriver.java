@@ -98,7 +98,9 @@ public class TgtDriver implements ExportDriver {
             }
         } else {
             tid = existing.tid();
-            if (!existing.backingStores().contains(spec.devicePath())) {
+            if (existing.backingStores().isEmpty()) {
+                tgtadm.newLun(tid, LUN, spec.devicePath()); // an earlier run died between target and LUN
+            } else if (!existing.backingStores().contains(spec.devicePath())) {
                 throw new TetherException(ErrorCode.TARGET_FAILED, "target " + spec.iqn()
                         + " exists with another backing store " + existing.backingStores());
             }
