@@ -7,7 +7,6 @@ import org.libvirt.LibvirtException;
 import org.tether.compute.libvirt.jna.EventLoop;
 import org.tether.compute.libvirt.jna.LibvirtNative;
 import org.tether.compute.libvirt.jna.NativeConnect;
-import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
 import java.util.ArrayList;

@@ -18,10 +18,6 @@ public class TgtDriver implements ExportDriver {
     private final Tgtadm tgtadm;
     private final TgtConfFiles files;
 
-    public TgtDriver(Tgtadm tgtadm) {
-        this(tgtadm, java.util.Optional.empty());
-    }
-
     /** @param confDir where tgt's service finds per-target files at boot ({@code /etc/tgt/conf.d}); empty: none */
     public TgtDriver(Tgtadm tgtadm, java.util.Optional<java.nio.file.Path> confDir) {
         this.tgtadm = tgtadm;
