@@ -25,6 +25,11 @@ public enum ErrorCode {
     INSUFFICIENT_CAPACITY(507, "Insufficient capacity"),
     STORAGE_BACKEND_FAILED(502, "Storage backend failed"),
     TARGET_FAILED(502, "iSCSI target failed"),
+    /**
+     * 503: the target daemon (tgtd) or a volume's portal cannot be reached right now, as during a target
+     * restart; nothing was changed and the same call succeeds once it is back.
+     */
+    TARGET_UNAVAILABLE(503, "iSCSI target not reachable; retry later"),
     ATTACHMENT_CONFLICT(409, "Attachment conflict"),
     NO_FREE_DEVICE(409, "No free guest device name"),
     INSTANCE_CONFLICT(409, "Instance conflict"),

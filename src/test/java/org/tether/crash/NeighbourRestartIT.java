@@ -59,6 +59,34 @@ class NeighbourRestartIT {
     }
 
     @Test
+    void anAttachWhileTheTargetIsAwayIsRetryableAndLeavesNothingBehind() throws Exception {
+        try (TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING);
+             TgtTarget target = TgtTarget.create(dir, false);
+             AgentProcess agent = new AgentProcess(18097, dir.resolve("state"), dir.resolve("agent.log"))) {
+            agent.start();
+            Host.run("pkill", "-9", "-x", "tgtd");
+            await(() -> Host.exec("pgrep", "-x", "tgtd").exit() != 0, 10, "tgtd gone");
+            HttpResponse<String> refused = attach(agent, dom, target);
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+            assertThat(refused.body()).contains("\"code\":\"target_unavailable\"", "127.0.0.1:3260");
+            assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+            assertThat(dom.liveXml()).doesNotContain(target.iqn);
+            assertThat(agent.get("/v1/attachments").body()).doesNotContain(target.volumeId.toString());
+
+            startTgtd();
+            target.define();
+            HttpResponse<String> again = attach(agent, dom, target);
+            assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+            assertThat(agent.delete(url(dom, target)).statusCode()).isEqualTo(204);
+            assertThat(dom.liveXml()).doesNotContain(target.iqn);
+        } finally {
+            if (Host.exec("pgrep", "-x", "tgtd").exit() != 0) {
+                startTgtd();
+            }
+        }
+    }
+
+    @Test
     void aStorageAgentIsReadyAndPutsBackWhatARestartedTgtdLost() throws Exception {
         String initiator = "iqn.1993-08.org.debian:01:restart-" + UUID.randomUUID().toString().substring(0, 8);
         try (AgentProcess agent = new AgentProcess(18096, dir.resolve("state"), dir.resolve("agent.log"))
@@ -78,8 +106,22 @@ class NeighbourRestartIT {
             String iqn = "iqn.2010-10.org.openstack:volume-" + id;
             assertThat(targets()).contains(iqn);
 
+            String other = UUID.randomUUID().toString();
+            assertThat(agent.post("/v1/volumes", "{\"id\":\"" + other + "\",\"size_gb\":1}").statusCode())
+                    .isEqualTo(201);
+
             Host.run("pkill", "-9", "-x", "tgtd");
             await(() -> status(agent, "/q/health/ready") == 503, 30, "readiness DOWN while tgtd is away");
+            HttpResponse<String> notNow = agent.put("/v1/volumes/" + other + "/exports/" + initiator,
+                    "{\"initiator\":\"" + initiator + "\"}");
+            assertThat(notNow.statusCode()).as(notNow.body()).isEqualTo(503);
+            assertThat(notNow.body()).contains("\"code\":\"target_unavailable\"");
+            assertThat(notNow.headers().firstValue("Retry-After")).isPresent();
+            HttpResponse<String> notYet = agent.delete("/v1/volumes/" + id + "/exports/" + initiator);
+            assertThat(notYet.statusCode()).as(notYet.body()).isEqualTo(503);
+            assertThat(notYet.body()).contains("\"code\":\"target_unavailable\"");
+            assertThat(agent.get("/v1/volumes/" + other).body()).as("the refused export is not recorded")
+                    .contains("\"exports\":[]");
             startTgtd();
             assertThat(targets()).doesNotContain(iqn);
             await(() -> targets().contains(iqn) && targets().contains(initiator), 20,
@@ -106,7 +148,8 @@ class NeighbourRestartIT {
 
             assertThat(agent.delete("/v1/volumes/" + id + "/exports/" + initiator).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + id).statusCode()).isEqualTo(204);
-            assertThat(targets()).doesNotContain(iqn);
+            assertThat(agent.delete("/v1/volumes/" + other).statusCode()).isEqualTo(204);
+            assertThat(targets()).doesNotContain(iqn).doesNotContain("volume-" + other);
             assertThat(conf).doesNotExist();
         } finally {
             if (Host.exec("pgrep", "-x", "tgtd").exit() != 0) {

@@ -32,11 +32,16 @@ public final class TgtTarget implements AutoCloseable {
         }
         this.user = chap ? "u" + Integer.toHexString(tid) + volumeId.toString().substring(0, 8) : null;
         this.password = chap ? "p" + UUID.randomUUID().toString().replace("-", "").substring(0, 15) : null;
+        define();
+    }
+
+    /** Makes the target in tgtd (again, after a tgtd restart lost it). */
+    public void define() {
         tgt("--op", "new", "--mode", "target", "--tid", "" + tid, "-T", iqn);
         tgt("--op", "new", "--mode", "logicalunit", "--tid", "" + tid, "--lun", "1", "-b", file.toString());
         // admit this host's initiator name only, as a Cinder export for this host's connector does
         tgt("--op", "bind", "--mode", "target", "--tid", "" + tid, "--initiator-name", hostInitiator());
-        if (chap) {
+        if (user != null) {
             tgt("--op", "new", "--mode", "account", "--user", user, "--password", password);
             tgt("--op", "bind", "--mode", "account", "--tid", "" + tid, "--user", user);
         }

@@ -147,8 +147,20 @@ public class AttachService {
                     plugged.device().dev(), cmd.path().wire());
             return record;
         } catch (RuntimeException e) {
-            throw teardown.rollback(record, e);
+            throw teardown.rollback(record, namedTarget(e, info));
         }
+    }
+
+    /** QEMU's own iSCSI client says only that it could not connect; the answer names the target and portals. */
+    private static RuntimeException namedTarget(RuntimeException e, ConnectionInfo info) {
+        if (!(e instanceof TetherException t) || t.code() != ErrorCode.TARGET_UNAVAILABLE) {
+            return e;
+        }
+        String where = paths(info).stream().map(p -> p.iqn() + " at " + p.portal().hostPort()).distinct()
+                .collect(java.util.stream.Collectors.joining(", "));
+        return new TetherException(ErrorCode.TARGET_UNAVAILABLE, "QEMU could not reach "
+                + (where.isEmpty() ? "the volume's server" : where) + " (portal down, target not there yet, or "
+                + "login refused); retry later: " + t.getMessage(), e);
     }
 
     private static List<org.tether.compute.connection.IscsiPath> paths(ConnectionInfo info) {

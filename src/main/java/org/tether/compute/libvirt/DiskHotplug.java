@@ -135,7 +135,8 @@ public class DiskHotplug {
         try {
             hypervisor.detachDevice(domain, xml, scope);
         } catch (HypervisorException e) {
-            if (e.kind() == HypervisorException.Kind.OTHER) {
+            if (e.kind() != HypervisorException.Kind.DEVICE_MISSING
+                    && e.kind() != HypervisorException.Kind.UNPLUG_PENDING) {
                 throw e;
             }
             // already gone, or QEMU still waits for the guest: both mean keep watching

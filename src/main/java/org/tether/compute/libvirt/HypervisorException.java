@@ -13,14 +13,24 @@ public class HypervisorException extends TetherException {
         UNPLUG_PENDING,
         /** libvirtd cannot be reached (stopped, restarting): retry later, nothing was done. */
         UNAVAILABLE,
+        /** QEMU could not reach a network disk's server (iSCSI portal or target): retry later. */
+        TARGET_UNREACHABLE,
         OTHER
     }
 
     private final Kind kind;
 
     public HypervisorException(Kind kind, String detail, Throwable cause) {
-        super(kind == Kind.UNAVAILABLE ? ErrorCode.HYPERVISOR_UNAVAILABLE : ErrorCode.HYPERVISOR_ERROR, detail, cause);
+        super(code(kind), detail, cause);
         this.kind = kind;
+    }
+
+    private static ErrorCode code(Kind kind) {
+        return switch (kind) {
+            case UNAVAILABLE -> ErrorCode.HYPERVISOR_UNAVAILABLE;
+            case TARGET_UNREACHABLE -> ErrorCode.TARGET_UNAVAILABLE;
+            default -> ErrorCode.HYPERVISOR_ERROR;
+        };
     }
 
     public Kind kind() {

@@ -85,25 +85,43 @@ final class LibvirtConnection {
         }
     }
 
+    /**
+     * A native (JNA) call failed in a way that means the connection is gone, not the request: thrown by
+     * callers of raw libvirt functions so that {@link #call} treats it as it treats a lost libvirt-java call.
+     */
+    static final class LostConnection extends RuntimeException {
+        LostConnection(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** For raw libvirt calls: the last error on this thread, as a lost connection when it is one. */
+    static RuntimeException nativeFailure(int code, String message, java.util.function.Function<String,
+            RuntimeException> otherwise) {
+        Error.ErrorNumber n = code >= 0 && code < Error.ErrorNumber.values().length
+                ? Error.ErrorNumber.values()[code] : null;
+        return isConnectionLost(n, message) ? new LostConnection(message) : otherwise.apply(message);
+    }
+
     /** Runs fn on the connection; when libvirtd went away in between, reconnects and runs it once more. */
     <T> T call(Call<T> fn) {
         NativeConnect c = connection();
         try {
             return fn.apply(c);
-        } catch (LibvirtException e) {
-            if (!isConnectionLost(e)) {
-                throw translate(e);
+        } catch (LibvirtException | LostConnection e) {
+            if (e instanceof LibvirtException le && !isConnectionLost(le)) {
+                throw translate(le);
             }
             LOG.warnf("libvirt connection to %s lost (%s); reconnecting", uri, e.getMessage());
             reset(c);
             try {
                 return fn.apply(connection());
-            } catch (LibvirtException again) {
-                if (isConnectionLost(again)) {
-                    reset(connect);
-                    throw unavailable(again.getMessage(), again);
+            } catch (LibvirtException | LostConnection again) {
+                if (again instanceof LibvirtException le && !isConnectionLost(le)) {
+                    throw translate(le);
                 }
-                throw translate(again);
+                reset(connect);
+                throw unavailable(again.getMessage(), again);
             }
         }
     }
@@ -196,11 +214,20 @@ final class LibvirtConnection {
     }
 
     private static boolean isConnectionLost(LibvirtException e) {
-        Error.ErrorNumber n = code(e);
-        String msg = e.getMessage() == null ? "" : e.getMessage();
+        return isConnectionLost(code(e), e.getMessage());
+    }
+
+    /**
+     * The daemon went away (or is going): RPC and connection errors, and the socket errors libvirt reports
+     * as system errors when a write or read on its socket fails mid-call.
+     */
+    static boolean isConnectionLost(Error.ErrorNumber n, String message) {
+        String msg = message == null ? "" : message;
         return n == Error.ErrorNumber.VIR_ERR_RPC || n == Error.ErrorNumber.VIR_ERR_NO_CONNECT
                 || n == Error.ErrorNumber.VIR_ERR_INVALID_CONN
                 || msg.contains("client socket is closed") || msg.contains("End of file while reading")
+                || msg.contains("Broken pipe") || msg.contains("Cannot write data")
+                || msg.contains("Cannot recv data") || msg.contains("Connection reset by peer")
                 || (n == Error.ErrorNumber.VIR_ERR_SYSTEM_ERROR && msg.contains("connection"));
     }
 
@@ -217,8 +244,21 @@ final class LibvirtConnection {
             kind = HypervisorException.Kind.DEVICE_MISSING;
         } else if (msg.contains("in the process of unplug")) {
             kind = HypervisorException.Kind.UNPLUG_PENDING;
+        } else if (isNetworkDiskUnreachable(msg)) {
+            kind = HypervisorException.Kind.TARGET_UNREACHABLE;
         }
         return new HypervisorException(kind, "libvirt: " + msg, e);
+    }
+
+    /**
+     * QEMU could not open a network disk because its server did not let it in: libiscsi says "Failed to
+     * connect to LUN" whether the portal refused the connection, the target is not there (yet) or the login
+     * failed, and it says nothing more precise. During a target restart all three happen, and the same plug
+     * works a few seconds later, so the caller gets a retryable answer naming the portal.
+     */
+    static boolean isNetworkDiskUnreachable(String msg) {
+        return msg.contains("iSCSI: Failed to connect to LUN") || msg.contains("iSCSI: Failed to connect")
+                || msg.contains("Failed to connect socket") || msg.contains("iscsi_service failed");
     }
 
     synchronized void close() {

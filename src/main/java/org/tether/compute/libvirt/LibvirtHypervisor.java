@@ -229,9 +229,12 @@ public class LibvirtHypervisor implements Hypervisor {
         T apply(Pointer dom);
     }
 
-    private static HypervisorException nativeError(String what) {
+    /** The last native error: a lost connection (retried by {@link LibvirtConnection#call}) or a refusal. */
+    private static RuntimeException nativeError(String what) {
+        int code = NATIVE.virGetLastErrorCode();
         String msg = NATIVE.virGetLastErrorMessage();
-        return new HypervisorException(HypervisorException.Kind.OTHER, "libvirt: cannot " + what + ": " + msg, null);
+        return LibvirtConnection.nativeFailure(code, msg, m -> new HypervisorException(HypervisorException.Kind.OTHER,
+                "libvirt: cannot " + what + ": " + m, null));
     }
 
     @Override

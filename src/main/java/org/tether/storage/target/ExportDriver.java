@@ -30,4 +30,11 @@ public interface ExportDriver {
 
     /** The initiators a target admits now; empty when it does not exist. */
     Set<String> initiators(String iqn);
+
+    /**
+     * What the live target lacks to serve this export, in words for the log (the target, its LUN on the
+     * volume's device, a portal, the initiator's ACL and mapped LUN, the CHAP account); empty when the export
+     * is whole. A repair pass puts back every export with a gap: {@link #export} completes what exists.
+     */
+    java.util.List<String> gaps(ExportSpec spec);
 }

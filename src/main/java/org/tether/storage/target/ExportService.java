@@ -118,7 +118,13 @@ public class ExportService {
             driver.unexport(iqn(r.id()), "volume-" + r.id(), initiator, r.chap().username(),
                     without.exports().isEmpty());
             store.put(without);
-        } catch (RuntimeException undo) {
+        } catch (TetherException undo) {
+            if (undo.code() == ErrorCode.TARGET_UNAVAILABLE) {
+                // the target daemon is gone, and what it held went with it: nothing of this export remains to
+                // undo, and keeping the record would make the repair pass create an export nobody was given
+                store.put(without);
+                return;
+            }
             LOG.errorf("undo of export %s to %s incomplete; the next start restores it: %s", r.id(), initiator,
                     undo.getMessage());
         }
@@ -169,12 +175,13 @@ public class ExportService {
                 if (r == null || r.exports().isEmpty() || r.chap() == null) {
                     continue;
                 }
-                var present = driver.initiators(iqn(r.id()));
                 for (VolumeRecord.ExportRecord e : r.exports()) {
-                    if (!present.contains(e.initiator())) {
-                        driver.export(spec(r, e.initiator()));
-                        LOG.warnf("export of volume %s to %s was missing from %s; put back", r.id(), e.initiator(),
-                                driver.name());
+                    ExportSpec spec = spec(r, e.initiator());
+                    var gaps = driver.gaps(spec);
+                    if (!gaps.isEmpty()) {
+                        driver.export(spec);
+                        LOG.warnf("export of volume %s to %s lacked %s in %s; put back", r.id(), e.initiator(),
+                                String.join(", ", gaps), driver.name());
                         metrics.exportRepaired(driver.name());
                         restored++;
                     }

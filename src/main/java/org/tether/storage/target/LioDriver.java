@@ -156,6 +156,43 @@ public class LioDriver implements ExportDriver {
         return out;
     }
 
+    @Override
+    public synchronized java.util.List<String> gaps(ExportSpec spec) {
+        java.util.List<String> gaps = new java.util.ArrayList<>();
+        Path tpg = tpg(spec.iqn());
+        if (!fs.exists(tpg)) {
+            return java.util.List.of("target " + spec.iqn());
+        }
+        Optional<Path> so = findStorageObject(spec.volumeName());
+        if (so.isEmpty() || !spec.devicePath().equals(fs.read(so.get().resolve("udev_path")))) {
+            gaps.add("backstore " + spec.volumeName() + " on " + spec.devicePath());
+        }
+        Path lun = tpg.resolve("lun/lun_" + LUN);
+        if (!fs.exists(lun.resolve(spec.volumeName()))) {
+            gaps.add("LUN " + LUN);
+        }
+        for (String portal : portals) {
+            if (!fs.exists(tpg.resolve("np").resolve(portal))) {
+                gaps.add("portal " + portal);
+            }
+        }
+        Path acl = tpg.resolve("acls").resolve(spec.initiator());
+        if (!fs.exists(acl)) {
+            gaps.add("ACL for " + spec.initiator());
+        } else {
+            if (!fs.exists(acl.resolve("lun_" + LUN).resolve("lun_" + LUN))) {
+                gaps.add("mapped LUN for " + spec.initiator());
+            }
+            if (!spec.chapUser().equals(fs.read(acl.resolve("auth/userid")))) {
+                gaps.add("CHAP user for " + spec.initiator());
+            }
+        }
+        if (!"1".equals(fs.read(tpg.resolve("enable")))) {
+            gaps.add("enabled TPG");
+        }
+        return gaps;
+    }
+
     /** {@code core/iblock_N/<name>} with the device configured and enabled; an existing one is reused. */
     private Path ensureStorageObject(String name, String device) {
         Optional<Path> existing = findStorageObject(name);

@@ -144,6 +144,25 @@ public class TgtDriver implements ExportDriver {
     }
 
     @Override
+    public java.util.List<String> gaps(ExportSpec spec) {
+        TgtTargets.Target t = TgtTargets.parse(tgtadm.showTargets()).byIqn(spec.iqn()).orElse(null);
+        if (t == null) {
+            return java.util.List.of("target " + spec.iqn());
+        }
+        java.util.List<String> gaps = new java.util.ArrayList<>();
+        if (!t.backingStores().contains(spec.devicePath())) {
+            gaps.add("LUN " + LUN + " on " + spec.devicePath());
+        }
+        if (!t.accounts().contains(spec.chapUser())) {
+            gaps.add("CHAP account " + spec.chapUser());
+        }
+        if (!t.acls().contains(spec.initiator())) {
+            gaps.add("ACL for " + spec.initiator());
+        }
+        return gaps;
+    }
+
+    @Override
     public Set<String> initiators(String iqn) {
         return TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).map(TgtTargets.Target::acls).orElse(Set.of());
     }

@@ -27,7 +27,7 @@ public final class Tgtadm {
     public String showTargets() {
         CommandResult r = run(List.of("--op", "show", "--mode", "target"), null);
         if (!r.succeeded()) {
-            throw new TetherException(ErrorCode.TARGET_FAILED, r.summary());
+            throw failure(r);
         }
         return r.stdout();
     }
@@ -92,6 +92,21 @@ public final class Tgtadm {
         if (err.contains("can't find") || err.contains("does not exist")) {
             return Outcome.ABSENT;
         }
-        throw new TetherException(ErrorCode.TARGET_FAILED, r.summary());
+        throw failure(r);
+    }
+
+    /** tgtadm's exit status when it cannot reach tgtd's control socket (ENOTCONN). */
+    static final int DAEMON_UNREACHABLE = 107;
+
+    /**
+     * A refusal by tgtd is a 502; tgtd not answering at all (stopped, restarting: tgtadm cannot reach its
+     * socket) is a retryable 503, since the export is put back once tgtd is there again.
+     */
+    static TetherException failure(CommandResult r) {
+        String err = r.stderr();
+        boolean unreachable = r.exitCode() == DAEMON_UNREACHABLE
+                || err.contains("tgt daemon") && (err.contains("not connected") || err.contains("connect"));
+        return new TetherException(unreachable ? ErrorCode.TARGET_UNAVAILABLE : ErrorCode.TARGET_FAILED,
+                unreachable ? "tgtd is not answering: " + r.summary() : r.summary());
     }
 }

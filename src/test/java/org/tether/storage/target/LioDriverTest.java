@@ -72,6 +72,28 @@ class LioDriverTest {
     }
 
     @Test
+    void aTargetClearedHalfWayShowsItsGapsAndTheNextExportCompletesIt() throws Exception {
+        assertThat(driver.gaps(spec(HOST_A))).containsExactly("target " + IQN);
+        driver.export(spec(HOST_A));
+        assertThat(driver.gaps(spec(HOST_A))).isEmpty();
+        assertThat(driver.gaps(spec(HOST_B))).containsExactly("ACL for " + HOST_B);
+
+        // what a targetctl clear racing a repair leaves: the ACL is there, the portal and the LUN are not
+        Files.delete(tpg().resolve("acls/" + HOST_A + "/lun_0/lun_0"));
+        Files.delete(tpg().resolve("lun/lun_0/" + NAME));
+        Files.delete(tpg().resolve("np/0.0.0.0:3260"));
+        Files.writeString(tpg().resolve("enable"), "0");
+        assertThat(driver.initiators(IQN)).as("an ACL check alone sees nothing wrong").containsExactly(HOST_A);
+        assertThat(driver.gaps(spec(HOST_A))).containsExactly("LUN 0", "portal 0.0.0.0:3260",
+                "mapped LUN for " + HOST_A, "enabled TPG");
+
+        driver.export(spec(HOST_A));
+        assertThat(driver.gaps(spec(HOST_A))).isEmpty();
+        assertThat(Files.readSymbolicLink(tpg().resolve("acls/" + HOST_A + "/lun_0/lun_0")))
+                .isEqualTo(tpg().resolve("lun/lun_0"));
+    }
+
+    @Test
     void saveconfigIsRtslibShapedAndPrivate() throws Exception {
         driver.export(spec(HOST_A));
         assertThat(Files.getPosixFilePermissions(saved)).isEqualTo(PosixFilePermissions.fromString("rw-------"));

@@ -1,0 +1,48 @@
+package org.tether.storage.target;
+
+import org.junit.jupiter.api.Test;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.exec.Command;
+import org.tether.exec.CommandResult;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** tgtadm's outcomes as tgtadm 1.0.85 prints them (taken from runs against a live and a killed tgtd). */
+class TgtadmTest {
+    private static CommandResult result(int exit, String stderr) {
+        return new CommandResult(Command.of("tgtadm", Duration.ofSeconds(5)).build(), exit, "", stderr,
+                Duration.ofMillis(3));
+    }
+
+    @Test
+    void answersThatAreNotErrors() {
+        assertThat(Tgtadm.classify(result(0, ""))).isEqualTo(Tgtadm.Outcome.DONE);
+        assertThat(Tgtadm.classify(result(22, "tgtadm: this target already exists")))
+                .isEqualTo(Tgtadm.Outcome.ALREADY);
+        assertThat(Tgtadm.classify(result(22, "tgtadm: can't find the target"))).isEqualTo(Tgtadm.Outcome.ABSENT);
+    }
+
+    @Test
+    void aRefusalIsATargetFailure() {
+        assertThatThrownBy(() -> Tgtadm.classify(result(22, "tgtadm: invalid request")))
+                .isInstanceOfSatisfying(TetherException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.TARGET_FAILED));
+    }
+
+    @Test
+    void aDaemonThatIsNotThereIsRetryable() {
+        for (CommandResult r : new CommandResult[] {
+                result(107, "tgtadm: failed to send request hdr to tgt daemon, Transport endpoint is not connected"),
+                result(107, "tgtadm: can't connect to the tgt daemon, Connection refused")}) {
+            assertThatThrownBy(() -> Tgtadm.classify(r)).isInstanceOfSatisfying(TetherException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.TARGET_UNAVAILABLE);
+                assertThat(e.code().status()).isEqualTo(503);
+                assertThat(e.getMessage()).contains("tgtd is not answering");
+            });
+        }
+    }
+}
