@@ -16,7 +16,9 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           rpm systemd openssl
           # the test-host VM (src/test/testhost): its kernel's modules and tools come from this root
           lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 e2fsprogs python3-os-brick
-          multipath-tools)
+          multipath-tools
+          # a single-node Ceph for the RBD tests (started by the tests themselves, on loopback)
+          ceph-mon ceph-mgr ceph-osd ceph-common)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

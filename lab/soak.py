@@ -92,16 +92,29 @@ class Volume:
         return f"/v1/instances/{self.dom}/volumes/{self.id}"
 
 
+def resync(api, vol):
+    """After an answer lost in a fault (the agent killed mid-call, a 409 for an earlier lost answer), ask the
+    agent what it holds, as a controller that lost an answer does; until it answers, keep asking."""
+    for _ in range(120):
+        try:
+            s, text = api.call("GET", "/v1/attachments")
+        except Exception:
+            s = None
+        if s == 200:
+            vol.attached = any(a.get("volume_id") == vol.id and a.get("domain") == vol.dom
+                               and a.get("state") == "attached" for a in bench.json.loads(text or b"[]"))
+            return
+        time.sleep(1)
+
+
 def client(api, stats, stop, vol):
     while not stop.is_set():
         if not vol.attached:
             s, _ = call(api, stats, "attach", "PUT", vol.url(),
                         {"connection_info": vol.info, "bus": "scsi", "attach_path": "qemu"})
             vol.attached = s == 200
-            if s == 409:  # an earlier answer was lost in a fault: ask the agent what it holds
-                _, text = api.call("GET", "/v1/attachments")
-                vol.attached = any(a.get("volume_id") == vol.id and a.get("domain") == vol.dom
-                                   for a in bench.json.loads(text or b"[]"))
+            if s not in (200, 503) and not (isinstance(s, int) and 400 <= s < 409):
+                resync(api, vol)  # 409, or no answer at all: the agent may hold it
         else:
             call(api, stats, "qos", "PUT", vol.url() + "/qos",
                  {"qos_specs": {"total_iops_sec": str(random.randint(200, 900))}})
@@ -109,6 +122,8 @@ def client(api, stats, stop, vol):
                 s, _ = call(api, stats, "detach", "DELETE", vol.url())
                 if s == 204:
                     vol.attached = False
+                elif s != 503:
+                    resync(api, vol)  # no answer: the detach may have happened
         time.sleep(random.uniform(0.05, 0.3))
 
 

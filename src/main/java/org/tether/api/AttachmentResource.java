@@ -47,7 +47,6 @@ public class AttachmentResource {
     private final AttachService attach;
     private final DetachService detach;
     private final AttachmentJournal journal;
-    private final AttachPath defaultPath;
     private final ModeGuard mode;
     private final InstanceService instances;
     private final Reconciler reconciler;
@@ -60,7 +59,6 @@ public class AttachmentResource {
         this.attach = attach;
         this.detach = detach;
         this.journal = journal;
-        this.defaultPath = config.attach().defaultPath();
     }
 
     @PUT
@@ -84,7 +82,7 @@ public class AttachmentResource {
             throw TetherException.missing("connection_info");
         }
         GuestDevice.Bus bus = choice(body.bus(), "bus", GuestDevice.Bus.class, GuestDevice.Bus.VIRTIO);
-        AttachPath path = choice(body.attachPath(), "attach_path", AttachPath.class, defaultPath);
+        AttachPath path = choice(body.attachPath(), "attach_path", AttachPath.class, null); // null: chosen by transport
         GuestDeviceNames.validate(body.device(), bus);
         return AttachmentView.of(attach.attach(new AttachCommand(volume, domain, body.connectionInfo(),
                 body.device(), bus, path, Boolean.TRUE.equals(body.multiattach()))));

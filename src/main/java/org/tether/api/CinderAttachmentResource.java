@@ -39,7 +39,6 @@ public class CinderAttachmentResource {
     private final CinderAttachmentStore store;
     private final AttachmentJournal journal;
     private final ModeGuard mode;
-    private final AttachPath defaultPath;
 
     public CinderAttachmentResource(CinderAttachmentService service, CinderAttachmentStore store,
                                     AttachmentJournal journal, ModeGuard mode, TetherConfig config) {
@@ -47,7 +46,6 @@ public class CinderAttachmentResource {
         this.store = store;
         this.journal = journal;
         this.mode = mode;
-        this.defaultPath = config.attach().defaultPath();
     }
 
     @POST
@@ -77,7 +75,7 @@ public class CinderAttachmentResource {
         }
         GuestDevice.Bus bus = AttachmentResource.choice(body.bus(), "bus", GuestDevice.Bus.class,
                 GuestDevice.Bus.VIRTIO);
-        AttachPath path = AttachmentResource.choice(body.attachPath(), "attach_path", AttachPath.class, defaultPath);
+        AttachPath path = AttachmentResource.choice(body.attachPath(), "attach_path", AttachPath.class, null); // null: chosen by transport
         GuestDeviceNames.validate(body.device(), bus);
         var result = service.attach(new CinderAttachmentService.Request(attachment, volume, body.instance(),
                 body.projectId(), body.device(), bus, path, Boolean.TRUE.equals(body.multiattach())));

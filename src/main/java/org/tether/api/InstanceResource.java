@@ -38,12 +38,10 @@ public class InstanceResource {
     private static final int MAX_VOLUMES = 16;
 
     private final InstanceService instances;
-    private final AttachPath defaultPath;
     private final ModeGuard mode;
 
     public InstanceResource(InstanceService instances, TetherConfig config, ModeGuard mode) {
         this.instances = instances;
-        this.defaultPath = config.attach().defaultPath();
         this.mode = mode;
     }
 
@@ -141,7 +139,7 @@ public class InstanceResource {
         GuestDevice.Bus bus = AttachmentResource.choice(v.bus(), field + ".bus", GuestDevice.Bus.class,
                 GuestDevice.Bus.VIRTIO);
         AttachPath path = AttachmentResource.choice(v.attachPath(), field + ".attach_path", AttachPath.class,
-                defaultPath);
+                null); // null: chosen by transport
         GuestDeviceNames.validate(v.device(), bus);
         return new AttachCommand(id, domain, withQos(v.connectionInfo(), v.qosSpecs()), v.device(), bus, path,
                 false);

@@ -90,7 +90,7 @@ public class CinderAttachmentService {
             hypervisor.domainState(req.instance());   // an unknown domain is a 404 before Cinder exports anything
             Map<String, Object> hostConnector = connector(req);
             CinderAttachmentRecord r = new CinderAttachmentRecord(req.attachmentId(), req.volumeId(),
-                    req.projectId(), req.instance(), req.device(), req.bus().wire(), req.path().wire(),
+                    req.projectId(), req.instance(), req.device(), req.bus().wire(), req.path() == null ? null : req.path().wire(),
                     req.multiattach(), journal.find(req.volumeId(), req.instance()).isPresent(), Phase.UPDATING,
                     clock.instant(), clock.instant(), null);
             store.put(r);

@@ -41,6 +41,37 @@ public interface TetherConfig {
 
     Operations operations();
 
+    Ceph ceph();
+
+    /**
+     * This host's cephx identity for RBD volumes (compute mode), as operators configure Nova's
+     * {@code rbd_secret_uuid}: the agent keeps a private libvirt secret of type ceph with this UUID holding
+     * the key read from {@code key-file} (0600 or 0400, root's). Without it, RBD connection_info must name a
+     * secret the host already has, or carry a {@code keyring}.
+     */
+    interface Ceph {
+        Optional<java.util.UUID> secretUuid();
+
+        /** A file holding the base64 key (as {@code ceph auth get-key} prints it) or a whole keyring. */
+        Optional<Path> keyFile();
+
+        /** The cephx user the key belongs to (without {@code client.}). */
+        @WithDefault("cinder")
+        String user();
+
+        /**
+         * How long QEMU's librbd waits for the monitors when a volume is plugged: librbd's own default is 300 s,
+         * and a wrong key makes it wait all of it, holding the domain. Written as {@code client_mount_timeout}
+         * into {@code client-conf}, which the disk names when the connection_info lists its monitors.
+         */
+        @WithDefault("20s")
+        Duration connectTimeout();
+
+        /** The ceph.conf of client settings QEMU reads; must be readable by QEMU's user. */
+        @WithDefault("${tether.state-dir:/var/lib/tether}/ceph/librbd.conf")
+        Path clientConf();
+    }
+
     /** Records of asynchronous operations under {@code <state-dir>/operations}. */
     interface Operations {
         /**
@@ -298,6 +329,8 @@ public interface TetherConfig {
 
         Lvm lvm();
 
+        Rbd rbd();
+
         Target target();
 
         /** Refuse a create that would push provisioned/total past this ratio. */
@@ -308,12 +341,57 @@ public interface TetherConfig {
         @WithDefault("90")
         int poolThresholdPercent();
 
-        enum BackendKind { LVM, FILE }
+        enum BackendKind { LVM, FILE, RBD }
     }
 
     interface File {
         @WithDefault("/var/lib/tether/files")
         Path dir();
+    }
+
+    /**
+     * Ceph RBD (backend {@code rbd}), as Cinder's RBD driver is configured: images {@code volume-<id>} in one
+     * pool, reached as one cephx user through the {@code rbd} and {@code ceph} programs.
+     */
+    interface Rbd {
+        @WithDefault("volumes")
+        String pool();
+
+        /** The cephx user, without {@code client.} (Cinder's {@code rbd_user}). */
+        @WithDefault("cinder")
+        String user();
+
+        @WithDefault("/etc/ceph/ceph.client.cinder.keyring")
+        Path keyring();
+
+        @WithDefault("/etc/ceph/ceph.conf")
+        Path conf();
+
+        /** Written into connection_info as {@code cluster_name}. */
+        @WithDefault("ceph")
+        String clusterName();
+
+        /** The libvirt secret compute hosts hold this user's key under (Cinder's {@code rbd_secret_uuid}). */
+        Optional<java.util.UUID> secretUuid();
+
+        /**
+         * Sends the keyring in connection_info (Cinder's {@code rbd_keyring_conf}), for compute hosts without
+         * the secret. The key then travels to every controller that exports; off by default.
+         */
+        @WithDefault("false")
+        boolean sendKeyring();
+
+        /** A clone whose chain of parents would be deeper than this is flattened (Cinder's {@code rbd_max_clone_depth}). */
+        @WithDefault("5")
+        int maxCloneDepth();
+
+        /** Longest an rbd or ceph call may take (flatten and copies included). */
+        @WithDefault("300s")
+        Duration timeout();
+
+        /** How long a call waits for the monitors before it answers 503. */
+        @WithDefault("10s")
+        Duration connectTimeout();
     }
 
     interface Lvm {

@@ -24,6 +24,8 @@ public enum ErrorCode {
     VOLUME_BUSY(409, "Volume is in use"),
     INSUFFICIENT_CAPACITY(507, "Insufficient capacity"),
     STORAGE_BACKEND_FAILED(502, "Storage backend failed"),
+    /** 503: the storage cluster (Ceph's monitors) cannot be reached now; nothing was changed. */
+    STORAGE_UNAVAILABLE(503, "Storage backend not reachable; retry later"),
     TARGET_FAILED(502, "iSCSI target failed"),
     /**
      * 503: the target daemon (tgtd) or a volume's portal cannot be reached right now, as during a target
@@ -36,6 +38,8 @@ public enum ErrorCode {
     ISCSI_AUTH_FAILED(502, "iSCSI authentication failed"),
     ISCSI_LOGIN_FAILED(502, "iSCSI login failed"),
     ISCSI_DEVICE_NOT_FOUND(504, "iSCSI device did not appear"),
+    /** 409: the RBD volume's cephx key is in no libvirt secret here and the request carried no keyring. */
+    CEPH_SECRET_MISSING(409, "cephx secret missing on this host"),
     HYPERVISOR_ERROR(502, "Hypervisor refused the operation"),
     HYPERVISOR_UNAVAILABLE(503, "Hypervisor not reachable; retry later"),
     DETACH_TIMEOUT(504, "Guest did not release the disk in time"),

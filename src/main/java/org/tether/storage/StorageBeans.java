@@ -6,6 +6,9 @@ import org.tether.config.TetherConfig;
 import org.tether.exec.CommandRunner;
 import org.tether.storage.lvm.Lvm;
 import org.tether.storage.lvm.LvmBackend;
+import org.tether.storage.rbd.RbdBackend;
+import org.tether.storage.rbd.RbdCli;
+import org.tether.storage.rbd.RbdExportDriver;
 import org.tether.storage.target.ExportDriver;
 import org.tether.storage.target.LioDriver;
 import org.tether.storage.target.TgtDriver;
@@ -23,6 +26,7 @@ public class StorageBeans {
         return switch (s.backend()) {
             case FILE -> new FileBackend(s.file().dir(), runner);
             case LVM -> new LvmBackend(new Lvm(runner, s.lvm()), s.lvm());
+            case RBD -> new RbdBackend(new RbdCli(runner, s.rbd()));
         };
     }
 
@@ -30,6 +34,9 @@ public class StorageBeans {
     @ApplicationScoped
     ExportDriver driver(TetherConfig config, CommandRunner runner) {
         TetherConfig.Target t = config.storage().target();
+        if (config.storage().backend() == TetherConfig.Storage.BackendKind.RBD) {
+            return new RbdExportDriver(new RbdCli(runner, config.storage().rbd())); // RBD has no target
+        }
         return switch (t.driver()) {
             case TGT -> new TgtDriver(new Tgtadm(runner, t.commandTimeout()), t.tgtConfDir());
             case LIO -> new LioDriver(t.configfsRoot(), t.saveconfig(), t.portals());

@@ -48,7 +48,7 @@ class ApiContractTest {
     @CsvSource(delimiter = '|', value = {
             "d1 | not-a-uuid | {} | 400 | invalid_field | volume_id",
             "d1 | " + VOL + " | {} | 400 | missing_field | connection_info",
-            "d1 | " + VOL + " | {\"connection_info\": {\"driver_volume_type\": \"rbd\"}} | 400 | unsupported_driver_volume_type | connection_info.driver_volume_type",
+            "d1 | " + VOL + " | {\"connection_info\": {\"driver_volume_type\": \"nfs\"}} | 400 | unsupported_driver_volume_type | connection_info.driver_volume_type",
             "d1 | " + VOL + " | {\"connection_info\": {\"driver_volume_type\": \"iscsi\", \"data\": {}}, \"colour\": 1} | 400 | unknown_field | colour",
             "d1 | " + VOL + " | {\"connection_info\": | 400 | malformed_request | ",
             "d1 | " + VOL + " | [] | 400 | malformed_request | ",

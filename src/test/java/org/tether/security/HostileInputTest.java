@@ -263,7 +263,30 @@ class HostileInputTest {
                 "{\"name\": \"a\", \"vcpus\": 1, \"memory_mb\": 64, \"emulator\": \"/bin/sh\"}"));
         c.add(new Case("encrypted", "PUT", attachUrl, "application/json", attach(goodData() + ", \"encrypted\": true")));
         c.add(new Case("other transport", "PUT", attachUrl, "application/json",
-                "{\"connection_info\": {\"driver_volume_type\": \"rbd\", \"data\": {\"name\": \"pool/vol\"}}}"));
+                "{\"connection_info\": {\"driver_volume_type\": \"nfs\", \"data\": {\"export\": \"h:/x\"}}}"));
+        // RBD: every field reaches libvirt's XML or a secret; none may carry what XML or a path reads twice
+        String[][] rbd = {
+                {"rbd name traversal", "\"name\": \"volumes/../../etc\", \"auth_enabled\": false"},
+                {"rbd name without pool", "\"name\": \"volume-1\", \"auth_enabled\": false"},
+                {"rbd name xml", "\"name\": \"volumes/<disk>\", \"auth_enabled\": false"},
+                {"rbd host xml", "\"name\": \"volumes/v\", \"hosts\": [\"a'/><x\"], \"ports\": [\"6789\"]"},
+                {"rbd ports mismatch", "\"name\": \"volumes/v\", \"hosts\": [\"10.0.0.1\", \"10.0.0.2\"], \"ports\": [\"6789\"]"},
+                {"rbd port text", "\"name\": \"volumes/v\", \"hosts\": [\"10.0.0.1\"], \"ports\": [\"http\"]"},
+                {"rbd user xml", "\"name\": \"volumes/v\", \"auth_enabled\": true, \"auth_username\": \"a'b\""},
+                {"rbd auth without user", "\"name\": \"volumes/v\", \"auth_enabled\": true"},
+                {"rbd secret type", "\"name\": \"volumes/v\", \"secret_type\": \"iscsi\""},
+                {"rbd secret uuid", "\"name\": \"volumes/v\", \"auth_enabled\": true, \"auth_username\": \"c\", \"secret_uuid\": \"x\""},
+                {"rbd keyring garbage", "\"name\": \"volumes/v\", \"auth_enabled\": true, \"auth_username\": \"c\", \"keyring\": \"[client.c]\\n key = not base64!\""},
+                {"rbd keyring no key", "\"name\": \"volumes/v\", \"auth_enabled\": true, \"auth_username\": \"c\", \"keyring\": \"[client.c]\""},
+                {"rbd no secret here", "\"name\": \"volumes/v\", \"auth_enabled\": true, \"auth_username\": \"c\", \"secret_uuid\": \"" + java.util.UUID.nameUUIDFromBytes(new byte[]{1}) + "\""},
+        };
+        for (String[] r : rbd) {
+            c.add(new Case(r[0], "PUT", attachUrl, "application/json",
+                    "{\"connection_info\": {\"driver_volume_type\": \"rbd\", \"data\": {" + r[1] + "}}}"));
+        }
+        c.add(new Case("rbd kernel path", "PUT", attachUrl, "application/json",
+                "{\"connection_info\": {\"driver_volume_type\": \"rbd\", \"data\": {\"name\": \"volumes/v\", "
+                        + "\"auth_enabled\": false}}, \"attach_path\": \"kernel\"}"));
         return c;
     }
 

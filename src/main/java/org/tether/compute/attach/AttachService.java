@@ -37,10 +37,13 @@ public class AttachService {
     private final Clock clock;
     private final OperationMetrics metrics;
 
+    private final AttachPath defaultPath;
+
     public AttachService(ConnectionInfoParser parser, Connectors connectors, DiskHotplug hotplug,
                          AttachmentJournal journal, AttachmentLocks locks, Teardown teardown, Clock clock,
-                         OperationMetrics metrics) {
+                         OperationMetrics metrics, org.tether.config.TetherConfig config) {
         this.metrics = metrics;
+        this.defaultPath = config.attach().defaultPath();
         this.parser = parser;
         this.connectors = connectors;
         this.hotplug = hotplug;
@@ -57,6 +60,9 @@ public class AttachService {
     /** Every check that needs no host state: connection_info, volume id, a connector for the path. */
     public Prepared prepare(AttachCommand cmd, String field) {
         ConnectionInfo info = parser.parse(cmd.connectionInfo());
+        if (cmd.path() == null) {
+            cmd = cmd.withPath(defaultPathFor(info));
+        }
         if (info.volumeId() != null && !info.volumeId().equals(cmd.volumeId())) {
             throw new TetherException(ErrorCode.VOLUME_ID_MISMATCH, field + ".volume_id",
                     "connection_info names volume " + info.volumeId() + ", the request " + cmd.volumeId());
@@ -64,12 +70,21 @@ public class AttachService {
         return new Prepared(cmd, info, connectors.forAttach(cmd.path(), info), Fingerprint.of(cmd, info));
     }
 
-    public AttachmentRecord attach(AttachCommand cmd) {
-        return metrics.time("attach", cmd.path().wire(), () -> attachTimed(cmd));
+    /**
+     * The path of a request that names none: RBD goes through QEMU's librbd, as Nova attaches it (there is
+     * no kernel RBD path); everything else takes {@code tether.attach.default-path}.
+     */
+    private AttachPath defaultPathFor(ConnectionInfo info) {
+        return info instanceof org.tether.compute.connection.RbdConnectionInfo ? AttachPath.QEMU : defaultPath;
     }
 
-    private AttachmentRecord attachTimed(AttachCommand cmd) {
-        Prepared p = prepare(cmd, "connection_info");
+    public AttachmentRecord attach(AttachCommand request) {
+        Prepared p = prepare(request, "connection_info");
+        return metrics.time("attach", p.cmd().path().wire(), () -> attachTimed(p));
+    }
+
+    private AttachmentRecord attachTimed(Prepared p) {
+        AttachCommand cmd = p.cmd();
         ConnectionInfo info = p.info();
         VolumeConnector connector = p.connector();
         String fingerprint = p.fingerprint();

@@ -28,9 +28,14 @@ public class Connectors {
                         + " cannot attach " + info.driverVolumeType() + " volumes"));
     }
 
-    /** For disconnect from a journal record: the path alone decides. */
-    public VolumeConnector forPath(AttachPath path) {
-        return all.stream().filter(c -> c.path() == path).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no connector for attach path " + path));
+    /**
+     * For a journal record (disconnect, check, resize): its path and transport decide. Records written
+     * before transports other than iSCSI existed carry iSCSI.
+     */
+    public VolumeConnector forRecord(org.tether.state.AttachmentRecord record) {
+        String type = record.driverVolumeType() == null ? "iscsi" : record.driverVolumeType();
+        return all.stream().filter(c -> c.path() == record.attachPath() && c.driverVolumeType().equals(type))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no connector for attach path "
+                        + record.attachPath() + " and " + type));
     }
 }

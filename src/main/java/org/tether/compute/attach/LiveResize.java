@@ -59,7 +59,7 @@ public class LiveResize {
             DomainState state = hypervisor.domainState(domain);
             String dev = r.device().dev();
             long before = state.active() ? hypervisor.blockCapacity(domain, dev) : -1;
-            VolumeConnector connector = connectors.forPath(r.attachPath());
+            VolumeConnector connector = connectors.forRecord(r);
             long size = hostSize(connector, r, requested);
             if (before >= 0 && size < before) {
                 throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "new_size", "the volume has "

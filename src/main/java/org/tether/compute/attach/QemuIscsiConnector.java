@@ -37,6 +37,11 @@ public class QemuIscsiConnector implements VolumeConnector {
     }
 
     @Override
+    public String driverVolumeType() {
+        return IscsiConnectionInfo.TYPE;
+    }
+
+    @Override
     public boolean supports(ConnectionInfo info) {
         return info instanceof IscsiConnectionInfo;
     }

@@ -112,6 +112,6 @@ public class Teardown {
             // a crash during connect: the connector may have got part-way; undo from the paths alone
             connected = new ConnectedVolume(null, null, null, null, QemuIscsiConnector.secretUuid(record.key()));
         }
-        connectors.forPath(record.attachPath()).disconnect(record.paths(), connected);
+        connectors.forRecord(record).disconnect(record.paths(), connected);
     }
 }

@@ -15,6 +15,9 @@ public interface VolumeConnector {
 
     AttachPath path();
 
+    /** The {@code driver_volume_type} it connects, as journal records name it. */
+    String driverVolumeType();
+
     boolean supports(ConnectionInfo info);
 
     /**

@@ -55,6 +55,11 @@ public class KernelIscsiConnector implements VolumeConnector {
     }
 
     @Override
+    public String driverVolumeType() {
+        return IscsiConnectionInfo.TYPE;
+    }
+
+    @Override
     public boolean supports(ConnectionInfo info) {
         return info instanceof IscsiConnectionInfo;
     }

@@ -10,7 +10,8 @@ import java.util.List;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = DiskSource.BlockDevice.class, name = "block"),
-        @JsonSubTypes.Type(value = DiskSource.NetworkIscsi.class, name = "network_iscsi")})
+        @JsonSubTypes.Type(value = DiskSource.NetworkIscsi.class, name = "network_iscsi"),
+        @JsonSubTypes.Type(value = DiskSource.NetworkRbd.class, name = "network_rbd")})
 public sealed interface DiskSource {
 
     /** A host block device: the kernel initiator's SCSI disk or a multipath map. */
@@ -27,6 +28,24 @@ public sealed interface DiskSource {
             implements DiskSource {
         public NetworkIscsi {
             hosts = List.copyOf(hosts);
+        }
+    }
+
+    /**
+     * QEMU's own librbd client: {@code pool/image} on the listed monitors (none: librbd reads the host's
+     * ceph.conf). With cephx, {@code username} and the libvirt secret of type ceph holding its key.
+     * {@code configFile}, when set, is a ceph.conf of client settings QEMU's librbd reads (Tether's bound on
+     * how long it waits for the monitors).
+     */
+    record NetworkRbd(String pool, String image, List<Portal> monitors, String username, java.util.UUID secretUuid,
+                      String configFile)
+            implements DiskSource {
+        public NetworkRbd {
+            monitors = List.copyOf(monitors);
+        }
+
+        public String name() {
+            return pool + "/" + image;
         }
     }
 }

@@ -68,7 +68,7 @@ public class DiskXml {
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
-    @XmlType(propOrder = {"hosts", "initiator"})
+    @XmlType(propOrder = {"hosts", "initiator", "config"})
     public static class Source {
         @XmlAttribute public String dev;
         @XmlAttribute public String protocol;
@@ -76,6 +76,13 @@ public class DiskXml {
         @XmlElement(name = "host")
         public List<Host> hosts = new ArrayList<>();
         public Initiator initiator;
+        /** A ceph.conf QEMU's librbd reads (rbd only). */
+        public Config config;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Config {
+        @XmlAttribute public String file;
     }
 
     /** The initiator name QEMU's iSCSI client logs in with; must be the one the target's ACL names. */

@@ -29,7 +29,7 @@ public final class DiskXmlFactory {
         disk.driver.name = "qemu";
         disk.driver.type = "raw";
         disk.driver.cache = "none";
-        disk.driver.io = "native";
+        disk.driver.io = source instanceof DiskSource.NetworkRbd ? null : "native";
         disk.driver.discard = options.discard() ? "unmap" : null;
         source(disk, source);
         disk.target = new DiskXml.Target();
@@ -75,6 +75,28 @@ public final class DiskXmlFactory {
                 disk.auth.secret = new DiskXml.Secret();
                 disk.auth.secret.type = "iscsi";
                 disk.auth.secret.usage = n.secretUsage();
+            }
+        } else if (source instanceof DiskSource.NetworkRbd r) {
+            // as Nova's libvirt driver writes an RBD volume: one host per monitor, the key by secret UUID
+            disk.type = "network";
+            disk.source.protocol = "rbd";
+            disk.source.name = r.name();
+            for (Portal p : r.monitors()) {
+                DiskXml.Host h = new DiskXml.Host();
+                h.name = p.host();
+                h.port = Integer.toString(p.port());
+                disk.source.hosts.add(h);
+            }
+            if (r.configFile() != null) {
+                disk.source.config = new DiskXml.Config();
+                disk.source.config.file = r.configFile();
+            }
+            if (r.username() != null) {
+                disk.auth = new DiskXml.Auth();
+                disk.auth.username = r.username();
+                disk.auth.secret = new DiskXml.Secret();
+                disk.auth.secret.type = "ceph";
+                disk.auth.secret.uuid = r.secretUuid().toString();
             }
         }
     }

@@ -46,6 +46,15 @@ public interface Hypervisor {
     /** Defines (or redefines) an iSCSI CHAP secret with a fixed UUID and sets its value. */
     void defineIscsiSecret(UUID uuid, String usage, byte[] value);
 
+    /**
+     * Defines (or redefines) a ceph secret with a fixed UUID and sets its value: the raw cephx key (what
+     * {@code virsh secret-set-value --base64} stores from a keyring's base64 key).
+     */
+    void defineCephSecret(UUID uuid, String usageName, String description, byte[] value);
+
+    /** Sets the value of an existing secret; false when there is no secret with that UUID. */
+    boolean setSecretValue(UUID uuid, byte[] value);
+
     /** Removes the secret; absent is success. */
     void undefineSecret(UUID uuid);
 

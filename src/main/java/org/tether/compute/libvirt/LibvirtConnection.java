@@ -251,14 +251,18 @@ final class LibvirtConnection {
     }
 
     /**
-     * QEMU could not open a network disk because its server did not let it in: libiscsi says "Failed to
-     * connect to LUN" whether the portal refused the connection, the target is not there (yet) or the login
-     * failed, and it says nothing more precise. During a target restart all three happen, and the same plug
-     * works a few seconds later, so the caller gets a retryable answer naming the portal.
+     * QEMU could not open a network disk because its server was not there: libiscsi says "Failed to connect
+     * to LUN" with no more precise reason whether the portal refused the connection or the target is not
+     * there (yet), both of which happen during a target restart, and the same plug works seconds later; the
+     * caller gets a retryable answer. A login the target refused (CHAP or ACL: status 0x0201/0x0202) fails
+     * again on retry and stays a refusal.
      */
     static boolean isNetworkDiskUnreachable(String msg) {
-        return msg.contains("iSCSI: Failed to connect to LUN") || msg.contains("iSCSI: Failed to connect")
-                || msg.contains("Failed to connect socket") || msg.contains("iscsi_service failed");
+        if (msg.contains("Authentication failure") || msg.contains("Authorization failure")) {
+            return false; // a login the target refused (CHAP, ACL): the same request fails again
+        }
+        return msg.contains("iSCSI: Failed to connect") || msg.contains("Failed to connect socket")
+                || msg.contains("iscsi_service failed");
     }
 
     synchronized void close() {

@@ -100,6 +100,35 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public void defineCephSecret(UUID uuid, String usageName, String description, byte[] value) {
+        libvirt.call(c -> {
+            Secret s = c.secretDefineXML(SecretXml.ceph(uuid, usageName, description));
+            try {
+                s.setValue(value);
+            } finally {
+                s.free();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean setSecretValue(UUID uuid, byte[] value) {
+        return libvirt.call(c -> {
+            Secret s = lookupSecret(c, uuid);
+            if (s == null) {
+                return false;
+            }
+            try {
+                s.setValue(value);
+            } finally {
+                s.free();
+            }
+            return true;
+        });
+    }
+
+    @Override
     public void undefineSecret(UUID uuid) {
         libvirt.call(c -> {
             Secret s = lookupSecret(c, uuid);

@@ -31,6 +31,7 @@ public class SecretXml {
         @XmlAttribute
         public String type;
         public String target;
+        public String name;
     }
 
     public static String iscsi(UUID uuid, String usage) {
@@ -40,6 +41,21 @@ public class SecretXml {
         s.usage = new Usage();
         s.usage.type = "iscsi";
         s.usage.target = usage;
+        return write(s);
+    }
+
+    /** A cephx key for QEMU's librbd: usage type ceph, named as Nova names its own ({@code client.<user> secret}). */
+    public static String ceph(UUID uuid, String usageName, String description) {
+        SecretXml s = new SecretXml();
+        s.uuid = uuid.toString();
+        s.description = description;
+        s.usage = new Usage();
+        s.usage.type = "ceph";
+        s.usage.name = usageName;
+        return write(s);
+    }
+
+    private static String write(SecretXml s) {
         try {
             Marshaller m = JAXBContext.newInstance(SecretXml.class).createMarshaller();
             m.setProperty(Marshaller.JAXB_FRAGMENT, true);

@@ -177,7 +177,7 @@ public class Reconciler {
             found.add(Drift.found("domain_missing", "domain " + r.domain() + " does not exist"));
         }
         if (r.connected() != null) {
-            VolumeConnector.HostCheck host = connectors.forPath(r.attachPath()).check(r.paths(), r.connected());
+            VolumeConnector.HostCheck host = connectors.forRecord(r).check(r.paths(), r.connected());
             found.addAll(host.drift());
             if (!host.connected().equals(r.connected())) {
                 journal.put(r.withConnected(host.connected(), clock.instant()).withPhase(r.phase(), clock.instant()));

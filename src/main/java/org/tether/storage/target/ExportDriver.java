@@ -37,4 +37,13 @@ public interface ExportDriver {
      * is whole. A repair pass puts back every export with a gap: {@link #export} completes what exists.
      */
     java.util.List<String> gaps(ExportSpec spec);
+
+    /**
+     * The connection_info of an export when the driver answers it itself (a transport without an iSCSI
+     * target, such as RBD); empty for iSCSI, which the export service builds from the target it made.
+     */
+    default java.util.Optional<java.util.Map<String, Object>> connectionInfo(java.util.UUID volumeId,
+                                                                          java.util.Map<String, String> qosSpecs) {
+        return java.util.Optional.empty();
+    }
 }

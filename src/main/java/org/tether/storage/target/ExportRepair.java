@@ -9,7 +9,8 @@ import org.tether.config.TetherConfig;
 /**
  * Storage mode: compares the recorded exports with the live target every
  * {@code tether.storage.target.repair-interval} and puts back what a target restart (tgtd, a cleared LIO
- * configfs) lost, so initiators get their disks back without anyone calling the agent.
+ * configfs) lost, so initiators get their disks back without anyone calling the agent. The same pass takes
+ * creates and deletes whose undo failed (a full state disk) to their end, as the start does.
  */
 @ApplicationScoped
 public class ExportRepair {
@@ -30,7 +31,7 @@ public class ExportRepair {
             return;
         }
         try {
-            exports.get().restore();
+            exports.get().repairPass();
         } catch (RuntimeException e) {
             LOG.errorf("export repair pass failed: %s", e.getMessage());
         }

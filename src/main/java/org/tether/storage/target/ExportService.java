@@ -155,6 +155,12 @@ public class ExportService {
         }
     }
 
+    /** One repair pass: interrupted creates and deletes finished, then lost exports put back. */
+    public int repairPass() {
+        volumes.recover();
+        return restore();
+    }
+
     /**
      * Puts back every recorded export the live target lost (a restarted tgtd, a cleared configfs), with the
      * same IQN, LUN, ACL and CHAP; nothing else is touched. Run at start and on every repair pass.
@@ -227,6 +233,10 @@ public class ExportService {
 
     /** What Cinder's LVM driver answers from initialize_connection, in the nested shape. */
     private Map<String, Object> connectionInfo(VolumeRecord r, boolean multipath) {
+        var own = driver.connectionInfo(r.id(), r.qosSpecs());
+        if (own.isPresent()) {
+            return own.get();
+        }
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("target_discovered", false);
         data.put("target_portal", portals.get(0).hostPort());

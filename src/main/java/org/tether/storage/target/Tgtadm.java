@@ -97,6 +97,8 @@ public final class Tgtadm {
 
     /** tgtadm's exit status when it cannot reach tgtd's control socket (ENOTCONN). */
     static final int DAEMON_UNREACHABLE = 107;
+    /** Killed by SIGPIPE: tgtd closed the control socket while tgtadm wrote to it (tgtd died mid-call). */
+    static final int SIGPIPE = 128 + 13;
 
     /**
      * A refusal by tgtd is a 502; tgtd not answering at all (stopped, restarting: tgtadm cannot reach its
@@ -104,7 +106,7 @@ public final class Tgtadm {
      */
     static TetherException failure(CommandResult r) {
         String err = r.stderr();
-        boolean unreachable = r.exitCode() == DAEMON_UNREACHABLE
+        boolean unreachable = r.exitCode() == DAEMON_UNREACHABLE || r.exitCode() == SIGPIPE
                 || err.contains("tgt daemon") && (err.contains("not connected") || err.contains("connect"));
         return new TetherException(unreachable ? ErrorCode.TARGET_UNAVAILABLE : ErrorCode.TARGET_FAILED,
                 unreachable ? "tgtd is not answering: " + r.summary() : r.summary());

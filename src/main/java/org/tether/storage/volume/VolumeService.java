@@ -62,6 +62,13 @@ public class VolumeService {
         UUID second = source == null ? null : first.equals(req.id()) ? source : req.id();
         try (var a = lock(first); var b = second == null ? null : lock(second)) {
             Optional<VolumeRecord> existing = store.find(req.id());
+            if (existing.isPresent() && existing.get().state() == State.CREATING) {
+                // under the lock, a record still creating is what a failed create could not undo (a crash,
+                // a full disk): the retry takes it away first and starts over
+                backend.delete(req.id(), existing.get().thin());
+                store.remove(existing.get());
+                existing = Optional.empty();
+            }
             if (existing.isPresent()) {
                 return repeat(existing.get(), req);
             }
@@ -73,7 +80,8 @@ public class VolumeService {
             try {
                 long bytes = r.sizeBytes();
                 if (req.sourceSnapshot() != null) {
-                    backend.createFromSnapshot(r.id(), bytes, r.thin(), from.id(), req.sourceSnapshot());
+                    UUID owner = store.ownerOf(req.sourceSnapshot()).orElseThrow().id();
+                    backend.createFromSnapshot(r.id(), bytes, r.thin(), owner, req.sourceSnapshot());
                 } else if (req.sourceVolume() != null) {
                     backend.cloneVolume(r.id(), bytes, r.thin(), req.sourceVolume());
                 } else {
@@ -150,7 +158,14 @@ public class VolumeService {
                 throw busy(r, "it has " + r.snapshots().size() + " snapshot(s); delete them first");
             }
             store.put(r.with(State.DELETING, clock.instant()));
-            backend.delete(id, r.thin());
+            try {
+                backend.delete(id, r.thin());
+            } catch (TetherException e) {
+                if (e.code() == ErrorCode.VOLUME_BUSY || e.code() == ErrorCode.STORAGE_UNAVAILABLE) {
+                    store.put(r); // refused before anything was removed (in use, cluster away): as it was
+                }
+                throw e;
+            }
             store.remove(r);
             LOG.infof("deleted volume %s", id);
             return true;
@@ -225,23 +240,29 @@ public class VolumeService {
     }
 
     /**
-     * At start: a create or delete that a crash interrupted is taken to its safe end, which for both is
-     * "gone": a half-made volume holds no data anyone was promised, a half-deleted one was being deleted.
+     * At start and on every repair pass: a create or delete that a crash (or a failure whose undo failed
+     * too, such as a full disk) left behind is taken to its safe end, which for both is "gone": a half-made
+     * volume holds no data anyone was promised, a half-deleted one was being deleted. A record is read again
+     * under its lock, so a create or delete running now is never touched.
      */
     public int recover() {
         int n = 0;
-        for (VolumeRecord r : store.all()) {
-            if (r.state() == State.AVAILABLE) {
+        for (VolumeRecord listed : store.all()) {
+            if (listed.state() == State.AVAILABLE) {
                 continue;
             }
-            n++;
-            try (var held = lock(r.id())) {
+            try (var held = lock(listed.id())) {
+                VolumeRecord r = store.find(listed.id()).orElse(null);
+                if (r == null || r.state() == State.AVAILABLE) {
+                    continue;
+                }
+                n++;
                 backend.delete(r.id(), r.thin());
                 store.remove(r);
                 LOG.infof("finished interrupted %s of volume %s", r.state() == State.CREATING ? "create" : "delete",
                         r.id());
             } catch (TetherException e) {
-                LOG.errorf("could not finish interrupted %s of %s: %s", r.state(), r.id(), e.getMessage());
+                LOG.errorf("could not finish interrupted %s of %s: %s", listed.state(), listed.id(), e.getMessage());
             }
         }
         return n;

@@ -107,7 +107,7 @@ class ConnectionInfoParserTest {
 
     @Test
     void unsupportedTypeNamesTheSupportedOnes() {
-        assertThatThrownBy(() -> parser.parse(json("{\"driver_volume_type\": \"rbd\", \"data\": {}}")))
+        assertThatThrownBy(() -> parser.parse(json("{\"driver_volume_type\": \"nfs\", \"data\": {}}")))
                 .isInstanceOfSatisfying(TetherException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED_DRIVER_VOLUME_TYPE);
                     assertThat(e.field()).isEqualTo("connection_info.driver_volume_type");

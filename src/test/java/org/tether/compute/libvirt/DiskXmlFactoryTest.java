@@ -47,6 +47,21 @@ class DiskXmlFactoryTest {
         assertSameXml(xml, golden("network-chap-qos.xml"));
     }
 
+    /**
+     * What Nova's libvirt driver writes for a Cinder RBD volume (LibvirtNetVolumeDriver, protocol rbd): one
+     * host per monitor, cephx by secret UUID, no io mode (QEMU's rbd driver has none).
+     */
+    @Test
+    void rbdDiskWithCephxSecretAndQos() throws IOException {
+        QosSpec qos = new QosSpec(Map.of(QosKey.TOTAL_IOPS_SEC, 300L), null, List.of());
+        DiskSource source = new DiskSource.NetworkRbd("volumes", "volume-" + VOL,
+                List.of(new Portal("10.0.0.11", 6789), new Portal("fd00::12", 3300)), "cinder",
+                UUID.fromString("457eb676-33da-42ec-9a8c-9293d545c337"), "/var/lib/tether/ceph/librbd.conf");
+        String xml = LibvirtXml.write(DiskXmlFactory.build(VOL, source, new GuestDevice("sdb", GuestDevice.Bus.SCSI),
+                new VolumeOptions(AccessMode.RW, true, BlockSizes.NONE, qos), false));
+        assertSameXml(xml, golden("network-rbd-cephx.xml"));
+    }
+
     @Test
     void blockDiskReadOnlyShareableWithBlockSizes() throws IOException {
         DiskSource source = new DiskSource.BlockDevice("/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-" + IQN + "-lun-0");

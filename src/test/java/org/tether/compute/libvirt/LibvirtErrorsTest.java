@@ -43,6 +43,9 @@ class LibvirtErrorsTest {
                 + "LUN : iscsi_service failed with : iscsi_service_reconnect_if_loggedin. Can not reconnect right now.";
         assertThat(LibvirtConnection.isNetworkDiskUnreachable(qemu)).isTrue();
         assertThat(LibvirtConnection.isNetworkDiskUnreachable("unsupported configuration: bad disk")).isFalse();
+        assertThat(LibvirtConnection.isNetworkDiskUnreachable("internal error: unable to execute QEMU command "
+                + "'blockdev-add': iSCSI: Failed to connect to LUN : Failed to log in to target. Status: "
+                + "Authentication failure(513)")).as("a wrong CHAP password is not retried").isFalse();
         HypervisorException e = new HypervisorException(HypervisorException.Kind.TARGET_UNREACHABLE, qemu, null);
         assertThat(e.code()).isEqualTo(ErrorCode.TARGET_UNAVAILABLE);
         assertThat(e.code().status()).isEqualTo(503);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# A single-node Ceph cluster on loopback for the RBD tests and demo: one ceph-mon, one ceph-mgr (for pool
+# statistics: "ceph df"), one ceph-osd on the memstore object store (RAM only: no disk, no device-mapper),
+# cephx on, a pool "volumes" of size 1 and a client.cinder user with "profile rbd" on it, as the Ceph docs
+# give it to Cinder. Nothing goes to /etc/ceph; everything lives under DIR.
+#
+#   lab/ceph-cluster.sh start DIR [MON_PORT]   prints the settings (CEPH_CONF=..., CEPH_KEY=..., ...)
+#   lab/ceph-cluster.sh stop DIR               kills what start started (memstore data goes with it)
+#   lab/ceph-cluster.sh stop-mon DIR | start-mon DIR   for monitor outage tests (the OSD keeps its objects)
+set -euo pipefail
+
+cmd=${1:?start|stop|stop-mon|start-mon}
+C=${2:?work directory}
+PORT=${3:-6789}
+
+ceph_() { timeout 30 ceph -c "$C/ceph.conf" "$@"; }
+
+wait_for() { # seconds, description, command...
+  local n=$(( $1 * 5 )) what=$2; shift 2
+  for _ in $(seq 1 "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "ceph-cluster: $what did not happen" >&2; return 1
+}
+
+start_mon() {
+  ceph-mon -c "$C/ceph.conf" -i a --pid-file "$C/mon.pid"
+  wait_for 30 "monitor answering" ceph_ mon stat
+}
+
+case "$cmd" in
+start)
+  mkdir -p "$C"/{mon,mgr,osd0,run,log}
+  chmod 0700 "$C"
+  fsid=$(cat /proc/sys/kernel/random/uuid)
+  cat > "$C/ceph.conf" <<CONF
+[global]
+fsid = $fsid
+mon initial members = a
+mon host = 127.0.0.1:$PORT
+public network = 127.0.0.0/8
+auth cluster required = cephx
+auth service required = cephx
+auth client required = cephx
+osd pool default size = 1
+osd pool default min size = 1
+mon allow pool size one = true
+mon allow pool delete = true
+osd crush chooseleaf type = 0
+run dir = $C/run
+log file = $C/log/\$name.log
+admin socket = $C/run/\$name.asok
+[mon]
+mon data = $C/mon
+keyring = $C/mon/keyring
+[mgr]
+mgr data = $C/mgr
+keyring = $C/mgr/keyring
+[osd]
+osd data = $C/osd0
+keyring = $C/osd0/keyring
+osd objectstore = memstore
+memstore device bytes = 1073741824
+[client.admin]
+keyring = $C/admin.keyring
+CONF
+  ceph-authtool --create-keyring "$C/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  ceph-authtool --create-keyring "$C/admin.keyring" --gen-key -n client.admin \
+    --cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
+  ceph-authtool "$C/mon.keyring" --import-keyring "$C/admin.keyring" >/dev/null
+  monmaptool --create --add a "127.0.0.1:$PORT" --fsid "$fsid" "$C/monmap" >/dev/null
+  ceph-mon -c "$C/ceph.conf" --mkfs -i a --monmap "$C/monmap" --keyring "$C/mon.keyring" 2>/dev/null
+  start_mon
+  ceph_ auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' -o "$C/mgr/keyring" >/dev/null 2>&1
+  ceph-mgr -c "$C/ceph.conf" -i x --pid-file "$C/mgr.pid" 2>/dev/null
+  id=$(ceph_ osd create)
+  ceph-osd -c "$C/ceph.conf" --no-mon-config -i "$id" --mkfs --mkkey \
+    --osd-uuid "$(cat /proc/sys/kernel/random/uuid)" >/dev/null 2>&1
+  ceph_ auth add "osd.$id" osd 'allow *' mon 'allow profile osd' -i "$C/osd0/keyring" >/dev/null 2>&1
+  ceph_ osd crush add-bucket localhost host >/dev/null 2>&1
+  ceph_ osd crush move localhost root=default >/dev/null 2>&1
+  ceph_ osd crush add "osd.$id" 1.0 host=localhost >/dev/null 2>&1
+  ceph-osd -c "$C/ceph.conf" -i "$id" --pid-file "$C/osd.pid" 2>/dev/null
+  wait_for 60 "OSD up" sh -c "timeout 10 ceph -c '$C/ceph.conf' osd stat | grep -q '1 up'"
+  ceph_ osd pool create volumes 8 >/dev/null 2>&1
+  ceph_ osd pool set volumes size 1 --yes-i-really-mean-it >/dev/null 2>&1
+  ceph_ osd pool application enable volumes rbd >/dev/null 2>&1
+  ceph_ auth get-or-create client.cinder mon 'profile rbd' osd 'profile rbd pool=volumes' \
+    mgr 'profile rbd pool=volumes' \
+    -o "$C/client.cinder.keyring" >/dev/null 2>&1
+  chmod 0600 "$C/client.cinder.keyring"
+  key=$(ceph_ auth get-key client.cinder)
+  printf '%s' "$key" > "$C/client.cinder.key"
+  chmod 0600 "$C/client.cinder.key"
+  echo "CEPH_CONF=$C/ceph.conf"
+  echo "CEPH_MON=127.0.0.1:$PORT"
+  echo "CEPH_KEYRING=$C/client.cinder.keyring"
+  echo "CEPH_KEY_FILE=$C/client.cinder.key"
+  ;;
+stop)
+  for p in osd mgr mon; do
+    if [ -s "$C/$p.pid" ]; then kill -9 "$(cat "$C/$p.pid")" 2>/dev/null || true; rm -f "$C/$p.pid"; fi
+  done
+  ;;
+stop-mon)
+  [ -s "$C/mon.pid" ] && kill -9 "$(cat "$C/mon.pid")" 2>/dev/null || true
+  rm -f "$C/mon.pid"
+  ;;
+start-mon)
+  start_mon
+  ;;
+*) echo "usage: $0 start|stop|stop-mon|start-mon DIR [PORT]" >&2; exit 2 ;;
+esac

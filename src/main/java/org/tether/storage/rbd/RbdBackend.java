@@ -1,0 +1,281 @@
+package org.tether.storage.rbd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.jboss.logging.Logger;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.exec.CommandResult;
+import org.tether.storage.volume.VolumeBackend;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Volumes as RBD images {@code volume-<id>} (format 2, layering) in one pool, as Cinder's RBD driver keeps
+ * them: snapshots {@code snapshot-<id>}, protected when made so that clones can hang off them; a volume
+ * from a snapshot is a copy-on-write clone, flattened when its chain of parents would pass
+ * {@code max-clone-depth}; a volume from a volume is a flattened clone (no dependency is left behind).
+ * Every image is thin; {@code thin} is ignored.
+ */
+public class RbdBackend implements VolumeBackend {
+    private static final Logger LOG = Logger.getLogger(RbdBackend.class);
+
+    private final RbdCli cli;
+
+    public RbdBackend(RbdCli cli) {
+        this.cli = cli;
+    }
+
+    static String image(UUID id) {
+        return "volume-" + id;
+    }
+
+    static String snapshot(UUID id) {
+        return "snapshot-" + id;
+    }
+
+    /** Not a host device: the image's name as QEMU's rbd driver takes it. */
+    @Override
+    public String devicePath(UUID volumeId) {
+        return "rbd:" + cli.spec(image(volumeId));
+    }
+
+    /** {@code rbd info}, or null when the image does not exist. */
+    JsonNode info(String image) {
+        CommandResult r = cli.rbd("info", "--format", "json", cli.spec(image));
+        if (r.exitCode() == RbdCli.ENOENT) {
+            return null;
+        }
+        return cli.json(r, "read image " + image);
+    }
+
+    @Override
+    public void create(UUID id, long bytes, boolean thin) {
+        CommandResult r = cli.rbd("create", "--size", bytes + "B", "--image-format", "2", "--image-feature",
+                "layering", cli.spec(image(id)));
+        if (r.exitCode() == RbdCli.EEXIST) {
+            requireSize(id, bytes);
+            return;
+        }
+        check(r, "create image " + image(id));
+    }
+
+    private void requireSize(UUID id, long bytes) {
+        JsonNode info = info(image(id));
+        if (info == null || info.path("size").asLong() != bytes) {
+            throw new TetherException(ErrorCode.VOLUME_CONFLICT, "image " + image(id) + " exists with "
+                    + (info == null ? "no" : info.path("size").asLong()) + " bytes, not " + bytes);
+        }
+    }
+
+    @Override
+    public void createFromSnapshot(UUID id, long bytes, boolean thin, UUID sourceVolume, UUID snapshot) {
+        String parent = cli.spec(image(sourceVolume)) + "@" + snapshot(snapshot);
+        protect(image(sourceVolume), snapshot(snapshot));
+        CommandResult r = cli.rbd("clone", "--image-feature", "layering", parent, cli.spec(image(id)));
+        if (r.exitCode() != RbdCli.EEXIST) {
+            check(r, "clone " + parent);
+        }
+        try {
+            int depth = depth(image(id));
+            if (depth > cli.config().maxCloneDepth()) {
+                LOG.infof("flattening %s: its chain of parents is %d deep, above %d", image(id), depth,
+                        cli.config().maxCloneDepth());
+                check(cli.rbd("flatten", "--no-progress", cli.spec(image(id))), "flatten " + image(id));
+            }
+            growTo(id, bytes);
+        } catch (RuntimeException e) {
+            remove(image(id));
+            throw e;
+        }
+    }
+
+    /** How many parents the image has (0 for an image that is no clone). */
+    int depth(String image) {
+        int depth = 0;
+        JsonNode info = info(image);
+        while (info != null && info.has("parent")) {
+            depth++;
+            if (depth > 64) {
+                throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "image " + image
+                        + " has a chain of parents longer than 64");
+            }
+            JsonNode parent = info.get("parent");
+            info = parent.path("pool").asText().equals(cli.config().pool()) ? info(parent.path("image").asText()) : null;
+        }
+        return depth;
+    }
+
+    /**
+     * A full copy: a clone of a temporary snapshot, flattened at once, then the snapshot goes. The new volume
+     * depends on nothing, so the source can be deleted at any time.
+     */
+    @Override
+    public void cloneVolume(UUID id, long bytes, boolean thin, UUID source) {
+        String snap = "clone-" + id;
+        String parent = cli.spec(image(source)) + "@" + snap;
+        CommandResult made = cli.rbd("snap", "create", "--no-progress", parent);
+        if (made.exitCode() != RbdCli.EEXIST) {
+            check(made, "snapshot " + image(source) + " for a clone");
+        }
+        try {
+            protect(image(source), snap);
+            CommandResult r = cli.rbd("clone", "--image-feature", "layering", parent, cli.spec(image(id)));
+            if (r.exitCode() != RbdCli.EEXIST) {
+                check(r, "clone " + parent);
+            }
+            try {
+                check(cli.rbd("flatten", "--no-progress", cli.spec(image(id))), "flatten " + image(id));
+                growTo(id, bytes);
+            } catch (RuntimeException e) {
+                remove(image(id));
+                throw e;
+            }
+        } finally {
+            dropSnapshot(image(source), snap);
+        }
+    }
+
+    private void growTo(UUID id, long bytes) {
+        JsonNode info = info(image(id));
+        if (info != null && info.path("size").asLong() < bytes) {
+            extend(id, bytes);
+        }
+    }
+
+    @Override
+    public void extend(UUID id, long bytes) {
+        // rbd refuses to shrink without --allow-shrink, which is never passed
+        check(cli.rbd("resize", "--no-progress", "--size", bytes + "B", cli.spec(image(id))), "resize " + image(id));
+    }
+
+    /**
+     * Removes the image. Refused (409, naming them) while a client has it open (watchers: a QEMU somewhere
+     * still uses it) or while it has snapshots.
+     */
+    @Override
+    public void delete(UUID id, boolean thin) {
+        CommandResult r = cli.rbd("rm", "--no-progress", cli.spec(image(id)));
+        if (r.succeeded() || r.exitCode() == RbdCli.ENOENT) {
+            return;
+        }
+        if (r.exitCode() == RbdCli.EBUSY) {
+            throw new TetherException(ErrorCode.VOLUME_BUSY, "image " + image(id) + " is open by "
+                    + watchers(image(id)) + "; detach it from every instance first");
+        }
+        if (r.exitCode() == RbdCli.ENOTEMPTY) {
+            throw new TetherException(ErrorCode.VOLUME_BUSY, "image " + image(id) + " still has snapshots "
+                    + snapshotNames(image(id)));
+        }
+        check(r, "remove image " + image(id));
+    }
+
+    private void remove(String image) {
+        CommandResult r = cli.rbd("rm", "--no-progress", cli.spec(image));
+        if (!r.succeeded() && r.exitCode() != RbdCli.ENOENT) {
+            LOG.errorf("could not remove %s after a failed copy: %s", image, r.summary());
+        }
+    }
+
+    /** The addresses of the clients that have the image open ({@code rbd status}). */
+    List<String> watchers(String image) {
+        List<String> out = new ArrayList<>();
+        cli.json(cli.rbd("status", "--format", "json", cli.spec(image)), "read watchers of " + image)
+                .path("watchers").forEach(w -> out.add(w.path("address").asText()));
+        return out;
+    }
+
+    private List<String> snapshotNames(String image) {
+        List<String> out = new ArrayList<>();
+        cli.json(cli.rbd("snap", "ls", "--format", "json", cli.spec(image)), "list snapshots of " + image)
+                .forEach(s -> out.add(s.path("name").asText()));
+        return out;
+    }
+
+    @Override
+    public void createSnapshot(UUID volume, UUID snapshot, boolean thin) {
+        String spec = cli.spec(image(volume)) + "@" + snapshot(snapshot);
+        CommandResult r = cli.rbd("snap", "create", "--no-progress", spec);
+        if (r.exitCode() != RbdCli.EEXIST) {
+            check(r, "snapshot " + spec);
+        }
+        protect(image(volume), snapshot(snapshot));
+    }
+
+    /** Refused (409, naming them) while clones of the snapshot exist. */
+    @Override
+    public void deleteSnapshot(UUID volume, UUID snapshot) {
+        String spec = cli.spec(image(volume)) + "@" + snapshot(snapshot);
+        CommandResult r = cli.rbd("snap", "unprotect", spec);
+        if (r.exitCode() == RbdCli.EBUSY) {
+            throw new TetherException(ErrorCode.VOLUME_BUSY, "snapshot " + spec + " has dependent clones "
+                    + children(spec) + "; delete or flatten them first");
+        }
+        if (r.exitCode() == RbdCli.ENOENT) {
+            return;
+        }
+        if (!r.succeeded() && !r.stderr().contains("not protected")) {
+            check(r, "unprotect " + spec);
+        }
+        CommandResult rm = cli.rbd("snap", "rm", "--no-progress", spec);
+        if (!rm.succeeded() && rm.exitCode() != RbdCli.ENOENT) {
+            check(rm, "remove snapshot " + spec);
+        }
+    }
+
+    private void dropSnapshot(String image, String snap) {
+        String spec = cli.spec(image) + "@" + snap;
+        CommandResult u = cli.rbd("snap", "unprotect", spec);
+        CommandResult rm = cli.rbd("snap", "rm", "--no-progress", spec);
+        if (!rm.succeeded() && rm.exitCode() != RbdCli.ENOENT) {
+            LOG.errorf("temporary snapshot %s left behind: %s / %s", spec, u.summary(), rm.summary());
+        }
+    }
+
+    List<String> children(String snapSpec) {
+        List<String> out = new ArrayList<>();
+        cli.json(cli.rbd("children", "--format", "json", snapSpec), "list clones of " + snapSpec)
+                .forEach(c -> out.add(c.path("pool").asText() + "/" + c.path("image").asText()));
+        return out;
+    }
+
+    private void protect(String image, String snap) {
+        CommandResult r = cli.rbd("snap", "protect", cli.spec(image) + "@" + snap);
+        if (!r.succeeded() && !(r.exitCode() == RbdCli.EBUSY && r.stderr().contains("already protected"))) {
+            check(r, "protect " + image + "@" + snap);
+        }
+    }
+
+    @Override
+    public void revert(UUID volume, UUID snapshot, boolean thin) {
+        String spec = cli.spec(image(volume)) + "@" + snapshot(snapshot);
+        check(cli.rbd("snap", "rollback", "--no-progress", spec), "roll back to " + spec);
+    }
+
+    /**
+     * The pool's share of the cluster from {@code ceph df}: what is stored plus what may still be stored
+     * ({@code max_avail}, replication already counted), as Cinder's driver reports it.
+     */
+    @Override
+    public PoolStats stats() {
+        JsonNode df = cli.json(cli.ceph("df", "--format", "json"), "read pool statistics");
+        for (JsonNode pool : df.path("pools")) {
+            if (pool.path("name").asText().equals(cli.config().pool())) {
+                JsonNode st = pool.path("stats");
+                long used = st.path("stored").asLong(st.path("bytes_used").asLong());
+                long avail = st.path("max_avail").asLong();
+                double percent = st.path("percent_used").asDouble() * 100.0;
+                return new PoolStats("rbd", used + avail, avail, percent, null);
+            }
+        }
+        throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "pool " + cli.config().pool()
+                + " is not in ceph df (does it exist, and may client." + cli.config().user() + " see it?)");
+    }
+
+    private static void check(CommandResult r, String what) {
+        if (!r.succeeded()) {
+            throw RbdCli.failure(r, what);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package org.tether.storage.rbd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.exec.Command;
+import org.tether.exec.CommandException;
+import org.tether.exec.CommandResult;
+import org.tether.exec.CommandRunner;
+
+import java.util.List;
+
+/**
+ * The {@code rbd} and {@code ceph} programs as argv, as the configured cephx user, with JSON output. Both
+ * exit with the errno of what failed (the {@code ceph} program exits 1 and prints {@code [errno N]}),
+ * which classifies the outcome: ENOENT and EEXIST are answers, EBUSY
+ * a conflict, a monitor that does not answer within the connect timeout (ETIMEDOUT) a retryable 503.
+ *
+ * <p>Why the CLI and not librbd through JNA: every call here is a control-plane call of milliseconds to
+ * seconds (the data path is QEMU's own librbd on the compute host), the CLI's JSON is stable across
+ * releases, a crash or hang of librbd cannot take the agent down with it, and a timeout kills a child
+ * rather than leaving a native thread blocked in the JVM.
+ */
+public final class RbdCli {
+    static final int ENOENT = 2;
+    static final int EBUSY = 16;
+    static final int EEXIST = 17;
+    static final int EINVAL = 22;
+    static final int ENOTEMPTY = 39;
+    static final int ETIMEDOUT = 110;
+    static final int ECONNREFUSED = 111;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CommandRunner runner;
+    private final TetherConfig.Rbd config;
+
+    public RbdCli(CommandRunner runner, TetherConfig.Rbd config) {
+        this.runner = runner;
+        this.config = config;
+    }
+
+    public TetherConfig.Rbd config() {
+        return config;
+    }
+
+    /** {@code pool/name} of an image (or {@code pool/name@snap}). */
+    public String spec(String image) {
+        return config.pool() + "/" + image;
+    }
+
+    public CommandResult rbd(String... args) {
+        return run("rbd", List.of(args));
+    }
+
+    public CommandResult ceph(String... args) {
+        return run("ceph", List.of(args));
+    }
+
+    private CommandResult run(String program, List<String> args) {
+        String connect = Long.toString(Math.max(1, config.connectTimeout().toSeconds()));
+        Command.Builder b = Command.of(program, config.timeout()).args("-c", config.conf().toString(),
+                "--name", "client." + config.user(), "--keyring=" + config.keyring(),
+                "--client_mount_timeout", connect, "--rados_mon_op_timeout", connect);
+        args.forEach(b::arg);
+        try {
+            return runner.run(b.build());
+        } catch (CommandException e) {
+            if (e.timedOut()) {
+                throw new TetherException(ErrorCode.STORAGE_UNAVAILABLE, program + " did not finish within "
+                        + config.timeout() + "; is the Ceph cluster healthy?", e);
+            }
+            throw e;
+        }
+    }
+
+    /** The output of a successful call as JSON; a failure is thrown as {@link #failure}. */
+    public JsonNode json(CommandResult r, String what) {
+        if (!r.succeeded()) {
+            throw failure(r, what);
+        }
+        try {
+            return JSON.readTree(r.stdout());
+        } catch (java.io.IOException e) {
+            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "unreadable JSON from " + what);
+        }
+    }
+
+    /** A failed call as the problem it is: monitors away (503), busy (409), anything else (502). */
+    public static TetherException failure(CommandResult r, String what) {
+        String err = r.stderr();
+        if (r.exitCode() == ETIMEDOUT || r.exitCode() == ECONNREFUSED || err.contains("couldn't connect to the cluster")
+                || err.contains("error connecting to the cluster") || err.contains("[errno 110]")) {
+            return new TetherException(ErrorCode.STORAGE_UNAVAILABLE, "cannot " + what + ": the Ceph monitors "
+                    + "did not answer (" + r.summary() + ")");
+        }
+        if (r.exitCode() == EBUSY) {
+            return new TetherException(ErrorCode.VOLUME_BUSY, "cannot " + what + ": " + r.summary());
+        }
+        return new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "cannot " + what + ": " + r.summary());
+    }
+}

@@ -1,0 +1,161 @@
+package org.tether.crash;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tether.lab.CephCluster;
+import org.tether.lab.Host;
+import org.tether.lab.TestDomain;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Ceph RBD through the packaged agent as its own process, in {@code both} mode: the storage half makes RBD
+ * images and answers Cinder's RBD connection_info, which goes unchanged to the compute half; QEMU's librbd
+ * writes, {@code rbd export} reads. One real single-node Ceph for the class; its monitor is stopped and
+ * started again by the test.
+ */
+class RbdAgentIT {
+    private static final int MON_PORT = 6792;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static CephCluster ceph;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startCeph() throws Exception {
+        ceph = CephCluster.start(MON_PORT);
+    }
+
+    @AfterAll
+    static void stopCeph() throws Exception {
+        if (ceph != null) {
+            ceph.close();
+        }
+    }
+
+    private AgentProcess agent(UUID hostSecret) throws Exception {
+        Path key = dir.resolve("cinder.key");
+        Files.writeString(key, ceph.key() + "\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        return new AgentProcess(18098, dir.resolve("state"), dir.resolve("agent.log")).with(
+                "-Dtether.mode=both", "-Dtether.storage.backend=rbd",
+                "-Dtether.storage.rbd.conf=" + ceph.conf, "-Dtether.storage.rbd.keyring=" + ceph.keyring,
+                "-Dtether.storage.rbd.secret-uuid=" + hostSecret,
+                "-Dtether.ceph.secret-uuid=" + hostSecret, "-Dtether.ceph.key-file=" + key);
+    }
+
+    private static JsonNode json(HttpResponse<String> r, int status) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        return r.body().isEmpty() ? null : JSON.readTree(r.body());
+    }
+
+    private static String volume(UUID id, int gb) {
+        return "{\"id\": \"" + id + "\", \"size_gb\": " + gb + "}";
+    }
+
+    @Test
+    void aVolumeMadeExportedAndAttachedThroughTheAgentHoldsWhatTheGuestWrote() throws Exception {
+        UUID hostSecret = UUID.randomUUID();
+        try (AgentProcess agent = agent(hostSecret); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
+            agent.start();
+            assertThat(agent.get("/q/health/ready").statusCode()).as(agent.get("/q/health/ready").body())
+                    .isEqualTo(200);
+            assertThat(Host.virsh("secret-list")).as("the host's cephx secret made at start from its key file")
+                    .contains(hostSecret.toString());
+            assertThat(Host.virsh("secret-dumpxml", hostSecret.toString())).contains("private='yes'");
+
+            UUID vol = UUID.randomUUID();
+            json(agent.post("/v1/volumes", volume(vol, 1)), 201);
+            assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + vol)).contains("\"size\":1073741824")
+                    .contains("layering");
+            String connector = agent.get("/v1/connector").body();
+            JsonNode info = json(agent.put("/v1/volumes/" + vol + "/exports/" + initiator(connector), connector), 200);
+            assertThat(info.path("driver_volume_type").asText()).isEqualTo("rbd");
+            JsonNode data = info.path("data");
+            assertThat(data.path("name").asText()).isEqualTo("volumes/volume-" + vol);
+            assertThat(data.path("hosts").toString()).isEqualTo("[\"127.0.0.1\"]");
+            assertThat(data.path("ports").toString()).isEqualTo("[\"" + MON_PORT + "\"]");
+            assertThat(data.path("auth_username").asText()).isEqualTo("cinder");
+            assertThat(data.path("secret_uuid").asText()).isEqualTo(hostSecret.toString());
+            assertThat(data.hasNonNull("keyring")).as("no key on the wire unless configured").isFalse();
+
+            // the connection_info goes unchanged to the compute half
+            JsonNode att = json(agent.put("/v1/instances/" + dom.name + "/volumes/" + vol,
+                    "{\"connection_info\": " + info + ", \"bus\": \"scsi\"}"), 200);
+            String dev = att.path("device").asText();
+            dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x5c 0 65536\"");
+            assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x5c);
+
+            // a snapshot, then a later write: the clone holds the snapshot's bytes, not the later ones
+            UUID snap = UUID.randomUUID();
+            json(agent.post("/v1/volumes/" + vol + "/snapshots", "{\"id\": \"" + snap + "\"}"), 201);
+            dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x77 0 65536\"");
+            UUID clone = UUID.randomUUID();
+            json(agent.post("/v1/volumes", "{\"id\": \"" + clone + "\", \"size_gb\": 2, \"source\": {\"snapshot_id\": \""
+                    + snap + "\"}}"), 201);
+            assertThat(ceph.read("volume-" + clone, 0, 65536)).containsOnly((byte) 0x5c);
+            assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + clone)).contains("\"parent\"")
+                    .contains("\"size\":2147483648");
+
+            // a snapshot with a clone is refused, naming the clone
+            HttpResponse<String> snapBusy = agent.delete("/v1/snapshots/" + snap);
+            assertThat(snapBusy.statusCode()).as(snapBusy.body()).isEqualTo(409);
+            assertThat(snapBusy.body()).contains("volumes/volume-" + clone);
+
+            // extend on the storage side, then on the compute side: the guest's disk grows
+            json(agent.post("/v1/volumes/" + vol + "/extend", "{\"new_size_gb\": 2}"), 200);
+            json(agent.post("/v1/instances/" + dom.name + "/volumes/" + vol + "/extend",
+                    "{\"new_size\": " + (2L << 30) + "}"), 200);
+            assertThat(Host.virsh("domblkinfo", dom.name, dev)).containsPattern("Capacity:\\s+" + (2L << 30));
+
+            // the monitor goes away: storage calls answer 503 and make nothing; the attached disk keeps working
+            ceph.stopMonitor();
+            try {
+                UUID during = UUID.randomUUID();
+                HttpResponse<String> refused = agent.post("/v1/volumes", volume(during, 1));
+                assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+                assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+                assertThat(agent.get("/q/health/ready").statusCode()).isEqualTo(503);
+                dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x66 1048576 4096\"");
+                ceph.startMonitor();
+                assertThat(agent.get("/v1/volumes/" + during).statusCode()).isEqualTo(404);
+                assertThat(ceph.rbdExec("info", "volumes/volume-" + during).exit()).isNotZero();
+            } finally {
+                if (!Files.exists(ceph.dir.resolve("mon.pid"))) {
+                    ceph.startMonitor();
+                }
+            }
+            assertThat(ceph.read("volume-" + vol, 1048576, 4096)).containsOnly((byte) 0x66);
+
+            assertThat(agent.delete("/v1/volumes/" + clone).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/snapshots/" + snap).statusCode()).isEqualTo(204);
+            // a volume a QEMU still has open is refused, naming the client
+            assertThat(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator(connector)).statusCode())
+                    .isEqualTo(204);
+            HttpResponse<String> watched = agent.delete("/v1/volumes/" + vol);
+            assertThat(watched.statusCode()).as(watched.body()).isEqualTo(409);
+            assertThat(watched.body()).contains("is open by").contains("127.0.0.1");
+            assertThat(agent.delete("/v1/instances/" + dom.name + "/volumes/" + vol).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+            assertThat(ceph.rbd("ls", "volumes")).doesNotContain(vol.toString()).doesNotContain(clone.toString());
+            assertThat(Host.virsh("secret-list")).as("the host's secret stays").contains(hostSecret.toString());
+        } finally {
+            Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", hostSecret.toString());
+        }
+    }
+
+    private static String initiator(String connector) throws Exception {
+        return JSON.readTree(connector).path("initiator").asText();
+    }
+}
