@@ -87,6 +87,31 @@ class Target:
         os.unlink(self.file)
 
 
+class RbdVolume:
+    """An RBD image on the bench's own single-node Ceph, attached with Cinder's RBD connection_info (keyring
+    sent along, so the agent makes a libvirt secret per attachment: the costliest of the key sources)."""
+
+    def __init__(self, ceph):
+        self.volume = str(uuid.uuid4())
+        self.ceph = ceph
+        run("rbd", "-c", f"{ceph}/ceph.conf", "--id", "cinder", f"--keyring={ceph}/client.cinder.keyring",
+            "create", "--size", "64", "--image-feature", "layering", f"volumes/volume-{self.volume}")
+        with open(f"{ceph}/client.cinder.keyring") as f:
+            self.keyring = f.read()
+
+    def body(self):
+        return {"connection_info": {"driver_volume_type": "rbd", "data": {
+            "name": f"volumes/volume-{self.volume}", "hosts": ["127.0.0.1"], "ports": [str(CEPH_PORT)],
+            "auth_enabled": True, "auth_username": "cinder", "secret_type": "ceph", "keyring": self.keyring,
+            "volume_id": self.volume, "qos_specs": {"total_iops_sec": "1000"}}}, "bus": "scsi"}
+
+    def close(self):
+        pass  # the cluster goes with its directory
+
+
+CEPH_PORT = 6796
+
+
 def make_domain(workdir, name):
     xml = os.path.join(workdir, name + ".xml")
     with open(xml, "w") as f:
@@ -198,6 +223,7 @@ def main():
     ap.add_argument("--port", type=int, default=18090)
     ap.add_argument("--jvm", default=JVM_OPTS, help="JVM options, as the systemd unit passes them")
     ap.add_argument("--rounds", type=int, default=3, help="repeats of each parallel measurement (median kept)")
+    ap.add_argument("--no-rbd", dest="rbd", action="store_false", help="skip the RBD figures (no Ceph started)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="tether-bench.", dir="/var/tmp")
@@ -230,6 +256,20 @@ def main():
             spread = [parallel(api, list(zip(domains[:n], targets[:n]))) for _ in range(args.rounds)]
             results[n] = (statistics.median(same), statistics.median(spread))
         storage = storage_bench(api, args.cycles)
+        rbd = None
+        if args.rbd:
+            ceph = os.path.join(work, "ceph")
+            run("bash", os.path.join(ROOT, "lab", "ceph-cluster.sh"), "start", ceph, str(CEPH_PORT))
+            vols = [RbdVolume(ceph) for _ in range(10)]
+            for v in vols[:5]:  # warm up QEMU's librbd
+                attach(api, one, v)
+                detach(api, one, v)
+            rbd_attach, rbd_detach = [], []
+            for i in range(args.cycles):
+                v = vols[i % len(vols)]
+                rbd_attach.append(timed(lambda: attach(api, one, v))[0])
+                rbd_detach.append(timed(lambda: detach(api, one, v))[0])
+            rbd = (rbd_attach, rbd_detach)
         rss_end = rss_mb(agent.pid)
 
         print(f"machine: {os.cpu_count()} cores; QEMU TCG; tgtd on 127.0.0.1; qemu attach path, bus scsi, CHAP + iotune")
@@ -244,6 +284,13 @@ def main():
         print(f"storage create+export+unexport+delete over {args.cycles} volumes (file + tgt): "
               f"p50 {statistics.median(cyc):.1f} ms, p95 {pct(cyc, 95):.1f} ms")
         print(f"16 parallel creates (1 GiB, file backend): {par:.1f} ms wall")
+        if rbd:
+            ra, rd = rbd
+            print(f"RBD attach over {args.cycles} cycles (QEMU's librbd, single-node Ceph, keyring sent): "
+                  f"p50 {statistics.median(ra):.1f} ms, p95 {pct(ra, 95):.1f} ms "
+                  f"({statistics.median(ra) / statistics.median(attach_ms):.2f}x of iSCSI)")
+            print(f"RBD detach over {args.cycles} cycles: p50 {statistics.median(rd):.1f} ms, p95 {pct(rd, 95):.1f} ms "
+                  f"({statistics.median(rd) / statistics.median(detach_ms):.2f}x of iSCSI)")
     finally:
         agent.terminate()
         agent.wait(timeout=30)
@@ -252,6 +299,8 @@ def main():
             virsh("undefine", d, check=False)
         for t in targets:
             t.close()
+        if os.path.isdir(os.path.join(work, "ceph")):
+            run("bash", os.path.join(ROOT, "lab", "ceph-cluster.sh"), "stop", os.path.join(work, "ceph"), check=False)
         subprocess.run(["rm", "-rf", work])
 
 

@@ -450,6 +450,14 @@ public interface TetherConfig {
         @WithDefault("30s")
         Duration repairInterval();
 
+        /**
+         * How often the live targets are counted against the exported volumes: fewer (tgtd restarted,
+         * configfs cleared) starts a repair pass at once rather than at the next {@code repair-interval}.
+         * One listing of the target per look.
+         */
+        @WithDefault("2s")
+        Duration watchInterval();
+
         enum TargetDriver { LIO, TGT }
     }
 }

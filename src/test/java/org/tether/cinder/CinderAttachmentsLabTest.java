@@ -13,11 +13,13 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.tether.cinder.CinderAttachmentRecord.Phase;
 import org.tether.concurrent.Deadline;
+import org.tether.lab.CephCluster;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
 import org.tether.lab.TgtTarget;
@@ -86,6 +88,17 @@ class CinderAttachmentsLabTest {
                     "tether.cinder.username", "tether", "tether.cinder.password-file", password.toString(),
                     "tether.cinder.project-id", PROJECT, "tether.cinder.retries", "2",
                     "tether.cinder.retry-delay", "10ms", "tether.cinder.max-retry-delay", "50ms");
+        }
+    }
+
+    /** Started by the first RBD test, for the class. */
+    private static CephCluster ceph;
+
+    @AfterAll
+    static void stopCeph() throws Exception {
+        if (ceph != null) {
+            ceph.close();
+            ceph = null;
         }
     }
 
@@ -215,6 +228,42 @@ class CinderAttachmentsLabTest {
         assertHostClean();
         given().delete("/v1/cinder-attachments/" + attachment).then().statusCode(404)
                 .body("code", equalTo("attachment_not_found"));
+    }
+
+    @Test
+    void cindersRbdConnectionInfoIsAttachedThroughLibrbdAndDeletedClean() throws Exception {
+        if (ceph == null) {
+            ceph = CephCluster.start(6793);
+        }
+        UUID vol = ceph.createVolume(64);
+        // what Cinder's RBD driver answers with rbd_keyring_conf set: the flat shape with the keyring
+        String keyring = "\"keyring\": " + JSON.writeValueAsString(ceph.keyringText());
+        ObjectNode flat = (ObjectNode) JSON.readTree(ceph.connectionInfo(vol, keyring, null)).get("data").deepCopy();
+        flat.put("driver_volume_type", "rbd");
+        flat.put("attachment_id", attachment.toString());
+        ObjectNode body = JSON.createObjectNode();
+        body.putObject("attachment").put("id", attachment.toString()).put("status", "attaching")
+                .put("volume_id", vol.toString()).put("attach_mode", "rw").set("connection_info", flat);
+        openstack.stubFor(put(urlEqualTo(attachmentPath())).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody(JSON.writeValueAsString(body))));
+        cinderCompletes(204);
+        cinderDeletes();
+
+        Response r = given().contentType(ContentType.JSON).body("""
+                {"attachment_id": "%s", "volume_id": "%s", "instance": "%s", "project_id": "%s", "bus": "scsi"}"""
+                .formatted(attachment, vol, dom.name, PROJECT)).post("/v1/cinder-attachments");
+        r.then().statusCode(201).body("state", equalTo("completed"))
+                .body("host_attachment.attach_path", equalTo("qemu"));
+        assertThat(r.asString()).doesNotContain(ceph.key());
+        assertThat(dom.liveXml()).contains("protocol='rbd' name='volumes/volume-" + vol + "'");
+        dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x4d 0 4096\"");
+        assertThat(ceph.read("volume-" + vol, 0, 4096)).containsOnly((byte) 0x4d);
+
+        given().delete("/v1/cinder-attachments/" + attachment).then().statusCode(204);
+        assertThat(cinderCalls()).containsExactly("PUT {attachment}", "POST {attachment}/action", "DELETE {attachment}");
+        assertThat(dom.liveXml()).doesNotContain(vol.toString());
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(vol.toString()));
+        assertThat(store.find(attachment)).isEmpty();
     }
 
     @Test

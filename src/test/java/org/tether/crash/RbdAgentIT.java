@@ -97,6 +97,13 @@ class RbdAgentIT {
             dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x5c 0 65536\"");
             assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x5c);
 
+            // someone removes the host's secret: reconciliation reports it and makes it again from the key file
+            Host.virsh("secret-undefine", hostSecret.toString());
+            HttpResponse<String> pass = agent.post("/v1/reconciliation", "{}");
+            assertThat(pass.statusCode()).as(pass.body()).isEqualTo(200);
+            assertThat(pass.body()).contains("secret_missing").contains("made again");
+            assertThat(Host.virsh("secret-list")).contains(hostSecret.toString());
+
             // a snapshot, then a later write: the clone holds the snapshot's bytes, not the later ones
             UUID snap = UUID.randomUUID();
             json(agent.post("/v1/volumes/" + vol + "/snapshots", "{\"id\": \"" + snap + "\"}"), 201);

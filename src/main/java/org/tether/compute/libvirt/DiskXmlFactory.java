@@ -58,12 +58,7 @@ public final class DiskXmlFactory {
             disk.type = "network";
             disk.source.protocol = "iscsi";
             disk.source.name = n.iqn() + "/" + n.lun();
-            for (Portal p : n.hosts()) {
-                DiskXml.Host h = new DiskXml.Host();
-                h.name = p.host();
-                h.port = Integer.toString(p.port());
-                disk.source.hosts.add(h);
-            }
+            addHosts(disk.source, n.hosts());
             if (n.initiator() != null) {
                 disk.source.initiator = new DiskXml.Initiator();
                 disk.source.initiator.iqn = new DiskXml.Iqn();
@@ -81,12 +76,7 @@ public final class DiskXmlFactory {
             disk.type = "network";
             disk.source.protocol = "rbd";
             disk.source.name = r.name();
-            for (Portal p : r.monitors()) {
-                DiskXml.Host h = new DiskXml.Host();
-                h.name = p.host();
-                h.port = Integer.toString(p.port());
-                disk.source.hosts.add(h);
-            }
+            addHosts(disk.source, r.monitors());
             if (r.configFile() != null) {
                 disk.source.config = new DiskXml.Config();
                 disk.source.config.file = r.configFile();
@@ -98,6 +88,15 @@ public final class DiskXmlFactory {
                 disk.auth.secret.type = "ceph";
                 disk.auth.secret.uuid = r.secretUuid().toString();
             }
+        }
+    }
+
+    private static void addHosts(DiskXml.Source source, java.util.List<Portal> hosts) {
+        for (Portal p : hosts) {
+            DiskXml.Host h = new DiskXml.Host();
+            h.name = p.host();
+            h.port = Integer.toString(p.port());
+            source.hosts.add(h);
         }
     }
 

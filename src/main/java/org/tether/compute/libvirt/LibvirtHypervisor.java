@@ -88,21 +88,17 @@ public class LibvirtHypervisor implements Hypervisor {
 
     @Override
     public void defineIscsiSecret(UUID uuid, String usage, byte[] value) {
-        libvirt.call(c -> {
-            Secret s = c.secretDefineXML(SecretXml.iscsi(uuid, usage));
-            try {
-                s.setValue(value);
-            } finally {
-                s.free();
-            }
-            return null;
-        });
+        defineSecret(SecretXml.iscsi(uuid, usage), value);
     }
 
     @Override
     public void defineCephSecret(UUID uuid, String usageName, String description, byte[] value) {
+        defineSecret(SecretXml.ceph(uuid, usageName, description), value);
+    }
+
+    private void defineSecret(String xml, byte[] value) {
         libvirt.call(c -> {
-            Secret s = c.secretDefineXML(SecretXml.ceph(uuid, usageName, description));
+            Secret s = c.secretDefineXML(xml);
             try {
                 s.setValue(value);
             } finally {

@@ -65,6 +65,11 @@ public class RbdExportDriver implements ExportDriver {
     }
 
     @Override
+    public Set<String> liveTargets() {
+        return Set.of();
+    }
+
+    @Override
     public Set<String> initiators(String iqn) {
         return Set.of();
     }

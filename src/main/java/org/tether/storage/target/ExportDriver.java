@@ -28,6 +28,12 @@ public interface ExportDriver {
     /** Checks that the target implementation answers; throws saying why when it does not. */
     void probe();
 
+    /**
+     * The IQNs of the targets that exist now, from one listing; empty for a driver without targets. A
+     * repair pass starts at once when fewer exist than volumes are exported.
+     */
+    Set<String> liveTargets();
+
     /** The initiators a target admits now; empty when it does not exist. */
     Set<String> initiators(String iqn);
 

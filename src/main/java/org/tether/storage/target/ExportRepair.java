@@ -18,15 +18,40 @@ public class ExportRepair {
 
     private final Instance<ExportService> exports;
     private final boolean storage;
+    private static final long EARLY_PASS_SPACING_NANOS = 5_000_000_000L;
+    private volatile long lastEarlyPass = System.nanoTime() - EARLY_PASS_SPACING_NANOS;
 
     public ExportRepair(Instance<ExportService> exports, TetherConfig config) {
         this.exports = exports;
         this.storage = config.mode() != TetherConfig.Mode.COMPUTE;
     }
 
+    /**
+     * Between passes: when a target of an exported volume has gone (tgtd came back empty, configfs was
+     * cleared), the pass runs now, so initiators get their disk back within seconds, not at the next pass.
+     */
+    @Scheduled(every = "${tether.storage.target.watch-interval:2s}", delayed = "${tether.storage.target.watch-interval:2s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP, identity = "export-watch")
+    void watch() {
+        if (!storage) {
+            return;
+        }
+        try {
+            // at most one early pass every few seconds, so a target that cannot be put back is not retried
+            // in a loop (the regular pass still runs)
+            if (System.nanoTime() - lastEarlyPass > EARLY_PASS_SPACING_NANOS && exports.get().targetsMissing()) {
+                lastEarlyPass = System.nanoTime();
+                LOG.warn("a target of an exported volume is gone; repairing now");
+                repair();
+            }
+        } catch (RuntimeException e) {
+            LOG.debugf("target not readable now: %s", e.getMessage()); // tgtd away: readiness says so
+        }
+    }
+
     @Scheduled(every = "${tether.storage.target.repair-interval:30s}", delayed = "${tether.storage.target.repair-interval:30s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP, identity = "export-repair")
-    void repair() {
+    synchronized void repair() {
         if (!storage) {
             return;
         }

@@ -155,6 +155,18 @@ public class ExportService {
         }
     }
 
+    /**
+     * Whether a target of an exported volume is missing now (tgtd restarted, configfs cleared): one listing
+     * of the live targets against the records. A driver without targets never misses one.
+     */
+    public boolean targetsMissing() {
+        if (driver.name().equals("rbd")) {
+            return false;
+        }
+        var live = driver.liveTargets();
+        return store.all().stream().anyMatch(r -> !r.exports().isEmpty() && !live.contains(iqn(r.id())));
+    }
+
     /** One repair pass: interrupted creates and deletes finished, then lost exports put back. */
     public int repairPass() {
         volumes.recover();

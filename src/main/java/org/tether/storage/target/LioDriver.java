@@ -150,6 +150,17 @@ public class LioDriver implements ExportDriver {
     }
 
     @Override
+    public Set<String> liveTargets() {
+        Set<String> out = new LinkedHashSet<>();
+        fs.list(fs.root().resolve("iscsi")).forEach(p -> {
+            if (fs.exists(p.resolve("tpgt_1"))) {
+                out.add(p.getFileName().toString());
+            }
+        });
+        return out;
+    }
+
+    @Override
     public Set<String> initiators(String iqn) {
         Set<String> out = new LinkedHashSet<>();
         fs.list(tpg(iqn).resolve("acls")).forEach(p -> out.add(p.getFileName().toString()));

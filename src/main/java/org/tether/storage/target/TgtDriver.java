@@ -163,6 +163,13 @@ public class TgtDriver implements ExportDriver {
     }
 
     @Override
+    public Set<String> liveTargets() {
+        Set<String> out = new java.util.HashSet<>();
+        TgtTargets.parse(tgtadm.showTargets()).targets().forEach(t -> out.add(t.iqn()));
+        return out;
+    }
+
+    @Override
     public Set<String> initiators(String iqn) {
         return TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).map(TgtTargets.Target::acls).orElse(Set.of());
     }

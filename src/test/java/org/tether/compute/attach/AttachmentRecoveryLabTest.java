@@ -109,6 +109,7 @@ class AttachmentRecoveryLabTest {
         assertThat(r.device()).isEqualTo(new GuestDevice("sdb", GuestDevice.Bus.SCSI));
         assertThat(dom.liveXml()).contains("<serial>" + tgt.volumeId + "</serial>");
         journal.remove(r);
+        hypervisor.undefineSecret(c.secretUuid()); // the test leaves nothing behind (it used to leave this secret)
     }
 
     @Test

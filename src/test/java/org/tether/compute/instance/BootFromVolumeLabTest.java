@@ -7,7 +7,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.tether.concurrent.Deadline;
+import org.tether.lab.BootSector;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
 import org.tether.lab.TgtTarget;
@@ -17,11 +17,8 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
@@ -37,8 +34,6 @@ import static org.hamcrest.Matchers.equalTo;
 class BootFromVolumeLabTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path FILES = Path.of("target/test-files").toAbsolutePath();
-    /** cld; ds=0; si=0x7c16; dx=0x3f8; lodsb until 0, out dx,al; hlt (host-lab 3b). */
-    private static final String CODE = "fc31c08ed8be167cbaf803ac08c07403eeebf8f4ebfd";
 
     private final List<String> volumes = new ArrayList<>();
     private final List<String> instances = new ArrayList<>();
@@ -68,20 +63,11 @@ class BootFromVolumeLabTest {
     }
 
     private static byte[] bootSector(String line) {
-        byte[] sector = new byte[512];
-        byte[] code = HexFormat.of().parseHex(CODE);
-        System.arraycopy(code, 0, sector, 0, code.length);
-        byte[] text = (line + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(text, 0, sector, code.length, text.length);
-        sector[510] = 0x55;
-        sector[511] = (byte) 0xaa;
-        return sector;
+        return BootSector.printing(line);
     }
 
     private static void awaitConsole(Path console, String line) {
-        assertThat(Deadline.in(Duration.ofSeconds(60)).poll(() -> consoleLine(console, line),
-                Duration.ofMillis(50), Duration.ofMillis(500))).as("the boot sector ran and printed on COM1")
-                .contains(line);
+        BootSector.awaitConsole(console, line);
     }
 
     private static JsonNode export(String volume) throws IOException {
@@ -106,15 +92,6 @@ class BootFromVolumeLabTest {
             throw new IllegalStateException(e);
         }
         return r;
-    }
-
-    private static Optional<String> consoleLine(Path log, String line) {
-        try {
-            return Files.exists(log) && Files.readString(log, StandardCharsets.ISO_8859_1).contains(line)
-                    ? Optional.of(line) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
     }
 
     private static String name() {

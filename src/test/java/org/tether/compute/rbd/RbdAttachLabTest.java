@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.tether.lab.BootSector;
 import org.tether.lab.CephCluster;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
@@ -168,6 +169,39 @@ class RbdAttachLabTest {
         assertThat(ceph.read("volume-" + vol, 65536, 4096)).containsOnly((byte) 0x22);
         assertThat(ceph.read("volume-" + vol, 131072, 4096)).containsOnly((byte) 0x33);
         given().delete(url(dom, vol)).then().statusCode(204);
+    }
+
+    @Test
+    void aDomainBootsFromAnRbdVolumeAndDeletingItLeavesNoSecret() throws Exception {
+        String line = "TETHER-RBD-BOOT-" + UUID.randomUUID().toString().substring(0, 8);
+        UUID vol = UUID.randomUUID();
+        Path image = Files.createTempFile("boot", ".img");
+        try {
+            Files.write(image, BootSector.printing(line));
+            try (var f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+                f.setLength(64L << 20);
+            }
+            ceph.rbd("import", "--no-progress", "--image-format", "2", "--image-feature", "layering",
+                    image.toString(), "volumes/volume-" + vol);
+        } finally {
+            Files.deleteIfExists(image);
+        }
+        String name = "tether-bfv-" + UUID.randomUUID().toString().substring(0, 8);
+        Response r = given().contentType(ContentType.JSON).body("{\"name\": \"" + name + "\", \"vcpus\": 1, "
+                + "\"memory_mb\": 64, \"boot_volume\": {\"volume_id\": \"" + vol + "\", \"connection_info\": "
+                + ceph.connectionInfo(vol, keyringJson(), null) + "}}").post("/v1/instances");
+        try {
+            r.then().statusCode(201);
+            assertThat(r.asString()).doesNotContain(ceph.key());
+            assertThat(Host.virsh("dumpxml", name)).contains("protocol='rbd' name='volumes/volume-" + vol + "'")
+                    .contains("<boot order='1'/>");
+            BootSector.awaitConsole(Path.of(r.path("console_log").toString()), line);
+        } finally {
+            given().delete("/v1/instances/" + name).then().statusCode(204);
+        }
+        assertThat(Host.exec("virsh", "-c", "qemu:///system", "dominfo", name).exit()).isNotZero();
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(vol.toString()));
+        assertThat(given().get("/v1/attachments").asString()).doesNotContain(vol.toString());
     }
 
     /** A ceph secret made the way an operator makes Nova's rbd_secret_uuid. */

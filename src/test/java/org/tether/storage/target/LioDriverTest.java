@@ -77,6 +77,7 @@ class LioDriverTest {
         driver.export(spec(HOST_A));
         assertThat(driver.gaps(spec(HOST_A))).isEmpty();
         assertThat(driver.gaps(spec(HOST_B))).containsExactly("ACL for " + HOST_B);
+        assertThat(driver.liveTargets()).containsExactly(IQN);
 
         // what a targetctl clear racing a repair leaves: the ACL is there, the portal and the LUN are not
         Files.delete(tpg().resolve("acls/" + HOST_A + "/lun_0/lun_0"));
