@@ -246,6 +246,8 @@ final class LibvirtConnection {
             kind = HypervisorException.Kind.UNPLUG_PENDING;
         } else if (isNetworkDiskUnreachable(msg)) {
             kind = HypervisorException.Kind.TARGET_UNREACHABLE;
+        } else if (isLeftoverOfInterruptedHotplug(msg)) {
+            kind = HypervisorException.Kind.UNAVAILABLE;
         }
         return new HypervisorException(kind, "libvirt: " + msg, e);
     }
@@ -263,6 +265,15 @@ final class LibvirtConnection {
         }
         return msg.contains("iSCSI: Failed to connect") || msg.contains("Failed to connect socket")
                 || msg.contains("iscsi_service failed");
+    }
+
+    /**
+     * libvirtd killed in the middle of a hot-plug leaves QEMU holding the objects it had added (the disk's
+     * secret) under names the restarted libvirtd hands out again: the next plug fails once with a duplicate
+     * object, and libvirt has moved on to a fresh name for the one after (seen in the soak). Retryable.
+     */
+    static boolean isLeftoverOfInterruptedHotplug(String msg) {
+        return msg.contains("attempt to add duplicate property") && msg.contains("libvirt-");
     }
 
     synchronized void close() {

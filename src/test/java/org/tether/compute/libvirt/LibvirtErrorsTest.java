@@ -50,4 +50,12 @@ class LibvirtErrorsTest {
         assertThat(e.code()).isEqualTo(ErrorCode.TARGET_UNAVAILABLE);
         assertThat(e.code().status()).isEqualTo(503);
     }
+
+    @Test
+    void anObjectLeftByAnInterruptedHotplugIsRetryable() {
+        String soak = "internal error: unable to execute QEMU command 'object-add': attempt to add duplicate property "
+                + "'libvirt-132-storage-auth-secret0' to object (type 'container')";
+        assertThat(LibvirtConnection.isLeftoverOfInterruptedHotplug(soak)).isTrue();
+        assertThat(LibvirtConnection.isLeftoverOfInterruptedHotplug("invalid argument: bad")).isFalse();
+    }
 }
