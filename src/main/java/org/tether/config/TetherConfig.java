@@ -278,6 +278,10 @@ public interface TetherConfig {
         @WithDefault("30s")
         Duration detachTimeout();
 
+        /** How often a rollback that failed (libvirtd or the target away) is tried again. */
+        @WithDefault("15s")
+        Duration settleInterval();
+
         /** How often a pending live detach is asked again while waiting. */
         @WithDefault("5s")
         Duration detachRetryInterval();

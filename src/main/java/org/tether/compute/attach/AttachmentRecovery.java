@@ -66,6 +66,45 @@ public class AttachmentRecovery {
         return n;
     }
 
+    /**
+     * A rollback that failed (libvirtd or the target away at that moment) is tried again every
+     * {@code tether.attach.settle-interval}, so the volume does not stay blocked in {@code rollback_pending}
+     * until the next start (a controller retrying the attach gets 409 until it settles; the soak showed it).
+     */
+    @io.quarkus.scheduler.Scheduled(every = "${tether.attach.settle-interval:15s}",
+            delayed = "${tether.attach.settle-interval:15s}",
+            concurrentExecution = io.quarkus.scheduler.Scheduled.ConcurrentExecution.SKIP, identity = "rollback-settle")
+    void settle() {
+        if (config.mode() == TetherConfig.Mode.STORAGE) {
+            return;
+        }
+        settlePendingRollbacks();
+    }
+
+    /** @return how many pending rollbacks were finished */
+    public int settlePendingRollbacks() {
+        int done = 0;
+        for (AttachmentRecord listed : journal.all()) {
+            if (listed.phase() != Phase.ROLLBACK_PENDING) {
+                continue;
+            }
+            try (var held = locks.volume(listed.volumeId())) {
+                // read again under the lock: a detach may have finished it meanwhile
+                Optional<AttachmentRecord> now = journal.find(listed.volumeId(), listed.domain());
+                if (now.isEmpty() || now.get().phase() != Phase.ROLLBACK_PENDING) {
+                    continue;
+                }
+                undo(now.get());
+                if (journal.find(listed.volumeId(), listed.domain()).isEmpty()) {
+                    done++;
+                }
+            } catch (TetherException e) {
+                LOG.debugf("pending rollback of %s not settled yet: %s", listed.key(), e.getMessage());
+            }
+        }
+        return done;
+    }
+
     private void recoverOne(AttachmentRecord r) {
         switch (r.phase()) {
             case DETACHING -> teardown.detach(r);

@@ -88,6 +88,11 @@ public class QemuIscsiConnector implements VolumeConnector {
         }
     }
 
+    @Override
+    public void disconnectInterrupted(String attachmentKey, List<IscsiPath> paths) {
+        hypervisor.undefineSecret(secretUuid(attachmentKey));
+    }
+
     /** QEMU keeps its own session; the host holds only the CHAP secret, which cannot be re-made without it. */
     @Override
     public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected) {

@@ -74,7 +74,8 @@ public class Teardown {
             LOG.errorf("rollback of %s incomplete: %s", record.key(), undo.getMessage());
             journal.put(record.withError(Phase.ROLLBACK_PENDING, undo.getMessage(), clock.instant()));
             return new TetherException(original.code(), original.field(), original.getMessage()
-                    + "; rollback incomplete (" + undo.getMessage() + "), it will be retried at the next start");
+                    + "; rollback incomplete (" + undo.getMessage() + "), it is retried every settle interval and at "
+                    + "the next start");
         }
     }
 
@@ -109,8 +110,9 @@ public class Teardown {
             if (record.phase() != Phase.CONNECTING) {
                 return;
             }
-            // a crash during connect: the connector may have got part-way; undo from the paths alone
-            connected = new ConnectedVolume(null, null, null, null, QemuIscsiConnector.secretUuid(record.key()));
+            // a crash during connect: the connector may have got part-way; it undoes from the key and paths alone
+            connectors.forRecord(record).disconnectInterrupted(record.key(), record.paths());
+            return;
         }
         connectors.forRecord(record).disconnect(record.paths(), connected);
     }

@@ -34,6 +34,14 @@ public interface VolumeConnector {
     void disconnect(List<IscsiPath> paths, ConnectedVolume connected);
 
     /**
+     * Undoes a connect that a crash interrupted before the journal recorded what it made: from the
+     * attachment's key (which names any secret it defines) and the paths alone.
+     */
+    default void disconnectInterrupted(String attachmentKey, List<IscsiPath> paths) {
+        disconnect(paths, new ConnectedVolume(null, null, null, null, null));
+    }
+
+    /**
      * Makes the host see a volume the storage side grew, and returns the size the host sees now; empty
      * when the host holds no device of its own (QEMU reads the size from the target itself).
      */

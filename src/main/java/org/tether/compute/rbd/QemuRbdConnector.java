@@ -119,6 +119,12 @@ public class QemuRbdConnector implements VolumeConnector {
         }
     }
 
+    /** A connect cut short may have defined the attachment's own secret; a shared one is never touched. */
+    @Override
+    public void disconnectInterrupted(String attachmentKey, List<IscsiPath> paths) {
+        hypervisor.undefineSecret(secretUuid(attachmentKey));
+    }
+
     /**
      * A missing secret means QEMU cannot reconnect to the monitors after a restart of the domain. The host's
      * configured secret is made again from its key file; an attachment's own key cannot be (it was only in

@@ -137,4 +137,19 @@ class AttachmentRecoveryLabTest {
         assertThat(dom.persistentXml()).doesNotContain(tgt.volumeId.toString());
         assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
     }
+
+    /** A rollback that failed while libvirtd was away (seen in the soak) is finished by the next settle pass. */
+    @Test
+    void aPendingRollbackIsSettledWithoutARestart() {
+        String key = AttachmentRecord.key(tgt.volumeId, dom.name);
+        ConnectedVolume c = defineSecretAsConnectWould(key);
+        plugAsAttachWould(c);
+        journal.put(record(Phase.ROLLBACK_PENDING, c, null));
+
+        assertThat(recovery.settlePendingRollbacks()).isEqualTo(1);
+
+        assertThat(journal.find(tgt.volumeId, dom.name)).isEmpty();
+        assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+    }
 }
