@@ -40,7 +40,11 @@ public class LibrbdClientConf {
             if (Files.exists(file) && Files.readString(file, StandardCharsets.US_ASCII).equals(text)) {
                 return file.toString();
             }
-            Files.createDirectories(file.getParent());
+            if (!Files.isDirectory(file.getParent())) {
+                // QEMU runs as its own user: the directory must be searchable whatever the agent's umask
+                Files.createDirectories(file.getParent());
+                Files.setPosixFilePermissions(file.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
             Path tmp = Files.createTempFile(file.getParent(), ".librbd", ".tmp");
             Files.writeString(tmp, text, StandardCharsets.US_ASCII);
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
