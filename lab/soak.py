@@ -130,8 +130,11 @@ def client(api, stats, stop, vol):
 def storage_client(api, stats, stop, connector):
     while not stop.is_set():
         v = str(uuid.uuid4())
-        if call(api, stats, "create", "POST", "/v1/volumes", {"id": v, "size_gb": 1})[0] == 201:
+        created = call(api, stats, "create", "POST", "/v1/volumes", {"id": v, "size_gb": 1})[0]
+        if created == 201:
             call(api, stats, "export", "PUT", f"/v1/volumes/{v}/exports/{bench.INITIATOR}", connector)
+        if created in (201, "refused") or (isinstance(created, int) and created >= 500):
+            # a create (or export) whose answer was lost may have happened: take both back, as a controller would
             for _ in range(60):  # an export the client asked for is taken back, whatever the fault
                 if call(api, stats, "unexport", "DELETE",
                         f"/v1/volumes/{v}/exports/{bench.INITIATOR}")[0] in (204, 404) or stop.is_set():
@@ -254,8 +257,10 @@ def main():
         for v in vols:
             api.call("DELETE", f"/v1/volumes/{v.id}/exports/{bench.INITIATOR}")
             api.call("DELETE", f"/v1/volumes/{v.id}")
-        if bench.json.loads(api.call("GET", "/v1/attachments")[1]):
-            problems.append("attachments left")
+        left = bench.json.loads(api.call("GET", "/v1/attachments")[1])
+        if left:
+            problems.append("attachments left: " + "; ".join(
+                f"{a.get('volume_id')}@{a.get('domain')} {a.get('state')} {a.get('error') or ''}" for a in left))
         if bench.json.loads(api.call("GET", "/v1/volumes")[1]):
             problems.append("volumes left: " + api.call("GET", "/v1/volumes")[1][:300].decode())
         if bench.virsh("secret-list") != secrets_before:

@@ -51,7 +51,7 @@ class RbdAgentIT {
         return new AgentProcess(18098, dir.resolve("state"), dir.resolve("agent.log")).with(
                 "-Dtether.mode=both", "-Dtether.storage.backend=rbd",
                 "-Dtether.storage.rbd.conf=" + ceph.conf, "-Dtether.storage.rbd.keyring=" + ceph.keyring,
-                "-Dtether.storage.rbd.secret-uuid=" + hostSecret,
+                "-Dtether.storage.rbd.secret-uuid=" + hostSecret, "-Dtether.storage.rbd.max-clone-depth=1",
                 "-Dtether.ceph.secret-uuid=" + hostSecret, "-Dtether.ceph.key-file=" + key);
     }
 
@@ -115,6 +115,21 @@ class RbdAgentIT {
             assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + clone)).contains("\"parent\"")
                     .contains("\"size\":2147483648");
 
+            // a clone of a clone would be 2 deep, past max-clone-depth 1: it is flattened, with the same bytes
+            UUID snap2 = UUID.randomUUID();
+            json(agent.post("/v1/volumes/" + clone + "/snapshots", "{\"id\": \"" + snap2 + "\"}"), 201);
+            UUID grand = UUID.randomUUID();
+            json(agent.post("/v1/volumes", "{\"id\": \"" + grand + "\", \"size_gb\": 2, \"source\": {\"snapshot_id\": \""
+                    + snap2 + "\"}}"), 201);
+            assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + grand)).doesNotContain("\"parent\"");
+            assertThat(ceph.read("volume-" + grand, 0, 65536)).containsOnly((byte) 0x5c);
+
+            // capacity from the pool's statistics
+            JsonNode pool = json(agent.get("/v1/pool"), 200);
+            assertThat(pool.path("backend").asText()).isEqualTo("rbd");
+            assertThat(pool.path("total_bytes").asLong()).isPositive();
+            assertThat(pool.path("free_bytes").asLong()).isPositive().isLessThanOrEqualTo(pool.path("total_bytes").asLong());
+
             // a snapshot with a clone is refused, naming the clone
             HttpResponse<String> snapBusy = agent.delete("/v1/snapshots/" + snap);
             assertThat(snapBusy.statusCode()).as(snapBusy.body()).isEqualTo(409);
@@ -145,9 +160,22 @@ class RbdAgentIT {
             }
             assertThat(ceph.read("volume-" + vol, 1048576, 4096)).containsOnly((byte) 0x66);
 
+            assertThat(agent.delete("/v1/volumes/" + grand).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/snapshots/" + snap2).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + clone).statusCode()).isEqualTo(204);
+
+            // revert (not exported, not attached): the snapshot's bytes come back
+            assertThat(agent.delete("/v1/instances/" + dom.name + "/volumes/" + vol).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator(connector)).statusCode())
+                    .isEqualTo(204);
+            json(agent.post("/v1/volumes/" + vol + "/revert", "{\"snapshot_id\": \"" + snap + "\"}"), 200);
+            assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x5c);
             assertThat(agent.delete("/v1/snapshots/" + snap).statusCode()).isEqualTo(204);
+
             // a volume a QEMU still has open is refused, naming the client
+            info = json(agent.put("/v1/volumes/" + vol + "/exports/" + initiator(connector), connector), 200);
+            json(agent.put("/v1/instances/" + dom.name + "/volumes/" + vol,
+                    "{\"connection_info\": " + info + ", \"bus\": \"scsi\"}"), 200);
             assertThat(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator(connector)).statusCode())
                     .isEqualTo(204);
             HttpResponse<String> watched = agent.delete("/v1/volumes/" + vol);

@@ -67,9 +67,10 @@ public class AttachmentRecovery {
     }
 
     /**
-     * A rollback that failed (libvirtd or the target away at that moment) is tried again every
-     * {@code tether.attach.settle-interval}, so the volume does not stay blocked in {@code rollback_pending}
-     * until the next start (a controller retrying the attach gets 409 until it settles; the soak showed it).
+     * A rollback that failed, or a detach that stopped half-way (libvirtd or the target away at that moment),
+     * is taken to its end every {@code tether.attach.settle-interval}, as the next start would, so the volume
+     * does not stay blocked in {@code rollback_pending} or {@code detaching} (a controller retrying gets 409
+     * until it settles; the soak showed it).
      */
     @io.quarkus.scheduler.Scheduled(every = "${tether.attach.settle-interval:15s}",
             delayed = "${tether.attach.settle-interval:15s}",
@@ -78,23 +79,27 @@ public class AttachmentRecovery {
         if (config.mode() == TetherConfig.Mode.STORAGE) {
             return;
         }
-        settlePendingRollbacks();
+        settleUnfinished();
     }
 
-    /** @return how many pending rollbacks were finished */
-    public int settlePendingRollbacks() {
+    /** @return how many pending rollbacks and half-done detaches were finished */
+    public int settleUnfinished() {
         int done = 0;
         for (AttachmentRecord listed : journal.all()) {
-            if (listed.phase() != Phase.ROLLBACK_PENDING) {
+            if (listed.phase() != Phase.ROLLBACK_PENDING && listed.phase() != Phase.DETACHING) {
                 continue;
             }
             try (var held = locks.volume(listed.volumeId())) {
-                // read again under the lock: a detach may have finished it meanwhile
+                // read again under the lock: a request may have finished it meanwhile
                 Optional<AttachmentRecord> now = journal.find(listed.volumeId(), listed.domain());
-                if (now.isEmpty() || now.get().phase() != Phase.ROLLBACK_PENDING) {
+                if (now.isEmpty() || now.get().phase() != listed.phase()) {
                     continue;
                 }
-                undo(now.get());
+                if (now.get().phase() == Phase.DETACHING) {
+                    teardown.detach(now.get());
+                } else {
+                    undo(now.get());
+                }
                 if (journal.find(listed.volumeId(), listed.domain()).isEmpty()) {
                     done++;
                 }

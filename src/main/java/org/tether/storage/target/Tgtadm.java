@@ -99,6 +99,8 @@ public final class Tgtadm {
     static final int DAEMON_UNREACHABLE = 107;
     /** Killed by SIGPIPE: tgtd closed the control socket while tgtadm wrote to it (tgtd died mid-call). */
     static final int SIGPIPE = 128 + 13;
+    /** ECONNRESET: tgtd died before it answered ("can't get the response, Connection reset by peer"). */
+    static final int CONNECTION_RESET = 104;
 
     /**
      * A refusal by tgtd is a 502; tgtd not answering at all (stopped, restarting: tgtadm cannot reach its
@@ -107,6 +109,7 @@ public final class Tgtadm {
     static TetherException failure(CommandResult r) {
         String err = r.stderr();
         boolean unreachable = r.exitCode() == DAEMON_UNREACHABLE || r.exitCode() == SIGPIPE
+                || r.exitCode() == CONNECTION_RESET
                 || err.contains("tgt daemon") && (err.contains("not connected") || err.contains("connect"));
         return new TetherException(unreachable ? ErrorCode.TARGET_UNAVAILABLE : ErrorCode.TARGET_FAILED,
                 unreachable ? "tgtd is not answering: " + r.summary() : r.summary());

@@ -146,7 +146,22 @@ class AttachmentRecoveryLabTest {
         plugAsAttachWould(c);
         journal.put(record(Phase.ROLLBACK_PENDING, c, null));
 
-        assertThat(recovery.settlePendingRollbacks()).isEqualTo(1);
+        assertThat(recovery.settleUnfinished()).isEqualTo(1);
+
+        assertThat(journal.find(tgt.volumeId, dom.name)).isEmpty();
+        assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+    }
+
+    /** A detach that stopped half-way (libvirtd away mid-call) is finished by the next settle pass. */
+    @Test
+    void aHalfDoneDetachIsFinishedWithoutARestart() {
+        String key = AttachmentRecord.key(tgt.volumeId, dom.name);
+        ConnectedVolume c = defineSecretAsConnectWould(key);
+        String xml = plugAsAttachWould(c);
+        journal.put(record(Phase.DETACHING, c, xml));
+
+        assertThat(recovery.settleUnfinished()).isEqualTo(1);
 
         assertThat(journal.find(tgt.volumeId, dom.name)).isEmpty();
         assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());

@@ -94,6 +94,11 @@ class RbdAttachLabTest {
         dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x7e 1048576 65536\"");
         assertThat(ceph.read("volume-" + vol, 1048576, 65536)).containsOnly((byte) 0x7e);
 
+        // live QoS change on the RBD disk
+        given().contentType(ContentType.JSON).body("{\"qos_specs\": {\"total_iops_sec\": \"700\"}}")
+                .put(url(dom, vol) + "/qos").then().statusCode(200);
+        assertThat(Host.virsh("blkdeviotune", dom.name, dev)).containsPattern("total_iops_sec\\s*: 700");
+
         given().delete(url(dom, vol)).then().statusCode(204);
         assertThat(dom.liveXml()).doesNotContain(vol.toString());
         assertThat(tetherCephSecrets()).isEqualTo(before);

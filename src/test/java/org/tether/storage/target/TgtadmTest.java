@@ -38,7 +38,8 @@ class TgtadmTest {
         for (CommandResult r : new CommandResult[] {
                 result(107, "tgtadm: failed to send request hdr to tgt daemon, Transport endpoint is not connected"),
                 result(107, "tgtadm: can't connect to the tgt daemon, Connection refused"),
-                result(141, "")}) { // SIGPIPE: tgtd died while tgtadm wrote its request (seen in the soak)
+                result(141, ""), // SIGPIPE: tgtd died while tgtadm wrote its request (seen in the soak)
+                result(104, "tgtadm: can't get the response, Connection reset by peer")}) { // also the soak's
             assertThatThrownBy(() -> Tgtadm.classify(r)).isInstanceOfSatisfying(TetherException.class, e -> {
                 assertThat(e.code()).isEqualTo(ErrorCode.TARGET_UNAVAILABLE);
                 assertThat(e.code().status()).isEqualTo(503);
