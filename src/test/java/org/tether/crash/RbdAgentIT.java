@@ -168,8 +168,17 @@ class RbdAgentIT {
             assertThat(agent.delete("/v1/instances/" + dom.name + "/volumes/" + vol).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator(connector)).statusCode())
                     .isEqualTo(204);
-            json(agent.post("/v1/volumes/" + vol + "/revert", "{\"snapshot_id\": \"" + snap + "\"}"), 200);
-            assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x5c);
+            // (the volume grew since the first snapshot, which refuses a revert to it: a new one is taken)
+            UUID snap3 = UUID.randomUUID();
+            json(agent.post("/v1/volumes/" + vol + "/snapshots", "{\"id\": \"" + snap3 + "\"}"), 201);
+            ceph.rbd("bench", "--io-type", "write", "--io-size", "4096", "--io-total", "65536", "--io-pattern", "seq",
+                    "volumes/volume-" + vol); // overwrites the first 64 KiB, behind the agent's back
+            byte[] snapshotBytes = new byte[65536];
+            java.util.Arrays.fill(snapshotBytes, (byte) 0x77);
+            assertThat(ceph.read("volume-" + vol, 0, 65536)).isNotEqualTo(snapshotBytes);
+            json(agent.post("/v1/volumes/" + vol + "/revert", "{\"snapshot_id\": \"" + snap3 + "\"}"), 200);
+            assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x77);
+            assertThat(agent.delete("/v1/snapshots/" + snap3).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/snapshots/" + snap).statusCode()).isEqualTo(204);
 
             // a volume a QEMU still has open is refused, naming the client
