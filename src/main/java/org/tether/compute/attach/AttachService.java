@@ -143,7 +143,19 @@ public class AttachService {
             journal.remove(record);
             throw e;
         }
-        journal.put(record);
+        try {
+            journal.put(record);
+        } catch (RuntimeException e) {
+            // the journal cannot say what was connected (a full state disk, seen in the soak): undo it now,
+            // or the CONNECTING record left behind is undone by the next settle pass
+            try {
+                p.connector().disconnect(record.paths(), record.connected());
+                journal.remove(record);
+            } catch (RuntimeException undo) {
+                LOG.errorf("undo of connect %s incomplete: %s", record.key(), undo.getMessage());
+            }
+            throw e;
+        }
         return record;
     }
 

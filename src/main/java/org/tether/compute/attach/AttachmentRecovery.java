@@ -67,10 +67,10 @@ public class AttachmentRecovery {
     }
 
     /**
-     * A rollback that failed, or a detach that stopped half-way (libvirtd or the target away at that moment),
-     * is taken to its end every {@code tether.attach.settle-interval}, as the next start would, so the volume
-     * does not stay blocked in {@code rollback_pending} or {@code detaching} (a controller retrying gets 409
-     * until it settles; the soak showed it).
+     * A rollback that failed, a detach that stopped half-way, or a connect whose journal write failed
+     * (libvirtd or the target away, a full state disk) is taken to its end every
+     * {@code tether.attach.settle-interval}, as the next start would, so the volume does not stay blocked
+     * (a controller retrying gets 409 until it settles; the soak showed each of these).
      */
     @io.quarkus.scheduler.Scheduled(every = "${tether.attach.settle-interval:15s}",
             delayed = "${tether.attach.settle-interval:15s}",
@@ -82,24 +82,21 @@ public class AttachmentRecovery {
         settleUnfinished();
     }
 
-    /** @return how many pending rollbacks and half-done detaches were finished */
+    /** @return how many unsettled records (not attached, owned by no request) were taken to their end */
     public int settleUnfinished() {
         int done = 0;
         for (AttachmentRecord listed : journal.all()) {
-            if (listed.phase() != Phase.ROLLBACK_PENDING && listed.phase() != Phase.DETACHING) {
+            if (listed.phase() == Phase.ATTACHED) {
                 continue;
             }
             try (var held = locks.volume(listed.volumeId())) {
-                // read again under the lock: a request may have finished it meanwhile
+                // read again under the lock: every request holds it while it works, so a record still not
+                // settled now belongs to no request (its own failed to finish it): it ends as at a start
                 Optional<AttachmentRecord> now = journal.find(listed.volumeId(), listed.domain());
-                if (now.isEmpty() || now.get().phase() != listed.phase()) {
+                if (now.isEmpty() || now.get().phase() == Phase.ATTACHED) {
                     continue;
                 }
-                if (now.get().phase() == Phase.DETACHING) {
-                    teardown.detach(now.get());
-                } else {
-                    undo(now.get());
-                }
+                recoverOne(now.get());
                 if (journal.find(listed.volumeId(), listed.domain()).isEmpty()) {
                     done++;
                 }

@@ -167,4 +167,17 @@ class AttachmentRecoveryLabTest {
         assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
         assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
     }
+
+    /** A connect whose journal write failed (a full state disk, seen in the soak) is undone by the settle pass. */
+    @Test
+    void aConnectLeftBehindIsUndoneWithoutARestart() {
+        String key = AttachmentRecord.key(tgt.volumeId, dom.name);
+        defineSecretAsConnectWould(key);
+        journal.put(record(Phase.CONNECTING, null, null));
+
+        assertThat(recovery.settleUnfinished()).isEqualTo(1);
+
+        assertThat(journal.find(tgt.volumeId, dom.name)).isEmpty();
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+    }
 }
