@@ -17,7 +17,9 @@ import java.time.Duration;
  * The small ceph.conf QEMU's librbd reads for the disks Tether plugs: it bounds how long librbd hunts for a
  * monitor that lets it in. librbd's default is 300 s, and a wrong key (or an unreachable cluster) makes it
  * wait all of it inside {@code blockdev-add}, holding the domain's job; with the bound the attach fails in
- * {@code tether.ceph.connect-timeout} and is rolled back. No secret is in it; QEMU's user must read it.
+ * {@code tether.ceph.connect-timeout} and is rolled back. Only the connect is bounded: no operation timeout
+ * is set, so a disk whose cluster goes away later waits for it rather than failing the guest's I/O. No
+ * secret is in it; QEMU's user must read it.
  */
 @ApplicationScoped
 public class LibrbdClientConf {
@@ -34,8 +36,7 @@ public class LibrbdClientConf {
         long seconds = Math.max(1, timeout.toSeconds());
         String text = "# written by the Tether agent for QEMU's librbd; changes are overwritten\n"
                 + "[global]\n"
-                + "client_mount_timeout = " + seconds + "\n"
-                + "rados_mon_op_timeout = " + seconds + "\n";
+                + "client_mount_timeout = " + seconds + "\n";
         try {
             if (Files.exists(file) && Files.readString(file, StandardCharsets.US_ASCII).equals(text)) {
                 return file.toString();
