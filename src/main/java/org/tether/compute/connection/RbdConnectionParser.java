@@ -5,11 +5,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.tether.error.TetherException;
 
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -25,7 +23,6 @@ public class RbdConnectionParser implements DriverParser {
     private static final Pattern NAME_PART = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     /** A cephx user id: what {@code ceph auth} accepts and Cinder's {@code rbd_user} holds. */
     private static final Pattern CEPH_USER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    private static final Pattern KEY_LINE = Pattern.compile("(?m)^\\s*key\\s*=\\s*(\\S+)\\s*$");
 
     @Override
     public String driverVolumeType() {
@@ -104,39 +101,16 @@ public class RbdConnectionParser implements DriverParser {
         return new ArrayList<>(out);
     }
 
-    /**
-     * The key of {@code [client.<user>]} in a keyring's text (Cinder sends the file as it is). A keyring
-     * with no key, or one that is not base64 of a cephx key, is refused without echoing it.
-     */
+    /** The key of {@code [client.<user>]} in a keyring's text, refused without echoing it. */
     private static String keyringKey(JsonFields f, String user) {
-        String keyring = f.has("keyring") ? keyringText(f) : null;
-        if (keyring == null) {
+        if (!f.has("keyring")) {
             return null;
         }
-        String section = user == null ? null : "[client." + user + "]";
-        String body = keyring;
-        if (section != null && keyring.contains(section)) {
-            body = keyring.substring(keyring.indexOf(section) + section.length());
-            int next = body.indexOf("\n[");
-            body = next < 0 ? body : body.substring(0, next);
-        }
-        Matcher m = KEY_LINE.matcher(body);
-        if (!m.find()) {
-            throw TetherException.invalid(f.path("keyring"), f.path("keyring") + " holds no key line"
-                    + (section == null ? "" : " for " + section));
-        }
-        String key = m.group(1);
-        byte[] raw;
         try {
-            raw = Base64.getDecoder().decode(key);
+            return CephKeys.fromText(keyringText(f), user == null ? "" : user);
         } catch (IllegalArgumentException e) {
-            throw TetherException.invalid(f.path("keyring"), f.path("keyring") + "'s key is not base64");
+            throw TetherException.invalid(f.path("keyring"), f.path("keyring") + ": " + e.getMessage());
         }
-        // a cephx key: type (2 bytes), created (8), length (2), then the secret (16 for AES)
-        if (raw.length < 12 || raw.length > 256) {
-            throw TetherException.invalid(f.path("keyring"), f.path("keyring") + "'s key is not a cephx key");
-        }
-        return key;
     }
 
     private static String keyringText(JsonFields f) {

@@ -9,6 +9,7 @@ import org.tether.compute.connection.ConnectionInfo;
 import org.tether.compute.connection.IscsiPath;
 import org.tether.compute.connection.RbdConnectionInfo;
 import org.tether.compute.libvirt.DiskSource;
+import org.tether.compute.connection.CephKeys;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;

@@ -1,4 +1,4 @@
-package org.tether.compute.rbd;
+package org.tether.compute.connection;
 
 import java.util.Base64;
 import java.util.regex.Matcher;

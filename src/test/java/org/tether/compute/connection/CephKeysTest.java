@@ -1,4 +1,4 @@
-package org.tether.compute.rbd;
+package org.tether.compute.connection;
 
 import org.junit.jupiter.api.Test;
 
