@@ -18,8 +18,17 @@ public final class StorageRequests {
             JsonNode qosSpecs) {
     }
 
-    @Schema(name = "VolumeSource", description = "Exactly one of the two")
-    public record Source(String snapshotId, String volumeId) {
+    @Schema(name = "VolumeSource", description = "Exactly one of the three")
+    public record Source(String snapshotId, String volumeId, ImageSource image) {
+    }
+
+    @Schema(name = "ImageSource", description = "An image in Glance, or at a URL the operator allowed; exactly one "
+            + "of glance_id and url. A create from an image always runs as an asynchronous operation (202).")
+    public record ImageSource(
+            @Schema(description = "Glance v2 image id") String glanceId,
+            @Schema(description = "http(s) on tether.storage.images.url-hosts, or file under its file-dir") String url,
+            @Schema(description = "raw, qcow2, vmdk, vhd, vhdx, vdi or iso; the bytes must be it") String diskFormat,
+            @Schema(description = "hex SHA-256 the data must have") String sha256) {
     }
 
     @Schema(name = "ExtendRequest")

@@ -14,6 +14,9 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.tether.compute.qos.QosSpecParser;
 import org.tether.error.TetherException;
+import org.tether.storage.image.ImageFormat;
+import org.tether.storage.image.ImageRequest;
+import org.tether.storage.image.ImageVolumes;
 import org.tether.storage.target.ExportService;
 import org.tether.storage.volume.CreateVolume;
 import org.tether.storage.volume.VolumeRecord;
@@ -35,8 +38,10 @@ public class VolumeResource {
     private final VolumeService volumes;
     private final ExportService exports;
     private final ModeGuard mode;
+    private final ImageVolumes images;
 
-    public VolumeResource(VolumeService volumes, ExportService exports, ModeGuard mode) {
+    public VolumeResource(VolumeService volumes, ExportService exports, ModeGuard mode, ImageVolumes images) {
+        this.images = images;
         this.volumes = volumes;
         this.exports = exports;
         this.mode = mode;
@@ -44,7 +49,8 @@ public class VolumeResource {
 
     @POST
     @Path("/volumes")
-    @Operation(summary = "Create a volume: empty, or from a snapshot or a volume (idempotent by id)")
+    @Operation(summary = "Create a volume: empty, or from a snapshot, a volume or an image (idempotent by id); "
+            + "from an image it always runs as an asynchronous operation")
     public Response create(StorageRequests.CreateVolume body) {
         mode.requireStorage();
         if (body == null) {
@@ -54,17 +60,22 @@ public class VolumeResource {
         int size = size(body.sizeGb(), "size_gb");
         UUID fromVolume = null;
         UUID fromSnapshot = null;
+        ImageRequest image = null;
         if (body.source() != null) {
-            if ((body.source().volumeId() == null) == (body.source().snapshotId() == null)) {
-                throw TetherException.invalid("source", "source needs exactly one of snapshot_id and volume_id");
+            StorageRequests.Source src = body.source();
+            int given = (src.volumeId() == null ? 0 : 1) + (src.snapshotId() == null ? 0 : 1) + (src.image() == null ? 0 : 1);
+            if (given != 1) {
+                throw TetherException.invalid("source", "source needs exactly one of snapshot_id, volume_id and image");
             }
+            image = src.image() == null ? null : image(src.image());
             fromVolume = body.source().volumeId() == null ? null
                     : AttachmentResource.uuid(body.source().volumeId(), "source.volume_id");
             fromSnapshot = body.source().snapshotId() == null ? null
                     : AttachmentResource.uuid(body.source().snapshotId(), "source.snapshot_id");
         }
-        VolumeRecord r = volumes.create(new CreateVolume(id, size, body.thin() == null || body.thin(), fromVolume,
-                fromSnapshot, qos(body.qosSpecs())));
+        CreateVolume req = new CreateVolume(id, size, body.thin() == null || body.thin(), fromVolume, fromSnapshot,
+                qos(body.qosSpecs()));
+        VolumeRecord r = image == null ? volumes.create(req) : images.create(req, image);
         return Response.created(URI.create("/v1/volumes/" + r.id())).entity(VolumeView.of(r)).build();
     }
 
@@ -183,6 +194,36 @@ public class VolumeResource {
             throw TetherException.invalid(field, field + " must be between 1 and " + MAX_SIZE_GB);
         }
         return gb;
+    }
+
+    private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");
+
+    static ImageRequest image(StorageRequests.ImageSource img) {
+        if ((img.glanceId() == null) == (img.url() == null)) {
+            throw TetherException.invalid("source.image", "source.image needs exactly one of glance_id and url");
+        }
+        if (img.glanceId() != null) {
+            if (img.diskFormat() != null || img.sha256() != null) {
+                throw TetherException.invalid("source.image", "a Glance image's format and hash come from Glance");
+            }
+            return new ImageRequest.Glance(AttachmentResource.uuid(img.glanceId(), "source.image.glance_id"));
+        }
+        URI url;
+        try {
+            url = new URI(img.url());
+        } catch (java.net.URISyntaxException e) {
+            throw TetherException.invalid("source.image.url", "source.image.url is not a URL");
+        }
+        if (!url.isAbsolute() || url.getUserInfo() != null) {
+            throw TetherException.invalid("source.image.url", "source.image.url must be absolute, without user info");
+        }
+        ImageFormat format = img.diskFormat() == null ? null : ImageFormat.ofGlanceName(img.diskFormat())
+                .orElseThrow(() -> TetherException.invalid("source.image.disk_format",
+                        "disk_format is one of raw, qcow2, vmdk, vhd, vhdx, vdi, iso"));
+        if (img.sha256() != null && !SHA256.matcher(img.sha256()).matches()) {
+            throw TetherException.invalid("source.image.sha256", "sha256 is 64 hex digits");
+        }
+        return new ImageRequest.Url(url, format, img.sha256() == null ? null : img.sha256().toLowerCase(java.util.Locale.ROOT));
     }
 
     private static Map<String, String> qos(JsonNode specs) {

@@ -90,11 +90,13 @@ public class CinderClient {
         String requestId = "req-" + UUID.randomUUID();
         byte[] bytes = body == null ? null : bytes(body);
         KeystoneSession.Token token = session.token();
-        OpenStackHttp.Reply reply = send(method, token, project, attachment, suffix, bytes, requestId);
+        OpenStackHttp.Reply reply = send(method, session.cinder(token), token, project, attachment, suffix, bytes,
+                requestId);
         if (reply.status() == 401) {
             LOG.infof("Cinder refused the token (%s); authenticating again", requestId);
             session.invalidate(token);
-            reply = send(method, session.token(), project, attachment, suffix, bytes, requestId);
+            KeystoneSession.Token fresh = session.token();
+            reply = send(method, session.cinder(fresh), fresh, project, attachment, suffix, bytes, requestId);
             if (reply.status() == 401) {
                 throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED,
                         "Cinder refused a fresh Keystone token (" + requestId + ")" + reply.message());
@@ -104,9 +106,9 @@ public class CinderClient {
         return reply;
     }
 
-    private OpenStackHttp.Reply send(String method, KeystoneSession.Token token, String project, UUID attachment,
-                                     String suffix, byte[] body, String requestId) {
-        URI url = URI.create(token.cinder() + "/" + project + "/attachments/" + attachment + suffix);
+    private OpenStackHttp.Reply send(String method, URI cinder, KeystoneSession.Token token, String project,
+                                     UUID attachment, String suffix, byte[] body, String requestId) {
+        URI url = URI.create(cinder + "/" + project + "/attachments/" + attachment + suffix);
         return http.send("Cinder", () -> {
             HttpRequest.Builder b = HttpRequest.newBuilder(url).header("X-Auth-Token", token.value())
                     .header("OpenStack-API-Version", MICROVERSION).header("Accept", "application/json")

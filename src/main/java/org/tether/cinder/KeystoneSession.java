@@ -22,8 +22,11 @@ final class KeystoneSession {
     /** Catalog types of Cinder's v3 API, newest name first. */
     private static final List<String> CINDER_TYPES = List.of("block-storage", "volumev3");
 
-    /** A token and what came with it; {@code cinder} is the versioned root, e.g. {@code http://c:8776/v3}. */
-    record Token(String value, Instant expiresAt, String projectId, URI cinder) {
+    /** Catalog types of Glance. */
+    static final List<String> GLANCE_TYPES = List.of("image");
+
+    /** A token and what came with it: the project it is scoped to and the service catalog. */
+    record Token(String value, Instant expiresAt, String projectId, JsonNode catalog) {
     }
 
     private final TetherConfig.Cinder config;
@@ -69,10 +72,20 @@ final class KeystoneSession {
         JsonNode token = reply.json("Keystone").path("token");
         Instant expires = expiry(token.path("expires_at").asText(""));
         String project = token.path("project").path("id").asText(null);
-        URI cinder = config.endpoint().map(KeystoneSession::versioned)
-                .orElseGet(() -> fromCatalog(token.path("catalog"), project));
-        LOG.infof("Keystone token for %s, expires %s, Cinder at %s", credentials.who(), expires, cinder);
-        return new Token(value, expires, project, cinder);
+        LOG.infof("Keystone token for %s, expires %s", credentials.who(), expires);
+        return new Token(value, expires, project, token.path("catalog"));
+    }
+
+    /** Cinder's versioned root, e.g. {@code http://c:8776/v3}: configured, or from the token's catalog. */
+    URI cinder(Token token) {
+        return config.endpoint().map(KeystoneSession::versioned).orElseGet(() -> versioned(fromCatalog(token,
+                CINDER_TYPES, ErrorCode.CINDER_ENDPOINT_NOT_FOUND, "tether.cinder.endpoint")));
+    }
+
+    /** Glance's unversioned root (requests add {@code /v2}): configured, or from the token's catalog. */
+    URI glance(Token token, java.util.Optional<URI> configured) {
+        return configured.orElseGet(() -> fromCatalog(token, GLANCE_TYPES, ErrorCode.IMAGE_SERVICE_NOT_FOUND,
+                "tether.glance.endpoint"));
     }
 
     private static Instant expiry(String text) {
@@ -83,8 +96,10 @@ final class KeystoneSession {
         }
     }
 
-    private URI fromCatalog(JsonNode catalog, String project) {
-        for (String type : CINDER_TYPES) {
+    private URI fromCatalog(Token token, List<String> types, ErrorCode missing, String setting) {
+        JsonNode catalog = token.catalog();
+        String project = token.projectId();
+        for (String type : types) {
             for (JsonNode service : catalog) {
                 if (!type.equals(service.path("type").asText())) {
                     continue;
@@ -93,14 +108,14 @@ final class KeystoneSession {
                     if (config.endpointInterface().equals(e.path("interface").asText())
                             && config.region().map(r -> r.equals(e.path("region_id").asText())
                             || r.equals(e.path("region").asText())).orElse(true)) {
-                        return versioned(URI.create(withoutProject(e.path("url").asText(), project)));
+                        return URI.create(withoutProject(e.path("url").asText(), project));
                     }
                 }
             }
         }
-        throw new TetherException(ErrorCode.CINDER_ENDPOINT_NOT_FOUND, "the Keystone catalog has no "
-                + config.endpointInterface() + " endpoint of type " + String.join(" or ", CINDER_TYPES)
-                + config.region().map(r -> " in region " + r).orElse("") + "; set tether.cinder.endpoint");
+        throw new TetherException(missing, "the Keystone catalog has no "
+                + config.endpointInterface() + " endpoint of type " + String.join(" or ", types)
+                + config.region().map(r -> " in region " + r).orElse("") + "; set " + setting);
     }
 
     /** Catalog URLs often end with the token's project ({@code .../v3/<project>}); requests name their own. */

@@ -7,20 +7,12 @@ import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -83,7 +75,7 @@ final class OpenStackHttp {
         this.random = random;
         HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER);
-        config.caFile().ifPresent(ca -> b.sslContext(trusting(ca)));
+        config.caFile().ifPresent(ca -> b.sslContext(Tls.trusting(ca)));
         this.http = b.build();
     }
 
@@ -133,6 +125,24 @@ final class OpenStackHttp {
         }
     }
 
+    /**
+     * One request whose body is read as it arrives (an image's data): no repeats, since the caller may have
+     * consumed part of it. The timeout bounds the wait for the answer's headers only.
+     */
+    HttpResponse<InputStream> open(String service, HttpRequest.Builder request) {
+        HttpRequest req = request.timeout(config.timeout()).build();
+        try {
+            return http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new TetherException(ErrorCode.IMAGE_DOWNLOAD_FAILED, service + " " + req.uri().getPath()
+                    + " failed (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": "
+                    + e.getMessage()) + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TetherException(ErrorCode.IMAGE_DOWNLOAD_FAILED, service + " call interrupted");
+        }
+    }
+
     /** Half to all of retry-delay × 2^(attempt-1), capped; a Retry-After within the cap is honoured. */
     Duration backoff(int attempt, Duration retryAfter) {
         long base = Math.min(config.maxRetryDelay().toMillis(),
@@ -158,28 +168,6 @@ final class OpenStackHttp {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TetherException(ErrorCode.OPENSTACK_UNAVAILABLE, service + " call interrupted");
-        }
-    }
-
-    /** An SSL context whose only trust anchors are the certificates in a PEM file. */
-    static SSLContext trusting(Path caFile) {
-        try (InputStream in = Files.newInputStream(caFile)) {
-            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-            trust.load(null, null);
-            int n = 0;
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                trust.setCertificateEntry("ca-" + n++, c);
-            }
-            if (n == 0) {
-                throw new IllegalStateException("no certificate in CA file " + caFile);
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx;
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot use CA file " + caFile + ": " + e.getMessage(), e);
         }
     }
 }

@@ -22,22 +22,43 @@ public final class KeyedLocks {
     }
 
     public Held lock(String key) {
-        Entry e = locks.compute(key, (k, v) -> {
+        Entry e = enter(key);
+        e.lock.lock();
+        return () -> {
+            e.lock.unlock();
+            leave(key);
+        };
+    }
+
+    /** The lock if nobody holds it now; empty (without waiting) when somebody does. */
+    public java.util.Optional<Held> tryLock(String key) {
+        Entry e = enter(key);
+        if (!e.lock.tryLock()) {
+            leave(key);
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(() -> {
+            e.lock.unlock();
+            leave(key);
+        });
+    }
+
+    private Entry enter(String key) {
+        return locks.compute(key, (k, v) -> {
             Entry entry = v == null ? new Entry() : v;
             entry.users++;
             return entry;
         });
-        e.lock.lock();
-        return () -> {
-            e.lock.unlock();
-            locks.compute(key, (k, v) -> {
-                if (v == null) {
-                    return null;
-                }
-                v.users--;
-                return v.users == 0 ? null : v;
-            });
-        };
+    }
+
+    private void leave(String key) {
+        locks.compute(key, (k, v) -> {
+            if (v == null) {
+                return null;
+            }
+            v.users--;
+            return v.users == 0 ? null : v;
+        });
     }
 
     /** Keys currently held or waited for; for tests and diagnostics. */

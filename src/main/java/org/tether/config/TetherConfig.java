@@ -43,6 +43,14 @@ public interface TetherConfig {
 
     Ceph ceph();
 
+    Glance glance();
+
+    /** Glance v2, reached with the Keystone credentials of {@code tether.cinder.*}. */
+    interface Glance {
+        /** Glance's root, e.g. {@code https://glance.example:9292}; unset = the catalog's {@code image} entry. */
+        Optional<java.net.URI> endpoint();
+    }
+
     /**
      * This host's cephx identity for RBD volumes (compute mode), as operators configure Nova's
      * {@code rbd_secret_uuid}: the agent keeps a private libvirt secret of type ceph with this UUID holding
@@ -80,6 +88,13 @@ public interface TetherConfig {
          */
         @WithDefault("7d")
         Duration retention();
+
+        /**
+         * Longest an operation may run (a volume from a large image); past it the operation ends failed with
+         * 504, and what it was doing is finished or undone by the agent's own recovery.
+         */
+        @WithDefault("12h")
+        Duration timeout();
     }
 
     enum Mode { COMPUTE, STORAGE, BOTH }
@@ -337,6 +352,8 @@ public interface TetherConfig {
 
         Target target();
 
+        Images images();
+
         /** Refuse a create that would push provisioned/total past this ratio. */
         @WithDefault("20.0")
         double maxOverSubscriptionRatio();
@@ -346,6 +363,68 @@ public interface TetherConfig {
         int poolThresholdPercent();
 
         enum BackendKind { LVM, FILE, RBD }
+    }
+
+    /**
+     * Volumes made from images (Glance, or a URL for operators without OpenStack): where downloads wait, what
+     * is accepted, how long it may take, and the image-volume cache.
+     */
+    interface Images {
+        /** Downloads wait here (a private 0700 directory), and are removed on every outcome. */
+        @WithDefault("/var/lib/tether/image-scratch")
+        Path scratchDir();
+
+        /** Free space a download must leave on the scratch filesystem (the agent's state may share it). */
+        @WithDefault("1024")
+        long scratchReserveMb();
+
+        /** No image may describe a disk larger than this, whatever the volume's size. */
+        @WithDefault("1024")
+        int maxVirtualGb();
+
+        /** A download with no declared size (a URL) stops at this many GiB. */
+        @WithDefault("64")
+        int maxDownloadGb();
+
+        /** Hosts an http(s) image URL may name (exact, case-insensitive); unset = URLs are refused. */
+        Optional<java.util.List<String>> urlHosts();
+
+        /** {@code file://} URLs must name a file under this directory; unset = file URLs are refused. */
+        Optional<Path> fileDir();
+
+        /** PEM CA certificates for https image URLs; unset = the JVM's trust store. */
+        Optional<Path> caFile();
+
+        /** A download that moves no byte for this long is abandoned. */
+        @WithDefault("60s")
+        Duration stallTimeout();
+
+        @WithDefault("6h")
+        Duration downloadTimeout();
+
+        @WithDefault("6h")
+        Duration convertTimeout();
+
+        /** CPU seconds and address space {@code qemu-img info} runs under (prlimit), as Cinder bounds it. */
+        @WithDefault("60")
+        int infoCpuSeconds();
+
+        @WithDefault("1024")
+        int infoAddressSpaceMb();
+
+        Cache cache();
+
+        /** Cinder's image-volume cache: one converted copy per image, later volumes cloned from it. */
+        interface Cache {
+            @WithDefault("true")
+            boolean enabled();
+
+            @WithDefault("200")
+            int maxSizeGb();
+
+            @WithDefault("50")
+            int maxCount();
+        }
     }
 
     interface File {

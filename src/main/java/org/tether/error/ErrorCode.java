@@ -20,6 +20,17 @@ public enum ErrorCode {
     ATTACHMENT_NOT_FOUND(404, "Attachment not found"),
     INSTANCE_NOT_FOUND(404, "Instance not found"),
     OPERATION_NOT_FOUND(404, "Operation not found"),
+    IMAGE_NOT_FOUND(404, "Image not found"),
+    IMAGE_NOT_ACTIVE(409, "Image is not active"),
+    /** 422: the image's bytes are not the format it was declared as. */
+    IMAGE_FORMAT_MISMATCH(422, "Image format does not match its declared disk_format"),
+    /** 422: the image would make qemu-img read or write beyond itself, or is damaged; the reason says which. */
+    IMAGE_UNSAFE(422, "Image refused as unsafe"),
+    IMAGE_TOO_LARGE(422, "Image larger than allowed"),
+    IMAGE_CHECKSUM_MISMATCH(422, "Image data does not match its checksum"),
+    IMAGE_DOWNLOAD_FAILED(502, "Image download failed"),
+    IMAGE_SERVICE_NOT_FOUND(502, "No Glance endpoint"),
+    INSUFFICIENT_SCRATCH_SPACE(507, "Insufficient scratch space for the image"),
     VOLUME_CONFLICT(409, "Volume exists with other properties"),
     VOLUME_BUSY(409, "Volume is in use"),
     INSUFFICIENT_CAPACITY(507, "Insufficient capacity"),

@@ -45,8 +45,10 @@ public class AsyncOperations {
     private final CallbackSigner signer;
     private final InternalCalls internal;
     private final TetherConfig.Callbacks callbacks;
+    private final Duration timeout;
     private final Clock clock;
     private final SelfCall self;
+    private final jakarta.enterprise.inject.Instance<AlwaysAsync> alwaysAsync;
     private final ExecutorService workers = Executors.newFixedThreadPool(16, r -> {
         Thread t = new Thread(r, "tether-async");
         t.setDaemon(true);
@@ -54,13 +56,16 @@ public class AsyncOperations {
     });
 
     public AsyncOperations(OperationStore store, CallbackSender sender, CallbackSigner signer, InternalCalls internal,
-                           TetherConfig config, Clock clock, SelfCall self) {
+                           TetherConfig config, Clock clock, SelfCall self,
+                           jakarta.enterprise.inject.Instance<AlwaysAsync> alwaysAsync) {
         this.self = self;
+        this.alwaysAsync = alwaysAsync;
         this.store = store;
         this.sender = sender;
         this.signer = signer;
         this.internal = internal;
         this.callbacks = config.callbacks();
+        this.timeout = config.operations().timeout();
         this.clock = clock;
     }
 
@@ -107,7 +112,8 @@ public class AsyncOperations {
             ((RoutingContextInternal) ctx).setBody(body);
             String callback = callbackUrl(body);
             String prefer = ctx.request().getHeader("Prefer");
-            if (callback == null && (prefer == null || !prefer.contains("respond-async"))) {
+            if (callback == null && (prefer == null || !prefer.contains("respond-async"))
+                    && !alwaysAsync(ctx.request().method().name(), path, body)) {
                 ctx.next();
                 return;
             }
@@ -171,7 +177,7 @@ public class AsyncOperations {
         int status;
         String result;
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(self.uri(r.path(), query)).timeout(Duration.ofMinutes(10))
+            HttpRequest.Builder b = HttpRequest.newBuilder(self.uri(r.path(), query)).timeout(timeout)
                     .header(InternalCalls.HEADER, internal.token()).header(InternalCalls.ON_BEHALF_OF, r.caller())
                     .method(r.method(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
                             : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -181,6 +187,10 @@ public class AsyncOperations {
             HttpResponse<String> resp = self.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
             status = resp.statusCode();
             result = resp.body();
+        } catch (java.net.http.HttpTimeoutException e) {
+            status = 504;
+            result = problem(504, "operation_timeout", "the operation ran longer than tether.operations.timeout ("
+                    + timeout + "); the agent's recovery finishes or undoes what it was doing");
         } catch (java.io.IOException e) {
             status = 500;
             result = problem(500, "internal", "the operation could not be run: " + e.getMessage());
@@ -241,6 +251,16 @@ public class AsyncOperations {
         } catch (java.net.UnknownHostException e) {
             return false;
         }
+    }
+
+    private boolean alwaysAsync(String method, String path, Buffer body) {
+        JsonNode n = tree(body);
+        for (AlwaysAsync a : alwaysAsync) {
+            if (a.appliesTo(method, path, n)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String callbackUrl(Buffer body) {

@@ -11,19 +11,22 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 
 /** Keystone and Cinder as WireMock plays them: token answers with a catalog, Cinder's error bodies. */
-final class OpenStackStubs {
-    static final String KEYSTONE_PATH = "/identity/v3/auth/tokens";
-    static final String PROJECT = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+public final class OpenStackStubs {
+    public static final String KEYSTONE_PATH = "/identity/v3/auth/tokens";
+    public static final String PROJECT = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
 
     private OpenStackStubs() {
     }
 
-    static String authUrl(WireMockServer server) {
+    public static String authUrl(WireMockServer server) {
         return server.baseUrl() + "/identity/v3";
     }
 
-    /** A token answer: public volumev3 at /cinder, internal block-storage at /internal in RegionTwo. */
-    static ResponseDefinitionBuilder token(WireMockServer server, String value, Instant expires) {
+    /**
+     * A token answer: public volumev3 at /cinder, internal block-storage at /internal in RegionTwo, public image
+     * (Glance) at /glance.
+     */
+    public static ResponseDefinitionBuilder token(WireMockServer server, String value, Instant expires) {
         String base = server.baseUrl();
         return aResponse().withStatus(201).withHeader("X-Subject-Token", value)
                 .withHeader("Content-Type", "application/json").withBody("""
@@ -32,6 +35,8 @@ final class OpenStackStubs {
                          "project": {"id": "%s", "name": "service", "domain": {"id": "default", "name": "Default"}},
                          "user": {"id": "u1", "name": "tether", "domain": {"id": "default", "name": "Default"}},
                          "catalog": [
+                          {"type": "image", "name": "glance", "endpoints": [
+                            {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/glance"}]},
                           {"type": "identity", "name": "keystone", "endpoints": [
                             {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/identity"}]},
                           {"type": "block-storage", "name": "cinder", "endpoints": [
@@ -39,10 +44,10 @@ final class OpenStackStubs {
                           {"type": "volumev3", "name": "cinderv3", "endpoints": [
                             {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/cinder/v3/%s"},
                             {"interface": "internal", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/wrong/v3/%s"}]}
-                         ]}}""".formatted(expires.toString(), PROJECT, base, base, PROJECT, base, PROJECT, base, PROJECT));
+                         ]}}""".formatted(expires.toString(), PROJECT, base, base, base, PROJECT, base, PROJECT, base, PROJECT));
     }
 
-    static MappingBuilder keystone() {
+    public static MappingBuilder keystone() {
         return post(urlEqualTo(KEYSTONE_PATH));
     }
 

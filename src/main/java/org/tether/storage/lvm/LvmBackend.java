@@ -55,6 +55,12 @@ public class LvmBackend implements VolumeBackend {
         return "/dev/" + vg + "/" + volumeLv(volumeId);
     }
 
+    /** A thin LV reads as zeroes until written; a thick one holds whatever its extents held before. */
+    @Override
+    public ImageTarget imageTarget(UUID id, boolean thin) {
+        return new ImageTarget(devicePath(id), true, thin);
+    }
+
     private String path(String lv) {
         return vg + "/" + lv;
     }

@@ -1,5 +1,7 @@
 package org.tether.storage.rbd;
 
+import org.tether.config.TetherConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jboss.logging.Logger;
 import org.tether.error.ErrorCode;
@@ -39,6 +41,22 @@ public class RbdBackend implements VolumeBackend {
     @Override
     public String devicePath(UUID volumeId) {
         return "rbd:" + cli.spec(image(volumeId));
+    }
+
+    /**
+     * QEMU's own rbd driver, as this agent's cephx user: {@code rbd:pool/image:id=...:conf=...:keyring=...}. A
+     * new RBD image reads as zeroes, so only the image's data is written.
+     */
+    @Override
+    public ImageTarget imageTarget(UUID id, boolean thin) {
+        TetherConfig.Rbd c = cli.config();
+        return new ImageTarget("rbd:" + cli.spec(image(id)) + ":id=" + escaped(c.user()) + ":conf="
+                + escaped(c.conf().toString()) + ":keyring=" + escaped(c.keyring().toString()), false, true);
+    }
+
+    /** qemu's rbd: option string separates with ':' and takes '\\' as escape. */
+    private static String escaped(String value) {
+        return value.replace("\\", "\\\\").replace(":", "\\:");
     }
 
     /** {@code rbd info}, or null when the image does not exist. */

@@ -3,7 +3,19 @@ package org.tether.storage.volume;
 import java.util.Map;
 import java.util.UUID;
 
-/** A validated create request. At most one of the sources is set. */
+/**
+ * A validated create request. At most one of the sources is set; {@code image} is the image a volume is made
+ * from (its metadata, already read from the image's source), or null.
+ */
 public record CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume, UUID sourceSnapshot,
-                           Map<String, String> qosSpecs) {
+                           Map<String, String> qosSpecs, VolumeRecord.ImageOrigin image) {
+
+    public CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume, UUID sourceSnapshot,
+                        Map<String, String> qosSpecs) {
+        this(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, null);
+    }
+
+    public CreateVolume withImage(VolumeRecord.ImageOrigin origin) {
+        return new CreateVolume(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, origin);
+    }
 }

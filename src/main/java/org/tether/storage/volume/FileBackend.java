@@ -67,6 +67,12 @@ public class FileBackend implements VolumeBackend {
         }
     }
 
+    /** A fresh sparse file reads as zeroes, so qemu-img leaves holes where the image has none. */
+    @Override
+    public ImageTarget imageTarget(UUID id, boolean thin) {
+        return new ImageTarget(volume(id).toString(), false, true);
+    }
+
     @Override
     public void createFromSnapshot(UUID id, long bytes, boolean thin, UUID sourceVolume, UUID snapshotId) {
         copyInto(snapshot(snapshotId), volume(id), bytes);

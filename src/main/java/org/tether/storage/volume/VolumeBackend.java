@@ -32,6 +32,18 @@ public interface VolumeBackend {
 
     PoolStats stats();
 
+    /** Where qemu-img writes an image into volume {@code id}, which was just created (and holds nothing). */
+    ImageTarget imageTarget(UUID id, boolean thin);
+
+    /**
+     * A path (file or block device) or a qemu-img target such as {@code rbd:pool/image:...}.
+     *
+     * @param blockDevice written with {@code -t none} (O_DIRECT), as Cinder writes block devices
+     * @param readsZero   the fresh volume reads as zeroes, so zero areas are not written (it stays sparse)
+     */
+    record ImageTarget(String path, boolean blockDevice, boolean readsZero) {
+    }
+
     /**
      * Capacity as the backend sees it.
      *

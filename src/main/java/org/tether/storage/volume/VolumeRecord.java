@@ -22,10 +22,31 @@ public record VolumeRecord(
         List<SnapshotRecord> snapshots,
         List<ExportRecord> exports,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        Integer progressPercent,
+        ImageOrigin image) {
 
-    /** CREATING and DELETING are operations in flight; the next start finishes or undoes them. */
-    public enum State { CREATING, AVAILABLE, DELETING }
+    /**
+     * CREATING, DOWNLOADING, CONVERTING and DELETING are operations in flight; the next start finishes or undoes
+     * them. DOWNLOADING and CONVERTING are the phases of a volume made from an image.
+     */
+    public enum State { CREATING, DOWNLOADING, CONVERTING, AVAILABLE, DELETING }
+
+    /**
+     * The image a volume holds: Cinder's {@code volume_image_metadata} (such a volume is bootable). A cache
+     * entry (Cinder's image-volume cache) also names the image content it holds and when it last served a clone;
+     * it is a volume of the backend, but never listed or addressable as one.
+     */
+    public record ImageOrigin(Map<String, String> metadata, String cacheKey, Instant lastUsed) {
+        public ImageOrigin {
+            metadata = metadata == null ? Map.of() : java.util.Collections.unmodifiableMap(
+                    new java.util.LinkedHashMap<>(metadata));
+        }
+
+        public boolean cacheEntry() {
+            return cacheKey != null;
+        }
+    }
 
     /** What a volume was made from: {@code volume} or {@code snapshot}, and its id. */
     public record Source(String type, UUID id) {
@@ -68,36 +89,55 @@ public record VolumeRecord(
     }
 
     public VolumeRecord with(State s, Instant now) {
-        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now);
+        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image);
+    }
+
+    /** A new phase; the progress of the last one is forgotten. */
+    public VolumeRecord inPhase(State s, Integer percent, Instant now) {
+        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now,
+                percent, image);
+    }
+
+    public VolumeRecord withImage(ImageOrigin origin, Instant now) {
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now,
+                progressPercent, origin);
+    }
+
+    public boolean bootable() {
+        return image != null && !image.cacheEntry();
+    }
+
+    public boolean cacheEntry() {
+        return image != null && image.cacheEntry();
     }
 
     public VolumeRecord withSize(int gb, Instant now) {
-        return new VolumeRecord(id, gb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now);
+        return new VolumeRecord(id, gb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image);
     }
 
     public VolumeRecord withChap(ChapSecret c, Instant now) {
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, c, snapshots, exports, createdAt, now);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, c, snapshots, exports, createdAt, now, progressPercent, image);
     }
 
     public VolumeRecord withSnapshot(SnapshotRecord snap, Instant now) {
         List<SnapshotRecord> list = new ArrayList<>(snapshots);
         list.add(snap);
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image);
     }
 
     public VolumeRecord withoutSnapshot(UUID snapshotId, Instant now) {
         List<SnapshotRecord> list = snapshots.stream().filter(s -> !s.id().equals(snapshotId)).toList();
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image);
     }
 
     public VolumeRecord withExport(String initiator, Instant now) {
         List<ExportRecord> list = new ArrayList<>(exports);
         list.add(new ExportRecord(initiator, now));
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image);
     }
 
     public VolumeRecord withoutExport(String initiator, Instant now) {
         List<ExportRecord> list = exports.stream().filter(e -> !e.initiator().equals(initiator)).toList();
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image);
     }
 }

@@ -46,23 +46,36 @@ public class VolumeService {
         return locks.lock(volumeId.toString());
     }
 
+    /** A volume by id; image-cache entries are volumes of the backend but not of the API. */
     public VolumeRecord get(UUID id) {
-        return store.find(id).orElseThrow(() -> new TetherException(ErrorCode.VOLUME_NOT_FOUND, "id",
-                "no volume " + id));
+        return store.find(id).filter(v -> !v.cacheEntry()).orElseThrow(() -> new TetherException(
+                ErrorCode.VOLUME_NOT_FOUND, "id", "no volume " + id));
     }
 
     public List<VolumeRecord> list() {
-        return store.all();
+        return store.all().stream().filter(v -> !v.cacheEntry()).toList();
     }
 
     public VolumeRecord create(CreateVolume req) {
+        return create(req, null);
+    }
+
+    /**
+     * @param writer makes the volume's bytes (from an image), or null for the backend's own create or copy.
+     *               It runs under the volume's lock, which a long write holds for minutes: readers do not wait
+     *               for it, a delete is refused at once, recovery passes it by.
+     */
+    public VolumeRecord create(CreateVolume req, ContentWriter writer) {
         UUID source = req.sourceVolume();
         // two locks are always taken in id order, so two clones of each other cannot deadlock
         UUID first = source == null || req.id().compareTo(source) < 0 ? req.id() : source;
         UUID second = source == null ? null : first.equals(req.id()) ? source : req.id();
         try (var a = lock(first); var b = second == null ? null : lock(second)) {
             Optional<VolumeRecord> existing = store.find(req.id());
-            if (existing.isPresent() && existing.get().state() == State.CREATING) {
+            if (existing.isPresent() && existing.get().cacheEntry()) {
+                throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "id " + req.id() + " is taken");
+            }
+            if (existing.isPresent() && inFlight(existing.get().state())) {
                 // under the lock, a record still creating is what a failed create could not undo (a crash,
                 // a full disk): the retry takes it away first and starts over
                 backend.delete(req.id(), existing.get().thin());
@@ -75,11 +88,18 @@ public class VolumeService {
             VolumeRecord.Source from = checkSource(req);
             capacity.check(backend.stats(), provisioned(), (long) req.sizeGb() << 30, req.thin());
             VolumeRecord r = new VolumeRecord(req.id(), req.sizeGb(), req.thin(), State.CREATING, from,
-                    req.qosSpecs(), null, List.of(), List.of(), clock.instant(), clock.instant());
+                    req.qosSpecs(), null, List.of(), List.of(), clock.instant(), clock.instant(), null, req.image());
             store.put(r);
             try {
                 long bytes = r.sizeBytes();
-                if (req.sourceSnapshot() != null) {
+                if (writer != null) {
+                    VolumeRecord[] current = {r};
+                    writer.write(r, (phase, percent) -> {
+                        current[0] = current[0].inPhase(phase, percent, clock.instant());
+                        store.put(current[0]);
+                    });
+                    r = current[0];
+                } else if (req.sourceSnapshot() != null) {
                     UUID owner = store.ownerOf(req.sourceSnapshot()).orElseThrow().id();
                     backend.createFromSnapshot(r.id(), bytes, r.thin(), owner, req.sourceSnapshot());
                 } else if (req.sourceVolume() != null) {
@@ -91,9 +111,10 @@ public class VolumeService {
                 undoCreate(r);
                 throw e;
             }
-            r = r.with(State.AVAILABLE, clock.instant());
+            r = r.inPhase(State.AVAILABLE, null, clock.instant());
             store.put(r);
-            LOG.infof("created volume %s (%d GiB, %s)", r.id(), r.sizeGb(), r.thin() ? "thin" : "thick");
+            LOG.infof("created volume %s (%d GiB, %s%s)", r.id(), r.sizeGb(), r.thin() ? "thin" : "thick",
+                    r.bootable() ? ", from image " + r.image().metadata().get("image_id") : "");
             return r;
         }
     }
@@ -101,12 +122,22 @@ public class VolumeService {
     private VolumeRecord repeat(VolumeRecord r, CreateVolume req) {
         boolean same = r.sizeGb() == req.sizeGb() && r.thin() == req.thin()
                 && Objects.equals(r.source() == null ? null : r.source().id(),
-                req.sourceSnapshot() != null ? req.sourceSnapshot() : req.sourceVolume());
+                req.sourceSnapshot() != null ? req.sourceSnapshot() : req.sourceVolume())
+                && Objects.equals(imageId(r.image()), imageId(req.image()));
         if (!same || r.state() != State.AVAILABLE) {
             throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "volume " + r.id() + " exists ("
                     + r.sizeGb() + " GiB, " + r.state().name().toLowerCase() + ") and differs from this request");
         }
         return r;
+    }
+
+    private static String imageId(VolumeRecord.ImageOrigin origin) {
+        return origin == null ? null : origin.metadata().get("image_id");
+    }
+
+    /** A create or delete not yet finished (a crash or a failed undo can leave one). */
+    private static boolean inFlight(State s) {
+        return s == State.CREATING || s == State.DOWNLOADING || s == State.CONVERTING;
     }
 
     /** The source volume's record for a clone, or the owner of the snapshot; the new size must hold it. */
@@ -145,8 +176,15 @@ public class VolumeService {
 
     /** @return false when there was no such volume */
     public boolean delete(UUID id) {
-        try (var held = lock(id)) {
-            Optional<VolumeRecord> found = store.find(id);
+        Optional<KeyedLocks.Held> free = locks.tryLock(id.toString());
+        if (free.isEmpty()) {
+            store.find(id).filter(v -> v.state() == State.DOWNLOADING || v.state() == State.CONVERTING)
+                    .ifPresent(v -> {
+                        throw busy(v, "it is being made from an image (" + v.state().name().toLowerCase() + ")");
+                    });
+        }
+        try (var held = free.isPresent() ? free.get() : lock(id)) {
+            Optional<VolumeRecord> found = store.find(id).filter(v -> !v.cacheEntry());
             if (found.isEmpty()) {
                 return false;
             }
@@ -251,7 +289,11 @@ public class VolumeService {
             if (listed.state() == State.AVAILABLE) {
                 continue;
             }
-            try (var held = lock(listed.id())) {
+            Optional<KeyedLocks.Held> free = locks.tryLock(listed.key());
+            if (free.isEmpty()) {
+                continue; // being created or deleted right now, by a call that finishes or undoes it itself
+            }
+            try (var held = free.get()) {
                 VolumeRecord r = store.find(listed.id()).orElse(null);
                 if (r == null || r.state() == State.AVAILABLE) {
                     continue;
@@ -259,8 +301,8 @@ public class VolumeService {
                 n++;
                 backend.delete(r.id(), r.thin());
                 store.remove(r);
-                LOG.infof("finished interrupted %s of volume %s", r.state() == State.CREATING ? "create" : "delete",
-                        r.id());
+                LOG.infof("finished interrupted %s of %s %s", r.state() == State.DELETING ? "delete" : "create",
+                        r.cacheEntry() ? "image cache entry" : "volume", r.id());
             } catch (TetherException e) {
                 LOG.errorf("could not finish interrupted %s of %s: %s", listed.state(), listed.id(), e.getMessage());
             }

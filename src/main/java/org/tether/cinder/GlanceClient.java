@@ -1,0 +1,131 @@
+package org.tether.cinder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.random.RandomGenerator;
+
+/**
+ * Glance v2 as the storage side needs it: an image's record and its data, with the Keystone credentials of
+ * {@code tether.cinder.*} (a token refused with 401 is fetched again once).
+ */
+@ApplicationScoped
+public class GlanceClient {
+    private static final Logger LOG = Logger.getLogger(GlanceClient.class);
+
+    private final Optional<KeystoneSession> keystone;
+    private final OpenStackHttp http;
+    private final Optional<URI> endpoint;
+
+    @Inject
+    public GlanceClient(TetherConfig config, Clock clock) {
+        this(config.cinder(), config.glance().endpoint(), (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()),
+                RandomGenerator.getDefault(), clock);
+    }
+
+    GlanceClient(TetherConfig.Cinder config, Optional<URI> endpoint, OpenStackHttp.Sleeper sleeper,
+                 RandomGenerator random, Clock clock) {
+        this.endpoint = endpoint;
+        if (config.authUrl().isEmpty()) {
+            this.http = null;
+            this.keystone = Optional.empty();
+            return;
+        }
+        this.http = new OpenStackHttp(config, sleeper, random);
+        this.keystone = Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
+    }
+
+    public boolean configured() {
+        return keystone.isPresent();
+    }
+
+    /** {@code GET /v2/images/{id}}; an image Glance does not know (or hides from us) is {@code image_not_found}. */
+    public JsonNode image(UUID id) {
+        OpenStackHttp.Reply reply = withToken(token -> http.send("Glance", () -> request(token, id, "")));
+        if (reply.status() == 404 || reply.status() == 403) {
+            throw new TetherException(ErrorCode.IMAGE_NOT_FOUND, "source.image.glance_id",
+                    "Glance has no image " + id + " this agent may read (" + reply.status() + ")");
+        }
+        if (reply.status() != 200) {
+            throw new TetherException(ErrorCode.IMAGE_DOWNLOAD_FAILED, "Glance answered " + reply.status()
+                    + " for image " + id + reply.message());
+        }
+        return reply.json("Glance");
+    }
+
+    /** {@code GET /v2/images/{id}/file}: the data as it arrives; the caller closes it. */
+    public InputStream data(UUID id) {
+        KeystoneSession session = session();
+        KeystoneSession.Token token = session.token();
+        HttpResponse<InputStream> resp = http.open("Glance", request(session, token, id, "/file"));
+        if (resp.statusCode() == 401) {
+            discard(resp);
+            session.invalidate(token);
+            resp = http.open("Glance", request(session, session.token(), id, "/file"));
+        }
+        if (resp.statusCode() == 200) {
+            return resp.body();
+        }
+        discard(resp);
+        if (resp.statusCode() == 204) {
+            throw new TetherException(ErrorCode.IMAGE_NOT_ACTIVE, "source.image.glance_id", "Glance image " + id
+                    + " has no data");
+        }
+        throw new TetherException(resp.statusCode() == 404 ? ErrorCode.IMAGE_NOT_FOUND
+                : ErrorCode.IMAGE_DOWNLOAD_FAILED, "Glance answered " + resp.statusCode() + " for the data of " + id);
+    }
+
+    private OpenStackHttp.Reply withToken(java.util.function.Function<KeystoneSession.Token, OpenStackHttp.Reply> call) {
+        KeystoneSession session = session();
+        KeystoneSession.Token token = session.token();
+        OpenStackHttp.Reply reply = call.apply(token);
+        if (reply.status() == 401) {
+            LOG.info("Glance refused the token; authenticating again");
+            session.invalidate(token);
+            reply = call.apply(session.token());
+            if (reply.status() == 401) {
+                throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED, "Glance refused a fresh Keystone token");
+            }
+        }
+        return reply;
+    }
+
+    private HttpRequest.Builder request(KeystoneSession.Token token, UUID id, String suffix) {
+        return request(session(), token, id, suffix);
+    }
+
+    private HttpRequest.Builder request(KeystoneSession session, KeystoneSession.Token token, UUID id, String suffix) {
+        String root = session.glance(token, endpoint).toString().replaceAll("/+$", "");
+        String versioned = root.endsWith("/v2") ? root : root + "/v2";
+        return HttpRequest.newBuilder(URI.create(versioned + "/images/" + id + suffix))
+                .header("X-Auth-Token", token.value()).header("User-Agent", CinderClient.USER_AGENT)
+                .header("Accept", suffix.isEmpty() ? "application/json" : "application/octet-stream").GET();
+    }
+
+    private KeystoneSession session() {
+        return keystone.orElseThrow(() -> new TetherException(ErrorCode.CINDER_NOT_CONFIGURED,
+                "source.image.glance_id", "this agent has no tether.cinder.auth-url to reach Glance with"));
+    }
+
+    private static void discard(HttpResponse<InputStream> resp) {
+        try (InputStream in = resp.body()) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            // the connection is dropped instead of reused; nothing else depends on it
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package org.tether.storage.image;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+import org.tether.concurrent.KeyedLocks;
+import org.tether.config.TetherConfig;
+import org.tether.storage.volume.ContentWriter;
+import org.tether.storage.volume.CreateVolume;
+import org.tether.storage.volume.VolumeBackend;
+import org.tether.storage.volume.VolumeRecord;
+import org.tether.storage.volume.VolumeRecord.ImageOrigin;
+import org.tether.storage.volume.VolumeRecord.State;
+import org.tether.storage.volume.VolumeService;
+import org.tether.storage.volume.VolumeStore;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Volumes made from images, with Cinder's image-volume cache: the first volume from an image's content
+ * leaves a converted copy (a backend volume recorded as a cache entry, never listed); later ones are clones
+ * of it (thin snapshots on LVM thin, reflinked or sparse copies of files, flattened clones on RBD), grown to
+ * their size. Requests for one image's content wait for one download. Bounded by count and size, least
+ * recently used first out; a changed image (another hash) is another entry.
+ */
+@ApplicationScoped
+public class ImageVolumes {
+    private static final Logger LOG = Logger.getLogger(ImageVolumes.class);
+
+    private final VolumeService volumes;
+    private final VolumeStore store;
+    private final VolumeBackend backend;
+    private final ImageImporter importer;
+    private final TetherConfig.Images.Cache cache;
+    private final TetherConfig.Mode mode;
+    private final Clock clock;
+    private final KeyedLocks contentLocks = new KeyedLocks();
+
+    public ImageVolumes(VolumeService volumes, VolumeStore store, VolumeBackend backend, ImageImporter importer,
+                        TetherConfig config, Clock clock) {
+        this.volumes = volumes;
+        this.store = store;
+        this.backend = backend;
+        this.importer = importer;
+        this.cache = config.storage().images().cache();
+        this.mode = config.mode();
+        this.clock = clock;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        if (mode != TetherConfig.Mode.COMPUTE) {
+            int n = importer.clearScratch();
+            if (n > 0) {
+                LOG.infof("removed %d image download(s) a stop interrupted", n);
+            }
+        }
+    }
+
+    /** Reads the image's record (refusing what cannot fit) before anything is made, then makes the volume. */
+    public VolumeRecord create(CreateVolume req, ImageRequest image) {
+        ImageMeta meta = importer.describe(image, req.sizeGb());
+        ImageOrigin origin = new ImageOrigin(meta.volumeImageMetadata(), null, null);
+        return volumes.create(req.withImage(origin), (r, phases) -> write(r, image, meta, phases));
+    }
+
+    private void write(VolumeRecord r, ImageRequest image, ImageMeta meta, ContentWriter.Phases phases) {
+        phases.phase(State.DOWNLOADING, 0);
+        String key = cache.enabled() ? meta.contentKey() : null;
+        if (key == null) {
+            backend.create(r.id(), r.sizeBytes(), r.thin());
+            importer.importInto(image, meta, r.sizeBytes(), size -> backend.imageTarget(r.id(), r.thin()),
+                    progress(phases));
+            return;
+        }
+        try (var held = contentLocks.lock(key)) {
+            VolumeRecord entry = entry(key).orElse(null);
+            if (entry == null) {
+                entry = fill(key, image, meta, r, phases);
+            } else {
+                if (entry.sizeGb() > r.sizeGb()) {
+                    throw new org.tether.error.TetherException(org.tether.error.ErrorCode.IMAGE_TOO_LARGE, "size_gb",
+                            "image " + meta.id() + " needs " + entry.sizeGb() + " GiB; the volume has " + r.sizeGb());
+                }
+                LOG.infof("volume %s from image %s: cloned from cache entry %s", r.id(), meta.id(), entry.id());
+            }
+            phases.phase(State.CONVERTING, null);
+            backend.cloneVolume(r.id(), r.sizeBytes(), r.thin(), entry.id());
+            store.put(entry.withImage(new ImageOrigin(entry.image().metadata(), key, clock.instant()),
+                    clock.instant()));
+        }
+        evict(key);
+    }
+
+    /** Downloads and converts into a new cache entry the size of the image's disk; recorded before it is made. */
+    private VolumeRecord fill(String key, ImageRequest image, ImageMeta meta, VolumeRecord first,
+                              ContentWriter.Phases phases) {
+        UUID id = UUID.nameUUIDFromBytes(("tether-image-cache:" + key).getBytes(StandardCharsets.UTF_8));
+        VolumeRecord[] entry = {null};
+        try {
+            importer.importInto(image, meta, first.sizeBytes(), virtualSize -> {
+                int gb = (int) Math.max(1, (virtualSize + (1L << 30) - 1) >> 30);
+                entry[0] = new VolumeRecord(id, gb, first.thin(), State.CREATING, null, null, null, List.of(),
+                        List.of(), clock.instant(), clock.instant(), null,
+                        new ImageOrigin(meta.volumeImageMetadata(), key, clock.instant()));
+                store.put(entry[0]);
+                backend.create(id, entry[0].sizeBytes(), entry[0].thin());
+                return backend.imageTarget(id, entry[0].thin());
+            }, progress(phases));
+        } catch (RuntimeException e) {
+            if (entry[0] != null) {
+                removeEntry(entry[0]);
+            }
+            throw e;
+        }
+        VolumeRecord ready = entry[0].inPhase(State.AVAILABLE, null, clock.instant());
+        store.put(ready);
+        LOG.infof("image %s cached as %s (%d GiB)", meta.id(), id, ready.sizeGb());
+        return ready;
+    }
+
+    private Optional<VolumeRecord> entry(String key) {
+        return entries().stream().filter(e -> e.image().cacheKey().equals(key)).findFirst();
+    }
+
+    /** Cache entries ready to serve, least recently used first. */
+    public List<VolumeRecord> entries() {
+        return store.all().stream().filter(v -> v.cacheEntry() && v.state() == State.AVAILABLE)
+                .sorted(Comparator.comparing(v -> v.image().lastUsed())).toList();
+    }
+
+    /** Oldest entries out until count and size are within bounds; the one just used and busy ones stay. */
+    private void evict(String keep) {
+        List<VolumeRecord> all = entries();
+        int count = all.size();
+        long gb = all.stream().mapToLong(VolumeRecord::sizeGb).sum();
+        for (VolumeRecord victim : all) {
+            if (count <= cache.maxCount() && gb <= cache.maxSizeGb()) {
+                return;
+            }
+            String key = victim.image().cacheKey();
+            if (key.equals(keep)) {
+                continue;
+            }
+            Optional<KeyedLocks.Held> free = contentLocks.tryLock(key);
+            if (free.isEmpty()) {
+                continue;
+            }
+            try (var held = free.get()) {
+                if (removeEntry(victim)) {
+                    count--;
+                    gb -= victim.sizeGb();
+                    LOG.infof("image cache entry %s (image %s) evicted", victim.id(),
+                            victim.image().metadata().get("image_id"));
+                }
+            }
+        }
+    }
+
+    private boolean removeEntry(VolumeRecord entry) {
+        try {
+            store.put(entry.inPhase(State.DELETING, null, clock.instant()));
+            backend.delete(entry.id(), entry.thin());
+            store.remove(entry);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.errorf("image cache entry %s not removed (the next repair pass tries again): %s", entry.id(),
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    private static ImageImporter.Progress progress(ContentWriter.Phases phases) {
+        return new ImageImporter.Progress() {
+            @Override
+            public void downloading(int percent) {
+                phases.phase(State.DOWNLOADING, percent);
+            }
+
+            @Override
+            public void converting() {
+                phases.phase(State.CONVERTING, null);
+            }
+        };
+    }
+}
