@@ -17,6 +17,8 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           # the test-host VM (src/test/testhost): its kernel's modules and tools come from this root
           lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 e2fsprogs python3-os-brick
           multipath-tools
+          # a bootable Linux image built by the tests (volumes from images that boot)
+          syslinux syslinux-common mtools dosfstools
           # a single-node Ceph for the RBD tests (started by the tests themselves, on loopback)
           ceph-mon ceph-mgr ceph-osd ceph-common)
 

@@ -83,6 +83,10 @@ class VolumeFromImageTest {
 
     @BeforeEach
     void stubs() {
+        stubKeystone();
+    }
+
+    static void stubKeystone() {
         openstack.resetAll();
         openstack.stubFor(OpenStackStubs.keystone().willReturn(
                 OpenStackStubs.token(openstack, "svc-" + UUID.randomUUID(), Instant.now().plus(Duration.ofHours(1)))));
@@ -188,7 +192,7 @@ class VolumeFromImageTest {
     }
 
     /** POST without Prefer: a create from an image is asynchronous all the same. */
-    private JsonNode createFromImage(UUID vol, int gb, String image, String endState) throws Exception {
+    static JsonNode createFromImage(UUID vol, int gb, String image, String endState) throws Exception {
         Response r = given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": " + gb
                 + ", \"source\": {\"image\": " + image + "}}").post("/v1/volumes");
         r.then().statusCode(202);
@@ -205,11 +209,11 @@ class VolumeFromImageTest {
         throw new AssertionError("operation " + location + " still running");
     }
 
-    private UUID glanceImage(String format, byte[] data, Map<String, String> props, String sha512) throws Exception {
+    static UUID glanceImage(String format, byte[] data, Map<String, String> props, String sha512) throws Exception {
         return glanceImage(format, data, props, sha512, (long) data.length);
     }
 
-    private UUID glanceImage(String format, byte[] data, Map<String, String> props, String sha512, long size)
+    static UUID glanceImage(String format, byte[] data, Map<String, String> props, String sha512, long size)
             throws Exception {
         UUID id = UUID.randomUUID();
         String hash = sha512 != null ? sha512

@@ -1,0 +1,102 @@
+package org.tether.storage.image;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tether.lab.BootSector;
+import org.tether.lab.TgtTarget;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The seeds' boot-from-volume flow, made real: a qcow2 image that boots Linux (built here by lab/os-image.sh:
+ * SYSLINUX, Debian's kernel, an init that prints a line), served by WireMock as Glance; a volume made from it,
+ * exported over tgt, booted by {@code POST /v1/instances} through QEMU's iSCSI client; the line read from
+ * the console. A second volume from the same image comes from the cache, and boots too.
+ */
+@QuarkusTest
+@TestProfile(VolumeFromImageTest.WithGlance.class)
+class BootFromImageLabTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final List<String> volumes = new ArrayList<>();
+    private final List<String> instances = new ArrayList<>();
+
+    @BeforeEach
+    void stubs() {
+        VolumeFromImageTest.stubKeystone();
+    }
+
+    @AfterEach
+    void tearDown() {
+        instances.forEach(i -> given().delete("/v1/instances/" + i));
+        for (String v : volumes) {
+            given().delete("/v1/volumes/" + v + "/exports/" + TgtTarget.hostInitiator());
+            given().delete("/v1/volumes/" + v);
+        }
+    }
+
+    @Test
+    void aVolumeFromAGlanceImageBootsLinuxAndSoDoesTheNextOneFromTheCache() throws Exception {
+        String line = "TETHER-IMAGE-BOOT-" + UUID.randomUUID().toString().substring(0, 8);
+        byte[] image = osImage(line);
+        UUID glance = VolumeFromImageTest.glanceImage("qcow2", image, Map.of("hw_disk_bus", "virtio"), null);
+
+        String first = UUID.randomUUID().toString();
+        volumes.add(first);
+        VolumeFromImageTest.createFromImage(UUID.fromString(first), 1, "{\"glance_id\": \"" + glance + "\"}",
+                "succeeded");
+        boot(first, line);
+
+        String second = UUID.randomUUID().toString();
+        volumes.add(second);
+        VolumeFromImageTest.createFromImage(UUID.fromString(second), 2, "{\"glance_id\": \"" + glance + "\"}",
+                "succeeded");
+        VolumeFromImageTest.openstack.verify(1, getRequestedFor(urlEqualTo("/glance/v2/images/" + glance + "/file")));
+        given().get("/v1/volumes/" + second).then().statusCode(200).body("bootable", org.hamcrest.Matchers.equalTo(true))
+                .body("size_gb", org.hamcrest.Matchers.equalTo(2));
+        boot(second, line);
+    }
+
+    private void boot(String volume, String line) throws Exception {
+        String connector = given().get("/v1/connector").asString();
+        Response exported = given().contentType(ContentType.JSON).body(connector)
+                .put("/v1/volumes/" + volume + "/exports/" + TgtTarget.hostInitiator());
+        exported.then().statusCode(200);
+        JsonNode info = JSON.readTree(exported.asString());
+        String name = "tether-img-" + UUID.randomUUID().toString().substring(0, 8);
+        instances.add(name);
+        Response r = given().contentType(ContentType.JSON).body("{\"name\": \"" + name + "\", \"vcpus\": 1, "
+                + "\"memory_mb\": 256, \"boot_volume\": {\"volume_id\": \"" + volume + "\", \"connection_info\": "
+                + info + ", \"attach_path\": \"qemu\"}}").post("/v1/instances");
+        r.then().statusCode(201);
+        BootSector.awaitConsole(Path.of(r.path("console_log").toString()), line);
+        given().delete("/v1/instances/" + name).then().statusCode(204);
+        given().delete("/v1/volumes/" + volume + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(204);
+    }
+
+    private static byte[] osImage(String line) throws Exception {
+        Path out = Files.createTempDirectory(Path.of("target"), "os-image").resolve("os.qcow2");
+        Process p = new ProcessBuilder("bash", "lab/os-image.sh", out.toString(), line).inheritIO().start();
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("lab/os-image.sh").isZero();
+        return Files.readAllBytes(out);
+    }
+}
