@@ -18,7 +18,7 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 e2fsprogs python3-os-brick
           multipath-tools
           # a bootable Linux image built by the tests (volumes from images that boot)
-          syslinux syslinux-common mtools dosfstools
+          syslinux syslinux-common syslinux-efi mtools dosfstools ovmf
           # a single-node Ceph for the RBD tests (started by the tests themselves, on loopback)
           ceph-mon ceph-mgr ceph-osd ceph-common)
 

@@ -30,6 +30,10 @@ public record InstanceRequests(
             JsonNode qosSpecs,
             String device,
             @Schema(enumeration = {"virtio", "scsi"}, defaultValue = "virtio") String bus,
-            @Schema(enumeration = {"kernel", "qemu"}) String attachPath) {
+            @Schema(enumeration = {"kernel", "qemu"}) String attachPath,
+            @Schema(type = SchemaType.OBJECT, implementation = java.util.Map.class, description = "Boot volume only: "
+                    + "its volume_image_metadata as the storage side shows it; hw_disk_bus, hw_scsi_model, "
+                    + "hw_firmware_type (bios, uefi), hw_machine_type and hw_rng_model are honoured as Nova does")
+            JsonNode volumeImageMetadata) {
     }
 }

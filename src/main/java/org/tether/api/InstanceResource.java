@@ -18,6 +18,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.tether.compute.attach.AttachCommand;
 import org.tether.compute.attach.AttachPath;
 import org.tether.compute.instance.CreateInstance;
+import org.tether.compute.instance.GuestHardware;
 import org.tether.compute.instance.InstanceService;
 import org.tether.compute.libvirt.GuestDevice;
 import org.tether.compute.libvirt.GuestDeviceNames;
@@ -120,15 +121,40 @@ public class InstanceResource {
         if (extra.size() >= MAX_VOLUMES) {
             throw TetherException.invalid("volumes", "at most " + (MAX_VOLUMES - 1) + " extra volumes");
         }
+        GuestHardware hardware = GuestHardware.from(imageMetadata(body.bootVolume().volumeImageMetadata()));
         List<AttachCommand> volumes = new ArrayList<>();
-        volumes.add(volume(body.name(), body.bootVolume(), "boot_volume"));
+        volumes.add(volume(body.name(), body.bootVolume(), "boot_volume",
+                hardware.diskBus() == null ? GuestDevice.Bus.VIRTIO : hardware.diskBus()));
         for (int i = 0; i < extra.size(); i++) {
-            volumes.add(volume(body.name(), extra.get(i), "volumes[" + i + "]"));
+            if (extra.get(i).volumeImageMetadata() != null) {
+                throw TetherException.invalid("volumes[" + i + "].volume_image_metadata",
+                        "only the boot volume's image shapes the guest");
+            }
+            volumes.add(volume(body.name(), extra.get(i), "volumes[" + i + "]", GuestDevice.Bus.VIRTIO));
         }
-        return new CreateInstance(body.name(), vcpus, memory, body.machine(), body.network(), volumes);
+        return new CreateInstance(body.name(), vcpus, memory, body.machine(), body.network(), volumes, hardware);
     }
 
-    private AttachCommand volume(String domain, InstanceRequests.Volume v, String field) {
+    /** An object of strings (Cinder keeps volume_image_metadata as strings); anything else is refused. */
+    private static java.util.Map<String, String> imageMetadata(JsonNode meta) {
+        if (meta == null || meta.isNull()) {
+            return java.util.Map.of();
+        }
+        String field = "boot_volume.volume_image_metadata";
+        if (!meta.isObject()) {
+            throw TetherException.invalid(field, field + " must be an object of strings");
+        }
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        meta.fields().forEachRemaining(e -> {
+            if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+                throw TetherException.invalid(field + "." + e.getKey(), "values must be strings");
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        });
+        return out;
+    }
+
+    private AttachCommand volume(String domain, InstanceRequests.Volume v, String field, GuestDevice.Bus defaultBus) {
         if (v == null) {
             throw TetherException.missing(field);
         }
@@ -136,8 +162,7 @@ public class InstanceResource {
         if (v.connectionInfo() == null || !v.connectionInfo().isObject()) {
             throw TetherException.missing(field + ".connection_info");
         }
-        GuestDevice.Bus bus = AttachmentResource.choice(v.bus(), field + ".bus", GuestDevice.Bus.class,
-                GuestDevice.Bus.VIRTIO);
+        GuestDevice.Bus bus = AttachmentResource.choice(v.bus(), field + ".bus", GuestDevice.Bus.class, defaultBus);
         AttachPath path = AttachmentResource.choice(v.attachPath(), field + ".attach_path", AttachPath.class,
                 null); // null: chosen by transport
         GuestDeviceNames.validate(v.device(), bus);

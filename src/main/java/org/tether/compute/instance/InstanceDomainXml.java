@@ -19,8 +19,9 @@ import java.util.Set;
 /**
  * The libvirt domain a boot-from-volume instance gets (JAXB model, never strings): its type, memory, vCPUs
  * and machine, a virtio NIC on a libvirt network when one is asked for, a pty serial console logged to a
- * file, one disk per volume with the boot volume first (boot order 1), and a virtio-scsi controller when any
- * disk is on the SCSI bus.
+ * file, one disk per volume with the boot volume first (boot order 1), a SCSI controller (virtio-scsi unless
+ * the image names another) when any disk is on the SCSI bus, and what the boot image's properties ask for:
+ * UEFI firmware (OVMF, secure boot off, NVRAM per domain) and a virtio RNG.
  */
 final class InstanceDomainXml {
     private InstanceDomainXml() {
@@ -43,8 +44,22 @@ final class InstanceDomainXml {
         d.os = new DomainDefinition.Os();
         d.os.type = new DomainDefinition.OsType();
         d.os.type.arch = arch;
-        d.os.type.machine = req.machine();
+        d.os.type.machine = req.machineType();
         d.os.type.value = "hvm";
+        GuestHardware hw = req.hardware();
+        if (hw.uefi()) {
+            d.os.firmwareKind = "efi";
+            d.os.firmware = new DomainDefinition.Firmware();
+            d.os.firmware.features.add(new DomainDefinition.FirmwareFeature("secure-boot", false));
+            d.os.firmware.features.add(new DomainDefinition.FirmwareFeature("enrolled-keys", false));
+        }
+        if ("virtio".equals(hw.rngModel())) {
+            d.devices.rng = new DomainDefinition.Rng();
+            d.devices.rng.model = "virtio";
+            d.devices.rng.backend = new DomainDefinition.RngBackend();
+            d.devices.rng.backend.model = "random";
+            d.devices.rng.backend.value = "/dev/urandom";
+        }
         if (req.network() != null) {
             d.devices.interfaces.add(virtioNic(req.network()));
         }
@@ -55,7 +70,7 @@ final class InstanceDomainXml {
         if (disks.stream().anyMatch(disk -> "scsi".equals(disk.target.bus))) {
             DomainDefinition.Controller c = new DomainDefinition.Controller();
             c.type = "scsi";
-            c.model = "virtio-scsi";
+            c.model = hw.scsiModel() == null ? "virtio-scsi" : hw.scsiModel();
             d.devices.controllers.add(c);
         }
         return d;

@@ -273,6 +273,9 @@ public class InstanceService {
         StringBuilder s = new StringBuilder().append(req.vcpus()).append('|').append(req.memoryMb()).append('|')
                 .append(req.machine()).append('|').append(req.network());
         prepared.forEach(p -> s.append('|').append(p.cmd().volumeId()).append('=').append(p.fingerprint()));
+        if (!req.hardware().equals(GuestHardware.DEFAULT)) {
+            s.append('|').append(req.hardware()); // only then: instances made before keep their fingerprint
+        }
         return Fingerprint.digest(s.toString());
     }
 }

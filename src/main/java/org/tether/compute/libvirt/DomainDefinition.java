@@ -53,8 +53,46 @@ public class DomainDefinition {
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
+    @XmlType(propOrder = {"type", "firmware"})
     public static class Os {
+        /** {@code efi}: libvirt picks OVMF from the firmware descriptors and gives the domain its own NVRAM. */
+        @XmlAttribute(name = "firmware") public String firmwareKind;
         public OsType type;
+        public Firmware firmware;
+    }
+
+    /** Firmware features libvirt's autoselection must match ({@code secure-boot} off for unsigned loaders). */
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Firmware {
+        @XmlElement(name = "feature")
+        public List<FirmwareFeature> features = new ArrayList<>();
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class FirmwareFeature {
+        @XmlAttribute public String enabled;
+        @XmlAttribute public String name;
+
+        public FirmwareFeature() {
+        }
+
+        public FirmwareFeature(String name, boolean enabled) {
+            this.name = name;
+            this.enabled = enabled ? "yes" : "no";
+        }
+    }
+
+    /** A virtio random number generator fed from the host's /dev/urandom, as Nova's hw_rng_model gives. */
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Rng {
+        @XmlAttribute public String model;
+        public RngBackend backend;
+    }
+
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class RngBackend {
+        @XmlAttribute public String model;
+        @XmlValue public String value;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
@@ -70,7 +108,7 @@ public class DomainDefinition {
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)
-    @XmlType(name = "definitionDevices", propOrder = {"controllers", "disks", "interfaces", "serial", "console"})
+    @XmlType(name = "definitionDevices", propOrder = {"controllers", "disks", "interfaces", "serial", "console", "rng"})
     public static class Devices {
         @XmlElement(name = "controller")
         public List<Controller> controllers = new ArrayList<>();
@@ -80,6 +118,7 @@ public class DomainDefinition {
         public List<Interface> interfaces = new ArrayList<>();
         public Serial serial;
         public Console console;
+        public Rng rng;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)

@@ -216,12 +216,15 @@ public class LibvirtHypervisor implements Hypervisor {
         }
     }
 
+    /** libvirt's VIR_DOMAIN_UNDEFINE_NVRAM. */
+    private static final int UNDEFINE_NVRAM = 4;
+
     @Override
     public void undefineDomain(String domain) {
         try {
             onDomain(domain, d -> {
                 if (d.isPersistent() == 1) {
-                    d.undefine();
+                    d.undefine(UNDEFINE_NVRAM); // a UEFI domain's NVRAM goes with it; harmless without one
                 }
                 return null;
             });

@@ -66,6 +66,36 @@ class InstanceDomainXmlTest {
     }
 
     @Test
+    void theBootImagesPropertiesGiveUefiWithoutSecureBootAnRngAndTheirScsiModel() throws IOException {
+        GuestHardware hw = GuestHardware.from(java.util.Map.of("hw_firmware_type", "uefi", "hw_rng_model", "virtio",
+                "hw_scsi_model", "lsilogic", "hw_machine_type", "q35", "hw_disk_bus", "scsi", "os_distro", "debian"));
+        CreateInstance req = new CreateInstance("web-1", 1, 512, null, null, List.of(new AttachCommand(BOOT, "web-1",
+                null, null, hw.diskBus(), AttachPath.KERNEL, false)), hw);
+        DiskXml boot = disk(BOOT, "sda", GuestDevice.Bus.SCSI);
+        boot.boot = new DiskXml.Boot();
+        boot.boot.order = 1;
+        String xml = LibvirtXml.write(InstanceDomainXml.definition(req, "kvm", "x86_64",
+                Path.of("/var/lib/tether/consoles/web-1.log"), List.of(boot)));
+        Diff diff = DiffBuilder.compare(golden("boot-from-image-uefi.xml")).withTest(xml).ignoreWhitespace()
+                .checkForIdentical().build();
+        assertThat(diff.hasDifferences()).as(diff + "\n" + xml).isFalse();
+    }
+
+    @Test
+    void imagePropertiesTetherCannotHonourAreRefusedByName() {
+        for (var bad : List.of(java.util.Map.of("hw_disk_bus", "ide"), java.util.Map.of("hw_scsi_model", "buslogic"),
+                java.util.Map.of("hw_firmware_type", "coreboot"), java.util.Map.of("hw_machine_type", "pc;rm"),
+                java.util.Map.of("hw_rng_model", "egd"))) {
+            String key = bad.keySet().iterator().next();
+            org.tether.error.TetherException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    org.tether.error.TetherException.class, () -> GuestHardware.from(bad));
+            assertThat(e.field()).isEqualTo("boot_volume.volume_image_metadata." + key);
+        }
+        assertThat(GuestHardware.from(java.util.Map.of("os_distro", "debian", "hw_qemu_guest_agent", "yes")))
+                .isEqualTo(GuestHardware.DEFAULT);
+    }
+
+    @Test
     void deviceIsReadBackFromTheDiskTarget() {
         assertThat(InstanceDomainXml.device(disk(DATA, "sdb", GuestDevice.Bus.SCSI)))
                 .isEqualTo(new GuestDevice("sdb", GuestDevice.Bus.SCSI));

@@ -57,13 +57,15 @@ class BootFromImageLabTest {
     void aVolumeFromAGlanceImageBootsLinuxAndSoDoesTheNextOneFromTheCache() throws Exception {
         String line = "TETHER-IMAGE-BOOT-" + UUID.randomUUID().toString().substring(0, 8);
         byte[] image = osImage(line);
-        UUID glance = VolumeFromImageTest.glanceImage("qcow2", image, Map.of("hw_disk_bus", "virtio"), null);
+        UUID glance = VolumeFromImageTest.glanceImage("qcow2", image, Map.of("hw_disk_bus", "scsi",
+                "hw_firmware_type", "uefi", "hw_rng_model", "virtio", "os_distro", "debian"), null);
 
         String first = UUID.randomUUID().toString();
         volumes.add(first);
         VolumeFromImageTest.createFromImage(UUID.fromString(first), 1, "{\"glance_id\": \"" + glance + "\"}",
                 "succeeded");
-        boot(first, line);
+        String bios = boot(first, line, null); // the controller passes no image metadata: SeaBIOS, virtio
+        assertThat(bios).doesNotContain("<rng").doesNotContain("OVMF").contains("bus='virtio'");
 
         String second = UUID.randomUUID().toString();
         volumes.add(second);
@@ -72,10 +74,17 @@ class BootFromImageLabTest {
         VolumeFromImageTest.openstack.verify(1, getRequestedFor(urlEqualTo("/glance/v2/images/" + glance + "/file")));
         given().get("/v1/volumes/" + second).then().statusCode(200).body("bootable", org.hamcrest.Matchers.equalTo(true))
                 .body("size_gb", org.hamcrest.Matchers.equalTo(2));
-        boot(second, line);
+        // the controller passes the volume's volume_image_metadata: UEFI (OVMF), SCSI boot disk, virtio-rng
+        JsonNode meta = JSON.readTree(given().get("/v1/volumes/" + second).asString()).get("volume_image_metadata");
+        String uefi = boot(second, line, meta);
+        assertThat(uefi).contains("OVMF_CODE").contains("<nvram").contains("<rng model='virtio'>")
+                .contains("bus='scsi'").contains("model='virtio-scsi'");
+        assertThat(Files.list(Path.of("/var/lib/libvirt/qemu/nvram")).map(p -> p.getFileName().toString()))
+                .as("the UEFI domain's NVRAM went with it").noneMatch(f -> f.startsWith(instances.get(1)));
     }
 
-    private void boot(String volume, String line) throws Exception {
+    /** @return the domain's live XML while it ran */
+    private String boot(String volume, String line, JsonNode imageMetadata) throws Exception {
         String connector = given().get("/v1/connector").asString();
         Response exported = given().contentType(ContentType.JSON).body(connector)
                 .put("/v1/volumes/" + volume + "/exports/" + TgtTarget.hostInitiator());
@@ -85,11 +94,14 @@ class BootFromImageLabTest {
         instances.add(name);
         Response r = given().contentType(ContentType.JSON).body("{\"name\": \"" + name + "\", \"vcpus\": 1, "
                 + "\"memory_mb\": 256, \"boot_volume\": {\"volume_id\": \"" + volume + "\", \"connection_info\": "
-                + info + ", \"attach_path\": \"qemu\"}}").post("/v1/instances");
+                + info + ", \"attach_path\": \"qemu\"" + (imageMetadata == null ? ""
+                : ", \"volume_image_metadata\": " + imageMetadata) + "}}").post("/v1/instances");
         r.then().statusCode(201);
+        String live = org.tether.lab.Host.virsh("dumpxml", name);
         BootSector.awaitConsole(Path.of(r.path("console_log").toString()), line);
         given().delete("/v1/instances/" + name).then().statusCode(204);
         given().delete("/v1/volumes/" + volume + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(204);
+        return live;
     }
 
     private static byte[] osImage(String line) throws Exception {
