@@ -4,7 +4,9 @@
 Prints: agent start-to-ready time and resident memory; attach and detach latency over CYCLES sequential
 cycles (REST call until the disk is live / gone, p50 and p95); wall time of N parallel attaches for
 N = 1, 8, 32, both into one domain and spread over N domains; storage mode (file backend + tgt): the
-create + export + unexport + delete cycle over CYCLES volumes and 16 parallel creates. Run as root after lab/host-setup.sh and a
+create + export + unexport + delete cycle over CYCLES volumes and 16 parallel creates; volumes from a 1 GiB
+qcow2 image served over HTTP on loopback: the first (download, hash, inspect, convert), the next ones from
+the image cache, against a blank volume of the same size. Run as root after lab/host-setup.sh and a
 build (`bash lab/bench.sh` does both). Standard library only.
 """
 import argparse
@@ -132,7 +134,8 @@ def start_agent(work, port, jvm=JVM_OPTS):
                               "-Dtether.storage.backend=file", f"-Dtether.storage.file.dir={work}/files",
                               "-Dtether.storage.target.driver=tgt", f"-Dtether.api.audit-file={work}/audit.jsonl",
                               "-Dtether.instances.virt-type=qemu", "-Dtether.api.allow-unauthenticated=true",
-                              "-Dquarkus.http.host=127.0.0.1",
+                              "-Dquarkus.http.host=127.0.0.1", "-Dtether.storage.images.url-hosts=127.0.0.1",
+                              f"-Dtether.storage.images.scratch-dir={work}/scratch",
                               f"-Dquarkus.http.port={port}", "-jar", jar], stdout=log, stderr=subprocess.STDOUT)
     return agent, log
 
@@ -217,6 +220,72 @@ def storage_bench(api, cycles):
     return times, wall
 
 
+def image_bench(api, work, repeats=5):
+    """Seconds for the first volume from a 1 GiB qcow2 image, the cached ones, and blank 1 GiB volumes."""
+    import hashlib
+    import http.server
+    import threading
+    images = os.path.join(work, "images")
+    os.makedirs(images)
+    raw = os.path.join(images, "disk.raw")
+    with open(raw, "wb") as f:  # 1 GiB of disk with 256 MiB of data, as a cloud image is mostly empty
+        f.truncate(1 << 30)
+        for at in range(0, 1 << 30, 16 << 20):
+            f.seek(at)
+            f.write(os.urandom(4 << 20))
+    qcow2 = os.path.join(images, "disk.qcow2")
+    run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2)
+    os.unlink(raw)
+    sha = hashlib.sha256()
+    with open(qcow2, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha.update(chunk)
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=images, **k)
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/disk.qcow2"
+
+    def from_image():
+        vid = str(uuid.uuid4())
+        status, body = api.call("POST", "/v1/volumes", {"id": vid, "size_gb": 1, "source": {"image": {
+            "url": url, "disk_format": "qcow2", "sha256": sha.hexdigest()}}})
+        if status != 202:
+            raise RuntimeError(f"expected 202, got {status}: {body[:300]}")
+        op = json.loads(body)["id"]
+        while True:
+            state = json.loads(api.call("GET", f"/v1/operations/{op}")[1])
+            if state["state"] != "running":
+                if state.get("status") != 201:
+                    raise RuntimeError(f"volume from image failed: {state}")
+                return vid
+            time.sleep(0.02)
+
+    def blank():
+        vid = str(uuid.uuid4())
+        if api.call("POST", "/v1/volumes", {"id": vid, "size_gb": 1})[0] != 201:
+            raise RuntimeError("blank create failed")
+        return vid
+
+    try:
+        made = []
+        first, vid = timed(from_image)
+        made.append(vid)
+        cached, blanks = [], []
+        for _ in range(repeats):
+            t, vid = timed(from_image)
+            cached.append(t)
+            made.append(vid)
+            t, vid = timed(blank)
+            blanks.append(t)
+            made.append(vid)
+        for vid in made:
+            api.call("DELETE", f"/v1/volumes/{vid}")
+        return os.path.getsize(qcow2), first, cached, blanks
+    finally:
+        server.shutdown()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cycles", type=int, default=50)
@@ -256,6 +325,7 @@ def main():
             spread = [parallel(api, list(zip(domains[:n], targets[:n]))) for _ in range(args.rounds)]
             results[n] = (statistics.median(same), statistics.median(spread))
         storage = storage_bench(api, args.cycles)
+        image = image_bench(api, work)
         rbd = None
         if args.rbd:
             ceph = os.path.join(work, "ceph")
@@ -284,6 +354,12 @@ def main():
         print(f"storage create+export+unexport+delete over {args.cycles} volumes (file + tgt): "
               f"p50 {statistics.median(cyc):.1f} ms, p95 {pct(cyc, 95):.1f} ms")
         print(f"16 parallel creates (1 GiB, file backend): {par:.1f} ms wall")
+        size, first, cached, blanks = image
+        c, b = statistics.median(cached), statistics.median(blanks)
+        print(f"volume from a 1 GiB qcow2 image ({size / 2**20:.0f} MiB over HTTP on loopback, file backend): "
+              f"first {first:.0f} ms (download + sha256 + inspect + qemu-img info + convert), "
+              f"from the cache p50 {c:.0f} ms ({first / c:.1f}x faster), blank 1 GiB p50 {b:.0f} ms "
+              f"(cached = {c / b:.1f}x of blank)")
         if rbd:
             ra, rd = rbd
             print(f"RBD attach over {args.cycles} cycles (QEMU's librbd, single-node Ceph, keyring sent): "

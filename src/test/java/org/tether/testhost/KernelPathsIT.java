@@ -7,6 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -241,6 +243,65 @@ class KernelPathsIT {
         assertThat(vm.delete("/v1/snapshots/" + snap).statusCode()).isEqualTo(204);
         teardown(vol);
         assertThat(vm.probe("what=lvs")).doesNotContain(snap).doesNotContain(clone);
+    }
+
+    @Test
+    void aVolumeFromAnImageIsCachedAsAThinLvAndTheNextIsAThinSnapshotOfIt() throws Exception {
+        Path images = Path.of("target/testhost-images").toAbsolutePath();
+        Files.createDirectories(images);
+        Path raw = Files.createTempFile(Path.of("target"), "image", ".raw");
+        byte[] data = new byte[4 << 20];
+        java.util.Arrays.fill(data, (byte) 0x5a);
+        Files.write(raw, data);
+        Path qcow2 = images.resolve("img-" + UUID.randomUUID() + ".qcow2");
+        Process p = new ProcessBuilder("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(),
+                qcow2.toString()).inheritIO().start();
+        assertThat(p.waitFor()).isZero();
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(qcow2)));
+        String source = "{\"image\": {\"url\": \"" + qcow2.toUri() + "\", \"disk_format\": \"qcow2\", \"sha256\": \""
+                + sha + "\"}}";
+        String first = fromImage(source, 1);
+        String second = fromImage(source, 2);
+        assertThat(readLv(first, 0)).startsWith(repeat("5a", 64));
+        assertThat(readLv(second, 4096)).startsWith(repeat("5a", 64));
+        JsonNode lvs = new com.fasterxml.jackson.databind.ObjectMapper().readTree(vm.probe("what=lvs"))
+                .path("report").get(0).path("lv");
+        JsonNode clone = null;
+        for (JsonNode lv : lvs) {
+            if (lv.path("lv_name").asText().equals("volume-" + second)) {
+                clone = lv;
+            }
+        }
+        assertThat(clone).as(lvs.toString()).isNotNull();
+        String cacheLv = clone.path("origin").asText();
+        assertThat(cacheLv).as("the second volume is a thin snapshot of the cache entry").startsWith("volume-")
+                .isNotEqualTo("volume-" + first);
+        assertThat(clone.path("pool_lv").asText()).isNotEmpty();
+        assertThat(vm.get("/v1/volumes").body()).doesNotContain(cacheLv.substring("volume-".length()));
+        assertThat(vm.delete("/v1/volumes/" + first).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + second).statusCode()).isEqualTo(204);
+    }
+
+    private String fromImage(String source, int gb) throws Exception {
+        String id = UUID.randomUUID().toString();
+        HttpResponse<String> r = vm.post("/v1/volumes", "{\"id\": \"" + id + "\", \"size_gb\": " + gb
+                + ", \"thin\": true, \"source\": " + source + "}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        String op = r.headers().firstValue("Location").orElseThrow();
+        for (int i = 0; i < 600; i++) {
+            JsonNode state = vm.json(vm.get(op));
+            if (!state.path("state").asText().equals("running")) {
+                if (state.path("status").asInt() != 201) {
+                    String log = vm.probe("what=agentlog");
+                    System.out.println(log.substring(Math.max(0, log.length() - 6000)));
+                }
+                assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
+                return id;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("volume from image " + id + " still running after 60 s");
     }
 
     @Test

@@ -102,7 +102,9 @@ public class ImageVolumes {
                               ContentWriter.Phases phases) {
         UUID id = UUID.nameUUIDFromBytes(("tether-image-cache:" + key).getBytes(StandardCharsets.UTF_8));
         VolumeRecord[] entry = {null};
-        try {
+        // the entry's own lock, held while it is half-made: a repair pass (which finishes any record still
+        // creating whose lock is free) must not take it for the leftover of a crash
+        try (var held = volumes.lock(id)) {
             importer.importInto(image, meta, first.sizeBytes(), virtualSize -> {
                 int gb = (int) Math.max(1, (virtualSize + (1L << 30) - 1) >> 30);
                 entry[0] = new VolumeRecord(id, gb, first.thin(), State.CREATING, null, null, null, List.of(),
@@ -112,16 +114,16 @@ public class ImageVolumes {
                 backend.create(id, entry[0].sizeBytes(), entry[0].thin());
                 return backend.imageTarget(id, entry[0].thin());
             }, progress(phases));
+            VolumeRecord ready = entry[0].inPhase(State.AVAILABLE, null, clock.instant());
+            store.put(ready);
+            LOG.infof("image %s cached as %s (%d GiB)", meta.id(), id, ready.sizeGb());
+            return ready;
         } catch (RuntimeException e) {
             if (entry[0] != null) {
                 removeEntry(entry[0]);
             }
             throw e;
         }
-        VolumeRecord ready = entry[0].inPhase(State.AVAILABLE, null, clock.instant());
-        store.put(ready);
-        LOG.infof("image %s cached as %s (%d GiB)", meta.id(), id, ready.sizeGb());
-        return ready;
     }
 
     private Optional<VolumeRecord> entry(String key) {
@@ -163,7 +165,7 @@ public class ImageVolumes {
     }
 
     private boolean removeEntry(VolumeRecord entry) {
-        try {
+        try (var held = volumes.lock(entry.id())) {
             store.put(entry.inPhase(State.DELETING, null, clock.instant()));
             backend.delete(entry.id(), entry.thin());
             store.remove(entry);

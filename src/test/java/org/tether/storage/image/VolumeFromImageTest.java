@@ -126,6 +126,34 @@ class VolumeFromImageTest {
         }
     }
 
+    @jakarta.inject.Inject
+    org.tether.storage.target.ExportService exports;
+
+    @Test
+    void repairPassesRunningThroughoutACacheFillLeaveTheHalfMadeEntryAlone() throws Exception {
+        byte[] disk = disk(64 * MIB, 21);
+        UUID image = glanceImage("qcow2", convert(disk, "qcow2"), Map.of(), null);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
+        Thread repairs = new Thread(() -> {
+            while (!done.get()) {
+                exports.repairPass(); // what the watch and the timer run: finishes records left creating
+                passes.incrementAndGet();
+            }
+        });
+        repairs.start();
+        UUID vol = UUID.randomUUID();
+        try {
+            createFromImage(vol, 1, "{\"glance_id\": \"" + image + "\"}", "succeeded");
+        } finally {
+            done.set(true);
+            repairs.join();
+        }
+        assertThat(passes.get()).isGreaterThan(10);
+        assertVolumeHolds(vol, disk, 1L << 30);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
+
     @Test
     void aUrlImageUnderTheFileDirectoryIsCheckedAgainstItsSha256() throws Exception {
         byte[] disk = disk(8 * MIB, 5);
