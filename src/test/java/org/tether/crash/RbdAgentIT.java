@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,6 +63,52 @@ class RbdAgentIT {
 
     private static String volume(UUID id, int gb) {
         return "{\"id\": \"" + id + "\", \"size_gb\": " + gb + "}";
+    }
+
+    @Test
+    void aVolumeFromAnImageIsWrittenByQemuImgIntoRbdAndTheNextIsAFlattenedCloneOfTheCacheEntry() throws Exception {
+        Path images = dir.resolve("images");
+        Files.createDirectories(images);
+        Path raw = images.resolve("disk.raw");
+        byte[] data = new byte[1 << 20];
+        java.util.Arrays.fill(data, (byte) 0x6d);
+        Files.write(raw, data);
+        Path qcow2 = images.resolve("disk.qcow2");
+        Host.run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString());
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(qcow2))); // a URL is cached only when a hash vouches for its content
+        try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.storage.images.file-dir=" + images,
+                "-Dtether.storage.images.scratch-dir=" + dir.resolve("scratch"),
+                "-Dtether.storage.images.scratch-reserve-mb=16")) {
+            agent.start();
+            List<UUID> made = new java.util.ArrayList<>();
+            for (int gb : new int[] {1, 2}) {
+                UUID vol = UUID.randomUUID();
+                HttpResponse<String> accepted = agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": " + gb
+                        + ", \"source\": {\"image\": {\"url\": \"" + qcow2.toUri() + "\", \"disk_format\": \"qcow2\", \"sha256\": \"" + sha + "\"}}}");
+                assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+                String op = accepted.headers().firstValue("Location").orElseThrow();
+                JsonNode state = null;
+                for (int i = 0; i < 600; i++) {
+                    state = JSON.readTree(agent.get(op).body());
+                    if (!state.path("state").asText().equals("running")) {
+                        break;
+                    }
+                    Thread.sleep(100);
+                }
+                assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
+                assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x6d);
+                assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + vol))
+                        .contains("\"size\":" + ((long) gb << 30)).doesNotContain("\"parent\"");
+                made.add(vol);
+            }
+            String listing = ceph.rbd("ls", "volumes");
+            assertThat(listing.lines().filter(l -> l.startsWith("volume-")).count())
+                    .as("two volumes and one cache entry: " + listing).isEqualTo(3);
+            for (UUID vol : made) {
+                assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+            }
+        }
     }
 
     @Test
