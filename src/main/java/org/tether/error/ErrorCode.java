@@ -31,6 +31,10 @@ public enum ErrorCode {
     IMAGE_DOWNLOAD_FAILED(502, "Image download failed"),
     IMAGE_SERVICE_NOT_FOUND(502, "No Glance endpoint"),
     INSUFFICIENT_SCRATCH_SPACE(507, "Insufficient scratch space for the image"),
+    /** 400: no pool satisfies the volume type's extra specs (the detail names each pool and why). */
+    NO_VALID_POOL(400, "No pool matches the volume type"),
+    /** 400: back-end QoS on a pool that cannot enforce it. */
+    QOS_NOT_SUPPORTED(400, "QoS consumer not supported by the pool"),
     VOLUME_CONFLICT(409, "Volume exists with other properties"),
     VOLUME_BUSY(409, "Volume is in use"),
     INSUFFICIENT_CAPACITY(507, "Insufficient capacity"),
