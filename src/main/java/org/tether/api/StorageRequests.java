@@ -15,7 +15,25 @@ public final class StorageRequests {
             @Schema(defaultValue = "true") Boolean thin,
             Source source,
             @Schema(description = "Front-end QoS handed to the compute side in connection_info")
-            JsonNode qosSpecs) {
+            JsonNode qosSpecs,
+            @Schema(description = "The volume type, in the shape Cinder keeps it: its extra specs choose the pool, "
+                    + "its QoS specs (with their consumer) go to the host or the storage") VolumeTypeSpec volumeType,
+            @Schema(description = "A pool by name, instead of letting the type choose (GET /v1/pools)") String pool) {
+    }
+
+    @Schema(name = "VolumeType")
+    public record VolumeTypeSpec(
+            @Schema(required = true) String name,
+            @Schema(type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.OBJECT,
+                    implementation = java.util.Map.class) JsonNode extraSpecs,
+            TypeQos qosSpecs) {
+    }
+
+    @Schema(name = "VolumeTypeQos")
+    public record TypeQos(
+            @Schema(required = true, enumeration = {"front-end", "back-end", "both"}) String consumer,
+            @Schema(type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.OBJECT,
+                    implementation = java.util.Map.class) JsonNode specs) {
     }
 
     @Schema(name = "VolumeSource", description = "Exactly one of the three")

@@ -17,6 +17,8 @@ import org.tether.error.TetherException;
 import org.tether.storage.image.ImageFormat;
 import org.tether.storage.image.ImageRequest;
 import org.tether.storage.image.ImageVolumes;
+import org.tether.storage.pool.StoragePools;
+import org.tether.storage.volume.VolumeType;
 import org.tether.storage.target.ExportService;
 import org.tether.storage.volume.CreateVolume;
 import org.tether.storage.volume.VolumeRecord;
@@ -39,9 +41,12 @@ public class VolumeResource {
     private final ExportService exports;
     private final ModeGuard mode;
     private final ImageVolumes images;
+    private final StoragePools pools;
 
-    public VolumeResource(VolumeService volumes, ExportService exports, ModeGuard mode, ImageVolumes images) {
+    public VolumeResource(VolumeService volumes, ExportService exports, ModeGuard mode, ImageVolumes images,
+                          StoragePools pools) {
         this.images = images;
+        this.pools = pools;
         this.volumes = volumes;
         this.exports = exports;
         this.mode = mode;
@@ -73,10 +78,18 @@ public class VolumeResource {
             fromSnapshot = body.source().snapshotId() == null ? null
                     : AttachmentResource.uuid(body.source().snapshotId(), "source.snapshot_id");
         }
-        CreateVolume req = new CreateVolume(id, size, body.thin() == null || body.thin(), fromVolume, fromSnapshot,
-                qos(body.qosSpecs()));
+        VolumeType type = VolumeTypes.parse(body.volumeType(), size);
+        Map<String, String> plainQos = VolumeTypes.plainQos(qos(body.qosSpecs()));
+        if (type != null && type.qos() != null && !plainQos.isEmpty()) {
+            throw TetherException.invalid("qos_specs", "give QoS either in qos_specs or in volume_type.qos_specs");
+        }
+        if (body.pool() != null && !POOL.matcher(body.pool()).matches()) {
+            throw TetherException.invalid("pool", "pool must be 1-64 characters of [A-Za-z0-9_.-]");
+        }
+        CreateVolume req = pools.place(new CreateVolume(id, size, true, fromVolume, fromSnapshot, plainQos), type,
+                body.pool(), body.thin());
         VolumeRecord r = image == null ? volumes.create(req) : images.create(req, image);
-        return Response.created(URI.create("/v1/volumes/" + r.id())).entity(VolumeView.of(r)).build();
+        return Response.created(URI.create("/v1/volumes/" + r.id())).entity(view(r)).build();
     }
 
     @GET
@@ -84,14 +97,14 @@ public class VolumeResource {
     @Operation(summary = "Every volume this agent manages")
     public List<VolumeView> list() {
         mode.requireStorage();
-        return volumes.list().stream().map(VolumeView::of).toList();
+        return volumes.list().stream().map(this::view).toList();
     }
 
     @GET
     @Path("/volumes/{id}")
     public VolumeView get(@PathParam("id") String id) {
         mode.requireStorage();
-        return VolumeView.of(volumes.get(AttachmentResource.uuid(id, "id")));
+        return view(volumes.get(AttachmentResource.uuid(id, "id")));
     }
 
     @DELETE
@@ -112,7 +125,7 @@ public class VolumeResource {
         UUID volumeId = AttachmentResource.uuid(id, "id");
         VolumeRecord grown = volumes.extend(volumeId, size);
         exports.followResize(volumeId); // also on a repeat, so a failed follow-up is retried by the caller
-        return VolumeView.of(grown);
+        return view(grown);
     }
 
     @POST
@@ -143,7 +156,7 @@ public class VolumeResource {
         if (body == null || body.snapshotId() == null) {
             throw TetherException.missing("snapshot_id");
         }
-        return VolumeView.of(volumes.revert(AttachmentResource.uuid(id, "id"),
+        return view(volumes.revert(AttachmentResource.uuid(id, "id"),
                 AttachmentResource.uuid(body.snapshotId(), "snapshot_id")));
     }
 
@@ -194,6 +207,25 @@ public class VolumeResource {
             throw TetherException.invalid(field, field + " must be between 1 and " + MAX_SIZE_GB);
         }
         return gb;
+    }
+
+    private static final java.util.regex.Pattern POOL = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
+    private VolumeView view(VolumeRecord r) {
+        return VolumeView.of(r, pools.hostOf(r.pool()));
+    }
+
+    @GET
+    @Path("/pools")
+    @Operation(summary = "Every pool with the capabilities Cinder's get_pools (detail) reports")
+    public List<Map<String, Object>> pools() {
+        mode.requireStorage();
+        return pools.pools().stream().map(p -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", pools.hostOf(p.poolName()));
+            m.put("capabilities", p.report());
+            return m;
+        }).toList();
     }
 
     private static final java.util.regex.Pattern SHA256 = java.util.regex.Pattern.compile("[0-9a-fA-F]{64}");

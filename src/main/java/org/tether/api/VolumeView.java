@@ -14,7 +14,12 @@ import java.util.UUID;
 public record VolumeView(UUID id, int sizeGb, boolean thin,
                          @Schema(description = "creating, downloading, converting, available or deleting") String state,
                          @Schema(description = "of the current phase, when it is known") Integer progressPercent,
-                         VolumeRecord.Source source, Map<String, String> qosSpecs,
+                         VolumeRecord.Source source,
+                         @Schema(description = "the pool it lives in") String pool,
+                         @Schema(description = "Cinder's host@backend#pool") String host,
+                         @Schema(description = "the type it was made with, or null") TypeView volumeType,
+                         @Schema(description = "what a compute host gets in connection_info.qos_specs")
+                         Map<String, String> qosSpecs,
                          List<VolumeRecord.SnapshotRecord> snapshots, List<ExportView> exports,
                          @Schema(description = "made from an image") boolean bootable,
                          @Schema(description = "the image's id, name, formats, checksum, sizes and properties, "
@@ -24,9 +29,15 @@ public record VolumeView(UUID id, int sizeGb, boolean thin,
     public record ExportView(String initiator, Instant createdAt) {
     }
 
-    public static VolumeView of(VolumeRecord r) {
+    public record TypeView(String name, Map<String, String> extraSpecs, String qosConsumer) {
+    }
+
+    public static VolumeView of(VolumeRecord r, String host) {
+        var t = r.volumeType();
+        TypeView type = t == null ? null : new TypeView(t.name(), t.extraSpecs(),
+                t.qos() == null ? null : t.qos().consumer());
         return new VolumeView(r.id(), r.sizeGb(), r.thin(), r.state().name().toLowerCase(Locale.ROOT),
-                r.progressPercent(), r.source(), r.qosSpecs(), r.snapshots(),
+                r.progressPercent(), r.source(), r.pool(), host, type, r.frontEndQos(), r.snapshots(),
                 r.exports().stream().map(e -> new ExportView(e.initiator(), e.createdAt())).toList(),
                 r.bootable(), r.bootable() ? r.image().metadata() : null, r.createdAt(), r.updatedAt());
     }

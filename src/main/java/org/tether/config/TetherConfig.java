@@ -358,6 +358,16 @@ public interface TetherConfig {
         @WithDefault("20.0")
         double maxOverSubscriptionRatio();
 
+        /**
+         * The pool's {@code volume_backend_name}, which volume types match (Cinder's option of that name);
+         * unset = the backend's kind ({@code lvm}, {@code file}, {@code rbd}).
+         */
+        Optional<String> volumeBackendName();
+
+        /** Share of the pool's total kept out of every capacity decision (Cinder's {@code reserved_percentage}). */
+        @WithDefault("0")
+        int reservedPercentage();
+
         /** Refuse a create while the thin pool's data or metadata use is above this percentage. */
         @WithDefault("90")
         int poolThresholdPercent();

@@ -77,7 +77,8 @@ class RbdAgentIT {
         Host.run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString());
         String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                 .digest(Files.readAllBytes(qcow2))); // a URL is cached only when a hash vouches for its content
-        try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.storage.images.file-dir=" + images,
+        UUID hostSecret = UUID.randomUUID();
+        try (AgentProcess agent = agent(hostSecret).with("-Dtether.storage.images.file-dir=" + images,
                 "-Dtether.storage.images.scratch-dir=" + dir.resolve("scratch"),
                 "-Dtether.storage.images.scratch-reserve-mb=16")) {
             agent.start();
@@ -108,6 +109,9 @@ class RbdAgentIT {
             for (UUID vol : made) {
                 assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
             }
+        } finally {
+            // the host's cephx secret the agent made at start: one per usage, so the next test could not make its own
+            Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", hostSecret.toString());
         }
     }
 

@@ -109,7 +109,7 @@ public class ImageVolumes {
                 int gb = (int) Math.max(1, (virtualSize + (1L << 30) - 1) >> 30);
                 entry[0] = new VolumeRecord(id, gb, first.thin(), State.CREATING, null, null, null, List.of(),
                         List.of(), clock.instant(), clock.instant(), null,
-                        new ImageOrigin(meta.volumeImageMetadata(), key, clock.instant()));
+                        new ImageOrigin(meta.volumeImageMetadata(), key, clock.instant()), first.placement());
                 store.put(entry[0]);
                 backend.create(id, entry[0].sizeBytes(), entry[0].thin());
                 return backend.imageTarget(id, entry[0].thin());

@@ -245,7 +245,7 @@ public class ExportService {
 
     /** What Cinder's LVM driver answers from initialize_connection, in the nested shape. */
     private Map<String, Object> connectionInfo(VolumeRecord r, boolean multipath) {
-        var own = driver.connectionInfo(r.id(), r.qosSpecs());
+        var own = driver.connectionInfo(r.id(), r.frontEndQos());
         if (own.isPresent()) {
             return own.get();
         }
@@ -272,7 +272,7 @@ public class ExportService {
         data.put("auth_username", r.chap().username());
         data.put("auth_password", r.chap().password());
         data.put("encrypted", false);
-        data.put("qos_specs", r.qosSpecs().isEmpty() ? null : r.qosSpecs());
+        data.put("qos_specs", r.frontEndQos().isEmpty() ? null : r.frontEndQos());
         data.put("access_mode", "rw");
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("driver_volume_type", "iscsi");

@@ -8,14 +8,20 @@ import java.util.UUID;
  * from (its metadata, already read from the image's source), or null.
  */
 public record CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume, UUID sourceSnapshot,
-                           Map<String, String> qosSpecs, VolumeRecord.ImageOrigin image) {
+                           Map<String, String> qosSpecs, VolumeRecord.ImageOrigin image,
+                           VolumeRecord.Placement placement) {
 
     public CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume, UUID sourceSnapshot,
                         Map<String, String> qosSpecs) {
-        this(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, null);
+        this(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, null, null);
     }
 
     public CreateVolume withImage(VolumeRecord.ImageOrigin origin) {
-        return new CreateVolume(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, origin);
+        return new CreateVolume(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, origin, placement);
+    }
+
+    /** Placed in {@code pool} by {@code type}, with the provisioning the type (or the request) asked for. */
+    public CreateVolume placed(VolumeRecord.Placement where, boolean thinProvisioned) {
+        return new CreateVolume(id, sizeGb, thinProvisioned, sourceVolume, sourceSnapshot, qosSpecs, image, where);
     }
 }

@@ -24,7 +24,33 @@ public record VolumeRecord(
         Instant createdAt,
         Instant updatedAt,
         Integer progressPercent,
-        ImageOrigin image) {
+        ImageOrigin image,
+        Placement placement) {
+
+    /**
+     * The pool a volume was put in and the volume type that chose it (null for volumes made before pools, which
+     * live in the default pool and have no type).
+     */
+    public record Placement(String pool, VolumeType type) {
+    }
+
+    public String pool() {
+        return placement == null ? "default" : placement.pool();
+    }
+
+    public VolumeType volumeType() {
+        return placement == null ? null : placement.type();
+    }
+
+    /**
+     * What the compute host gets in {@code connection_info.qos_specs}: the type's front-end specs scaled to
+     * the current size (so an extend changes them), else the plain specs given at create, else none.
+     */
+    public Map<String, String> frontEndQos() {
+        VolumeType t = volumeType();
+        Map<String, String> typed = t == null ? null : t.frontEndSpecs(sizeGb);
+        return typed != null ? typed : t != null && t.qos() != null ? Map.of() : qosSpecs;
+    }
 
     /**
      * CREATING, DOWNLOADING, CONVERTING and DELETING are operations in flight; the next start finishes or undoes
@@ -89,18 +115,18 @@ public record VolumeRecord(
     }
 
     public VolumeRecord with(State s, Instant now) {
-        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image);
+        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image, placement);
     }
 
     /** A new phase; the progress of the last one is forgotten. */
     public VolumeRecord inPhase(State s, Integer percent, Instant now) {
         return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now,
-                percent, image);
+                percent, image, placement);
     }
 
     public VolumeRecord withImage(ImageOrigin origin, Instant now) {
         return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now,
-                progressPercent, origin);
+                progressPercent, origin, placement);
     }
 
     public boolean bootable() {
@@ -112,32 +138,32 @@ public record VolumeRecord(
     }
 
     public VolumeRecord withSize(int gb, Instant now) {
-        return new VolumeRecord(id, gb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image);
+        return new VolumeRecord(id, gb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image, placement);
     }
 
     public VolumeRecord withChap(ChapSecret c, Instant now) {
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, c, snapshots, exports, createdAt, now, progressPercent, image);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, c, snapshots, exports, createdAt, now, progressPercent, image, placement);
     }
 
     public VolumeRecord withSnapshot(SnapshotRecord snap, Instant now) {
         List<SnapshotRecord> list = new ArrayList<>(snapshots);
         list.add(snap);
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image, placement);
     }
 
     public VolumeRecord withoutSnapshot(UUID snapshotId, Instant now) {
         List<SnapshotRecord> list = snapshots.stream().filter(s -> !s.id().equals(snapshotId)).toList();
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image, placement);
     }
 
     public VolumeRecord withExport(String initiator, Instant now) {
         List<ExportRecord> list = new ArrayList<>(exports);
         list.add(new ExportRecord(initiator, now));
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image, placement);
     }
 
     public VolumeRecord withoutExport(String initiator, Instant now) {
         List<ExportRecord> list = exports.stream().filter(e -> !e.initiator().equals(initiator)).toList();
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image, placement);
     }
 }

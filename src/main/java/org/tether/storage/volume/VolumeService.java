@@ -88,7 +88,8 @@ public class VolumeService {
             VolumeRecord.Source from = checkSource(req);
             capacity.check(backend.stats(), provisioned(), (long) req.sizeGb() << 30, req.thin());
             VolumeRecord r = new VolumeRecord(req.id(), req.sizeGb(), req.thin(), State.CREATING, from,
-                    req.qosSpecs(), null, List.of(), List.of(), clock.instant(), clock.instant(), null, req.image());
+                    req.qosSpecs(), null, List.of(), List.of(), clock.instant(), clock.instant(), null, req.image(),
+                    req.placement());
             store.put(r);
             try {
                 long bytes = r.sizeBytes();

@@ -32,7 +32,7 @@ class VolumeServiceTest {
         UUID id = UUID.randomUUID();
         VolumeStore store = new VolumeStore(dir.resolve("state"));
         store.put(new VolumeRecord(id, 1, true, VolumeRecord.State.CREATING, null, Map.of(), null, List.of(),
-                List.of(), Instant.now(), Instant.now(), null, null));
+                List.of(), Instant.now(), Instant.now(), null, null, null));
         Files.createDirectories(dir.resolve("files"));
         Files.writeString(dir.resolve("files/volume-" + id), "partial");
 
@@ -48,7 +48,7 @@ class VolumeServiceTest {
         VolumeStore store = new VolumeStore(dir.resolve("state"));
         // what a create whose undo also failed (a full state disk, seen in the soak) leaves
         store.put(new VolumeRecord(id, 1, true, VolumeRecord.State.CREATING, null, Map.of(), null, List.of(),
-                List.of(), Instant.now(), Instant.now(), null, null));
+                List.of(), Instant.now(), Instant.now(), null, null, null));
         Files.createDirectories(dir.resolve("files"));
         Files.writeString(dir.resolve("files/volume-" + id), "partial");
 
