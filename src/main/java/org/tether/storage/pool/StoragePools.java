@@ -39,8 +39,9 @@ public class StoragePools {
         this.host = config.connector().host().orElseGet(StoragePools::hostname);
     }
 
+    /** For reports: a pool whose backend cannot be read now shows {@code backend_state: down}. */
     public List<PoolCapabilities> pools() {
-        return List.of(defaultPool());
+        return List.of(defaultPool(false));
     }
 
     /** Cinder's {@code host@backend#pool} for a volume in {@code pool}. */
@@ -62,7 +63,8 @@ public class StoragePools {
                     + provisioning + " provisioning");
         }
         boolean wantThin = thin != null ? thin : !"thick".equals(provisioning);
-        PoolCapabilities chosen = PoolScheduler.choose(pools(), type, wantThin, req.sizeGb(), pool);
+        // a backend that cannot be read now (monitors away) is that backend's own answer, a retryable 503
+        PoolCapabilities chosen = PoolScheduler.choose(List.of(defaultPool(true)), type, wantThin, req.sizeGb(), pool);
         if (type != null && type.qos() != null && type.qos().backEnd() && !"both".equals(type.qos().consumer())
                 && !chosen.qosSupport()) {
             throw new TetherException(ErrorCode.QOS_NOT_SUPPORTED, "volume_type.qos_specs.consumer", "pool "
@@ -71,12 +73,15 @@ public class StoragePools {
         return req.placed(new VolumeRecord.Placement(chosen.poolName(), type), wantThin);
     }
 
-    private PoolCapabilities defaultPool() {
+    private PoolCapabilities defaultPool(boolean strict) {
         VolumeBackend.PoolStats stats;
         String state = "up";
         try {
             stats = volumes.stats();
         } catch (TetherException e) {
+            if (strict) {
+                throw e;
+            }
             stats = new VolumeBackend.PoolStats(config.backend().name().toLowerCase(Locale.ROOT), 0, 0, null, null);
             state = "down";
         }
