@@ -41,13 +41,8 @@ public class CinderClient {
     }
 
     CinderClient(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock) {
-        if (config.authUrl().isEmpty()) {
-            this.http = null;
-            this.keystone = Optional.empty();
-            return;
-        }
         this.http = new OpenStackHttp(config, sleeper, random);
-        this.keystone = Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
+        this.keystone = KeystoneSession.of(config, http, clock);
     }
 
     public boolean configured() {

@@ -40,13 +40,8 @@ public class GlanceClient {
     GlanceClient(TetherConfig.Cinder config, Optional<URI> endpoint, OpenStackHttp.Sleeper sleeper,
                  RandomGenerator random, Clock clock) {
         this.endpoint = endpoint;
-        if (config.authUrl().isEmpty()) {
-            this.http = null;
-            this.keystone = Optional.empty();
-            return;
-        }
         this.http = new OpenStackHttp(config, sleeper, random);
-        this.keystone = Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
+        this.keystone = KeystoneSession.of(config, http, clock);
     }
 
     public boolean configured() {

@@ -42,6 +42,12 @@ final class KeystoneSession {
         this.clock = clock;
     }
 
+    /** The session of {@code tether.cinder.*}'s credentials, or empty when no {@code auth-url} is set. */
+    static java.util.Optional<KeystoneSession> of(TetherConfig.Cinder config, OpenStackHttp http, Clock clock) {
+        return config.authUrl().isEmpty() ? java.util.Optional.empty()
+                : java.util.Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
+    }
+
     synchronized Token token() {
         if (current == null || !clock.instant().isBefore(current.expiresAt().minus(config.tokenRefreshMargin()))) {
             current = fetch();

@@ -44,8 +44,7 @@ public class KeystoneTokenValidator {
                            Clock clock) {
         this.config = config;
         this.http = new OpenStackHttp(config, sleeper, random);
-        this.session = config.authUrl().isEmpty() ? Optional.empty()
-                : Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
+        this.session = KeystoneSession.of(config, http, clock);
     }
 
     /** Whether the agent has service credentials to validate tokens with. */

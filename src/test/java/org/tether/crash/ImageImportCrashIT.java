@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -58,7 +57,7 @@ class ImageImportCrashIT {
             String operation = accepted.headers().firstValue("Location").orElseThrow();
 
             // chunked, so no length is declared: no percentage, but the scratch file grows
-            await(() -> downloading(agent, id) && scratchBytes(scratch) > 0, 30, "the download under way");
+            NeighbourRestartIT.await(() -> downloading(agent, id) && scratchBytes(scratch) > 0, 30, "the download under way");
             HttpResponse<String> refused = agent.delete("/v1/volumes/" + id);
             assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
             assertThat(refused.body()).contains("\"code\":\"volume_busy\"", "being made from an image");
@@ -76,7 +75,7 @@ class ImageImportCrashIT {
             HttpResponse<String> again = agent.post("/v1/volumes", body.replace("/slow.img", "/fast.img"));
             assertThat(again.statusCode()).isEqualTo(202);
             String location = again.headers().firstValue("Location").orElseThrow();
-            await(() -> state(agent, location).equals("succeeded"), 60, "the second create done");
+            NeighbourRestartIT.await(() -> state(agent, location).equals("succeeded"), 60, "the second create done");
             JsonNode vol = JSON.readTree(agent.get("/v1/volumes/" + id).body());
             assertThat(vol.get("state").asText()).isEqualTo("available");
             assertThat(vol.get("bootable").asBoolean()).isTrue();
@@ -122,16 +121,5 @@ class ImageImportCrashIT {
         try (var s = Files.list(d)) {
             return s.map(p -> p.getFileName().toString()).toList();
         }
-    }
-
-    private static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        while (System.nanoTime() < end) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(what + ": not within " + seconds + " s");
     }
 }

@@ -188,7 +188,7 @@ class NeighbourRestartIT {
         }
     }
 
-    private static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
+    static void await(BooleanSupplier condition, int seconds, String what) throws InterruptedException {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
             if (condition.getAsBoolean()) {
