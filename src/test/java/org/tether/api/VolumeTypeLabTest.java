@@ -145,6 +145,16 @@ class VolumeTypeLabTest {
     }
 
     @Test
+    void aRepeatedCreateIsAnsweredFromTheRecordAndAnotherTypeUnderTheSameIdConflicts() throws Exception {
+        String vol = UUID.randomUUID().toString();
+        String created = create(vol, 1, GOLD).then().statusCode(201).extract().path("created_at");
+        volumes.add(vol);
+        create(vol, 1, GOLD).then().statusCode(201).body("created_at", equalTo(created));
+        create(vol, 1, "\"volume_type\": {\"name\": \"silver\"}").then().statusCode(409)
+                .body("code", equalTo("volume_conflict"));
+    }
+
+    @Test
     void aConsumerInPlainQosSpecsNeverReachesTheHost() throws Exception {
         String vol = UUID.randomUUID().toString();
         create(vol, 1, "\"qos_specs\": {\"consumer\": \"both\", \"total_iops_sec\": \"400\"}").then().statusCode(201);

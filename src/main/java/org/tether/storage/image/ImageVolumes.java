@@ -6,6 +6,8 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.concurrent.KeyedLocks;
 import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
 import org.tether.storage.volume.ContentWriter;
 import org.tether.storage.volume.CreateVolume;
 import org.tether.storage.volume.VolumeBackend;
@@ -84,7 +86,7 @@ public class ImageVolumes {
                 entry = fill(key, image, meta, r, phases);
             } else {
                 if (entry.sizeGb() > r.sizeGb()) {
-                    throw new org.tether.error.TetherException(org.tether.error.ErrorCode.IMAGE_TOO_LARGE, "size_gb",
+                    throw new TetherException(ErrorCode.IMAGE_TOO_LARGE, "size_gb",
                             "image " + meta.id() + " needs " + entry.sizeGb() + " GiB; the volume has " + r.sizeGb());
                 }
                 LOG.infof("volume %s from image %s: cloned from cache entry %s", r.id(), meta.id(), entry.id());

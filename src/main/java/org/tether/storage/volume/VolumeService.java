@@ -52,6 +52,10 @@ public class VolumeService {
                 ErrorCode.VOLUME_NOT_FOUND, "id", "no volume " + id));
     }
 
+    public Optional<VolumeRecord> find(UUID id) {
+        return store.find(id).filter(v -> !v.cacheEntry());
+    }
+
     public List<VolumeRecord> list() {
         return store.all().stream().filter(v -> !v.cacheEntry()).toList();
     }
@@ -124,12 +128,17 @@ public class VolumeService {
         boolean same = r.sizeGb() == req.sizeGb() && r.thin() == req.thin()
                 && Objects.equals(r.source() == null ? null : r.source().id(),
                 req.sourceSnapshot() != null ? req.sourceSnapshot() : req.sourceVolume())
-                && Objects.equals(imageId(r.image()), imageId(req.image()));
+                && Objects.equals(imageId(r.image()), imageId(req.image()))
+                && Objects.equals(typeName(r.placement()), typeName(req.placement()));
         if (!same || r.state() != State.AVAILABLE) {
             throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "volume " + r.id() + " exists ("
                     + r.sizeGb() + " GiB, " + r.state().name().toLowerCase() + ") and differs from this request");
         }
         return r;
+    }
+
+    private static String typeName(VolumeRecord.Placement p) {
+        return p == null || p.type() == null ? null : p.type().name();
     }
 
     private static String imageId(VolumeRecord.ImageOrigin origin) {
