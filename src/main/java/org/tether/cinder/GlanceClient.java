@@ -10,7 +10,6 @@ import org.tether.error.TetherException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -116,11 +115,15 @@ public class GlanceClient {
                 "source.image.glance_id", "this agent has no tether.cinder.auth-url to reach Glance with"));
     }
 
+    /**
+     * Closes an answer that is not the data without reading it: a body read to its end has no bound in size or
+     * time (the download watchdog only guards the data), so the connection is dropped instead of reused.
+     */
     private static void discard(HttpResponse<InputStream> resp) {
-        try (InputStream in = resp.body()) {
-            in.transferTo(OutputStream.nullOutputStream());
+        try {
+            resp.body().close();
         } catch (IOException e) {
-            // the connection is dropped instead of reused; nothing else depends on it
+            // nothing else depends on this connection
         }
     }
 }
