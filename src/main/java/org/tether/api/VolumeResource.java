@@ -18,6 +18,7 @@ import org.tether.storage.image.ImageFormat;
 import org.tether.storage.image.ImageRequest;
 import org.tether.storage.image.ImageVolumes;
 import org.tether.storage.pool.StoragePools;
+import org.tether.storage.volume.Pool;
 import org.tether.storage.volume.VolumeType;
 import org.tether.storage.target.ExportService;
 import org.tether.storage.volume.CreateVolume;
@@ -180,11 +181,12 @@ public class VolumeResource {
 
     @GET
     @Path("/pool")
-    @Operation(summary = "Capacity: total, free, provisioned, pool fill, over-subscription")
+    @Operation(summary = "Capacity of the default pool: total, free, provisioned, pool fill, over-subscription")
     public Map<String, Object> pool() {
         mode.requireStorage();
-        var stats = volumes.stats();
-        long provisioned = volumes.provisioned();
+        Pool pool = volumes.pools().defaultPool();
+        var stats = pool.backend().stats();
+        long provisioned = volumes.provisioned(pool);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("backend", stats.backend());
         out.put("total_bytes", stats.totalBytes());
@@ -194,8 +196,8 @@ public class VolumeResource {
         out.put("metadata_percent", stats.metadataPercent());
         out.put("over_subscription_ratio", stats.totalBytes() == 0 ? null
                 : Math.round(1000.0 * provisioned / stats.totalBytes()) / 1000.0);
-        out.put("max_over_subscription_ratio", volumes.capacity().maxRatio());
-        out.put("threshold_percent", volumes.capacity().thresholdPercent());
+        out.put("max_over_subscription_ratio", pool.capacity().maxRatio());
+        out.put("threshold_percent", pool.capacity().thresholdPercent());
         return out;
     }
 
@@ -212,7 +214,8 @@ public class VolumeResource {
     private static final java.util.regex.Pattern POOL = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     private VolumeView view(VolumeRecord r) {
-        return VolumeView.of(r, pools.hostOf(r.pool()));
+        String pool = volumes.pools().nameOf(r);
+        return VolumeView.of(r, pool, pools.hostOf(pool));
     }
 
     @GET

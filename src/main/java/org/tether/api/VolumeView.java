@@ -32,12 +32,12 @@ public record VolumeView(UUID id, int sizeGb, boolean thin,
     public record TypeView(String name, Map<String, String> extraSpecs, String qosConsumer) {
     }
 
-    public static VolumeView of(VolumeRecord r, String host) {
+    public static VolumeView of(VolumeRecord r, String pool, String host) {
         var t = r.volumeType();
         TypeView type = t == null ? null : new TypeView(t.name(), t.extraSpecs(),
                 t.qos() == null ? null : t.qos().consumer());
         return new VolumeView(r.id(), r.sizeGb(), r.thin(), r.state().name().toLowerCase(Locale.ROOT),
-                r.progressPercent(), r.source(), r.pool(), host, type, r.frontEndQos(), r.snapshots(),
+                r.progressPercent(), r.source(), pool, host, type, r.frontEndQos(), r.snapshots(),
                 r.exports().stream().map(e -> new ExportView(e.initiator(), e.createdAt())).toList(),
                 r.bootable(), r.bootable() ? r.image().metadata() : null, r.createdAt(), r.updatedAt());
     }

@@ -5,7 +5,10 @@ import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 
 /** Everything an operator can set, under {@code tether.*}. */
 @ConfigMapping(prefix = "tether")
@@ -372,7 +375,55 @@ public interface TetherConfig {
         @WithDefault("90")
         int poolThresholdPercent();
 
+        /**
+         * Several pools in one agent, each {@code tether.storage.pools.<name>.*} (Cinder's multi-backend). Unset:
+         * one pool named {@code default} from the single-backend settings above, as before pools existed.
+         */
+        Map<String, PoolConfig> pools();
+
+        /**
+         * The pool {@code GET /v1/pool} reports and that holds volumes recorded without one (made before
+         * pools); unset = {@code default} when declared, else the first name in alphabetical order.
+         */
+        Optional<String> defaultPool();
+
         enum BackendKind { LVM, FILE, RBD }
+
+        /**
+         * One pool: its backend and where it keeps volumes, its target driver, and its own capacity rules.
+         * What is not set here comes from the single-backend settings ({@code tether.storage.lvm.wipe},
+         * {@code tether.storage.rbd.user}, {@code tether.storage.target.portals}...), which are the host's.
+         */
+        interface PoolConfig {
+            BackendKind backend();
+
+            /** {@code file}: the directory of this pool's volume files (required). */
+            Optional<Path> dir();
+
+            /** {@code lvm}: this pool's volume group (required). */
+            Optional<String> vg();
+
+            /** {@code lvm}: its thin pool's size on first need; unset = {@code tether.storage.lvm.thin-pool-size}. */
+            Optional<String> thinPoolSize();
+
+            /** {@code rbd}: the Ceph pool; unset = {@code tether.storage.rbd.pool}. */
+            Optional<String> rbdPool();
+
+            /** How its volumes are exported; unset = {@code tether.storage.target.driver} (RBD needs none). */
+            Optional<Target.TargetDriver> targetDriver();
+
+            /** Unset = {@code tether.storage.max-over-subscription-ratio}. */
+            OptionalDouble maxOverSubscriptionRatio();
+
+            /** Unset = {@code tether.storage.reserved-percentage}. */
+            OptionalInt reservedPercentage();
+
+            /** Unset = {@code tether.storage.pool-threshold-percent}. */
+            OptionalInt poolThresholdPercent();
+
+            /** What volume types match with {@code volume_backend_name}; unset = the backend's kind. */
+            Optional<String> volumeBackendName();
+        }
     }
 
     /**
@@ -424,7 +475,10 @@ public interface TetherConfig {
 
         Cache cache();
 
-        /** Cinder's image-volume cache: one converted copy per image, later volumes cloned from it. */
+        /**
+         * Cinder's image-volume cache: one converted copy per image and pool, later volumes in that pool cloned
+         * from it. The bounds apply to each pool, as Cinder's apply to each backend.
+         */
         interface Cache {
             @WithDefault("true")
             boolean enabled();

@@ -9,15 +9,19 @@ import jakarta.enterprise.inject.Instance;
 import org.tether.compute.reconcile.Reconciler;
 import org.tether.config.TetherConfig;
 import org.tether.state.AttachmentJournal;
+import org.tether.storage.volume.Pool;
 import org.tether.storage.volume.VolumeBackend;
 import org.tether.storage.volume.VolumeService;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
 
 /**
  * Gauges of what the host holds: attachments (from the journal), live iSCSI sessions (from the last
- * reconciliation, not a process per scrape) and, in storage mode, the pool (read at most every 15 s).
+ * reconciliation, not a process per scrape) and, in storage mode, each pool with a {@code pool} tag (read at
+ * most every 15 s).
  */
 @ApplicationScoped
 public class StateGauges {
@@ -28,8 +32,11 @@ public class StateGauges {
     private final Instance<Reconciler> reconciler;
     private final Instance<VolumeService> volumes;
     private final TetherConfig config;
-    private volatile VolumeBackend.PoolStats pool;
-    private volatile long poolReadAt;
+    private final Map<String, Read> reads = new ConcurrentHashMap<>();
+
+    /** A pool's stats as last read (null when its backend could not be read) and when. */
+    private record Read(VolumeBackend.PoolStats stats, long at) {
+    }
 
     public StateGauges(MeterRegistry registry, AttachmentJournal journal, Instance<Reconciler> reconciler,
                        Instance<VolumeService> volumes, TetherConfig config) {
@@ -49,30 +56,41 @@ public class StateGauges {
                     .description("iSCSI sessions on the host at the last reconciliation").register(registry);
         }
         if (config.mode() != TetherConfig.Mode.COMPUTE) {
-            pool("tether.pool.total.bytes", p -> p.totalBytes());
-            pool("tether.pool.free.bytes", p -> p.freeBytes());
-            pool("tether.pool.data.percent", p -> p.dataPercent() == null ? Double.NaN : p.dataPercent());
-            pool("tether.pool.metadata.percent", p -> p.metadataPercent() == null ? Double.NaN : p.metadataPercent());
-        }
-    }
-
-    private void pool(String name, ToDoubleFunction<VolumeBackend.PoolStats> value) {
-        Gauge.builder(name, this, g -> {
-            VolumeBackend.PoolStats p = g.pool();
-            return p == null ? Double.NaN : value.applyAsDouble(p);
-        }).register(registry);
-    }
-
-    private VolumeBackend.PoolStats pool() {
-        long now = System.nanoTime();
-        if (pool == null || now - poolReadAt > POOL_CACHE.toNanos()) {
-            try {
-                pool = volumes.get().stats();
-            } catch (RuntimeException e) {
-                pool = null;
+            for (Pool p : volumes.get().pools().all()) {
+                pool("tether.pool.total.bytes", p, s -> s.totalBytes());
+                pool("tether.pool.free.bytes", p, s -> s.freeBytes());
+                pool("tether.pool.data.percent", p, s -> s.dataPercent() == null ? Double.NaN : s.dataPercent());
+                pool("tether.pool.metadata.percent", p,
+                        s -> s.metadataPercent() == null ? Double.NaN : s.metadataPercent());
+                Gauge.builder("tether.pool.provisioned.bytes", p, q -> volumes.get().provisioned(q))
+                        .tag("pool", p.name()).description("Bytes promised to the pool's volumes and cache entries")
+                        .register(registry);
+                Gauge.builder("tether.pool.volumes", p, q -> volumes.get().list(q).size())
+                        .tag("pool", p.name()).register(registry);
             }
-            poolReadAt = now;
         }
-        return pool;
+    }
+
+    private void pool(String name, Pool p, ToDoubleFunction<VolumeBackend.PoolStats> value) {
+        Gauge.builder(name, this, g -> {
+            VolumeBackend.PoolStats s = g.stats(p);
+            return s == null ? Double.NaN : value.applyAsDouble(s);
+        }).tag("pool", p.name()).register(registry);
+    }
+
+    private VolumeBackend.PoolStats stats(Pool p) {
+        long now = System.nanoTime();
+        Read last = reads.get(p.name());
+        if (last == null || now - last.at() > POOL_CACHE.toNanos()) {
+            VolumeBackend.PoolStats s;
+            try {
+                s = p.backend().stats();
+            } catch (RuntimeException e) {
+                s = null;
+            }
+            last = new Read(s, now);
+            reads.put(p.name(), last);
+        }
+        return last.stats();
     }
 }

@@ -3,6 +3,8 @@ package org.tether.storage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import org.tether.config.TetherConfig;
+import org.tether.config.TetherConfig.Storage.BackendKind;
+import org.tether.config.TetherConfig.Target.TargetDriver;
 import org.tether.exec.CommandRunner;
 import org.tether.storage.lvm.Lvm;
 import org.tether.storage.lvm.LvmBackend;
@@ -10,36 +12,124 @@ import org.tether.storage.rbd.RbdBackend;
 import org.tether.storage.rbd.RbdCli;
 import org.tether.storage.rbd.RbdExportDriver;
 import org.tether.storage.target.ExportDriver;
+import org.tether.storage.target.ExportDrivers;
 import org.tether.storage.target.LioDriver;
 import org.tether.storage.target.TgtDriver;
 import org.tether.storage.target.Tgtadm;
+import org.tether.storage.volume.CapacityGuard;
 import org.tether.storage.volume.FileBackend;
+import org.tether.storage.volume.Pool;
+import org.tether.storage.volume.PoolSet;
 import org.tether.storage.volume.VolumeBackend;
 
-/** Picks the volume backend and the target driver the configuration names. Created on first use. */
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The pools the configuration declares, each with its backend, and the export driver of each pool. Created on
+ * first use (storage mode's start). A configuration that cannot work is refused at once, saying why.
+ */
 public class StorageBeans {
 
     @Produces
     @ApplicationScoped
-    VolumeBackend backend(TetherConfig config, CommandRunner runner) {
-        TetherConfig.Storage s = config.storage();
-        return switch (s.backend()) {
-            case FILE -> new FileBackend(s.file().dir(), runner);
-            case LVM -> new LvmBackend(new Lvm(runner, s.lvm()), s.lvm());
-            case RBD -> new RbdBackend(new RbdCli(runner, s.rbd()));
-        };
+    PoolSet pools(TetherConfig config, CommandRunner runner) {
+        return new PoolSet(declared(config.storage()).stream().map(d -> pool(d, config.storage(), runner)).toList(),
+                defaultName(config.storage()));
     }
 
     @Produces
     @ApplicationScoped
-    ExportDriver driver(TetherConfig config, CommandRunner runner) {
+    ExportDrivers drivers(PoolSet pools, TetherConfig config, CommandRunner runner) {
         TetherConfig.Target t = config.storage().target();
-        if (config.storage().backend() == TetherConfig.Storage.BackendKind.RBD) {
-            return new RbdExportDriver(new RbdCli(runner, config.storage().rbd())); // RBD has no target
+        Map<TargetDriver, ExportDriver> shared = new EnumMap<>(TargetDriver.class);
+        Map<String, ExportDriver> byPool = new HashMap<>();
+        for (Pool p : pools.all()) {
+            if (p.kind() == BackendKind.RBD) { // RBD has no target: compute hosts reach Ceph themselves
+                byPool.put(p.name(), new RbdExportDriver(((RbdBackend) p.backend()).cli()));
+                continue;
+            }
+            TargetDriver kind = TargetDriver.valueOf(p.target().toUpperCase(Locale.ROOT));
+            byPool.put(p.name(), shared.computeIfAbsent(kind, k -> switch (k) {
+                case TGT -> new TgtDriver(new Tgtadm(runner, t.commandTimeout()), t.tgtConfDir());
+                case LIO -> new LioDriver(t.configfsRoot(), t.saveconfig(), t.portals());
+            }));
         }
-        return switch (t.driver()) {
-            case TGT -> new TgtDriver(new Tgtadm(runner, t.commandTimeout()), t.tgtConfDir());
-            case LIO -> new LioDriver(t.configfsRoot(), t.saveconfig(), t.portals());
-        };
+        if (shared.size() > 1) {
+            throw new IllegalStateException("tether.storage.pools: LIO and tgt would both serve iSCSI on the same "
+                    + "portals; give every pool the same target-driver");
+        }
+        return new ExportDrivers(byPool);
+    }
+
+    /** One pool's settings, the single-backend ones filling what it leaves unset. */
+    private record Declared(String name, TetherConfig.Storage.PoolConfig own) {
+    }
+
+    private static List<Declared> declared(TetherConfig.Storage s) {
+        if (s.pools().isEmpty()) {
+            return List.of(new Declared("default", null));
+        }
+        List<Declared> out = new ArrayList<>();
+        s.pools().forEach((name, c) -> {
+            if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
+                throw new IllegalStateException("tether.storage.pools." + name + ": a pool name is 1-64 characters "
+                        + "of [A-Za-z0-9_.-]");
+            }
+            out.add(new Declared(name, c));
+        });
+        return out;
+    }
+
+    private static String defaultName(TetherConfig.Storage s) {
+        if (s.defaultPool().isPresent()) {
+            return s.defaultPool().get();
+        }
+        return s.pools().isEmpty() || s.pools().containsKey("default") ? "default"
+                : s.pools().keySet().stream().sorted().findFirst().orElseThrow();
+    }
+
+    private static Pool pool(Declared d, TetherConfig.Storage s, CommandRunner runner) {
+        var c = d.own();
+        String prefix = "tether.storage.pools." + d.name() + ".";
+        BackendKind kind = c == null ? s.backend() : c.backend();
+        CapacityGuard capacity = new CapacityGuard(
+                c == null ? s.maxOverSubscriptionRatio() : c.maxOverSubscriptionRatio().orElse(s.maxOverSubscriptionRatio()),
+                c == null ? s.poolThresholdPercent() : c.poolThresholdPercent().orElse(s.poolThresholdPercent()));
+        int reserved = c == null ? s.reservedPercentage() : c.reservedPercentage().orElse(s.reservedPercentage());
+        String backendName = (c == null ? s.volumeBackendName() : c.volumeBackendName())
+                .orElse(kind.name().toLowerCase(Locale.ROOT));
+        String target = kind == BackendKind.RBD ? "rbd" : (c == null ? s.target().driver()
+                : c.targetDriver().orElse(s.target().driver())).name().toLowerCase(Locale.ROOT);
+        VolumeBackend backend;
+        String location;
+        switch (kind) {
+            case FILE -> {
+                var dir = c == null ? s.file().dir() : c.dir().orElseThrow(() -> required(prefix + "dir", "file"));
+                backend = new FileBackend(dir, runner);
+                location = dir.toString();
+            }
+            case LVM -> {
+                String vg = c == null ? s.lvm().vg() : c.vg().orElseThrow(() -> required(prefix + "vg", "lvm"));
+                String size = c == null ? s.lvm().thinPoolSize() : c.thinPoolSize().orElse(s.lvm().thinPoolSize());
+                backend = new LvmBackend(new Lvm(runner, s.lvm()), vg, size, s.lvm().wipe(), s.lvm().timeout());
+                location = vg;
+            }
+            case RBD -> {
+                String rbdPool = c == null ? s.rbd().pool() : c.rbdPool().orElse(s.rbd().pool());
+                backend = new RbdBackend(new RbdCli(runner, s.rbd(), rbdPool));
+                location = s.rbd().clusterName() + ":" + rbdPool;
+            }
+            default -> throw new IllegalStateException("unknown backend " + kind);
+        }
+        return new Pool(d.name(), kind, backend, capacity, backendName, reserved, target, location);
+    }
+
+    private static IllegalStateException required(String key, String backend) {
+        return new IllegalStateException(key + " is required for a pool with backend " + backend);
     }
 }

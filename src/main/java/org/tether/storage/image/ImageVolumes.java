@@ -37,18 +37,16 @@ public class ImageVolumes {
 
     private final VolumeService volumes;
     private final VolumeStore store;
-    private final VolumeBackend backend;
     private final ImageImporter importer;
     private final TetherConfig.Images.Cache cache;
     private final TetherConfig.Mode mode;
     private final Clock clock;
     private final KeyedLocks contentLocks = new KeyedLocks();
 
-    public ImageVolumes(VolumeService volumes, VolumeStore store, VolumeBackend backend, ImageImporter importer,
-                        TetherConfig config, Clock clock) {
+    public ImageVolumes(VolumeService volumes, VolumeStore store, ImageImporter importer, TetherConfig config,
+                        Clock clock) {
         this.volumes = volumes;
         this.store = store;
-        this.backend = backend;
         this.importer = importer;
         this.cache = config.storage().images().cache();
         this.mode = config.mode();
@@ -73,6 +71,7 @@ public class ImageVolumes {
 
     private void write(VolumeRecord r, ImageRequest image, ImageMeta meta, ContentWriter.Phases phases) {
         phases.phase(State.DOWNLOADING, 0);
+        VolumeBackend backend = volumes.pools().of(r).backend();
         String key = cache.enabled() ? meta.contentKey() : null;
         if (key == null) {
             backend.create(r.id(), r.sizeBytes(), r.thin());
@@ -80,10 +79,12 @@ public class ImageVolumes {
                     progress(phases));
             return;
         }
-        try (var held = contentLocks.lock(key)) {
-            VolumeRecord entry = entry(key).orElse(null);
+        // an entry serves its own pool: a clone is made by the backend that holds its source
+        String pool = volumes.pools().nameOf(r);
+        try (var held = contentLocks.lock(pool + "/" + key)) {
+            VolumeRecord entry = entry(pool, key).orElse(null);
             if (entry == null) {
-                entry = fill(key, image, meta, r, phases);
+                entry = fill(key, image, meta, r, backend, phases);
             } else {
                 if (entry.sizeGb() > r.sizeGb()) {
                     throw new TetherException(ErrorCode.IMAGE_TOO_LARGE, "size_gb",
@@ -96,13 +97,15 @@ public class ImageVolumes {
             store.put(entry.withImage(new ImageOrigin(entry.image().metadata(), key, clock.instant()),
                     clock.instant()));
         }
-        evict(key);
+        evict(pool, key);
     }
 
     /** Downloads and converts into a new cache entry the size of the image's disk; recorded before it is made. */
     private VolumeRecord fill(String key, ImageRequest image, ImageMeta meta, VolumeRecord first,
-                              ContentWriter.Phases phases) {
-        UUID id = UUID.nameUUIDFromBytes(("tether-image-cache:" + key).getBytes(StandardCharsets.UTF_8));
+                              VolumeBackend backend, ContentWriter.Phases phases) {
+        String pool = volumes.pools().nameOf(first);
+        String name = pool.equals(volumes.pools().defaultPool().name()) ? key : pool + "/" + key;
+        UUID id = UUID.nameUUIDFromBytes(("tether-image-cache:" + name).getBytes(StandardCharsets.UTF_8));
         VolumeRecord[] entry = {null};
         // the entry's own lock, held while it is half-made: a repair pass (which finishes any record still
         // creating whose lock is free) must not take it for the leftover of a crash
@@ -128,8 +131,9 @@ public class ImageVolumes {
         }
     }
 
-    private Optional<VolumeRecord> entry(String key) {
-        return entries().stream().filter(e -> e.image().cacheKey().equals(key)).findFirst();
+    private Optional<VolumeRecord> entry(String pool, String key) {
+        return entries().stream().filter(e -> e.image().cacheKey().equals(key)
+                && volumes.pools().nameOf(e).equals(pool)).findFirst();
     }
 
     /** Cache entries ready to serve, least recently used first. */
@@ -138,9 +142,12 @@ public class ImageVolumes {
                 .sorted(Comparator.comparing(v -> v.image().lastUsed())).toList();
     }
 
-    /** Oldest entries out until count and size are within bounds; the one just used and busy ones stay. */
-    private void evict(String keep) {
-        List<VolumeRecord> all = entries();
+    /**
+     * Oldest entries of the pool out until its count and size are within bounds (per pool, as Cinder bounds
+     * the cache per backend); the one just used and busy ones stay.
+     */
+    private void evict(String pool, String keep) {
+        List<VolumeRecord> all = entries().stream().filter(e -> volumes.pools().nameOf(e).equals(pool)).toList();
         int count = all.size();
         long gb = all.stream().mapToLong(VolumeRecord::sizeGb).sum();
         for (VolumeRecord victim : all) {
@@ -151,7 +158,7 @@ public class ImageVolumes {
             if (key.equals(keep)) {
                 continue;
             }
-            Optional<KeyedLocks.Held> free = contentLocks.tryLock(key);
+            Optional<KeyedLocks.Held> free = contentLocks.tryLock(pool + "/" + key);
             if (free.isEmpty()) {
                 continue;
             }
@@ -168,6 +175,7 @@ public class ImageVolumes {
 
     private boolean removeEntry(VolumeRecord entry) {
         try (var held = volumes.lock(entry.id())) {
+            VolumeBackend backend = volumes.pools().of(entry).backend();
             store.put(entry.inPhase(State.DELETING, null, clock.instant()));
             backend.delete(entry.id(), entry.thin());
             store.remove(entry);

@@ -6,52 +6,63 @@ import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.storage.volume.CreateVolume;
+import org.tether.storage.volume.Pool;
 import org.tether.storage.volume.VolumeBackend;
 import org.tether.storage.volume.VolumeRecord;
 import org.tether.storage.volume.VolumeService;
+import org.tether.storage.volume.VolumeStore;
 import org.tether.storage.volume.VolumeType;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * The pools this agent offers, with the capabilities Cinder's scheduler reads, and the placement of a new
- * volume among them. Today one pool, {@code default}, on the configured backend; volume types, the capacity
- * arithmetic and the refusals are those of any number of pools.
+ * volume among them.
  */
 @ApplicationScoped
 public class StoragePools {
-    public static final String DEFAULT = "default";
     private static final double GIB = 1L << 30;
 
     private final VolumeService volumes;
-    private final TetherConfig.Storage config;
+    private final VolumeStore store;
     private final String host;
 
     @Inject
-    public StoragePools(VolumeService volumes, TetherConfig config) {
+    public StoragePools(VolumeService volumes, VolumeStore store, TetherConfig config) {
         this.volumes = volumes;
-        this.config = config.storage();
+        this.store = store;
         this.host = config.connector().host().orElseGet(StoragePools::hostname);
     }
 
     /** For reports: a pool whose backend cannot be read now shows {@code backend_state: down}. */
     public List<PoolCapabilities> pools() {
-        return List.of(defaultPool(false));
+        return volumes.pools().all().stream().map(p -> {
+            try {
+                return capabilities(p, p.backend().stats(), "up");
+            } catch (TetherException e) {
+                return capabilities(p, new VolumeBackend.PoolStats(p.kind().name(), 0, 0, null, null), "down");
+            }
+        }).toList();
     }
 
     /** Cinder's {@code host@backend#pool} for a volume in {@code pool}. */
     public String hostOf(String pool) {
-        return host + "@" + backendName() + "#" + pool;
+        String backend = volumes.pools().find(pool).map(Pool::volumeBackendName).orElse("unknown");
+        return host + "@" + backend + "#" + pool;
     }
 
     /**
      * Chooses the pool (and thin or thick) for a new volume, or refuses with the filter that removed each pool.
-     * Back-end QoS is refused on a pool that cannot enforce it: it would otherwise be silently ignored.
+     * A volume made from a snapshot or another volume is made by the source's backend, so in its pool. A pool
+     * whose backend cannot be read now (monitors away) is passed over; when no other pool can take the volume,
+     * that backend's own answer (a retryable 503) is the answer. Back-end QoS is refused on a pool that cannot
+     * enforce it: it would otherwise be silently ignored.
      *
      * @param thin the request's own choice, or null to follow the type's {@code provisioning:type} (thin when
      *             it says nothing)
@@ -63,8 +74,25 @@ public class StoragePools {
                     + provisioning + " provisioning");
         }
         boolean wantThin = thin != null ? thin : !"thick".equals(provisioning);
-        // a backend that cannot be read now (monitors away) is that backend's own answer, a retryable 503
-        PoolCapabilities chosen = PoolScheduler.choose(List.of(defaultPool(true)), type, wantThin, req.sizeGb(), pool);
+        String wanted = sourcePool(req, pool);
+        List<PoolCapabilities> up = new ArrayList<>();
+        TetherException down = null;
+        for (Pool p : volumes.pools().all()) {
+            try {
+                up.add(capabilities(p, p.backend().stats(), "up"));
+            } catch (TetherException e) {
+                if (wanted != null && wanted.equals(p.name())) {
+                    throw e;
+                }
+                down = down == null ? e : down;
+            }
+        }
+        PoolCapabilities chosen;
+        try {
+            chosen = PoolScheduler.choose(up, type, wantThin, req.sizeGb(), wanted);
+        } catch (TetherException e) {
+            throw down != null && wanted == null ? down : e;
+        }
         if (type != null && type.qos() != null && type.qos().backEnd() && !"both".equals(type.qos().consumer())
                 && !chosen.qosSupport()) {
             throw new TetherException(ErrorCode.QOS_NOT_SUPPORTED, "volume_type.qos_specs.consumer", "pool "
@@ -73,37 +101,42 @@ public class StoragePools {
         return req.placed(new VolumeRecord.Placement(chosen.poolName(), type), wantThin);
     }
 
-    private PoolCapabilities defaultPool(boolean strict) {
-        VolumeBackend.PoolStats stats;
-        String state = "up";
-        try {
-            stats = volumes.stats();
-        } catch (TetherException e) {
-            if (strict) {
-                throw e;
-            }
-            stats = new VolumeBackend.PoolStats(config.backend().name().toLowerCase(Locale.ROOT), 0, 0, null, null);
-            state = "down";
+    /** The pool a copy of a snapshot or volume must go to (its source's), or the request's own choice. */
+    private String sourcePool(CreateVolume req, String asked) {
+        UUID source = req.sourceVolume();
+        VolumeRecord owner = null;
+        if (req.sourceSnapshot() != null) {
+            owner = store.ownerOf(req.sourceSnapshot()).orElse(null);
+        } else if (source != null) {
+            owner = store.find(source).orElse(null);
         }
-        List<VolumeRecord> mine = volumes.list();
-        double provisioned = volumes.provisioned() / GIB;
-        boolean lvm = config.backend() == TetherConfig.Storage.BackendKind.LVM;
-        boolean rbd = config.backend() == TetherConfig.Storage.BackendKind.RBD;
-        return new PoolCapabilities(DEFAULT, backendName(), stats.totalBytes() / GIB, stats.freeBytes() / GIB,
-                provisioned, provisioned, volumes.capacity().maxRatio(), config.reservedPercentage(), true, lvm,
-                false, true, mine.size(), rbd ? "ceph" : "iSCSI", state, locationInfo(), Map.of());
+        if (owner == null) {
+            return asked; // no such source: the create says so with its own code
+        }
+        String its = volumes.pools().nameOf(owner);
+        if (asked != null && !asked.equals(its)) {
+            throw TetherException.invalid("pool", "the source is in pool " + its + "; a volume made from it is "
+                    + "made there, not in pool " + asked);
+        }
+        return its;
     }
 
-    private String backendName() {
-        return config.volumeBackendName().orElse(config.backend().name().toLowerCase(Locale.ROOT));
+    private PoolCapabilities capabilities(Pool p, VolumeBackend.PoolStats stats, String state) {
+        List<VolumeRecord> mine = volumes.list(p);
+        double provisioned = volumes.provisioned(p) / GIB;
+        boolean rbd = p.kind() == TetherConfig.Storage.BackendKind.RBD;
+        return new PoolCapabilities(p.name(), p.volumeBackendName(), stats.totalBytes() / GIB,
+                stats.freeBytes() / GIB, provisioned, provisioned, p.capacity().maxRatio(), p.reservedPercentage(),
+                true, p.thickSupport(), false, true, mine.size(), rbd ? "ceph" : "iSCSI", state, locationInfo(p),
+                Map.of());
     }
 
     /** As Cinder's drivers write it: LVM's {@code LVMVolumeDriver:host:vg:lvm_type:mirrors}, others alike. */
-    private String locationInfo() {
-        return switch (config.backend()) {
-            case LVM -> "LVMVolumeDriver:" + host + ":" + config.lvm().vg() + ":thin:0";
-            case FILE -> "file:" + host + ":" + config.file().dir();
-            case RBD -> "rbd:" + config.rbd().clusterName() + ":" + config.rbd().pool();
+    private String locationInfo(Pool p) {
+        return switch (p.kind()) {
+            case LVM -> "LVMVolumeDriver:" + host + ":" + p.location() + ":thin:0";
+            case FILE -> "file:" + host + ":" + p.location();
+            case RBD -> "rbd:" + p.location();
         };
     }
 

@@ -25,6 +25,11 @@ public class RbdBackend implements VolumeBackend {
 
     private final RbdCli cli;
 
+    /** The CLI bound to this backend's Ceph pool (its export driver speaks for the same pool). */
+    public RbdCli cli() {
+        return cli;
+    }
+
     public RbdBackend(RbdCli cli) {
         this.cli = cli;
     }
@@ -120,7 +125,7 @@ public class RbdBackend implements VolumeBackend {
                         + " has a chain of parents longer than 64");
             }
             JsonNode parent = info.get("parent");
-            info = parent.path("pool").asText().equals(cli.config().pool()) ? info(parent.path("image").asText()) : null;
+            info = parent.path("pool").asText().equals(cli.pool()) ? info(parent.path("image").asText()) : null;
         }
         return depth;
     }
@@ -279,7 +284,7 @@ public class RbdBackend implements VolumeBackend {
     public PoolStats stats() {
         JsonNode df = cli.json(cli.ceph("df", "--format", "json"), "read pool statistics");
         for (JsonNode pool : df.path("pools")) {
-            if (pool.path("name").asText().equals(cli.config().pool())) {
+            if (pool.path("name").asText().equals(cli.pool())) {
                 JsonNode st = pool.path("stats");
                 long used = st.path("stored").asLong(st.path("bytes_used").asLong());
                 long avail = st.path("max_avail").asLong();
@@ -287,7 +292,7 @@ public class RbdBackend implements VolumeBackend {
                 return new PoolStats("rbd", used + avail, avail, percent, null);
             }
         }
-        throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "pool " + cli.config().pool()
+        throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "pool " + cli.pool()
                 + " is not in ceph df (does it exist, and may client." + cli.config().user() + " see it?)");
     }
 

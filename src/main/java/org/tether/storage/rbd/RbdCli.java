@@ -35,10 +35,21 @@ public final class RbdCli {
 
     private final CommandRunner runner;
     private final TetherConfig.Rbd config;
+    private final String pool;
 
     public RbdCli(CommandRunner runner, TetherConfig.Rbd config) {
+        this(runner, config, config.pool());
+    }
+
+    /** @param pool the Ceph pool this agent's pool keeps its images in (several agent pools, several Ceph pools) */
+    public RbdCli(CommandRunner runner, TetherConfig.Rbd config, String pool) {
         this.runner = runner;
         this.config = config;
+        this.pool = pool;
+    }
+
+    public String pool() {
+        return pool;
     }
 
     public TetherConfig.Rbd config() {
@@ -47,7 +58,7 @@ public final class RbdCli {
 
     /** {@code pool/name} of an image (or {@code pool/name@snap}). */
     public String spec(String image) {
-        return config.pool() + "/" + image;
+        return pool + "/" + image;
     }
 
     public CommandResult rbd(String... args) {

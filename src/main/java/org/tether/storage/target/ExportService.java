@@ -33,7 +33,7 @@ public class ExportService {
 
     private final VolumeService volumes;
     private final VolumeStore store;
-    private final ExportDriver driver;
+    private final ExportDrivers drivers;
     private final ChapGenerator chap;
     private final String iqnPrefix;
     private final List<Portal> portals;
@@ -44,12 +44,12 @@ public class ExportService {
     private volatile int unrepaired;
 
     @Inject
-    public ExportService(VolumeService volumes, VolumeStore store, ExportDriver driver, ChapGenerator chap,
+    public ExportService(VolumeService volumes, VolumeStore store, ExportDrivers drivers, ChapGenerator chap,
                          TetherConfig config, Clock clock, OperationMetrics metrics) {
         this.metrics = metrics;
         this.volumes = volumes;
         this.store = store;
-        this.driver = driver;
+        this.drivers = drivers;
         this.chap = chap;
         this.iqnPrefix = config.storage().target().iqnPrefix();
         this.portals = config.storage().target().portals().stream()
@@ -58,10 +58,19 @@ public class ExportService {
         this.clock = clock;
     }
 
-    /** @see ExportDriver#probe() */
+    /** Every pool's export driver answers ({@link ExportDriver#probe()}); their names, comma-separated. */
     public String probeTarget() {
-        driver.probe();
-        return driver.name();
+        List<String> names = new ArrayList<>();
+        for (ExportDriver d : drivers.distinct()) {
+            d.probe();
+            names.add(d.name());
+        }
+        return String.join(",", names);
+    }
+
+    /** The export driver of the volume's pool. */
+    private ExportDriver driver(VolumeRecord r) {
+        return drivers.of(volumes.pools().nameOf(r));
     }
 
     public String iqn(UUID volumeId) {
@@ -73,14 +82,15 @@ public class ExportService {
         try (var held = volumes.lock(volumeId)) {
             VolumeRecord r = volumes.get(volumeId);
             if (!r.exports().isEmpty()) {
-                driver.followResize(iqn(volumeId), volumes.devicePath(volumeId));
+                driver(r).followResize(iqn(volumeId), volumes.devicePath(r));
             }
         }
     }
 
     /** Exports to the connector's initiator and returns nested connection_info. Repeats give the same answer. */
     public Map<String, Object> export(UUID volumeId, String initiator, JsonNode connector) {
-        return metrics.time("export", driver.name(), () -> exportTimed(volumeId, initiator, connector));
+        String driver = volumes.find(volumeId).map(r -> driver(r).name()).orElse("none");
+        return metrics.time("export", driver, () -> exportTimed(volumeId, initiator, connector));
     }
 
     private Map<String, Object> exportTimed(UUID volumeId, String initiator, JsonNode connector) {
@@ -101,7 +111,7 @@ public class ExportService {
                 store.put(r);
             }
             try {
-                driver.export(spec(r, initiator));
+                driver(r).export(spec(r, initiator));
             } catch (RuntimeException e) {
                 if (added) {
                     undoExport(r, initiator);
@@ -115,7 +125,7 @@ public class ExportService {
     private void undoExport(VolumeRecord r, String initiator) {
         VolumeRecord without = r.withoutExport(initiator, clock.instant());
         try {
-            driver.unexport(iqn(r.id()), "volume-" + r.id(), initiator, r.chap().username(),
+            driver(r).unexport(iqn(r.id()), "volume-" + r.id(), initiator, r.chap().username(),
                     without.exports().isEmpty());
             store.put(without);
         } catch (TetherException undo) {
@@ -139,7 +149,7 @@ public class ExportService {
                 return false;
             }
             VolumeRecord without = r.withoutExport(initiator, clock.instant());
-            driver.unexport(iqn(volumeId), "volume-" + volumeId, initiator,
+            driver(r).unexport(iqn(volumeId), "volume-" + volumeId, initiator,
                     r.chap() == null ? null : r.chap().username(), without.exports().isEmpty());
             store.put(without);
             LOG.infof("unexported volume %s from %s", volumeId, initiator);
@@ -160,11 +170,22 @@ public class ExportService {
      * of the live targets against the records. A driver without targets never misses one.
      */
     public boolean targetsMissing() {
-        if (driver.name().equals("rbd")) {
-            return false;
+        Map<ExportDriver, java.util.Set<String>> live = new java.util.IdentityHashMap<>();
+        for (VolumeRecord r : store.all()) {
+            if (r.exports().isEmpty()) {
+                continue;
+            }
+            ExportDriver d;
+            try {
+                d = driver(r);
+            } catch (TetherException e) {
+                continue; // a pool no longer declared: the repair pass says so
+            }
+            if (!d.name().equals("rbd") && !live.computeIfAbsent(d, ExportDriver::liveTargets).contains(iqn(r.id()))) {
+                return true;
+            }
         }
-        var live = driver.liveTargets();
-        return store.all().stream().anyMatch(r -> !r.exports().isEmpty() && !live.contains(iqn(r.id())));
+        return false;
     }
 
     /** One repair pass: interrupted creates and deletes finished, then lost exports put back. */
@@ -193,6 +214,7 @@ public class ExportService {
                 if (r == null || r.exports().isEmpty() || r.chap() == null) {
                     continue;
                 }
+                ExportDriver driver = driver(r);
                 for (VolumeRecord.ExportRecord e : r.exports()) {
                     ExportSpec spec = spec(r, e.initiator());
                     var gaps = driver.gaps(spec);
@@ -222,7 +244,7 @@ public class ExportService {
     }
 
     private ExportSpec spec(VolumeRecord r, String initiator) {
-        return new ExportSpec(iqn(r.id()), "volume-" + r.id(), volumes.devicePath(r.id()), initiator,
+        return new ExportSpec(iqn(r.id()), "volume-" + r.id(), volumes.devicePath(r), initiator,
                 r.chap().username(), r.chap().password());
     }
 
@@ -245,6 +267,7 @@ public class ExportService {
 
     /** What Cinder's LVM driver answers from initialize_connection, in the nested shape. */
     private Map<String, Object> connectionInfo(VolumeRecord r, boolean multipath) {
+        ExportDriver driver = driver(r);
         var own = driver.connectionInfo(r.id(), r.frontEndQos());
         if (own.isPresent()) {
             return own.get();

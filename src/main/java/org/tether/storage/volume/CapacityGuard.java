@@ -1,6 +1,5 @@
 package org.tether.storage.volume;
 
-import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -11,10 +10,6 @@ import org.tether.error.TetherException;
 public final class CapacityGuard {
     private final double maxRatio;
     private final int thresholdPercent;
-
-    public CapacityGuard(TetherConfig.Storage config) {
-        this(config.maxOverSubscriptionRatio(), config.poolThresholdPercent());
-    }
 
     public CapacityGuard(double maxRatio, int thresholdPercent) {
         this.maxRatio = maxRatio;

@@ -34,10 +34,6 @@ public record VolumeRecord(
     public record Placement(String pool, VolumeType type) {
     }
 
-    public String pool() {
-        return placement == null ? "default" : placement.pool();
-    }
-
     public VolumeType volumeType() {
         return placement == null ? null : placement.type();
     }

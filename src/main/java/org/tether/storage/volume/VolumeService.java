@@ -24,22 +24,25 @@ import java.util.UUID;
 public class VolumeService {
     private static final Logger LOG = Logger.getLogger(VolumeService.class);
 
-    private final VolumeBackend backend;
+    private final PoolSet pools;
     private final VolumeStore store;
-    private final CapacityGuard capacity;
     private final Clock clock;
     private final KeyedLocks locks = new KeyedLocks();
 
     @Inject
-    public VolumeService(VolumeBackend backend, VolumeStore store, TetherConfig config, Clock clock) {
-        this(backend, store, new CapacityGuard(config.storage()), clock);
+    public VolumeService(PoolSet pools, VolumeStore store, Clock clock) {
+        this.pools = pools;
+        this.store = store;
+        this.clock = clock;
     }
 
-    public VolumeService(VolumeBackend backend, VolumeStore store, CapacityGuard capacity, Clock clock) {
-        this.backend = backend;
-        this.store = store;
-        this.capacity = capacity;
-        this.clock = clock;
+    public PoolSet pools() {
+        return pools;
+    }
+
+    /** The backend of a recorded volume (its pool's). */
+    private VolumeBackend backend(VolumeRecord r) {
+        return pools.of(r).backend();
     }
 
     public KeyedLocks.Held lock(UUID volumeId) {
@@ -82,15 +85,18 @@ public class VolumeService {
             if (existing.isPresent() && inFlight(existing.get().state())) {
                 // under the lock, a record still creating is what a failed create could not undo (a crash,
                 // a full disk): the retry takes it away first and starts over
-                backend.delete(req.id(), existing.get().thin());
+                backend(existing.get()).delete(req.id(), existing.get().thin());
                 store.remove(existing.get());
                 existing = Optional.empty();
             }
             if (existing.isPresent()) {
                 return repeat(existing.get(), req);
             }
-            VolumeRecord.Source from = checkSource(req);
-            capacity.check(backend.stats(), provisioned(), (long) req.sizeGb() << 30, req.thin());
+            Pool pool = req.placement() == null ? pools.defaultPool() : pools.find(req.placement().pool())
+                    .orElseThrow(() -> TetherException.invalid("pool", "no pool " + req.placement().pool()));
+            VolumeRecord.Source from = checkSource(req, pool);
+            VolumeBackend backend = pool.backend();
+            pool.capacity().check(backend.stats(), provisioned(pool), (long) req.sizeGb() << 30, req.thin());
             VolumeRecord r = new VolumeRecord(req.id(), req.sizeGb(), req.thin(), State.CREATING, from,
                     req.qosSpecs(), null, List.of(), List.of(), clock.instant(), clock.instant(), null, req.image(),
                     req.placement());
@@ -151,11 +157,12 @@ public class VolumeService {
     }
 
     /** The source volume's record for a clone, or the owner of the snapshot; the new size must hold it. */
-    private VolumeRecord.Source checkSource(CreateVolume req) {
+    private VolumeRecord.Source checkSource(CreateVolume req, Pool pool) {
         if (req.sourceSnapshot() != null) {
             VolumeRecord owner = store.ownerOf(req.sourceSnapshot()).orElseThrow(() -> new TetherException(
                     ErrorCode.SNAPSHOT_NOT_FOUND, "source.snapshot_id", "no snapshot " + req.sourceSnapshot()));
             requireRoom(req, owner.snapshot(req.sourceSnapshot()).orElseThrow().sizeGb());
+            requireSamePool(pool, owner, "source.snapshot_id");
             return new VolumeRecord.Source("snapshot", req.sourceSnapshot());
         }
         if (req.sourceVolume() != null) {
@@ -163,9 +170,19 @@ public class VolumeService {
                     .orElseThrow(() -> new TetherException(ErrorCode.VOLUME_NOT_FOUND, "source.volume_id",
                             "no available volume " + req.sourceVolume()));
             requireRoom(req, src.sizeGb());
+            requireSamePool(pool, src, "source.volume_id");
             return new VolumeRecord.Source("volume", req.sourceVolume());
         }
         return null;
+    }
+
+    /** A snapshot or clone is made by the source's own backend, so in the source's pool. */
+    private void requireSamePool(Pool pool, VolumeRecord source, String field) {
+        Pool its = pools.of(source);
+        if (!its.name().equals(pool.name())) {
+            throw TetherException.invalid(field, "the source is in pool " + its.name() + "; a volume made from it "
+                    + "is made there, not in pool " + pool.name());
+        }
     }
 
     private static void requireRoom(CreateVolume req, int sourceGb) {
@@ -176,7 +193,7 @@ public class VolumeService {
 
     private void undoCreate(VolumeRecord r) {
         try {
-            backend.delete(r.id(), r.thin());
+            backend(r).delete(r.id(), r.thin());
             store.remove(r);
         } catch (RuntimeException undo) {
             LOG.errorf("undo of create %s incomplete, kept as creating for the next start: %s", r.id(),
@@ -205,6 +222,7 @@ public class VolumeService {
             if (!r.snapshots().isEmpty()) {
                 throw busy(r, "it has " + r.snapshots().size() + " snapshot(s); delete them first");
             }
+            VolumeBackend backend = backend(r);
             store.put(r.with(State.DELETING, clock.instant()));
             try {
                 backend.delete(id, r.thin());
@@ -229,8 +247,10 @@ public class VolumeService {
             if (newSizeGb == r.sizeGb()) {
                 return r;
             }
-            capacity.check(backend.stats(), provisioned(), (long) (newSizeGb - r.sizeGb()) << 30, r.thin());
-            backend.extend(id, (long) newSizeGb << 30);
+            Pool pool = pools.of(r);
+            pool.capacity().check(pool.backend().stats(), provisioned(pool), (long) (newSizeGb - r.sizeGb()) << 30,
+                    r.thin());
+            pool.backend().extend(id, (long) newSizeGb << 30);
             VolumeRecord grown = r.withSize(newSizeGb, clock.instant());
             store.put(grown);
             return grown;
@@ -247,7 +267,7 @@ public class VolumeService {
             if (store.ownerOf(snapshotId).isPresent() || store.find(snapshotId).isPresent()) {
                 throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "id " + snapshotId + " is taken");
             }
-            backend.createSnapshot(volumeId, snapshotId, r.thin());
+            backend(r).createSnapshot(volumeId, snapshotId, r.thin());
             SnapshotRecord snap = new SnapshotRecord(snapshotId, r.sizeGb(), clock.instant());
             store.put(r.withSnapshot(snap, clock.instant()));
             return snap;
@@ -265,7 +285,7 @@ public class VolumeService {
             if (r.snapshot(snapshotId).isEmpty()) {
                 return false;
             }
-            backend.deleteSnapshot(r.id(), snapshotId);
+            backend(r).deleteSnapshot(r.id(), snapshotId);
             store.put(r.withoutSnapshot(snapshotId, clock.instant()));
             return true;
         }
@@ -282,7 +302,7 @@ public class VolumeService {
             if (snap.sizeGb() != r.sizeGb()) {
                 throw busy(r, "it was extended after the snapshot; revert needs the snapshot's size");
             }
-            backend.revert(volumeId, snapshotId, r.thin());
+            backend(r).revert(volumeId, snapshotId, r.thin());
             return r;
         }
     }
@@ -309,7 +329,7 @@ public class VolumeService {
                     continue;
                 }
                 n++;
-                backend.delete(r.id(), r.thin());
+                backend(r).delete(r.id(), r.thin());
                 store.remove(r);
                 LOG.infof("finished interrupted %s of %s %s", r.state() == State.DELETING ? "delete" : "create",
                         r.cacheEntry() ? "image cache entry" : "volume", r.id());
@@ -320,21 +340,23 @@ public class VolumeService {
         return n;
     }
 
-    /** Bytes promised to every volume (what over-subscription is measured by). */
-    public long provisioned() {
-        return store.all().stream().mapToLong(VolumeRecord::sizeBytes).sum();
+    /** Bytes promised to every volume of the pool, cache entries included (what over-subscription is measured by). */
+    public long provisioned(Pool pool) {
+        return inPool(pool).mapToLong(VolumeRecord::sizeBytes).sum();
     }
 
-    public VolumeBackend.PoolStats stats() {
-        return backend.stats();
+    /** Volumes (not cache entries) in the pool. */
+    public List<VolumeRecord> list(Pool pool) {
+        return inPool(pool).filter(v -> !v.cacheEntry()).toList();
     }
 
-    public CapacityGuard capacity() {
-        return capacity;
+    private java.util.stream.Stream<VolumeRecord> inPool(Pool pool) {
+        return store.all().stream().filter(r -> pool.name().equals(pools.nameOf(r)));
     }
 
-    public String devicePath(UUID id) {
-        return backend.devicePath(id);
+    /** The block device (or file) a target exports for a recorded volume. */
+    public String devicePath(VolumeRecord r) {
+        return backend(r).devicePath(r.id());
     }
 
     private VolumeRecord available(UUID id) {

@@ -13,6 +13,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.tether.config.TetherConfig;
+import java.nio.file.Files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -23,8 +25,63 @@ class VolumeServiceTest {
     Path dir;
 
     private VolumeService service(double ratio, int threshold) {
-        return new VolumeService(new FileBackend(dir.resolve("files"), new ProcessCommandRunner()),
-                new VolumeStore(dir.resolve("state")), new CapacityGuard(ratio, threshold), Clock.systemUTC());
+        return new VolumeService(PoolSet.of(pool("default", "files", ratio, threshold)),
+                new VolumeStore(dir.resolve("state")), Clock.systemUTC());
+    }
+
+    private Pool pool(String name, String subdir, double ratio, int threshold) {
+        return new Pool(name, TetherConfig.Storage.BackendKind.FILE, new FileBackend(dir.resolve(subdir),
+                new ProcessCommandRunner()), new CapacityGuard(ratio, threshold), "file", 0, "tgt",
+                dir.resolve(subdir).toString());
+    }
+
+    private static CreateVolume in(String pool, UUID id, int gb, UUID fromVolume) {
+        return new CreateVolume(id, gb, true, fromVolume, null, Map.of())
+                .placed(new VolumeRecord.Placement(pool, null), true);
+    }
+
+    @Test
+    void eachVolumeLivesInItsPoolsBackendAndCountsAgainstThatPoolOnly() throws Exception {
+        PoolSet pools = new PoolSet(List.of(pool("gold", "gold", 1.0, 100), pool("bronze", "bronze", 20, 100)),
+                "bronze");
+        VolumeService s = new VolumeService(pools, new VolumeStore(dir.resolve("state")), Clock.systemUTC());
+        UUID a = UUID.randomUUID();
+        UUID b = UUID.randomUUID();
+        UUID legacy = UUID.randomUUID();
+        s.create(in("gold", a, 1, null));
+        s.create(in("bronze", b, 2, null));
+        s.create(new CreateVolume(legacy, 1, true, null, null, Map.of())); // no placement: the default pool
+        assertThat(dir.resolve("gold").resolve("volume-" + a)).exists();
+        assertThat(dir.resolve("bronze").resolve("volume-" + b)).exists();
+        assertThat(dir.resolve("bronze").resolve("volume-" + legacy)).exists();
+        assertThat(s.devicePath(s.get(a))).startsWith(dir.resolve("gold").toString());
+        assertThat(s.provisioned(pools.find("gold").orElseThrow())).isEqualTo(1L << 30);
+        assertThat(s.provisioned(pools.find("bronze").orElseThrow())).isEqualTo(3L << 30);
+        assertThat(s.list(pools.find("bronze").orElseThrow())).extracting(VolumeRecord::id)
+                .containsExactlyInAnyOrder(b, legacy);
+        s.extend(a, 2);
+        assertThat(Files.size(dir.resolve("gold").resolve("volume-" + a))).isEqualTo(2L << 30);
+        // a clone is made by its source's backend: asking for another pool is refused, nothing made
+        UUID clone = UUID.randomUUID();
+        assertThatThrownBy(() -> s.create(in("bronze", clone, 2, a))).isInstanceOfSatisfying(TetherException.class,
+                e -> assertThat(e.getMessage()).contains("source is in pool gold"));
+        assertThat(s.find(clone)).isEmpty();
+        s.create(in("gold", clone, 2, a));
+        assertThat(dir.resolve("gold").resolve("volume-" + clone)).exists();
+        s.delete(a);
+        assertThat(dir.resolve("gold").resolve("volume-" + a)).doesNotExist();
+    }
+
+    @Test
+    void aVolumeInAPoolNoLongerDeclaredIsRefusedAndKept() throws Exception {
+        VolumeStore store = new VolumeStore(dir.resolve("state"));
+        UUID id = UUID.randomUUID();
+        store.put(new VolumeRecord(id, 1, true, VolumeRecord.State.AVAILABLE, null, Map.of(), null, List.of(),
+                List.of(), Instant.now(), Instant.now(), null, null, new VolumeRecord.Placement("gone", null)));
+        VolumeService s = new VolumeService(PoolSet.of(pool("default", "files", 20, 100)), store, Clock.systemUTC());
+        assertThatThrownBy(() -> s.delete(id)).isInstanceOfSatisfying(TetherException.class,
+                e -> assertThat(e.getMessage()).contains("pool gone, which tether.storage.pools no longer declares"));
+        assertThat(s.find(id)).isPresent();
     }
 
     @Test
