@@ -49,6 +49,20 @@ public final class StorageRequests {
             @Schema(description = "hex SHA-256 the data must have") String sha256) {
     }
 
+    @Schema(name = "VolumeMigrate")
+    public record Migrate(
+            @Schema(required = true, description = "The target pool (GET /v1/pools)") String pool,
+            @Schema(description = "Provisioning in the target pool; default: the volume's own where the pool "
+                    + "offers it") Boolean thin) {
+    }
+
+    @Schema(name = "VolumeRetype")
+    public record Retype(
+            @Schema(required = true) VolumeTypeSpec volumeType,
+            @Schema(enumeration = {"never", "on-demand"}, description = "Whether the volume may move to another "
+                    + "pool when its own cannot serve the new type (Cinder's); default never") String migrationPolicy) {
+    }
+
     @Schema(name = "ExtendRequest")
     public record Extend(@Schema(required = true) Integer newSizeGb) {
     }

@@ -214,8 +214,7 @@ public class VolumeResource {
     private static final java.util.regex.Pattern POOL = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     private VolumeView view(VolumeRecord r) {
-        String pool = volumes.pools().nameOf(r);
-        return VolumeView.of(r, pool, pools.hostOf(pool));
+        return VolumeView.of(r, volumes, pools);
     }
 
     @GET

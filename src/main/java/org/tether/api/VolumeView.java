@@ -12,7 +12,7 @@ import java.util.UUID;
 /** A volume as the API shows it: never its CHAP secret. */
 @Schema(name = "Volume")
 public record VolumeView(UUID id, int sizeGb, boolean thin,
-                         @Schema(description = "creating, downloading, converting, available or deleting") String state,
+                         @Schema(description = "creating, downloading, converting, available, migrating or deleting") String state,
                          @Schema(description = "of the current phase, when it is known") Integer progressPercent,
                          VolumeRecord.Source source,
                          @Schema(description = "the pool it lives in") String pool,
@@ -30,6 +30,13 @@ public record VolumeView(UUID id, int sizeGb, boolean thin,
     }
 
     public record TypeView(String name, Map<String, String> extraSpecs, String qosConsumer) {
+    }
+
+    /** The view of a volume with its pool and Cinder's {@code host@backend#pool}. */
+    static VolumeView of(VolumeRecord r, org.tether.storage.volume.VolumeService volumes,
+                         org.tether.storage.pool.StoragePools pools) {
+        String pool = volumes.pools().nameOf(r);
+        return of(r, pool, pools.hostOf(pool));
     }
 
     public static VolumeView of(VolumeRecord r, String pool, String host) {

@@ -362,6 +362,13 @@ public interface TetherConfig {
         double maxOverSubscriptionRatio();
 
         /**
+         * Bytes per second a volume moving between pools is read at, at most, so a move does not starve the
+         * exported volumes sharing the disks (Cinder's {@code volume_copy_bps_limit}); 0 for no limit.
+         */
+        @WithDefault("0")
+        long copyBpsLimit();
+
+        /**
          * The pool's {@code volume_backend_name}, which volume types match (Cinder's option of that name);
          * unset = the backend's kind ({@code lvm}, {@code file}, {@code rbd}).
          */

@@ -101,6 +101,46 @@ public class StoragePools {
         return req.placed(new VolumeRecord.Placement(chosen.poolName(), type), wantThin);
     }
 
+    /**
+     * Where a volume goes with a new type (Cinder's retype): its own pool when that pool satisfies the type's
+     * extra specs, provisioning and QoS consumer; otherwise the pool the scheduler chooses among the others.
+     *
+     * @return the pool and provisioning; the pool is the volume's own when no move is needed
+     */
+    public CreateVolume retypeTarget(VolumeRecord r, VolumeType type) {
+        String own = volumes.pools().nameOf(r);
+        boolean wantThin = type.provisioning() == null ? r.thin() : type.provisioning().equals("thin");
+        boolean backEndQos = type.qos() != null && type.qos().backEnd() && !"both".equals(type.qos().consumer());
+        List<PoolCapabilities> others = new ArrayList<>();
+        for (Pool p : volumes.pools().all()) {
+            PoolCapabilities caps;
+            try {
+                caps = capabilities(p, p.backend().stats(), "up");
+            } catch (TetherException e) {
+                continue;
+            }
+            if (p.name().equals(own)) {
+                if (wantThin == r.thin() && PoolScheduler.capabilitiesRefusal(caps, type) == null
+                        && (!backEndQos || caps.qosSupport())) {
+                    return placedAt(r, own, type, wantThin);
+                }
+            } else {
+                others.add(caps);
+            }
+        }
+        PoolCapabilities chosen = PoolScheduler.choose(others, type, wantThin, r.sizeGb(), null);
+        if (backEndQos && !chosen.qosSupport()) {
+            throw new TetherException(ErrorCode.QOS_NOT_SUPPORTED, "volume_type.qos_specs.consumer", "pool "
+                    + chosen.poolName() + " reports QoS_support false: it cannot enforce back-end QoS specs");
+        }
+        return placedAt(r, chosen.poolName(), type, wantThin);
+    }
+
+    private static CreateVolume placedAt(VolumeRecord r, String pool, VolumeType type, boolean thin) {
+        return new CreateVolume(r.id(), r.sizeGb(), thin, null, null, r.qosSpecs())
+                .placed(new VolumeRecord.Placement(pool, type), thin);
+    }
+
     /** The pool a copy of a snapshot or volume must go to (its source's), or the request's own choice. */
     private String sourcePool(CreateVolume req, String asked) {
         UUID source = req.sourceVolume();

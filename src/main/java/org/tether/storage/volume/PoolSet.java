@@ -22,6 +22,14 @@ public final class PoolSet {
         if (byName.size() != pools.size()) {
             throw new IllegalArgumentException("two pools with one name");
         }
+        var places = new java.util.HashMap<String, String>();
+        for (Pool p : byName.values()) {
+            String other = places.putIfAbsent(p.kind() + ":" + p.location(), p.name());
+            if (other != null) {
+                throw new IllegalArgumentException("pools " + other + " and " + p.name() + " both keep their volumes in "
+                        + p.location() + "; each pool needs its own");
+            }
+        }
         this.defaultPool = byName.get(defaultName);
         if (defaultPool == null) {
             throw new IllegalArgumentException("the default pool " + defaultName + " is not declared");

@@ -29,9 +29,32 @@ public record VolumeRecord(
 
     /**
      * The pool a volume was put in and the volume type that chose it (null for volumes made before pools, which
-     * live in the default pool and have no type).
+     * live in the default pool and have no type), and a move to or from another pool not yet finished.
      */
-    public record Placement(String pool, VolumeType type) {
+    public record Placement(String pool, VolumeType type, Migration migration) {
+        public Placement(String pool, VolumeType type) {
+            this(pool, type, null);
+        }
+    }
+
+    /**
+     * The other copy of a volume that is moving between pools. {@code COPYING}: the data is being copied to
+     * {@code pool}, and the volume still lives (whole, unchanged) in its placement's pool; a crash undoes it by
+     * removing the copy. {@code CLEANUP}: the copy was verified and the volume now lives in its placement's
+     * pool; the old copy in {@code pool} is what is left to remove, and a crash finishes that. {@code thin}: how
+     * that other copy is provisioned (a thick LV is wiped when removed).
+     */
+    public record Migration(String pool, boolean thin, Phase phase) {
+        public enum Phase { COPYING, CLEANUP }
+    }
+
+    public VolumeRecord withPlacement(Placement p, Instant now) {
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now,
+                progressPercent, image, p);
+    }
+
+    public Migration migration() {
+        return placement == null ? null : placement.migration();
     }
 
     public VolumeType volumeType() {
@@ -52,7 +75,7 @@ public record VolumeRecord(
      * CREATING, DOWNLOADING, CONVERTING and DELETING are operations in flight; the next start finishes or undoes
      * them. DOWNLOADING and CONVERTING are the phases of a volume made from an image.
      */
-    public enum State { CREATING, DOWNLOADING, CONVERTING, AVAILABLE, DELETING }
+    public enum State { CREATING, DOWNLOADING, CONVERTING, AVAILABLE, MIGRATING, DELETING }
 
     /**
      * The image a volume holds: Cinder's {@code volume_image_metadata} (such a volume is bootable). A cache
@@ -131,6 +154,12 @@ public record VolumeRecord(
 
     public boolean cacheEntry() {
         return image != null && image.cacheEntry();
+    }
+
+    /** Moved: provisioned as {@code thin} in the placement's pool. */
+    public VolumeRecord moved(boolean thinProvisioned, Placement p, Instant now) {
+        return new VolumeRecord(id, sizeGb, thinProvisioned, State.AVAILABLE, source, qosSpecs, chap, snapshots,
+                exports, createdAt, now, null, image, p);
     }
 
     public VolumeRecord withSize(int gb, Instant now) {

@@ -28,6 +28,8 @@ public class VolumeService {
     private final VolumeStore store;
     private final Clock clock;
     private final KeyedLocks locks = new KeyedLocks();
+    /** Volumes whose data is being copied to another pool now (the copy runs without the volume's lock). */
+    private final java.util.Set<UUID> moving = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Inject
     public VolumeService(PoolSet pools, VolumeStore store, Clock clock) {
@@ -201,6 +203,45 @@ public class VolumeService {
         }
     }
 
+    void startMove(UUID id) {
+        moving.add(id);
+    }
+
+    void endMove(UUID id) {
+        moving.remove(id);
+    }
+
+    /**
+     * After a move's swap (called under the volume's lock): the old copy removed and the move forgotten. When
+     * the old copy cannot be removed now, the record keeps saying so and a repair pass tries again.
+     */
+    VolumeRecord finishMove(VolumeRecord moved) {
+        VolumeRecord.Migration m = moved.migration();
+        if (m == null || m.phase() != VolumeRecord.Migration.Phase.CLEANUP) {
+            return moved;
+        }
+        try {
+            pools.find(m.pool()).orElseThrow(() -> new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, null,
+                    "pool " + m.pool() + " is no longer declared")).backend().delete(moved.id(), m.thin());
+        } catch (TetherException e) {
+            LOG.errorf("old copy of moved volume %s in pool %s not removed yet (the repair pass tries again): %s",
+                    moved.id(), m.pool(), e.getMessage());
+            return moved;
+        }
+        VolumeRecord done = moved.withPlacement(new VolumeRecord.Placement(moved.placement().pool(),
+                moved.placement().type()), clock.instant());
+        store.put(done);
+        return done;
+    }
+
+    /** A move a crash interrupted while copying: the copy goes, the volume is where it was, as it was. */
+    private void undoMove(VolumeRecord r) {
+        VolumeRecord.Migration m = r.migration();
+        pools.find(m.pool()).ifPresent(p -> p.backend().delete(r.id(), m.thin()));
+        store.put(r.withPlacement(new VolumeRecord.Placement(r.placement().pool(), r.placement().type()), clock.instant())
+                .inPhase(State.AVAILABLE, null, clock.instant()));
+    }
+
     /** @return false when there was no such volume */
     public boolean delete(UUID id) {
         Optional<KeyedLocks.Held> free = locks.tryLock(id.toString());
@@ -221,6 +262,15 @@ public class VolumeService {
             }
             if (!r.snapshots().isEmpty()) {
                 throw busy(r, "it has " + r.snapshots().size() + " snapshot(s); delete them first");
+            }
+            if (r.state() == State.MIGRATING) {
+                throw busy(r, "it is moving to pool " + r.migration().pool());
+            }
+            if (r.migration() != null) {
+                r = finishMove(r); // the old copy of a finished move first, so nothing of it is left behind
+                if (r.migration() != null) {
+                    throw busy(r, "the old copy of its move in pool " + r.migration().pool() + " cannot be removed now");
+                }
             }
             VolumeBackend backend = backend(r);
             store.put(r.with(State.DELETING, clock.instant()));
@@ -254,6 +304,16 @@ public class VolumeService {
             VolumeRecord grown = r.withSize(newSizeGb, clock.instant());
             store.put(grown);
             return grown;
+        }
+    }
+
+    /** A new volume type for a volume its pool already serves as the type asks (a retype without a move). */
+    public VolumeRecord changeType(UUID id, VolumeType type) {
+        try (var held = lock(id)) {
+            VolumeRecord r = available(id);
+            VolumeRecord changed = r.withPlacement(new VolumeRecord.Placement(pools.nameOf(r), type), clock.instant());
+            store.put(changed);
+            return changed;
         }
     }
 
@@ -316,7 +376,7 @@ public class VolumeService {
     public int recover() {
         int n = 0;
         for (VolumeRecord listed : store.all()) {
-            if (listed.state() == State.AVAILABLE) {
+            if (settled(listed) || moving.contains(listed.id())) {
                 continue;
             }
             Optional<KeyedLocks.Held> free = locks.tryLock(listed.key());
@@ -325,10 +385,23 @@ public class VolumeService {
             }
             try (var held = free.get()) {
                 VolumeRecord r = store.find(listed.id()).orElse(null);
-                if (r == null || r.state() == State.AVAILABLE) {
+                if (r == null || settled(r) || moving.contains(r.id())) {
                     continue;
                 }
                 n++;
+                if (r.state() == State.MIGRATING) {
+                    undoMove(r);
+                    LOG.infof("undid the interrupted move of volume %s to pool %s; it stays in pool %s", r.id(),
+                            r.migration().pool(), pools.nameOf(r));
+                    continue;
+                }
+                if (r.migration() != null) {
+                    if (finishMove(r).migration() == null) {
+                        LOG.infof("finished the move of volume %s: its old copy in pool %s removed", r.id(),
+                                r.migration().pool());
+                    }
+                    continue;
+                }
                 backend(r).delete(r.id(), r.thin());
                 store.remove(r);
                 LOG.infof("finished interrupted %s of %s %s", r.state() == State.DELETING ? "delete" : "create",
@@ -340,9 +413,16 @@ public class VolumeService {
         return n;
     }
 
+    /** Nothing left to finish or undo: available, with no move half-done. */
+    private static boolean settled(VolumeRecord r) {
+        return r.state() == State.AVAILABLE && r.migration() == null;
+    }
+
     /** Bytes promised to every volume of the pool, cache entries included (what over-subscription is measured by). */
     public long provisioned(Pool pool) {
-        return inPool(pool).mapToLong(VolumeRecord::sizeBytes).sum();
+        long copies = store.all().stream().filter(r -> r.state() == State.MIGRATING
+                && pool.name().equals(r.migration().pool())).mapToLong(VolumeRecord::sizeBytes).sum();
+        return inPool(pool).mapToLong(VolumeRecord::sizeBytes).sum() + copies; // with copies being made into it
     }
 
     /** Volumes (not cache entries) in the pool. */

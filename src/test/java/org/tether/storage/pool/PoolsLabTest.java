@@ -137,6 +137,76 @@ class PoolsLabTest {
                 .contains("Backing store path: " + SLOW.resolve("volume-" + slow));
     }
 
+    /** A move or retype, always asynchronous: the finished operation. */
+    private static JsonNode move(String vol, String action, String body, String endState) throws Exception {
+        Response r = given().contentType(ContentType.JSON).body(body).post("/v1/volumes/" + vol + "/" + action);
+        r.then().statusCode(202);
+        String location = r.header("Location");
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(120).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode op = JSON.readTree(given().get(location).then().statusCode(200).extract().asString());
+            if (!op.get("state").asText().equals("running")) {
+                assertThat(op.get("state").asText()).as(op.toString()).isEqualTo(endState);
+                return op;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("operation " + location + " still running");
+    }
+
+    static String sha256(Path p) throws Exception {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(p)) {
+            byte[] b = new byte[1 << 20];
+            for (int n; (n = in.read(b)) > 0; ) {
+                md.update(b, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    @Test
+    void aVolumeWithDataMovesBetweenPoolsWholeAndARetypeMovesItOnlyWhenAllowed() throws Exception {
+        String vol = UUID.randomUUID().toString();
+        create(vol, 1, type("fast")).then().statusCode(201);
+        volumes.add(vol);
+        byte[] data = new byte[256 << 20]; // 256 MiB of known data at the start of the volume
+        new java.util.Random(42).nextBytes(data);
+        try (var f = new java.io.RandomAccessFile(FAST.resolve("volume-" + vol).toFile(), "rw")) {
+            f.write(data);
+        }
+        String before = sha256(FAST.resolve("volume-" + vol));
+
+        JsonNode done = move(vol, "migrate", "{\"pool\": \"slow\"}", "succeeded");
+        assertThat(done.get("result").get("pool").asText()).isEqualTo("slow");
+        assertThat(done.get("result").get("state").asText()).isEqualTo("available");
+        assertThat(FAST.resolve("volume-" + vol)).doesNotExist();
+        assertThat(sha256(SLOW.resolve("volume-" + vol))).isEqualTo(before);
+        given().get("/v1/volumes/" + vol).then().statusCode(200).body("pool", equalTo("slow"))
+                .body("host", endsWith("@slow#slow"));
+
+        // the type fast is served by pool fast only: without migration allowed, a retype says where it could go
+        JsonNode refused = move(vol, "retype", "{" + type("fast") + "}", "failed");
+        assertThat(refused.get("result").get("detail").asText()).contains("pool fast can");
+        JsonNode retyped = move(vol, "retype", "{" + type("fast") + ", \"migration_policy\": \"on-demand\"}",
+                "succeeded");
+        assertThat(retyped.get("result").get("pool").asText()).isEqualTo("fast");
+        assertThat(retyped.get("result").get("volume_type").get("name").asText()).isEqualTo("fast");
+        assertThat(sha256(FAST.resolve("volume-" + vol))).isEqualTo(before);
+        assertThat(SLOW.resolve("volume-" + vol)).doesNotExist();
+
+        // exported, it must not move: its data could change under the copy
+        String connector = given().get("/v1/connector").asString();
+        given().contentType(ContentType.JSON).body(connector)
+                .put("/v1/volumes/" + vol + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(200);
+        JsonNode busy = move(vol, "migrate", "{\"pool\": \"slow\"}", "failed");
+        assertThat(busy.get("result").get("code").asText()).isEqualTo("volume_busy");
+        assertThat(busy.get("result").get("detail").asText()).contains("unexport it first");
+        assertThat(SLOW.resolve("volume-" + vol)).doesNotExist();
+        assertThat(Host.run("tgtadm", "--lld", "iscsi", "--mode", "target", "--op", "show"))
+                .contains("Backing store path: " + FAST.resolve("volume-" + vol));
+    }
+
     @Test
     void theCapacityFilterAndWeigherChooseWithCindersArithmeticAndACopyStaysWithItsSource() throws Exception {
         JsonNode slow = pools().get("slow").get("capabilities");

@@ -1,0 +1,80 @@
+package org.tether.api;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.tether.error.TetherException;
+import org.tether.storage.pool.StoragePools;
+import org.tether.storage.volume.CreateVolume;
+import org.tether.storage.volume.VolumeMover;
+import org.tether.storage.volume.VolumeRecord;
+import org.tether.storage.volume.VolumeService;
+import org.tether.storage.volume.VolumeType;
+
+import java.util.UUID;
+
+/**
+ * Moving a volume between pools (Cinder's migrate) and changing its type (Cinder's retype, moving it when its
+ * pool cannot serve the new type and the caller allows it). Both are asynchronous operations: a move copies
+ * the whole volume.
+ */
+@Path("/v1")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class VolumeMoveResource {
+    private final VolumeService volumes;
+    private final VolumeMover mover;
+    private final StoragePools pools;
+    private final ModeGuard mode;
+
+    public VolumeMoveResource(VolumeService volumes, VolumeMover mover, StoragePools pools, ModeGuard mode) {
+        this.volumes = volumes;
+        this.mover = mover;
+        this.pools = pools;
+        this.mode = mode;
+    }
+
+    @POST
+    @Path("/volumes/{id}/migrate")
+    @Operation(summary = "Move an unexported volume without snapshots to another pool: copied, verified, swapped")
+    public VolumeView migrate(@PathParam("id") String id, StorageRequests.Migrate body) {
+        mode.requireStorage();
+        if (body == null || body.pool() == null) {
+            throw TetherException.missing("pool");
+        }
+        UUID volumeId = AttachmentResource.uuid(id, "id");
+        return VolumeView.of(mover.migrate(volumeId, body.pool(), body.thin(), null), volumes, pools);
+    }
+
+    @POST
+    @Path("/volumes/{id}/retype")
+    @Operation(summary = "Give a volume another volume type; moved to a pool that serves it when allowed")
+    public VolumeView retype(@PathParam("id") String id, StorageRequests.Retype body) {
+        mode.requireStorage();
+        if (body == null || body.volumeType() == null) {
+            throw TetherException.missing("volume_type");
+        }
+        String policy = body.migrationPolicy() == null ? "never" : body.migrationPolicy();
+        if (!policy.equals("never") && !policy.equals("on-demand")) {
+            throw TetherException.invalid("migration_policy", "migration_policy is never or on-demand");
+        }
+        UUID volumeId = AttachmentResource.uuid(id, "id");
+        VolumeRecord r = volumes.get(volumeId);
+        VolumeType type = VolumeTypes.parse(body.volumeType(), r.sizeGb());
+        CreateVolume target = pools.retypeTarget(r, type);
+        String own = volumes.pools().nameOf(r);
+        if (target.placement().pool().equals(own)) {
+            return VolumeView.of(volumes.changeType(volumeId, type), volumes, pools);
+        }
+        if (policy.equals("never")) {
+            throw TetherException.invalid("migration_policy", "pool " + own + " cannot serve volume type "
+                    + type.name() + "; pool " + target.placement().pool() + " can: retype with migration_policy "
+                    + "on-demand to move the volume there");
+        }
+        return VolumeView.of(mover.migrate(volumeId, target.placement().pool(), target.thin(), type), volumes, pools);
+    }
+}

@@ -1,0 +1,211 @@
+package org.tether.storage.volume;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.exec.ProcessCommandRunner;
+import org.tether.storage.volume.VolumeRecord.Migration;
+import org.tether.storage.volume.VolumeRecord.Placement;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Moving volumes between two real file pools: the data arrives whole and the old copy goes; what must not
+ * move is refused and left as it was; a move a crash interrupts is undone (copying) or finished (after the
+ * swap) by the next repair pass, with the data intact.
+ */
+class VolumeMoverTest {
+    @TempDir
+    Path dir;
+    private VolumeStore store;
+    private VolumeService volumes;
+    private VolumeMover mover;
+
+    @BeforeEach
+    void setUp() {
+        PoolSet pools = new PoolSet(List.of(pool("a"), pool("b")), "a");
+        store = new VolumeStore(dir.resolve("state"));
+        volumes = new VolumeService(pools, store, Clock.systemUTC());
+        mover = new VolumeMover(volumes, store, new VolumeCopy(0), Clock.systemUTC());
+    }
+
+    private Pool pool(String name) {
+        return new Pool(name, TetherConfig.Storage.BackendKind.FILE, new FileBackend(dir.resolve(name),
+                new ProcessCommandRunner()), new CapacityGuard(20, 100), "file", 0, "tgt", dir.resolve(name).toString());
+    }
+
+    private Path file(String pool, UUID id) {
+        return dir.resolve(pool).resolve("volume-" + id);
+    }
+
+    private UUID volumeWithData(String pool) throws IOException {
+        UUID id = UUID.randomUUID();
+        volumes.create(new CreateVolume(id, 1, true, null, null, Map.of())
+                .placed(new Placement(pool, null), true));
+        byte[] data = new byte[3 << 20];
+        new Random(7).nextBytes(data);
+        try (RandomAccessFile f = new RandomAccessFile(file(pool, id).toFile(), "rw")) {
+            f.seek(0);
+            f.write(data);
+            f.seek((1L << 30) - data.length); // the last bytes too, past a hole
+            f.write(data);
+        }
+        return id;
+    }
+
+    private static String sha256(Path p) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (FileChannel c = FileChannel.open(p, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(1 << 20);
+            while (c.read(b) > 0) {
+                b.flip();
+                md.update(b);
+                b.clear();
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    @Test
+    void aMoveCopiesTheDataSparselyReportsProgressAndRemovesTheOldCopy() throws Exception {
+        UUID id = volumeWithData("a"); // through setUp's store, which keeps its records in memory: not read below
+        String before = sha256(file("a", id));
+        List<Integer> seen = new ArrayList<>();
+        VolumeStore watching = new VolumeStore(dir.resolve("state")) {
+            @Override
+            public void put(VolumeRecord r) {
+                if (r.state() == VolumeRecord.State.MIGRATING) {
+                    seen.add(r.progressPercent());
+                }
+                super.put(r);
+            }
+        };
+        VolumeService watched = new VolumeService(volumes.pools(), watching, Clock.systemUTC());
+        VolumeRecord moved = new VolumeMover(watched, watching, new VolumeCopy(0), Clock.systemUTC())
+                .migrate(id, "b", null, null);
+        assertThat(seen).startsWith(0).contains(50).endsWith(100).isSorted();
+        assertThat(volumes.pools().nameOf(moved)).isEqualTo("b");
+        assertThat(moved.state()).isEqualTo(VolumeRecord.State.AVAILABLE);
+        assertThat(moved.migration()).isNull();
+        assertThat(file("a", id)).doesNotExist();
+        assertThat(sha256(file("b", id))).isEqualTo(before);
+        // 6 MiB of data in a 1 GiB volume: the zero chunks were not written, the copy stays sparse
+        Process stat = new ProcessBuilder("stat", "-c", "%b", file("b", id).toString()).start();
+        long allocated = Long.parseLong(new String(stat.getInputStream().readAllBytes()).strip()) * 512;
+        assertThat(allocated).isLessThan(64L << 20);
+        assertThat(watched.devicePath(watched.get(id))).isEqualTo(file("b", id).toString());
+        // a repeat finds it there and does nothing
+        assertThat(new VolumeMover(watched, watching, new VolumeCopy(0), Clock.systemUTC()).migrate(id, "b", null,
+                null).updatedAt()).isEqualTo(moved.updatedAt());
+    }
+
+    @Test
+    void whatMustNotMoveIsRefusedAndLeftAsItWas() throws Exception {
+        UUID id = volumeWithData("a");
+        volumes.snapshot(id, UUID.randomUUID());
+        assertThatThrownBy(() -> mover.migrate(id, "b", null, null)).isInstanceOfSatisfying(TetherException.class,
+                e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.VOLUME_BUSY);
+                    assertThat(e.getMessage()).contains("1 snapshot(s)");
+                });
+        assertThatThrownBy(() -> mover.migrate(id, "nope", null, null)).isInstanceOfSatisfying(
+                TetherException.class, e -> assertThat(e.getMessage()).contains("no pool named nope (pools: a, b)"));
+        UUID plain = volumeWithData("a");
+        assertThatThrownBy(() -> mover.migrate(plain, "b", false, null)).isInstanceOfSatisfying(
+                TetherException.class, e -> assertThat(e.getMessage()).contains("makes only thin volumes"));
+        assertThat(file("b", id)).doesNotExist();
+        assertThat(file("b", plain)).doesNotExist();
+        assertThat(volumes.get(id).state()).isEqualTo(VolumeRecord.State.AVAILABLE);
+        assertThat(volumes.pools().nameOf(volumes.get(id))).isEqualTo("a");
+    }
+
+    @Test
+    void aMoveInterruptedWhileCopyingIsUndoneWithTheSourceIntact() throws Exception {
+        UUID id = volumeWithData("a");
+        String before = sha256(file("a", id));
+        // what a kill -9 half-way leaves: the record says copying to b, half a copy lies in b
+        VolumeRecord r = volumes.get(id);
+        store.put(r.inPhase(VolumeRecord.State.MIGRATING, 40, r.updatedAt()).withPlacement(new Placement("a", null,
+                new Migration("b", true, Migration.Phase.COPYING)), r.updatedAt()));
+        Files.createDirectories(dir.resolve("b"));
+        Files.copy(file("a", id), file("b", id));
+        assertThatThrownBy(() -> volumes.delete(id)).hasMessageContaining("moving to pool b");
+
+        assertThat(volumes.recover()).isEqualTo(1);
+        assertThat(file("b", id)).doesNotExist();
+        VolumeRecord after = volumes.get(id);
+        assertThat(after.state()).isEqualTo(VolumeRecord.State.AVAILABLE);
+        assertThat(after.migration()).isNull();
+        assertThat(volumes.pools().nameOf(after)).isEqualTo("a");
+        assertThat(sha256(file("a", id))).isEqualTo(before);
+        // and it can move again
+        mover.migrate(id, "b", null, null);
+        assertThat(sha256(file("b", id))).isEqualTo(before);
+    }
+
+    @Test
+    void aMoveInterruptedAfterTheSwapIsFinished() throws Exception {
+        UUID id = volumeWithData("a");
+        VolumeRecord r = volumes.get(id);
+        Files.createDirectories(dir.resolve("b"));
+        Files.copy(file("a", id), file("b", id));
+        store.put(r.withPlacement(new Placement("b", null, new Migration("a", true, Migration.Phase.CLEANUP)),
+                r.updatedAt()));
+        assertThat(volumes.recover()).isEqualTo(1);
+        assertThat(file("a", id)).doesNotExist();
+        assertThat(volumes.get(id).migration()).isNull();
+        assertThat(volumes.devicePath(volumes.get(id))).isEqualTo(file("b", id).toString());
+        assertThat(volumes.recover()).isZero();
+    }
+
+    @Test
+    void aCopyThatDoesNotReadBackAsItsSourceIsRefused() throws Exception {
+        Path src = dir.resolve("src");
+        Path dst = dir.resolve("dst");
+        byte[] data = new byte[8 << 20];
+        new Random(1).nextBytes(data);
+        Files.write(src, data);
+        Files.write(dst, new byte[data.length]);
+        VolumeCopy copy = new VolumeCopy(0);
+        copy.copy(src, dst, data.length, false, p -> { });
+        assertThat(Files.readAllBytes(dst)).isEqualTo(data);
+        // a target that is not what was read: the chunk is named
+        int[] sums = VolumeCopy.sums(src, data.length);
+        data[(4 << 20) + 5] ^= 1;
+        Files.write(dst, data);
+        assertThatThrownBy(() -> VolumeCopy.verify(dst, data.length, sums)).hasMessageContaining(
+                "differs from its source at byte " + (4 << 20));
+    }
+
+    @Test
+    void theRateLimitBoundsHowFastACopyReads() throws Exception {
+        Path src = dir.resolve("src");
+        Path dst = dir.resolve("dst");
+        Files.write(src, new byte[16 << 20]);
+        Files.write(dst, new byte[16 << 20]);
+        long started = System.nanoTime();
+        new VolumeCopy(32L << 20).copy(src, dst, 16 << 20, false, p -> { });
+        // 16 MiB at 32 MiB/s cannot take less than half a second, however fast the disk
+        assertThat((System.nanoTime() - started) / 1e9).isGreaterThanOrEqualTo(0.45);
+    }
+}
