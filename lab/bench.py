@@ -286,6 +286,63 @@ def image_bench(api, work, repeats=5):
         server.shutdown()
 
 
+def migrate_bench(work, port, jvm, read_back=True, repeats=3):
+    """Seconds to move a 1 GiB volume holding 256 MiB of data between two file pools, and of dd of that data."""
+    work = os.path.join(work, "migrate-" + ("checked" if read_back else "unchecked"))
+    os.makedirs(work)
+    pools = {name: os.path.join(work, "pool-" + name) for name in ("a", "b")}
+    jar = os.path.join(ROOT, "target", "quarkus-app", "quarkus-run.jar")
+    log = open(os.path.join(work, "agent-migrate.log"), "w")
+    props = [f"-Dtether.storage.pools.{n}.{k}={v}" for n, d in pools.items() for k, v in (("backend", "file"), ("dir", d))]
+    agent = subprocess.Popen(["java", *jvm.split(), f"-Dtether.state-dir={work}/state-migrate", "-Dtether.mode=storage",
+                              *props, f"-Dtether.storage.copy-read-back={str(read_back).lower()}",
+                              "-Dtether.storage.target.driver=tgt", "-Dtether.api.allow-unauthenticated=true",
+                              f"-Dtether.api.audit-file={work}/audit-migrate.jsonl", "-Dquarkus.http.host=127.0.0.1",
+                              f"-Dquarkus.http.port={port}", "-jar", jar], stdout=log, stderr=subprocess.STDOUT)
+    api = Api(port)
+    try:
+        await_ready(api, agent, log)
+        vid = str(uuid.uuid4())
+        if api.call("POST", "/v1/volumes", {"id": vid, "size_gb": 1, "pool": "a"})[0] != 201:
+            raise RuntimeError("create failed")
+        src = os.path.join(pools["a"], "volume-" + vid)
+        with open(src, "r+b") as f:  # 256 MiB of data at the start of a 1 GiB volume
+            for _ in range(64):
+                f.write(os.urandom(4 << 20))
+            os.fsync(f.fileno())
+        moves, dds = [], []
+        where = "a"
+        for i in range(repeats * 2):
+            to = "b" if where == "a" else "a"
+
+            def move():
+                status, body = api.call("POST", f"/v1/volumes/{vid}/migrate", {"pool": to})
+                if status != 202:
+                    raise RuntimeError(f"migrate: {status} {body[:300]}")
+                op = json.loads(body)["id"]
+                while True:
+                    state = json.loads(api.call("GET", f"/v1/operations/{op}")[1])
+                    if state["state"] != "running":
+                        if state.get("status") != 200:
+                            raise RuntimeError(f"migrate failed: {state}")
+                        return
+                    time.sleep(0.02)
+
+            moves.append(timed(move)[0])
+            where = to
+            here = os.path.join(pools[where], "volume-" + vid)
+            out = os.path.join(work, "dd-out")
+            # the floor: dd of the same 256 MiB, direct I/O both sides, flushed, as Cinder copies volumes
+            dds.append(timed(lambda: run("dd", f"if={here}", f"of={out}", "bs=4M", "count=64", "iflag=direct",
+                                         "oflag=direct", "conv=fsync", "status=none"))[0])
+            os.unlink(out)
+        api.call("DELETE", f"/v1/volumes/{vid}")
+        return moves, dds
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cycles", type=int, default=50)
@@ -326,6 +383,7 @@ def main():
             results[n] = (statistics.median(same), statistics.median(spread))
         storage = storage_bench(api, args.cycles)
         image = image_bench(api, work)
+        migrate = {rb: migrate_bench(work, args.port + 1, args.jvm, rb) for rb in (True, False)}
         rbd = None
         if args.rbd:
             ceph = os.path.join(work, "ceph")
@@ -360,6 +418,12 @@ def main():
               f"first {first:.0f} ms (download + sha256 + inspect + qemu-img info + convert), "
               f"from the cache p50 {c:.0f} ms ({first / c:.1f}x faster), blank 1 GiB p50 {b:.0f} ms "
               f"(cached = {c / b:.1f}x of blank)")
+        for rb, (moves, dds) in migrate.items():
+            m, d = statistics.median(moves), statistics.median(dds)
+            how = "copy, read back and compare, swap" if rb else "copy, swap; copy-read-back=false"
+            print(f"move of a 1 GiB volume with 256 MiB of data between two file pools ({how}): p50 {m:.0f} ms = "
+                  f"{256 / (m / 1000):.0f} MiB/s of data; dd of the same 256 MiB (direct, fsync) p50 {d:.0f} ms = "
+                  f"{256 / (d / 1000):.0f} MiB/s; move = {d / m:.2f}x of dd's throughput")
         if rbd:
             ra, rd = rbd
             print(f"RBD attach over {args.cycles} cycles (QEMU's librbd, single-node Ceph, keyring sent): "

@@ -7,9 +7,14 @@ import org.tether.error.TetherException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32C;
 
 /**
@@ -26,13 +31,25 @@ import java.util.zip.CRC32C;
  */
 public final class VolumeCopy {
     static final int CHUNK = 4 << 20;
+    /** Buffers between the reading and the writing stage. */
+    private static final int DEPTH = 4;
     private static final int ALIGN = 4096;
 
     private final long bytesPerSecond;
+    private final boolean readBack;
 
     /** @param bytesPerSecond read rate limit, 0 for none */
     public VolumeCopy(long bytesPerSecond) {
+        this(bytesPerSecond, true);
+    }
+
+    /**
+     * @param readBack whether written chunks are read back and compared (a third pass over the data, so about a
+     *                 third of the throughput a disk gives; off, a copy is checked only by the writes succeeding)
+     */
+    public VolumeCopy(long bytesPerSecond, boolean readBack) {
         this.bytesPerSecond = bytesPerSecond;
+        this.readBack = readBack;
     }
 
     /** Told the share done, 0-100, each time it changes. */
@@ -41,7 +58,9 @@ public final class VolumeCopy {
     }
 
     /**
-     * Copies {@code length} bytes, then reads the target back and compares.
+     * Copies {@code length} bytes and reads every written chunk back. Three stages overlap, each on its own
+     * channel: reading the source (this thread), writing the target, reading the target back; a few buffers
+     * travel between them, so the copy costs about what its slowest stage does rather than the sum of all three.
      *
      * @throws TetherException {@code storage_backend_failed} when a read or write fails or the target does not
      *                         read back as the source was read (naming the first chunk that differs)
@@ -51,79 +70,141 @@ public final class VolumeCopy {
             throw new IllegalArgumentException("a volume's length is a multiple of " + ALIGN + ", not " + length);
         }
         int chunks = (int) ((length + CHUNK - 1) / CHUNK);
-        int[] sums = new int[chunks];
-        ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK + ALIGN).alignedSlice(ALIGN);
         DataExtents data = DataExtents.of(source, length);
-        long started = System.nanoTime();
-        long read = 0;
-        int reported = -1;
+        // what is not written onto a fresh sparse file is a hole of it: it reads as zeroes by the filesystem's
+        // own rule, and is not read back; a block device is read back whole
+        boolean skipUnwritten = targetReadsZero && Files.isRegularFile(target);
+        boolean check = readBack;
+        BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(DEPTH);
+        for (int i = 0; i < DEPTH; i++) {
+            free.add(ByteBuffer.allocateDirect(CHUNK + ALIGN).alignedSlice(ALIGN));
+        }
+        BlockingQueue<Chunk> toWrite = new ArrayBlockingQueue<>(DEPTH);
+        BlockingQueue<Chunk> toVerify = new LinkedBlockingQueue<>();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
         try (FileChannel in = open(source, StandardOpenOption.READ);
-             FileChannel out = open(target, StandardOpenOption.WRITE)) {
-            for (int i = 0; i < chunks; i++) {
-                long at = (long) i * CHUNK;
-                int n = (int) Math.min(CHUNK, length - at);
-                if (!data.anyData(at, at + n)) {
-                    // a hole of the source file reads as zeroes: nothing to read, and on a target that reads as
-                    // zeroes nothing to write; onto one that may not (a thick LV), zeroes are written
-                    sums[i] = zeroSum(n);
-                    if (!targetReadsZero) {
-                        writeZeroes(out, buf, at, n);
-                    }
-                } else {
-                    readFully(in, buf, at, n, source);
-                    sums[i] = crc(buf);
-                    if (!(targetReadsZero && allZero(buf))) {
-                        buf.rewind();
-                        while (buf.hasRemaining()) {
-                            out.write(buf, at + buf.position());
-                        }
-                    }
-                    read += n;
-                    throttle(started, read);
-                }
-                int done = (int) ((at + n) * 100 / Math.max(1, length));
-                if (done != reported) {
-                    progress.percent(done);
-                    reported = done;
-                }
+             FileChannel out = open(target, StandardOpenOption.WRITE);
+             FileChannel back = open(target, StandardOpenOption.READ)) {
+            Thread writer = stage("volume-copy-write", () -> write(out, toWrite, toVerify, free, failure, target));
+            Thread verifier = stage("volume-copy-verify", () -> verify(back, toVerify, check, skipUnwritten, failure,
+                    target));
+            try {
+                read(in, source, length, chunks, data, targetReadsZero, free, toWrite, failure, progress);
+            } finally {
+                toWrite.put(Chunk.END);
+                writer.join();
+                verifier.join();
+            }
+            if (failure.get() != null) {
+                throw failure.get();
             }
             out.force(true);
         } catch (IOException e) {
             throw failed("copy " + source + " to " + target + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failed("copy interrupted", e);
         }
-        verify(target, length, sums);
     }
 
-    /** Reads {@code target} back and compares each chunk's CRC-32C with the source's. */
-    static void verify(Path target, long length, int[] sums) {
-        int[] back = sums(target, length);
-        for (int i = 0; i < sums.length; i++) {
-            if (back[i] != sums[i]) {
-                throw failed("the copy on " + target + " differs from its source at byte " + (long) i * CHUNK, null);
+    /** A chunk on its way: its place, the CRC-32C of what the source holds there, and its data when written. */
+    private record Chunk(int index, long at, int length, int sum, ByteBuffer data, boolean write) {
+        static final Chunk END = new Chunk(-1, 0, 0, 0, null, false);
+    }
+
+    private void read(FileChannel in, Path source, long length, int chunks, DataExtents data, boolean targetReadsZero,
+                      BlockingQueue<ByteBuffer> free, BlockingQueue<Chunk> toWrite,
+                      AtomicReference<RuntimeException> failure, Progress progress)
+            throws IOException, InterruptedException {
+        long started = System.nanoTime();
+        long read = 0;
+        int reported = -1;
+        for (int i = 0; i < chunks && failure.get() == null; i++) {
+            long at = (long) i * CHUNK;
+            int n = (int) Math.min(CHUNK, length - at);
+            if (!data.anyData(at, at + n)) {
+                // a hole of the source file reads as zeroes: nothing to read, and on a target that reads as
+                // zeroes nothing to write; onto one that may not (a thick LV), zeroes are written
+                toWrite.put(new Chunk(i, at, n, zeroSum(n), null, !targetReadsZero));
+            } else {
+                ByteBuffer buf = free.take();
+                readFully(in, buf, at, n, source);
+                int sum = crc(buf);
+                boolean write = !(targetReadsZero && allZero(buf));
+                if (!write) {
+                    free.put(buf);
+                }
+                toWrite.put(new Chunk(i, at, n, sum, write ? buf : null, write));
+                read += n;
+                throttle(started, read);
+            }
+            int done = (int) ((at + n) * 100 / Math.max(1, length));
+            if (done != reported) {
+                progress.percent(done);
+                reported = done;
             }
         }
     }
 
-    /** The CRC-32C of each chunk of the first {@code length} bytes (holes of a file are zeroes, not read). */
-    static int[] sums(Path path, long length) {
-        int[] out = new int[(int) ((length + CHUNK - 1) / CHUNK)];
+    /** Writes each chunk that needs it; after a failure only passes chunks on, so no stage waits forever. */
+    private static void write(FileChannel out, BlockingQueue<Chunk> in, BlockingQueue<Chunk> next,
+                              BlockingQueue<ByteBuffer> free, AtomicReference<RuntimeException> failure, Path target) {
+        ByteBuffer zeroes = ByteBuffer.allocateDirect(CHUNK + ALIGN).alignedSlice(ALIGN);
+        try {
+            for (Chunk c = in.take(); c != Chunk.END; c = in.take()) {
+                try {
+                    if (c.write() && failure.get() == null) {
+                        ByteBuffer b = c.data() != null ? c.data() : zeroes.clear().limit(c.length());
+                        b.position(0);
+                        while (b.hasRemaining()) {
+                            out.write(b, c.at() + b.position());
+                        }
+                    }
+                } catch (IOException e) {
+                    failure.compareAndSet(null, failed("write " + target + " at byte " + c.at() + ": "
+                            + e.getMessage(), e));
+                }
+                if (c.data() != null) {
+                    free.put(c.data());
+                }
+                next.put(c);
+            }
+            next.put(Chunk.END);
+        } catch (InterruptedException e) {
+            failure.compareAndSet(null, failed("copy interrupted", e));
+            next.add(Chunk.END);
+        }
+    }
+
+    /** Reads written chunks back and compares; the first that differs is the failure. */
+    private static void verify(FileChannel back, BlockingQueue<Chunk> in, boolean check, boolean skipUnwritten,
+                               AtomicReference<RuntimeException> failure, Path target) {
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK + ALIGN).alignedSlice(ALIGN);
-        DataExtents data = DataExtents.of(path, length);
-        try (FileChannel in = open(path, StandardOpenOption.READ)) {
-            for (int i = 0; i < out.length; i++) {
-                long at = (long) i * CHUNK;
-                int n = (int) Math.min(CHUNK, length - at);
-                if (!data.anyData(at, at + n)) {
-                    out[i] = zeroSum(n);
+        try {
+            for (Chunk c = in.take(); c != Chunk.END; c = in.take()) {
+                if (!check || failure.get() != null || skipUnwritten && !c.write()) {
                     continue;
                 }
-                readFully(in, buf, at, n, path);
-                out[i] = crc(buf);
+                try {
+                    readFully(back, buf, c.at(), c.length(), target);
+                    if (crc(buf) != c.sum()) {
+                        failure.compareAndSet(null, failed("the copy on " + target
+                                + " differs from its source at byte " + c.at(), null));
+                    }
+                } catch (IOException e) {
+                    failure.compareAndSet(null, failed("read back " + target + ": " + e.getMessage(), e));
+                }
             }
-        } catch (IOException e) {
-            throw failed("read back " + path + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            failure.compareAndSet(null, failed("copy interrupted", e));
         }
-        return out;
+    }
+
+    private static Thread stage(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** Direct I/O when the device or filesystem takes it (tmpfs does not), buffered otherwise. */
@@ -150,22 +231,16 @@ public final class VolumeCopy {
         buf.limit(n);
     }
 
+    private static final int ZERO_CHUNK_SUM = crcOfZeroes(CHUNK);
+
     private static int zeroSum(int n) {
+        return n == CHUNK ? ZERO_CHUNK_SUM : crcOfZeroes(n);
+    }
+
+    private static int crcOfZeroes(int n) {
         CRC32C c = new CRC32C();
         c.update(new byte[n]);
         return (int) c.getValue();
-    }
-
-    private static void writeZeroes(FileChannel out, ByteBuffer buf, long at, int n) throws IOException {
-        buf.clear();
-        buf.limit(n);
-        while (buf.hasRemaining()) {
-            buf.put((byte) 0);
-        }
-        buf.flip();
-        while (buf.hasRemaining()) {
-            out.write(buf, at + buf.position());
-        }
     }
 
     private static int crc(ByteBuffer buf) {

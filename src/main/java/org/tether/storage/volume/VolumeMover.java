@@ -25,6 +25,7 @@ import java.util.UUID;
 @ApplicationScoped
 public class VolumeMover {
     private static final Logger LOG = Logger.getLogger(VolumeMover.class);
+    private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
 
     private final VolumeService volumes;
     private final VolumeStore store;
@@ -33,7 +34,7 @@ public class VolumeMover {
 
     @Inject
     public VolumeMover(VolumeService volumes, VolumeStore store, TetherConfig config, Clock clock) {
-        this(volumes, store, new VolumeCopy(config.storage().copyBpsLimit()), clock);
+        this(volumes, store, new VolumeCopy(config.storage().copyBpsLimit(), config.storage().copyReadBack()), clock);
     }
 
     public VolumeMover(VolumeService volumes, VolumeStore store, VolumeCopy copy, Clock clock) {
@@ -99,10 +100,15 @@ public class VolumeMover {
             to.backend().create(id, before.sizeBytes(), toThin);
             VolumeBackend.ImageTarget target = to.backend().imageTarget(id, toThin);
             LOG.infof("moving volume %s (%d GiB) from pool %s to pool %s", id, before.sizeGb(), from.name(), to.name());
+            long[] recordedAt = {System.nanoTime()};
             copy.copy(Path.of(from.backend().devicePath(id)), Path.of(target.path()), before.sizeBytes(),
                     target.readsZero(), percent -> {
-                        current[0] = current[0].inPhase(State.MIGRATING, percent, clock.instant());
-                        store.put(current[0]);
+                        // the record (a synced file) follows at most once a second: progress is for people
+                        if (System.nanoTime() - recordedAt[0] >= PROGRESS_EVERY_NANOS) {
+                            current[0] = current[0].inPhase(State.MIGRATING, percent, clock.instant());
+                            store.put(current[0]);
+                            recordedAt[0] = System.nanoTime();
+                        }
                     });
         } catch (RuntimeException e) {
             undo(before, to, toThin);
