@@ -12,9 +12,20 @@ case "$1" in
     if [ "$(cat /run/profile 2>/dev/null)" = multipath ]; then
       PORTALS=127.0.0.1:3260,10.0.2.15:3260 MULTIPATH=true
     fi
+    # one pool (default) as before; with the second VG, two: default (thin, cinder-volumes) and thick
+    STORAGE="-Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes"
+    PVS=$(cat /run/pv)
+    if [ -s /run/pv2 ]; then
+      PVS="$PVS,$(cat /run/pv2)"
+      STORAGE="-Dtether.storage.pools.default.backend=lvm -Dtether.storage.pools.default.vg=cinder-volumes
+        -Dtether.storage.pools.thick.backend=lvm -Dtether.storage.pools.thick.vg=cinder-thick
+        -Dtether.storage.pools.thick.volume-backend-name=lvm-thick
+        -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728"
+    fi
+    # shellcheck disable=SC2086
     nohup java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 \
       -Dtether.mode=both -Dtether.state-dir=/var/lib/tether \
-      -Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes -Dtether.storage.lvm.pvs="$(cat /run/pv)" \
+      $STORAGE -Dtether.storage.lvm.pvs="$PVS" \
       -Dtether.storage.lvm.thin-pool-size=6g \
       -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
       -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json -Dtether.storage.target.repair-interval=5s \

@@ -92,6 +92,12 @@ else
   PV=$(losetup -f --show /var/lib/tether-pv.img) || fail "loop device"
   pvcreate -q "$PV" && vgcreate -q cinder-volumes "$PV" >/dev/null || fail "LVM VG on $PV"
   step "VG cinder-volumes on $PV"
+  # a second pool for moves between pools: thick volumes on a VG of their own
+  truncate -s 3G /var/lib/tether-pv2.img
+  PV2=$(losetup -f --show /var/lib/tether-pv2.img) || fail "loop device"
+  pvcreate -q "$PV2" && vgcreate -q cinder-thick "$PV2" >/dev/null || fail "LVM VG on $PV2"
+  echo "$PV2" > /run/pv2
+  step "VG cinder-thick on $PV2"
 fi
 
 mkdir -p /var/log/libvirt /var/run/libvirt

@@ -304,6 +304,86 @@ class KernelPathsIT {
         throw new AssertionError("volume from image " + id + " still running after 60 s");
     }
 
+    /** Starts a move and returns the operation's address. */
+    private String startMove(String vol, String pool, boolean thin) throws Exception {
+        HttpResponse<String> r = vm.post("/v1/volumes/" + vol + "/migrate", "{\"pool\": \"" + pool + "\", \"thin\": "
+                + thin + "}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        return r.headers().firstValue("Location").orElseThrow();
+    }
+
+    private JsonNode awaitOperation(String location) throws Exception {
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(5).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode op = vm.json(vm.get(location));
+            if (!op.get("state").asText().equals("running")) {
+                return op;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("operation " + location + " still running");
+    }
+
+    @Test
+    void aThinVolumeMovesToTheThickPoolWithItsDataAndAKillMidMoveBackLeavesItThereIntact() throws Exception {
+        long half = 512L << 20;
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        assertThat(attach(vol, info).statusCode()).isEqualTo(200);
+        writeThroughQemu(vol, "0x33", 0);
+        writeThroughQemu(vol, "0x44", half);
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+
+        // thin LV on cinder-volumes -> thick LV on cinder-thick
+        JsonNode done = awaitOperation(startMove(vol, "thick", false));
+        assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(done.get("result").get("pool").asText()).isEqualTo("thick");
+        assertThat(done.get("result").get("thin").asBoolean()).isFalse();
+        assertThat(vm.probe("what=lvs")).doesNotContain(vol);
+        assertThat(vm.probe("what=lvs&vg=cinder-thick")).contains("volume-" + vol).contains("-wi-");
+        assertThat(vm.probe("what=readlv&vg=cinder-thick&vol=" + vol + "&off=0").strip()).startsWith(repeat("33", 64));
+        assertThat(vm.probe("what=readlv&vg=cinder-thick&vol=" + vol + "&off=" + half).strip())
+                .startsWith(repeat("44", 64));
+
+        // back to thin, killed mid-copy (the VM's agent reads at most 128 MiB/s): the restart removes the half
+        // copy and the volume stays thick, with its data
+        String move = startMove(vol, "default", true);
+        long deadline = System.nanoTime() + java.time.Duration.ofMinutes(2).toNanos();
+        while (vm.json(vm.get("/v1/volumes/" + vol)).path("progress_percent").asInt(0) < 5) {
+            assertThat(System.nanoTime()).as("the move under way").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        assertThat(vm.probe("what=lvs")).as("the half copy").contains("volume-" + vol);
+        vm.probe("what=killagent");
+        vm.probe("what=startagent");
+        vm.awaitReady(java.time.Duration.ofSeconds(180));
+        JsonNode after = vm.json(vm.get("/v1/volumes/" + vol));
+        assertThat(after.get("state").asText()).isEqualTo("available");
+        assertThat(after.get("pool").asText()).isEqualTo("thick");
+        assertThat(vm.json(vm.get(move)).get("state").asText()).isEqualTo("failed");
+        assertThat(vm.probe("what=lvs")).as("the half copy, removed").doesNotContain(vol);
+        assertThat(vm.probe("what=readlv&vg=cinder-thick&vol=" + vol + "&off=0").strip()).startsWith(repeat("33", 64));
+        assertThat(vm.probe("what=readlv&vg=cinder-thick&vol=" + vol + "&off=" + half).strip())
+                .startsWith(repeat("44", 64));
+
+        // usable where it is: exported from the thick pool and attached again
+        JsonNode again = export(vol);
+        assertThat(attach(vol, again).statusCode()).isEqualTo(200);
+        assertThat(vm.probe("what=lio")).contains(vol);
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+
+        // and the move back, uninterrupted
+        JsonNode back = awaitOperation(startMove(vol, "default", true));
+        assertThat(back.get("state").asText()).as(back.toString()).isEqualTo("succeeded");
+        assertThat(vm.probe("what=lvs&vg=cinder-thick")).doesNotContain(vol);
+        assertThat(readLv(vol, 0)).startsWith(repeat("33", 64));
+        assertThat(readLv(vol, half)).startsWith(repeat("44", 64));
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=lvs")).doesNotContain(vol);
+    }
+
     @Test
     void extendIsSeenByTheHostDeviceAndByQemuAfterTheComputeSideRescans() throws Exception {
         String vol = createVolume();
