@@ -220,6 +220,17 @@ def storage_bench(api, cycles):
     return times, wall
 
 
+def await_operation(api, op, status):
+    """Polls an asynchronous operation until it ends; it must end with this HTTP status."""
+    while True:
+        state = json.loads(api.call("GET", f"/v1/operations/{op}")[1])
+        if state["state"] != "running":
+            if state.get("status") != status:
+                raise RuntimeError(f"operation {op} ended otherwise: {state}")
+            return
+        time.sleep(0.02)
+
+
 def image_bench(api, work, repeats=5):
     """Seconds for the first volume from a 1 GiB qcow2 image, the cached ones, and blank 1 GiB volumes."""
     import hashlib
@@ -252,14 +263,8 @@ def image_bench(api, work, repeats=5):
             "url": url, "disk_format": "qcow2", "sha256": sha.hexdigest()}}})
         if status != 202:
             raise RuntimeError(f"expected 202, got {status}: {body[:300]}")
-        op = json.loads(body)["id"]
-        while True:
-            state = json.loads(api.call("GET", f"/v1/operations/{op}")[1])
-            if state["state"] != "running":
-                if state.get("status") != 201:
-                    raise RuntimeError(f"volume from image failed: {state}")
-                return vid
-            time.sleep(0.02)
+        await_operation(api, json.loads(body)["id"], 201)
+        return vid
 
     def blank():
         vid = str(uuid.uuid4())
@@ -319,14 +324,7 @@ def migrate_bench(work, port, jvm, read_back=True, repeats=3):
                 status, body = api.call("POST", f"/v1/volumes/{vid}/migrate", {"pool": to})
                 if status != 202:
                     raise RuntimeError(f"migrate: {status} {body[:300]}")
-                op = json.loads(body)["id"]
-                while True:
-                    state = json.loads(api.call("GET", f"/v1/operations/{op}")[1])
-                    if state["state"] != "running":
-                        if state.get("status") != 200:
-                            raise RuntimeError(f"migrate failed: {state}")
-                        return
-                    time.sleep(0.02)
+                await_operation(api, json.loads(body)["id"], 200)
 
             moves.append(timed(move)[0])
             where = to

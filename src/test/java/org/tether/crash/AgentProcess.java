@@ -114,6 +114,16 @@ public final class AgentProcess implements AutoCloseable {
         process.waitFor();
     }
 
+    /** The state of the operation at {@code location}, or "" while the agent does not answer. */
+    public String operationState(String location) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(get(location).body()).path("state")
+                    .asText();
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());

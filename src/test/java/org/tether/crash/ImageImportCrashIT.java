@@ -75,7 +75,7 @@ class ImageImportCrashIT {
             HttpResponse<String> again = agent.post("/v1/volumes", body.replace("/slow.img", "/fast.img"));
             assertThat(again.statusCode()).isEqualTo(202);
             String location = again.headers().firstValue("Location").orElseThrow();
-            NeighbourRestartIT.await(() -> state(agent, location).equals("succeeded"), 60, "the second create done");
+            NeighbourRestartIT.await(() -> agent.operationState(location).equals("succeeded"), 60, "the second create done");
             JsonNode vol = JSON.readTree(agent.get("/v1/volumes/" + id).body());
             assertThat(vol.get("state").asText()).isEqualTo("available");
             assertThat(vol.get("bootable").asBoolean()).isTrue();
@@ -103,14 +103,6 @@ class ImageImportCrashIT {
             return s.mapToLong(p -> p.toFile().length()).sum();
         } catch (Exception e) {
             return 0;
-        }
-    }
-
-    private static String state(AgentProcess agent, String operation) {
-        try {
-            return JSON.readTree(agent.get(operation).body()).path("state").asText();
-        } catch (Exception e) {
-            return "";
         }
     }
 

@@ -7,14 +7,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tether.lab.TgtTarget;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Random;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tether.lab.Digests.sha256;
 
 /**
  * The packaged storage agent with two file pools, killed (SIGKILL) while it copies a volume with 256 MiB of
@@ -81,7 +79,7 @@ class MigrateCrashIT {
             HttpResponse<String> again = agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\":\"slow\"}");
             assertThat(again.statusCode()).isEqualTo(202);
             String location = again.headers().firstValue("Location").orElseThrow();
-            NeighbourRestartIT.await(() -> state(agent, location).equals("succeeded"), 60, "the move done");
+            NeighbourRestartIT.await(() -> agent.operationState(location).equals("succeeded"), 60, "the move done");
             assertThat(source).doesNotExist();
             assertThat(sha256(slow.resolve("volume-" + id))).as("the moved volume").isEqualTo(before);
             assertThat(agent.delete("/v1/volumes/" + id).statusCode()).isEqualTo(204);
@@ -96,24 +94,5 @@ class MigrateCrashIT {
         } catch (Exception e) {
             return -1;
         }
-    }
-
-    private static String state(AgentProcess agent, String operation) {
-        try {
-            return JSON.readTree(agent.get(operation).body()).path("state").asText();
-        } catch (Exception e) {
-            return "";
-        }
-    }
-
-    private static String sha256(Path p) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(p)) {
-            byte[] b = new byte[1 << 20];
-            for (int n; (n = in.read(b)) > 0; ) {
-                md.update(b, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 }

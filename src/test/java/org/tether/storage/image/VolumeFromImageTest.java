@@ -224,17 +224,7 @@ class VolumeFromImageTest {
         Response r = given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": " + gb
                 + ", \"source\": {\"image\": " + image + "}}").post("/v1/volumes");
         r.then().statusCode(202);
-        String location = r.header("Location");
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            JsonNode op = JSON.readTree(given().get(location).then().statusCode(200).extract().asString());
-            if (!op.get("state").asText().equals("running")) {
-                assertThat(op.get("state").asText()).as(op.toString()).isEqualTo(endState);
-                return op;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("operation " + location + " still running");
+        return org.tether.lab.Operations.await(r.header("Location"), endState, Duration.ofSeconds(60));
     }
 
     static UUID glanceImage(String format, byte[] data, Map<String, String> props, String sha512) throws Exception {

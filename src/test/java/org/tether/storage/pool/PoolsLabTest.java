@@ -10,6 +10,8 @@ import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.tether.lab.Host;
+import org.tether.lab.Operations;
+import static org.tether.lab.Digests.sha256;
 import org.tether.lab.TgtTarget;
 
 import java.nio.file.Files;
@@ -141,28 +143,7 @@ class PoolsLabTest {
     private static JsonNode move(String vol, String action, String body, String endState) throws Exception {
         Response r = given().contentType(ContentType.JSON).body(body).post("/v1/volumes/" + vol + "/" + action);
         r.then().statusCode(202);
-        String location = r.header("Location");
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(120).toNanos();
-        while (System.nanoTime() < deadline) {
-            JsonNode op = JSON.readTree(given().get(location).then().statusCode(200).extract().asString());
-            if (!op.get("state").asText().equals("running")) {
-                assertThat(op.get("state").asText()).as(op.toString()).isEqualTo(endState);
-                return op;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("operation " + location + " still running");
-    }
-
-    static String sha256(Path p) throws Exception {
-        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-        try (var in = Files.newInputStream(p)) {
-            byte[] b = new byte[1 << 20];
-            for (int n; (n = in.read(b)) > 0; ) {
-                md.update(b, 0, n);
-            }
-        }
-        return java.util.HexFormat.of().formatHex(md.digest());
+        return Operations.await(r.header("Location"), endState, java.time.Duration.ofSeconds(120));
     }
 
     @Test

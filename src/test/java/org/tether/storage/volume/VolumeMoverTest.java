@@ -12,21 +12,17 @@ import org.tether.storage.volume.VolumeRecord.Placement;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tether.lab.Digests.sha256;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
@@ -71,19 +67,6 @@ class VolumeMoverTest {
             f.write(data);
         }
         return id;
-    }
-
-    private static String sha256(Path p) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (FileChannel c = FileChannel.open(p, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(1 << 20);
-            while (c.read(b) > 0) {
-                b.flip();
-                md.update(b);
-                b.clear();
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     @Test
