@@ -19,6 +19,8 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           multipath-tools
           # a bootable Linux image built by the tests (volumes from images that boot)
           syslinux syslinux-common syslinux-efi mtools dosfstools ovmf
+          # a file pool on XFS (reflink: image-cache clones that share extents) in the benchmark
+          xfsprogs
           # a single-node Ceph for the RBD tests (started by the tests themselves, on loopback)
           ceph-mon ceph-mgr ceph-osd ceph-common)
 
