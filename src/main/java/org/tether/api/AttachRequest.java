@@ -18,5 +18,10 @@ public record AttachRequest(
                 description = "kernel: open-iscsi session and a block disk; qemu: QEMU's own iSCSI client")
         String attachPath,
         @Schema(description = "The volume may be attached to several domains (<shareable/>)")
-        Boolean multiattach) {
+        Boolean multiattach,
+        @Schema(type = SchemaType.OBJECT, implementation = java.util.Map.class,
+                description = "When connection_info says encrypted: the volume's encryption metadata as Cinder "
+                        + "answers GET /v3/{project}/volumes/{id}/encryption (provider luks, cipher, key_size, "
+                        + "control_location, encryption_key_id); the key comes from the key manager")
+        JsonNode encryption) {
 }

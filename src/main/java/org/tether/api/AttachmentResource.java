@@ -85,7 +85,7 @@ public class AttachmentResource {
         AttachPath path = choice(body.attachPath(), "attach_path", AttachPath.class, null); // null: chosen by transport
         GuestDeviceNames.validate(body.device(), bus);
         return AttachmentView.of(attach.attach(new AttachCommand(volume, domain, body.connectionInfo(),
-                body.device(), bus, path, Boolean.TRUE.equals(body.multiattach()))));
+                body.device(), bus, path, Boolean.TRUE.equals(body.multiattach()), body.encryption())));
     }
 
     @DELETE

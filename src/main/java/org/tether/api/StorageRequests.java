@@ -18,7 +18,11 @@ public final class StorageRequests {
             JsonNode qosSpecs,
             @Schema(description = "The volume type, in the shape Cinder keeps it: its extra specs choose the pool, "
                     + "its QoS specs (with their consumer) go to the host or the storage") VolumeTypeSpec volumeType,
-            @Schema(description = "A pool by name, instead of letting the type choose (GET /v1/pools)") String pool) {
+            @Schema(description = "A pool by name, instead of letting the type choose (GET /v1/pools)") String pool,
+            @Schema(type = org.eclipse.microprofile.openapi.annotations.enums.SchemaType.OBJECT,
+                    implementation = java.util.Map.class, description = "Encrypt with LUKS1 (Cinder's encryption "
+                    + "shape: provider luks, cipher, key_size, encryption_key_id); without a key id a new key is "
+                    + "stored in the key manager") JsonNode encryption) {
     }
 
     @Schema(name = "VolumeType")

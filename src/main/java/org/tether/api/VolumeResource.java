@@ -19,6 +19,10 @@ import org.tether.storage.image.ImageRequest;
 import org.tether.storage.image.ImageVolumes;
 import org.tether.storage.pool.StoragePools;
 import org.tether.storage.volume.Pool;
+import org.tether.storage.volume.EncryptedVolumes;
+import org.tether.encryption.EncryptionSpec;
+import org.tether.encryption.EncryptionSpecParser;
+import org.tether.error.ErrorCode;
 import org.tether.storage.volume.VolumeType;
 import org.tether.storage.target.ExportService;
 import org.tether.storage.volume.CreateVolume;
@@ -43,9 +47,11 @@ public class VolumeResource {
     private final ModeGuard mode;
     private final ImageVolumes images;
     private final StoragePools pools;
+    private final EncryptedVolumes encrypted;
 
     public VolumeResource(VolumeService volumes, ExportService exports, ModeGuard mode, ImageVolumes images,
-                          StoragePools pools) {
+                          StoragePools pools, EncryptedVolumes encrypted) {
+        this.encrypted = encrypted;
         this.images = images;
         this.pools = pools;
         this.volumes = volumes;
@@ -87,9 +93,11 @@ public class VolumeResource {
         if (body.pool() != null && !POOL.matcher(body.pool()).matches()) {
             throw TetherException.invalid("pool", "pool must be 1-64 characters of [A-Za-z0-9_.-]");
         }
+        EncryptionSpec encryption = encryption(body.encryption(), body.source() != null);
         CreateVolume req = pools.place(new CreateVolume(id, size, true, fromVolume, fromSnapshot, plainQos), type,
                 body.pool(), body.thin());
-        VolumeRecord r = image == null ? volumes.create(req) : images.create(req, image);
+        VolumeRecord r = encryption != null ? encrypted.create(req, encryption)
+                : image == null ? volumes.create(req) : images.create(req, image);
         return Response.created(URI.create("/v1/volumes/" + r.id())).entity(view(r)).build();
     }
 
@@ -199,6 +207,23 @@ public class VolumeResource {
         out.put("max_over_subscription_ratio", pool.capacity().maxRatio());
         out.put("threshold_percent", pool.capacity().thresholdPercent());
         return out;
+    }
+
+    /** A new volume's encryption: LUKS1 only, made here; a copy takes its source's. */
+    private static EncryptionSpec encryption(JsonNode node, boolean fromSource) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (fromSource) {
+            throw TetherException.invalid("encryption", "a volume made from a snapshot, a volume or an image takes "
+                    + "its source's encryption (an image into an encrypted volume is not supported yet)");
+        }
+        EncryptionSpec spec = EncryptionSpecParser.parse(node, "encryption", false);
+        if (spec == null) {
+            throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption.control_location", "back-end "
+                    + "encryption is the storage's own, and no pool here has any: use front-end");
+        }
+        return spec;
     }
 
     private static int size(Integer gb, String field) {

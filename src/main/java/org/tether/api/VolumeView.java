@@ -24,6 +24,9 @@ public record VolumeView(UUID id, int sizeGb, boolean thin,
                          @Schema(description = "made from an image") boolean bootable,
                          @Schema(description = "the image's id, name, formats, checksum, sizes and properties, "
                                  + "as Cinder records them") Map<String, String> volumeImageMetadata,
+                         @Schema(description = "LUKS1, opened by the host with the key manager's key") boolean encrypted,
+                         @Schema(description = "as Cinder's GET /volumes/{id}/encryption answers it (the key's id, "
+                                 + "never the key)") VolumeRecord.Encryption encryption,
                          Instant createdAt, Instant updatedAt) {
 
     public record ExportView(String initiator, Instant createdAt) {
@@ -46,6 +49,7 @@ public record VolumeView(UUID id, int sizeGb, boolean thin,
         return new VolumeView(r.id(), r.sizeGb(), r.thin(), r.state().name().toLowerCase(Locale.ROOT),
                 r.progressPercent(), r.source(), pool, host, type, r.frontEndQos(), r.snapshots(),
                 r.exports().stream().map(e -> new ExportView(e.initiator(), e.createdAt())).toList(),
-                r.bootable(), r.bootable() ? r.image().metadata() : null, r.createdAt(), r.updatedAt());
+                r.bootable(), r.bootable() ? r.image().metadata() : null, r.encryption() != null, r.encryption(),
+                r.createdAt(), r.updatedAt());
     }
 }

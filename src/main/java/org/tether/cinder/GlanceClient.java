@@ -3,7 +3,6 @@ package org.tether.cinder;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
@@ -24,8 +23,6 @@ import java.util.random.RandomGenerator;
  */
 @ApplicationScoped
 public class GlanceClient {
-    private static final Logger LOG = Logger.getLogger(GlanceClient.class);
-
     private final Optional<KeystoneSession> keystone;
     private final OpenStackHttp http;
     private final Optional<URI> endpoint;
@@ -49,7 +46,7 @@ public class GlanceClient {
 
     /** {@code GET /v2/images/{id}}; an image Glance does not know (or hides from us) is {@code image_not_found}. */
     public JsonNode image(UUID id) {
-        OpenStackHttp.Reply reply = withToken(token -> http.send("Glance", () -> request(token, id, "")));
+        OpenStackHttp.Reply reply = session().withToken("Glance", token -> http.send("Glance", () -> request(token, id, "")));
         if (reply.status() == 404 || reply.status() == 403) {
             throw new TetherException(ErrorCode.IMAGE_NOT_FOUND, "source.image.glance_id",
                     "Glance has no image " + id + " this agent may read (" + reply.status() + ")");
@@ -81,21 +78,6 @@ public class GlanceClient {
         }
         throw new TetherException(resp.statusCode() == 404 ? ErrorCode.IMAGE_NOT_FOUND
                 : ErrorCode.IMAGE_DOWNLOAD_FAILED, "Glance answered " + resp.statusCode() + " for the data of " + id);
-    }
-
-    private OpenStackHttp.Reply withToken(java.util.function.Function<KeystoneSession.Token, OpenStackHttp.Reply> call) {
-        KeystoneSession session = session();
-        KeystoneSession.Token token = session.token();
-        OpenStackHttp.Reply reply = call.apply(token);
-        if (reply.status() == 401) {
-            LOG.info("Glance refused the token; authenticating again");
-            session.invalidate(token);
-            reply = call.apply(session.token());
-            if (reply.status() == 401) {
-                throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED, "Glance refused a fresh Keystone token");
-            }
-        }
-        return reply;
     }
 
     private HttpRequest.Builder request(KeystoneSession.Token token, UUID id, String suffix) {

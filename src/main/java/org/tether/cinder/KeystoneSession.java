@@ -88,6 +88,30 @@ final class KeystoneSession {
                 CINDER_TYPES, ErrorCode.CINDER_ENDPOINT_NOT_FOUND, "tether.cinder.endpoint")));
     }
 
+    /**
+     * One call with this session's token; a 401 (a token revoked or expired early) fetches a new token and
+     * calls once more. A second 401 is {@code keystone_auth_failed}.
+     */
+    OpenStackHttp.Reply withToken(String service, java.util.function.Function<Token, OpenStackHttp.Reply> call) {
+        Token token = token();
+        OpenStackHttp.Reply reply = call.apply(token);
+        if (reply.status() == 401) {
+            LOG.infof("%s refused the token; authenticating again", service);
+            invalidate(token);
+            reply = call.apply(token());
+            if (reply.status() == 401) {
+                throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED, service + " refused a fresh Keystone token");
+            }
+        }
+        return reply;
+    }
+
+    /** Barbican's unversioned root (requests add {@code /v1}): configured, or from the token's catalog. */
+    URI keyManager(Token token, java.util.Optional<URI> configured) {
+        return configured.orElseGet(() -> fromCatalog(token, List.of("key-manager"), ErrorCode.KEY_MANAGER_NOT_FOUND,
+                "tether.keymanager.endpoint"));
+    }
+
     /** Glance's unversioned root (requests add {@code /v2}): configured, or from the token's catalog. */
     URI glance(Token token, java.util.Optional<URI> configured) {
         return configured.orElseGet(() -> fromCatalog(token, GLANCE_TYPES, ErrorCode.IMAGE_SERVICE_NOT_FOUND,

@@ -48,6 +48,17 @@ public interface TetherConfig {
 
     Glance glance();
 
+    KeyManager keymanager();
+
+    /**
+     * The key manager of encrypted volumes: Barbican, reached with the Keystone credentials of
+     * {@code tether.cinder.*}, as castellan reaches it for Nova and Cinder.
+     */
+    interface KeyManager {
+        /** Barbican's root, e.g. {@code https://barbican.example:9311}; unset = the catalog's {@code key-manager}. */
+        Optional<java.net.URI> endpoint();
+    }
+
     /** Glance v2, reached with the Keystone credentials of {@code tether.cinder.*}. */
     interface Glance {
         /** Glance's root, e.g. {@code https://glance.example:9292}; unset = the catalog's {@code image} entry. */

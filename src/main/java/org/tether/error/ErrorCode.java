@@ -10,7 +10,12 @@ public enum ErrorCode {
     MISSING_FIELD(400, "Missing field"),
     UNKNOWN_FIELD(400, "Unknown field"),
     UNSUPPORTED_DRIVER_VOLUME_TYPE(400, "Unsupported driver_volume_type"),
-    UNSUPPORTED_ENCRYPTION(400, "Encrypted volumes are not supported"),
+    UNSUPPORTED_ENCRYPTION(400, "Encryption not supported"),
+    /** 422: the key manager has no key of that id (or hides it from this agent's user). */
+    ENCRYPTION_KEY_NOT_FOUND(422, "Encryption key not found"),
+    /** 422: the key is not what the volume's encryption needs (its length, or it does not open the volume). */
+    ENCRYPTION_KEY_INVALID(422, "Encryption key unusable"),
+    KEY_MANAGER_NOT_FOUND(502, "No key manager endpoint"),
     INVALID_QOS(400, "Invalid QoS specification"),
     VOLUME_ID_MISMATCH(400, "Volume id mismatch"),
     MODE_DISABLED(404, "Not served in this agent's mode"),

@@ -24,7 +24,7 @@ public final class OpenStackStubs {
 
     /**
      * A token answer: public volumev3 at /cinder, internal block-storage at /internal in RegionTwo, public image
-     * (Glance) at /glance.
+     * (Glance) at /glance, public key-manager (Barbican) at /barbican.
      */
     public static ResponseDefinitionBuilder token(WireMockServer server, String value, Instant expires) {
         String base = server.baseUrl();
@@ -37,6 +37,8 @@ public final class OpenStackStubs {
                          "catalog": [
                           {"type": "image", "name": "glance", "endpoints": [
                             {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/glance"}]},
+                          {"type": "key-manager", "name": "barbican", "endpoints": [
+                            {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/barbican"}]},
                           {"type": "identity", "name": "keystone", "endpoints": [
                             {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/identity"}]},
                           {"type": "block-storage", "name": "cinder", "endpoints": [
@@ -44,7 +46,8 @@ public final class OpenStackStubs {
                           {"type": "volumev3", "name": "cinderv3", "endpoints": [
                             {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/cinder/v3/%s"},
                             {"interface": "internal", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/wrong/v3/%s"}]}
-                         ]}}""".formatted(expires.toString(), PROJECT, base, base, base, PROJECT, base, PROJECT, base, PROJECT));
+                         ]}}""".formatted(expires.toString(), PROJECT, base, base, base, base, PROJECT, base, PROJECT, base,
+                        PROJECT));
     }
 
     public static MappingBuilder keystone() {

@@ -6,6 +6,10 @@ import org.jboss.logging.Logger;
 import org.tether.compute.connection.ConnectionInfo;
 import org.tether.compute.connection.ConnectionInfoParser;
 import org.tether.compute.connection.IscsiConnectionInfo;
+import org.tether.encryption.EncryptionSpec;
+import org.tether.encryption.EncryptionSpecParser;
+import org.tether.compute.encryption.LuksPassphrases;
+import org.tether.compute.encryption.LuksRefusals;
 import org.tether.compute.libvirt.DiskHotplug;
 import org.tether.compute.libvirt.DiskXmlFactory;
 import org.tether.compute.libvirt.LibvirtXml;
@@ -18,6 +22,7 @@ import org.tether.state.AttachmentRecord.Phase;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Attach: validate everything, record the intent, connect the host, plug the disk, record the result.
@@ -36,12 +41,15 @@ public class AttachService {
     private final Teardown teardown;
     private final Clock clock;
     private final OperationMetrics metrics;
+    private final LuksPassphrases passphrases;
 
     private final AttachPath defaultPath;
 
     public AttachService(ConnectionInfoParser parser, Connectors connectors, DiskHotplug hotplug,
                          AttachmentJournal journal, AttachmentLocks locks, Teardown teardown, Clock clock,
-                         OperationMetrics metrics, org.tether.config.TetherConfig config) {
+                         OperationMetrics metrics, org.tether.config.TetherConfig config,
+                         LuksPassphrases passphrases) {
+        this.passphrases = passphrases;
         this.metrics = metrics;
         this.defaultPath = config.attach().defaultPath();
         this.parser = parser;
@@ -53,8 +61,13 @@ public class AttachService {
         this.clock = clock;
     }
 
-    /** An attach request validated in full; nothing on the host was touched yet. */
-    public record Prepared(AttachCommand cmd, ConnectionInfo info, VolumeConnector connector, String fingerprint) {
+    /**
+     * An attach request validated in full; nothing on the host was touched yet.
+     *
+     * @param encryption the volume's LUKS encryption when QEMU must open it, else null
+     */
+    public record Prepared(AttachCommand cmd, ConnectionInfo info, VolumeConnector connector, String fingerprint,
+                           EncryptionSpec encryption) {
     }
 
     /** Every check that needs no host state: connection_info, volume id, a connector for the path. */
@@ -67,7 +80,22 @@ public class AttachService {
             throw new TetherException(ErrorCode.VOLUME_ID_MISMATCH, field + ".volume_id",
                     "connection_info names volume " + info.volumeId() + ", the request " + cmd.volumeId());
         }
-        return new Prepared(cmd, info, connectors.forAttach(cmd.path(), info), Fingerprint.of(cmd, info));
+        EncryptionSpec encryption = info.options().encrypted() ? encryption(cmd) : null;
+        return new Prepared(cmd, info, connectors.forAttach(cmd.path(), info), Fingerprint.of(cmd, info), encryption);
+    }
+
+    private static EncryptionSpec encryption(AttachCommand cmd) {
+        if (cmd.encryption() == null || cmd.encryption().isNull()) {
+            throw new TetherException(ErrorCode.MISSING_FIELD, "encryption", "connection_info says the volume is "
+                    + "encrypted: its encryption metadata (Cinder's GET /v3/{project}/volumes/{id}/encryption) is "
+                    + "needed in encryption");
+        }
+        EncryptionSpec spec = EncryptionSpecParser.parse(cmd.encryption(), "encryption");
+        if (spec != null && cmd.multiattach()) {
+            throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "multiattach", "an encrypted volume is "
+                    + "attached to one domain at a time (Cinder refuses multiattach encrypted volumes too)");
+        }
+        return spec;
     }
 
     /**
@@ -85,8 +113,6 @@ public class AttachService {
 
     private AttachmentRecord attachTimed(Prepared p) {
         AttachCommand cmd = p.cmd();
-        ConnectionInfo info = p.info();
-        VolumeConnector connector = p.connector();
         String fingerprint = p.fingerprint();
         try (var held = locks.volume(cmd.volumeId())) {
             Optional<AttachmentRecord> existing = journal.find(cmd.volumeId(), cmd.domain());
@@ -100,7 +126,16 @@ public class AttachService {
                 throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
                         + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
             }
-            return attachNew(cmd, info, connector, fingerprint);
+            if (p.encryption() == null) {
+                return attachNew(p, null);
+            }
+            // the key first: a key manager that is away or a key that does not fit leaves the host untouched
+            byte[] passphrase = passphrases.passphrase(p.encryption());
+            try {
+                return attachNew(p, passphrase);
+            } finally {
+                java.util.Arrays.fill(passphrase, (byte) 0);
+            }
         }
     }
 
@@ -159,14 +194,29 @@ public class AttachService {
         return record;
     }
 
-    private AttachmentRecord attachNew(AttachCommand cmd, ConnectionInfo info, VolumeConnector connector,
-                                       String fingerprint) {
-        AttachmentRecord record = connect(new Prepared(cmd, info, connector, fingerprint));
+    private AttachmentRecord attachNew(Prepared p, byte[] passphrase) {
+        AttachCommand cmd = p.cmd();
+        ConnectionInfo info = p.info();
+        AttachmentRecord record = connect(p);
         try {
+            UUID secret = null;
+            if (passphrase != null) {
+                // journalled before it exists, so every teardown (rollback, detach, recovery) takes it away
+                secret = LuksPassphrases.secretUuid(cmd.volumeId());
+                record = record.withConnected(record.connected().withPassphrase(secret), clock.instant());
+                journal.put(record);
+                passphrases.hold(cmd.volumeId(), passphrase);
+            }
             AttachmentRecord connected = record;
-            DiskHotplug.Plugged plugged = hotplug.plug(cmd.domain(), cmd.requestedDevice(), cmd.bus(),
-                    dev -> LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(), connected.connected().source(),
-                            dev, info.options(), cmd.multiattach())));
+            UUID luks = secret;
+            DiskHotplug.Plugged plugged;
+            try {
+                plugged = hotplug.plug(cmd.domain(), cmd.requestedDevice(), cmd.bus(),
+                        dev -> LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(), connected.connected().source(),
+                                dev, info.options(), cmd.multiattach(), luks)));
+            } catch (TetherException e) {
+                throw luks == null ? e : LuksRefusals.explain(e, p.encryption());
+            }
             record = record.withDisk(plugged.device(), plugged.xml(), clock.instant()).withPhase(Phase.ATTACHED,
                     clock.instant());
             journal.put(record);

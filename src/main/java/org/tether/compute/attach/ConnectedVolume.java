@@ -13,10 +13,21 @@ import java.util.UUID;
  * @param scsiDevices kernel SCSI disks ({@code sdX}) backing it, one per path
  * @param multipathMap the multipath map name, or null
  * @param secretUuid  the libvirt secret holding CHAP for the qemu path, or null
+ * @param passphraseSecret the libvirt secret holding an encrypted volume's LUKS passphrase, or null
  */
 public record ConnectedVolume(DiskSource source, String hostDevice, List<String> scsiDevices,
-                              String multipathMap, UUID secretUuid) {
+                              String multipathMap, UUID secretUuid, UUID passphraseSecret) {
     public ConnectedVolume {
         scsiDevices = scsiDevices == null ? List.of() : List.copyOf(scsiDevices);
+    }
+
+    public ConnectedVolume(DiskSource source, String hostDevice, List<String> scsiDevices, String multipathMap,
+                           UUID secretUuid) {
+        this(source, hostDevice, scsiDevices, multipathMap, secretUuid, null);
+    }
+
+    /** The same connection, its LUKS passphrase held in libvirt secret {@code uuid}. */
+    public ConnectedVolume withPassphrase(UUID uuid) {
+        return new ConnectedVolume(source, hostDevice, scsiDevices, multipathMap, secretUuid, uuid);
     }
 }

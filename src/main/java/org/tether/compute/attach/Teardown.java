@@ -2,6 +2,7 @@ package org.tether.compute.attach;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
+import org.tether.compute.encryption.LuksPassphrases;
 import org.tether.compute.libvirt.DiskHotplug;
 import org.tether.compute.libvirt.DiskXmlFactory;
 import org.tether.compute.libvirt.LibvirtXml;
@@ -29,9 +30,11 @@ public class Teardown {
     private final AttachmentJournal journal;
     private final Duration detachTimeout;
     private final Clock clock;
+    private final LuksPassphrases passphrases;
 
     public Teardown(DiskHotplug hotplug, Connectors connectors, AttachmentJournal journal, TetherConfig config,
-                    Clock clock) {
+                    Clock clock, LuksPassphrases passphrases) {
+        this.passphrases = passphrases;
         this.hotplug = hotplug;
         this.connectors = connectors;
         this.journal = journal;
@@ -115,5 +118,8 @@ public class Teardown {
             return;
         }
         connectors.forRecord(record).disconnect(record.paths(), connected);
+        if (connected.passphraseSecret() != null) {
+            passphrases.release(connected.passphraseSecret()); // the passphrase lives no longer than the disk
+        }
     }
 }

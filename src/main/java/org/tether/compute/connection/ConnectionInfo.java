@@ -17,8 +17,16 @@ public sealed interface ConnectionInfo permits IscsiConnectionInfo, RbdConnectio
 
     VolumeOptions options();
 
-    /** Options every transport shares: access, discard, block sizes, QoS. */
-    record VolumeOptions(AccessMode accessMode, boolean discard, BlockSizes blockSizes, QosSpec qos) {
+    /**
+     * Options every transport shares: access, discard, block sizes, QoS, and whether the volume is encrypted
+     * (its LUKS header opened by QEMU with the key of its encryption metadata, which travels beside).
+     */
+    record VolumeOptions(AccessMode accessMode, boolean discard, BlockSizes blockSizes, QosSpec qos,
+                         boolean encrypted) {
+        public VolumeOptions(AccessMode accessMode, boolean discard, BlockSizes blockSizes, QosSpec qos) {
+            this(accessMode, discard, blockSizes, qos, false);
+        }
+
         public boolean readOnly() {
             return accessMode == AccessMode.RO;
         }

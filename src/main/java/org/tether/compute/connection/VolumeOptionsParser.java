@@ -4,7 +4,6 @@ import org.tether.compute.connection.ConnectionInfo.AccessMode;
 import org.tether.compute.connection.ConnectionInfo.BlockSizes;
 import org.tether.compute.connection.ConnectionInfo.VolumeOptions;
 import org.tether.compute.qos.QosSpecParser;
-import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
 /** The keys every Cinder transport's data shares: access_mode, encrypted, discard, block sizes, qos_specs. */
@@ -21,10 +20,7 @@ final class VolumeOptionsParser {
             }
             access = mode.equals("ro") ? AccessMode.RO : AccessMode.RW;
         }
-        if (Boolean.TRUE.equals(f.bool("encrypted"))) {
-            throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, f.path("encrypted"),
-                    "encrypted volumes need a front-end encryptor, which this agent does not provide");
-        }
+        boolean encrypted = Boolean.TRUE.equals(f.bool("encrypted"));
         boolean discard = Boolean.TRUE.equals(f.bool("discard"));
         f.bool("cacheable");
         Integer logical = blockSize(f, "logical_block_size");
@@ -34,7 +30,7 @@ final class VolumeOptionsParser {
                     "physical_block_size must be >= logical_block_size");
         }
         return new VolumeOptions(access, discard, new BlockSizes(logical, physical),
-                QosSpecParser.parse(f.raw("qos_specs"), f.path("qos_specs")));
+                QosSpecParser.parse(f.raw("qos_specs"), f.path("qos_specs")), encrypted);
     }
 
     private static Integer blockSize(JsonFields f, String key) {

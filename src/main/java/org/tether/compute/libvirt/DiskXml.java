@@ -18,7 +18,7 @@ import java.util.List;
 @XmlRootElement(name = "disk")
 @XmlAccessorType(XmlAccessType.FIELD)
 @XmlType(propOrder = {"driver", "auth", "source", "target", "iotune", "blockio", "boot", "readonly",
-        "shareable", "serial", "alias"})
+        "shareable", "serial", "encryption", "alias"})
 public class DiskXml {
     @XmlAttribute
     public String type;
@@ -35,6 +35,7 @@ public class DiskXml {
     public Empty readonly;
     public Empty shareable;
     public String serial;
+    public Encryption encryption;
     public Alias alias;
 
     public String aliasName() {
@@ -52,6 +53,13 @@ public class DiskXml {
         @XmlAttribute public String cache;
         @XmlAttribute public String io;
         @XmlAttribute public String discard;
+    }
+
+    /** {@code <encryption format='luks'><secret type='passphrase' uuid=.../></encryption>}: QEMU opens LUKS. */
+    @XmlAccessorType(XmlAccessType.FIELD)
+    public static class Encryption {
+        @XmlAttribute public String format;
+        public Secret secret;
     }
 
     @XmlAccessorType(XmlAccessType.FIELD)

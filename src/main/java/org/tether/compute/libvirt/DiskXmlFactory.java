@@ -23,6 +23,12 @@ public final class DiskXmlFactory {
 
     public static DiskXml build(UUID volumeId, DiskSource source, GuestDevice device, VolumeOptions options,
                                 boolean shareable) {
+        return build(volumeId, source, device, options, shareable, null);
+    }
+
+    /** @param passphraseSecret the libvirt secret of an encrypted volume's LUKS passphrase, or null */
+    public static DiskXml build(UUID volumeId, DiskSource source, GuestDevice device, VolumeOptions options,
+                                boolean shareable, UUID passphraseSecret) {
         DiskXml disk = new DiskXml();
         disk.device = "disk";
         disk.driver = new DiskXml.Driver();
@@ -44,6 +50,13 @@ public final class DiskXmlFactory {
         disk.readonly = options.readOnly() ? new DiskXml.Empty() : null;
         disk.shareable = shareable ? new DiskXml.Empty() : null;
         disk.serial = volumeId.toString();
+        if (passphraseSecret != null) {
+            disk.encryption = new DiskXml.Encryption();
+            disk.encryption.format = "luks";
+            disk.encryption.secret = new DiskXml.Secret();
+            disk.encryption.secret.type = "passphrase";
+            disk.encryption.secret.uuid = passphraseSecret.toString();
+        }
         disk.alias = new DiskXml.Alias();
         disk.alias.name = alias(volumeId);
         return disk;

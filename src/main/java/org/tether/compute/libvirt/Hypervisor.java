@@ -52,6 +52,12 @@ public interface Hypervisor {
      */
     void defineCephSecret(UUID uuid, String usageName, String description, byte[] value);
 
+    /**
+     * Defines (or redefines) an encrypted volume's LUKS passphrase secret with a fixed UUID and sets its value,
+     * as Nova names it: usage type volume, the volume's id.
+     */
+    void definePassphraseSecret(UUID uuid, UUID volumeId, byte[] value);
+
     /** Sets the value of an existing secret; false when there is no secret with that UUID. */
     boolean setSecretValue(UUID uuid, byte[] value);
 

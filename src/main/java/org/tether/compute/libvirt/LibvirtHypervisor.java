@@ -96,6 +96,11 @@ public class LibvirtHypervisor implements Hypervisor {
         defineSecret(SecretXml.ceph(uuid, usageName, description), value);
     }
 
+    @Override
+    public void definePassphraseSecret(UUID uuid, UUID volumeId, byte[] value) {
+        defineSecret(SecretXml.volume(uuid, volumeId), value);
+    }
+
     private void defineSecret(String xml, byte[] value) {
         libvirt.call(c -> {
             Secret s = c.secretDefineXML(xml);

@@ -32,6 +32,7 @@ public class SecretXml {
         public String type;
         public String target;
         public String name;
+        public String volume;
     }
 
     public static String iscsi(UUID uuid, String usage) {
@@ -52,6 +53,17 @@ public class SecretXml {
         s.usage = new Usage();
         s.usage.type = "ceph";
         s.usage.name = usageName;
+        return write(s);
+    }
+
+    /** An encrypted volume's LUKS passphrase: usage type volume, the volume's id, as Nova defines it. */
+    public static String volume(UUID uuid, UUID volumeId) {
+        SecretXml s = new SecretXml();
+        s.uuid = uuid.toString();
+        s.description = "Tether LUKS passphrase of volume " + volumeId;
+        s.usage = new Usage();
+        s.usage.type = "volume";
+        s.usage.volume = volumeId.toString();
         return write(s);
     }
 

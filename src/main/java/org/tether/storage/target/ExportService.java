@@ -294,7 +294,7 @@ public class ExportService {
         data.put("auth_method", "CHAP");
         data.put("auth_username", r.chap().username());
         data.put("auth_password", r.chap().password());
-        data.put("encrypted", false);
+        data.put("encrypted", r.encryption() != null);
         data.put("qos_specs", r.frontEndQos().isEmpty() ? null : r.frontEndQos());
         data.put("access_mode", "rw");
         Map<String, Object> info = new LinkedHashMap<>();

@@ -9,7 +9,13 @@ import java.util.UUID;
  */
 public record CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume, UUID sourceSnapshot,
                            Map<String, String> qosSpecs, VolumeRecord.ImageOrigin image,
-                           VolumeRecord.Placement placement) {
+                           VolumeRecord.Placement placement, VolumeRecord.Encryption encryption) {
+
+    public CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume, UUID sourceSnapshot,
+                        Map<String, String> qosSpecs, VolumeRecord.ImageOrigin image,
+                        VolumeRecord.Placement placement) {
+        this(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, image, placement, null);
+    }
 
     public CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume, UUID sourceSnapshot,
                         Map<String, String> qosSpecs) {
@@ -17,11 +23,18 @@ public record CreateVolume(UUID id, int sizeGb, boolean thin, UUID sourceVolume,
     }
 
     public CreateVolume withImage(VolumeRecord.ImageOrigin origin) {
-        return new CreateVolume(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, origin, placement);
+        return new CreateVolume(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, origin, placement,
+                encryption);
     }
 
     /** Placed in {@code pool} by {@code type}, with the provisioning the type (or the request) asked for. */
     public CreateVolume placed(VolumeRecord.Placement where, boolean thinProvisioned) {
-        return new CreateVolume(id, sizeGb, thinProvisioned, sourceVolume, sourceSnapshot, qosSpecs, image, where);
+        return new CreateVolume(id, sizeGb, thinProvisioned, sourceVolume, sourceSnapshot, qosSpecs, image, where,
+                encryption);
+    }
+
+    /** Encrypted with LUKS1 under this key (the writer formats it). */
+    public CreateVolume withEncryption(VolumeRecord.Encryption e) {
+        return new CreateVolume(id, sizeGb, thin, sourceVolume, sourceSnapshot, qosSpecs, image, placement, e);
     }
 }

@@ -25,7 +25,25 @@ public record VolumeRecord(
         Instant updatedAt,
         Integer progressPercent,
         ImageOrigin image,
-        Placement placement) {
+        Placement placement,
+        Encryption encryption) {
+
+    /** Every field but the encryption, which only an encrypted volume has. */
+    public VolumeRecord(UUID id, int sizeGb, boolean thin, State state, Source source, Map<String, String> qosSpecs,
+                        ChapSecret chap, List<SnapshotRecord> snapshots, List<ExportRecord> exports,
+                        Instant createdAt, Instant updatedAt, Integer progressPercent, ImageOrigin image,
+                        Placement placement) {
+        this(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, updatedAt,
+                progressPercent, image, placement, null);
+    }
+
+    /**
+     * A volume formatted with LUKS1 at create, as Cinder records its encryption: the key is in the key manager
+     * under {@code keyId}; the host opens it (front-end). No key byte is kept here.
+     */
+    public record Encryption(String provider, String cipher, int keySize, String controlLocation,
+                             @com.fasterxml.jackson.annotation.JsonProperty("encryption_key_id") String keyId) {
+    }
 
     /**
      * The pool a volume was put in and the volume type that chose it (null for volumes made before pools, which
@@ -50,7 +68,7 @@ public record VolumeRecord(
 
     public VolumeRecord withPlacement(Placement p, Instant now) {
         return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now,
-                progressPercent, image, p);
+                progressPercent, image, p, encryption);
     }
 
     public Migration migration() {
@@ -134,18 +152,18 @@ public record VolumeRecord(
     }
 
     public VolumeRecord with(State s, Instant now) {
-        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image, placement);
+        return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image, placement, encryption);
     }
 
     /** A new phase; the progress of the last one is forgotten. */
     public VolumeRecord inPhase(State s, Integer percent, Instant now) {
         return new VolumeRecord(id, sizeGb, thin, s, source, qosSpecs, chap, snapshots, exports, createdAt, now,
-                percent, image, placement);
+                percent, image, placement, encryption);
     }
 
     public VolumeRecord withImage(ImageOrigin origin, Instant now) {
         return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now,
-                progressPercent, origin, placement);
+                progressPercent, origin, placement, encryption);
     }
 
     public boolean bootable() {
@@ -159,36 +177,36 @@ public record VolumeRecord(
     /** Moved: provisioned as {@code thin} in the placement's pool. */
     public VolumeRecord moved(boolean thinProvisioned, Placement p, Instant now) {
         return new VolumeRecord(id, sizeGb, thinProvisioned, State.AVAILABLE, source, qosSpecs, chap, snapshots,
-                exports, createdAt, now, null, image, p);
+                exports, createdAt, now, null, image, p, encryption);
     }
 
     public VolumeRecord withSize(int gb, Instant now) {
-        return new VolumeRecord(id, gb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image, placement);
+        return new VolumeRecord(id, gb, thin, state, source, qosSpecs, chap, snapshots, exports, createdAt, now, progressPercent, image, placement, encryption);
     }
 
     public VolumeRecord withChap(ChapSecret c, Instant now) {
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, c, snapshots, exports, createdAt, now, progressPercent, image, placement);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, c, snapshots, exports, createdAt, now, progressPercent, image, placement, encryption);
     }
 
     public VolumeRecord withSnapshot(SnapshotRecord snap, Instant now) {
         List<SnapshotRecord> list = new ArrayList<>(snapshots);
         list.add(snap);
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image, placement);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image, placement, encryption);
     }
 
     public VolumeRecord withoutSnapshot(UUID snapshotId, Instant now) {
         List<SnapshotRecord> list = snapshots.stream().filter(s -> !s.id().equals(snapshotId)).toList();
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image, placement);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, list, exports, createdAt, now, progressPercent, image, placement, encryption);
     }
 
     public VolumeRecord withExport(String initiator, Instant now) {
         List<ExportRecord> list = new ArrayList<>(exports);
         list.add(new ExportRecord(initiator, now));
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image, placement);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image, placement, encryption);
     }
 
     public VolumeRecord withoutExport(String initiator, Instant now) {
         List<ExportRecord> list = exports.stream().filter(e -> !e.initiator().equals(initiator)).toList();
-        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image, placement);
+        return new VolumeRecord(id, sizeGb, thin, state, source, qosSpecs, chap, snapshots, list, createdAt, now, progressPercent, image, placement, encryption);
     }
 }

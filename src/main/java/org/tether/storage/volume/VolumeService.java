@@ -99,9 +99,11 @@ public class VolumeService {
             VolumeRecord.Source from = checkSource(req, pool);
             VolumeBackend backend = pool.backend();
             pool.capacity().check(backend.stats(), provisioned(pool), (long) req.sizeGb() << 30, req.thin());
+            // a copy of an encrypted volume is encrypted with its key (its bytes are the same LUKS volume)
+            VolumeRecord.Encryption encryption = req.encryption() != null ? req.encryption() : sourceEncryption(req);
             VolumeRecord r = new VolumeRecord(req.id(), req.sizeGb(), req.thin(), State.CREATING, from,
                     req.qosSpecs(), null, List.of(), List.of(), clock.instant(), clock.instant(), null, req.image(),
-                    req.placement());
+                    req.placement(), encryption);
             store.put(r);
             try {
                 long bytes = r.sizeBytes();
@@ -137,7 +139,8 @@ public class VolumeService {
                 && Objects.equals(r.source() == null ? null : r.source().id(),
                 req.sourceSnapshot() != null ? req.sourceSnapshot() : req.sourceVolume())
                 && Objects.equals(imageId(r.image()), imageId(req.image()))
-                && Objects.equals(typeName(r.placement()), typeName(req.placement()));
+                && Objects.equals(typeName(r.placement()), typeName(req.placement()))
+                && (req.encryption() == null) == (r.encryption() == null);
         if (!same || r.state() != State.AVAILABLE) {
             throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "volume " + r.id() + " exists ("
                     + r.sizeGb() + " GiB, " + r.state().name().toLowerCase() + ") and differs from this request");
@@ -176,6 +179,13 @@ public class VolumeService {
             return new VolumeRecord.Source("volume", req.sourceVolume());
         }
         return null;
+    }
+
+    private VolumeRecord.Encryption sourceEncryption(CreateVolume req) {
+        UUID src = req.sourceVolume();
+        Optional<VolumeRecord> owner = req.sourceSnapshot() != null ? store.ownerOf(req.sourceSnapshot())
+                : src != null ? store.find(src) : Optional.empty();
+        return owner.map(VolumeRecord::encryption).orElse(null);
     }
 
     /** A snapshot or clone is made by the source's own backend, so in the source's pool. */

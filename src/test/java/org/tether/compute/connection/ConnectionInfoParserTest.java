@@ -195,10 +195,10 @@ class ConnectionInfoParserTest {
     }
 
     @Test
-    void encryptedVolumesAreRefusedRatherThanShownAsCiphertext() {
-        assertThatThrownBy(() -> parse(NESTED.replace("\"encrypted\": false", "\"encrypted\": true")))
-                .isInstanceOfSatisfying(TetherException.class,
-                        e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED_ENCRYPTION));
+    void theEncryptedFlagIsKeptForTheAttachToOpenTheVolume() {
+        assertThat(parse(NESTED.replace("\"encrypted\": false", "\"encrypted\": true")).options().encrypted())
+                .isTrue();
+        assertThat(parse(NESTED).options().encrypted()).isFalse();
     }
 
     @Test

@@ -136,9 +136,7 @@ class RbdConnectionParserTest {
     }
 
     @Test
-    void encryptedIsRefusedAsForIscsi() {
-        assertThatThrownBy(() -> parse(data(", \"auth_enabled\": false, \"encrypted\": true")))
-                .isInstanceOfSatisfying(TetherException.class,
-                        e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED_ENCRYPTION));
+    void encryptedIsKeptAsForIscsi() {
+        assertThat(parse(data(", \"auth_enabled\": false, \"encrypted\": true")).options().encrypted()).isTrue();
     }
 }

@@ -1,0 +1,96 @@
+package org.tether.storage.volume;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.tether.cinder.BarbicanClient;
+import org.tether.config.TetherConfig;
+import org.tether.encryption.EncryptionSpec;
+import org.tether.encryption.LuksKey;
+import org.tether.exec.CommandRunner;
+
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * New encrypted volumes, as Cinder makes them: the key from the key manager (an existing key by id, or a new
+ * random one stored there first), the LUKS1 header written before the volume is {@code available}, the
+ * volume's encryption recorded (its key id, never its key), and its exports saying {@code encrypted: true}.
+ * A failure leaves no volume, and no key this call stored.
+ */
+@ApplicationScoped
+public class EncryptedVolumes {
+    private static final Logger LOG = Logger.getLogger(EncryptedVolumes.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final VolumeService volumes;
+    private final BarbicanClient keys;
+    private final LuksFormatter formatter;
+
+    @Inject
+    public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, CommandRunner runner, TetherConfig config) {
+        this(volumes, keys, new LuksFormatter(runner, config.stateDir().resolve("luks-keys")));
+    }
+
+    public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, LuksFormatter formatter) {
+        this.volumes = volumes;
+        this.keys = keys;
+        this.formatter = formatter;
+    }
+
+    /** @param spec the cipher and key size, and the key's id when the caller has one (else one is made) */
+    public VolumeRecord create(CreateVolume req, EncryptionSpec spec) {
+        Optional<VolumeRecord> existing = volumes.find(req.id());
+        if (existing.isPresent()) {
+            // a repeat: answered from the record, with no key made for it
+            return volumes.create(req.withEncryption(existing.get().encryption()));
+        }
+        boolean made = spec.keyId() == null;
+        byte[] key = made ? random(spec.keySizeBits() / 8) : keys.key(spec.keyId());
+        byte[] passphrase = null;
+        String keyId = null;
+        try {
+            EncryptionSpec checked = new EncryptionSpec(spec.cipher(), spec.keySizeBits(), spec.keyId());
+            passphrase = LuksKey.passphrase(key, checked);
+            keyId = made ? keys.store(key, "volume-" + req.id(), spec.cipher().split("-")[0],
+                    spec.cipher().split("-")[1]) : spec.keyId();
+            EncryptionSpec full = new EncryptionSpec(spec.cipher(), spec.keySizeBits(), keyId);
+            byte[] pass = passphrase;
+            VolumeRecord r = volumes.create(req.withEncryption(new VolumeRecord.Encryption("luks", spec.cipher(),
+                    spec.keySizeBits(), "front-end", keyId)), (v, phases) -> {
+                Pool pool = volumes.pools().of(v);
+                pool.backend().create(v.id(), v.sizeBytes(), v.thin());
+                formatter.format(pool.backend().imageTarget(v.id(), v.thin()), v.sizeBytes(), full, pass);
+            });
+            LOG.infof("volume %s is encrypted (LUKS1, %s, %d-bit key %s)", r.id(), spec.cipher(), spec.keySizeBits(),
+                    keyId);
+            return r;
+        } catch (RuntimeException e) {
+            if (made && keyId != null) {
+                forget(keyId);
+            }
+            throw e;
+        } finally {
+            Arrays.fill(key, (byte) 0);
+            if (passphrase != null) {
+                Arrays.fill(passphrase, (byte) 0);
+            }
+        }
+    }
+
+    private void forget(String keyId) {
+        try {
+            keys.delete(keyId);
+        } catch (RuntimeException e) {
+            LOG.errorf("key %s, stored for a volume whose create failed, is left in the key manager: %s", keyId,
+                    e.getMessage());
+        }
+    }
+
+    private static byte[] random(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+}
