@@ -121,7 +121,7 @@ public class VolumeResource {
     @Operation(summary = "Delete a volume; 409 while exported or with snapshots; unknown is 204")
     public Response delete(@PathParam("id") String id) {
         mode.requireStorage();
-        volumes.delete(AttachmentResource.uuid(id, "id"));
+        encrypted.delete(AttachmentResource.uuid(id, "id"));
         return Response.noContent().build();
     }
 

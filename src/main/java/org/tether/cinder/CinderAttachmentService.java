@@ -98,13 +98,24 @@ public class CinderAttachmentService {
         }
     }
 
+    /** connection_info nested ({data: {encrypted}}) or flat, as Cinder's attachments answer it. */
+    private static boolean encrypted(JsonNode info) {
+        JsonNode data = info.has("data") ? info.path("data") : info;
+        return data.path("encrypted").asBoolean(false);
+    }
+
     private CinderAttachmentRecord run(CinderAttachmentRecord r, Request req, Map<String, Object> hostConnector) {
         if (r.phase() == Phase.UPDATING) {
             JsonNode info;
             try {
                 info = cinder.updateAttachment(r.projectId(), r.attachmentId(), hostConnector);
-                AttachmentRecord host = attach.attach(new AttachCommand(r.volumeId(), r.instance(), info,
-                        req.device(), req.bus(), req.path(), req.multiattach()));
+                AttachCommand cmd = new AttachCommand(r.volumeId(), r.instance(), info, req.device(), req.bus(),
+                        req.path(), req.multiattach());
+                if (encrypted(info)) {
+                    // as Nova does before it attaches an encrypted volume: the metadata from Cinder, the key by it
+                    cmd = cmd.withEncryption(cinder.volumeEncryption(r.projectId(), r.volumeId()));
+                }
+                AttachmentRecord host = attach.attach(cmd);
                 r = r.withDevice(host.device() == null ? null : host.device().dev())
                         .in(Phase.ATTACHED, clock.instant(), null);
                 store.put(r);

@@ -79,31 +79,47 @@ public class CinderClient {
         expect(reply, attachment, "delete");
     }
 
+    /**
+     * {@code GET /v3/{project}/volumes/{id}/encryption}: the volume's encryption metadata (provider, cipher,
+     * key_size, control_location, encryption_key_id), as Nova reads it before it attaches an encrypted volume.
+     */
+    public JsonNode volumeEncryption(String project, UUID volume) {
+        OpenStackHttp.Reply reply = call("GET", project, "/volumes/" + volume + "/encryption", null);
+        if (reply.status() != 200) {
+            throw new TetherException(reply.status() == 404 ? ErrorCode.VOLUME_NOT_FOUND : ErrorCode.CINDER_REJECTED,
+                    "Cinder answered " + reply.status() + " for the encryption of volume " + volume + reply.message());
+        }
+        return reply.json("Cinder");
+    }
+
     private OpenStackHttp.Reply call(String method, String project, UUID attachment, String suffix, ObjectNode body) {
+        return call(method, project, "/attachments/" + attachment + suffix, body);
+    }
+
+    private OpenStackHttp.Reply call(String method, String project, String path, ObjectNode body) {
         KeystoneSession session = keystone.orElseThrow(() -> new TetherException(ErrorCode.CINDER_NOT_CONFIGURED,
                 "this agent has no tether.cinder.auth-url"));
         String requestId = "req-" + UUID.randomUUID();
         byte[] bytes = body == null ? null : bytes(body);
         KeystoneSession.Token token = session.token();
-        OpenStackHttp.Reply reply = send(method, session.cinder(token), token, project, attachment, suffix, bytes,
-                requestId);
+        OpenStackHttp.Reply reply = send(method, session.cinder(token), token, project, path, bytes, requestId);
         if (reply.status() == 401) {
             LOG.infof("Cinder refused the token (%s); authenticating again", requestId);
             session.invalidate(token);
             KeystoneSession.Token fresh = session.token();
-            reply = send(method, session.cinder(fresh), fresh, project, attachment, suffix, bytes, requestId);
+            reply = send(method, session.cinder(fresh), fresh, project, path, bytes, requestId);
             if (reply.status() == 401) {
                 throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED,
                         "Cinder refused a fresh Keystone token (" + requestId + ")" + reply.message());
             }
         }
-        LOG.debugf("Cinder %s attachment %s%s: %d (%s)", method, attachment, suffix, reply.status(), requestId);
+        LOG.debugf("Cinder %s %s: %d (%s)", method, path, reply.status(), requestId);
         return reply;
     }
 
     private OpenStackHttp.Reply send(String method, URI cinder, KeystoneSession.Token token, String project,
-                                     UUID attachment, String suffix, byte[] body, String requestId) {
-        URI url = URI.create(cinder + "/" + project + "/attachments/" + attachment + suffix);
+                                     String path, byte[] body, String requestId) {
+        URI url = URI.create(cinder + "/" + project + path);
         return http.send("Cinder", () -> {
             HttpRequest.Builder b = HttpRequest.newBuilder(url).header("X-Auth-Token", token.value())
                     .header("OpenStack-API-Version", MICROVERSION).header("Accept", "application/json")

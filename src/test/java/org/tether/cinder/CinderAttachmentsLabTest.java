@@ -45,6 +45,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.delete;
 import static com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
@@ -144,8 +145,13 @@ class CinderAttachmentsLabTest {
 
     /** Cinder's answer to the connector: the flat connection_info of the v3 attachments API. */
     private void cinderExports(String password) throws IOException {
+        cinderExports(password, false);
+    }
+
+    private void cinderExports(String password, boolean encrypted) throws IOException {
         ObjectNode nested = (ObjectNode) JSON.readTree(tgt.connectionInfo(password, null));
         ObjectNode flat = (ObjectNode) nested.get("data").deepCopy();
+        flat.put("encrypted", encrypted);
         flat.put("driver_volume_type", "iscsi");
         flat.put("attachment_id", attachment.toString());
         ObjectNode body = JSON.createObjectNode();
@@ -155,6 +161,20 @@ class CinderAttachmentsLabTest {
         a.set("connection_info", flat);
         openstack.stubFor(put(urlEqualTo(attachmentPath())).willReturn(aResponse().withStatus(200)
                 .withHeader("Content-Type", "application/json").withBody(JSON.writeValueAsString(body))));
+    }
+
+    /** The target's file made a LUKS1 volume under {@code key}, as a volume Cinder encrypted holds. */
+    private void luksFormat(byte[] key) throws Exception {
+        Path pass = dir.resolve("pass.hex");
+        Files.writeString(pass, java.util.HexFormat.of().formatHex(key));
+        long size = Files.size(tgt.file);
+        Host.run("qemu-img", "create", "-q", "-f", "luks", "--object", "secret,id=k,file=" + pass, "-o",
+                "key-secret=k,cipher-alg=aes-128,cipher-mode=xts,ivgen-alg=plain64,hash-alg=sha512",
+                tgt.file.toString(), Long.toString(size - (4L << 20)));
+        try (var f = new java.io.RandomAccessFile(tgt.file.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        Files.delete(pass);
     }
 
     private void cinderCompletes(int status) {
@@ -186,6 +206,31 @@ class CinderAttachmentsLabTest {
                 .sorted(Comparator.comparing(e -> e.getRequest().getLoggedDate()))
                 .map(ServeEvent::getRequest).filter(r -> !r.getUrl().contains("/auth/tokens"))
                 .map(r -> r.getMethod() + " " + r.getUrl().replace(attachmentPath(), "{attachment}")).toList();
+    }
+
+    @Test
+    void anEncryptedVolumeOpensWithTheEncryptionCinderKeepsAndTheKeyBarbicanHolds() throws Exception {
+        byte[] key = new byte[32];
+        new java.util.Random(9).nextBytes(key);
+        luksFormat(key);
+        String keyId = UUID.randomUUID().toString();
+        openstack.stubFor(get(urlEqualTo("/barbican/v1/secrets/" + keyId + "/payload")).willReturn(aResponse()
+                .withStatus(200).withBody(key)));
+        openstack.stubFor(get(urlEqualTo("/cinder/v3/" + PROJECT + "/volumes/" + tgt.volumeId + "/encryption"))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json").withBody(
+                        "{\"encryption_key_id\": \"" + keyId + "\", \"control_location\": \"front-end\", "
+                                + "\"cipher\": \"aes-xts-plain64\", \"key_size\": 256, \"provider\": "
+                                + "\"nova.volume.encryptors.luks.LuksEncryptor\"}")));
+        cinderExports(tgt.password, true);
+        cinderCompletes(204);
+        cinderDeletes();
+
+        attach().then().statusCode(201).body("state", equalTo("completed"));
+        assertThat(dom.liveXml()).contains("<encryption format='luks'");
+        assertThat(Host.secretUsages()).anyMatch(u -> u.contains(tgt.volumeId.toString()));
+        assertThat(cinderCalls()).contains("GET /cinder/v3/" + PROJECT + "/volumes/" + tgt.volumeId + "/encryption");
+        given().delete("/v1/cinder-attachments/" + attachment).then().statusCode(204);
+        assertHostClean();
     }
 
     @Test

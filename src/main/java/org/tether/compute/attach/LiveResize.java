@@ -56,6 +56,12 @@ public class LiveResize {
     public Resized extend(UUID volumeId, String domain, OptionalLong requested) {
         try (var held = locks.volume(volumeId)) {
             AttachmentRecord r = disks.require(volumeId, domain);
+            if (r.connected() != null && r.connected().passphraseSecret() != null) {
+                // the guest's size is the volume's less the LUKS header, whose length only the header says;
+                // until it is read here, a resize to the volume's size would ask QEMU for more than there is
+                throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "new_size", "extending an attached "
+                        + "encrypted volume is not supported yet: detach it, extend it, attach it again");
+            }
             DomainState state = hypervisor.domainState(domain);
             String dev = r.device().dev();
             long before = state.active() ? hypervisor.blockCapacity(domain, dev) : -1;

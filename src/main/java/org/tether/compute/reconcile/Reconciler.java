@@ -176,6 +176,13 @@ public class Reconciler {
             }
             found.add(Drift.found("domain_missing", "domain " + r.domain() + " does not exist"));
         }
+        if (r.connected() != null && r.connected().passphraseSecret() != null
+                && !hypervisor.secretExists(r.connected().passphraseSecret())) {
+            // not remade: the passphrase comes from the key manager at attach, and QEMU holds the open volume
+            found.add(Drift.found("passphrase_secret_missing", "libvirt secret " + r.connected().passphraseSecret()
+                    + " with the LUKS passphrase of volume " + r.volumeId() + " is gone; QEMU cannot open the volume "
+                    + "again after a restart of the domain until it is attached again"));
+        }
         if (r.connected() != null) {
             VolumeConnector.HostCheck host = connectors.forRecord(r).check(r.paths(), r.connected());
             found.addAll(host.drift());

@@ -58,7 +58,7 @@ public class EncryptedVolumes {
             EncryptionSpec full = new EncryptionSpec(spec.cipher(), spec.keySizeBits(), keyId);
             byte[] pass = passphrase;
             VolumeRecord r = volumes.create(req.withEncryption(new VolumeRecord.Encryption("luks", spec.cipher(),
-                    spec.keySizeBits(), "front-end", keyId)), (v, phases) -> {
+                    spec.keySizeBits(), "front-end", keyId, made)), (v, phases) -> {
                 Pool pool = volumes.pools().of(v);
                 pool.backend().create(v.id(), v.sizeBytes(), v.thin());
                 formatter.format(pool.backend().imageTarget(v.id(), v.thin()), v.sizeBytes(), full, pass);
@@ -77,6 +77,25 @@ public class EncryptedVolumes {
                 Arrays.fill(passphrase, (byte) 0);
             }
         }
+    }
+
+    /**
+     * Deletes a volume, and the key the agent stored for it once no other volume (a clone, a copy of a snapshot)
+     * uses that key any more.
+     *
+     * @return false when there was no such volume
+     */
+    public boolean delete(java.util.UUID id) {
+        Optional<VolumeRecord> r = volumes.find(id);
+        if (!volumes.delete(id)) {
+            return false;
+        }
+        VolumeRecord.Encryption e = r.map(VolumeRecord::encryption).orElse(null);
+        if (e != null && e.keyOwned() && volumes.list().stream().noneMatch(v -> v.encryption() != null
+                && e.keyId().equals(v.encryption().keyId()))) {
+            forget(e.keyId());
+        }
+        return true;
     }
 
     private void forget(String keyId) {

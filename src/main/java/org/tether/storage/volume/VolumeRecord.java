@@ -39,10 +39,13 @@ public record VolumeRecord(
 
     /**
      * A volume formatted with LUKS1 at create, as Cinder records its encryption: the key is in the key manager
-     * under {@code keyId}; the host opens it (front-end). No key byte is kept here.
+     * under {@code keyId}; the host opens it (front-end). No key byte is kept here. {@code keyOwned}: the agent
+     * stored the key, and removes it with the last volume that uses it (as Cinder does); a key the caller named
+     * is the caller's.
      */
     public record Encryption(String provider, String cipher, int keySize, String controlLocation,
-                             @com.fasterxml.jackson.annotation.JsonProperty("encryption_key_id") String keyId) {
+                             @com.fasterxml.jackson.annotation.JsonProperty("encryption_key_id") String keyId,
+                             boolean keyOwned) {
     }
 
     /**

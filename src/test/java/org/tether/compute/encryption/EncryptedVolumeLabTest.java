@@ -179,8 +179,18 @@ class EncryptedVolumeLabTest {
         assertThat(decrypted(file, random(32, 1), "read -P 0x5a 0 1048576")).contains("read 1048576/1048576")
                 .doesNotContain("verification failed");
 
-        // attached again, QEMU opens it with the same key: what it writes now sits beside what was there
+        // grown while detached (LUKS1 has no size of its own: the payload is the device less the header), then
+        // attached again: QEMU opens it with the same key, and the guest sees the new size less the header
+        given().contentType(ContentType.JSON).body("{\"new_size_gb\": 2}").post("/v1/volumes/" + vol + "/extend")
+                .then().statusCode(200);
         attach(dom, info, keyId).then().statusCode(200);
+        long capacity = Long.parseLong(Host.virsh("domblkinfo", dom.name, "sda").lines()
+                .filter(l -> l.startsWith("Capacity:")).findFirst().orElseThrow().split("\\s+")[1]);
+        assertThat(capacity).isBetween((2L << 30) - (4L << 20), (2L << 30) - (1L << 20));
+        // grown while attached: refused until the header's length is read on this side
+        given().contentType(ContentType.JSON).body("{\"new_size\": " + (3L << 30) + "}")
+                .post("/v1/instances/" + dom.name + "/volumes/" + vol + "/extend").then().statusCode(400)
+                .body("code", equalTo("unsupported_encryption"));
         dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x6b 1048576 1048576\"");
         given().delete("/v1/instances/" + dom.name + "/volumes/" + vol).then().statusCode(204);
         assertThat(decrypted(file, random(32, 1), "read -P 0x5a 0 1048576")).contains("read 1048576/1048576")
@@ -230,8 +240,12 @@ class EncryptedVolumeLabTest {
         attach(dom, info, down).then().statusCode(503).body("code", equalTo("openstack_unavailable"));
         assertNothingLeft(dom, vol);
 
-        // the right key still opens it
+        // the right key still opens it; its passphrase secret, taken away under it, is reported
         attach(dom, info, keyId).then().statusCode(200);
+        Host.virsh("secret-undefine", LuksPassphrases.secretUuid(UUID.fromString(vol)).toString());
+        given().post("/v1/reconciliation").then().statusCode(200)
+                .body("drift.'" + vol + "@" + dom.name + "'.kind", org.hamcrest.Matchers.hasItem(
+                        "passphrase_secret_missing"));
         given().delete("/v1/instances/" + dom.name + "/volumes/" + vol).then().statusCode(204);
     }
 
@@ -262,6 +276,21 @@ class EncryptedVolumeLabTest {
         cleanup.add(dom);
         attach(dom, export(vol), vol, encryption(made, 512)).then().statusCode(200);
         given().delete("/v1/instances/" + dom.name + "/volumes/" + vol).then().statusCode(204);
+
+        // the key the agent stored goes with the volume, as Cinder deletes it; a key the caller named stays
+        openstack.stubFor(com.github.tomakehurst.wiremock.client.WireMock.delete(urlEqualTo("/barbican/v1/secrets/"
+                + made)).willReturn(aResponse().withStatus(204)));
+        given().delete("/v1/volumes/" + vol + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(204);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+        openstack.verify(1, com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor(
+                urlEqualTo("/barbican/v1/secrets/" + made)));
+        String named = key(random(32, 5));
+        JsonNode other = encryptedVolume(named);
+        String otherVol = other.get("data").get("volume_id").asText();
+        given().delete("/v1/volumes/" + otherVol + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(204);
+        given().delete("/v1/volumes/" + otherVol).then().statusCode(204);
+        openstack.verify(0, com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor(
+                urlEqualTo("/barbican/v1/secrets/" + named)));
     }
 
     private static void assertNothingLeft(TestDomain dom, String vol) {
