@@ -18,6 +18,32 @@ public final class OpenStackStubs {
     private OpenStackStubs() {
     }
 
+    /** A WireMock on loopback for Keystone and the services behind it, started. */
+    public static WireMockServer start() {
+        WireMockServer server = new WireMockServer(com.github.tomakehurst.wiremock.core.WireMockConfiguration.options()
+                .dynamicPort().bindAddress("127.0.0.1"));
+        server.start();
+        return server;
+    }
+
+    /**
+     * The agent's {@code tether.cinder.*} for a Keystone that {@code server} plays: a fresh password in a 0600
+     * {@code passwordFile}, one retry 10 ms apart.
+     */
+    public static java.util.Map<String, String> credentials(WireMockServer server, java.nio.file.Path passwordFile) {
+        try {
+            java.nio.file.Files.deleteIfExists(passwordFile);
+            java.nio.file.Files.createFile(passwordFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            java.nio.file.Files.writeString(passwordFile, "secret-" + java.util.UUID.randomUUID());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return java.util.Map.of("tether.cinder.auth-url", authUrl(server), "tether.cinder.username", "tether",
+                "tether.cinder.password-file", passwordFile.toString(), "tether.cinder.project-id", PROJECT,
+                "tether.cinder.retries", "1", "tether.cinder.retry-delay", "10ms");
+    }
+
     public static String authUrl(WireMockServer server) {
         return server.baseUrl() + "/identity/v3";
     }

@@ -3,7 +3,6 @@ package org.tether.compute.encryption;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -17,8 +16,6 @@ import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
 import org.tether.lab.TgtTarget;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -62,20 +59,9 @@ class EncryptedVolumeLabTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             if (openstack == null) {
-                openstack = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
-                openstack.start();
+                openstack = OpenStackStubs.start();
             }
-            try {
-                Files.deleteIfExists(PASSWORD);
-                Files.createFile(PASSWORD, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(PASSWORD, "barbican-" + UUID.randomUUID());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return Map.of("tether.cinder.auth-url", OpenStackStubs.authUrl(openstack),
-                    "tether.cinder.username", "tether", "tether.cinder.password-file", PASSWORD.toString(),
-                    "tether.cinder.project-id", OpenStackStubs.PROJECT, "tether.cinder.retries", "1",
-                    "tether.cinder.retry-delay", "10ms");
+            return OpenStackStubs.credentials(openstack, PASSWORD);
         }
     }
 

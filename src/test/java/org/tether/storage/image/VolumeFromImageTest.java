@@ -3,7 +3,6 @@ package org.tether.storage.image;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -19,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,27 +55,20 @@ class VolumeFromImageTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             if (openstack == null) {
-                openstack = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
-                openstack.start();
+                openstack = OpenStackStubs.start();
             }
             try {
-                Files.deleteIfExists(PASSWORD);
-                Files.createFile(PASSWORD, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(PASSWORD, "glance-" + UUID.randomUUID());
                 Files.createDirectories(IMAGES);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return Map.ofEntries(Map.entry("tether.cinder.auth-url", OpenStackStubs.authUrl(openstack)),
-                    Map.entry("tether.cinder.username", "tether"),
-                    Map.entry("tether.cinder.password-file", PASSWORD.toString()),
-                    Map.entry("tether.cinder.project-id", OpenStackStubs.PROJECT),
-                    Map.entry("tether.cinder.retries", "1"), Map.entry("tether.cinder.retry-delay", "10ms"),
-                    Map.entry("tether.storage.images.scratch-dir", SCRATCH.toString()),
+            Map<String, String> config = new java.util.HashMap<>(OpenStackStubs.credentials(openstack, PASSWORD));
+            config.putAll(Map.ofEntries(Map.entry("tether.storage.images.scratch-dir", SCRATCH.toString()),
                     Map.entry("tether.storage.images.scratch-reserve-mb", "16"),
                     Map.entry("tether.storage.images.file-dir", IMAGES.toString()),
                     Map.entry("tether.storage.images.url-hosts", "127.0.0.1"),
-                    Map.entry("tether.storage.images.cache.max-count", "2"));
+                    Map.entry("tether.storage.images.cache.max-count", "2")));
+            return config;
         }
     }
 
