@@ -70,10 +70,10 @@ public class ImageVolumes {
     }
 
     private void write(VolumeRecord r, ImageRequest image, ImageMeta meta, ContentWriter.Phases phases) {
-        phases.phase(State.DOWNLOADING, 0);
         VolumeBackend backend = volumes.pools().of(r).backend();
         String key = cache.enabled() ? meta.contentKey() : null;
         if (key == null) {
+            phases.phase(State.DOWNLOADING, 0);
             backend.create(r.id(), r.sizeBytes(), r.thin());
             importer.importInto(image, meta, r.sizeBytes(), size -> backend.imageTarget(r.id(), r.thin()),
                     progress(phases));
@@ -81,10 +81,20 @@ public class ImageVolumes {
         }
         // an entry serves its own pool: a clone is made by the backend that holds its source
         String pool = volumes.pools().nameOf(r);
-        try (var held = contentLocks.lock(pool + "/" + key)) {
+        // a cache hit goes from creating to available (a clone takes no time worth a phase of its own); a volume
+        // waiting for another request's download of the same image shows downloading meanwhile
+        Optional<KeyedLocks.Held> free = contentLocks.tryLock(pool + "/" + key);
+        if (free.isEmpty()) {
+            phases.phase(State.DOWNLOADING, 0);
+        }
+        try (var held = free.isPresent() ? free.get() : contentLocks.lock(pool + "/" + key)) {
             VolumeRecord entry = entry(pool, key).orElse(null);
             if (entry == null) {
+                if (free.isPresent()) {
+                    phases.phase(State.DOWNLOADING, 0);
+                }
                 entry = fill(key, image, meta, r, backend, phases);
+                phases.phase(State.CONVERTING, null);
             } else {
                 if (entry.sizeGb() > r.sizeGb()) {
                     throw new TetherException(ErrorCode.IMAGE_TOO_LARGE, "size_gb",
@@ -92,7 +102,6 @@ public class ImageVolumes {
                 }
                 LOG.infof("volume %s from image %s: cloned from cache entry %s", r.id(), meta.id(), entry.id());
             }
-            phases.phase(State.CONVERTING, null);
             backend.cloneVolume(r.id(), r.sizeBytes(), r.thin(), entry.id());
             store.put(entry.withImage(new ImageOrigin(entry.image().metadata(), key, clock.instant()),
                     clock.instant()));

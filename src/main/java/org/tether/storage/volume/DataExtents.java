@@ -1,7 +1,5 @@
 package org.tether.storage.volume;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,16 +15,6 @@ final class DataExtents {
     private static final int O_RDONLY = 0;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
-
-    interface LibC extends Library {
-        LibC INSTANCE = Native.load("c", LibC.class);
-
-        int open(String path, int flags);
-
-        long lseek(int fd, long offset, int whence);
-
-        int close(int fd);
-    }
 
     /** [start, end) of each data extent within the first {@code length} bytes. */
     record Extent(long start, long end) {

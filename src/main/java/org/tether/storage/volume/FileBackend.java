@@ -143,9 +143,9 @@ public class FileBackend implements VolumeBackend {
     }
 
     /**
-     * Copies {@code src} into a new {@code dst} of {@code bytes} length. cp finds the source's holes
-     * (SEEK_HOLE) and shares extents where the filesystem can (reflink), so a copy costs only the blocks
-     * that hold data. A destination that already has that size is taken as done (a retried create).
+     * Copies {@code src} into a new {@code dst} of {@code bytes} length: its extents shared where the filesystem
+     * can (a reflink, made in-process), else by cp, which finds the source's holes (SEEK_HOLE), so a copy costs
+     * only the blocks that hold data. A destination that already has that size is taken as done (a retried create).
      */
     private void copyInto(Path src, Path dst, long bytes) {
         existing(src);
@@ -153,11 +153,14 @@ public class FileBackend implements VolumeBackend {
             return;
         }
         Path tmp = dst.resolveSibling("." + dst.getFileName() + ".tmp");
-        CommandResult r = runner.run(Command.of("cp", COPY_TIMEOUT)
-                .args("--sparse=always", "--reflink=auto", "--", src.toString(), tmp.toString()).build());
-        if (!r.succeeded()) {
-            deleteIfExists(tmp);
-            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, r.summary());
+        deleteIfExists(tmp); // what a crash between the copy and the rename left
+        if (!Reflink.clone(src, tmp)) {
+            CommandResult r = runner.run(Command.of("cp", COPY_TIMEOUT)
+                    .args("--sparse=always", "--reflink=auto", "--", src.toString(), tmp.toString()).build());
+            if (!r.succeeded()) {
+                deleteIfExists(tmp);
+                throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, r.summary());
+            }
         }
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             if (out.size() > bytes) {
