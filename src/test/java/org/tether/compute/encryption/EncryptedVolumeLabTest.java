@@ -183,6 +183,21 @@ class EncryptedVolumeLabTest {
                 .doesNotContain("verification failed");
         assertThat(decrypted(file, random(32, 1), "read -P 0x6b 1048576 1048576")).contains("read 1048576/1048576")
                 .doesNotContain("verification failed");
+
+        // neither the key nor its passphrase is in the log, the audit log, the agent's state or an answer
+        String hex = java.util.HexFormat.of().formatHex(random(32, 1));
+        String b64 = Base64.getEncoder().encodeToString(random(32, 1));
+        List<String> seen = new ArrayList<>(List.of(given().get("/v1/volumes/" + vol).asString(),
+                given().get("/v1/attachments").asString(), Host.virsh("dumpxml", dom.name),
+                Files.readString(Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                        .getValue("quarkus.log.file.path", String.class))),
+                Files.readString(Path.of("target/test-audit.jsonl"))));
+        try (var files = Files.walk(Path.of("target/test-state"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                seen.add(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+        }
+        assertThat(seen).noneMatch(t -> t.contains(hex) || t.contains(b64));
     }
 
     /** qemu-io on the host, opening the volume file's LUKS header with the key's passphrase (hex, as Nova). */
