@@ -119,7 +119,8 @@ public class VolumeMover {
                     new Migration(from.name(), before.thin(), Migration.Phase.CLEANUP)), clock.instant());
             store.put(moved); // the swap: from here on the volume is the copy, and the old one is to be removed
             volumes.endMove(id);
-            LOG.infof("volume %s moved to pool %s; copy verified", id, to.name());
+            LOG.infof("volume %s moved to pool %s%s", id, to.name(), copy.readsBack() ? "; the copy read back equal"
+                    : "");
             return volumes.finishMove(moved);
         }
     }
