@@ -111,7 +111,7 @@ public class StorageBeans {
             case FILE -> {
                 var dir = c == null ? s.file().dir() : c.dir().orElseThrow(() -> required(prefix + "dir", "file"));
                 backend = new FileBackend(dir, runner);
-                location = dir.toString();
+                location = dir.toAbsolutePath().normalize().toString();
             }
             case LVM -> {
                 String vg = c == null ? s.lvm().vg() : c.vg().orElseThrow(() -> required(prefix + "vg", "lvm"));

@@ -51,8 +51,7 @@ public class EncryptedVolumes {
         byte[] passphrase = null;
         String keyId = null;
         try {
-            EncryptionSpec checked = new EncryptionSpec(spec.cipher(), spec.keySizeBits(), spec.keyId());
-            passphrase = LuksKey.passphrase(key, checked);
+            passphrase = LuksKey.passphrase(key, spec);
             keyId = made ? keys.store(key, "volume-" + req.id(), spec.cipher().split("-")[0],
                     spec.cipher().split("-")[1]) : spec.keyId();
             EncryptionSpec full = new EncryptionSpec(spec.cipher(), spec.keySizeBits(), keyId);

@@ -112,9 +112,9 @@ public final class VolumeCopy {
         }
     }
 
-    /** A chunk on its way: its place, the CRC-32C of what the source holds there, and its data when written. */
-    private record Chunk(int index, long at, int length, int sum, ByteBuffer data, boolean write) {
-        static final Chunk END = new Chunk(-1, 0, 0, 0, null, false);
+    /** A chunk on its way: its offset, the CRC-32C of what the source holds there, and its data when written. */
+    private record Chunk(long at, int length, int sum, ByteBuffer data, boolean write) {
+        static final Chunk END = new Chunk(-1, 0, 0, null, false);
     }
 
     private void read(FileChannel in, Path source, long length, int chunks, DataExtents data, boolean targetReadsZero,
@@ -130,7 +130,7 @@ public final class VolumeCopy {
             if (!data.anyData(at, at + n)) {
                 // a hole of the source file reads as zeroes: nothing to read, and on a target that reads as
                 // zeroes nothing to write; onto one that may not (a thick LV), zeroes are written
-                toWrite.put(new Chunk(i, at, n, zeroSum(n), null, !targetReadsZero));
+                toWrite.put(new Chunk(at, n, zeroSum(n), null, !targetReadsZero));
             } else {
                 ByteBuffer buf = free.take();
                 readFully(in, buf, at, n, source);
@@ -139,7 +139,7 @@ public final class VolumeCopy {
                 if (!write) {
                     free.put(buf);
                 }
-                toWrite.put(new Chunk(i, at, n, sum, write ? buf : null, write));
+                toWrite.put(new Chunk(at, n, sum, write ? buf : null, write));
                 read += n;
                 throttle(started, read);
             }
