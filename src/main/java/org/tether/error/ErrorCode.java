@@ -57,6 +57,8 @@ public enum ErrorCode {
     INSTANCE_CONFLICT(409, "Instance conflict"),
     ISCSI_AUTH_FAILED(502, "iSCSI authentication failed"),
     ISCSI_LOGIN_FAILED(502, "iSCSI login failed"),
+    /** 503: iscsid does not answer iscsiadm (restarting, stopped); nothing was changed. */
+    ISCSID_UNAVAILABLE(503, "iscsid not reachable; retry later"),
     ISCSI_DEVICE_NOT_FOUND(504, "iSCSI device did not appear"),
     /** 409: the RBD volume's cephx key is in no libvirt secret here and the request carried no keyring. */
     CEPH_SECRET_MISSING(409, "cephx secret missing on this host"),

@@ -102,13 +102,8 @@ public class Iscsiadm {
     public void login(Portal portal, String iqn) {
         CommandResult r = run(node(portal, iqn).arg("--login").build(), false);
         IscsiadmStatus s = IscsiadmStatus.of(r.exitCode());
-        switch (s) {
-            case OK, SESSION_EXISTS -> {
-            }
-            case AUTH_FAILED -> throw new TetherException(ErrorCode.ISCSI_AUTH_FAILED,
-                    "CHAP authentication to " + iqn + " at " + portal + " was refused");
-            default -> throw new TetherException(ErrorCode.ISCSI_LOGIN_FAILED,
-                    "login to " + iqn + " at " + portal + " failed: " + r.summary());
+        if (s != IscsiadmStatus.OK && s != IscsiadmStatus.SESSION_EXISTS) {
+            throw failure(r, s, "login to " + iqn + " at " + portal);
         }
     }
 
@@ -184,7 +179,26 @@ public class Iscsiadm {
 
     private static void check(CommandResult r, IscsiadmStatus s) {
         if (s != IscsiadmStatus.OK) {
-            throw new TetherException(ErrorCode.COMMAND_FAILED, r.summary());
+            // the mode and its object (-m node -T <iqn> -p <portal>), from the display, which masks secrets
+            String[] words = r.command().display().split(" ");
+            throw failure(r, s, String.join(" ", java.util.Arrays.copyOfRange(words, 0, Math.min(7, words.length))));
         }
+    }
+
+    /** The decision {@link IscsiadmStatus} documents for a failed call, in the API's codes. */
+    static TetherException failure(CommandResult r, IscsiadmStatus s, String what) {
+        return switch (s) {
+            case AUTH_FAILED -> new TetherException(ErrorCode.ISCSI_AUTH_FAILED, "CHAP authentication for " + what
+                    + " was refused");
+            case TRANSPORT -> new TetherException(ErrorCode.TARGET_UNAVAILABLE, what + ": the portal did not answer; "
+                    + "retry later: " + r.summary());
+            case ISCSID_DOWN -> new TetherException(ErrorCode.ISCSID_UNAVAILABLE, what + ": iscsid did not answer "
+                    + "(stopped or restarting); retry later: " + r.summary());
+            case LOGIN_REFUSED -> new TetherException(ErrorCode.ISCSI_LOGIN_FAILED, what + " was refused by the "
+                    + "target: " + r.summary());
+            case NO_TRANSPORT -> new TetherException(ErrorCode.ISCSI_LOGIN_FAILED, what + ": this host has no iSCSI "
+                    + "transport (is iscsi_tcp loaded?); attach_path qemu needs none: " + r.summary());
+            default -> new TetherException(ErrorCode.COMMAND_FAILED, r.summary());
+        };
     }
 }
