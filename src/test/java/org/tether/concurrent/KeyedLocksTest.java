@@ -36,7 +36,12 @@ class KeyedLocksTest {
                 }
             });
             t.start();
-            Thread.sleep(100);
+            // the second locker is parked on the lock (its state, not a sleep, says it got there)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.BLOCKED) {
+                assertThat(System.nanoTime()).as("the second locker waits").isLessThan(deadline);
+                Thread.onSpinWait();
+            }
             assertThat(entered).isFalse();
         }
         t.join(5000);

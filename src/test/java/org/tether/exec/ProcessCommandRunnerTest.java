@@ -28,14 +28,30 @@ class ProcessCommandRunnerTest {
     }
 
     @Test
-    void timeoutKillsTheChildAndItsChildren() {
+    void timeoutKillsTheChildAndItsChildren(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path pid = dir.resolve("grandchild.pid");
         long start = System.nanoTime();
+        // the grandchild writes its own pid, so the test looks at that process only, not at the host's
         assertThatThrownBy(() -> runner.run(Command.of("sh", Duration.ofMillis(300))
-                .args("-c", "sleep 30 & sleep 30; wait").build()))
+                .args("-c", "sleep 30 & echo $! > \"$0\"; sleep 30; wait", pid.toString()).build()))
                 .isInstanceOfSatisfying(CommandException.class, e -> assertThat(e.timedOut()).isTrue());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
-        CommandResult left = runner.run(Command.of("pgrep", FIVE).args("-f", "^sleep 30$").build());
-        assertThat(left.stdout()).isEmpty();
+        // killed: gone, or a zombie until init reaps it (a kill is delivered, not awaited)
+        java.nio.file.Path stat = java.nio.file.Path.of("/proc", java.nio.file.Files.readString(pid).strip(), "stat");
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (alive(stat)) {
+            assertThat(System.nanoTime()).as("the grandchild was killed").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    private static boolean alive(java.nio.file.Path stat) {
+        try {
+            String s = java.nio.file.Files.readString(stat);
+            return !s.substring(s.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     @Test
@@ -60,12 +76,15 @@ class ProcessCommandRunnerTest {
     }
 
     @Test
-    void aDaemonHoldingTheOutputOpenDoesNotHangTheCall() {
+    void aDaemonHoldingTheOutputOpenDoesNotHangTheCall(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path pid = dir.resolve("daemon.pid");
         long start = System.nanoTime();
-        CommandResult r = runner.run(Command.of("sh", FIVE).args("-c", "echo started; (sleep 20 &) ; exit 0").build());
+        CommandResult r = runner.run(Command.of("sh", FIVE).args("-c",
+                "echo started; (sleep 20 & echo $! > \"$0\") ; exit 0", pid.toString()).build());
         assertThat(r.exitCode()).isZero();
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
-        runner.run(Command.of("pkill", FIVE).args("-f", "^sleep 20$").build());
+        runner.run(Command.of("kill", FIVE).args(java.nio.file.Files.readString(pid).strip()).build());
     }
 
     @Test

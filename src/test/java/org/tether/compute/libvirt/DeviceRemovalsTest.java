@@ -38,15 +38,15 @@ class DeviceRemovalsTest {
         DeviceRemovals r = removals(Duration.ofHours(1), Duration.ofHours(1));
         AtomicBoolean gone = new AtomicBoolean();
         AtomicInteger probes = new AtomicInteger();
+        java.util.concurrent.CountDownLatch probed = new java.util.concurrent.CountDownLatch(1);
         try (DeviceRemovals.Waiter w = r.expect("dom", "ua-1")) {
             CompletableFuture<DeviceRemovals.Outcome> outcome = CompletableFuture.supplyAsync(
                     () -> w.await(Deadline.in(Duration.ofSeconds(20)), () -> {
                         probes.incrementAndGet();
+                        probed.countDown();
                         return gone.get();
                     }));
-            while (probes.get() < 1) {
-                Thread.sleep(2);
-            }
+            assertThat(probed.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the first probe").isTrue();
             gone.set(true);
             subscribed.get().removed("dom", "ua-1");
             assertThat(outcome.get()).isEqualTo(DeviceRemovals.Outcome.REMOVED);
