@@ -1,22 +1,17 @@
 package org.tether.operations;
 
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Deletes operation records once they are of no more use: finished longer ago than the retention, with no
- * callback still to deliver. At start and every hour. A running operation or a pending delivery is never
+ * callback still to deliver. At start and every hour (quarkus-scheduler). A running operation or a pending delivery is never
  * touched, whatever its age.
  */
 @ApplicationScoped
@@ -26,11 +21,6 @@ public class OperationRetention {
     private final OperationStore store;
     private final Duration retention;
     private final Clock clock;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tether-operation-retention");
-        t.setDaemon(true);
-        return t;
-    });
 
     @jakarta.inject.Inject
     public OperationRetention(OperationStore store, TetherConfig config, Clock clock) {
@@ -43,15 +33,9 @@ public class OperationRetention {
         this.clock = clock;
     }
 
-    void onStart(@Observes StartupEvent event) {
-        timer.scheduleWithFixedDelay(this::purgeLogged, 0, 1, TimeUnit.HOURS);
-    }
-
-    void onStop(@Observes ShutdownEvent event) {
-        timer.shutdownNow();
-    }
-
-    private void purgeLogged() {
+    /** At start (the scheduler's first run) and every hour; a pass still running when the next is due is skipped. */
+    @Scheduled(every = "1h", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, identity = "operation-retention")
+    void purgeLogged() {
         try {
             int n = purge();
             if (n > 0) {
