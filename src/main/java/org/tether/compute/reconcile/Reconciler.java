@@ -3,8 +3,8 @@ package org.tether.compute.reconcile;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -28,7 +28,6 @@ import org.tether.state.AttachmentJournal;
 import org.tether.state.AttachmentRecord;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -37,9 +36,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -66,7 +62,6 @@ public class Reconciler {
     private final Clock clock;
     private final Counter repairs;
     private volatile ReconcileReport last;
-    private ScheduledExecutorService timer;
 
     public Reconciler(AttachmentJournal journal, AttachmentLocks locks, Connectors connectors, DiskHotplug hotplug,
                       Hypervisor hypervisor, Iscsiadm iscsiadm, TetherConfig config, Clock clock,
@@ -92,20 +87,33 @@ public class Reconciler {
             return;
         }
         run();
-        Duration every = config.reconcile().interval();
-        if (!every.isZero()) {
-            timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "tether-reconcile");
-                t.setDaemon(true);
-                return t;
-            });
-            timer.scheduleWithFixedDelay(this::runQuietly, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The periodic pass, on quarkus-scheduler: every {@code tether.reconcile.interval} after the first, never
+     * two at once; {@code 0s} turns it off (see {@link Off}), and storage mode has nothing to reconcile.
+     */
+    @Scheduled(every = "${tether.reconcile.interval:60s}", delayed = "${tether.reconcile.interval:60s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Off.class,
+            identity = "reconciliation")
+    void periodic() {
+        if (config.mode() != TetherConfig.Mode.STORAGE) {
+            runQuietly();
         }
     }
 
-    void onStop(@Observes ShutdownEvent event) {
-        if (timer != null) {
-            timer.shutdownNow();
+    /** {@code tether.reconcile.interval=0s}: no periodic pass (the one at start still runs). */
+    @jakarta.inject.Singleton
+    public static class Off implements Scheduled.SkipPredicate {
+        private final boolean off;
+
+        public Off(TetherConfig config) {
+            this.off = config.reconcile().interval().isZero();
+        }
+
+        @Override
+        public boolean test(io.quarkus.scheduler.ScheduledExecution execution) {
+            return off;
         }
     }
 
