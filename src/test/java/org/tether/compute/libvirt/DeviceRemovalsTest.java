@@ -42,9 +42,10 @@ class DeviceRemovalsTest {
         try (DeviceRemovals.Waiter w = r.expect("dom", "ua-1")) {
             CompletableFuture<DeviceRemovals.Outcome> outcome = CompletableFuture.supplyAsync(
                     () -> w.await(Deadline.in(Duration.ofSeconds(20)), () -> {
+                        boolean answer = gone.get(); // read before this thread is let go, so the first is false
                         probes.incrementAndGet();
                         probed.countDown();
-                        return gone.get();
+                        return answer;
                     }));
             assertThat(probed.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the first probe").isTrue();
             gone.set(true);
