@@ -17,6 +17,8 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           # the test-host VM (src/test/testhost): its kernel's modules and tools come from this root
           lvm2 thin-provisioning-tools busybox-static cpio kmod udev iproute2 e2fsprogs python3-os-brick
           multipath-tools
+          # LUKS volumes opened and formatted as os-brick does it (cryptsetup), beside QEMU's own LUKS
+          cryptsetup-bin
           # a bootable Linux image built by the tests (volumes from images that boot)
           syslinux syslinux-common syslinux-efi mtools dosfstools ovmf
           # a file pool on XFS (reflink: image-cache clones that share extents) in the benchmark

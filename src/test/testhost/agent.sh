@@ -22,10 +22,15 @@ case "$1" in
         -Dtether.storage.pools.thick.volume-backend-name=lvm-thick
         -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728"
     fi
+    # Keystone and Barbican: the outer test's WireMock on its loopback port 18111 (10.0.2.2 from in here)
+    ( umask 077; echo "testhost-password" > /run/keystone-password )
+    OPENSTACK="-Dtether.cinder.auth-url=http://10.0.2.2:18111/identity/v3 -Dtether.cinder.username=tether
+      -Dtether.cinder.password-file=/run/keystone-password -Dtether.cinder.project-id=a1b2c3d4e5f60718293a4b5c6d7e8f90
+      -Dtether.cinder.retries=1 -Dtether.keymanager.endpoint=http://10.0.2.2:18111/barbican"
     # shellcheck disable=SC2086
     nohup java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 \
       -Dtether.mode=both -Dtether.state-dir=/var/lib/tether \
-      $STORAGE -Dtether.storage.lvm.pvs="$PVS" \
+      $STORAGE $OPENSTACK -Dtether.storage.lvm.pvs="$PVS" \
       -Dtether.storage.lvm.thin-pool-size=6g \
       -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
       -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json -Dtether.storage.target.repair-interval=5s \

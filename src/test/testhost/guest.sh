@@ -18,7 +18,7 @@ hostname testhost
 step "kernel $(uname -r)"
 
 for m in dm_mod dm_thin_pool dm_snapshot iscsi_tcp target_core_mod iscsi_target_mod target_core_iblock \
-         target_core_file loop sd_mod configfs virtio_net; do
+         target_core_file loop sd_mod configfs virtio_net dm_crypt; do
   modprobe "$m" || fail "module $m"
 done
 mount -t configfs none /sys/kernel/config || fail "configfs"

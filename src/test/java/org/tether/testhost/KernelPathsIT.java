@@ -23,8 +23,16 @@ class KernelPathsIT {
     private static JsonNode connector;
     private static String initiator;
 
+    /** Keystone and Barbican for the agent inside (its agent.sh points at 10.0.2.2:18111, this loopback port). */
+    private static com.github.tomakehurst.wiremock.WireMockServer openstack;
+
     @BeforeAll
     static void boot() throws Exception {
+        openstack = new com.github.tomakehurst.wiremock.WireMockServer(com.github.tomakehurst.wiremock.core
+                .WireMockConfiguration.options().port(18111).bindAddress("127.0.0.1"));
+        openstack.start();
+        openstack.stubFor(org.tether.cinder.OpenStackStubs.keystone().willReturn(org.tether.cinder.OpenStackStubs
+                .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(7200))));
         vm = TestHostVm.boot();
         connector = vm.json(vm.get("/v1/connector"));
         initiator = connector.get("initiator").asText();
@@ -34,6 +42,9 @@ class KernelPathsIT {
     static void shutdown() throws Exception {
         if (vm != null) {
             vm.close();
+        }
+        if (openstack != null) {
+            openstack.stop();
         }
     }
 
@@ -382,6 +393,132 @@ class KernelPathsIT {
         assertThat(readLv(vol, half)).startsWith(repeat("44", 64));
         assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
         assertThat(vm.probe("what=lvs")).doesNotContain(vol);
+    }
+
+    /** A key Barbican serves: its id, and its bytes as the hex passphrase LUKS is opened with (as Nova). */
+    private static String[] barbicanKey(long seed) {
+        byte[] key = new byte[32];
+        new java.util.Random(seed).nextBytes(key);
+        String id = UUID.randomUUID().toString();
+        openstack.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(
+                        com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo("/barbican/v1/secrets/" + id + "/payload"))
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200).withBody(key)));
+        return new String[] {id, java.util.HexFormat.of().formatHex(key)};
+    }
+
+    private static String encryption(String keyId) {
+        return "{\"provider\": \"luks\", \"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "
+                + "\"control_location\": \"front-end\", \"encryption_key_id\": \"" + keyId + "\"}";
+    }
+
+    private HttpResponse<String> attachEncrypted(String vol, JsonNode info, String keyId) throws Exception {
+        ObjectNode encrypted = info.deepCopy();
+        ((ObjectNode) encrypted.get("data")).put("encrypted", true);
+        return vm.put("/v1/instances/testdom/volumes/" + vol, "{\"connection_info\": " + encrypted
+                + ", \"bus\": \"scsi\", \"attach_path\": \"kernel\", \"encryption\": " + encryption(keyId) + "}");
+    }
+
+    private long payloadOffset(String vol) throws Exception {
+        String dump = vm.probe("what=luksdump&vol=" + vol);
+        assertThat(dump).as(dump).contains("Version:").containsPattern("Version:\\s+1");
+        String sectors = dump.lines().filter(l -> l.startsWith("Payload offset:")).findFirst().orElseThrow()
+                .split(":")[1].strip();
+        return Long.parseLong(sectors) * 512;
+    }
+
+    /**
+     * LUKS on the kernel path over LVM thin + LIO, and both ways with cryptsetup as os-brick uses it: a volume
+     * Tether's storage side encrypted opens with {@code cryptsetup open}; one cryptsetup formatted opens in
+     * Tether; a blank one is formatted on its first attach; one holding data is never formatted. What the guest
+     * writes is never on the LV as plaintext, and a live extend gives the guest the new size less the header.
+     */
+    @Test
+    void luksVolumesOpenInQemuOnTheKernelPathAndInteroperateWithCryptsetup() throws Exception {
+        // 1. made encrypted by the storage side (qemu-img's LUKS1); opened by QEMU; read back by cryptsetup
+        String[] k1 = barbicanKey(1);
+        String a = UUID.randomUUID().toString();
+        HttpResponse<String> made = vm.post("/v1/volumes", "{\"id\": \"" + a + "\", \"size_gb\": 1, \"thin\": true, "
+                + "\"encryption\": " + encryption(k1[0]) + "}");
+        assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+        JsonNode infoA = export(a);
+        assertThat(infoA.get("data").get("encrypted").asBoolean()).isTrue();
+        HttpResponse<String> r = attachEncrypted(a, infoA, k1[0]);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(vm.probe("what=domxml")).contains("<encryption format='luks'");
+        writeThroughQemu(a, "0x5a", 65536);
+        long offA = payloadOffset(a);
+        assertThat(readLv(a, offA + 65536)).as("no plaintext on the LV").doesNotContain(repeat("5a", 16));
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + a).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=secrets")).doesNotContain(a);
+        unexport(a); // LIO holds the LV exclusively while it is exported
+        assertThat(luksRead(a, k1[1], 65536)).startsWith(repeat("5a", 64));
+
+        // 2. formatted by cryptsetup with the hex passphrase (os-brick's way); opened by Tether, read by cryptsetup
+        String[] k2 = barbicanKey(2);
+        String b = createVolume();
+        assertThat(vm.probe("what=luksformat&vol=" + b + "&key=" + k2[1])).contains("exit=0");
+        JsonNode infoB = export(b);
+        r = attachEncrypted(b, infoB, k2[0]);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        writeThroughQemu(b, "0x6b", 8192);
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + b).statusCode()).isEqualTo(204);
+        // the wrong key fails the attach and leaves no session, secret or disk
+        r = attachEncrypted(b, infoB, k1[0]);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(422);
+        assertThat(r.body()).contains("encryption_key_invalid");
+        assertThat(vm.probe("what=sessions")).doesNotContain(infoB.get("data").get("target_iqn").asText());
+        assertThat(vm.probe("what=secrets")).doesNotContain(b);
+        assertThat(vm.probe("what=domxml")).doesNotContain(b);
+        unexport(b);
+        assertThat(luksRead(b, k2[1], 8192)).startsWith(repeat("6b", 64));
+
+        // 3. blank: formatted on its first attach (LUKS1, the metadata's cipher), then grown while attached
+        String[] k3 = barbicanKey(3);
+        String c = createVolume();
+        JsonNode infoC = export(c);
+        r = attachEncrypted(c, infoC, k3[0]);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        long offC = payloadOffset(c);
+        assertThat(vm.probe("what=luksdump&vol=" + c)).contains("aes").contains("xts-plain64");
+        writeThroughQemu(c, "0x7c", 4096);
+        HttpResponse<String> grown = vm.post("/v1/volumes/" + c + "/extend", "{\"new_size_gb\": 2}");
+        assertThat(grown.statusCode()).as(grown.body()).isEqualTo(200);
+        r = vm.post("/v1/instances/testdom/volumes/" + c + "/extend", "{\"new_size\": " + (2L << 30) + "}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(vm.json(r).get("size_bytes").asLong()).isEqualTo((2L << 30) - offC);
+        assertThat(vm.json(r).get("previous_size_bytes").asLong()).isEqualTo((1L << 30) - offC);
+        writeThroughQemu(c, "0x7d", (2L << 30) - offC - 4096);
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + c).statusCode()).isEqualTo(204);
+        unexport(c);
+        assertThat(luksRead(c, k3[1], 4096)).startsWith(repeat("7c", 64));
+        assertThat(luksRead(c, k3[1], (2L << 30) - offC - 4096))
+                .startsWith(repeat("7d", 64));
+        assertThat(readLv(c, offC + 4096)).doesNotContain(repeat("7c", 16));
+
+        // 4. holding data but no header: refused, never formatted, nothing left
+        String d = createVolume();
+        assertThat(vm.probe("what=bootsector&vol=" + d + "&line=DATA")).contains("written");
+        JsonNode infoD = export(d);
+        r = attachEncrypted(d, infoD, k3[0]);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("unsupported_encryption").contains("holds data");
+        assertThat(readLv(d, 0)).startsWith("fc 31 c0");
+        assertThat(vm.probe("what=sessions")).doesNotContain(infoD.get("data").get("target_iqn").asText());
+        assertThat(vm.probe("what=secrets")).doesNotContain(d);
+        unexport(d);
+
+        for (String v : java.util.List.of(a, b, c, d)) {
+            assertThat(vm.delete("/v1/volumes/" + v).statusCode()).isEqualTo(204);
+        }
+    }
+
+    /** The volume's bytes at {@code offset} as cryptsetup opens them with the hex passphrase (hex, 4 KiB). */
+    private String luksRead(String vol, String passphrase, long offset) throws Exception {
+        return vm.probe("what=luksread&vol=" + vol + "&key=" + passphrase + "&off=" + offset).strip();
+    }
+
+    private void unexport(String vol) throws Exception {
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
     }
 
     @Test

@@ -8,6 +8,7 @@ import org.tether.compute.connection.ConnectionInfoParser;
 import org.tether.compute.connection.IscsiConnectionInfo;
 import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.EncryptionSpecParser;
+import org.tether.compute.encryption.LuksFirstUse;
 import org.tether.compute.encryption.LuksPassphrases;
 import org.tether.compute.encryption.LuksRefusals;
 import org.tether.compute.libvirt.DiskHotplug;
@@ -42,14 +43,16 @@ public class AttachService {
     private final Clock clock;
     private final OperationMetrics metrics;
     private final LuksPassphrases passphrases;
+    private final LuksFirstUse firstUse;
 
     private final AttachPath defaultPath;
 
     public AttachService(ConnectionInfoParser parser, Connectors connectors, DiskHotplug hotplug,
                          AttachmentJournal journal, AttachmentLocks locks, Teardown teardown, Clock clock,
                          OperationMetrics metrics, org.tether.config.TetherConfig config,
-                         LuksPassphrases passphrases) {
+                         LuksPassphrases passphrases, LuksFirstUse firstUse) {
         this.passphrases = passphrases;
+        this.firstUse = firstUse;
         this.metrics = metrics;
         this.defaultPath = config.attach().defaultPath();
         this.parser = parser;
@@ -201,9 +204,13 @@ public class AttachService {
         try {
             UUID secret = null;
             if (passphrase != null) {
+                // the header read (a blank volume on the kernel path formatted) before QEMU is asked to open it
+                Long payloadOffset = firstUse.prepare(cmd.volumeId().toString(), record.connected().hostDevice(),
+                        record.connected().source(), info, p.encryption(), passphrase);
                 // journalled before it exists, so every teardown (rollback, detach, recovery) takes it away
                 secret = LuksPassphrases.secretUuid(cmd.volumeId());
-                record = record.withConnected(record.connected().withPassphrase(secret), clock.instant());
+                record = record.withConnected(record.connected().withPassphrase(secret, payloadOffset),
+                        clock.instant());
                 journal.put(record);
                 passphrases.hold(cmd.volumeId(), passphrase);
             }

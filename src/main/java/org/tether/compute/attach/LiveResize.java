@@ -56,17 +56,22 @@ public class LiveResize {
     public Resized extend(UUID volumeId, String domain, OptionalLong requested) {
         try (var held = locks.volume(volumeId)) {
             AttachmentRecord r = disks.require(volumeId, domain);
+            long header = 0;
             if (r.connected() != null && r.connected().passphraseSecret() != null) {
-                // the guest's size is the volume's less the LUKS header, whose length only the header says;
-                // until it is read here, a resize to the volume's size would ask QEMU for more than there is
-                throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "new_size", "extending an attached "
-                        + "encrypted volume is not supported yet: detach it, extend it, attach it again");
+                // the guest's size is the volume's less the LUKS header, whose length the header said at attach;
+                // a resize to the volume's own size would ask QEMU for more than there is (Nova subtracts it too)
+                if (r.connected().luksPayloadOffset() == null) {
+                    throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "new_size", "the length of this "
+                            + "encrypted volume's LUKS header was not read when it was attached (an RBD volume, or "
+                            + "one attached by an earlier Tether): detach it, extend it, attach it again");
+                }
+                header = r.connected().luksPayloadOffset();
             }
             DomainState state = hypervisor.domainState(domain);
             String dev = r.device().dev();
             long before = state.active() ? hypervisor.blockCapacity(domain, dev) : -1;
             VolumeConnector connector = connectors.forRecord(r);
-            long size = hostSize(connector, r, requested);
+            long size = hostSize(connector, r, requested) - header;
             if (before >= 0 && size < before) {
                 throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "new_size", "the volume has "
                         + size + " bytes, the disk " + before + "; volumes only grow");

@@ -180,8 +180,7 @@ public class KernelIscsiConnector implements VolumeConnector {
             drift.add(Drift.found("device_missing", connected.hostDevice() + " does not exist"));
         }
         ConnectedVolume now = disks.isEmpty() || disks.equals(connected.scsiDevices()) ? connected
-                : new ConnectedVolume(connected.source(), connected.hostDevice(), disks, connected.multipathMap(),
-                connected.secretUuid());
+                : connected.withScsiDevices(disks);
         return new HostCheck(drift, now);
     }
 

@@ -6,7 +6,10 @@ import org.jboss.logging.Logger;
 import org.tether.cinder.BarbicanClient;
 import org.tether.config.TetherConfig;
 import org.tether.encryption.EncryptionSpec;
+import org.tether.encryption.LuksFormatter;
 import org.tether.encryption.LuksKey;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
 import org.tether.exec.CommandRunner;
 
 import java.security.SecureRandom;
@@ -60,7 +63,12 @@ public class EncryptedVolumes {
                     spec.keySizeBits(), "front-end", keyId, made)), (v, phases) -> {
                 Pool pool = volumes.pools().of(v);
                 pool.backend().create(v.id(), v.sizeBytes(), v.thin());
-                formatter.format(pool.backend().imageTarget(v.id(), v.thin()), v.sizeBytes(), full, pass);
+                VolumeBackend.ImageTarget target = pool.backend().imageTarget(v.id(), v.thin());
+                if (target.path().startsWith("rbd:")) {
+                    throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption", "encrypted volumes "
+                            + "on RBD pools are not supported yet");
+                }
+                formatter.format(target.path(), v.sizeBytes(), full, pass);
             });
             LOG.infof("volume %s is encrypted (LUKS1, %s, %d-bit key %s)", r.id(), spec.cipher(), spec.keySizeBits(),
                     keyId);

@@ -105,10 +105,14 @@ class EncryptedVolumeLabTest {
     }
 
     private String export(String vol) throws Exception {
+        return export(vol, true);
+    }
+
+    private String export(String vol, boolean encrypted) throws Exception {
         String connector = given().get("/v1/connector").asString();
         Response e = given().contentType(ContentType.JSON).body(connector)
                 .put("/v1/volumes/" + vol + "/exports/" + TgtTarget.hostInitiator());
-        e.then().statusCode(200).body("data.encrypted", equalTo(true));
+        e.then().statusCode(200).body("data.encrypted", equalTo(encrypted));
         return e.asString();
     }
 
@@ -170,19 +174,28 @@ class EncryptedVolumeLabTest {
         given().contentType(ContentType.JSON).body("{\"new_size_gb\": 2}").post("/v1/volumes/" + vol + "/extend")
                 .then().statusCode(200);
         attach(dom, info, keyId).then().statusCode(200);
-        long capacity = Long.parseLong(Host.virsh("domblkinfo", dom.name, "sda").lines()
-                .filter(l -> l.startsWith("Capacity:")).findFirst().orElseThrow().split("\\s+")[1]);
+        long capacity = blockCapacity(dom);
         assertThat(capacity).isBetween((2L << 30) - (4L << 20), (2L << 30) - (1L << 20));
-        // grown while attached: refused until the header's length is read on this side
+        // grown while attached: the guest sees the new size less the header the agent read at attach (the
+        // header's own payload offset, in sectors at byte 104), and what it wrote before stays
+        long payloadOffset = payloadOffset(file);
+        assertThat(capacity).isEqualTo((2L << 30) - payloadOffset);
+        given().contentType(ContentType.JSON).body("{\"new_size_gb\": 3}").post("/v1/volumes/" + vol + "/extend")
+                .then().statusCode(200);
         given().contentType(ContentType.JSON).body("{\"new_size\": " + (3L << 30) + "}")
-                .post("/v1/instances/" + dom.name + "/volumes/" + vol + "/extend").then().statusCode(400)
-                .body("code", equalTo("unsupported_encryption"));
+                .post("/v1/instances/" + dom.name + "/volumes/" + vol + "/extend").then().statusCode(200)
+                .body("size_bytes", equalTo((3L << 30) - payloadOffset));
+        assertThat(blockCapacity(dom)).isEqualTo((3L << 30) - payloadOffset);
+        // the last megabyte of the grown disk is the guest's to write
+        dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x7c " + ((3L << 30) - payloadOffset - (1 << 20)) + " 1048576\"");
         dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x6b 1048576 1048576\"");
         given().delete("/v1/instances/" + dom.name + "/volumes/" + vol).then().statusCode(204);
         assertThat(decrypted(file, random(32, 1), "read -P 0x5a 0 1048576")).contains("read 1048576/1048576")
                 .doesNotContain("verification failed");
         assertThat(decrypted(file, random(32, 1), "read -P 0x6b 1048576 1048576")).contains("read 1048576/1048576")
                 .doesNotContain("verification failed");
+        assertThat(decrypted(file, random(32, 1), "read -P 0x7c " + ((3L << 30) - payloadOffset - (1 << 20))
+                + " 1048576")).contains("read 1048576/1048576").doesNotContain("verification failed");
 
         // neither the key nor its passphrase is in the log, the audit log, the agent's state or an answer
         String hex = java.util.HexFormat.of().formatHex(random(32, 1));
@@ -198,6 +211,20 @@ class EncryptedVolumeLabTest {
             }
         }
         assertThat(seen).noneMatch(t -> t.contains(hex) || t.contains(b64));
+    }
+
+    private static long blockCapacity(TestDomain dom) {
+        return Long.parseLong(Host.virsh("domblkinfo", dom.name, "sda").lines()
+                .filter(l -> l.startsWith("Capacity:")).findFirst().orElseThrow().split("\\s+")[1]);
+    }
+
+    /** The LUKS1 header's payload offset in bytes, read from the volume's file directly. */
+    private static long payloadOffset(Path volume) throws Exception {
+        byte[] head = new byte[112];
+        try (var in = Files.newInputStream(volume)) {
+            assertThat(in.readNBytes(head, 0, head.length)).isEqualTo(head.length);
+        }
+        return Integer.toUnsignedLong(java.nio.ByteBuffer.wrap(head).getInt(104)) * 512;
     }
 
     /** qemu-io on the host, opening the volume file's LUKS header with the key's passphrase (hex, as Nova). */
@@ -240,6 +267,19 @@ class EncryptedVolumeLabTest {
                 .willReturn(aResponse().withStatus(503)));
         attach(dom, info, down).then().statusCode(503).body("code", equalTo("openstack_unavailable"));
         assertNothingLeft(dom, vol);
+
+        // a volume with no LUKS header, said to be encrypted: QEMU's client cannot format it, so it is refused
+        // before anything is plugged (the header is read first through the same iSCSI client)
+        String plain = UUID.randomUUID().toString();
+        given().contentType(ContentType.JSON).body("{\"id\": \"" + plain + "\", \"size_gb\": 1}").post("/v1/volumes")
+                .then().statusCode(201);
+        volumes.add(plain);
+        com.fasterxml.jackson.databind.node.ObjectNode plainInfo = (com.fasterxml.jackson.databind.node.ObjectNode)
+                JSON.readTree(export(plain, false));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) plainInfo.get("data")).put("encrypted", true);
+        attach(dom, plainInfo, keyId).then().statusCode(400).body("code", equalTo("unsupported_encryption"))
+                .body("detail", containsString("no LUKS header"));
+        assertNothingLeft(dom, plain);
 
         // the right key still opens it; its passphrase secret, taken away under it, is reported
         attach(dom, info, keyId).then().statusCode(200);

@@ -1,6 +1,5 @@
-package org.tether.storage.volume;
+package org.tether.encryption;
 
-import org.tether.encryption.EncryptionSpec;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.Command;
@@ -11,8 +10,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
 /**
@@ -37,18 +34,16 @@ public final class LuksFormatter {
         this.keyDir = keyDir;
     }
 
-    public void format(VolumeBackend.ImageTarget target, long bytes, EncryptionSpec spec, byte[] passphrase) {
-        if (target.path().startsWith("rbd:")) {
-            throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption", "encrypted volumes on RBD "
-                    + "pools are not supported yet");
+    /**
+     * @param path  the volume: a file or a block device (the storage side's new volume, or the host's device
+     *              of a blank one on the kernel path)
+     * @param bytes the volume's size, which it keeps; the payload is that less the header
+     */
+    public void format(String path, long bytes, EncryptionSpec spec, byte[] passphrase) {
+        if (bytes <= HEADER_ROOM) {
+            throw TetherException.invalid("size", "a volume of " + bytes + " bytes has no room for a LUKS header");
         }
-        Path secret = null;
-        try {
-            Files.createDirectories(keyDir);
-            Files.setPosixFilePermissions(keyDir, PosixFilePermissions.fromString("rwx------"));
-            secret = Files.createTempFile(keyDir, "luks-", ".key",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(secret, passphrase, StandardOpenOption.TRUNCATE_EXISTING);
+        try (SecretFile secret = SecretFile.write(keyDir, passphrase)) {
             StringBuilder opts = new StringBuilder("key-secret=sec0,cipher-alg=").append(spec.cipherAlg())
                     .append(",cipher-mode=").append(spec.cipherMode()).append(",ivgen-alg=").append(spec.ivgenAlg());
             if (spec.ivgenHash() != null) {
@@ -59,8 +54,7 @@ public final class LuksFormatter {
             // refuses ("Unable to get accurate CPU usage"); the header names its hash, every LUKS1 reader takes it
             opts.append(",hash-alg=sha512");
             Command create = Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
-                    "secret,id=sec0,format=raw,file=" + secret, "-o", opts.toString(), target.path(),
-                    Long.toString(bytes - HEADER_ROOM)).build();
+                    secret.object("sec0"), "-o", opts.toString(), path, Long.toString(bytes - HEADER_ROOM)).build();
             CommandResult r = runner.run(create);
             for (int attempt = 1; attempt < CALIBRATION_ATTEMPTS && !r.succeeded()
                     && r.stderr().contains("Unable to get accurate CPU usage"); attempt++) {
@@ -70,33 +64,17 @@ public final class LuksFormatter {
                 throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header failed: "
                         + r.summary());
             }
-            Path file = Path.of(target.path());
+            Path file = Path.of(path);
             if (Files.isRegularFile(file)) {
                 // qemu-img sized the file to header + payload; the volume keeps the size it was made with
                 try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
                     f.setLength(bytes);
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header failed: "
                     + e.getMessage(), e);
-        } finally {
-            if (secret != null) {
-                wipe(secret, passphrase.length);
-            }
         }
     }
 
-    private static void wipe(Path file, int length) {
-        try {
-            Files.write(file, new byte[length], StandardOpenOption.TRUNCATE_EXISTING);
-            Files.delete(file);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException ignored) {
-                // the directory is 0700 and the agent's own; the next format reuses none of it
-            }
-        }
-    }
 }
