@@ -34,6 +34,11 @@ public record InstanceRequests(
             @Schema(type = SchemaType.OBJECT, implementation = java.util.Map.class, description = "Boot volume only: "
                     + "its volume_image_metadata as the storage side shows it; hw_disk_bus, hw_scsi_model, "
                     + "hw_firmware_type (bios, uefi), hw_machine_type and hw_rng_model are honoured as Nova does")
-            JsonNode volumeImageMetadata) {
+            JsonNode volumeImageMetadata,
+            @Schema(type = SchemaType.OBJECT, implementation = java.util.Map.class, description = "When "
+                    + "connection_info says encrypted: the volume's encryption metadata, as Cinder's GET "
+                    + "/v3/{project}/volumes/{id}/encryption answers it (provider luks, cipher, key_size, "
+                    + "control_location, encryption_key_id)")
+            JsonNode encryption) {
     }
 }

@@ -167,7 +167,7 @@ public class InstanceResource {
                 null); // null: chosen by transport
         GuestDeviceNames.validate(v.device(), bus);
         return new AttachCommand(id, domain, withQos(v.connectionInfo(), v.qosSpecs()), v.device(), bus, path,
-                false);
+                false, v.encryption());
     }
 
     /** Puts explicit qos_specs where Cinder would have put them: inside data (nested) or at the top (flat). */

@@ -93,11 +93,17 @@ public class VolumeResource {
         if (body.pool() != null && !POOL.matcher(body.pool()).matches()) {
             throw TetherException.invalid("pool", "pool must be 1-64 characters of [A-Za-z0-9_.-]");
         }
-        EncryptionSpec encryption = encryption(body.encryption(), body.source() != null);
+        EncryptionSpec encryption = encryption(body.encryption(), fromVolume != null || fromSnapshot != null);
         CreateVolume req = pools.place(new CreateVolume(id, size, true, fromVolume, fromSnapshot, plainQos), type,
                 body.pool(), body.thin());
-        VolumeRecord r = encryption != null ? encrypted.create(req, encryption)
-                : image == null ? volumes.create(req) : images.create(req, image);
+        VolumeRecord r;
+        if (encryption != null && image != null) {
+            ImageVolumes.Encrypted made = images.encrypted(req, image);
+            r = encrypted.create(made.request(), encryption, made.content());
+        } else {
+            r = encryption != null ? encrypted.create(req, encryption)
+                    : image == null ? volumes.create(req) : images.create(req, image);
+        }
         return Response.created(URI.create("/v1/volumes/" + r.id())).entity(view(r)).build();
     }
 
@@ -215,8 +221,8 @@ public class VolumeResource {
             return null;
         }
         if (fromSource) {
-            throw TetherException.invalid("encryption", "a volume made from a snapshot, a volume or an image takes "
-                    + "its source's encryption (an image into an encrypted volume is not supported yet)");
+            throw TetherException.invalid("encryption", "a volume made from a snapshot or a volume takes its "
+                    + "source's encryption");
         }
         EncryptionSpec spec = EncryptionSpecParser.parse(node, "encryption", false);
         if (spec == null) {

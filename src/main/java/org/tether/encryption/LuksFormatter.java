@@ -20,7 +20,7 @@ import java.time.Duration;
  */
 public final class LuksFormatter {
     /** Room left for the header: LUKS1 with a 512-bit key takes 4040 sectors (just under 2 MiB). */
-    private static final long HEADER_ROOM = 4L << 20;
+    public static final long HEADER_ROOM = 4L << 20;
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     /** Times qemu-img is run when its PBKDF calibration read no CPU time (see below). */
     private static final int CALIBRATION_ATTEMPTS = 3;

@@ -129,17 +129,42 @@ public class AttachService {
                 throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
                         + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
             }
-            if (p.encryption() == null) {
-                return attachNew(p, null);
-            }
-            // the key first: a key manager that is away or a key that does not fit leaves the host untouched
-            byte[] passphrase = passphrases.passphrase(p.encryption());
+            byte[] passphrase = passphrase(p);
             try {
                 return attachNew(p, passphrase);
             } finally {
-                java.util.Arrays.fill(passphrase, (byte) 0);
+                if (passphrase != null) {
+                    java.util.Arrays.fill(passphrase, (byte) 0);
+                }
             }
         }
+    }
+
+    /**
+     * The LUKS passphrase of an encrypted volume (null for others), fetched before anything on the host is
+     * touched, so a key manager that is away or a key that does not fit leaves the host as it was. The caller
+     * zeroes it when done.
+     */
+    public byte[] passphrase(Prepared p) {
+        return p.encryption() == null ? null : passphrases.passphrase(p.encryption());
+    }
+
+    /**
+     * After the connect of an encrypted volume: its LUKS header read (a blank volume on the kernel path formatted)
+     * and the passphrase secret's UUID journalled before the secret exists, so every teardown (rollback, detach,
+     * recovery) takes it away. Then {@link #holdPassphrase} puts the passphrase where QEMU reads it.
+     */
+    public AttachmentRecord journalLuks(Prepared p, AttachmentRecord record, byte[] passphrase) {
+        Long payloadOffset = firstUse.prepare(p.cmd().volumeId().toString(), record.connected().hostDevice(),
+                record.connected().source(), p.info(), p.encryption(), passphrase);
+        record = record.withConnected(record.connected().withPassphrase(
+                LuksPassphrases.secretUuid(p.cmd().volumeId()), payloadOffset), clock.instant());
+        journal.put(record);
+        return record;
+    }
+
+    public void holdPassphrase(AttachmentRecord record, byte[] passphrase) {
+        passphrases.hold(record.volumeId(), passphrase);
     }
 
     private AttachmentRecord repeat(AttachmentRecord r, String fingerprint) {
@@ -202,20 +227,12 @@ public class AttachService {
         ConnectionInfo info = p.info();
         AttachmentRecord record = connect(p);
         try {
-            UUID secret = null;
             if (passphrase != null) {
-                // the header read (a blank volume on the kernel path formatted) before QEMU is asked to open it
-                Long payloadOffset = firstUse.prepare(cmd.volumeId().toString(), record.connected().hostDevice(),
-                        record.connected().source(), info, p.encryption(), passphrase);
-                // journalled before it exists, so every teardown (rollback, detach, recovery) takes it away
-                secret = LuksPassphrases.secretUuid(cmd.volumeId());
-                record = record.withConnected(record.connected().withPassphrase(secret, payloadOffset),
-                        clock.instant());
-                journal.put(record);
-                passphrases.hold(cmd.volumeId(), passphrase);
+                record = journalLuks(p, record, passphrase);
+                holdPassphrase(record, passphrase);
             }
             AttachmentRecord connected = record;
-            UUID luks = secret;
+            UUID luks = record.connected().passphraseSecret();
             DiskHotplug.Plugged plugged;
             try {
                 plugged = hotplug.plug(cmd.domain(), cmd.requestedDevice(), cmd.bus(),

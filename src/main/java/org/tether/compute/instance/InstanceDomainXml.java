@@ -105,7 +105,8 @@ final class InstanceDomainXml {
             GuestDevice dev = GuestDeviceNames.choose(cmd.requestedDevice(), cmd.bus(), used);
             used.add(dev.dev());
             DiskXml disk = DiskXmlFactory.build(cmd.volumeId(), connected.get(i).connected().source(), dev,
-                    prepared.get(i).info().options(), cmd.multiattach());
+                    prepared.get(i).info().options(), cmd.multiattach(),
+                    connected.get(i).connected().passphraseSecret());
             if (i == 0) {
                 disk.boot = new DiskXml.Boot();
                 disk.boot.order = 1;

@@ -118,10 +118,20 @@ public class InstanceService {
                 clock.instant(), clock.instant());
         store.put(record);
         List<AttachmentRecord> connected = new ArrayList<>();
+        List<byte[]> passphrases = new ArrayList<>();
         boolean defined = false;
         try {
+            // every key first: a key manager away or a key that does not fit leaves the host untouched
             for (AttachService.Prepared p : prepared) {
-                connected.add(attach.connect(p));
+                passphrases.add(attach.passphrase(p));
+            }
+            for (int i = 0; i < prepared.size(); i++) {
+                connected.add(attach.connect(prepared.get(i)));
+                byte[] passphrase = passphrases.get(i);
+                if (passphrase != null) {
+                    connected.set(i, attach.journalLuks(prepared.get(i), connected.get(i), passphrase));
+                    attach.holdPassphrase(connected.get(i), passphrase);
+                }
             }
             List<DiskXml> disks = InstanceDomainXml.disks(prepared, connected);
             DomainDefinition domain = InstanceDomainXml.definition(req, settings.virtType(), settings.arch(),
@@ -146,6 +156,8 @@ public class InstanceService {
             return new Instance(record, true, attached);
         } catch (IOException | RuntimeException e) {
             throw undo(record, connected, defined, e);
+        } finally {
+            passphrases.stream().filter(java.util.Objects::nonNull).forEach(b -> java.util.Arrays.fill(b, (byte) 0));
         }
     }
 

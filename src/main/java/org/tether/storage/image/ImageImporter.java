@@ -92,6 +92,13 @@ public class ImageImporter {
      */
     public void importInto(ImageRequest request, ImageMeta meta, long maxBytes,
                            java.util.function.LongFunction<VolumeBackend.ImageTarget> targetFor, Progress progress) {
+        importInto(request, meta, maxBytes, targetFor, progress, null);
+    }
+
+    /** The same, written through the LUKS1 header on the target when {@code luksPassphrase} is given. */
+    public void importInto(ImageRequest request, ImageMeta meta, long maxBytes,
+                           java.util.function.LongFunction<VolumeBackend.ImageTarget> targetFor, Progress progress,
+                           org.tether.encryption.SecretFile luksPassphrase) {
         long volumeBytes = maxBytes;
         Path file = scratchFile();
         try {
@@ -110,7 +117,7 @@ public class ImageImporter {
             requireFits(info.virtualSize(), volumeBytes, meta.id());
             progress.converting();
             VolumeBackend.ImageTarget target = targetFor.apply(Math.max(found.virtualSize(), info.virtualSize()));
-            qemuImg.convert(file, found.format(), target);
+            qemuImg.convert(file, found.format(), target, luksPassphrase);
             LOG.infof("image %s (%s, %d bytes of disk) written to %s", meta.id(), found.format().glanceName(),
                     found.virtualSize(), target.path().startsWith("rbd:") ? target.path().split(":")[1] : target.path());
         } finally {

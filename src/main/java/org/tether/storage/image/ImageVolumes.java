@@ -69,6 +69,25 @@ public class ImageVolumes {
         return volumes.create(req.withImage(origin), (r, phases) -> write(r, image, meta, phases));
     }
 
+    /** A volume from an image made encrypted: the request carrying the image's origin, and what writes it. */
+    public record Encrypted(CreateVolume request, org.tether.storage.volume.EncryptedContent content) {
+    }
+
+    /**
+     * The image's disk for a new encrypted volume: read (and refused when it cannot fit) before anything is made,
+     * then written through the volume's LUKS header by qemu-img. Never through the cache: an entry is plaintext,
+     * and a clone of it would be too (Cinder does not cache images for encrypted volumes either).
+     */
+    public Encrypted encrypted(CreateVolume req, ImageRequest image) {
+        ImageMeta meta = importer.describe(image, req.sizeGb());
+        return new Encrypted(req.withImage(new ImageOrigin(meta.volumeImageMetadata(), null, null)),
+                (v, target, passphrase, phases) -> {
+                    phases.phase(State.DOWNLOADING, 0);
+                    importer.importInto(image, meta, v.sizeBytes() - org.tether.encryption.LuksFormatter.HEADER_ROOM,
+                            size -> target, progress(phases), passphrase);
+                });
+    }
+
     private void write(VolumeRecord r, ImageRequest image, ImageMeta meta, ContentWriter.Phases phases) {
         VolumeBackend backend = volumes.pools().of(r).backend();
         String key = cache.enabled() ? meta.contentKey() : null;

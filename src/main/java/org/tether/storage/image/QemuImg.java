@@ -58,15 +58,34 @@ public class QemuImg {
 
     /** Writes the image's disk, as raw, into the existing target (which is at least its virtual size). */
     public void convert(Path image, ImageFormat format, VolumeBackend.ImageTarget target) {
-        Command.Builder c = Command.of("qemu-img", convertTimeout).args("convert", "-f", format.qemuDriver(),
-                "-O", "raw", "-n");
+        convert(image, format, target, null);
+    }
+
+    /**
+     * Writes the image's disk into the target: as raw, or, with {@code luksPassphrase}, through the LUKS1 header
+     * already on the target (QEMU encrypts as it writes, as Cinder's RBD driver converts into an encrypted
+     * volume; no plaintext copy of the volume is ever on disk). The passphrase reaches qemu-img as a secret
+     * object read from a 0600 file.
+     */
+    public void convert(Path image, ImageFormat format, VolumeBackend.ImageTarget target,
+                        org.tether.encryption.SecretFile luksPassphrase) {
+        Command.Builder c = Command.of("qemu-img", convertTimeout).args("convert", "-f", format.qemuDriver(), "-n");
         if (target.blockDevice()) {
             c.args("-t", "none");
         }
-        if (target.readsZero()) {
-            c.arg("--target-is-zero");
+        if (luksPassphrase != null) {
+            // ciphertext never reads zero: every block of the disk is written, zeros too
+            c.args("--object", luksPassphrase.object("luks0"), image.toString(), "--target-image-opts",
+                    "driver=luks,key-secret=luks0,file.driver=" + (target.blockDevice() ? "host_device" : "file")
+                            + ",file.filename=" + target.path().replace(",", ",,"));
+        } else {
+            c.args("-O", "raw");
+            if (target.readsZero()) {
+                c.arg("--target-is-zero");
+            }
+            c.args(image.toString(), target.path());
         }
-        CommandResult r = runner.run(c.args(image.toString(), target.path()).build());
+        CommandResult r = runner.run(c.build());
         if (!r.succeeded()) {
             throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "converting the image failed: "
                     + r.summary());

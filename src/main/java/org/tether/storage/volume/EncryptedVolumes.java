@@ -8,6 +8,7 @@ import org.tether.config.TetherConfig;
 import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.LuksFormatter;
 import org.tether.encryption.LuksKey;
+import org.tether.encryption.SecretFile;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.CommandRunner;
@@ -30,20 +31,31 @@ public class EncryptedVolumes {
     private final VolumeService volumes;
     private final BarbicanClient keys;
     private final LuksFormatter formatter;
+    private final java.nio.file.Path keyDir;
 
     @Inject
     public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, CommandRunner runner, TetherConfig config) {
-        this(volumes, keys, new LuksFormatter(runner, config.stateDir().resolve("luks-keys")));
+        this(volumes, keys, runner, config.stateDir().resolve("luks-keys"));
     }
 
-    public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, LuksFormatter formatter) {
+    public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, CommandRunner runner,
+                            java.nio.file.Path keyDir) {
         this.volumes = volumes;
         this.keys = keys;
-        this.formatter = formatter;
+        this.formatter = new LuksFormatter(runner, keyDir);
+        this.keyDir = keyDir;
     }
 
-    /** @param spec the cipher and key size, and the key's id when the caller has one (else one is made) */
+    /** An empty encrypted volume. */
     public VolumeRecord create(CreateVolume req, EncryptionSpec spec) {
+        return create(req, spec, EncryptedContent.NONE);
+    }
+
+    /**
+     * @param spec    the cipher and key size, and the key's id when the caller has one (else one is made)
+     * @param content written through the header once it is there (an image), before the volume is available
+     */
+    public VolumeRecord create(CreateVolume req, EncryptionSpec spec, EncryptedContent content) {
         Optional<VolumeRecord> existing = volumes.find(req.id());
         if (existing.isPresent()) {
             // a repeat: answered from the record, with no key made for it
@@ -69,6 +81,11 @@ public class EncryptedVolumes {
                             + "on RBD pools are not supported yet");
                 }
                 formatter.format(target.path(), v.sizeBytes(), full, pass);
+                if (content != EncryptedContent.NONE) {
+                    try (SecretFile secret = SecretFile.write(keyDir, pass)) {
+                        content.write(v, target, secret, phases);
+                    }
+                }
             });
             LOG.infof("volume %s is encrypted (LUKS1, %s, %d-bit key %s)", r.id(), spec.cipher(), spec.keySizeBits(),
                     keyId);

@@ -83,6 +83,82 @@ class BootFromImageLabTest {
                 .as("the UEFI domain's NVRAM went with it").noneMatch(f -> f.startsWith(instances.get(1)));
     }
 
+    /**
+     * Issue 18's image into an encrypted volume and boot from it: the image's disk is written through the
+     * volume's LUKS1 header by qemu-img (no plaintext copy of the volume; the backing file holds no plaintext of
+     * the boot line), and the domain boots from it with the passphrase in a libvirt secret.
+     */
+    @Test
+    void anImageWrittenIntoAnEncryptedVolumeBootsAndItsFileHoldsNoPlaintext() throws Exception {
+        String line = "TETHER-LUKS-BOOT-" + UUID.randomUUID().toString().substring(0, 8);
+        UUID glance = VolumeFromImageTest.glanceImage("qcow2", osImage(line), Map.of(), null);
+        byte[] key = new byte[32];
+        new java.util.Random(18).nextBytes(key);
+        String keyId = UUID.randomUUID().toString();
+        VolumeFromImageTest.openstack.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(urlEqualTo(
+                "/barbican/v1/secrets/" + keyId + "/payload")).willReturn(com.github.tomakehurst.wiremock.client
+                .WireMock.aResponse().withStatus(200).withBody(key)));
+        String encryption = "{\"provider\": \"luks\", \"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "
+                + "\"control_location\": \"front-end\", \"encryption_key_id\": \"" + keyId + "\"}";
+
+        String vol = UUID.randomUUID().toString();
+        volumes.add(vol);
+        List<String> before;
+        try (var files = Files.list(VolumeFromImageTest.FILES)) {
+            before = files.map(p -> p.getFileName().toString()).toList();
+        }
+        Response r = given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                + "\"source\": {\"image\": {\"glance_id\": \"" + glance + "\"}}, \"encryption\": " + encryption + "}")
+                .post("/v1/volumes");
+        r.then().statusCode(202);
+        org.tether.lab.Operations.await(r.header("Location"), "succeeded", java.time.Duration.ofSeconds(120));
+        given().get("/v1/volumes/" + vol).then().statusCode(200).body("encrypted", org.hamcrest.Matchers.equalTo(true))
+                .body("bootable", org.hamcrest.Matchers.equalTo(true));
+        // no cache entry was made from it (an entry is plaintext): the volume's file is the only new one
+        try (var files = Files.list(VolumeFromImageTest.FILES)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(f -> !before.contains(f)))
+                    .containsExactly("volume-" + vol);
+        }
+        // the image's disk is at the front of the volume: its boot loader's name, plaintext in an unencrypted
+        // copy (ldlinux.sys on the FAT partition), is nowhere in the first 64 MiB of the file
+        byte[] stored = new byte[64 << 20];
+        try (var in = Files.newInputStream(VolumeFromImageTest.FILES.resolve("volume-" + vol))) {
+            assertThat(in.readNBytes(stored, 0, stored.length)).isEqualTo(stored.length);
+        }
+        assertThat(new String(stored, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("LUKS");
+        assertThat(indexOf(stored, "SYSLINUX".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isEqualTo(-1);
+
+        String connector = given().get("/v1/connector").asString();
+        Response exported = given().contentType(ContentType.JSON).body(connector)
+                .put("/v1/volumes/" + vol + "/exports/" + TgtTarget.hostInitiator());
+        exported.then().statusCode(200).body("data.encrypted", org.hamcrest.Matchers.equalTo(true));
+        String name = "tether-luks-" + UUID.randomUUID().toString().substring(0, 8);
+        instances.add(name);
+        Response booted = given().contentType(ContentType.JSON).body("{\"name\": \"" + name + "\", \"vcpus\": 1, "
+                + "\"memory_mb\": 256, \"boot_volume\": {\"volume_id\": \"" + vol + "\", \"connection_info\": "
+                + exported.asString() + ", \"attach_path\": \"qemu\", \"encryption\": " + encryption + "}}")
+                .post("/v1/instances");
+        booted.then().statusCode(201);
+        assertThat(org.tether.lab.Host.virsh("dumpxml", name)).contains("<encryption format='luks'");
+        BootSector.awaitConsole(Path.of(booted.path("console_log").toString()), line);
+        given().delete("/v1/instances/" + name).then().statusCode(204);
+        assertThat(org.tether.lab.Host.secretUsages()).noneMatch(u -> u.contains(vol));
+        given().delete("/v1/volumes/" + vol + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(204);
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     /** @return the domain's live XML while it ran */
     private String boot(String volume, String line, JsonNode imageMetadata) throws Exception {
         String connector = given().get("/v1/connector").asString();
