@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 
 /**
@@ -36,7 +37,9 @@ public final class LuksFormatter {
 
     /**
      * @param path  the volume: a file or a block device (the storage side's new volume, or the host's device
-     *              of a blank one on the kernel path)
+     *              of a blank one on the kernel path), or qemu's {@code rbd:pool/image:...} of an existing RBD
+     *              image (qemu-img cannot create onto an image that exists: the header is made in a file of the
+     *              agent's, 0600 in its 0700 key directory, and copied onto the image's first bytes)
      * @param bytes the volume's size, which it keeps; the payload is that less the header
      */
     public void format(String path, long bytes, EncryptionSpec spec, byte[] passphrase) {
@@ -53,19 +56,29 @@ public final class LuksFormatter {
             // sha256 (fast where the CPU has SHA instructions) a coarse clock reads no time at all, which it
             // refuses ("Unable to get accurate CPU usage"); the header names its hash, every LUKS1 reader takes it
             opts.append(",hash-alg=sha512");
-            Command create = Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
-                    secret.object("sec0"), "-o", opts.toString(), path, Long.toString(bytes - HEADER_ROOM)).build();
-            CommandResult r = runner.run(create);
-            for (int attempt = 1; attempt < CALIBRATION_ATTEMPTS && !r.succeeded()
-                    && r.stderr().contains("Unable to get accurate CPU usage"); attempt++) {
-                r = runner.run(create);
-            }
-            if (!r.succeeded()) {
-                throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header failed: "
-                        + r.summary());
+            boolean rbd = path.startsWith("rbd:");
+            Path header = rbd ? Files.createTempFile(keyDir, "header-", ".luks", PosixFilePermissions
+                    .asFileAttribute(PosixFilePermissions.fromString("rw-------"))) : null;
+            try {
+                Command create = Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
+                        secret.object("sec0"), "-o", opts.toString(), rbd ? header.toString() : path,
+                        rbd ? "0" : Long.toString(bytes - HEADER_ROOM)).build();
+                create(create);
+                if (rbd) {
+                    CommandResult copied = runner.run(Command.of("qemu-img", TIMEOUT).args("convert", "-n", "-f",
+                            "raw", "-O", "raw", header.toString(), path).build());
+                    if (!copied.succeeded()) {
+                        throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header onto "
+                                + "the RBD image failed: " + copied.summary());
+                    }
+                }
+            } finally {
+                if (header != null) {
+                    Files.deleteIfExists(header);
+                }
             }
             Path file = Path.of(path);
-            if (Files.isRegularFile(file)) {
+            if (!rbd && Files.isRegularFile(file)) {
                 // qemu-img sized the file to header + payload; the volume keeps the size it was made with
                 try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
                     f.setLength(bytes);
@@ -77,4 +90,15 @@ public final class LuksFormatter {
         }
     }
 
+    private void create(Command create) {
+        CommandResult r = runner.run(create);
+        for (int attempt = 1; attempt < CALIBRATION_ATTEMPTS && !r.succeeded()
+                && r.stderr().contains("Unable to get accurate CPU usage"); attempt++) {
+            r = runner.run(create);
+        }
+        if (!r.succeeded()) {
+            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header failed: "
+                    + r.summary());
+        }
+    }
 }

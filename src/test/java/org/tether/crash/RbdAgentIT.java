@@ -251,6 +251,127 @@ class RbdAgentIT {
         }
     }
 
+    /**
+     * Issue 18 on RBD through the packaged agent, WireMock as Keystone and Barbican: an image written into an
+     * encrypted RBD volume through its LUKS header, attached with the passphrase in a libvirt secret, grown while
+     * attached (the guest gets the new size less the header the agent read through librbd), read back decrypted
+     * by qemu-io with the key's hex passphrase, and never plaintext in the RBD image.
+     */
+    @Test
+    void anEncryptedRbdVolumeFromAnImageOpensInQemuGrowsWhileAttachedAndHoldsNoPlaintext() throws Exception {
+        com.github.tomakehurst.wiremock.WireMockServer openstack = org.tether.cinder.OpenStackStubs.start();
+        UUID hostSecret = UUID.randomUUID();
+        try {
+            openstack.stubFor(org.tether.cinder.OpenStackStubs.keystone().willReturn(org.tether.cinder.OpenStackStubs
+                    .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(3600))));
+            byte[] key = new byte[32];
+            new java.util.Random(7).nextBytes(key);
+            String keyId = UUID.randomUUID().toString();
+            openstack.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(com.github.tomakehurst.wiremock
+                    .client.WireMock.urlEqualTo("/barbican/v1/secrets/" + keyId + "/payload")).willReturn(
+                    com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200).withBody(key)));
+            String encryption = "{\"provider\": \"luks\", \"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "
+                    + "\"control_location\": \"front-end\", \"encryption_key_id\": \"" + keyId + "\"}";
+            List<String> props = new java.util.ArrayList<>();
+            org.tether.cinder.OpenStackStubs.credentials(openstack, dir.resolve("keystone-password"))
+                    .forEach((k, v) -> props.add("-D" + k + "=" + v));
+            props.add("-Dtether.keymanager.endpoint=" + openstack.baseUrl() + "/barbican");
+
+            Path images = dir.resolve("images");
+            Files.createDirectories(images);
+            Path raw = images.resolve("disk.raw");
+            byte[] data = new byte[1 << 20];
+            java.util.Arrays.fill(data, (byte) 0x6d);
+            Files.write(raw, data);
+            String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(data));
+            props.addAll(List.of("-Dtether.storage.images.file-dir=" + images,
+                    "-Dtether.storage.images.scratch-dir=" + dir.resolve("scratch"),
+                    "-Dtether.storage.images.scratch-reserve-mb=16"));
+            try (AgentProcess agent = agent(hostSecret).with(props.toArray(String[]::new));
+                 TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
+                agent.start();
+                UUID vol = UUID.randomUUID();
+                HttpResponse<String> accepted = agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                        + "\"encryption\": " + encryption + ", \"source\": {\"image\": {\"url\": \"" + raw.toUri()
+                        + "\", \"disk_format\": \"raw\", \"sha256\": \"" + sha + "\"}}}");
+                assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+                String op = accepted.headers().firstValue("Location").orElseThrow();
+                JsonNode state = null;
+                for (int i = 0; i < 600; i++) {
+                    state = JSON.readTree(agent.get(op).body());
+                    if (!state.path("state").asText().equals("running")) {
+                        break;
+                    }
+                    Thread.sleep(100);
+                }
+                assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
+                byte[] head = ceph.read("volume-" + vol, 0, 8 << 20);
+                assertThat(new String(head, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("LUKS");
+                long offset = Integer.toUnsignedLong(java.nio.ByteBuffer.wrap(head).getInt(104)) * 512;
+                assertThat(longestRun(head, (byte) 0x6d)).as("the image's bytes are ciphertext").isLessThan(64);
+
+                String connector = agent.get("/v1/connector").body();
+                JsonNode info = json(agent.put("/v1/volumes/" + vol + "/exports/" + initiator(connector), connector),
+                        200);
+                assertThat(info.path("data").path("encrypted").asBoolean()).isTrue();
+                json(agent.put("/v1/instances/" + dom.name + "/volumes/" + vol, "{\"connection_info\": " + info
+                        + ", \"bus\": \"scsi\", \"encryption\": " + encryption + "}"), 200);
+                assertThat(Host.virsh("dumpxml", dom.name)).contains("<encryption format='luks'");
+                dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x5c 1048576 65536\"");
+
+                json(agent.post("/v1/volumes/" + vol + "/extend", "{\"new_size_gb\": 2}"), 200);
+                JsonNode grown = json(agent.post("/v1/instances/" + dom.name + "/volumes/" + vol + "/extend",
+                        "{\"new_size\": " + (2L << 30) + "}"), 200);
+                assertThat(grown.path("size_bytes").asLong()).isEqualTo((2L << 30) - offset);
+                assertThat(grown.path("previous_size_bytes").asLong()).isEqualTo((1L << 30) - offset);
+                dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x5d " + ((2L << 30) - offset - 65536) + " 65536\"");
+                assertThat(agent.delete("/v1/instances/" + dom.name + "/volumes/" + vol).statusCode()).isEqualTo(204);
+                assertThat(Host.secretUsages()).noneMatch(u -> u.contains(vol.toString()));
+
+                String image = "rbd:volumes/volume-" + vol + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring;
+                assertThat(decrypted(image, key, "read -P 0x6d 0 1048576")).contains("read 1048576/1048576")
+                        .doesNotContain("fail");
+                assertThat(decrypted(image, key, "read -P 0x5c 1048576 65536")).contains("read 65536/65536")
+                        .doesNotContain("fail");
+                assertThat(decrypted(image, key, "read -P 0x5d " + ((2L << 30) - offset - 65536) + " 65536"))
+                        .contains("read 65536/65536").doesNotContain("fail");
+
+                assertThat(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator(connector)).statusCode())
+                        .isEqualTo(204);
+                assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+                String hex = java.util.HexFormat.of().formatHex(key);
+                assertThat(Files.readString(dir.resolve("agent.log"))).doesNotContain(hex);
+            }
+        } finally {
+            openstack.stop();
+            Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", hostSecret.toString());
+        }
+    }
+
+    /** qemu-io on the host through librbd, opening the LUKS header with the key's hex passphrase (as Nova). */
+    private String decrypted(String rbdImage, byte[] key, String command) throws Exception {
+        Path pass = dir.resolve("luks-pass");
+        Files.writeString(pass, java.util.HexFormat.of().formatHex(key));
+        Files.setPosixFilePermissions(pass, PosixFilePermissions.fromString("rw-------"));
+        try {
+            return Host.run("qemu-io", "-r", "--object", "secret,id=k,file=" + pass, "--image-opts",
+                    "driver=luks,key-secret=k,file.driver=rbd,file.filename=" + rbdImage, "-c", command);
+        } finally {
+            Files.delete(pass);
+        }
+    }
+
+    private static int longestRun(byte[] data, byte b) {
+        int best = 0;
+        int run = 0;
+        for (byte x : data) {
+            run = x == b ? run + 1 : 0;
+            best = Math.max(best, run);
+        }
+        return best;
+    }
+
     private static String initiator(String connector) throws Exception {
         return JSON.readTree(connector).path("initiator").asText();
     }

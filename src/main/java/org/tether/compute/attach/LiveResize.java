@@ -62,8 +62,8 @@ public class LiveResize {
                 // a resize to the volume's own size would ask QEMU for more than there is (Nova subtracts it too)
                 if (r.connected().luksPayloadOffset() == null) {
                     throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "new_size", "the length of this "
-                            + "encrypted volume's LUKS header was not read when it was attached (an RBD volume, or "
-                            + "one attached by an earlier Tether): detach it, extend it, attach it again");
+                            + "encrypted volume's LUKS header was not read when it was attached (RBD behind a "
+                            + "secret this agent cannot read back, or attached by an earlier Tether): detach it, extend it, attach it again");
                 }
                 header = r.connected().luksPayloadOffset();
             }

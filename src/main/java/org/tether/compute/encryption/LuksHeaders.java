@@ -7,6 +7,8 @@ import jakarta.inject.Inject;
 import org.tether.compute.connection.ChapCredentials;
 import org.tether.compute.connection.ConnectionInfo;
 import org.tether.compute.connection.IscsiConnectionInfo;
+import org.tether.compute.connection.RbdConnectionInfo;
+import org.tether.compute.rbd.CephHostSecret;
 import org.tether.compute.libvirt.DiskSource;
 import org.tether.config.TetherConfig;
 import org.tether.encryption.LuksHeader;
@@ -30,8 +32,8 @@ import java.util.Optional;
 /**
  * Reads an encrypted volume's LUKS header where this host reaches it before QEMU opens it: on the kernel path
  * from the host's device; on the qemu path with {@code qemu-img info} through QEMU's own iSCSI client (the
- * same initiator name, the CHAP password as a secret object from a 0600 file), as Nova reads it before an
- * extend. Only the header is read; its key slots stay closed (qemu-img opens it without I/O and without the key).
+ * same initiator name, the CHAP password as a secret object from a 0600 file) or through its librbd (the cephx
+ * key QEMU is given, the same way), as Nova reads it before an extend. Only the header is read; its key slots stay closed (qemu-img opens it without I/O and without the key).
  */
 @ApplicationScoped
 public class LuksHeaders {
@@ -48,16 +50,18 @@ public class LuksHeaders {
     }
 
     private final CommandRunner runner;
+    private final CephHostSecret hostKeys;
     private final Path secretDir;
     private final Duration timeout;
 
     @Inject
-    public LuksHeaders(CommandRunner runner, TetherConfig config) {
-        this(runner, config.stateDir().resolve("luks-keys"), config.iscsi().commandTimeout());
+    public LuksHeaders(CommandRunner runner, CephHostSecret hostKeys, TetherConfig config) {
+        this(runner, hostKeys, config.stateDir().resolve("luks-keys"), config.iscsi().commandTimeout());
     }
 
-    public LuksHeaders(CommandRunner runner, Path secretDir, Duration timeout) {
+    public LuksHeaders(CommandRunner runner, CephHostSecret hostKeys, Path secretDir, Duration timeout) {
         this.runner = runner;
+        this.hostKeys = hostKeys;
         this.secretDir = secretDir;
         this.timeout = timeout;
     }
@@ -75,7 +79,41 @@ public class LuksHeaders {
         if (source instanceof DiskSource.NetworkIscsi n && info instanceof IscsiConnectionInfo iscsi) {
             return overIscsi(n, iscsi.sessionChap());
         }
+        if (source instanceof DiskSource.NetworkRbd n && info instanceof RbdConnectionInfo rbd) {
+            return overRbd(n, rbd);
+        }
         return Probe.UNKNOWN;
+    }
+
+    /**
+     * Through QEMU's librbd with the key QEMU gets: the connection_info's keyring, or the host's own key file
+     * behind {@code tether.ceph.secret-uuid}. A secret someone else made (Nova's {@code rbd_secret_uuid}) is not
+     * read back: then the header is not read here ({@link Probe.Kind#UNKNOWN}), and QEMU still checks it.
+     */
+    private Probe overRbd(DiskSource.NetworkRbd n, RbdConnectionInfo rbd) {
+        String key = null;
+        if (n.username() != null) {
+            key = rbd.keyringKey() != null ? rbd.keyringKey()
+                    : n.secretUuid() == null ? null : hostKeys.keyFor(n.secretUuid()).orElse(null);
+            if (key == null) {
+                return Probe.UNKNOWN;
+            }
+        }
+        StringBuilder opts = new StringBuilder("file.driver=rbd,file.pool=").append(opt(n.pool()))
+                .append(",file.image=").append(opt(n.image()));
+        for (int i = 0; i < n.monitors().size(); i++) {
+            opts.append(",file.server.").append(i).append(".host=").append(opt(n.monitors().get(i).host()))
+                    .append(",file.server.").append(i).append(".port=").append(n.monitors().get(i).port());
+        }
+        if (n.configFile() != null) {
+            opts.append(",file.conf=").append(opt(n.configFile()));
+        }
+        if (key == null) {
+            return info(opts, null);
+        }
+        // QEMU hands the secret's bytes to librbd base64-encoded: the secret is the key's raw bytes
+        opts.append(",file.user=").append(opt(n.username())).append(",file.key-secret=key0");
+        return info(opts, org.tether.compute.connection.CephKeys.decode(key));
     }
 
     private static Probe fromHead(byte[] head) {
@@ -133,18 +171,27 @@ public class LuksHeaders {
         if (n.initiator() != null) {
             opts.append(",file.initiator-name=").append(opt(n.initiator()));
         }
-        SecretFile password = null;
+        if (chap != null) {
+            opts.append(",file.user=").append(opt(chap.username())).append(",file.password-secret=key0");
+        }
+        return info(opts, chap == null ? null : chap.password().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@code qemu-img info} of the image options, {@code secret} (a CHAP password, a cephx key) as {@code key0};
+     * the secret's bytes are zeroed here.
+     */
+    private Probe info(StringBuilder opts, byte[] secret) {
+        SecretFile file = null;
         try {
             Command.Builder c = Command.of("qemu-img", timeout).args("info", "--output=json", "--force-share");
-            if (chap != null) {
-                byte[] value = chap.password().getBytes(StandardCharsets.UTF_8);
+            if (secret != null) {
                 try {
-                    password = SecretFile.write(secretDir, value);
+                    file = SecretFile.write(secretDir, secret);
                 } finally {
-                    java.util.Arrays.fill(value, (byte) 0);
+                    java.util.Arrays.fill(secret, (byte) 0);
                 }
-                c.args("--object", password.object("chap0"));
-                opts.append(",file.user=").append(opt(chap.username())).append(",file.password-secret=chap0");
+                c.args("--object", file.object("key0"));
             }
             CommandResult r = runner.run(c.args("--image-opts", opts.toString()).build());
             if (!r.succeeded()) {
@@ -152,7 +199,7 @@ public class LuksHeaders {
                     return new Probe(Probe.Kind.LUKS, new LuksHeader(2, 0));
                 }
                 throw new TetherException(ErrorCode.TARGET_UNAVAILABLE, "reading the volume's LUKS header through "
-                        + "QEMU's iSCSI client failed: " + r.summary());
+                        + "QEMU's own client failed: " + r.summary());
             }
             JsonNode info = JSON.readTree(r.stdout());
             if (!"luks".equals(info.path("format").asText())) {
@@ -166,8 +213,8 @@ public class LuksHeaders {
         } catch (IOException e) {
             throw new TetherException(ErrorCode.COMMAND_FAILED, "qemu-img info printed no readable JSON", e);
         } finally {
-            if (password != null) {
-                password.close();
+            if (file != null) {
+                file.close();
             }
         }
     }

@@ -101,6 +101,17 @@ public class CephHostSecret {
         }
     }
 
+    /**
+     * The host's cephx key (base64, as Ceph prints it) when the secret {@code uuid} is the host's and its key
+     * file is configured; else empty (a secret the operator or Nova made is not read back).
+     */
+    public Optional<String> keyFor(UUID secret) {
+        if (uuid.isEmpty() || !uuid.get().equals(secret) || keyFile.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(readKey(keyFile.get()));
+    }
+
     private String readKey(Path file) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);

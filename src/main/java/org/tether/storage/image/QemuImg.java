@@ -75,9 +75,10 @@ public class QemuImg {
         }
         if (luksPassphrase != null) {
             // ciphertext never reads zero: every block of the disk is written, zeros too
+            String driver = target.path().startsWith("rbd:") ? "rbd" : target.blockDevice() ? "host_device" : "file";
             c.args("--object", luksPassphrase.object("luks0"), image.toString(), "--target-image-opts",
-                    "driver=luks,key-secret=luks0,file.driver=" + (target.blockDevice() ? "host_device" : "file")
-                            + ",file.filename=" + target.path().replace(",", ",,"));
+                    "driver=luks,key-secret=luks0,file.driver=" + driver + ",file.filename="
+                            + target.path().replace(",", ",,"));
         } else {
             c.args("-O", "raw");
             if (target.readsZero()) {

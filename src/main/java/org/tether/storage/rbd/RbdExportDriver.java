@@ -96,7 +96,7 @@ public class RbdExportDriver implements ExportDriver {
         data.put("keyring", cli.config().sendKeyring() ? keyring() : null);
         data.put("qos_specs", qosSpecs.isEmpty() ? null : qosSpecs);
         data.put("access_mode", "rw");
-        data.put("encrypted", false);
+        data.put("encrypted", false); // the caller says it from the volume's record
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("driver_volume_type", "rbd");
         info.put("data", data);

@@ -270,6 +270,10 @@ public class ExportService {
         ExportDriver driver = driver(r);
         var own = driver.connectionInfo(r.id(), r.frontEndQos());
         if (own.isPresent()) {
+            // the driver knows the transport; the record knows whether the volume is encrypted
+            @SuppressWarnings("unchecked")
+            Map<String, Object> data = (Map<String, Object>) own.get().get("data");
+            data.put("encrypted", r.encryption() != null);
             return own.get();
         }
         Map<String, Object> data = new LinkedHashMap<>();

@@ -9,8 +9,6 @@ import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.LuksFormatter;
 import org.tether.encryption.LuksKey;
 import org.tether.encryption.SecretFile;
-import org.tether.error.ErrorCode;
-import org.tether.error.TetherException;
 import org.tether.exec.CommandRunner;
 
 import java.security.SecureRandom;
@@ -76,10 +74,6 @@ public class EncryptedVolumes {
                 Pool pool = volumes.pools().of(v);
                 pool.backend().create(v.id(), v.sizeBytes(), v.thin());
                 VolumeBackend.ImageTarget target = pool.backend().imageTarget(v.id(), v.thin());
-                if (target.path().startsWith("rbd:")) {
-                    throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption", "encrypted volumes "
-                            + "on RBD pools are not supported yet");
-                }
                 formatter.format(target.path(), v.sizeBytes(), full, pass);
                 if (content != EncryptedContent.NONE) {
                     try (SecretFile secret = SecretFile.write(keyDir, pass)) {
