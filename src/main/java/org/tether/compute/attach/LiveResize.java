@@ -63,7 +63,8 @@ public class LiveResize {
                 if (r.connected().luksPayloadOffset() == null) {
                     throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "new_size", "the length of this "
                             + "encrypted volume's LUKS header was not read when it was attached (RBD behind a "
-                            + "secret this agent cannot read back, or attached by an earlier Tether): detach it, extend it, attach it again");
+                            + "secret this agent cannot read back, or attached by an earlier Tether): detach it, "
+                            + "extend it, attach it again");
                 }
                 header = r.connected().luksPayloadOffset();
             }
