@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Writes a LUKS1 header onto a fresh volume with {@code qemu-img create -f luks}, as Cinder's RBD driver
@@ -46,39 +47,15 @@ public final class LuksFormatter {
         if (bytes <= HEADER_ROOM) {
             throw TetherException.invalid("size", "a volume of " + bytes + " bytes has no room for a LUKS header");
         }
+        if (path.startsWith("rbd:")) {
+            onto(List.of(path), null, spec, passphrase);
+            return;
+        }
         try (SecretFile secret = SecretFile.write(keyDir, passphrase)) {
-            StringBuilder opts = new StringBuilder("key-secret=sec0,cipher-alg=").append(spec.cipherAlg())
-                    .append(",cipher-mode=").append(spec.cipherMode()).append(",ivgen-alg=").append(spec.ivgenAlg());
-            if (spec.ivgenHash() != null) {
-                opts.append(",ivgen-hash-alg=").append(spec.ivgenHash());
-            }
-            // sha512 for the PBKDF: qemu-img calibrates its iteration count by the thread's CPU clock, and with
-            // sha256 (fast where the CPU has SHA instructions) a coarse clock reads no time at all, which it
-            // refuses ("Unable to get accurate CPU usage"); the header names its hash, every LUKS1 reader takes it
-            opts.append(",hash-alg=sha512");
-            boolean rbd = path.startsWith("rbd:");
-            Path header = rbd ? Files.createTempFile(keyDir, "header-", ".luks", PosixFilePermissions
-                    .asFileAttribute(PosixFilePermissions.fromString("rw-------"))) : null;
-            try {
-                Command create = Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
-                        secret.object("sec0"), "-o", opts.toString(), rbd ? header.toString() : path,
-                        rbd ? "0" : Long.toString(bytes - HEADER_ROOM)).build();
-                create(create);
-                if (rbd) {
-                    CommandResult copied = runner.run(Command.of("qemu-img", TIMEOUT).args("convert", "-n", "-f",
-                            "raw", "-O", "raw", header.toString(), path).build());
-                    if (!copied.succeeded()) {
-                        throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header onto "
-                                + "the RBD image failed: " + copied.summary());
-                    }
-                }
-            } finally {
-                if (header != null) {
-                    Files.deleteIfExists(header);
-                }
-            }
+            create(Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
+                    secret.object("sec0"), "-o", options(spec), path, Long.toString(bytes - HEADER_ROOM)).build());
             Path file = Path.of(path);
-            if (!rbd && Files.isRegularFile(file)) {
+            if (Files.isRegularFile(file)) {
                 // qemu-img sized the file to header + payload; the volume keeps the size it was made with
                 try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
                     f.setLength(bytes);
@@ -88,6 +65,64 @@ public final class LuksFormatter {
             throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header failed: "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Writes a LUKS1 header onto a volume qemu-img reaches through {@code --image-opts} (QEMU's own iSCSI or
+     * librbd client), whose protocol node's secret, if any, is {@code key0}: the header is made in a file of the
+     * agent's (0600, in its 0700 key directory) and copied onto the volume's first bytes.
+     */
+    public void formatOnto(String fileOptions, byte[] targetSecret, EncryptionSpec spec, byte[] passphrase) {
+        onto(List.of("--target-image-opts", "driver=raw," + fileOptions), targetSecret, spec, passphrase);
+    }
+
+    private void onto(List<String> target, byte[] targetSecret, EncryptionSpec spec, byte[] passphrase) {
+        Path header = null;
+        try (SecretFile secret = SecretFile.write(keyDir, passphrase)) {
+            header = Files.createTempFile(keyDir, "header-", ".luks",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            // a header with no payload: LUKS1 has no size of its own, the payload is the volume less the header
+            create(Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
+                    secret.object("sec0"), "-o", options(spec), header.toString(), "0").build());
+            try (SecretFile key = targetSecret == null ? null : SecretFile.write(keyDir, targetSecret)) {
+                Command.Builder copy = Command.of("qemu-img", TIMEOUT).args("convert", "-n");
+                if (key != null) {
+                    copy.args("--object", key.object("key0"));
+                }
+                copy.args("-f", "raw", header.toString());
+                if (target.size() == 1) {
+                    copy.args("-O", "raw");
+                }
+                CommandResult copied = runner.run(copy.args(target.toArray(String[]::new)).build());
+                if (!copied.succeeded()) {
+                    throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header onto the "
+                            + "volume failed: " + copied.summary());
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "writing the LUKS header failed: "
+                    + e.getMessage(), e);
+        } finally {
+            if (header != null) {
+                try {
+                    Files.deleteIfExists(header);
+                } catch (IOException ignored) {
+                    // in the agent's 0700 key directory; the key slots in it open only with the passphrase
+                }
+            }
+        }
+    }
+
+    private static String options(EncryptionSpec spec) {
+        StringBuilder opts = new StringBuilder("key-secret=sec0,cipher-alg=").append(spec.cipherAlg())
+                .append(",cipher-mode=").append(spec.cipherMode()).append(",ivgen-alg=").append(spec.ivgenAlg());
+        if (spec.ivgenHash() != null) {
+            opts.append(",ivgen-hash-alg=").append(spec.ivgenHash());
+        }
+        // sha512 for the PBKDF: qemu-img calibrates its iteration count by the thread's CPU clock, and with
+        // sha256 (fast where the CPU has SHA instructions) a coarse clock reads no time at all, which it
+        // refuses ("Unable to get accurate CPU usage"); the header names its hash, every LUKS1 reader takes it
+        return opts.append(",hash-alg=sha512").toString();
     }
 
     private void create(Command create) {

@@ -18,23 +18,26 @@ import java.nio.file.Path;
  * An encrypted volume made ready for QEMU to open, between the host's connect and the hot-plug: its LUKS header
  * read (the payload offset is recorded for a later live extend); a volume with no header formatted on its first
  * use, as Nova does on the kernel path (os-brick's LUKS encryptor formats any volume that is not LUKS; here only
- * one whose first and last megabyte read zero, so a volume holding anything is never overwritten); a LUKS2
- * header or a volume with data and no header refused with the reason.
+ * one whose first and last megabyte read zero, so a volume holding anything is never overwritten), and on the
+ * qemu path too, through QEMU's own client (where Nova formats nothing); a LUKS2 header or a volume with data
+ * and no header refused with the reason.
  */
 @ApplicationScoped
 public class LuksFirstUse {
     private static final Logger LOG = Logger.getLogger(LuksFirstUse.class);
 
     private final LuksHeaders headers;
+    private final QemuVolumeAccess access;
     private final LuksFormatter formatter;
 
     @Inject
-    public LuksFirstUse(LuksHeaders headers, CommandRunner runner, TetherConfig config) {
-        this(headers, new LuksFormatter(runner, config.stateDir().resolve("luks-keys")));
+    public LuksFirstUse(LuksHeaders headers, QemuVolumeAccess access, CommandRunner runner, TetherConfig config) {
+        this(headers, access, new LuksFormatter(runner, config.stateDir().resolve("luks-keys")));
     }
 
-    public LuksFirstUse(LuksHeaders headers, LuksFormatter formatter) {
+    public LuksFirstUse(LuksHeaders headers, QemuVolumeAccess access, LuksFormatter formatter) {
         this.headers = headers;
+        this.access = access;
         this.formatter = formatter;
     }
 
@@ -56,16 +59,12 @@ public class LuksFirstUse {
             return probe.header().payloadOffsetBytes();
         }
         if (hostDevice == null) {
-            throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption", "the volume has no LUKS "
-                    + "header, and QEMU's own iSCSI client cannot write one: an encrypted volume is formatted where "
-                    + "it is made (Tether's storage mode does it at create) or on its first attach on the kernel path");
+            return overQemuClient(volume, source, info, spec, passphrase, probe.size());
         }
         Path device = Path.of(hostDevice);
         long size = LuksHeaders.deviceSize(device);
         if (!LuksHeaders.blank(device, size)) {
-            throw new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption", "the volume has no LUKS header "
-                    + "but holds data (its first or last megabyte is not zero); Tether formats only a blank volume, "
-                    + "so nothing on it is overwritten");
+            throw holdsData();
         }
         formatter.format(hostDevice, size, spec, passphrase);
         LuksHeaders.Probe formatted = headers.probe(hostDevice, source, info);
@@ -73,6 +72,33 @@ public class LuksFirstUse {
             throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "the LUKS header written onto " + hostDevice
                     + " does not read back");
         }
+        return formatted(volume, formatted, spec);
+    }
+
+    /** The same on the qemu path, through QEMU's own client (qemu-io reads the ends, qemu-img writes the header). */
+    private Long overQemuClient(String volume, DiskSource source, ConnectionInfo info, EncryptionSpec spec,
+                                byte[] passphrase, long size) {
+        try (QemuVolumeAccess.Access a = access.of(source, info).orElseThrow()) {
+            if (size <= 0 || !headers.blank(a, size)) {
+                throw holdsData();
+            }
+            formatter.formatOnto(a.fileOptions(), a.secret(), spec, passphrase);
+            LuksHeaders.Probe formatted = headers.probe(a);
+            if (formatted.kind() != LuksHeaders.Probe.Kind.LUKS) {
+                throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "the LUKS header written onto volume "
+                        + volume + " does not read back");
+            }
+            return formatted(volume, formatted, spec);
+        }
+    }
+
+    private static TetherException holdsData() {
+        return new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption", "the volume has no LUKS header "
+                + "but holds data (its first or last megabyte is not zero); Tether formats only a blank volume, "
+                + "so nothing on it is overwritten");
+    }
+
+    private static Long formatted(String volume, LuksHeaders.Probe formatted, EncryptionSpec spec) {
         LOG.infof("volume %s was blank: formatted with LUKS1 (%s, %d-bit key) on its first use", volume,
                 spec.cipher(), spec.keySizeBits());
         return formatted.header().payloadOffsetBytes();

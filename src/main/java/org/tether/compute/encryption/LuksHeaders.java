@@ -4,11 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.tether.compute.connection.ChapCredentials;
 import org.tether.compute.connection.ConnectionInfo;
-import org.tether.compute.connection.IscsiConnectionInfo;
-import org.tether.compute.connection.RbdConnectionInfo;
-import org.tether.compute.rbd.CephHostSecret;
 import org.tether.compute.libvirt.DiskSource;
 import org.tether.config.TetherConfig;
 import org.tether.encryption.LuksHeader;
@@ -22,7 +18,6 @@ import org.tether.exec.CommandRunner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -41,33 +36,41 @@ public class LuksHeaders {
     /** How much of each end of a device must read zero for it to count as blank (partition tables, superblocks). */
     static final int BLANK_PROBE = 1 << 20;
 
-    /** What the probe found. {@code header} is null for {@link Kind#NONE} and {@link Kind#UNKNOWN}. */
-    public record Probe(Kind kind, LuksHeader header) {
+    /**
+     * What the probe found. {@code header} is null for {@link Kind#NONE} and {@link Kind#UNKNOWN};
+     * {@code size} is the volume's size when qemu-img read it (no header), else -1.
+     */
+    public record Probe(Kind kind, LuksHeader header, long size) {
         public enum Kind { LUKS, NONE, UNKNOWN }
 
         static final Probe UNKNOWN = new Probe(Kind.UNKNOWN, null);
         static final Probe NONE = new Probe(Kind.NONE, null);
+
+        Probe(Kind kind, LuksHeader header) {
+            this(kind, header, -1);
+        }
     }
 
     private final CommandRunner runner;
-    private final CephHostSecret hostKeys;
+    private final QemuVolumeAccess access;
     private final Path secretDir;
     private final Duration timeout;
 
     @Inject
-    public LuksHeaders(CommandRunner runner, CephHostSecret hostKeys, TetherConfig config) {
-        this(runner, hostKeys, config.stateDir().resolve("luks-keys"), config.iscsi().commandTimeout());
+    public LuksHeaders(CommandRunner runner, QemuVolumeAccess access, TetherConfig config) {
+        this(runner, access, config.stateDir().resolve("luks-keys"), config.iscsi().commandTimeout());
     }
 
-    public LuksHeaders(CommandRunner runner, CephHostSecret hostKeys, Path secretDir, Duration timeout) {
+    public LuksHeaders(CommandRunner runner, QemuVolumeAccess access, Path secretDir, Duration timeout) {
         this.runner = runner;
-        this.hostKeys = hostKeys;
+        this.access = access;
         this.secretDir = secretDir;
         this.timeout = timeout;
     }
 
     /**
-     * The header of a connected volume; {@link Probe.Kind#UNKNOWN} where this host cannot read it (RBD).
+     * The header of a connected volume; {@link Probe.Kind#UNKNOWN} where this host cannot read it (RBD behind a
+     * secret it cannot read back).
      *
      * @param hostDevice the host's device on the kernel path, else null
      * @param source     what QEMU opens
@@ -76,44 +79,32 @@ public class LuksHeaders {
         if (hostDevice != null) {
             return fromHead(read(Path.of(hostDevice), 0, LuksHeader.PROBE_BYTES));
         }
-        if (source instanceof DiskSource.NetworkIscsi n && info instanceof IscsiConnectionInfo iscsi) {
-            return overIscsi(n, iscsi.sessionChap());
+        Optional<QemuVolumeAccess.Access> a = access.of(source, info);
+        if (a.isEmpty()) {
+            return Probe.UNKNOWN;
         }
-        if (source instanceof DiskSource.NetworkRbd n && info instanceof RbdConnectionInfo rbd) {
-            return overRbd(n, rbd);
+        try {
+            return probe(a.get());
+        } finally {
+            a.get().close();
         }
-        return Probe.UNKNOWN;
     }
 
     /**
-     * Through QEMU's librbd with the key QEMU gets: the connection_info's keyring, or the host's own key file
-     * behind {@code tether.ceph.secret-uuid}. A secret someone else made (Nova's {@code rbd_secret_uuid}) is not
-     * read back: then the header is not read here ({@link Probe.Kind#UNKNOWN}), and QEMU still checks it.
+     * On the qemu path: true when the volume's first and last megabyte read zero through QEMU's own client
+     * ({@code qemu-io read -P 0}), the same test as {@link #blank(Path, long)} on a host device.
      */
-    private Probe overRbd(DiskSource.NetworkRbd n, RbdConnectionInfo rbd) {
-        String key = null;
-        if (n.username() != null) {
-            key = rbd.keyringKey() != null ? rbd.keyringKey()
-                    : n.secretUuid() == null ? null : hostKeys.keyFor(n.secretUuid()).orElse(null);
-            if (key == null) {
-                return Probe.UNKNOWN;
-            }
+    public boolean blank(QemuVolumeAccess.Access a, long size) {
+        int n = (int) Math.min(BLANK_PROBE, size);
+        String out = withSecret(a, null, c -> c.args("-r", "--image-opts", "driver=raw," + a.fileOptions(), "-c",
+                "read -P 0 0 " + n, "-c", "read -P 0 " + (size - n) + " " + n)).stdout();
+        if (out.contains("Pattern verification failed")) {
+            return false;
         }
-        StringBuilder opts = new StringBuilder("file.driver=rbd,file.pool=").append(opt(n.pool()))
-                .append(",file.image=").append(opt(n.image()));
-        for (int i = 0; i < n.monitors().size(); i++) {
-            opts.append(",file.server.").append(i).append(".host=").append(opt(n.monitors().get(i).host()))
-                    .append(",file.server.").append(i).append(".port=").append(n.monitors().get(i).port());
+        if (!out.contains("read " + n + "/" + n)) {
+            throw new TetherException(ErrorCode.COMMAND_FAILED, "qemu-io did not read the volume's ends: " + out);
         }
-        if (n.configFile() != null) {
-            opts.append(",file.conf=").append(opt(n.configFile()));
-        }
-        if (key == null) {
-            return info(opts, null);
-        }
-        // QEMU hands the secret's bytes to librbd base64-encoded: the secret is the key's raw bytes
-        opts.append(",file.user=").append(opt(n.username())).append(",file.key-secret=key0");
-        return info(opts, org.tether.compute.connection.CephKeys.decode(key));
+        return true;
     }
 
     private static Probe fromHead(byte[] head) {
@@ -164,46 +155,21 @@ public class LuksHeaders {
         }
     }
 
-    private Probe overIscsi(DiskSource.NetworkIscsi n, ChapCredentials chap) {
-        StringBuilder opts = new StringBuilder("file.driver=iscsi,file.transport=tcp,file.portal=")
-                .append(n.hosts().get(0).hostPort()).append(",file.target=").append(opt(n.iqn()))
-                .append(",file.lun=").append(n.lun());
-        if (n.initiator() != null) {
-            opts.append(",file.initiator-name=").append(opt(n.initiator()));
+    /** {@code qemu-img info} through QEMU's own client: the format it probes, and a LUKS header's offset. */
+    public Probe probe(QemuVolumeAccess.Access a) {
+        CommandResult r = withSecret(a, "info", c -> c.args("--output=json", "--force-share", "--image-opts",
+                a.fileOptions()));
+        if (!r.succeeded()) {
+            if (r.stderr().contains("Unsupported LUKS version")) {
+                return new Probe(Probe.Kind.LUKS, new LuksHeader(2, 0));
+            }
+            throw new TetherException(ErrorCode.TARGET_UNAVAILABLE, "reading the volume's LUKS header through "
+                    + "QEMU's own client failed: " + r.summary());
         }
-        if (chap != null) {
-            opts.append(",file.user=").append(opt(chap.username())).append(",file.password-secret=key0");
-        }
-        return info(opts, chap == null ? null : chap.password().getBytes(StandardCharsets.UTF_8));
-    }
-
-    /**
-     * {@code qemu-img info} of the image options, {@code secret} (a CHAP password, a cephx key) as {@code key0};
-     * the secret's bytes are zeroed here.
-     */
-    private Probe info(StringBuilder opts, byte[] secret) {
-        SecretFile file = null;
         try {
-            Command.Builder c = Command.of("qemu-img", timeout).args("info", "--output=json", "--force-share");
-            if (secret != null) {
-                try {
-                    file = SecretFile.write(secretDir, secret);
-                } finally {
-                    java.util.Arrays.fill(secret, (byte) 0);
-                }
-                c.args("--object", file.object("key0"));
-            }
-            CommandResult r = runner.run(c.args("--image-opts", opts.toString()).build());
-            if (!r.succeeded()) {
-                if (r.stderr().contains("Unsupported LUKS version")) {
-                    return new Probe(Probe.Kind.LUKS, new LuksHeader(2, 0));
-                }
-                throw new TetherException(ErrorCode.TARGET_UNAVAILABLE, "reading the volume's LUKS header through "
-                        + "QEMU's own client failed: " + r.summary());
-            }
             JsonNode info = JSON.readTree(r.stdout());
             if (!"luks".equals(info.path("format").asText())) {
-                return Probe.NONE;
+                return new Probe(Probe.Kind.NONE, null, info.path("virtual-size").asLong(-1));
             }
             long offset = info.path("format-specific").path("data").path("payload-offset").asLong(-1);
             if (offset <= 0) {
@@ -212,15 +178,30 @@ public class LuksHeaders {
             return new Probe(Probe.Kind.LUKS, new LuksHeader(1, offset));
         } catch (IOException e) {
             throw new TetherException(ErrorCode.COMMAND_FAILED, "qemu-img info printed no readable JSON", e);
+        }
+    }
+
+    /**
+     * Runs qemu-img (with its {@code subcommand}) or qemu-io (null) with the access's secret, if any, as object
+     * {@code key0} from a 0600 file.
+     */
+    private CommandResult withSecret(QemuVolumeAccess.Access a, String subcommand,
+                                     java.util.function.Consumer<Command.Builder> args) {
+        Command.Builder c = Command.of(subcommand == null ? "qemu-io" : "qemu-img", timeout);
+        if (subcommand != null) {
+            c.arg(subcommand);
+        }
+        SecretFile file = a.secret() == null ? null : SecretFile.write(secretDir, a.secret());
+        try {
+            if (file != null) {
+                c.args("--object", file.object("key0"));
+            }
+            args.accept(c);
+            return runner.run(c.build());
         } finally {
             if (file != null) {
                 file.close();
             }
         }
-    }
-
-    /** A value inside {@code --image-opts}, where a comma is written twice. */
-    private static String opt(String value) {
-        return value.replace(",", ",,");
     }
 }

@@ -21,8 +21,8 @@ public final class LuksRefusals {
         }
         if (m.contains("not in luks format")) {
             return new TetherException(ErrorCode.UNSUPPORTED_ENCRYPTION, "encryption", "the volume has no LUKS "
-                    + "header: an encrypted volume is formatted where it is made (Tether's storage mode does it at "
-                    + "create, as Cinder's RBD driver does)");
+                    + "header, and this host could not read the volume to format it (an RBD secret it cannot read "
+                    + "back): format it where it is made (Tether's storage mode does it at create)");
         }
         return e;
     }

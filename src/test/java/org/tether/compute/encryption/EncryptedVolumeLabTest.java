@@ -268,18 +268,37 @@ class EncryptedVolumeLabTest {
         attach(dom, info, down).then().statusCode(503).body("code", equalTo("openstack_unavailable"));
         assertNothingLeft(dom, vol);
 
-        // a volume with no LUKS header, said to be encrypted: QEMU's client cannot format it, so it is refused
-        // before anything is plugged (the header is read first through the same iSCSI client)
+        // a volume with no LUKS header, said to be encrypted: one holding data is refused before anything is
+        // plugged and left as it was; a blank one is formatted on its first attach, through QEMU's own iSCSI client
         String plain = UUID.randomUUID().toString();
         given().contentType(ContentType.JSON).body("{\"id\": \"" + plain + "\", \"size_gb\": 1}").post("/v1/volumes")
                 .then().statusCode(201);
         volumes.add(plain);
+        Path plainFile = FILES.resolve("volume-" + plain);
+        try (var f = new java.io.RandomAccessFile(plainFile.toFile(), "rw")) {
+            f.seek((1L << 30) - 4096); // only the last megabyte holds anything: an MD 1.0 superblock sits there
+            f.write(new byte[] {1, 2, 3});
+        }
         com.fasterxml.jackson.databind.node.ObjectNode plainInfo = (com.fasterxml.jackson.databind.node.ObjectNode)
                 JSON.readTree(export(plain, false));
         ((com.fasterxml.jackson.databind.node.ObjectNode) plainInfo.get("data")).put("encrypted", true);
         attach(dom, plainInfo, keyId).then().statusCode(400).body("code", equalTo("unsupported_encryption"))
-                .body("detail", containsString("no LUKS header"));
+                .body("detail", containsString("holds data"));
         assertNothingLeft(dom, plain);
+        byte[] head = new byte[4];
+        try (var in = Files.newInputStream(plainFile)) {
+            assertThat(in.read(head)).isEqualTo(4);
+        }
+        assertThat(head).containsOnly(0);
+        try (var f = new java.io.RandomAccessFile(plainFile.toFile(), "rw")) {
+            f.seek((1L << 30) - 4096);
+            f.write(new byte[3]);
+        }
+        attach(dom, plainInfo, keyId).then().statusCode(200);
+        dom.hmp("qemu-io -d ua-" + plain + " \"write -P 0x3e 0 65536\"");
+        given().delete("/v1/instances/" + dom.name + "/volumes/" + plain).then().statusCode(204);
+        assertThat(decrypted(plainFile, random(32, 2), "read -P 0x3e 0 65536")).contains("read 65536/65536")
+                .doesNotContain("verification failed");
 
         // the right key still opens it; its passphrase secret, taken away under it, is reported
         attach(dom, info, keyId).then().statusCode(200);
