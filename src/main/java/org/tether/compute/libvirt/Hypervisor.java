@@ -66,6 +66,9 @@ public interface Hypervisor {
 
     boolean secretExists(UUID uuid);
 
+    /** Every secret of usage type {@code volume} (LUKS passphrases): its UUID and its usage id. */
+    java.util.Map<UUID, String> volumeSecrets();
+
     /** Names of every domain libvirt knows, running or defined. */
     List<String> domainNames();
 

@@ -282,6 +282,29 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public Map<UUID, String> volumeSecrets() {
+        return libvirt.call(c -> {
+            Map<UUID, String> out = new java.util.LinkedHashMap<>();
+            for (String id : c.listSecrets()) {
+                Secret s;
+                try {
+                    s = c.secretLookupByUUIDString(id);
+                } catch (LibvirtException e) {
+                    continue; // removed between the list and the lookup
+                }
+                try {
+                    if (s.getXMLDesc().contains("<usage type='volume'>")) {
+                        out.put(UUID.fromString(id), s.getUsageID());
+                    }
+                } finally {
+                    s.free();
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
     public List<String> domainNames() {
         return libvirt.call(c -> {
             List<String> names = new ArrayList<>(List.of(c.listDefinedDomains()));

@@ -16,6 +16,7 @@ import org.tether.compute.attach.VolumeConnector;
 import org.tether.compute.connection.IscsiPath;
 import org.tether.compute.iscsi.Iscsiadm;
 import org.tether.compute.iscsi.IscsiSession;
+import org.tether.compute.encryption.LuksPassphrases;
 import org.tether.compute.libvirt.DiskHotplug;
 import org.tether.compute.libvirt.DiskXml;
 import org.tether.compute.libvirt.DiskXmlFactory;
@@ -152,6 +153,7 @@ public class Reconciler {
                 errors.add(r.key() + ": " + e.getMessage());
             }
         }
+        strayPassphrases(drift, errors);
         int[] sessionCount = {0};
         List<String> sessions = unownedSessions(errors, sessionCount);
         List<String> disks = unownedDisks(errors);
@@ -166,6 +168,44 @@ public class Reconciler {
         }
         last = report;
         return report;
+    }
+
+    /**
+     * A LUKS passphrase secret of Tether's (its UUID derived from the volume, usage the volume's id) that no
+     * attachment holds: left by a crash between define and journal, or by hand. A passphrase lives no longer
+     * than its disk, so it is removed, under the volume's lock (an attach in flight journals it first).
+     */
+    private void strayPassphrases(Map<String, List<Drift>> drift, List<String> errors) {
+        Map<UUID, String> secrets;
+        try {
+            secrets = hypervisor.volumeSecrets();
+        } catch (RuntimeException e) {
+            errors.add("libvirt secrets: " + e.getMessage());
+            return;
+        }
+        secrets.forEach((uuid, usage) -> {
+            UUID volume;
+            try {
+                volume = UUID.fromString(usage);
+            } catch (IllegalArgumentException e) {
+                return; // not a volume id: not Tether's
+            }
+            if (!LuksPassphrases.secretUuid(volume).equals(uuid)) {
+                return; // Nova's or another agent's: reported by no one here, touched by no one here
+            }
+            try (var held = locks.volume(volume)) {
+                boolean held0 = journal.forVolume(volume).stream().anyMatch(r -> r.connected() != null
+                        && uuid.equals(r.connected().passphraseSecret()));
+                if (!held0) {
+                    hypervisor.undefineSecret(uuid);
+                    drift.put(volume + "@-", List.of(Drift.repaired("passphrase_secret_extra", "libvirt secret "
+                            + uuid + " held the LUKS passphrase of volume " + volume + ", which no attachment "
+                            + "holds: removed")));
+                }
+            } catch (RuntimeException e) {
+                errors.add("passphrase secret " + uuid + ": " + e.getMessage());
+            }
+        });
     }
 
     private List<Drift> check(AttachmentRecord r) {
