@@ -1,8 +1,8 @@
 package org.tether.api;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.tether.compute.attach.Drift;
-import org.tether.compute.connection.IscsiPath;
+import org.tether.compute.volume.Drift;
+import org.tether.connection.IscsiPath;
 import org.tether.state.AttachmentRecord;
 
 import java.time.Instant;

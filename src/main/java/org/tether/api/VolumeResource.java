@@ -12,7 +12,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.tether.compute.qos.QosSpecParser;
+import org.tether.qos.QosSpecParser;
 import org.tether.error.TetherException;
 import org.tether.storage.image.ImageFormat;
 import org.tether.storage.image.ImageRequest;

@@ -1,7 +1,7 @@
 package org.tether.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.tether.compute.qos.QosSpecParser;
+import org.tether.qos.QosSpecParser;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.storage.volume.VolumeType;

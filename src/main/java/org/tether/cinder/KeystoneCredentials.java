@@ -2,7 +2,7 @@ package org.tether.cinder;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.tether.config.TetherConfig;
-import org.tether.security.SecretFile;
+import org.tether.config.SecretFile;
 
 /**
  * What Tether proves its identity to Keystone with, checked when the agent starts: a user's password with a

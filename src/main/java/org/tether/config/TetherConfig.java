@@ -301,7 +301,7 @@ public interface TetherConfig {
     interface Attach {
         /** Path used when a request does not name one. */
         @WithDefault("kernel")
-        org.tether.compute.attach.AttachPath defaultPath();
+        org.tether.compute.volume.AttachPath defaultPath();
 
         /** How long a detach waits for the guest to release the disk. */
         @WithDefault("30s")

@@ -3,7 +3,7 @@ package org.tether.operations;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
-import org.tether.security.SecretFile;
+import org.tether.config.SecretFile;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;

@@ -1,9 +1,9 @@
 package org.tether.state;
 
-import org.tether.compute.attach.AttachPath;
-import org.tether.compute.attach.ConnectedVolume;
-import org.tether.compute.connection.IscsiPath;
-import org.tether.compute.libvirt.GuestDevice;
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.ConnectedVolume;
+import org.tether.connection.IscsiPath;
+import org.tether.compute.volume.GuestDevice;
 
 import java.time.Instant;
 import java.util.List;

@@ -80,7 +80,7 @@ public final class OpenStackStubs {
         return post(urlEqualTo(KEYSTONE_PATH));
     }
 
-    static ResponseDefinitionBuilder cinderError(int status, String kind, String message) {
+    public static ResponseDefinitionBuilder cinderError(int status, String kind, String message) {
         return aResponse().withStatus(status).withHeader("Content-Type", "application/json")
                 .withBody("{\"" + kind + "\": {\"code\": " + status + ", \"message\": \"" + message + "\"}}");
     }

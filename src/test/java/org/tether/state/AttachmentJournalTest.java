@@ -2,12 +2,12 @@ package org.tether.state;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tether.compute.attach.AttachPath;
-import org.tether.compute.attach.ConnectedVolume;
-import org.tether.compute.connection.IscsiPath;
-import org.tether.compute.connection.Portal;
-import org.tether.compute.libvirt.DiskSource;
-import org.tether.compute.libvirt.GuestDevice;
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.ConnectedVolume;
+import org.tether.connection.IscsiPath;
+import org.tether.connection.Portal;
+import org.tether.compute.volume.DiskSource;
+import org.tether.compute.volume.GuestDevice;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

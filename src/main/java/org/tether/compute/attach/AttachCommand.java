@@ -1,7 +1,8 @@
 package org.tether.compute.attach;
 
+import org.tether.compute.volume.AttachPath;
 import com.fasterxml.jackson.databind.JsonNode;
-import org.tether.compute.libvirt.GuestDevice;
+import org.tether.compute.volume.GuestDevice;
 
 import java.util.UUID;
 

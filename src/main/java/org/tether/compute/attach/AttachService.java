@@ -1,11 +1,13 @@
 package org.tether.compute.attach;
 
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.VolumeConnector;
 import org.tether.metrics.OperationMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
-import org.tether.compute.connection.ConnectionInfo;
-import org.tether.compute.connection.ConnectionInfoParser;
-import org.tether.compute.connection.IscsiConnectionInfo;
+import org.tether.connection.ConnectionInfo;
+import org.tether.connection.ConnectionInfoParser;
+import org.tether.connection.IscsiConnectionInfo;
 import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.EncryptionSpecParser;
 import org.tether.compute.encryption.LuksFirstUse;
@@ -106,7 +108,7 @@ public class AttachService {
      * no kernel RBD path); everything else takes {@code tether.attach.default-path}.
      */
     private AttachPath defaultPathFor(ConnectionInfo info) {
-        return info instanceof org.tether.compute.connection.RbdConnectionInfo ? AttachPath.QEMU : defaultPath;
+        return info instanceof org.tether.connection.RbdConnectionInfo ? AttachPath.QEMU : defaultPath;
     }
 
     public AttachmentRecord attach(AttachCommand request) {
@@ -264,7 +266,7 @@ public class AttachService {
                 + "login refused); retry later: " + t.getMessage(), e);
     }
 
-    private static List<org.tether.compute.connection.IscsiPath> paths(ConnectionInfo info) {
+    private static List<org.tether.connection.IscsiPath> paths(ConnectionInfo info) {
         return info instanceof IscsiConnectionInfo i ? i.paths() : List.of();
     }
 }

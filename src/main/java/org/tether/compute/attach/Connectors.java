@@ -1,9 +1,11 @@
 package org.tether.compute.attach;
 
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.VolumeConnector;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
-import org.tether.compute.connection.ConnectionInfo;
+import org.tether.connection.ConnectionInfo;
 import org.tether.error.TetherException;
 
 import java.util.List;

@@ -1,8 +1,8 @@
 package org.tether.compute.attach;
 
-import org.tether.compute.connection.ChapCredentials;
-import org.tether.compute.connection.ConnectionInfo;
-import org.tether.compute.connection.IscsiConnectionInfo;
+import org.tether.connection.ChapCredentials;
+import org.tether.connection.ConnectionInfo;
+import org.tether.connection.IscsiConnectionInfo;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

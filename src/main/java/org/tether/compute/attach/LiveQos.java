@@ -8,9 +8,9 @@ import org.tether.compute.libvirt.DiskXmlFactory;
 import org.tether.compute.libvirt.DomainState;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LibvirtXml;
-import org.tether.compute.qos.QosKey;
-import org.tether.compute.qos.QosSpec;
-import org.tether.compute.qos.QosSpecParser;
+import org.tether.qos.QosKey;
+import org.tether.qos.QosSpec;
+import org.tether.qos.QosSpecParser;
 import org.tether.state.AttachmentJournal;
 import org.tether.state.AttachmentRecord;
 

@@ -1,12 +1,16 @@
 package org.tether.compute.attach;
 
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.Drift;
+import org.tether.compute.volume.VolumeConnector;
+import org.tether.compute.volume.ConnectedVolume;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.compute.connection.ChapCredentials;
-import org.tether.compute.connection.ConnectionInfo;
-import org.tether.compute.connection.IscsiConnectionInfo;
-import org.tether.compute.connection.IscsiPath;
+import org.tether.connection.ChapCredentials;
+import org.tether.connection.ConnectionInfo;
+import org.tether.connection.IscsiConnectionInfo;
+import org.tether.connection.IscsiPath;
 import org.tether.compute.connector.HostConnector;
-import org.tether.compute.libvirt.DiskSource;
+import org.tether.compute.volume.DiskSource;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.error.TetherException;
 
@@ -97,7 +101,7 @@ public class QemuIscsiConnector implements VolumeConnector {
     @Override
     public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected) {
         if (connected != null && connected.secretUuid() != null && connected.source() instanceof
-                org.tether.compute.libvirt.DiskSource.NetworkIscsi n && n.chapUsername() != null
+                org.tether.compute.volume.DiskSource.NetworkIscsi n && n.chapUsername() != null
                 && !hypervisor.secretExists(connected.secretUuid())) {
             return new HostCheck(List.of(Drift.found("secret_missing", "libvirt secret " + connected.secretUuid()
                     + " is gone; QEMU cannot log in again after a restart of the domain")), connected);

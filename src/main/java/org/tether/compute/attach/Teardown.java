@@ -1,5 +1,6 @@
 package org.tether.compute.attach;
 
+import org.tether.compute.volume.ConnectedVolume;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 import org.tether.compute.encryption.LuksPassphrases;

@@ -1,12 +1,12 @@
 package org.tether.compute.encryption;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.compute.connection.CephKeys;
-import org.tether.compute.connection.ChapCredentials;
-import org.tether.compute.connection.ConnectionInfo;
-import org.tether.compute.connection.IscsiConnectionInfo;
-import org.tether.compute.connection.RbdConnectionInfo;
-import org.tether.compute.libvirt.DiskSource;
+import org.tether.connection.CephKeys;
+import org.tether.connection.ChapCredentials;
+import org.tether.connection.ConnectionInfo;
+import org.tether.connection.IscsiConnectionInfo;
+import org.tether.connection.RbdConnectionInfo;
+import org.tether.compute.volume.DiskSource;
 import org.tether.compute.rbd.CephHostSecret;
 
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package org.tether.compute.iscsi;
 
-import org.tether.compute.connection.IscsiNames;
-import org.tether.compute.connection.Portal;
+import org.tether.connection.IscsiNames;
+import org.tether.connection.Portal;
 
 import java.util.ArrayList;
 import java.util.List;

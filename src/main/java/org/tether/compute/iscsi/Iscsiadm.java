@@ -1,8 +1,8 @@
 package org.tether.compute.iscsi;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.compute.connection.ChapCredentials;
-import org.tether.compute.connection.Portal;
+import org.tether.connection.ChapCredentials;
+import org.tether.connection.Portal;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;

@@ -1,7 +1,7 @@
 package org.tether.compute.iscsi;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.compute.connection.IscsiNames;
+import org.tether.connection.IscsiNames;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;

@@ -1,10 +1,12 @@
 package org.tether.compute.libvirt;
 
+import org.tether.compute.volume.DiskSource;
+import org.tether.compute.volume.GuestDevice;
 import jakarta.xml.bind.JAXBElement;
-import org.tether.compute.connection.ConnectionInfo.VolumeOptions;
-import org.tether.compute.connection.Portal;
-import org.tether.compute.qos.QosKey;
-import org.tether.compute.qos.QosSpec;
+import org.tether.connection.ConnectionInfo.VolumeOptions;
+import org.tether.connection.Portal;
+import org.tether.qos.QosKey;
+import org.tether.qos.QosSpec;
 
 import javax.xml.namespace.QName;
 import java.util.Map;

@@ -4,7 +4,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
-import org.tether.compute.connection.CephKeys;
+import org.tether.connection.CephKeys;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;

@@ -1,15 +1,15 @@
 package org.tether.compute.rbd;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.compute.attach.AttachPath;
-import org.tether.compute.attach.ConnectedVolume;
-import org.tether.compute.attach.Drift;
-import org.tether.compute.attach.VolumeConnector;
-import org.tether.compute.connection.ConnectionInfo;
-import org.tether.compute.connection.IscsiPath;
-import org.tether.compute.connection.RbdConnectionInfo;
-import org.tether.compute.libvirt.DiskSource;
-import org.tether.compute.connection.CephKeys;
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.ConnectedVolume;
+import org.tether.compute.volume.Drift;
+import org.tether.compute.volume.VolumeConnector;
+import org.tether.connection.ConnectionInfo;
+import org.tether.connection.IscsiPath;
+import org.tether.connection.RbdConnectionInfo;
+import org.tether.compute.volume.DiskSource;
+import org.tether.connection.CephKeys;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;

@@ -1,19 +1,21 @@
 package org.tether.compute.attach;
 
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.ConnectedVolume;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.tether.compute.connection.ConnectionInfo;
-import org.tether.compute.connection.IscsiPath;
-import org.tether.compute.connection.Portal;
-import org.tether.compute.libvirt.DiskSource;
+import org.tether.connection.ConnectionInfo;
+import org.tether.connection.IscsiPath;
+import org.tether.connection.Portal;
+import org.tether.compute.volume.DiskSource;
 import org.tether.compute.libvirt.DiskXmlFactory;
-import org.tether.compute.libvirt.GuestDevice;
+import org.tether.compute.volume.GuestDevice;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LibvirtXml;
-import org.tether.compute.qos.QosSpec;
+import org.tether.qos.QosSpec;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
 import org.tether.lab.TgtTarget;

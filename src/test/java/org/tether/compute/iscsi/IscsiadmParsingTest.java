@@ -3,7 +3,7 @@ package org.tether.compute.iscsi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.tether.compute.connection.Portal;
+import org.tether.connection.Portal;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -68,7 +68,7 @@ class IscsiadmParsingTest {
         Iscsiadm iscsiadm = new Iscsiadm(runner, "iscsiadm", java.time.Duration.ofSeconds(5));
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> iscsiadm.createNode(new Portal("10.0.0.1", 3260),
                         "iqn.2010-10.org.openstack:volume-y",
-                        new org.tether.compute.connection.ChapCredentials("user", "s3cret-pass", null, null)))
+                        new org.tether.connection.ChapCredentials("user", "s3cret-pass", null, null)))
                 .isInstanceOfSatisfying(org.tether.error.TetherException.class, e -> {
                     assertThat(e.code().code()).isEqualTo("iscsid_unavailable");
                     assertThat(e.getMessage()).contains("iqn.2010-10.org.openstack:volume-y").doesNotContain("s3cret");

@@ -2,7 +2,7 @@ package org.tether.compute.iscsi;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tether.compute.connection.Portal;
+import org.tether.connection.Portal;
 
 import java.io.IOException;
 import java.nio.file.Files;

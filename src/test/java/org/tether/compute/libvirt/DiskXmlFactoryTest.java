@@ -1,12 +1,14 @@
 package org.tether.compute.libvirt;
 
+import org.tether.compute.volume.DiskSource;
+import org.tether.compute.volume.GuestDevice;
 import org.junit.jupiter.api.Test;
-import org.tether.compute.connection.ConnectionInfo.AccessMode;
-import org.tether.compute.connection.ConnectionInfo.BlockSizes;
-import org.tether.compute.connection.ConnectionInfo.VolumeOptions;
-import org.tether.compute.connection.Portal;
-import org.tether.compute.qos.QosKey;
-import org.tether.compute.qos.QosSpec;
+import org.tether.connection.ConnectionInfo.AccessMode;
+import org.tether.connection.ConnectionInfo.BlockSizes;
+import org.tether.connection.ConnectionInfo.VolumeOptions;
+import org.tether.connection.Portal;
+import org.tether.qos.QosKey;
+import org.tether.qos.QosSpec;
 import org.xmlunit.builder.DiffBuilder;
 import org.xmlunit.diff.Diff;
 
