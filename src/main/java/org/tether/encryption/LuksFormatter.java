@@ -51,7 +51,7 @@ public final class LuksFormatter {
             onto(List.of(path), null, spec, passphrase);
             return;
         }
-        try (SecretFile secret = SecretFile.write(keyDir, passphrase)) {
+        try (QemuSecretFile secret = QemuSecretFile.write(keyDir, passphrase)) {
             create(Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
                     secret.object("sec0"), "-o", options(spec), path, Long.toString(bytes - HEADER_ROOM)).build());
             Path file = Path.of(path);
@@ -78,13 +78,13 @@ public final class LuksFormatter {
 
     private void onto(List<String> target, byte[] targetSecret, EncryptionSpec spec, byte[] passphrase) {
         Path header = null;
-        try (SecretFile secret = SecretFile.write(keyDir, passphrase)) {
+        try (QemuSecretFile secret = QemuSecretFile.write(keyDir, passphrase)) {
             header = Files.createTempFile(keyDir, "header-", ".luks",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             // a header with no payload: LUKS1 has no size of its own, the payload is the volume less the header
             create(Command.of("qemu-img", TIMEOUT).args("create", "-q", "-f", "luks", "--object",
                     secret.object("sec0"), "-o", options(spec), header.toString(), "0").build());
-            try (SecretFile key = targetSecret == null ? null : SecretFile.write(keyDir, targetSecret)) {
+            try (QemuSecretFile key = targetSecret == null ? null : QemuSecretFile.write(keyDir, targetSecret)) {
                 Command.Builder copy = Command.of("qemu-img", TIMEOUT).args("convert", "-n");
                 if (key != null) {
                     copy.args("--object", key.object("key0"));

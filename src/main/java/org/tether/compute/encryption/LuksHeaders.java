@@ -8,7 +8,7 @@ import org.tether.connection.ConnectionInfo;
 import org.tether.compute.volume.DiskSource;
 import org.tether.config.TetherConfig;
 import org.tether.encryption.LuksHeader;
-import org.tether.encryption.SecretFile;
+import org.tether.encryption.QemuSecretFile;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.Command;
@@ -191,7 +191,7 @@ public class LuksHeaders {
         if (subcommand != null) {
             c.arg(subcommand);
         }
-        SecretFile file = a.secret() == null ? null : SecretFile.write(secretDir, a.secret());
+        QemuSecretFile file = a.secret() == null ? null : QemuSecretFile.write(secretDir, a.secret());
         try {
             if (file != null) {
                 c.args("--object", file.object("key0"));

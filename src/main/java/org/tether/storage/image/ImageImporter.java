@@ -98,7 +98,7 @@ public class ImageImporter {
     /** The same, written through the LUKS1 header on the target when {@code luksPassphrase} is given. */
     public void importInto(ImageRequest request, ImageMeta meta, long maxBytes,
                            java.util.function.LongFunction<VolumeBackend.ImageTarget> targetFor, Progress progress,
-                           org.tether.encryption.SecretFile luksPassphrase) {
+                           org.tether.encryption.QemuSecretFile luksPassphrase) {
         long volumeBytes = maxBytes;
         Path file = scratchFile();
         try {

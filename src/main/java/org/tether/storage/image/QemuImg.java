@@ -68,7 +68,7 @@ public class QemuImg {
      * object read from a 0600 file.
      */
     public void convert(Path image, ImageFormat format, VolumeBackend.ImageTarget target,
-                        org.tether.encryption.SecretFile luksPassphrase) {
+                        org.tether.encryption.QemuSecretFile luksPassphrase) {
         Command.Builder c = Command.of("qemu-img", convertTimeout).args("convert", "-f", format.qemuDriver(), "-n");
         if (target.blockDevice()) {
             c.args("-t", "none");

@@ -1,6 +1,6 @@
 package org.tether.storage.volume;
 
-import org.tether.encryption.SecretFile;
+import org.tether.encryption.QemuSecretFile;
 
 /** What goes into a new encrypted volume once its LUKS header is written: nothing, or an image written through it. */
 @FunctionalInterface
@@ -9,5 +9,5 @@ public interface EncryptedContent {
     };
 
     /** @param passphrase the header's passphrase, in a file for qemu-img's secret object */
-    void write(VolumeRecord v, VolumeBackend.ImageTarget target, SecretFile passphrase, ContentWriter.Phases phases);
+    void write(VolumeRecord v, VolumeBackend.ImageTarget target, QemuSecretFile passphrase, ContentWriter.Phases phases);
 }

@@ -8,7 +8,7 @@ import org.tether.config.TetherConfig;
 import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.LuksFormatter;
 import org.tether.encryption.LuksKey;
-import org.tether.encryption.SecretFile;
+import org.tether.encryption.QemuSecretFile;
 import org.tether.exec.CommandRunner;
 
 import java.security.SecureRandom;
@@ -76,7 +76,7 @@ public class EncryptedVolumes {
                 VolumeBackend.ImageTarget target = pool.backend().imageTarget(v.id(), v.thin());
                 formatter.format(target.path(), v.sizeBytes(), full, pass);
                 if (content != EncryptedContent.NONE) {
-                    try (SecretFile secret = SecretFile.write(keyDir, pass)) {
+                    try (QemuSecretFile secret = QemuSecretFile.write(keyDir, pass)) {
                         content.write(v, target, secret, phases);
                     }
                 }

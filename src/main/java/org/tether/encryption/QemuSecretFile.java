@@ -12,22 +12,22 @@ import java.nio.file.attribute.PosixFilePermissions;
  * from a file, so it is never in a command's arguments: the file is 0600 in a 0700 directory of the agent's,
  * and {@link #close()} overwrites it with zeros and removes it.
  */
-public final class SecretFile implements AutoCloseable {
+public final class QemuSecretFile implements AutoCloseable {
     private final Path path;
     private final int length;
 
-    private SecretFile(Path path, int length) {
+    private QemuSecretFile(Path path, int length) {
         this.path = path;
         this.length = length;
     }
 
-    public static SecretFile write(Path dir, byte[] secret) {
+    public static QemuSecretFile write(Path dir, byte[] secret) {
         try {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             Path file = Files.createTempFile(dir, "secret-", ".bin",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            SecretFile s = new SecretFile(file, secret.length);
+            QemuSecretFile s = new QemuSecretFile(file, secret.length);
             try {
                 Files.write(file, secret, StandardOpenOption.TRUNCATE_EXISTING);
             } catch (IOException e) {
