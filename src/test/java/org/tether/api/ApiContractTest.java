@@ -19,6 +19,7 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 
 /** The REST contract: connector properties, problem+json for bad input, the OpenAPI document. */
+@org.junit.jupiter.api.Tag("host")
 @QuarkusTest
 class ApiContractTest {
     private static final String VOL = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2";

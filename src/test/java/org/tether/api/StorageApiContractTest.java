@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 /** Bad storage requests: each a problem+json naming the field, and nothing created or exported. */
+@org.junit.jupiter.api.Tag("host")
 @QuarkusTest
 class StorageApiContractTest {
     private static final String VOL = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2";

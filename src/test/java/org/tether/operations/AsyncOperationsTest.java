@@ -219,6 +219,7 @@ class AsyncOperationsTest {
         given().get("/v1/volumes/" + vol).then().statusCode(404);
     }
 
+    @org.junit.jupiter.api.Tag("host") // exports through tgtd
     @Test
     void aCallbackCarriesNoChapPasswordOnlyTheNameOfWhatWasLeftOut() {
         receiver.stubFor(post(urlEqualTo("/export")).willReturn(aResponse().withStatus(204)));

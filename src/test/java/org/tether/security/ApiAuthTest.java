@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 /** With a token file configured: every /v1 call needs the token, health does not, refusals are audited. */
+@org.junit.jupiter.api.Tag("host")
 @QuarkusTest
 @TestProfile(ApiAuthTest.WithToken.class)
 class ApiAuthTest {

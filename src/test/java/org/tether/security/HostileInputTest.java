@@ -29,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sessions, the journal, the volume store. {@code -Dhostile.record=true} writes what was answered to
  * {@code target/hostile-actual.tsv}, to review against the expected file after a deliberate change.
  */
+@org.junit.jupiter.api.Tag("host")
 @QuarkusTest
 class HostileInputTest {
     private static final String VOL = "8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2";

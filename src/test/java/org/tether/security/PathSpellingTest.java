@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Deny by default, in process: no spelling of an API path gets past Quarkus Security without the token, and
  * the same spellings with the token do reach the resources (so the refusals are not a routing accident).
  */
+@org.junit.jupiter.api.Tag("host")
 @QuarkusTest
 @TestProfile(ApiAuthTest.WithToken.class)
 class PathSpellingTest {

@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * carry one (a wrong password, a body that breaks the JSON parser right after it): the password appears in
  * no response, log line, audit line, journal record, domain XML or libvirt secret listing.
  */
+@org.junit.jupiter.api.Tag("host")
 @QuarkusTest
 class SecretLeakTest {
 

@@ -16,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * In-process reflinks on real filesystems: on XFS (a loop device, as root) the clone shares the source's
  * extents and reads the same; where the filesystem cannot (this host's ext4) it says so and leaves nothing.
  */
+@org.junit.jupiter.api.Tag("host")
 class ReflinkTest {
     @TempDir
     Path dir;
