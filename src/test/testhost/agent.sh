@@ -33,7 +33,7 @@ case "$1" in
       $STORAGE $OPENSTACK -Dtether.storage.lvm.pvs="$PVS" \
       -Dtether.storage.lvm.thin-pool-size=6g \
       -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
-      -Dtether.storage.target.saveconfig=/etc/target/saveconfig.json -Dtether.storage.target.repair-interval=5s \
+      -Dtether.storage.target.repair-interval=5s \
       -Dtether.storage.images.file-dir="$ROOT/target/testhost-images" \
       -Dtether.storage.images.scratch-dir=/var/lib/tether/image-scratch -Dtether.storage.images.scratch-reserve-mb=64 \
       -Dtether.attach.default-path=kernel -Dtether.iscsi.device-timeout=30s -Dtether.instances.virt-type=qemu \

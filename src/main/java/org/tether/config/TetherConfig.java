@@ -605,9 +605,11 @@ public interface TetherConfig {
         @WithDefault("/sys/kernel/config/target")
         Path configfsRoot();
 
-        /** rtslib-compatible file that targetcli and target.service read. */
-        @WithDefault("/etc/target/saveconfig.json")
-        Path saveconfig();
+        /**
+         * No longer used: Tether does not write {@code saveconfig.json} (targetcli's and target.service's file);
+         * accepted so configurations that set it keep starting, with a warning.
+         */
+        java.util.Optional<Path> saveconfig();
 
         @WithDefault("30s")
         Duration commandTimeout();

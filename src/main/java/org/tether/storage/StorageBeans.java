@@ -46,6 +46,9 @@ public class StorageBeans {
     @ApplicationScoped
     ExportDrivers drivers(PoolSet pools, TetherConfig config, CommandRunner runner) {
         TetherConfig.Target t = config.storage().target();
+        t.saveconfig().ifPresent(f -> org.jboss.logging.Logger.getLogger(StorageBeans.class).warnf(
+                "tether.storage.target.saveconfig (%s) is ignored: Tether no longer writes saveconfig.json and "
+                        + "restores its LIO exports from its own records", f));
         Map<TargetDriver, ExportDriver> shared = new EnumMap<>(TargetDriver.class);
         Map<String, ExportDriver> byPool = new HashMap<>();
         for (Pool p : pools.all()) {
@@ -56,7 +59,7 @@ public class StorageBeans {
             TargetDriver kind = TargetDriver.valueOf(p.target().toUpperCase(Locale.ROOT));
             byPool.put(p.name(), shared.computeIfAbsent(kind, k -> switch (k) {
                 case TGT -> new TgtDriver(new Tgtadm(runner, t.commandTimeout()), t.tgtConfDir());
-                case LIO -> new LioDriver(t.configfsRoot(), t.saveconfig(), t.portals());
+                case LIO -> new LioDriver(t.configfsRoot(), t.portals());
             }));
         }
         if (shared.size() > 1) {

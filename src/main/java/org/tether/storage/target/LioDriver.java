@@ -13,7 +13,12 @@ import java.util.Set;
  * Exports through the kernel's LIO target, straight through configfs as rtslib does, no Python: a block
  * backstore on the volume's device, a target with TPG 1 ({@code authentication=1},
  * {@code generate_node_acls=0}), the configured portals, LUN 0, and one NodeACL per initiator with CHAP and
- * a mapped LUN 0. After every change the live tree is saved as rtslib's saveconfig.json.
+ * a mapped LUN 0.
+ *
+ * <p>{@code /etc/target/saveconfig.json} is left to the tools that own it (targetcli, target.service): Tether's
+ * objects are restored from its own records at start and on every repair pass, so it has no need of the file,
+ * and writing the whole tree back in rtslib's format risks damaging targets others made (their fileio
+ * backstores, LUN numbers, parameters and attributes would have to be written exactly as rtslib does).
  */
 public class LioDriver implements ExportDriver {
     private static final Logger LOG = Logger.getLogger(LioDriver.class);
@@ -21,15 +26,13 @@ public class LioDriver implements ExportDriver {
 
     private final Configfs fs;
     private final java.util.List<String> portals;
-    private final SaveConfig saveconfig;
 
-    public LioDriver(Path configfsRoot, Path saveconfigFile, java.util.List<String> portals) {
-        this(new Configfs(configfsRoot), new SaveConfig(saveconfigFile), portals);
+    public LioDriver(Path configfsRoot, java.util.List<String> portals) {
+        this(new Configfs(configfsRoot), portals);
     }
 
-    public LioDriver(Configfs fs, SaveConfig saveconfig, java.util.List<String> portals) {
+    public LioDriver(Configfs fs, java.util.List<String> portals) {
         this.fs = fs;
-        this.saveconfig = saveconfig;
         this.portals = java.util.List.copyOf(portals);
     }
 
@@ -81,7 +84,6 @@ public class LioDriver implements ExportDriver {
             }
             throw e;
         }
-        saveconfig.save(fs);
         LOG.debugf("LIO target %s admits %s", spec.iqn(), spec.initiator());
     }
 
@@ -110,7 +112,6 @@ public class LioDriver implements ExportDriver {
         if (last) {
             removeTarget(iqn, volumeName);
         }
-        saveconfig.save(fs);
     }
 
     /** Everything under the target, then its backstore; in the order configfs allows. */
