@@ -327,6 +327,15 @@ public interface TetherConfig {
         @WithDefault("iscsiadm")
         String iscsiadm();
 
+        /**
+         * The lock file taken (fcntl, exclusive, as oslo.concurrency's external locks) around every write to
+         * open-iscsi's node database. Where os-brick runs on the same host (a Nova being replaced, a Cinder
+         * backup service), point it at os-brick's {@code <lock_path>/os-brick-connect_volume}: os-brick holds
+         * that lock through each connect and disconnect, so neither changes node records under the other.
+         */
+        @WithDefault("/run/lock/tether-iscsi-node-db")
+        Path nodeDbLock();
+
         /** Time one iscsiadm call may take before it is killed. */
         @WithDefault("30s")
         Duration commandTimeout();

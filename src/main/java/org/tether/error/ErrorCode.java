@@ -60,6 +60,8 @@ public enum ErrorCode {
     /** 503: iscsid does not answer iscsiadm (restarting, stopped); nothing was changed. */
     ISCSID_UNAVAILABLE(503, "iscsid not reachable; retry later"),
     ISCSI_DEVICE_NOT_FOUND(504, "iSCSI device did not appear"),
+    /** The node database's host-wide lock file (shared with os-brick) stayed held by another process. */
+    ISCSI_NODE_DB_BUSY(503, "open-iscsi's node database is held by another process; retry later"),
     /** 409: the RBD volume's cephx key is in no libvirt secret here and the request carried no keyring. */
     CEPH_SECRET_MISSING(409, "cephx secret missing on this host"),
     HYPERVISOR_ERROR(502, "Hypervisor refused the operation"),

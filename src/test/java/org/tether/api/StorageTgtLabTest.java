@@ -268,4 +268,51 @@ class StorageTgtLabTest {
         given().delete("/v1/volumes/" + vol).then().statusCode(204);
         assertThat(targetExists(iqn)).isFalse();
     }
+
+    /** tgtadm's listing of one target, from its header to the next target's. */
+    private static String section(String iqn) {
+        String shown = Host.run("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target");
+        int at = shown.indexOf(": " + iqn + "\n");
+        if (at < 0) {
+            return "";
+        }
+        int next = shown.indexOf("\nTarget ", at);
+        return shown.substring(at, next < 0 ? shown.length() : next);
+    }
+
+    private static String tid(String iqn) {
+        return Host.run("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target").lines()
+                .filter(l -> l.endsWith(": " + iqn)).findFirst().orElseThrow().replaceAll("Target (\\d+):.*", "$1");
+    }
+
+    /**
+     * An ACL no export records (as a saveconfig.json of an earlier Tether, restored by target.service, leaves it)
+     * still lets its initiator in with the volume's CHAP: the next pass takes it away, and the target of a volume
+     * Tether no longer has; the recorded export and a target someone else made stay.
+     */
+    @Test
+    void whatATargetAdmitsBeyondTheRecordsGoesAtTheNextPassAndOthersTargetsStay() throws Exception {
+        String vol = createVolume(1, "");
+        String iqn = export(vol).get("data").get("target_iqn").asText();
+        String stale = "iqn.1994-05.com.example:stale-" + UUID.randomUUID().toString().substring(0, 8);
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", tid(iqn), "--initiator-name",
+                stale);
+        String gone = "iqn.2010-10.org.openstack:volume-" + UUID.randomUUID();
+        String goneTid = Integer.toString(3800 + (int) (System.nanoTime() % 90));
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", goneTid, "-T", gone);
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", goneTid, "--initiator-name",
+                stale);
+        try (TgtTarget foreign = TgtTarget.create(Files.createTempDirectory("foreign"), false)) {
+            Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", tid(foreign.iqn),
+                    "--initiator-name", stale);
+            assertThat(section(iqn)).contains(stale);
+            exportService.restore();
+            assertThat(section(iqn)).as("the recorded export stays, the stray ACL goes")
+                    .contains(TgtTarget.hostInitiator()).doesNotContain(stale);
+            assertThat(targetExists(gone)).as("the target of a volume Tether does not have").isFalse();
+            assertThat(section(foreign.iqn)).as("someone else's target, ACL and all").contains(stale);
+        } finally {
+            Host.exec("tgtadm", "--lld", "iscsi", "--op", "delete", "--mode", "target", "--tid", goneTid, "--force");
+        }
+    }
 }

@@ -23,20 +23,27 @@ import java.util.List;
 public class Iscsiadm {
     private static final int DB_RETRIES = 4;
 
-    private final java.util.concurrent.locks.ReentrantLock dbWrites = new java.util.concurrent.locks.ReentrantLock();
+    private final org.tether.concurrent.HostFileLock dbWrites;
     private final CommandRunner runner;
     private final String program;
     private final Duration timeout;
 
     @jakarta.inject.Inject
     public Iscsiadm(CommandRunner runner, TetherConfig config) {
-        this(runner, config.iscsi().iscsiadm(), config.iscsi().commandTimeout());
+        this(runner, config.iscsi().iscsiadm(), config.iscsi().commandTimeout(), config.iscsi().nodeDbLock());
     }
 
+    /** With a lock file of its own in the temporary directory (tests). */
     public Iscsiadm(CommandRunner runner, String program, Duration timeout) {
+        this(runner, program, timeout, java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                "tether-iscsi-node-db-" + ProcessHandle.current().pid()));
+    }
+
+    public Iscsiadm(CommandRunner runner, String program, Duration timeout, java.nio.file.Path nodeDbLock) {
         this.runner = runner;
         this.program = program;
         this.timeout = timeout;
+        this.dbWrites = new org.tether.concurrent.HostFileLock(nodeDbLock);
     }
 
     /** Every session on this host; none is an empty list, not an error. */
@@ -152,21 +159,26 @@ public class Iscsiadm {
             if (attempt > 0) {
                 pause(25L << attempt);
             }
-            if (writesDb) {
-                dbWrites.lock();
-            }
-            try {
-                r = runner.run(c);
-            } finally {
-                if (writesDb) {
-                    dbWrites.unlock();
-                }
-            }
+            r = writesDb ? locked(c) : runner.run(c);
             if (IscsiadmStatus.of(r.exitCode()) != IscsiadmStatus.DB_BUSY) {
                 return r;
             }
         }
         return r;
+    }
+
+    /** One node-database write, under the host-wide lock file (which os-brick may share). */
+    private CommandResult locked(Command c) {
+        try (var held = dbWrites.acquire(timeout)) {
+            return runner.run(c);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new TetherException(ErrorCode.ISCSI_NODE_DB_BUSY, "the lock on open-iscsi's node database ("
+                    + dbWrites.file() + ") was held by another process for " + timeout + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TetherException(ErrorCode.ISCSI_NODE_DB_BUSY, "interrupted waiting for the lock on open-iscsi's "
+                    + "node database");
+        }
     }
 
     private static void pause(long millis) {

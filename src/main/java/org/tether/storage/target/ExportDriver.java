@@ -37,6 +37,15 @@ public interface ExportDriver {
     /** The initiators a target admits now; empty when it does not exist. */
     Set<String> initiators(String iqn);
 
+    /** Every live target and the initiators it admits, from as few listings as the driver can. */
+    default java.util.Map<String, Set<String>> liveAcls() {
+        java.util.Map<String, Set<String>> out = new java.util.TreeMap<>();
+        for (String iqn : liveTargets()) {
+            out.put(iqn, initiators(iqn));
+        }
+        return out;
+    }
+
     /**
      * What the live target lacks to serve this export, in words for the log (the target, its LUN on the
      * volume's device, a portal, the initiator's ACL and mapped LUN, the CHAP account); empty when the export

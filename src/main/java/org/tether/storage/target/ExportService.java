@@ -235,7 +235,82 @@ public class ExportService {
         if (restored > 0) {
             LOG.infof("restored %d export(s) from the agent's state", restored);
         }
+        removeStale();
         return restored;
+    }
+
+    /**
+     * Takes away what a live target holds of Tether's that no record explains: an ACL for an initiator the
+     * volume is not exported to, or the whole target of a volume with no export or no record (a
+     * {@code saveconfig.json} an earlier Tether wrote and {@code target.service} restored, a crash between the
+     * target and the record, a hand). Such an ACL would still let its initiator log in with the volume's CHAP.
+     * Only targets with Tether's names (its IQN prefix and a volume id) are looked at, under the volume's lock
+     * (an export records itself before it touches the target); others' are never touched.
+     *
+     * @return how many ACLs and targets were removed
+     */
+    int removeStale() {
+        int removed = 0;
+        for (ExportDriver d : drivers.distinct()) {
+            if (d.name().equals("rbd")) {
+                continue;
+            }
+            Map<String, java.util.Set<String>> live;
+            try {
+                live = d.liveAcls();
+            } catch (TetherException e) {
+                continue; // the target is away: readiness and the next pass say so
+            }
+            for (var target : live.entrySet()) {
+                UUID id = volumeOf(target.getKey());
+                if (id == null) {
+                    continue;
+                }
+                // listed outside the lock, judged under it: an initiator exported since the listing is recorded
+                try (var held = volumes.lock(id)) {
+                    removed += removeStale(d, target.getKey(), target.getValue(), id);
+                } catch (TetherException e) {
+                    LOG.errorf("could not remove what target %s holds beyond the records: %s", target.getKey(),
+                            e.getMessage());
+                }
+            }
+        }
+        return removed;
+    }
+
+    private int removeStale(ExportDriver d, String target, java.util.Set<String> admitted, UUID id) {
+        VolumeRecord r = store.find(id).orElse(null);
+        if (r != null && driver(r) != d) {
+            return 0; // the volume's pool exports through another driver
+        }
+        java.util.Set<String> recorded = new java.util.HashSet<>();
+        if (r != null) {
+            r.exports().forEach(e -> recorded.add(e.initiator()));
+        }
+        String chapUser = r == null || r.chap() == null ? null : r.chap().username();
+        List<String> stale = admitted.stream().filter(i -> !recorded.contains(i)).sorted().toList();
+        int removed = 0;
+        for (int i = 0; i < stale.size(); i++) {
+            boolean last = recorded.isEmpty() && i == stale.size() - 1;
+            d.unexport(target, "volume-" + id, stale.get(i), chapUser, last);
+            LOG.warnf("target %s admitted %s, which no export of volume %s records: removed%s", target,
+                    stale.get(i), id, last ? ", and the target with it" : "");
+            removed++;
+        }
+        return removed;
+    }
+
+    /** The volume a target of Tether's serves, or null for a target that is not Tether's. */
+    private UUID volumeOf(String target) {
+        String prefix = iqnPrefix + "volume-";
+        if (!target.startsWith(prefix)) {
+            return null;
+        }
+        try {
+            return UUID.fromString(target.substring(prefix.length()));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** Volumes whose exports the last repair pass could not put back (0 when all are served). */

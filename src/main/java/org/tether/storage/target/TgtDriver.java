@@ -170,6 +170,13 @@ public class TgtDriver implements ExportDriver {
     }
 
     @Override
+    public java.util.Map<String, Set<String>> liveAcls() {
+        java.util.Map<String, Set<String>> out = new java.util.TreeMap<>();
+        TgtTargets.parse(tgtadm.showTargets()).targets().forEach(t -> out.put(t.iqn(), t.acls()));
+        return out;
+    }
+
+    @Override
     public Set<String> initiators(String iqn) {
         return TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).map(TgtTargets.Target::acls).orElse(Set.of());
     }
