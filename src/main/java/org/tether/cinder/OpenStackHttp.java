@@ -145,11 +145,10 @@ final class OpenStackHttp {
 
     /** Half to all of retry-delay × 2^(attempt-1), capped; a Retry-After within the cap is honoured. */
     Duration backoff(int attempt, Duration retryAfter) {
-        long base = Math.min(config.maxRetryDelay().toMillis(),
-                config.retryDelay().toMillis() << Math.min(20, attempt - 1));
-        long jittered = base / 2 + (base <= 1 ? 0 : random.nextLong(base / 2 + 1));
+        Duration jittered = new org.tether.concurrent.Retry(config.retries() + 1, config.retryDelay(),
+                config.maxRetryDelay(), true).delay(attempt, random);
         long honoured = Math.min(config.maxRetryDelay().toMillis(), retryAfter.toMillis());
-        return Duration.ofMillis(Math.max(jittered, honoured));
+        return Duration.ofMillis(Math.max(jittered.toMillis(), honoured));
     }
 
     private static Duration retryAfter(Reply reply) {

@@ -21,7 +21,9 @@ import java.util.List;
  */
 @ApplicationScoped
 public class Iscsiadm {
-    private static final int DB_RETRIES = 4;
+    /** open-iscsi's "database busy" (exit 6): four tries, 50 ms doubling, jittered. */
+    private static final org.tether.concurrent.Retry DB_BUSY = new org.tether.concurrent.Retry(4,
+            Duration.ofMillis(50), Duration.ofMillis(400), true);
 
     private final org.tether.concurrent.HostFileLock dbWrites;
     private final CommandRunner runner;
@@ -154,17 +156,8 @@ public class Iscsiadm {
 
     /** Runs, serialising node-database writes, and retries while the database is busy. */
     private CommandResult run(Command c, boolean writesDb) {
-        CommandResult r = null;
-        for (int attempt = 0; attempt < DB_RETRIES; attempt++) {
-            if (attempt > 0) {
-                pause(25L << attempt);
-            }
-            r = writesDb ? locked(c) : runner.run(c);
-            if (IscsiadmStatus.of(r.exitCode()) != IscsiadmStatus.DB_BUSY) {
-                return r;
-            }
-        }
-        return r;
+        return DB_BUSY.run(() -> writesDb ? locked(c) : runner.run(c),
+                r -> IscsiadmStatus.of(r.exitCode()) == IscsiadmStatus.DB_BUSY, org.tether.concurrent.Retry.THREAD_SLEEP);
     }
 
     /** One node-database write, under the host-wide lock file (which os-brick may share). */
@@ -181,13 +174,6 @@ public class Iscsiadm {
         }
     }
 
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     private static void check(CommandResult r, IscsiadmStatus s) {
         if (s != IscsiadmStatus.OK) {

@@ -19,6 +19,9 @@ import java.util.stream.Collectors;
  * kills the child, a cap on concurrent lvm processes, and one retry when LVM says it could not get a lock.
  */
 public class Lvm {
+    /** LVM could not get its lock (another lvm holds it): one more try, a quarter second later. */
+    private static final org.tether.concurrent.Retry LOCK_TIMEOUT = new org.tether.concurrent.Retry(2,
+            Duration.ofMillis(250), Duration.ofMillis(250), false);
     private static final Logger LOG = Logger.getLogger(Lvm.class);
     private static final String LV_FIELDS =
             "lv_name,lv_size,lv_tags,pool_lv,origin,data_percent,metadata_percent,lv_attr";
@@ -78,13 +81,13 @@ public class Lvm {
 
     /** Runs {@code lvm <sub> --config <filter> args...}; returns whatever it exited with. */
     public CommandResult run(String sub, List<String> args, Duration limit) {
-        CommandResult r = once(sub, args, limit);
-        if (!r.succeeded() && transientFailure(r)) {
-            LOG.infof("lvm %s: transient failure (%s), retrying once", sub, r.stderr().strip());
-            sleep();
-            r = once(sub, args, limit);
-        }
-        return r;
+        return LOCK_TIMEOUT.run(() -> once(sub, args, limit), r -> {
+            boolean again = !r.succeeded() && transientFailure(r);
+            if (again) {
+                LOG.infof("lvm %s: transient failure (%s), retrying once", sub, r.stderr().strip());
+            }
+            return again;
+        }, org.tether.concurrent.Retry.THREAD_SLEEP);
     }
 
     private CommandResult once(String sub, List<String> args, Duration limit) {
@@ -122,11 +125,4 @@ public class Lvm {
         return new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, r.summary());
     }
 
-    private static void sleep() {
-        try {
-            Thread.sleep(250);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }
