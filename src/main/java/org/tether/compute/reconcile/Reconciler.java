@@ -136,6 +136,7 @@ public class Reconciler {
         Map<String, List<Drift>> drift = new LinkedHashMap<>();
         List<String> errors = new ArrayList<>();
         int checked = 0;
+        DomainViews views = new DomainViews(hypervisor);
         for (AttachmentRecord r : journal.all()) {
             if (r.phase() != AttachmentRecord.Phase.ATTACHED) {
                 continue; // in flight: its request (or recovery at start) owns it
@@ -144,7 +145,7 @@ public class Reconciler {
             try (var held = locks.volume(r.volumeId())) {
                 Optional<AttachmentRecord> now = journal.find(r.volumeId(), r.domain());
                 if (now.isPresent() && now.get().phase() == AttachmentRecord.Phase.ATTACHED) {
-                    List<Drift> found = check(now.get());
+                    List<Drift> found = check(now.get(), views);
                     if (!found.isEmpty()) {
                         drift.put(r.key(), found);
                     }
@@ -156,7 +157,7 @@ public class Reconciler {
         strayPassphrases(drift, errors);
         int[] sessionCount = {0};
         List<String> sessions = unownedSessions(errors, sessionCount);
-        List<String> disks = unownedDisks(errors);
+        List<String> disks = unownedDisks(errors, views);
         ReconcileReport report = new ReconcileReport(clock.instant(), (System.nanoTime() - start) / 1_000_000,
                 checked, sessionCount[0], drift, sessions, disks, errors);
         long repaired = drift.values().stream().flatMap(List::stream).filter(Drift::repaired).count();
@@ -208,8 +209,14 @@ public class Reconciler {
         });
     }
 
-    private List<Drift> check(AttachmentRecord r) {
+    private List<Drift> check(AttachmentRecord r, DomainViews views) {
         List<Drift> found = new ArrayList<>();
+        DomainViews.View view = views.of(r.domain());
+        if (view.exists() && DomainViews.disk(view, DiskXmlFactory.alias(r.volumeId()), r.volumeId().toString())
+                .isPresent()) {
+            return checkHost(r, found);
+        }
+        // the pass's view of the domain lacks the disk: read again now, since it may predate the disk's plug
         try {
             DomainState state = hypervisor.domainState(r.domain());
             Optional<DiskXml> disk = hotplug.find(r.domain(), DiskXmlFactory.alias(r.volumeId()),
@@ -224,6 +231,11 @@ public class Reconciler {
             }
             found.add(Drift.found("domain_missing", "domain " + r.domain() + " does not exist"));
         }
+        return checkHost(r, found);
+    }
+
+    /** The host's side of an attachment: its passphrase secret, and what its connector checks. */
+    private List<Drift> checkHost(AttachmentRecord r, List<Drift> found) {
         if (r.connected() != null && r.connected().passphraseSecret() != null
                 && !hypervisor.secretExists(r.connected().passphraseSecret())) {
             // not remade: the passphrase comes from the key manager at attach, and QEMU holds the open volume
@@ -269,7 +281,7 @@ public class Reconciler {
         }
     }
 
-    private List<String> unownedDisks(List<String> errors) {
+    private List<String> unownedDisks(List<String> errors, DomainViews views) {
         List<String> out = new ArrayList<>();
         List<String> domains;
         try {
@@ -281,9 +293,7 @@ public class Reconciler {
         for (String domain : domains) {
             try {
                 Set<String> seen = new HashSet<>();
-                List<DiskXml> disks = new ArrayList<>(hypervisor.liveXml(domain).disks());
-                disks.addAll(hypervisor.persistentXml(domain).disks());
-                for (DiskXml d : disks) {
+                for (DiskXml d : views.of(domain).disks()) {
                     Matcher m = d.aliasName() == null ? null : VOLUME_ALIAS.matcher(d.aliasName());
                     if (m != null && m.matches() && seen.add(m.group(1))
                             && journal.find(UUID.fromString(m.group(1)), domain).isEmpty()) {
