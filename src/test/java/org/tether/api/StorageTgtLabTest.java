@@ -287,8 +287,9 @@ class StorageTgtLabTest {
 
     /**
      * An ACL no export records (as a saveconfig.json of an earlier Tether, restored by target.service, leaves it)
-     * still lets its initiator in with the volume's CHAP: the next pass takes it away, and the target of a volume
-     * Tether no longer has; the recorded export and a target someone else made stay.
+     * still lets its initiator in with the volume's CHAP: the next pass takes it away, and the whole target of a
+     * volume Tether has but no longer exports; the recorded export stays, and a target of the same naming for a
+     * volume Tether does not have (Cinder's helpers name theirs so) is never touched, ACL and all.
      */
     @Test
     void whatATargetAdmitsBeyondTheRecordsGoesAtTheNextPassAndOthersTargetsStay() throws Exception {
@@ -297,10 +298,12 @@ class StorageTgtLabTest {
         String stale = "iqn.1994-05.com.example:stale-" + UUID.randomUUID().toString().substring(0, 8);
         Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", tid(iqn), "--initiator-name",
                 stale);
-        String gone = "iqn.2010-10.org.openstack:volume-" + UUID.randomUUID();
-        String goneTid = Integer.toString(3800 + (int) (System.nanoTime() % 90));
-        Host.run("tgtadm", "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", goneTid, "-T", gone);
-        Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", goneTid, "--initiator-name",
+        // a volume of Tether's that is not exported, whose target came back with an ACL
+        String unexported = createVolume(1, "");
+        String left = "iqn.2010-10.org.openstack:volume-" + unexported;
+        String leftTid = Integer.toString(3800 + (int) (System.nanoTime() % 90));
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "new", "--mode", "target", "--tid", leftTid, "-T", left);
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", leftTid, "--initiator-name",
                 stale);
         try (TgtTarget foreign = TgtTarget.create(Files.createTempDirectory("foreign"), false)) {
             Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", tid(foreign.iqn),
@@ -309,10 +312,11 @@ class StorageTgtLabTest {
             exportService.restore();
             assertThat(section(iqn)).as("the recorded export stays, the stray ACL goes")
                     .contains(TgtTarget.hostInitiator()).doesNotContain(stale);
-            assertThat(targetExists(gone)).as("the target of a volume Tether does not have").isFalse();
-            assertThat(section(foreign.iqn)).as("someone else's target, ACL and all").contains(stale);
+            assertThat(targetExists(left)).as("the target of a volume of Tether's with no export").isFalse();
+            assertThat(section(foreign.iqn)).as("a target of a volume Tether does not have, ACL and all")
+                    .contains(stale);
         } finally {
-            Host.exec("tgtadm", "--lld", "iscsi", "--op", "delete", "--mode", "target", "--tid", goneTid, "--force");
+            Host.exec("tgtadm", "--lld", "iscsi", "--op", "delete", "--mode", "target", "--tid", leftTid, "--force");
         }
     }
 }

@@ -212,8 +212,12 @@ public class Reconciler {
     private List<Drift> check(AttachmentRecord r, DomainViews views) {
         List<Drift> found = new ArrayList<>();
         DomainViews.View view = views.of(r.domain());
-        if (view.exists() && DomainViews.disk(view, DiskXmlFactory.alias(r.volumeId()), r.volumeId().toString())
-                .isPresent()) {
+        if (!view.exists()) {
+            // report-only, and the next pass reads it again: the pass's view is enough to say so
+            found.add(Drift.found("domain_missing", "domain " + r.domain() + " does not exist"));
+            return checkHost(r, found);
+        }
+        if (DomainViews.disk(view, DiskXmlFactory.alias(r.volumeId()), r.volumeId().toString()).isPresent()) {
             return checkHost(r, found);
         }
         // the pass's view of the domain lacks the disk: read again now, since it may predate the disk's plug

@@ -240,12 +240,13 @@ public class ExportService {
     }
 
     /**
-     * Takes away what a live target holds of Tether's that no record explains: an ACL for an initiator the
-     * volume is not exported to, or the whole target of a volume with no export or no record (a
-     * {@code saveconfig.json} an earlier Tether wrote and {@code target.service} restored, a crash between the
-     * target and the record, a hand). Such an ACL would still let its initiator log in with the volume's CHAP.
-     * Only targets with Tether's names (its IQN prefix and a volume id) are looked at, under the volume's lock
-     * (an export records itself before it touches the target); others' are never touched.
+     * Takes away what the live target of one of Tether's volumes holds that no record explains: an ACL for an
+     * initiator the volume is not exported to, and the target with its last such ACL when the volume has no
+     * export (a {@code saveconfig.json} an earlier Tether wrote and {@code target.service} restored, a crash
+     * between the target and the record, a hand). Such an ACL would still let its initiator log in with the
+     * volume's CHAP. Only targets of volumes Tether records are looked at, under the volume's lock (an export
+     * records itself before it touches the target); a target of the same naming for a volume Tether does not
+     * have is someone else's (Cinder's helpers name theirs the same way) and is never touched.
      *
      * @return how many ACLs and targets were removed
      */
@@ -280,14 +281,14 @@ public class ExportService {
 
     private int removeStale(ExportDriver d, String target, java.util.Set<String> admitted, UUID id) {
         VolumeRecord r = store.find(id).orElse(null);
-        if (r != null && driver(r) != d) {
-            return 0; // the volume's pool exports through another driver
+        if (r == null || driver(r) != d) {
+            // a volume Tether does not have: the target is someone else's with the same naming (Cinder's tgt or
+            // LIO helper on this host uses it too), or the volume's pool exports through another driver
+            return 0;
         }
         java.util.Set<String> recorded = new java.util.HashSet<>();
-        if (r != null) {
-            r.exports().forEach(e -> recorded.add(e.initiator()));
-        }
-        String chapUser = r == null || r.chap() == null ? null : r.chap().username();
+        r.exports().forEach(e -> recorded.add(e.initiator()));
+        String chapUser = r.chap() == null ? null : r.chap().username();
         List<String> stale = admitted.stream().filter(i -> !recorded.contains(i)).sorted().toList();
         int removed = 0;
         for (int i = 0; i < stale.size(); i++) {
