@@ -60,6 +60,17 @@ class PlainTarget:
         os.unlink(self.file)
 
 
+def next_free_dev(domain):
+    """The first sd name the domain does not use, in the order Tether picks them (sda..sdz, sdaa..)."""
+    used = set()
+    for line in bench.virsh("domblklist", domain).splitlines()[2:]:
+        if line.split():
+            used.add(line.split()[0])
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    names = [f"sd{a}" for a in letters] + [f"sd{a}{b}" for a in letters for b in letters]
+    return next(n for n in names if n not in used)
+
+
 def threads(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -105,7 +116,7 @@ def compute(work, port, jvm, steps, domains_n, cycles):
                 if status != 200:
                     raise RuntimeError(f"reconciliation -> {status}: {body[:300]}")
                 passes.append(ms)
-            xml = floor.xml(work, "sdzz")
+            xml = floor.xml(work, next_free_dev(domains[0]))
             raw = []
             for _ in range(cycles):
                 a, _ = bench.timed(lambda: bench.virsh("attach-device", domains[0], xml, "--live"))
@@ -190,6 +201,16 @@ def storage(work, port, jvm, steps, exported_max, cycles):
     try:
         bench.await_ready(api, agent, log)
         connector = {"initiator": INITIATOR, "ip": "127.0.0.1", "host": "scale", "multipath": False}
+
+        def one():
+            vid = str(uuid.uuid4())
+            assert api.call("POST", "/v1/volumes", {"id": vid, "size_gb": 1})[0] == 201
+            assert api.call("PUT", f"/v1/volumes/{vid}/exports/{INITIATOR}", connector)[0] == 200
+            assert api.call("DELETE", f"/v1/volumes/{vid}/exports/{INITIATOR}")[0] == 204
+            assert api.call("DELETE", f"/v1/volumes/{vid}")[0] == 204
+
+        for _ in range(5):  # warm up the JIT and tgtd
+            one()
         for m in steps:
             while len(made) < m:
                 vid = str(uuid.uuid4())
@@ -201,15 +222,7 @@ def storage(work, port, jvm, steps, exported_max, cycles):
                     if s != 200:
                         raise RuntimeError(f"export -> {s}: {b[:200]}")
                     exported.append(vid)
-            cyc = []
-            for _ in range(cycles):
-                def one():
-                    vid = str(uuid.uuid4())
-                    assert api.call("POST", "/v1/volumes", {"id": vid, "size_gb": 1})[0] == 201
-                    assert api.call("PUT", f"/v1/volumes/{vid}/exports/{INITIATOR}", connector)[0] == 200
-                    assert api.call("DELETE", f"/v1/volumes/{vid}/exports/{INITIATOR}")[0] == 204
-                    assert api.call("DELETE", f"/v1/volumes/{vid}")[0] == 204
-                cyc.append(bench.timed(one)[0])
+            cyc = [bench.timed(one)[0] for _ in range(cycles)]
             vols = [bench.timed(lambda: api.call("GET", "/v1/volumes"))[0] for _ in range(cycles)]
             pools = [bench.timed(lambda: api.call("GET", "/v1/pools"))[0] for _ in range(cycles)]
             raw = []
