@@ -100,9 +100,15 @@ public class QemuIscsiConnector implements VolumeConnector {
     /** QEMU keeps its own session; the host holds only the CHAP secret, which cannot be re-made without it. */
     @Override
     public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected) {
+        return check(paths, connected, hypervisor::secretExists);
+    }
+
+    @Override
+    public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected,
+                           java.util.function.Predicate<UUID> secretExists) {
         if (connected != null && connected.secretUuid() != null && connected.source() instanceof
                 org.tether.compute.volume.DiskSource.NetworkIscsi n && n.chapUsername() != null
-                && !hypervisor.secretExists(connected.secretUuid())) {
+                && !secretExists.test(connected.secretUuid())) {
             return new HostCheck(List.of(Drift.found("secret_missing", "libvirt secret " + connected.secretUuid()
                     + " is gone; QEMU cannot log in again after a restart of the domain")), connected);
         }

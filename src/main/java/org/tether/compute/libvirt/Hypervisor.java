@@ -66,6 +66,9 @@ public interface Hypervisor {
 
     boolean secretExists(UUID uuid);
 
+    /** The UUIDs of every secret libvirt holds, from one listing. */
+    java.util.Set<UUID> secretUuids();
+
     /** Every secret of usage type {@code volume} (LUKS passphrases): its UUID and its usage id. */
     java.util.Map<UUID, String> volumeSecrets();
 

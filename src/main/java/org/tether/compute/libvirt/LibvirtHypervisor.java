@@ -282,6 +282,17 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public Set<UUID> secretUuids() {
+        return libvirt.call(c -> {
+            Set<UUID> out = new java.util.HashSet<>();
+            for (String id : c.listSecrets()) {
+                out.add(UUID.fromString(id));
+            }
+            return out;
+        });
+    }
+
+    @Override
     public Map<UUID, String> volumeSecrets() {
         return libvirt.call(c -> {
             Map<UUID, String> out = new java.util.LinkedHashMap<>();

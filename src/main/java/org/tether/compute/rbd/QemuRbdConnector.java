@@ -133,8 +133,14 @@ public class QemuRbdConnector implements VolumeConnector {
      */
     @Override
     public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected) {
+        return check(paths, connected, hypervisor::secretExists);
+    }
+
+    @Override
+    public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected,
+                           java.util.function.Predicate<UUID> secretExists) {
         if (connected == null || !(connected.source() instanceof DiskSource.NetworkRbd r) || r.secretUuid() == null
-                || hypervisor.secretExists(r.secretUuid())) {
+                || secretExists.test(r.secretUuid())) {
             return new HostCheck(List.of(), connected);
         }
         if (hostSecret.uuid().filter(r.secretUuid()::equals).isPresent()) {

@@ -14,7 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What one reconciliation pass reads of each domain, read once: its state and its live and persistent disks.
+ * What one reconciliation pass reads of each domain, read once: its state and its live and persistent disks;
+ * and which libvirt secrets exist, listed once.
  * A pass over N attachments in D domains then asks libvirt O(D) times, not N times a domain's XML. What the
  * views suggest is missing is read again fresh by the caller before it is reported (a disk plugged since the
  * view was taken is not drift).
@@ -29,6 +30,7 @@ final class DomainViews {
 
     private final Hypervisor hypervisor;
     private final Map<String, View> seen = new HashMap<>();
+    private java.util.Set<java.util.UUID> secrets;
 
     DomainViews(Hypervisor hypervisor) {
         this.hypervisor = hypervisor;
@@ -59,6 +61,14 @@ final class DomainViews {
             }
             throw e;
         }
+    }
+
+    /** Whether libvirt held the secret when the pass first asked (one listing per pass). */
+    boolean secretExists(java.util.UUID uuid) {
+        if (secrets == null) {
+            secrets = hypervisor.secretUuids();
+        }
+        return secrets.contains(uuid);
     }
 
     /** The disk of the view with that alias or serial. */

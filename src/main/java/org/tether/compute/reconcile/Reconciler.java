@@ -215,10 +215,10 @@ public class Reconciler {
         if (!view.exists()) {
             // report-only, and the next pass reads it again: the pass's view is enough to say so
             found.add(Drift.found("domain_missing", "domain " + r.domain() + " does not exist"));
-            return checkHost(r, found);
+            return checkHost(r, found, views);
         }
         if (DomainViews.disk(view, DiskXmlFactory.alias(r.volumeId()), r.volumeId().toString()).isPresent()) {
-            return checkHost(r, found);
+            return checkHost(r, found, views);
         }
         // the pass's view of the domain lacks the disk: read again now, since it may predate the disk's plug
         try {
@@ -235,20 +235,21 @@ public class Reconciler {
             }
             found.add(Drift.found("domain_missing", "domain " + r.domain() + " does not exist"));
         }
-        return checkHost(r, found);
+        return checkHost(r, found, views);
     }
 
     /** The host's side of an attachment: its passphrase secret, and what its connector checks. */
-    private List<Drift> checkHost(AttachmentRecord r, List<Drift> found) {
+    private List<Drift> checkHost(AttachmentRecord r, List<Drift> found, DomainViews views) {
         if (r.connected() != null && r.connected().passphraseSecret() != null
-                && !hypervisor.secretExists(r.connected().passphraseSecret())) {
+                && !views.secretExists(r.connected().passphraseSecret())) {
             // not remade: the passphrase comes from the key manager at attach, and QEMU holds the open volume
             found.add(Drift.found("passphrase_secret_missing", "libvirt secret " + r.connected().passphraseSecret()
                     + " with the LUKS passphrase of volume " + r.volumeId() + " is gone; QEMU cannot open the volume "
                     + "again after a restart of the domain until it is attached again"));
         }
         if (r.connected() != null) {
-            VolumeConnector.HostCheck host = connectors.forRecord(r).check(r.paths(), r.connected());
+            VolumeConnector.HostCheck host = connectors.forRecord(r).check(r.paths(), r.connected(),
+                    views::secretExists);
             found.addAll(host.drift());
             if (!host.connected().equals(r.connected())) {
                 journal.put(r.withConnected(host.connected(), clock.instant()).withPhase(r.phase(), clock.instant()));

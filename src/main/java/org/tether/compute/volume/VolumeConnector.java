@@ -53,6 +53,15 @@ public interface VolumeConnector {
      */
     HostCheck check(List<IscsiPath> paths, ConnectedVolume connected);
 
+    /**
+     * The same, told which libvirt secrets exist by {@code secretExists} (a reconciliation pass lists them once,
+     * so a pass asks libvirt O(1) times about secrets, not once per attachment).
+     */
+    default HostCheck check(List<IscsiPath> paths, ConnectedVolume connected,
+                            java.util.function.Predicate<java.util.UUID> secretExists) {
+        return check(paths, connected);
+    }
+
     /** The outcome of {@link #check}: drift found and the connection as it is after repairs. */
     record HostCheck(List<Drift> drift, ConnectedVolume connected) {
         public HostCheck {
