@@ -69,8 +69,8 @@ public interface Hypervisor {
     /** The UUIDs of every secret libvirt holds, from one listing. */
     java.util.Set<UUID> secretUuids();
 
-    /** Every secret of usage type {@code volume} (LUKS passphrases): its UUID and its usage id. */
-    java.util.Map<UUID, String> volumeSecrets();
+    /** The usage id of a secret of usage type {@code volume} (a LUKS passphrase); empty for others or none. */
+    java.util.Optional<String> volumeSecretUsage(UUID uuid);
 
     /** Names of every domain libvirt knows, running or defined. */
     List<String> domainNames();

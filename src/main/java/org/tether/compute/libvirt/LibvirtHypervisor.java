@@ -293,25 +293,18 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
-    public Map<UUID, String> volumeSecrets() {
+    public java.util.Optional<String> volumeSecretUsage(UUID uuid) {
         return libvirt.call(c -> {
-            Map<UUID, String> out = new java.util.LinkedHashMap<>();
-            for (String id : c.listSecrets()) {
-                Secret s;
-                try {
-                    s = c.secretLookupByUUIDString(id);
-                } catch (LibvirtException e) {
-                    continue; // removed between the list and the lookup
-                }
-                try {
-                    if (s.getXMLDesc().contains("<usage type='volume'>")) {
-                        out.put(UUID.fromString(id), s.getUsageID());
-                    }
-                } finally {
-                    s.free();
-                }
+            Secret s = lookupSecret(c, uuid);
+            if (s == null) {
+                return java.util.Optional.<String>empty();
             }
-            return out;
+            try {
+                return s.getXMLDesc().contains("<usage type='volume'>") ? java.util.Optional.of(s.getUsageID())
+                        : java.util.Optional.<String>empty();
+            } finally {
+                s.free();
+            }
         });
     }
 

@@ -65,10 +65,15 @@ final class DomainViews {
 
     /** Whether libvirt held the secret when the pass first asked (one listing per pass). */
     boolean secretExists(java.util.UUID uuid) {
+        return secrets().contains(uuid);
+    }
+
+    /** Every libvirt secret, as the pass first listed them. */
+    java.util.Set<java.util.UUID> secrets() {
         if (secrets == null) {
             secrets = hypervisor.secretUuids();
         }
-        return secrets.contains(uuid);
+        return secrets;
     }
 
     /** The disk of the view with that alias or serial. */

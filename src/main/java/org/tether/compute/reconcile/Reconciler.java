@@ -63,6 +63,8 @@ public class Reconciler {
     private final Clock clock;
     private final Counter repairs;
     private volatile ReconcileReport last;
+    /** Each libvirt secret's volume usage id ("" for other secrets), read when the secret first appears. */
+    private final Map<UUID, String> usageOf = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Reconciler(AttachmentJournal journal, AttachmentLocks locks, Connectors connectors, DiskHotplug hotplug,
                       Hypervisor hypervisor, Iscsiadm iscsiadm, TetherConfig config, Clock clock,
@@ -154,7 +156,7 @@ public class Reconciler {
                 errors.add(r.key() + ": " + e.getMessage());
             }
         }
-        strayPassphrases(drift, errors);
+        strayPassphrases(drift, errors, views);
         int[] sessionCount = {0};
         List<String> sessions = unownedSessions(errors, sessionCount);
         List<String> disks = unownedDisks(errors, views);
@@ -176,29 +178,39 @@ public class Reconciler {
      * attachment holds: left by a crash between define and journal, or by hand. A passphrase lives no longer
      * than its disk, so it is removed, under the volume's lock (an attach in flight journals it first).
      */
-    private void strayPassphrases(Map<String, List<Drift>> drift, List<String> errors) {
-        Map<UUID, String> secrets;
+    private void strayPassphrases(Map<String, List<Drift>> drift, List<String> errors, DomainViews views) {
+        Set<UUID> listed;
         try {
-            secrets = hypervisor.volumeSecrets();
+            listed = views.secrets();
         } catch (RuntimeException e) {
             errors.add("libvirt secrets: " + e.getMessage());
             return;
         }
-        secrets.forEach((uuid, usage) -> {
+        // a secret's usage is read once, when it first appears: a pass costs one listing, not a lookup per secret
+        usageOf.keySet().retainAll(listed);
+        for (UUID uuid : listed) {
+            String usage;
+            try {
+                usage = usageOf.computeIfAbsent(uuid, u -> hypervisor.volumeSecretUsage(u).orElse(""));
+            } catch (RuntimeException e) {
+                errors.add("libvirt secret " + uuid + ": " + e.getMessage());
+                continue;
+            }
             UUID volume;
             try {
                 volume = UUID.fromString(usage);
             } catch (IllegalArgumentException e) {
-                return; // not a volume id: not Tether's
+                continue; // not a volume's passphrase: not Tether's
             }
             if (!LuksPassphrases.secretUuid(volume).equals(uuid)) {
-                return; // Nova's or another agent's: reported by no one here, touched by no one here
+                continue; // Nova's or another agent's: reported by no one here, touched by no one here
             }
             try (var held = locks.volume(volume)) {
                 boolean held0 = journal.forVolume(volume).stream().anyMatch(r -> r.connected() != null
                         && uuid.equals(r.connected().passphraseSecret()));
                 if (!held0) {
                     hypervisor.undefineSecret(uuid);
+                    usageOf.remove(uuid);
                     drift.put(volume + "@-", List.of(Drift.repaired("passphrase_secret_extra", "libvirt secret "
                             + uuid + " held the LUKS passphrase of volume " + volume + ", which no attachment "
                             + "holds: removed")));
@@ -206,7 +218,7 @@ public class Reconciler {
             } catch (RuntimeException e) {
                 errors.add("passphrase secret " + uuid + ": " + e.getMessage());
             }
-        });
+        }
     }
 
     private List<Drift> check(AttachmentRecord r, DomainViews views) {
