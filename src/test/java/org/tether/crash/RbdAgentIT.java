@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tether.lab.CephCluster;
+import org.tether.lab.Digests;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
 
@@ -90,14 +91,7 @@ class RbdAgentIT {
                         + ", \"source\": {\"image\": {\"url\": \"" + qcow2.toUri() + "\", \"disk_format\": \"qcow2\", \"sha256\": \"" + sha + "\"}}}");
                 assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
                 String op = accepted.headers().firstValue("Location").orElseThrow();
-                JsonNode state = null;
-                for (int i = 0; i < 600; i++) {
-                    state = JSON.readTree(agent.get(op).body());
-                    if (!state.path("state").asText().equals("running")) {
-                        break;
-                    }
-                    Thread.sleep(100);
-                }
+                JsonNode state = finished(agent, op);
                 assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
                 assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x6d);
                 assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + vol))
@@ -297,19 +291,12 @@ class RbdAgentIT {
                         + "\", \"disk_format\": \"raw\", \"sha256\": \"" + sha + "\"}}}");
                 assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
                 String op = accepted.headers().firstValue("Location").orElseThrow();
-                JsonNode state = null;
-                for (int i = 0; i < 600; i++) {
-                    state = JSON.readTree(agent.get(op).body());
-                    if (!state.path("state").asText().equals("running")) {
-                        break;
-                    }
-                    Thread.sleep(100);
-                }
+                JsonNode state = finished(agent, op);
                 assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
                 byte[] head = ceph.read("volume-" + vol, 0, 8 << 20);
                 assertThat(new String(head, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("LUKS");
                 long offset = Integer.toUnsignedLong(java.nio.ByteBuffer.wrap(head).getInt(104)) * 512;
-                assertThat(longestRun(head, (byte) 0x6d)).as("the image's bytes are ciphertext").isLessThan(64);
+                assertThat(Digests.longestRun(head, (byte) 0x6d)).as("the image's bytes are ciphertext").isLessThan(64);
 
                 String connector = agent.get("/v1/connector").body();
                 JsonNode info = json(agent.put("/v1/volumes/" + vol + "/exports/" + initiator(connector), connector),
@@ -362,14 +349,17 @@ class RbdAgentIT {
         }
     }
 
-    private static int longestRun(byte[] data, byte b) {
-        int best = 0;
-        int run = 0;
-        for (byte x : data) {
-            run = x == b ? run + 1 : 0;
-            best = Math.max(best, run);
+    /** The operation's record once it is no longer running (at most a minute). */
+    private static JsonNode finished(AgentProcess agent, String op) throws Exception {
+        JsonNode state = null;
+        for (int i = 0; i < 600; i++) {
+            state = JSON.readTree(agent.get(op).body());
+            if (!state.path("state").asText().equals("running")) {
+                break;
+            }
+            Thread.sleep(100);
         }
-        return best;
+        return state;
     }
 
     private static String initiator(String connector) throws Exception {

@@ -8,7 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** What a file holds, as one hex SHA-256: data compared before and after a move, a crash, a restart. */
+/** What a file holds, as one hex SHA-256 (data compared before and after a move, a crash, a restart), and runs. */
 public final class Digests {
     private Digests() {
     }
@@ -24,5 +24,16 @@ public final class Digests {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The longest run of byte {@code b} in the data: a written pattern shows as a long run unless it is ciphertext. */
+    public static int longestRun(byte[] data, byte b) {
+        int best = 0;
+        int run = 0;
+        for (byte x : data) {
+            run = x == b ? run + 1 : 0;
+            best = Math.max(best, run);
+        }
+        return best;
     }
 }

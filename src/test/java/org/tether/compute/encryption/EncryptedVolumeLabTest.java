@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.tether.cinder.OpenStackStubs;
+import org.tether.lab.Digests;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
 import org.tether.lab.TgtTarget;
@@ -165,7 +166,7 @@ class EncryptedVolumeLabTest {
         try (var in = Files.newInputStream(file)) {
             assertThat(in.readNBytes(stored, 0, stored.length)).isEqualTo(stored.length);
         }
-        assertThat(longestRun(stored, (byte) 0x5a)).isLessThan(64);
+        assertThat(Digests.longestRun(stored, (byte) 0x5a)).isLessThan(64);
         assertThat(decrypted(file, random(32, 1), "read -P 0x5a 0 1048576")).contains("read 1048576/1048576")
                 .doesNotContain("verification failed");
 
@@ -357,15 +358,5 @@ class EncryptedVolumeLabTest {
         assertThat(Host.secretUsages()).noneMatch(u -> u.contains(vol));
         assertThat(Host.virsh("dumpxml", dom.name)).doesNotContain(vol);
         given().get("/v1/attachments").then().statusCode(200).body(not(containsString(vol)));
-    }
-
-    private static int longestRun(byte[] data, byte b) {
-        int best = 0;
-        int run = 0;
-        for (byte x : data) {
-            run = x == b ? run + 1 : 0;
-            best = Math.max(best, run);
-        }
-        return best;
     }
 }
