@@ -21,28 +21,34 @@ finish() {
 fatal() { bad "$*"; journal 40; finish; }
 
 # --- the host around the agent: kernel pieces, LVM, iscsid, libvirtd -------------------------------------
+# every host step bounded and announced: a stall says where it stalled, and ends the check instead of hanging it
+step "host: modules"
 for m in dm_mod dm_thin_pool dm_snapshot iscsi_tcp target_core_mod iscsi_target_mod target_core_iblock \
          target_core_file loop sd_mod configfs; do
-  modprobe "$m" || fatal "module $m"
+  timeout 60 modprobe "$m" || fatal "module $m"
 done
 mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config || fatal "configfs"
 ip link set lo up
+step "host: VG"
 truncate -s 6G /var/lib/tether-pv.img
-PV=$(losetup -f --show /var/lib/tether-pv.img) || fatal "loop device"
-pvcreate -q "$PV" >/dev/null && vgcreate -q cinder-volumes "$PV" >/dev/null || fatal "VG on $PV"
+PV=$(timeout 60 losetup -f --show /var/lib/tether-pv.img) || fatal "loop device"
+timeout 120 pvcreate -q "$PV" >/dev/null && timeout 120 vgcreate -q cinder-volumes "$PV" >/dev/null \
+  || fatal "VG on $PV"
+step "host: iscsid, libvirtd"
 mkdir -p /etc/iscsi /var/lib/iscsi /run/lock/iscsi
-iscsid || fatal "iscsid"
+timeout 60 iscsid || fatal "iscsid"
 mkdir -p /var/log/libvirt /var/run/libvirt
 rm -f /usr/bin/qemu-system-i386
 virtlogd -d && libvirtd -d || fatal "libvirtd"
-for _ in $(seq 1 100); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+for _ in $(seq 1 100); do timeout 10 virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+step "host: test domain"
 cat > /run/testdom.xml <<XML
 <domain type='qemu'><name>testdom</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>
 <devices><controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>
 XML
-virsh -q -c qemu:///system define /run/testdom.xml >/dev/null && virsh -q -c qemu:///system start testdom >/dev/null \
-  || fatal "test domain"
+timeout 120 virsh -q -c qemu:///system define /run/testdom.xml >/dev/null \
+  && timeout 180 virsh -q -c qemu:///system start testdom >/dev/null || fatal "test domain"
 step "host ready: VG on $PV, iscsid, libvirtd, domain testdom"
 
 # --- the package, as an operator installs it ----------------------------------------------------------

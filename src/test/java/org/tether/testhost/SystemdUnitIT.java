@@ -19,6 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SystemdUnitIT {
     private static final Path SCRIPTS = Path.of("src/test/testhost").toAbsolutePath();
     private static final Duration DEADLINE = Duration.ofMinutes(20);
+    /** The host around the agent is up within about a minute under TCG; past this it has stalled. */
+    private static final Duration HOST_READY = Duration.ofMinutes(5);
 
     @Test
     void thePackagedUnitIsReadyWhenItAnswersStopsCleanlyAndEveryModeWorksInsideItsHardening() throws Exception {
@@ -27,24 +29,14 @@ class SystemdUnitIT {
         Path dir = Path.of("target/testhost").toAbsolutePath();
         Files.createDirectories(dir);
         Path console = dir.resolve("console-systemd.log");
-        Files.deleteIfExists(console);
-        Process qemu = new ProcessBuilder("bash", SCRIPTS.resolve("testhost.sh").toString(), "boot",
-                SCRIPTS.resolve("systemd-guest.sh").toString(), console.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("console-systemd.qemu").toFile()).start();
-        String text = "";
-        try {
-            long end = System.nanoTime() + DEADLINE.toNanos();
-            while (System.nanoTime() < end && qemu.isAlive() && !text.contains("SYSTEMD-DONE")) {
-                Thread.sleep(2000);
-                text = Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
-            }
-        } finally {
-            if (!qemu.waitFor(30, TimeUnit.SECONDS)) {
-                qemu.descendants().forEach(ProcessHandle::destroyForcibly);
-                qemu.destroyForcibly();
-            }
+        String text = boot(console);
+        if (!text.contains("SYSTEMD: host ready")) {
+            // the host around the agent (VG, iscsid, libvirtd, the test domain) never came up: a stall of the
+            // TCG guest itself, seen once in a full run, not anything of the agent's; one more boot settles it
+            Files.copy(console, dir.resolve("console-systemd-stalled.log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            text = boot(console);
         }
-        text = Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
         List<String> verdicts = text.lines().filter(l -> l.contains("SYSTEMD")).map(l -> l.substring(l.indexOf("SYSTEMD")))
                 .toList();
         verdicts.forEach(System.out::println);
@@ -59,6 +51,34 @@ class SystemdUnitIT {
         assertThat(verdicts).anyMatch(l -> l.startsWith("SYSTEMD-OK: both: a hung JVM (SIGSTOP) missed its watchdog"))
                 .anyMatch(l -> l.startsWith("SYSTEMD-OK: both: kill -9: systemd restarted it"))
                 .anyMatch(l -> l.startsWith("SYSTEMD-OK: storage: the API answered the first request after"));
+    }
+
+    /** Boots the VM into the check and returns its console once the check is done, or gave up. */
+    private static String boot(Path console) throws Exception {
+        Files.deleteIfExists(console);
+        Process qemu = new ProcessBuilder("bash", SCRIPTS.resolve("testhost.sh").toString(), "boot",
+                SCRIPTS.resolve("systemd-guest.sh").toString(), console.toString())
+                .redirectErrorStream(true).redirectOutput(console.resolveSibling("console-systemd.qemu").toFile())
+                .start();
+        String text = "";
+        try {
+            long started = System.nanoTime();
+            long end = started + DEADLINE.toNanos();
+            while (System.nanoTime() < end && qemu.isAlive() && !text.contains("SYSTEMD-DONE")) {
+                Thread.sleep(2000);
+                text = Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
+                if (!text.contains("SYSTEMD: host ready") && System.nanoTime() - started > HOST_READY.toNanos()) {
+                    break; // the host never came up: the caller boots again
+                }
+            }
+        } finally {
+            if (!text.contains("SYSTEMD-DONE") || !qemu.waitFor(30, TimeUnit.SECONDS)) {
+                qemu.descendants().forEach(ProcessHandle::destroyForcibly);
+                qemu.destroyForcibly();
+                qemu.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+        return Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
     }
 
     private static void run(List<String> argv, Duration limit) throws Exception {
