@@ -21,9 +21,11 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class OperationResource {
     private final OperationStore store;
+    private final OperationView view;
 
-    public OperationResource(OperationStore store) {
+    public OperationResource(OperationStore store, OperationView view) {
         this.store = store;
+        this.view = view;
     }
 
     @GET
@@ -31,7 +33,7 @@ public class OperationResource {
     @Operation(summary = "An asynchronous operation: running, succeeded or failed, its answer and callback delivery")
     public Map<String, Object> get(@PathParam("id") String id) {
         AttachmentResource.uuid(id, "id");
-        return OperationView.withDelivery(store.find(id).orElseThrow(() -> new TetherException(
+        return view.withDelivery(store.find(id).orElseThrow(() -> new TetherException(
                 ErrorCode.OPERATION_NOT_FOUND, "id", "no operation " + id)));
     }
 }

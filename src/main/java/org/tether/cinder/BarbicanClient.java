@@ -1,5 +1,6 @@
 package org.tether.cinder;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,15 +34,15 @@ public class BarbicanClient {
     private final Optional<URI> endpoint;
 
     @Inject
-    public BarbicanClient(TetherConfig config, Clock clock) {
+    public BarbicanClient(TetherConfig config, Clock clock, ObjectMapper json) {
         this(config.cinder(), config.keymanager().endpoint(), (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()),
-                RandomGenerator.getDefault(), clock);
+                RandomGenerator.getDefault(), clock, json);
     }
 
     BarbicanClient(TetherConfig.Cinder config, Optional<URI> endpoint, OpenStackHttp.Sleeper sleeper,
-                   RandomGenerator random, Clock clock) {
+                   RandomGenerator random, Clock clock, ObjectMapper json) {
         this.endpoint = endpoint;
-        this.http = new OpenStackHttp(config, sleeper, random);
+        this.http = new OpenStackHttp(config, sleeper, random, json);
         this.keystone = KeystoneSession.of(config, http, clock);
     }
 

@@ -1,5 +1,6 @@
 package org.tether.cinder;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quarkus.runtime.Startup;
@@ -35,13 +36,13 @@ public class CinderClient {
     private final OpenStackHttp http;
 
     @Inject
-    public CinderClient(TetherConfig config, Clock clock) {
+    public CinderClient(TetherConfig config, Clock clock, ObjectMapper json) {
         this(config.cinder(), (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()), RandomGenerator.getDefault(),
-                clock);
+                clock, json);
     }
 
-    CinderClient(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock) {
-        this.http = new OpenStackHttp(config, sleeper, random);
+    CinderClient(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock, ObjectMapper json) {
+        this.http = new OpenStackHttp(config, sleeper, random, json);
         this.keystone = KeystoneSession.of(config, http, clock);
     }
 
@@ -51,8 +52,8 @@ public class CinderClient {
 
     /** Sends this host's connector; Cinder exports the volume and answers the (flat) connection_info. */
     public JsonNode updateAttachment(String project, UUID attachment, Map<String, Object> connector) {
-        ObjectNode body = OpenStackHttp.JSON.createObjectNode();
-        body.putObject("attachment").set("connector", OpenStackHttp.JSON.valueToTree(connector));
+        ObjectNode body = http.object();
+        body.putObject("attachment").set("connector", http.tree(connector));
         OpenStackHttp.Reply reply = call("PUT", project, attachment, "", body);
         expect(reply, attachment, "update");
         JsonNode info = reply.json("Cinder").path("attachment").path("connection_info");
@@ -65,7 +66,7 @@ public class CinderClient {
 
     /** {@code os-complete}: the volume becomes in-use. */
     public void complete(String project, UUID attachment) {
-        ObjectNode body = OpenStackHttp.JSON.createObjectNode().putNull("os-complete");
+        ObjectNode body = http.object().putNull("os-complete");
         expect(call("POST", project, attachment, "/action", body), attachment, "complete");
     }
 
@@ -146,11 +147,7 @@ public class CinderClient {
         }, detail);
     }
 
-    private static byte[] bytes(ObjectNode body) {
-        try {
-            return OpenStackHttp.JSON.writeValueAsBytes(body);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+    private byte[] bytes(ObjectNode body) {
+        return http.bytes(body);
     }
 }

@@ -1,5 +1,6 @@
 package org.tether.cinder;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -28,15 +29,15 @@ public class GlanceClient {
     private final Optional<URI> endpoint;
 
     @Inject
-    public GlanceClient(TetherConfig config, Clock clock) {
+    public GlanceClient(TetherConfig config, Clock clock, ObjectMapper json) {
         this(config.cinder(), config.glance().endpoint(), (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()),
-                RandomGenerator.getDefault(), clock);
+                RandomGenerator.getDefault(), clock, json);
     }
 
     GlanceClient(TetherConfig.Cinder config, Optional<URI> endpoint, OpenStackHttp.Sleeper sleeper,
-                 RandomGenerator random, Clock clock) {
+                 RandomGenerator random, Clock clock, ObjectMapper json) {
         this.endpoint = endpoint;
-        this.http = new OpenStackHttp(config, sleeper, random);
+        this.http = new OpenStackHttp(config, sleeper, random, json);
         this.keystone = KeystoneSession.of(config, http, clock);
     }
 

@@ -56,8 +56,8 @@ final class KeystoneCredentials {
     }
 
     /** The body of {@code POST /v3/auth/tokens}. */
-    byte[] tokenRequest() {
-        ObjectNode root = OpenStackHttp.JSON.createObjectNode();
+    ObjectNode tokenRequest() {
+        ObjectNode root = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
         ObjectNode auth = root.putObject("auth");
         ObjectNode identity = auth.putObject("identity");
         switch (config.authType()) {
@@ -81,10 +81,6 @@ final class KeystoneCredentials {
                         .put("id", config.applicationCredentialId().orElseThrow()).put("secret", secret);
             }
         }
-        try {
-            return OpenStackHttp.JSON.writeValueAsBytes(root);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return root;
     }
 }

@@ -64,7 +64,7 @@ final class KeystoneSession {
 
     private Token fetch() {
         URI url = URI.create(config.authUrl().orElseThrow().toString().replaceAll("/+$", "") + "/auth/tokens");
-        byte[] body = credentials.tokenRequest();
+        byte[] body = http.bytes(credentials.tokenRequest());
         OpenStackHttp.Reply reply = http.send("Keystone", () -> HttpRequest.newBuilder(url)
                 .header("Content-Type", "application/json").header("Accept", "application/json")
                 .header("User-Agent", CinderClient.USER_AGENT)

@@ -1,5 +1,6 @@
 package org.tether.cinder;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -35,15 +36,15 @@ public class KeystoneTokenValidator {
     private final TetherConfig.Cinder config;
 
     @Inject
-    public KeystoneTokenValidator(TetherConfig config, Clock clock) {
+    public KeystoneTokenValidator(TetherConfig config, Clock clock, ObjectMapper json) {
         this(config.cinder(), (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()), RandomGenerator.getDefault(),
-                clock);
+                clock, json);
     }
 
     KeystoneTokenValidator(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random,
-                           Clock clock) {
+                           Clock clock, ObjectMapper json) {
         this.config = config;
-        this.http = new OpenStackHttp(config, sleeper, random);
+        this.http = new OpenStackHttp(config, sleeper, random, json);
         this.session = KeystoneSession.of(config, http, clock);
     }
 

@@ -25,22 +25,21 @@ import java.util.random.RandomGenerator;
  */
 final class OpenStackHttp {
     private static final Logger LOG = Logger.getLogger(OpenStackHttp.class);
-    static final ObjectMapper JSON = new ObjectMapper();
 
     /** Waits between attempts; injected so tests need not wait. */
     interface Sleeper {
         void sleep(Duration d) throws InterruptedException;
     }
 
-    /** An answer with its body read. */
-    record Reply(int status, java.net.http.HttpHeaders headers, byte[] body) {
+    /** An answer with its body read, and the agent's mapper to read it with. */
+    record Reply(int status, java.net.http.HttpHeaders headers, byte[] body, ObjectMapper mapper) {
         Optional<String> header(String name) {
             return headers.firstValue(name);
         }
 
         JsonNode json(String service) {
             try {
-                return JSON.readTree(body);
+                return mapper.readTree(body);
             } catch (IOException e) {
                 throw new TetherException(ErrorCode.OPENSTACK_BAD_REPLY, service + " answered " + status
                         + " with a body that is not JSON");
@@ -50,7 +49,7 @@ final class OpenStackHttp {
         /** The message OpenStack puts in its error bodies ({"itemNotFound": {"message": ...}}), shortened. */
         String message() {
             try {
-                JsonNode root = JSON.readTree(body);
+                JsonNode root = mapper.readTree(body);
                 JsonNode error = root == null ? null : root.path("error").isObject() ? root.path("error")
                         : root.size() == 1 ? root.elements().next() : null;
                 String text = error == null ? null : error.path("message").asText(null);
@@ -68,8 +67,10 @@ final class OpenStackHttp {
     private final TetherConfig.Cinder config;
     private final Sleeper sleeper;
     private final RandomGenerator random;
+    private final ObjectMapper json;
 
-    OpenStackHttp(TetherConfig.Cinder config, Sleeper sleeper, RandomGenerator random) {
+    OpenStackHttp(TetherConfig.Cinder config, Sleeper sleeper, RandomGenerator random, ObjectMapper json) {
+        this.json = json;
         this.config = config;
         this.sleeper = sleeper;
         this.random = random;
@@ -77,6 +78,23 @@ final class OpenStackHttp {
                 .connectTimeout(config.connectTimeout()).followRedirects(HttpClient.Redirect.NEVER);
         config.caFile().ifPresent(ca -> b.sslContext(Tls.trusting(ca)));
         this.http = b.build();
+    }
+
+    /** An empty JSON object for a request body. */
+    com.fasterxml.jackson.databind.node.ObjectNode object() {
+        return json.createObjectNode();
+    }
+
+    JsonNode tree(Object value) {
+        return json.valueToTree(value);
+    }
+
+    byte[] bytes(JsonNode body) {
+        try {
+            return json.writeValueAsBytes(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -92,7 +110,7 @@ final class OpenStackHttp {
             boolean timedOut = false;
             try {
                 HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-                Reply reply = new Reply(resp.statusCode(), resp.headers(), resp.body());
+                Reply reply = new Reply(resp.statusCode(), resp.headers(), resp.body(), json);
                 if (reply.status() < 500) {
                     return reply;
                 }

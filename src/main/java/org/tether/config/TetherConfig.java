@@ -215,6 +215,10 @@ public interface TetherConfig {
 
         @WithDefault("10s")
         Duration timeout();
+
+        /** How often deliveries due for another attempt (or left pending by a stop) are looked for. */
+        @WithDefault("1s")
+        Duration sweepInterval();
     }
 
     /** Who may call the API, and the record of what they did. */

@@ -8,7 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.impl.RoutingContextInternal;
+import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -36,9 +36,9 @@ import java.util.regex.Pattern;
 @ApplicationScoped
 public class AsyncOperations {
     private static final Logger LOG = Logger.getLogger(AsyncOperations.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<HttpMethod> MUTATING = Set.of(HttpMethod.PUT, HttpMethod.POST, HttpMethod.DELETE);
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,200}");
+    private static final String BUFFERED = "tether.async.buffered";
 
     private final OperationStore store;
     private final CallbackSender sender;
@@ -49,6 +49,10 @@ public class AsyncOperations {
     private final Clock clock;
     private final SelfCall self;
     private final jakarta.enterprise.inject.Instance<AlwaysAsync> alwaysAsync;
+    private final ObjectMapper json;
+    private final OperationView view;
+    private final ResultRedaction redaction;
+    private final BodyHandler bodies;
     private final ExecutorService workers = Executors.newFixedThreadPool(16, r -> {
         Thread t = new Thread(r, "tether-async");
         t.setDaemon(true);
@@ -57,7 +61,14 @@ public class AsyncOperations {
 
     public AsyncOperations(OperationStore store, CallbackSender sender, CallbackSigner signer, InternalCalls internal,
                            TetherConfig config, Clock clock, SelfCall self,
-                           jakarta.enterprise.inject.Instance<AlwaysAsync> alwaysAsync) {
+                           jakarta.enterprise.inject.Instance<AlwaysAsync> alwaysAsync, ObjectMapper json,
+                           OperationView view,
+                           @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.http.limits.max-body-size",
+                                   defaultValue = "10M") io.quarkus.runtime.configuration.MemorySize maxBody) {
+        this.bodies = BodyHandler.create(false).setBodyLimit(maxBody.asLongValue());
+        this.json = json;
+        this.view = view;
+        this.redaction = new ResultRedaction(json);
         this.self = self;
         this.alwaysAsync = alwaysAsync;
         this.store = store;
@@ -73,18 +84,24 @@ public class AsyncOperations {
     void onStart(@Observes @Priority(1500) StartupEvent event) {
         for (OperationRecord r : store.all()) {
             if (r.state() == OperationRecord.State.RUNNING) {
-                store.put(r.finished(503, problem(503, "interrupted", "the agent restarted while this operation "
-                        + "ran; recovery finished or undid its host changes: repeat the call to know where it stands"),
+                store.put(r.finished(503, redaction.redact(problem(503, "interrupted", "the agent restarted while this operation "
+                        + "ran; recovery finished or undid its host changes: repeat the call to know where it stands")),
                         clock.instant()));
             }
         }
     }
 
     void install(@Observes Router router) {
-        router.route().order(org.tether.security.CallAudit.ORDER + 10).handler(this::handle);
+        router.route().order(org.tether.security.CallAudit.ORDER + 10).handler(this::buffer);
+        router.route().order(org.tether.security.CallAudit.ORDER + 11).handler(this::handle);
     }
 
-    private void handle(RoutingContext ctx) {
+    /**
+     * Reads the body of a call that may run asynchronously with Vert.x's own {@link BodyHandler} (bounded by
+     * the API's body limit; the audit guard before this refused a larger Content-Length), which hands the same
+     * buffer on to RESTEasy when the call runs synchronously after all.
+     */
+    private void buffer(RoutingContext ctx) {
         String path = ctx.normalizedPath();
         if (!path.startsWith("/v1/") || path.startsWith("/v1/operations") || !MUTATING.contains(ctx.request().method())
                 || ctx.request().getHeader(InternalCalls.HEADER) != null) {
@@ -93,7 +110,7 @@ public class AsyncOperations {
             return;
         }
         if (ctx.request().version() == io.vertx.core.http.HttpVersion.HTTP_2) {
-            ctx.next(); // HTTP/2 is off (application.properties); never buffer a body RESTEasy reads after us
+            ctx.next(); // HTTP/2 is off (application.properties)
             return;
         }
         String encoding = ctx.request().getHeader("Transfer-Encoding");
@@ -107,19 +124,25 @@ public class AsyncOperations {
             ctx.next();
             return;
         }
-        // bounded: the guard before this refused any Content-Length over the body limit
-        ctx.request().body().onSuccess(body -> {
-            ((RoutingContextInternal) ctx).setBody(body);
-            String callback = callbackUrl(body);
-            String prefer = ctx.request().getHeader("Prefer");
-            if (callback == null && (prefer == null || !prefer.contains("respond-async"))
-                    && !alwaysAsync(ctx.request().method().name(), path, body)) {
-                ctx.next();
-                return;
-            }
-            start(ctx, path, body, callback);
-        }).onFailure(ctx::fail);
-        ctx.request().resume(); // the router paused it for whoever reads the body; that is this handler now
+        ctx.put(BUFFERED, Boolean.TRUE);
+        bodies.handle(ctx); // calls ctx.next() once the body is read
+    }
+
+    private void handle(RoutingContext ctx) {
+        if (ctx.get(BUFFERED) == null) {
+            ctx.next();
+            return;
+        }
+        Buffer body = ctx.body().available() && ctx.body().buffer() != null ? ctx.body().buffer() : Buffer.buffer();
+        String path = ctx.normalizedPath();
+        String callback = callbackUrl(body);
+        String prefer = ctx.request().getHeader("Prefer");
+        if (callback == null && (prefer == null || !prefer.contains("respond-async"))
+                && !alwaysAsync(ctx.request().method().name(), path, body)) {
+            ctx.next();
+            return;
+        }
+        start(ctx, path, body, callback);
     }
 
     private void start(RoutingContext ctx, String path, Buffer body, String callback) {
@@ -203,17 +226,17 @@ public class AsyncOperations {
     }
 
     private void finish(OperationRecord r, int status, String result) {
-        OperationRecord done = store.find(r.id()).orElse(r).finished(status, result, clock.instant());
+        OperationRecord done = store.find(r.id()).orElse(r).finished(status, redaction.redact(result), clock.instant());
         store.put(done);
         LOG.infof("operation %s (%s %s) finished: %d", r.id(), r.method(), r.path(), status);
         if (done.delivery() != null) {
-            sender.schedule(done.id(), clock.instant());
+            sender.deliver(done.id());
         }
     }
 
     private void accepted(RoutingContext ctx, OperationRecord r) {
         ctx.response().putHeader("Location", "/v1/operations/" + r.id());
-        reply(ctx, 202, write(OperationView.withDelivery(r)));
+        reply(ctx, 202, write(view.withDelivery(r)));
     }
 
     private static void reply(RoutingContext ctx, int status, String json) {
@@ -263,13 +286,13 @@ public class AsyncOperations {
         return false;
     }
 
-    private static String callbackUrl(Buffer body) {
+    private String callbackUrl(Buffer body) {
         JsonNode n = tree(body);
         return n != null && n.isObject() && n.get("callback_url") != null && n.get("callback_url").isTextual()
                 ? n.get("callback_url").asText() : null;
     }
 
-    private static byte[] withoutCallback(Buffer body) {
+    private byte[] withoutCallback(Buffer body) {
         JsonNode n = tree(body);
         if (n instanceof ObjectNode o && o.has("callback_url")) {
             o.remove("callback_url");
@@ -278,27 +301,27 @@ public class AsyncOperations {
         return body.getBytes();
     }
 
-    private static JsonNode tree(Buffer body) {
+    private JsonNode tree(Buffer body) {
         try {
-            return body.length() == 0 ? null : JSON.readTree(body.getBytes());
+            return body.length() == 0 ? null : json.readTree(body.getBytes());
         } catch (java.io.IOException e) {
             return null; // not JSON: the resource answers that itself
         }
     }
 
-    private static String write(Object o) {
+    private String write(Object o) {
         try {
-            return JSON.writeValueAsString(o);
+            return json.writeValueAsString(o);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    static String problem(int status, String code, String detail) {
+    String problem(int status, String code, String detail) {
         return problem(status, code, detail, null);
     }
 
-    static String problem(int status, String code, String detail, String field) {
+    String problem(int status, String code, String detail, String field) {
         java.util.Map<String, Object> p = new java.util.LinkedHashMap<>();
         p.put("type", "urn:tether:problem:" + code);
         p.put("status", status);

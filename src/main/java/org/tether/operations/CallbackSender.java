@@ -1,9 +1,7 @@
 package org.tether.operations;
 
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
 
@@ -14,9 +12,6 @@ import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Delivers finished operations to their callback URL: a POST of the operation as JSON, signed
@@ -36,13 +31,11 @@ public class CallbackSender {
     private final TetherConfig.Callbacks config;
     private final Clock clock;
     private final HttpClient http;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tether-callbacks");
-        t.setDaemon(true);
-        return t;
-    });
+    private final OperationView view;
 
-    public CallbackSender(OperationStore store, CallbackSigner signer, TetherConfig config, Clock clock) {
+    public CallbackSender(OperationStore store, CallbackSigner signer, TetherConfig config, Clock clock,
+                          OperationView view) {
+        this.view = view;
         this.store = store;
         this.signer = signer;
         this.config = config.callbacks();
@@ -50,22 +43,25 @@ public class CallbackSender {
         this.http = HttpClient.newBuilder().connectTimeout(this.config.timeout()).build();
     }
 
-    /** At start: every delivery still pending resumes at its scheduled time. */
-    void onStart(@Observes StartupEvent event) {
+    /**
+     * Every delivery whose next attempt is due (after a failed attempt, or pending when the agent stopped) is
+     * attempted, one after the other; a pass still running when the next is due makes that one skip.
+     */
+    @Scheduled(every = "${tether.callbacks.sweep-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            identity = "callback-sweep")
+    void sweep() {
+        Instant now = clock.instant();
         for (OperationRecord r : store.all()) {
-            if (r.delivery() != null && r.delivery().state() == OperationRecord.DeliveryState.PENDING) {
-                schedule(r.id(), r.delivery().nextAttemptAt());
+            if (r.delivery() != null && r.delivery().state() == OperationRecord.DeliveryState.PENDING
+                    && !r.delivery().nextAttemptAt().isAfter(now)) {
+                attempt(r.id());
             }
         }
     }
 
-    void onStop(@Observes ShutdownEvent event) {
-        timer.shutdownNow();
-    }
-
-    public void schedule(String operationId, Instant at) {
-        long delay = Math.max(0, Duration.between(clock.instant(), at).toMillis());
-        timer.schedule(() -> attempt(operationId), delay, TimeUnit.MILLISECONDS);
+    /** The first attempt, at once, on the caller's thread (the operation's worker); the sweep does the rest. */
+    public void deliver(String operationId) {
+        attempt(operationId);
     }
 
     void attempt(String id) {
@@ -74,7 +70,7 @@ public class CallbackSender {
             return;
         }
         OperationRecord.Delivery d = r.delivery();
-        byte[] body = OperationView.callbackBody(r);
+        byte[] body = view.callbackBody(r);
         String error;
         try {
             HttpResponse<Void> resp = http.send(HttpRequest.newBuilder(URI.create(d.url())).timeout(config.timeout())
@@ -105,6 +101,5 @@ public class CallbackSender {
                 d.attempts()));
         Instant next = now.plusMillis(backoff);
         store.put(r.withDelivery(d.attempted(OperationRecord.DeliveryState.PENDING, next, error)));
-        schedule(id, next);
     }
 }

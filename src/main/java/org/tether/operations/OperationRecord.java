@@ -28,8 +28,8 @@ public record OperationRecord(String id, String idempotencyKey, String method, S
     public enum DeliveryState { WAITING, PENDING, DELIVERED, GAVE_UP }
 
     /** The finished operation; its result is kept without any secret it held (see {@link ResultRedaction}). */
-    public OperationRecord finished(int status, String result, Instant now) {
-        result = ResultRedaction.redact(result);
+    OperationRecord finished(int status, ResultRedaction.Redacted redacted, Instant now) {
+        String result = redacted.json();
         State s = status >= 200 && status < 300 ? State.SUCCEEDED : State.FAILED;
         Delivery d = delivery == null ? null : new Delivery(delivery.url(), delivery.deliveryId(),
                 DeliveryState.PENDING, delivery.attempts(), now, delivery.giveUpAt(), delivery.lastError());

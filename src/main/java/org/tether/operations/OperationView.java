@@ -7,13 +7,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** An operation as GET /v1/operations/{id} and the callbacks show it; the same bytes every time. */
-public final class OperationView {
-    private static final ObjectMapper JSON = new ObjectMapper();
+@jakarta.enterprise.context.ApplicationScoped
+public class OperationView {
+    private final ObjectMapper json;
 
-    private OperationView() {
+    public OperationView(ObjectMapper json) {
+        this.json = json;
     }
 
-    public static Map<String, Object> of(OperationRecord r) {
+    public Map<String, Object> of(OperationRecord r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", r.id());
         m.put("state", r.state().name().toLowerCase(java.util.Locale.ROOT));
@@ -34,7 +36,7 @@ public final class OperationView {
     }
 
     /** With the callback's delivery state, for GET (the callback body itself never carries it). */
-    public static Map<String, Object> withDelivery(OperationRecord r) {
+    public Map<String, Object> withDelivery(OperationRecord r) {
         Map<String, Object> m = of(r);
         if (r.delivery() != null) {
             Map<String, Object> d = new LinkedHashMap<>();
@@ -50,19 +52,19 @@ public final class OperationView {
         return m;
     }
 
-    static byte[] callbackBody(OperationRecord r) {
+    byte[] callbackBody(OperationRecord r) {
         try {
-            return JSON.writeValueAsBytes(of(r));
+            return json.writeValueAsBytes(of(r));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private static JsonNode parse(String json) {
+    private JsonNode parse(String result) {
         try {
-            return json == null || json.isEmpty() ? null : JSON.readTree(json);
+            return result == null || result.isEmpty() ? null : json.readTree(result);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            return JSON.getNodeFactory().textNode(json);
+            return json.getNodeFactory().textNode(result);
         }
     }
 }

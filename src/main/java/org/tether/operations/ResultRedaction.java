@@ -18,22 +18,41 @@ import java.util.Set;
  * controller that needs it repeats the call (exports are idempotent and answer the same CHAP credentials).
  */
 final class ResultRedaction {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** An answer that went through {@link #redact}: the only kind an operation record keeps. */
+    static final class Redacted {
+        private final String json;
+
+        private Redacted(String json) {
+            this.json = json;
+        }
+
+        String json() {
+            return json;
+        }
+    }
+
     /** Names of fields that hold secrets in what the agent answers (lower case, matched exactly or as a suffix). */
     private static final Set<String> SECRET_NAMES = Set.of("auth_password", "auth_password_in", "password",
             "secret", "keyring", "passphrase", "key", "token", "discovery_auth_password",
             "discovery_auth_password_in");
 
-    private ResultRedaction() {
+    private final ObjectMapper mapper;
+
+    ResultRedaction(ObjectMapper mapper) {
+        this.mapper = mapper;
     }
 
-    static String redact(String result) {
+    Redacted redact(String result) {
+        return new Redacted(stripped(result));
+    }
+
+    private String stripped(String result) {
         if (result == null || result.isEmpty()) {
             return result;
         }
         JsonNode tree;
         try {
-            tree = JSON.readTree(result);
+            tree = mapper.readTree(result);
         } catch (IOException e) {
             return result; // not JSON: a problem text the agent wrote itself, no field to hold a secret
         }
@@ -47,7 +66,7 @@ final class ResultRedaction {
             removed.forEach(list::add);
         }
         try {
-            return JSON.writeValueAsString(tree);
+            return mapper.writeValueAsString(tree);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

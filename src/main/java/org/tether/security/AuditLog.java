@@ -33,14 +33,15 @@ public class AuditLog {
     /** The category the audit handler is bound to; nothing else is logged there. */
     public static final String CATEGORY = "tether.audit";
     private static final Logger AUDIT = Logger.getLogger(CATEGORY);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final Path file;
+    private final ObjectMapper json;
 
     @Inject
-    public AuditLog(TetherConfig config) {
+    public AuditLog(TetherConfig config, ObjectMapper json) {
         this.file = config.api().auditFile();
+        this.json = json;
     }
 
     public record Entry(Instant at, String who, String method, String path, int status, long durationMs,
@@ -73,7 +74,7 @@ public class AuditLog {
             line.put("problem", e.problem());
         }
         try {
-            AUDIT.info(JSON.writeValueAsString(line));
+            AUDIT.info(json.writeValueAsString(line));
         } catch (JsonProcessingException ex) {
             LOG.errorf("cannot write an audit line: %s", ex.getMessage());
         }

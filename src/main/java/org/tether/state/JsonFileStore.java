@@ -32,6 +32,12 @@ import java.util.function.Function;
 public final class JsonFileStore<T> {
     private static final Logger LOG = Logger.getLogger(JsonFileStore.class);
     private static final String SUFFIX = ".json";
+    /**
+     * The state files' format, the agent's one mapper besides Quarkus's (which every other class is given):
+     * it differs on purpose, as a file format must. Unknown fields are ignored so that an agent rolled back
+     * reads what a newer one wrote (the API refuses them); nulls are written, so a record shows every field;
+     * indented, for an operator reading it. Changing it changes files already on hosts.
+     */
     static final ObjectMapper JSON = new ObjectMapper()
             .registerModule(new JavaTimeModule())
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)

@@ -1,5 +1,6 @@
 package org.tether.storage;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import org.tether.config.TetherConfig;
@@ -37,8 +38,8 @@ public class StorageBeans {
 
     @Produces
     @ApplicationScoped
-    PoolSet pools(TetherConfig config, CommandRunner runner) {
-        return new PoolSet(declared(config.storage()).stream().map(d -> pool(d, config.storage(), runner)).toList(),
+    PoolSet pools(TetherConfig config, CommandRunner runner, ObjectMapper json) {
+        return new PoolSet(declared(config.storage()).stream().map(d -> pool(d, config.storage(), runner, json)).toList(),
                 defaultName(config.storage()));
     }
 
@@ -96,7 +97,7 @@ public class StorageBeans {
                 : s.pools().keySet().stream().sorted().findFirst().orElseThrow();
     }
 
-    private static Pool pool(Declared d, TetherConfig.Storage s, CommandRunner runner) {
+    private static Pool pool(Declared d, TetherConfig.Storage s, CommandRunner runner, ObjectMapper json) {
         var c = d.own();
         String prefix = "tether.storage.pools." + d.name() + ".";
         BackendKind kind = c == null ? s.backend() : c.backend();
@@ -119,12 +120,12 @@ public class StorageBeans {
             case LVM -> {
                 String vg = c == null ? s.lvm().vg() : c.vg().orElseThrow(() -> required(prefix + "vg", "lvm"));
                 String size = c == null ? s.lvm().thinPoolSize() : c.thinPoolSize().orElse(s.lvm().thinPoolSize());
-                backend = new LvmBackend(new Lvm(runner, s.lvm()), vg, size, s.lvm().wipe(), s.lvm().timeout());
+                backend = new LvmBackend(new Lvm(runner, s.lvm(), json), vg, size, s.lvm().wipe(), s.lvm().timeout());
                 location = vg;
             }
             case RBD -> {
                 String rbdPool = c == null ? s.rbd().pool() : c.rbdPool().orElse(s.rbd().pool());
-                backend = new RbdBackend(new RbdCli(runner, s.rbd(), rbdPool));
+                backend = new RbdBackend(new RbdCli(runner, s.rbd(), rbdPool, json));
                 location = s.rbd().clusterName() + ":" + rbdPool;
             }
             default -> throw new IllegalStateException("unknown backend " + kind);

@@ -1,5 +1,6 @@
 package org.tether.cinder;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
@@ -87,7 +88,7 @@ class CinderClientTest {
     }
 
     private CinderClient client(CinderSettings s) {
-        return new CinderClient(s, waits::add, new SplittableRandom(7), clock);
+        return new CinderClient(s, waits::add, new SplittableRandom(7), clock, new ObjectMapper());
     }
 
     private static Map<String, Object> connector() {
@@ -372,7 +373,7 @@ class CinderClientTest {
 
     @Test
     void waitsDoubleFromTheDelayAndStopAtTheCap() {
-        OpenStackHttp http = new OpenStackHttp(settings(), d -> { }, new SplittableRandom(1));
+        OpenStackHttp http = new OpenStackHttp(settings(), d -> { }, new SplittableRandom(1), new ObjectMapper());
         for (int attempt = 1; attempt <= 8; attempt++) {
             long base = Math.min(2000, 100L << (attempt - 1));
             assertThat(http.backoff(attempt, Duration.ZERO).toMillis()).as("attempt " + attempt)
@@ -390,7 +391,7 @@ class CinderClientTest {
         Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-r--r--"));
         assertThatThrownBy(() -> client(settings())).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("must be 0600");
-        assertThat(new CinderClient(CinderSettings.password(null, null), waits::add, new SplittableRandom(1), clock)
+        assertThat(new CinderClient(CinderSettings.password(null, null), waits::add, new SplittableRandom(1), clock, new ObjectMapper())
                 .configured()).isFalse();
         server.verify(0, postRequestedFor(anyUrl()));
     }

@@ -63,7 +63,7 @@ class AsyncOperationsTest {
             }
             return Map.of("tether.callbacks.secret-file", SECRET_FILE.toString(),
                     "tether.callbacks.first-retry", "100ms", "tether.callbacks.max-retry", "300ms",
-                    "tether.callbacks.give-up-after", "3s", "tether.callbacks.allowed-hosts", "127.0.0.1,localhost,ctl.example");
+                    "tether.callbacks.give-up-after", "3s", "tether.callbacks.sweep-interval", "100ms", "tether.callbacks.allowed-hosts", "127.0.0.1,localhost,ctl.example");
         }
     }
 
@@ -195,6 +195,32 @@ class AsyncOperationsTest {
         JsonNode op = awaitOperation(r.header("Location"), "/callback/state", "gave_up");
         assertThat(op.get("callback").get("last_error").asText()).contains("receiver answered 500").contains("gave up");
         assertThat(op.get("callback").get("attempts").asInt()).isGreaterThan(2);
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
+
+    /** A body sent chunked (no Content-Length) is not buffered for an asynchronous run: it runs as sent, or is refused. */
+    @Test
+    void aChunkedBodyRunsSynchronouslyAndIsRefusedWhenAskedToRunAsynchronously() throws Exception {
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        String vol = UUID.randomUUID().toString();
+        java.util.function.Function<String, java.net.http.HttpRequest.Builder> chunked = body ->
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:18081/v1/volumes"))
+                        .header("Content-Type", "application/json")
+                        // an input stream has no length: the client sends it chunked
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() ->
+                                new java.io.ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8))));
+        String create = "{\"id\": \"" + vol + "\", \"size_gb\": 1}";
+
+        var refused = client.send(chunked.apply(create).header("Prefer", "respond-async").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).isEqualTo(411);
+        assertThat(read(refused.body()).get("code").asText()).isEqualTo("length_required");
+        given().get("/v1/volumes/" + vol).then().statusCode(404);
+
+        var ran = client.send(chunked.apply(create).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(ran.statusCode()).as(ran.body()).isEqualTo(201);
+        assertThat(read(ran.body()).get("id").asText()).isEqualTo(vol);
         given().delete("/v1/volumes/" + vol).then().statusCode(204);
     }
 

@@ -32,7 +32,6 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class LuksHeaders {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** How much of each end of a device must read zero for it to count as blank (partition tables, superblocks). */
     static final int BLANK_PROBE = 1 << 20;
 
@@ -55,13 +54,16 @@ public class LuksHeaders {
     private final QemuVolumeAccess access;
     private final Path secretDir;
     private final Duration timeout;
+    private final ObjectMapper json;
 
     @Inject
-    public LuksHeaders(CommandRunner runner, QemuVolumeAccess access, TetherConfig config) {
-        this(runner, access, config.stateDir().resolve("luks-keys"), config.iscsi().commandTimeout());
+    public LuksHeaders(CommandRunner runner, QemuVolumeAccess access, TetherConfig config, ObjectMapper json) {
+        this(runner, access, config.stateDir().resolve("luks-keys"), config.iscsi().commandTimeout(), json);
     }
 
-    public LuksHeaders(CommandRunner runner, QemuVolumeAccess access, Path secretDir, Duration timeout) {
+    public LuksHeaders(CommandRunner runner, QemuVolumeAccess access, Path secretDir, Duration timeout,
+                       ObjectMapper json) {
+        this.json = json;
         this.runner = runner;
         this.access = access;
         this.secretDir = secretDir;
@@ -167,7 +169,7 @@ public class LuksHeaders {
                     + "QEMU's own client failed: " + r.summary());
         }
         try {
-            JsonNode info = JSON.readTree(r.stdout());
+            JsonNode info = json.readTree(r.stdout());
             if (!"luks".equals(info.path("format").asText())) {
                 return new Probe(Probe.Kind.NONE, null, info.path("virtual-size").asLong(-1));
             }

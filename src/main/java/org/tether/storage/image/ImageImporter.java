@@ -38,14 +38,15 @@ public class ImageImporter {
 
     @jakarta.inject.Inject
     public ImageImporter(ImageSources sources, org.tether.exec.CommandRunner runner, org.tether.config.TetherConfig config,
-                         java.time.Clock clock) {
-        this(sources, new FormatInspector(), qemuImg(runner, config.storage().images()),
+                         java.time.Clock clock, com.fasterxml.jackson.databind.ObjectMapper json) {
+        this(sources, new FormatInspector(), qemuImg(runner, config.storage().images(), json),
                 new ImageDownload(watchdog(), clock), config.storage().images().scratchDir(),
                 limits(config.storage().images()), config.storage().images().maxVirtualGb());
     }
 
-    private static QemuImg qemuImg(org.tether.exec.CommandRunner runner, org.tether.config.TetherConfig.Images c) {
-        return new QemuImg(runner, c.infoCpuSeconds(), c.infoAddressSpaceMb(), c.convertTimeout());
+    private static QemuImg qemuImg(org.tether.exec.CommandRunner runner, org.tether.config.TetherConfig.Images c,
+                                   com.fasterxml.jackson.databind.ObjectMapper json) {
+        return new QemuImg(runner, c.infoCpuSeconds(), c.infoAddressSpaceMb(), c.convertTimeout(), json);
     }
 
     static ImageDownload.Limits limits(org.tether.config.TetherConfig.Images c) {

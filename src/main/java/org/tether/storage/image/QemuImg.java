@@ -19,7 +19,6 @@ import java.time.Duration;
  * a crafted header cannot make it spin or balloon.
  */
 public class QemuImg {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration INFO_TIMEOUT = Duration.ofSeconds(120);
 
     /** What qemu-img says of an image. */
@@ -30,8 +29,11 @@ public class QemuImg {
     private final int cpuSeconds;
     private final long addressSpaceBytes;
     private final Duration convertTimeout;
+    private final ObjectMapper json;
 
-    public QemuImg(CommandRunner runner, int cpuSeconds, int addressSpaceMb, Duration convertTimeout) {
+    public QemuImg(CommandRunner runner, int cpuSeconds, int addressSpaceMb, Duration convertTimeout,
+                   ObjectMapper json) {
+        this.json = json;
         this.runner = runner;
         this.cpuSeconds = cpuSeconds;
         this.addressSpaceBytes = (long) addressSpaceMb << 20;
@@ -47,7 +49,7 @@ public class QemuImg {
                     + format.glanceName() + ": " + r.summary());
         }
         try {
-            JsonNode n = JSON.readTree(r.stdout());
+            JsonNode n = json.readTree(r.stdout());
             JsonNode specific = n.path("format-specific").path("data");
             return new Info(n.path("format").asText(), n.path("virtual-size").asLong(-1),
                     text(n, "backing-filename"), text(specific, "data-file"));

@@ -1,5 +1,7 @@
 package org.tether.storage.lvm;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
@@ -30,12 +32,14 @@ public class Lvm {
     private final String deviceFilter;
     private final Duration timeout;
     private final Semaphore slots;
+    private final ObjectMapper json;
 
-    public Lvm(CommandRunner runner, TetherConfig.Lvm config) {
-        this(runner, config.pvs().orElse(List.of()), config.timeout(), config.maxConcurrent());
+    public Lvm(CommandRunner runner, TetherConfig.Lvm config, ObjectMapper json) {
+        this(runner, config.pvs().orElse(List.of()), config.timeout(), config.maxConcurrent(), json);
     }
 
-    public Lvm(CommandRunner runner, List<String> pvs, Duration timeout, int maxConcurrent) {
+    public Lvm(CommandRunner runner, List<String> pvs, Duration timeout, int maxConcurrent, ObjectMapper json) {
+        this.json = json;
         this.runner = runner;
         this.deviceFilter = filter(pvs);
         this.timeout = timeout;
@@ -63,7 +67,7 @@ public class Lvm {
         if (!r.succeeded()) {
             throw failed(r);
         }
-        return LvmReport.lvs(r.stdout());
+        return LvmReport.lvs(report(r));
     }
 
     /** The VG, or null when it does not exist. */
@@ -76,7 +80,15 @@ public class Lvm {
             }
             throw failed(r);
         }
-        return LvmReport.vgs(r.stdout()).stream().findFirst().orElse(null);
+        return LvmReport.vgs(report(r)).stream().findFirst().orElse(null);
+    }
+
+    private JsonNode report(CommandResult r) {
+        try {
+            return json.readTree(r.stdout());
+        } catch (java.io.IOException e) {
+            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "unreadable LVM report: " + e.getMessage());
+        }
     }
 
     /** Runs {@code lvm <sub> --config <filter> args...}; returns whatever it exited with. */

@@ -1,7 +1,6 @@
 package org.tether.storage.lvm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -14,12 +13,10 @@ import java.util.Set;
 
 /** Parses LVM's JSON reports ({@code --reportformat json --units b --nosuffix}) into typed rows. */
 public final class LvmReport {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private LvmReport() {
     }
 
-    public static List<LvInfo> lvs(String json) {
+    public static List<LvInfo> lvs(JsonNode json) {
         List<LvInfo> out = new ArrayList<>();
         for (JsonNode lv : rows(json, "lv")) {
             out.add(new LvInfo(text(lv, "lv_name"), bytes(lv, "lv_size"), tags(text(lv, "lv_tags")),
@@ -29,7 +26,7 @@ public final class LvmReport {
         return out;
     }
 
-    public static List<VgInfo> vgs(String json) {
+    public static List<VgInfo> vgs(JsonNode json) {
         List<VgInfo> out = new ArrayList<>();
         for (JsonNode vg : rows(json, "vg")) {
             out.add(new VgInfo(text(vg, "vg_name"), bytes(vg, "vg_size"), bytes(vg, "vg_free")));
@@ -37,17 +34,12 @@ public final class LvmReport {
         return out;
     }
 
-    private static List<JsonNode> rows(String json, String kind) {
-        try {
-            JsonNode root = JSON.readTree(json);
-            List<JsonNode> out = new ArrayList<>();
-            for (JsonNode report : root.path("report")) {
-                report.path(kind).forEach(out::add);
-            }
-            return out;
-        } catch (IOException e) {
-            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "unreadable LVM report: " + e.getMessage());
+    private static List<JsonNode> rows(JsonNode root, String kind) {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode report : root.path("report")) {
+            report.path(kind).forEach(out::add);
         }
+        return out;
     }
 
     private static String text(JsonNode row, String key) {

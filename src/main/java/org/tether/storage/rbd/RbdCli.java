@@ -31,18 +31,19 @@ public final class RbdCli {
     static final int ENOTEMPTY = 39;
     static final int ETIMEDOUT = 110;
     static final int ECONNREFUSED = 111;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CommandRunner runner;
     private final TetherConfig.Rbd config;
     private final String pool;
+    private final ObjectMapper json;
 
-    public RbdCli(CommandRunner runner, TetherConfig.Rbd config) {
-        this(runner, config, config.pool());
+    public RbdCli(CommandRunner runner, TetherConfig.Rbd config, ObjectMapper json) {
+        this(runner, config, config.pool(), json);
     }
 
     /** @param pool the Ceph pool this agent's pool keeps its images in (several agent pools, several Ceph pools) */
-    public RbdCli(CommandRunner runner, TetherConfig.Rbd config, String pool) {
+    public RbdCli(CommandRunner runner, TetherConfig.Rbd config, String pool, ObjectMapper json) {
+        this.json = json;
         this.runner = runner;
         this.config = config;
         this.pool = pool;
@@ -92,7 +93,7 @@ public final class RbdCli {
             throw failure(r, what);
         }
         try {
-            return JSON.readTree(r.stdout());
+            return json.readTree(r.stdout());
         } catch (java.io.IOException e) {
             throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "unreadable JSON from " + what);
         }

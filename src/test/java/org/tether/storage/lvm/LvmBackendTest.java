@@ -27,7 +27,7 @@ class LvmBackendTest {
 
     private final ScriptedRunner runner = new ScriptedRunner();
     private final LvmBackend backend = new LvmBackend(
-            new Lvm(runner, List.of("/dev/loop0"), Duration.ofSeconds(30), 2),
+            new Lvm(runner, List.of("/dev/loop0"), Duration.ofSeconds(30), 2, new com.fasterxml.jackson.databind.ObjectMapper()),
             "cinder-volumes", "90%VG", TetherConfig.Lvm.Wipe.ZERO, Duration.ofSeconds(30));
 
     private static String recorded(String name) {
