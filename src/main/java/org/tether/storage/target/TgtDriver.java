@@ -8,15 +8,19 @@ import java.util.Set;
 
 /**
  * Exports through tgtd (userspace). One target per volume with the data on LUN 1 (tgt keeps LUN 0 for its
- * controller), one CHAP account per volume, one ACL entry per initiator name. tgtd hands out target ids
- * host-wide, so target creation and removal are serialised here; each call takes milliseconds.
+ * controller), one CHAP account per volume, one ACL entry per initiator name. Calls for different volumes run
+ * side by side (the caller holds the volume's lock; tgtd answers its clients one request at a time); only the
+ * choice of a new target id is shared, and a choice another export took first is made again.
  */
 public class TgtDriver implements ExportDriver {
     private static final Logger LOG = Logger.getLogger(TgtDriver.class);
     static final int LUN = 1;
+    /** A target id found taken at creation (another export, or a target made outside Tether) is chosen again. */
+    static final int TID_ATTEMPTS = 8;
 
     private final Tgtadm tgtadm;
     private final TgtConfFiles files;
+    private final TidReservations tids = new TidReservations();
 
     /** @param confDir where tgt's service finds per-target files at boot ({@code /etc/tgt/conf.d}); empty: none */
     public TgtDriver(Tgtadm tgtadm, java.util.Optional<java.nio.file.Path> confDir) {
@@ -41,7 +45,7 @@ public class TgtDriver implements ExportDriver {
      * removal while a command is in flight, hence a short retry.
      */
     @Override
-    public synchronized void followResize(String iqn, String devicePath) {
+    public void followResize(String iqn, String devicePath) {
         TgtTargets.Target t = TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).orElse(null);
         if (t == null) {
             return;
@@ -79,13 +83,28 @@ public class TgtDriver implements ExportDriver {
     }
 
     @Override
-    public synchronized void export(ExportSpec spec) {
+    public void export(ExportSpec spec) {
         TgtTargets all = TgtTargets.parse(tgtadm.showTargets());
         TgtTargets.Target existing = all.byIqn(spec.iqn()).orElse(null);
-        int tid;
+        int tid = -1;
+        for (int attempt = 1; existing == null; attempt++) {
+            int candidate = tids.reserve(all);
+            try {
+                if (tgtadm.newTarget(candidate, spec.iqn()) == Tgtadm.Outcome.DONE) {
+                    tid = candidate;
+                    break;
+                }
+            } finally {
+                tids.release(candidate);
+            }
+            if (attempt == TID_ATTEMPTS) {
+                throw new TetherException(ErrorCode.TARGET_FAILED, "tgtd refused " + TID_ATTEMPTS
+                        + " target ids for " + spec.iqn() + " as taken");
+            }
+            all = TgtTargets.parse(tgtadm.showTargets()); // taken meanwhile: by whom, and is it ours now?
+            existing = all.byIqn(spec.iqn()).orElse(null);
+        }
         if (existing == null) {
-            tid = all.freeTid();
-            tgtadm.newTarget(tid, spec.iqn());
             try {
                 tgtadm.newLun(tid, LUN, spec.devicePath());
             } catch (TetherException e) {
@@ -115,7 +134,7 @@ public class TgtDriver implements ExportDriver {
     }
 
     @Override
-    public synchronized void unexport(String iqn, String volumeName, String initiator, String chapUser,
+    public void unexport(String iqn, String volumeName, String initiator, String chapUser,
                                       boolean last) {
         TgtTargets.Target t = TgtTargets.parse(tgtadm.showTargets()).byIqn(iqn).orElse(null);
         if (last) {

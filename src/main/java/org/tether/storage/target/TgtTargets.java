@@ -55,13 +55,10 @@ public record TgtTargets(List<Target> targets) {
     }
 
     /** The lowest tid not in use (tids start at 1). */
-    public int freeTid() {
+    /** The target ids tgtd listed. */
+    public Set<Integer> tids() {
         Set<Integer> used = new java.util.HashSet<>();
         targets.forEach(t -> used.add(t.tid()));
-        int tid = 1;
-        while (used.contains(tid)) {
-            tid++;
-        }
-        return tid;
+        return used;
     }
 }

@@ -27,11 +27,11 @@ class TgtTargetsTest {
         assertThat(ours.backingStores()).containsExactly(
                 "/var/lib/tether/files/volume-8b1ec3fe-8c57-45ca-a1cf-a481bfc8fce2");
         assertThat(t.byIqn("iqn.2003-01.org.example:other").orElseThrow().acls()).isEqualTo(Set.of("ALL"));
-        assertThat(t.freeTid()).isEqualTo(2);
+        assertThat(t.tids()).containsExactlyInAnyOrder(1, 3);
     }
 
     @Test
-    void noTargetsStartsAtOne() {
-        assertThat(TgtTargets.parse("").freeTid()).isEqualTo(1);
+    void noTargetsNoIds() {
+        assertThat(TgtTargets.parse("").tids()).isEmpty();
     }
 }
