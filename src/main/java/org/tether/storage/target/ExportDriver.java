@@ -54,6 +54,14 @@ public interface ExportDriver {
     java.util.List<String> gaps(ExportSpec spec);
 
     /**
+     * {@link #gaps} for many exports judged against one reading of the live target, for a repair pass over
+     * hundreds of exports; what it finds is judged again with {@link #gaps} before anything is changed.
+     */
+    default java.util.function.Function<ExportSpec, java.util.List<String>> gapsAtOnce() {
+        return this::gaps;
+    }
+
+    /**
      * The connection_info of an export when the driver answers it itself (a transport without an iSCSI
      * target, such as RBD); empty for iSCSI, which the export service builds from the target it made.
      */

@@ -203,9 +203,18 @@ public class ExportService {
     public int restore() {
         int restored = 0;
         int failed = 0;
+        Map<ExportDriver, java.util.function.Function<ExportSpec, List<String>>> atOnce =
+                new java.util.IdentityHashMap<>();
         for (VolumeRecord listed : store.all()) {
             if (listed.exports().isEmpty()) {
                 continue;
+            }
+            try {
+                if (whole(listed, atOnce)) {
+                    continue; // judged from the pass's one reading of the target; anything else is judged again
+                }
+            } catch (TetherException e) {
+                // the target could not be read or the pool is gone: judged below, under the lock, as before
             }
             try (var held = volumes.lock(listed.id())) {
                 // read again under the lock: an unexport or delete may have finished since the listing, and
@@ -237,6 +246,14 @@ public class ExportService {
         }
         removeStale();
         return restored;
+    }
+
+    private boolean whole(VolumeRecord r, Map<ExportDriver, java.util.function.Function<ExportSpec, List<String>>> atOnce) {
+        if (r.chap() == null) {
+            return false;
+        }
+        var gaps = atOnce.computeIfAbsent(driver(r), ExportDriver::gapsAtOnce);
+        return r.exports().stream().allMatch(e -> gaps.apply(spec(r, e.initiator())).isEmpty());
     }
 
     /**

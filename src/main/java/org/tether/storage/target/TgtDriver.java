@@ -164,7 +164,18 @@ public class TgtDriver implements ExportDriver {
 
     @Override
     public java.util.List<String> gaps(ExportSpec spec) {
-        TgtTargets.Target t = TgtTargets.parse(tgtadm.showTargets()).byIqn(spec.iqn()).orElse(null);
+        return gaps(TgtTargets.parse(tgtadm.showTargets()), spec);
+    }
+
+    /** One {@code tgtadm show} for the whole pass, not one per export (each lists every target). */
+    @Override
+    public java.util.function.Function<ExportSpec, java.util.List<String>> gapsAtOnce() {
+        TgtTargets all = TgtTargets.parse(tgtadm.showTargets());
+        return spec -> gaps(all, spec);
+    }
+
+    private static java.util.List<String> gaps(TgtTargets all, ExportSpec spec) {
+        TgtTargets.Target t = all.byIqn(spec.iqn()).orElse(null);
         if (t == null) {
             return java.util.List.of("target " + spec.iqn());
         }

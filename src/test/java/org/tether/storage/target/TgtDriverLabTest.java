@@ -87,6 +87,37 @@ class TgtDriverLabTest {
         }
     }
 
+    /** A repair pass over many exports reads tgtd once (each show lists every target), and finds the same gaps. */
+    @Test
+    void gapsOfManyExportsComeFromOneListing() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger shows = new java.util.concurrent.atomic.AtomicInteger();
+        CommandRunner counting = command -> {
+            if (command.argv().contains("show")) {
+                shows.incrementAndGet();
+            }
+            return real.run(command);
+        };
+        TgtDriver driver = new TgtDriver(new Tgtadm(counting, Duration.ofSeconds(10)), Optional.empty());
+        List<ExportSpec> specs = List.of(spec(UUID.randomUUID()), spec(UUID.randomUUID()), spec(UUID.randomUUID()));
+        try {
+            specs.forEach(driver::export);
+            int tid = listing().byIqn(specs.get(1).iqn()).orElseThrow().tid();
+            new Tgtadm(real, Duration.ofSeconds(10)).unbindInitiator(tid, INITIATOR); // as by a hand
+            shows.set(0);
+            var gaps = driver.gapsAtOnce();
+            assertThat(specs.stream().map(gaps).toList()).containsExactly(List.of(), List.of("ACL for " + INITIATOR),
+                    List.of());
+            assertThat(shows).hasValue(1);
+            for (ExportSpec s : specs) {
+                assertThat(gaps.apply(s)).isEqualTo(driver.gaps(s));
+            }
+        } finally {
+            for (ExportSpec s : specs) {
+                driver.unexport(s.iqn(), s.volumeName(), INITIATOR, s.chapUser(), true);
+            }
+        }
+    }
+
     @Test
     void aTargetIdTakenAfterTheListingIsChosenAgainAndTheOtherTargetIsLeftAlone() throws Exception {
         String foreign = "iqn.2003-01.org.example:tgtdriverlab-" + UUID.randomUUID().toString().substring(0, 8);
