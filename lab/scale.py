@@ -7,7 +7,8 @@ pass (p50), the agent's RSS and threads; the floor: `virsh attach-device` + `det
 into the same domain at the same N. Start-up: start to ready with the largest N's real journal, and with a
 synthetic journal of settled records. Storage (file backend + tgt): M volumes with up to 250 exported; at each
 M: create + export + unexport + delete (p50), GET /v1/volumes, GET /v1/pools; the floor: tgtadm target create +
-delete at the same M.
+delete at the same M. Parallel: 32 attaches (and detaches) into 32 domains at once, their wall time against 32
+`virsh attach-device` (detach-device) calls at once into the same domains.
 
 Writes scale.csv (and scale.png with gnuplot when it is installed) in the output directory, prints the table.
 Run as root after lab/host-setup.sh and a package build (lab/scale.sh does both).
@@ -155,6 +156,90 @@ def compute(work, port, jvm, steps, domains_n, cycles):
     return rows
 
 
+def chap_secret(work, t):
+    """A libvirt iSCSI secret holding the target's CHAP password, as Tether defines one for its attach."""
+    u = str(uuid.uuid4())
+    path = os.path.join(work, f"secret-{u}.xml")
+    with open(path, "w") as f:
+        f.write(f"<secret ephemeral='no' private='yes'><uuid>{u}</uuid><usage type='iscsi'>"
+                f"<target>floor-{u}</target></usage></secret>")
+    bench.virsh("secret-define", path)
+    import base64
+    bench.virsh("secret-set-value", u, base64.b64encode(t.password.encode()).decode())
+    return u
+
+
+def chap_xml(work, t, secret, dev):
+    path = os.path.join(work, f"floor-chap-{t.volume}.xml")
+    with open(path, "w") as f:
+        f.write(f"""<disk type='network' device='disk'><driver name='qemu' type='raw' cache='none'/>
+<auth username='{t.user}'><secret type='iscsi' uuid='{secret}'/></auth>
+<source protocol='iscsi' name='{t.iqn}/1'><host name='127.0.0.1' port='3260'/>
+<initiator><iqn name='{INITIATOR}'/></initiator></source><target dev='{dev}' bus='scsi'/>
+<serial>floor-{t.volume}</serial></disk>""")
+    return path
+
+
+def parallel_attach(work, port, jvm, domains_n, rounds):
+    """Attaches into many domains at once: Tether's wall time for all of them against `virsh attach-device`
+    of the same kind of disk into the same domains, all at once too (and the same for detaches)."""
+    import concurrent.futures as cf
+    files = os.path.join(work, "parallel-targets")
+    os.makedirs(files)
+    agent, log = bench.start_agent(work, port, jvm, extra=("-Dtether.reconcile.interval=0s",
+                                                           f"-Dtether.state-dir={work}/state-parallel"))
+    api = bench.Api(port)
+    domains, targets, floors, secrets = [], [], [], []
+    try:
+        bench.await_ready(api, agent, log)
+        domains = [bench.make_domain(work, f"tether-par-{i}-{uuid.uuid4().hex[:6]}") for i in range(domains_n)]
+        targets = [bench.Target(files) for _ in domains]
+        floors = [PlainTarget(files) for _ in domains]
+        pairs = list(zip(domains, targets))
+        xmls = [f.xml(work, "sdz") for f in floors]
+        # the same disk as Tether's (the same CHAP targets), its libvirt secrets defined beforehand: what libvirt
+        # and QEMU alone cost for it; Tether's own secret handling, journal and HTTP are what it adds
+        secrets = [chap_secret(work, t) for t in targets]
+        chap_xmls = [chap_xml(work, t, uuid_, "sdy") for t, uuid_ in zip(targets, secrets)]
+
+        def wall(fn, items):
+            with cf.ThreadPoolExecutor(max_workers=len(items)) as pool:
+                started = time.perf_counter()
+                list(pool.map(fn, items))
+                return (time.perf_counter() - started) * 1000
+
+        bench.parallel(api, pairs)  # warm up
+        t_att, t_det, f_att, f_det, c_att, c_det = [], [], [], [], [], []
+        for _ in range(rounds):
+            t_att.append(wall(lambda p: bench.attach(api, *p), pairs))
+            t_det.append(wall(lambda p: bench.detach(api, *p), pairs))
+            f_att.append(wall(lambda i: bench.virsh("attach-device", domains[i], xmls[i], "--live"),
+                              range(len(domains))))
+            f_det.append(wall(lambda i: bench.virsh("detach-device", domains[i], xmls[i], "--live"),
+                              range(len(domains))))
+            c_att.append(wall(lambda i: bench.virsh("attach-device", domains[i], chap_xmls[i], "--live"),
+                              range(len(domains))))
+            c_det.append(wall(lambda i: bench.virsh("detach-device", domains[i], chap_xmls[i], "--live"),
+                              range(len(domains))))
+        row = {"part": "parallel", "n": domains_n, "parallel_attach_p50_ms": p50(t_att),
+               "parallel_detach_p50_ms": p50(t_det), "floor_parallel_attach_p50_ms": p50(f_att),
+               "floor_parallel_detach_p50_ms": p50(f_det), "floor_chap_parallel_attach_p50_ms": p50(c_att),
+               "floor_chap_parallel_detach_p50_ms": p50(c_det), "rss_mb": bench.rss_mb(agent.pid),
+               "threads": threads(agent.pid)}
+        print(json.dumps(row), flush=True)
+        return [row]
+    finally:
+        agent.terminate()
+        agent.wait(timeout=60)
+        for d in domains:
+            bench.virsh("destroy", d, check=False)
+            bench.virsh("undefine", d, check=False)
+        for t in targets + floors:
+            t.close()
+        for u in secrets:
+            bench.virsh("secret-undefine", u, check=False)
+
+
 def synthetic_start(work, port, jvm, records):
     """Start to ready over a journal of settled attachments in domains that are gone (each is drift the first
     pass reports): the cost of reading, indexing and checking the records."""
@@ -288,7 +373,9 @@ def main():
     ap.add_argument("--exported", type=int, default=250)
     ap.add_argument("--synthetic", type=int, default=5000)
     ap.add_argument("--cycles", type=int, default=10)
-    ap.add_argument("--only", choices=("compute", "storage", "start"), default=None)
+    ap.add_argument("--parallel", type=int, default=32, help="domains attached into all at once")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds of the parallel attach")
+    ap.add_argument("--only", choices=("compute", "storage", "start", "parallel"), default=None)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="tether-scale.", dir="/var/tmp")
@@ -301,6 +388,8 @@ def main():
             compute(work, args.port, args.jvm, [1], 1, 1)
         if args.only in (None, "start"):
             rows += synthetic_start(work, args.port, args.jvm, args.synthetic)
+        if args.only in (None, "parallel"):
+            rows += parallel_attach(work, args.port, args.jvm, args.parallel, args.rounds)
         if args.only in (None, "storage"):
             rows += storage(work, args.port, args.jvm, [int(x) for x in args.storage_steps.split(",")],
                             args.exported, args.cycles)
