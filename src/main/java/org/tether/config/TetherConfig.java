@@ -28,6 +28,8 @@ public interface TetherConfig {
 
     Iscsi iscsi();
 
+    Nvme nvme();
+
     Connector connector();
 
     Storage storage();
@@ -318,6 +320,27 @@ public interface TetherConfig {
         /** How often a pending live detach is asked again while waiting. */
         @WithDefault("5s")
         Duration detachRetryInterval();
+    }
+
+    /** The NVMe over Fabrics host side (nvme-cli, the kernel's nvme-tcp). */
+    interface Nvme {
+        /** This host's NQN; made once (from a random host id) when missing, then kept, as nvme-cli's own. */
+        @WithDefault("/etc/nvme/hostnqn")
+        Path hostnqnFile();
+
+        @WithDefault("/etc/nvme/hostid")
+        Path hostidFile();
+
+        @WithDefault("nvme")
+        String nvme();
+
+        /** Time one nvme-cli call may take before it is killed. */
+        @WithDefault("30s")
+        Duration commandTimeout();
+
+        /** How long a connected namespace may take to appear as a block device. */
+        @WithDefault("20s")
+        Duration deviceTimeout();
     }
 
     interface Iscsi {
@@ -646,6 +669,21 @@ public interface TetherConfig {
         @WithDefault("2s")
         Duration watchInterval();
 
-        enum TargetDriver { LIO, TGT }
+        /** nvmet: subsystems are named {@code <nqn-prefix>volume-<id>}. */
+        @WithDefault("nqn.2010-10.org.openstack:")
+        String nqnPrefix();
+
+        /** nvmet: the NVMe/TCP portals ({@code host:port}) a port is made or found for, and connection_info lists. */
+        @WithDefault("127.0.0.1:4420")
+        java.util.List<String> nvmePortals();
+
+        @WithDefault("/sys/kernel/config/nvmet")
+        Path nvmetRoot();
+
+        /** nvmet: the namespace id of every volume in its subsystem (Cinder's {@code nvmet_ns_id}). */
+        @WithDefault("10")
+        int nvmetNsId();
+
+        enum TargetDriver { LIO, TGT, NVMET }
     }
 }

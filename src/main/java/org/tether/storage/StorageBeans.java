@@ -14,7 +14,9 @@ import org.tether.storage.rbd.RbdCli;
 import org.tether.storage.rbd.RbdExportDriver;
 import org.tether.storage.target.ExportDriver;
 import org.tether.storage.target.ExportDrivers;
+import org.tether.storage.target.Configfs;
 import org.tether.storage.target.LioDriver;
+import org.tether.storage.target.NvmetDriver;
 import org.tether.storage.target.TgtDriver;
 import org.tether.storage.target.Tgtadm;
 import org.tether.storage.volume.CapacityGuard;
@@ -61,9 +63,12 @@ public class StorageBeans {
             byPool.put(p.name(), shared.computeIfAbsent(kind, k -> switch (k) {
                 case TGT -> new TgtDriver(new Tgtadm(runner, t.commandTimeout()), t.tgtConfDir());
                 case LIO -> new LioDriver(t.configfsRoot(), t.portals());
+                case NVMET -> new NvmetDriver(new Configfs(t.nvmetRoot()), t.nqnPrefix(), t.nvmePortals().stream()
+                        .map(s -> org.tether.connection.IscsiNames.parsePortal(s, "tether.storage.target.nvme-portals"))
+                        .toList(), t.nvmetNsId());
             }));
         }
-        if (shared.size() > 1) {
+        if (shared.containsKey(TargetDriver.LIO) && shared.containsKey(TargetDriver.TGT)) {
             throw new IllegalStateException("tether.storage.pools: LIO and tgt would both serve iSCSI on the same "
                     + "portals; give every pool the same target-driver");
         }

@@ -10,6 +10,18 @@ public interface ExportDriver {
 
     String name();
 
+    /** How an export names the host it admits: an iSCSI initiator name, or an NVMe host NQN. */
+    enum HostName { IQN, NQN }
+
+    default HostName hostName() {
+        return HostName.IQN;
+    }
+
+    /** The target's name for a volume when the driver names it itself (nvmet: an NQN); empty: the IQN. */
+    default java.util.Optional<String> targetName(java.util.UUID volumeId) {
+        return java.util.Optional.empty();
+    }
+
     /** The LUN number the volume appears at. */
     int lun();
 

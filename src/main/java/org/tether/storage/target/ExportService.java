@@ -77,12 +77,17 @@ public class ExportService {
         return iqnPrefix + "volume-" + volumeId;
     }
 
+    /** The target's name for the volume in its pool's driver: an IQN, or the driver's own (an NVMe NQN). */
+    private String target(ExportDriver driver, UUID volumeId) {
+        return driver.targetName(volumeId).orElseGet(() -> iqn(volumeId));
+    }
+
     /** After the volume grew: its target (when exported) reports the new size to logged-in initiators. */
     public void followResize(UUID volumeId) {
         try (var held = volumes.lock(volumeId)) {
             VolumeRecord r = volumes.get(volumeId);
             if (!r.exports().isEmpty()) {
-                driver(r).followResize(iqn(volumeId), volumes.devicePath(r));
+                driver(r).followResize(target(driver(r), volumeId), volumes.devicePath(r));
             }
         }
     }
@@ -94,7 +99,9 @@ public class ExportService {
     }
 
     private Map<String, Object> exportTimed(UUID volumeId, String initiator, JsonNode connector) {
-        boolean multipath = checkConnector(initiator, connector);
+        ExportDriver.HostName hostName = volumes.find(volumeId).map(r -> driver(r).hostName())
+                .orElse(ExportDriver.HostName.IQN);
+        boolean multipath = checkConnector(initiator, connector, hostName);
         try (var held = volumes.lock(volumeId)) {
             VolumeRecord r = volumes.get(volumeId);
             if (r.state() != VolumeRecord.State.AVAILABLE) {
@@ -125,7 +132,7 @@ public class ExportService {
     private void undoExport(VolumeRecord r, String initiator) {
         VolumeRecord without = r.withoutExport(initiator, clock.instant());
         try {
-            driver(r).unexport(iqn(r.id()), "volume-" + r.id(), initiator, r.chap().username(),
+            driver(r).unexport(target(driver(r), r.id()), "volume-" + r.id(), initiator, r.chap().username(),
                     without.exports().isEmpty());
             store.put(without);
         } catch (TetherException undo) {
@@ -142,14 +149,15 @@ public class ExportService {
 
     /** @return false when the volume or the export did not exist */
     public boolean unexport(UUID volumeId, String initiator) {
-        IscsiNames.requireName(initiator, "initiator");
+        requireHostName(initiator, volumes.find(volumeId).map(r -> driver(r).hostName())
+                .orElse(ExportDriver.HostName.IQN));
         try (var held = volumes.lock(volumeId)) {
             VolumeRecord r = store.find(volumeId).orElse(null);
             if (r == null || !r.exportedTo(initiator)) {
                 return false;
             }
             VolumeRecord without = r.withoutExport(initiator, clock.instant());
-            driver(r).unexport(iqn(volumeId), "volume-" + volumeId, initiator,
+            driver(r).unexport(target(driver(r), volumeId), "volume-" + volumeId, initiator,
                     r.chap() == null ? null : r.chap().username(), without.exports().isEmpty());
             store.put(without);
             LOG.infof("unexported volume %s from %s", volumeId, initiator);
@@ -181,7 +189,7 @@ public class ExportService {
             } catch (TetherException e) {
                 continue; // a pool no longer declared: the repair pass says so
             }
-            if (!d.name().equals("rbd") && !live.computeIfAbsent(d, ExportDriver::liveTargets).contains(iqn(r.id()))) {
+            if (!d.name().equals("rbd") && !live.computeIfAbsent(d, ExportDriver::liveTargets).contains(target(d, r.id()))) {
                 return true;
             }
         }
@@ -280,7 +288,7 @@ public class ExportService {
                 continue; // the target is away: readiness and the next pass say so
             }
             for (var target : live.entrySet()) {
-                UUID id = volumeOf(target.getKey());
+                UUID id = volumeOf(d, target.getKey());
                 if (id == null) {
                     continue;
                 }
@@ -319,13 +327,14 @@ public class ExportService {
     }
 
     /** The volume a target of Tether's serves, or null for a target that is not Tether's. */
-    private UUID volumeOf(String target) {
-        String prefix = iqnPrefix + "volume-";
-        if (!target.startsWith(prefix)) {
+    private UUID volumeOf(ExportDriver d, String target) {
+        int at = target.lastIndexOf("volume-");
+        if (at < 0) {
             return null;
         }
         try {
-            return UUID.fromString(target.substring(prefix.length()));
+            UUID id = UUID.fromString(target.substring(at + "volume-".length()));
+            return target.equals(target(d, id)) ? id : null;
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -337,25 +346,36 @@ public class ExportService {
     }
 
     private ExportSpec spec(VolumeRecord r, String initiator) {
-        return new ExportSpec(iqn(r.id()), "volume-" + r.id(), volumes.devicePath(r), initiator,
+        return new ExportSpec(target(driver(r), r.id()), "volume-" + r.id(), volumes.devicePath(r), initiator,
                 r.chap().username(), r.chap().password());
     }
 
     /** The connector must name the same initiator as the URL; returns whether it asked for multipath. */
-    private static boolean checkConnector(String initiator, JsonNode connector) {
-        IscsiNames.requireName(initiator, "initiator");
+    private static boolean checkConnector(String initiator, JsonNode connector, ExportDriver.HostName hostName) {
+        requireHostName(initiator, hostName);
         if (connector == null || !connector.isObject()) {
             throw TetherException.invalid("connector", "the body must be the connector object");
         }
-        JsonNode ini = connector.get("initiator");
+        // nvmeof: the host NQN (Cinder refuses a connector without "nqn"); iSCSI: the initiator name
+        String field = hostName == ExportDriver.HostName.NQN ? "nqn" : "initiator";
+        JsonNode ini = connector.get(field);
         if (ini == null || ini.isNull()) {
-            throw TetherException.missing("connector.initiator");
+            throw TetherException.missing("connector." + field);
         }
         if (!ini.isTextual() || !ini.asText().equals(initiator)) {
-            throw TetherException.invalid("connector.initiator", "connector.initiator must equal the URL's initiator");
+            throw TetherException.invalid("connector." + field, "connector." + field + " must equal the URL's "
+                    + "initiator");
         }
         JsonNode mp = connector.get("multipath");
         return mp != null && mp.isBoolean() && mp.asBoolean();
+    }
+
+    private static void requireHostName(String initiator, ExportDriver.HostName hostName) {
+        if (hostName == ExportDriver.HostName.NQN) {
+            org.tether.connection.NvmeNames.requireNqn(initiator, "initiator");
+        } else {
+            IscsiNames.requireName(initiator, "initiator");
+        }
     }
 
     /** What Cinder's LVM driver answers from initialize_connection, in the nested shape. */
