@@ -19,6 +19,8 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           multipath-tools
           # LUKS volumes opened and formatted as os-brick does it (cryptsetup), beside QEMU's own LUKS
           cryptsetup-bin
+          # NVMe over TCP in the test-host VM: the host side (nvme connect/disconnect)
+          nvme-cli
           # a bootable Linux image built by the tests (volumes from images that boot)
           syslinux syslinux-common syslinux-efi mtools dosfstools ovmf
           # a file pool on XFS (reflink: image-cache clones that share extents) in the benchmark

@@ -20,7 +20,10 @@ case "$1" in
       STORAGE="-Dtether.storage.pools.default.backend=lvm -Dtether.storage.pools.default.vg=cinder-volumes
         -Dtether.storage.pools.thick.backend=lvm -Dtether.storage.pools.thick.vg=cinder-thick
         -Dtether.storage.pools.thick.volume-backend-name=lvm-thick
-        -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728"
+        -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728
+        -Dtether.storage.pools.nvme.backend=lvm -Dtether.storage.pools.nvme.vg=cinder-volumes
+        -Dtether.storage.pools.nvme.target-driver=nvmet -Dtether.storage.pools.nvme.volume-backend-name=lvm-nvme
+        -Dtether.storage.target.nvme-portals=127.0.0.1:4420"
     fi
     # Keystone and Barbican: the outer test's WireMock on its loopback port 18111 (10.0.2.2 from in here)
     ( umask 077; echo "testhost-password" > /run/keystone-password )

@@ -18,11 +18,14 @@ hostname testhost
 step "kernel $(uname -r)"
 
 for m in dm_mod dm_thin_pool dm_snapshot iscsi_tcp target_core_mod iscsi_target_mod target_core_iblock \
-         target_core_file loop sd_mod configfs virtio_net dm_crypt; do
+         target_core_file loop sd_mod configfs virtio_net dm_crypt nvme_core nvme_fabrics nvme_tcp nvmet \
+         nvmet_tcp; do
   modprobe "$m" || fail "module $m"
 done
 mount -t configfs none /sys/kernel/config || fail "configfs"
 mkdir -p /sys/kernel/config/target/iscsi 2>/dev/null
+# no /etc/nvme here (nvme gen-hostnqn would give an all-zero uuid in this VM): the agent makes the host NQN
+rm -rf /etc/nvme
 
 ip link set lo up
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 || fail "network"

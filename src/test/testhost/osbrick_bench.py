@@ -86,7 +86,7 @@ def session_of(iqn, address, port):
     return None
 
 
-def floor_cycle(v):
+def floor_cycle(v, hotplug=False):
     d = v[1]["data"]
     iqn, portal, lun = d["target_iqn"], d["target_portal"], int(d.get("target_lun", 0))
     address, port = portal.rsplit(":", 1)
@@ -112,7 +112,17 @@ def floor_cycle(v):
                         return names[0] if names else None
         return None
     dev = wait_for(disk, "disk")
-    wait_for(lambda: os.path.exists(f"/dev/disk/by-path/ip-{portal}-iscsi-{iqn}-lun-{lun}"), "by-path link")
+    link = f"/dev/disk/by-path/ip-{portal}-iscsi-{iqn}-lun-{lun}"
+    wait_for(lambda: os.path.exists(link), "by-path link")
+    if hotplug:
+        # what a connector leaves to its caller (Nova's libvirt driver) and Tether's cycle does: the disk into
+        # the bench domain's definition and out again (the domain is defined, not running: a config edit)
+        xml = f"/run/floor-{v[0]}.xml"
+        with open(xml, "w") as f:
+            f.write(f"<disk type='block' device='disk'><driver name='qemu' type='raw' cache='none' io='native'/>"
+                    f"<source dev='{link}'/><target dev='sdz' bus='scsi'/><serial>{v[0]}</serial></disk>")
+        run(["virsh", "-q", "-c", "qemu:///system", "attach-device", DOMAIN, xml, "--config"])
+        run(["virsh", "-q", "-c", "qemu:///system", "detach-device", DOMAIN, xml, "--config"])
     run(["blockdev", "--flushbufs", f"/dev/{dev}"])
     with open(f"/sys/block/{dev}/device/delete", "w") as f:
         f.write("1")
@@ -153,6 +163,10 @@ def main():
     seq = [ms(lambda: floor_cycle(vols[0])) for _ in range(ROUNDS)]
     out["floor"] = {"p50_ms": round(statistics.median(seq), 1), "mean_ms": round(statistics.mean(seq), 1),
                     "max_ms": round(max(seq), 1)}
+    floor_cycle(vols[0], hotplug=True)  # warm-up
+    seq = [ms(lambda: floor_cycle(vols[0], hotplug=True)) for _ in range(ROUNDS)]
+    out["floor_with_hotplug"] = {"p50_ms": round(statistics.median(seq), 1),
+                                 "mean_ms": round(statistics.mean(seq), 1), "max_ms": round(max(seq), 1)}
     for vid, _ in vols:
         call("DELETE", f"/v1/volumes/{vid}/exports/{initiator}", want=204)
         call("DELETE", f"/v1/volumes/{vid}", want=204)
@@ -160,6 +174,8 @@ def main():
     out["speedup_sequential"] = round(b["p50_ms"] / t["p50_ms"], 2)
     out["speedup_parallel"] = round(b[f"parallel_{PARALLEL}_wall_ms"] / t[f"parallel_{PARALLEL}_wall_ms"], 2)
     out["tether_over_floor_ms"] = round(t["p50_ms"] - out["floor"]["p50_ms"], 1)
+    # Tether's cycle also puts the disk into the domain's definition and out again; os-brick's and the floor do not
+    out["tether_over_floor_with_hotplug"] = round(t["p50_ms"] / out["floor_with_hotplug"]["p50_ms"], 2)
     out["best_possible_speedup_sequential"] = round(b["p50_ms"] / out["floor"]["p50_ms"], 2)
     print(json.dumps(out, indent=1))
 

@@ -44,7 +44,7 @@ class ArchitectureTest {
         layer(3, "compute.volume");
         layer(4, "config");
         layer(5, "state");
-        layer(6, "cinder", "compute.libvirt", "compute.libvirt.jna", "compute.connector", "compute.iscsi",
+        layer(6, "cinder", "compute.libvirt", "compute.libvirt.jna", "compute.connector", "compute.iscsi", "compute.nvme",
                 "compute.rbd");
         layer(7, "compute.attach", "compute.encryption", "compute.instance", "compute.reconcile",
                 "cinder.attachments", "storage", "storage.volume", "storage.lvm", "storage.rbd", "storage.target",

@@ -8,7 +8,7 @@ import java.util.UUID;
  * A normalised Cinder {@code connection_info}, one record type per {@code driver_volume_type}.
  * New transports (rbd, nfs, local) are new permitted records with their own parser; nothing iSCSI changes.
  */
-public sealed interface ConnectionInfo permits IscsiConnectionInfo, RbdConnectionInfo {
+public sealed interface ConnectionInfo permits IscsiConnectionInfo, RbdConnectionInfo, NvmeofConnectionInfo {
 
     String driverVolumeType();
 

@@ -60,6 +60,8 @@ public enum ErrorCode {
     /** 503: iscsid does not answer iscsiadm (restarting, stopped); nothing was changed. */
     ISCSID_UNAVAILABLE(503, "iscsid not reachable; retry later"),
     ISCSI_DEVICE_NOT_FOUND(504, "iSCSI device did not appear"),
+    NVME_CONNECT_FAILED(502, "NVMe over TCP connect failed"),
+    NVME_DEVICE_NOT_FOUND(504, "NVMe namespace did not appear"),
     /** The node database's host-wide lock file (shared with os-brick) stayed held by another process. */
     ISCSI_NODE_DB_BUSY(503, "open-iscsi's node database is held by another process; retry later"),
     /** 409: the RBD volume's cephx key is in no libvirt secret here and the request carried no keyring. */

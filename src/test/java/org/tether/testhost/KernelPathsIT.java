@@ -117,6 +117,81 @@ class KernelPathsIT {
         assertThat(vm.probe("what=lvs")).doesNotContain(vol);
     }
 
+    /**
+     * NVMe over TCP end to end on the kernel's own nvmet and nvme-tcp: an LVM thin volume exported to this host's
+     * NQN only, attached on the kernel path by its namespace UUID, data through QEMU read back from the LV, grown
+     * while attached, detached (controller gone) and unexported (no subsystem, port link or host left); a volume
+     * exported to another host's NQN is refused at connect and leaves nothing.
+     */
+    @Test
+    void nvmeOverTcpExportsToOneHostAttachesOnTheKernelPathAndLeavesNothingBehind() throws Exception {
+        String hostNqn = connector.get("nqn").asText();
+        assertThat(hostNqn).startsWith("nqn.2014-08.org.nvmexpress:uuid:").doesNotContain("00000000-0000-0000");
+        assertThat(connector.get("nvme_hostid").asText()).isEqualTo(hostNqn.substring(hostNqn.lastIndexOf(':') + 1));
+        assertThat(vm.probe("what=hostnqn").strip()).isEqualTo(hostNqn);
+        assertThat(vm.json(vm.get("/v1/connector")).get("nqn").asText()).as("kept, not made again").isEqualTo(hostNqn);
+
+        String vol = UUID.randomUUID().toString();
+        HttpResponse<String> made = vm.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, \"pool\": \"nvme\"}");
+        assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+        HttpResponse<String> wrongName = vm.put("/v1/volumes/" + vol + "/exports/" + initiator, connector.toString());
+        assertThat(wrongName.statusCode()).as("an nvmet pool exports to host NQNs, not iSCSI names").isEqualTo(400);
+        HttpResponse<String> ex = vm.put("/v1/volumes/" + vol + "/exports/" + hostNqn, connector.toString());
+        assertThat(ex.statusCode()).as(ex.body()).isEqualTo(200);
+        JsonNode info = vm.json(ex);
+        String nqn = "nqn.2010-10.org.openstack:volume-" + vol;
+        assertThat(info.get("driver_volume_type").asText()).isEqualTo("nvmeof");
+        assertThat(info.get("data").get("target_nqn").asText()).isEqualTo(nqn);
+        assertThat(info.get("data").get("vol_uuid").asText()).isEqualTo(vol);
+        assertThat(info.get("data").get("portals").toString()).isEqualTo("[[\"127.0.0.1\",\"4420\",\"tcp\"]]");
+        String nvmet = vm.probe("what=nvmet");
+        assertThat(nvmet).contains("subsystems/" + nqn + "/allowed_hosts/" + hostNqn)
+                .contains("subsystems/" + nqn + "/attr_allow_any_host=0").contains("/subsystems/" + nqn);
+
+        HttpResponse<String> r = attach(vol, info);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String device = vm.json(r).get("host_device").asText();
+        assertThat(device).matches("/dev/nvme\\d+n\\d+");
+        assertThat(vm.probe("what=domxml")).contains("<source dev='" + device + "'");
+        assertThat(vm.probe("what=nvmectl")).contains(nqn + " live");
+        writeThroughQemu(vol, "0x6b", 65536);
+        assertThat(readLv(vol, 65536)).startsWith(repeat("6b", 64));
+
+        HttpResponse<String> grown = vm.post("/v1/volumes/" + vol + "/extend", "{\"new_size_gb\": 2}");
+        assertThat(grown.statusCode()).as(grown.body()).isEqualTo(200);
+        HttpResponse<String> seen = vm.post("/v1/instances/testdom/volumes/" + vol + "/extend",
+                "{\"new_size\": " + (2L << 30) + "}");
+        assertThat(seen.statusCode()).as(seen.body()).isEqualTo(200);
+        assertThat(vm.json(seen).get("size_bytes").asLong()).as("libvirt's capacity of the disk").isEqualTo(2L << 30);
+        writeThroughQemu(vol, "0x6c", (1L << 30) + 65536);
+        assertThat(readLv(vol, (1L << 30) + 65536)).startsWith(repeat("6c", 64));
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=domxml")).doesNotContain(vol);
+        assertThat(vm.probe("what=nvmectl")).doesNotContain(nqn);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + hostNqn).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmet")).doesNotContain(nqn).doesNotContain(hostNqn).doesNotContain("ports/");
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+
+        // exported to another host only: this host's connect is refused, and nothing is left of the attempt
+        String other = UUID.randomUUID().toString();
+        String otherHost = "nqn.2014-08.org.nvmexpress:uuid:" + UUID.randomUUID();
+        assertThat(vm.post("/v1/volumes", "{\"id\": \"" + other + "\", \"size_gb\": 1, \"pool\": \"nvme\"}")
+                .statusCode()).isEqualTo(201);
+        HttpResponse<String> theirs = vm.put("/v1/volumes/" + other + "/exports/" + otherHost,
+                ((com.fasterxml.jackson.databind.node.ObjectNode) connector.deepCopy()).put("nqn", otherHost).toString());
+        assertThat(theirs.statusCode()).as(theirs.body()).isEqualTo(200);
+        HttpResponse<String> refused = attach(other, vm.json(theirs));
+        assertThat(refused.statusCode()).as(refused.body()).isIn(502, 503);
+        assertThat(refused.body()).contains(hostNqn);
+        assertThat(vm.probe("what=nvmectl")).doesNotContain("volume-" + other);
+        assertThat(vm.probe("what=domxml")).doesNotContain(other);
+        assertThat(vm.get("/v1/attachments").body()).doesNotContain(other);
+        assertThat(vm.delete("/v1/volumes/" + other + "/exports/" + otherHost).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + other).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmet")).doesNotContain(other).doesNotContain(otherHost);
+    }
+
     @Test
     void iscsidRestartedUnderLiveSessionsKeepsThemAndAnAttachDuringTheRestartNeverLeaks() throws Exception {
         String a = createVolume();

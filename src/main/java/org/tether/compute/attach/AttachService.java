@@ -105,9 +105,13 @@ public class AttachService {
 
     /**
      * The path of a request that names none: RBD goes through QEMU's librbd, as Nova attaches it (there is
-     * no kernel RBD path); everything else takes {@code tether.attach.default-path}.
+     * no kernel RBD path), NVMe over TCP through the host's kernel (QEMU has no NVMe-oF client); everything
+     * else takes {@code tether.attach.default-path}.
      */
     private AttachPath defaultPathFor(ConnectionInfo info) {
+        if (info instanceof org.tether.connection.NvmeofConnectionInfo) {
+            return AttachPath.KERNEL;
+        }
         return info instanceof org.tether.connection.RbdConnectionInfo ? AttachPath.QEMU : defaultPath;
     }
 
@@ -267,6 +271,9 @@ public class AttachService {
     }
 
     private static List<org.tether.connection.IscsiPath> paths(ConnectionInfo info) {
+        if (info instanceof org.tether.connection.NvmeofConnectionInfo n) {
+            return n.paths();
+        }
         return info instanceof IscsiConnectionInfo i ? i.paths() : List.of();
     }
 }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 /** os-brick's get_connector_properties, key for key (including the space in "system uuid"). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"platform", "os_type", "ip", "host", "multipath", "enforce_multipath", "initiator",
-        "system uuid", "do_local_attach"})
+        "system uuid", "do_local_attach", "nqn", "nvme_hostid", "uuid", "nvme_native_multipath"})
 public record ConnectorProperties(
         @JsonProperty("platform") String platform,
         @JsonProperty("os_type") String osType,
@@ -17,5 +17,15 @@ public record ConnectorProperties(
         @JsonProperty("enforce_multipath") boolean enforceMultipath,
         @JsonProperty("initiator") String initiator,
         @JsonProperty("system uuid") String systemUuid,
-        @JsonProperty("do_local_attach") boolean doLocalAttach) {
+        @JsonProperty("do_local_attach") boolean doLocalAttach,
+        @JsonProperty("nqn") String nqn,
+        @JsonProperty("nvme_hostid") String nvmeHostId,
+        @JsonProperty("uuid") String uuid,
+        @JsonProperty("nvme_native_multipath") Boolean nvmeNativeMultipath) {
+    /** Without the NVMe keys (a host with no NVMe identity). */
+    public ConnectorProperties(String platform, String osType, String ip, String host, boolean multipath,
+                               boolean enforceMultipath, String initiator, String systemUuid, boolean doLocalAttach) {
+        this(platform, osType, ip, host, multipath, enforceMultipath, initiator, systemUuid, doLocalAttach, null,
+                null, null, null);
+    }
 }

@@ -21,21 +21,52 @@ public class HostConnector {
     private final TetherConfig.Iscsi iscsi;
     private final TetherConfig.Connector connector;
     private final Path productUuid;
+    private final org.tether.compute.nvme.NvmeHostIdentity nvme;
 
     @Inject
-    public HostConnector(TetherConfig config) {
-        this(config, Path.of("/sys/class/dmi/id/product_uuid"));
+    public HostConnector(TetherConfig config, org.tether.compute.nvme.NvmeHostIdentity nvme) {
+        this(config, Path.of("/sys/class/dmi/id/product_uuid"), nvme);
     }
 
-    HostConnector(TetherConfig config, Path productUuid) {
+    HostConnector(TetherConfig config, Path productUuid, org.tether.compute.nvme.NvmeHostIdentity nvme) {
+        this.nvme = nvme;
         this.iscsi = config.iscsi();
         this.connector = config.connector();
         this.productUuid = productUuid;
     }
 
+    /**
+     * With the NVMe keys os-brick's NVMe-oF connector adds ({@code nqn}, {@code nvme_hostid}, {@code uuid},
+     * {@code nvme_native_multipath}): Cinder exports an nvmeof volume only to a connector with {@code nqn}. The
+     * host NQN is made once when the host has none (and cannot be: then the keys are left out).
+     */
     public ConnectorProperties properties() {
+        var id = nvmeIdentity();
         return new ConnectorProperties(platform(), "linux", ip(), host(), iscsi.multipath(),
-                iscsi.enforceMultipath(), initiator().orElse(null), systemUuid(), false);
+                iscsi.enforceMultipath(), initiator().orElse(null), systemUuid(), false,
+                id.map(org.tether.compute.nvme.NvmeHostIdentity.Identity::hostNqn).orElse(null),
+                id.map(org.tether.compute.nvme.NvmeHostIdentity.Identity::hostId).orElse(null),
+                id.isPresent() ? systemUuid().toLowerCase(Locale.ROOT) : null,
+                id.isPresent() ? nativeMultipath() : null);
+    }
+
+    private Optional<org.tether.compute.nvme.NvmeHostIdentity.Identity> nvmeIdentity() {
+        try {
+            return Optional.of(nvme.ensure());
+        } catch (org.tether.error.TetherException e) {
+            org.jboss.logging.Logger.getLogger(HostConnector.class).warnf("no NVMe host identity: %s",
+                    e.getMessage());
+            return nvme.current();
+        }
+    }
+
+    /** Whether the kernel joins NVMe paths itself ({@code nvme_core multipath=Y}). */
+    private static boolean nativeMultipath() {
+        try {
+            return "Y".equals(Files.readString(Path.of("/sys/module/nvme_core/parameters/multipath")).strip());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** {@code InitiatorName=} from open-iscsi's file; absent when open-iscsi is not set up. */
