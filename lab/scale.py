@@ -84,6 +84,17 @@ def p50(values):
     return statistics.median(values)
 
 
+def stop_and_clean(agent, domains, targets):
+    """The agent stopped, the run's domains destroyed and undefined, its targets removed."""
+    agent.terminate()
+    agent.wait(timeout=60)
+    for d in domains:
+        bench.virsh("destroy", d, check=False)
+        bench.virsh("undefine", d, check=False)
+    for t in targets:
+        t.close()
+
+
 def compute(work, port, jvm, steps, domains_n, cycles):
     files = os.path.join(work, "targets")
     os.makedirs(files)
@@ -146,13 +157,7 @@ def compute(work, port, jvm, steps, domains_n, cycles):
             bench.detach(api, dom, t)
         floor.close()
     finally:
-        agent.terminate()
-        agent.wait(timeout=60)
-        for d in domains:
-            bench.virsh("destroy", d, check=False)
-            bench.virsh("undefine", d, check=False)
-        for t in targets:
-            t.close()
+        stop_and_clean(agent, domains, targets)
     return rows
 
 
@@ -229,13 +234,7 @@ def parallel_attach(work, port, jvm, domains_n, rounds):
         print(json.dumps(row), flush=True)
         return [row]
     finally:
-        agent.terminate()
-        agent.wait(timeout=60)
-        for d in domains:
-            bench.virsh("destroy", d, check=False)
-            bench.virsh("undefine", d, check=False)
-        for t in targets + floors:
-            t.close()
+        stop_and_clean(agent, domains, targets + floors)
         for u in secrets:
             bench.virsh("secret-undefine", u, check=False)
 

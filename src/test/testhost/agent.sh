@@ -17,11 +17,12 @@ case "$1" in
     PVS=$(cat /run/pv)
     if [ -s /run/pv2 ]; then
       PVS="$PVS,$(cat /run/pv2)"
+      [ -s /run/pv3 ] && PVS="$PVS,$(cat /run/pv3)"
       STORAGE="-Dtether.storage.pools.default.backend=lvm -Dtether.storage.pools.default.vg=cinder-volumes
         -Dtether.storage.pools.thick.backend=lvm -Dtether.storage.pools.thick.vg=cinder-thick
         -Dtether.storage.pools.thick.volume-backend-name=lvm-thick
         -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728
-        -Dtether.storage.pools.nvme.backend=lvm -Dtether.storage.pools.nvme.vg=cinder-volumes
+        -Dtether.storage.pools.nvme.backend=lvm -Dtether.storage.pools.nvme.vg=cinder-nvme -Dtether.storage.pools.nvme.thin-pool-size=2g
         -Dtether.storage.pools.nvme.target-driver=nvmet -Dtether.storage.pools.nvme.volume-backend-name=lvm-nvme
         -Dtether.storage.target.nvme-portals=127.0.0.1:4420"
     fi

@@ -101,6 +101,12 @@ else
   pvcreate -q "$PV2" && vgcreate -q cinder-thick "$PV2" >/dev/null || fail "LVM VG on $PV2"
   echo "$PV2" > /run/pv2
   step "VG cinder-thick on $PV2"
+  # a third for the pool exported over NVMe/TCP (nvmet)
+  truncate -s 3G /var/lib/tether-pv3.img
+  PV3=$(losetup -f --show /var/lib/tether-pv3.img) || fail "loop device"
+  pvcreate -q "$PV3" && vgcreate -q cinder-nvme "$PV3" >/dev/null || fail "LVM VG on $PV3"
+  echo "$PV3" > /run/pv3
+  step "VG cinder-nvme on $PV3"
 fi
 
 mkdir -p /var/log/libvirt /var/run/libvirt

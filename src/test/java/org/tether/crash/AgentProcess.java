@@ -76,6 +76,9 @@ public final class AgentProcess implements AutoCloseable {
                 "-Dtether.attach.default-path=qemu", "-Dtether.instances.virt-type=qemu",
                 "-Dtether.connector.ip=127.0.0.1", "-Dtether.attach.detach-timeout=5s",
                 "-Dtether.api.audit-file=" + stateDir.resolve("audit.jsonl"),
+                // the agent makes an NVMe host identity when the host has none: never in the test host's /etc
+                "-Dtether.nvme.hostnqn-file=" + stateDir.resolve("nvme/hostnqn"),
+                "-Dtether.nvme.hostid-file=" + stateDir.resolve("nvme/hostid"),
                 "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
         argv.addAll(argv.indexOf("-jar"), extra); // after the defaults above, so that they win
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
