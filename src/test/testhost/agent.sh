@@ -24,7 +24,7 @@ case "$1" in
         -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728
         -Dtether.storage.pools.nvme.backend=lvm -Dtether.storage.pools.nvme.vg=cinder-nvme -Dtether.storage.pools.nvme.thin-pool-size=2g
         -Dtether.storage.pools.nvme.target-driver=nvmet -Dtether.storage.pools.nvme.volume-backend-name=lvm-nvme
-        -Dtether.storage.target.nvme-portals=127.0.0.1:4420"
+        -Dtether.storage.target.nvme-portals=127.0.0.1:4420,10.0.2.15:4420"
     fi
     # Keystone and Barbican: the outer test's WireMock on its loopback port 18111 (10.0.2.2 from in here)
     ( umask 077; echo "testhost-password" > /run/keystone-password )

@@ -130,6 +130,67 @@ def floor_cycle(v, hotplug=False):
     run(node + ["--op", "delete"])
 
 
+def nvme_heads(vid):
+    """Namespace heads (not per-path nodes) whose UUID is the volume's."""
+    out = []
+    for name in os.listdir("/sys/block"):
+        if name.startswith("nvme") and "c" not in name[4:]:
+            try:
+                with open(f"/sys/block/{name}/uuid") as f:
+                    if f.read().strip() == vid:
+                        out.append(name)
+            except OSError:
+                pass
+    return out
+
+
+def nvme_rows():
+    """NVMe/TCP: os-brick's NVMeOFConnector against Tether's kernel path against bare nvme-cli, same volume."""
+    connector = call("GET", "/v1/connector")
+    host = connector["nqn"]
+    vid = str(uuid.uuid4())
+    call("POST", "/v1/volumes", {"id": vid, "size_gb": 1, "pool": "nvme"}, 201)
+    info = call("PUT", f"/v1/volumes/{vid}/exports/{host}", connector)
+    data = info["data"]
+    nvme = brick.InitiatorConnector.factory("NVME", root_helper=None, use_multipath=True)
+
+    def brick_cycle():
+        props = dict(data)
+        dev = nvme.connect_volume(props)
+        nvme.disconnect_volume(props, dev)
+
+    def tether_cycle():
+        call("PUT", f"/v1/instances/{DOMAIN}/volumes/{vid}", {"connection_info": info, "bus": "scsi"})
+        call("DELETE", f"/v1/instances/{DOMAIN}/volumes/{vid}", want=204)
+
+    def floor_cycle():
+        # what any connector must do: one controller per portal, wait for the namespace head, disconnect
+        for addr, port, transport in data["portals"]:
+            run(["nvme", "connect", "-t", transport, "-a", addr, "-s", str(port), "-n", data["target_nqn"],
+                 "-q", host, "-l", "-1"])
+        wait_for(lambda: nvme_heads(vid), "namespace head")
+        run(["nvme", "disconnect", "-n", data["target_nqn"]])
+        wait_for(lambda: True if not nvme_heads(vid) else None, "head gone")
+
+    rows = {}
+    try:
+        for name, cycle in (("os_brick", brick_cycle), ("tether", tether_cycle), ("floor", floor_cycle)):
+            try:
+                cycle()  # warm-up
+                seq = [ms(cycle) for _ in range(ROUNDS)]
+                rows[name] = {"p50_ms": round(statistics.median(seq), 1), "mean_ms": round(statistics.mean(seq), 1),
+                              "max_ms": round(max(seq), 1)}
+            except Exception as e:  # a connector that fails here is reported, not hidden
+                rows[name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+    finally:
+        call("DELETE", f"/v1/volumes/{vid}/exports/{host}", want=204)
+        call("DELETE", f"/v1/volumes/{vid}", want=204)
+    if all("p50_ms" in rows.get(k, {}) for k in ("os_brick", "tether", "floor")):
+        rows["tether_over_floor"] = round(rows["tether"]["p50_ms"] / rows["floor"]["p50_ms"], 2)
+        rows["speedup"] = round(rows["os_brick"]["p50_ms"] / rows["tether"]["p50_ms"], 2)
+    return rows
+
+
 def main():
     connector = call("GET", "/v1/connector")
     initiator = connector["initiator"]
@@ -177,6 +238,7 @@ def main():
     # Tether's cycle also puts the disk into the domain's definition and out again; os-brick's and the floor do not
     out["tether_over_floor_with_hotplug"] = round(t["p50_ms"] / out["floor_with_hotplug"]["p50_ms"], 2)
     out["best_possible_speedup_sequential"] = round(b["p50_ms"] / out["floor"]["p50_ms"], 2)
+    out["nvmeof"] = nvme_rows()
     print(json.dumps(out, indent=1))
 
 

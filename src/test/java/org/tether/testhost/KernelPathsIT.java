@@ -143,7 +143,8 @@ class KernelPathsIT {
         assertThat(info.get("driver_volume_type").asText()).isEqualTo("nvmeof");
         assertThat(info.get("data").get("target_nqn").asText()).isEqualTo(nqn);
         assertThat(info.get("data").get("vol_uuid").asText()).isEqualTo(vol);
-        assertThat(info.get("data").get("portals").toString()).isEqualTo("[[\"127.0.0.1\",\"4420\",\"tcp\"]]");
+        assertThat(info.get("data").get("portals").toString())
+                .isEqualTo("[[\"127.0.0.1\",\"4420\",\"tcp\"],[\"10.0.2.15\",\"4420\",\"tcp\"]]");
         String nvmet = vm.probe("what=nvmet");
         assertThat(nvmet).contains("subsystems/" + nqn + "/allowed_hosts/" + hostNqn)
                 .contains("subsystems/" + nqn + "/attr_allow_any_host=0").contains("/subsystems/" + nqn);
@@ -153,9 +154,24 @@ class KernelPathsIT {
         String device = vm.json(r).get("host_device").asText();
         assertThat(device).matches("/dev/nvme\\d+n\\d+");
         assertThat(vm.probe("what=domxml")).contains("<source dev='" + device + "'");
-        assertThat(vm.probe("what=nvmectl")).contains(nqn + " live");
+        // two portals, two controllers, one namespace head (the kernel's native multipath joins them)
+        assertThat(vm.probe("what=nvmectl").lines().filter(l -> l.contains(nqn + " live")).count()).isEqualTo(2);
         writeThroughQemu(vol, "0x6b", 65536);
         assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + vol + "&off=65536").strip()).startsWith(repeat("6b", 64));
+
+        // one path lost (the target stops serving the subsystem on one portal): I/O goes on over the other, and
+        // the agent's repair pass puts the port link back, after which the host's controller reconnects by itself
+        assertThat(vm.probe("what=nvmedrop&vol=" + vol)).contains("dropped");
+        writeThroughQemu(vol, "0x6a", 131072);
+        assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + vol + "&off=131072").strip()).startsWith(repeat("6a", 64));
+        assertThat(org.tether.concurrent.Deadline.in(java.time.Duration.ofSeconds(90)).poll(() -> {
+            try {
+                return vm.probe("what=nvmectl").lines().filter(l -> l.contains(nqn + " live")).count() == 2
+                        ? java.util.Optional.of(true) : java.util.Optional.<Boolean>empty();
+            } catch (Exception e) {
+                return java.util.Optional.<Boolean>empty();
+            }
+        }, java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(3))).as("both paths live again").isPresent();
 
         HttpResponse<String> grown = vm.post("/v1/volumes/" + vol + "/extend", "{\"new_size_gb\": 2}");
         assertThat(grown.statusCode()).as(grown.body()).isEqualTo(200);
@@ -191,6 +207,34 @@ class KernelPathsIT {
         assertThat(vm.delete("/v1/volumes/" + other + "/exports/" + otherHost).statusCode()).isEqualTo(204);
         assertThat(vm.delete("/v1/volumes/" + other).statusCode()).isEqualTo(204);
         assertThat(vm.probe("what=nvmet")).doesNotContain(other).doesNotContain(otherHost);
+    }
+
+    /** kill -9 while the NVMe connect runs and while the detach runs: the restart undoes or finishes it, nothing leaks. */
+    @Test
+    void nvmeKillMidAttachAndMidDetachLeaveNoControllerBehind() throws Exception {
+        String hostNqn = connector.get("nqn").asText();
+        String vol = UUID.randomUUID().toString();
+        String nqn = "nqn.2010-10.org.openstack:volume-" + vol;
+        assertThat(vm.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, \"pool\": \"nvme\"}")
+                .statusCode()).isEqualTo(201);
+        JsonNode info = vm.json(vm.put("/v1/volumes/" + vol + "/exports/" + hostNqn, connector.toString()));
+
+        crashDuring("PUT", "/v1/instances/testdom/volumes/" + vol, "{\"connection_info\": " + info
+                + ", \"bus\": \"scsi\"}", "CONNECTING");
+        assertThat(vm.get("/v1/attachments").body()).doesNotContain(vol);
+        assertThat(vm.probe("what=nvmectl")).doesNotContain(nqn);
+        assertThat(vm.probe("what=domxml")).doesNotContain(vol);
+
+        HttpResponse<String> r = attach(vol, info);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        crashDuring("DELETE", "/v1/instances/testdom/volumes/" + vol, null, "DETACHING");
+        assertThat(vm.get("/v1/attachments").body()).doesNotContain(vol);
+        assertThat(vm.probe("what=nvmectl")).doesNotContain(nqn);
+        assertThat(vm.probe("what=domxml")).doesNotContain(vol);
+
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + hostNqn).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmet")).doesNotContain(nqn);
     }
 
     @Test

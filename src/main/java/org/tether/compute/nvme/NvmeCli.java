@@ -15,14 +15,13 @@ import java.time.Duration;
 /**
  * nvme-cli as argv: {@code connect} over TCP with this host's NQN and id, reconnecting for ever after a loss
  * ({@code --ctrl-loss-tmo=-1}, as os-brick asks), and {@code disconnect} of one controller by its device name.
- * nvme-cli exits with the errno of the failed write to {@code /dev/nvme-fabrics}: 114 (EALREADY) is a
- * controller that exists already, 111 (ECONNREFUSED) and 110 (ETIMEDOUT) a portal that does not answer, and a
- * refused host NQN comes back as EIO (5) or EINVAL (22) with the target's rejection in stderr.
+ * A controller that exists already is 114 (EALREADY) or "already connected"; 111 (ECONNREFUSED) and 110
+ * (ETIMEDOUT) a portal that does not answer (retryable); anything else, such as a host NQN the target does not
+ * admit (nvme-cli 2.3 exits 1 with "Failed to write to /dev/nvme-fabrics: Input/output error", and the kernel
+ * logs "Connect for subsystem ... is not allowed"), is a refusal.
  */
 @ApplicationScoped
 public class NvmeCli {
-    static final int EIO = 5;
-    static final int EINVAL = 22;
     static final int ETIMEDOUT = 110;
     static final int ECONNREFUSED = 111;
     static final int EALREADY = 114;
