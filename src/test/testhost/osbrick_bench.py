@@ -153,11 +153,18 @@ def nvme_rows():
     info = call("PUT", f"/v1/volumes/{vid}/exports/{host}", connector)
     data = info["data"]
     nvme = brick.InitiatorConnector.factory("NVME", root_helper=None, use_multipath=True)
+    single = brick.InitiatorConnector.factory("NVME", root_helper=None, use_multipath=False)
 
     def brick_cycle():
         props = dict(data)
         dev = nvme.connect_volume(props)
         nvme.disconnect_volume(props, dev)
+
+    def brick_one_portal_cycle():
+        # the same volume through its first portal only, without multipath: is os-brick's failure multipath's?
+        props = dict(data, portals=data["portals"][:1])
+        dev = single.connect_volume(props)
+        single.disconnect_volume(props, dev)
 
     def tether_cycle():
         call("PUT", f"/v1/instances/{DOMAIN}/volumes/{vid}", {"connection_info": info, "bus": "scsi"})
@@ -174,7 +181,10 @@ def nvme_rows():
 
     rows = {}
     try:
-        for name, cycle in (("os_brick", brick_cycle), ("tether", tether_cycle), ("floor", floor_cycle)):
+        for name, cycle in (("os_brick", brick_cycle), ("os_brick_one_portal", brick_one_portal_cycle),
+                            ("tether", tether_cycle), ("floor", floor_cycle)):
+            # what a failed row may have left connected does not carry into the next one
+            subprocess.run(["nvme", "disconnect", "-n", data["target_nqn"]], capture_output=True, timeout=60)
             try:
                 cycle()  # warm-up
                 seq = [ms(cycle) for _ in range(ROUNDS)]
