@@ -13,8 +13,10 @@ new with update, or an op with login/logout, so these are five processes. No con
 which bounds any speed-up over os-brick by os-brick's cycle / the floor. Prints JSON.
 """
 import concurrent.futures as cf
+import glob
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -46,6 +48,39 @@ def call(method, path, body=None, want=200):
             raise RuntimeError(f"{method} {path}: {r.status}")
         data = r.read()
         return json.loads(data) if data else None
+
+
+def server_times():
+    """The agent's own attach/detach time and its steps so far, from /q/metrics: {(op, step): [seconds, count]}."""
+    with urllib.request.urlopen(API + "/q/metrics", timeout=60) as r:
+        text = r.read().decode()
+    out = {}
+    for m in re.finditer(r'^tether_(attach|detach)(_step)?_seconds_(sum|count)\{([^}]*)\} (\S+)$', text, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', m[4]))
+        if labels.get("result", "ok") != "ok":
+            continue
+        cell = out.setdefault((m[1], labels.get("step", "total")), [0.0, 0.0])
+        cell[0 if m[3] == "sum" else 1] += float(m[5])
+    return out
+
+
+def breakdown(before, after, client):
+    """Per cycle, in ms: what the client waited for each call, the agent's own time, and each step inside it
+    (dotted steps are part of their parent). The rest of a call (client minus agent) is HTTP and the request's
+    way in and out; the rest of the agent's time (total minus the undotted steps) is its own code."""
+    out = {}
+    for op in ("attach", "detach"):
+        row = {"client_ms": round(statistics.median(client[op]), 1)}
+        n = after.get((op, "total"), [0, 0])[1] - before.get((op, "total"), [0, 0])[1]
+        for (o, step), (secs, _) in sorted(after.items()):
+            if o == op and n:
+                row[f"{step}_ms"] = round((secs - before.get((o, step), [0.0, 0])[0]) * 1000 / n, 1)
+        if n:
+            row["agent_other_ms"] = round(row["total_ms"] - sum(v for k, v in row.items() if k.endswith("_ms")
+                                                                and k not in ("client_ms", "total_ms") and "." not in k), 1)
+            row["http_ms"] = round(row["client_ms"] - row["total_ms"], 1)
+        out[op] = row
+    return out
 
 
 def ms(fn):
@@ -144,6 +179,19 @@ def nvme_heads(vid):
     return out
 
 
+def controller_addresses(nqn):
+    """What sysfs says the subsystem's controllers are connected to: os-brick 6.1 compares this text whole with
+    'traddr=...,trsvcid=...' and so misses a controller whose address carries src_addr (Launchpad #2035811)."""
+    out = []
+    for c in glob.glob("/sys/class/nvme-fabrics/ctl/nvme*"):
+        try:
+            if open(f"{c}/subsysnqn").read().strip() == nqn:
+                out.append(open(f"{c}/address").read().strip())
+        except OSError:
+            pass
+    return out
+
+
 def nvme_rows():
     """NVMe/TCP: os-brick's NVMeOFConnector against Tether's kernel path against bare nvme-cli, same volume."""
     connector = call("GET", "/v1/connector")
@@ -166,9 +214,12 @@ def nvme_rows():
         dev = single.connect_volume(props)
         single.disconnect_volume(props, dev)
 
+    client = {"attach": [], "detach": []}
+
     def tether_cycle():
-        call("PUT", f"/v1/instances/{DOMAIN}/volumes/{vid}", {"connection_info": info, "bus": "scsi"})
-        call("DELETE", f"/v1/instances/{DOMAIN}/volumes/{vid}", want=204)
+        client["attach"].append(ms(lambda: call("PUT", f"/v1/instances/{DOMAIN}/volumes/{vid}",
+                                                {"connection_info": info, "bus": "scsi"})))
+        client["detach"].append(ms(lambda: call("DELETE", f"/v1/instances/{DOMAIN}/volumes/{vid}", want=204)))
 
     def floor_cycle():
         # what any connector must do: one controller per portal, wait for the namespace head, disconnect
@@ -187,11 +238,17 @@ def nvme_rows():
             subprocess.run(["nvme", "disconnect", "-n", data["target_nqn"]], capture_output=True, timeout=60)
             try:
                 cycle()  # warm-up
+                client["attach"].clear()
+                client["detach"].clear()
+                before = server_times()
                 seq = [ms(cycle) for _ in range(ROUNDS)]
                 rows[name] = {"p50_ms": round(statistics.median(seq), 1), "mean_ms": round(statistics.mean(seq), 1),
                               "max_ms": round(max(seq), 1)}
+                if name == "tether":
+                    rows["tether_steps"] = breakdown(before, server_times(), client)
             except Exception as e:  # a connector that fails here is reported, not hidden
-                rows[name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+                rows[name] = {"error": f"{type(e).__name__}: {str(e)[:300]}",
+                              "controller_addresses": controller_addresses(data["target_nqn"])}
     finally:
         call("DELETE", f"/v1/volumes/{vid}/exports/{host}", want=204)
         call("DELETE", f"/v1/volumes/{vid}", want=204)
@@ -217,15 +274,24 @@ def main():
         dev = iscsi.connect_volume(data)
         iscsi.disconnect_volume(data, dev)
 
-    def tether_cycle(v):
-        call("PUT", f"/v1/instances/{DOMAIN}/volumes/{v[0]}",
-             {"connection_info": v[1], "bus": "scsi", "attach_path": "kernel"})
-        call("DELETE", f"/v1/instances/{DOMAIN}/volumes/{v[0]}", want=204)
+    client = {"attach": [], "detach": []}
+
+    def tether_cycle(v, timed=False):
+        a = ms(lambda: call("PUT", f"/v1/instances/{DOMAIN}/volumes/{v[0]}",
+                            {"connection_info": v[1], "bus": "scsi", "attach_path": "kernel"}))
+        d = ms(lambda: call("DELETE", f"/v1/instances/{DOMAIN}/volumes/{v[0]}", want=204))
+        if timed:
+            client["attach"].append(a)
+            client["detach"].append(d)
 
     out = {}
     for name, cycle in (("os_brick", brick_cycle), ("tether", tether_cycle)):
         cycle(vols[0])  # warm-up
-        seq = [ms(lambda: cycle(vols[0])) for _ in range(ROUNDS)]
+        before = server_times()
+        seq = [ms(lambda: cycle(vols[0], timed=True) if cycle is tether_cycle else cycle(vols[0]))
+               for _ in range(ROUNDS)]
+        if cycle is tether_cycle:
+            out["tether_steps"] = breakdown(before, server_times(), client)
         with cf.ThreadPoolExecutor(PARALLEL) as pool:
             wall = ms(lambda: list(pool.map(cycle, vols)))
         out[name] = {"p50_ms": round(statistics.median(seq), 1), "mean_ms": round(statistics.mean(seq), 1),

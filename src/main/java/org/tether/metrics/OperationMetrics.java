@@ -21,11 +21,13 @@ public class OperationMetrics {
 
     /**
      * Runs {@code op} and records its duration as {@code tether.<name>} with tag {@code kind} (attach path,
-     * target driver...) and {@code result}.
+     * target driver...) and {@code result}; the {@link StepTimes} inside it as {@code tether.<name>.step} with tags
+     * {@code kind} and {@code step}.
      */
     public <T> T time(String name, String kind, Supplier<T> op) {
         long start = System.nanoTime();
         String result = "ok";
+        StepTimes steps = StepTimes.open();
         try {
             return op.get();
         } catch (TetherException e) {
@@ -38,6 +40,9 @@ public class OperationMetrics {
             Timer.builder("tether." + name).description("Duration of " + name + " operations")
                     .tag("kind", kind).tag("result", result).publishPercentileHistogram()
                     .register(registry).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            steps.close().forEach((step, nanos) -> Timer.builder("tether." + name + ".step")
+                    .description("Time of one step inside " + name + " operations").tag("kind", kind).tag("step", step)
+                    .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS));
         }
     }
 

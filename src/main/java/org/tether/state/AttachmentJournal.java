@@ -3,6 +3,7 @@ package org.tether.state;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
+import org.tether.metrics.StepTimes;
 
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -42,11 +43,12 @@ public class AttachmentJournal {
                 .toList();
     }
 
+    /** Written and fsynced before this returns; its time counts as the operation's {@code journal} step. */
     public void put(AttachmentRecord record) {
-        store.put(record);
+        StepTimes.step("journal", () -> store.put(record));
     }
 
     public void remove(AttachmentRecord record) {
-        store.remove(record.key());
+        StepTimes.step("journal", () -> store.remove(record.key()));
     }
 }

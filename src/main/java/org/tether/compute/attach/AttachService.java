@@ -3,6 +3,7 @@ package org.tether.compute.attach;
 import org.tether.compute.volume.AttachPath;
 import org.tether.compute.volume.VolumeConnector;
 import org.tether.metrics.OperationMetrics;
+import org.tether.metrics.StepTimes;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 import org.tether.connection.ConnectionInfo;
@@ -123,15 +124,16 @@ public class AttachService {
     private AttachmentRecord attachTimed(Prepared p) {
         AttachCommand cmd = p.cmd();
         String fingerprint = p.fingerprint();
-        try (var held = locks.volume(cmd.volumeId())) {
+        try (var held = StepTimes.step("lock", () -> locks.volume(cmd.volumeId()))) {
             Optional<AttachmentRecord> existing = journal.find(cmd.volumeId(), cmd.domain());
             if (existing.isPresent()) {
                 return repeat(existing.get(), fingerprint);
             }
             checkNotElsewhere(cmd);
-            hotplug.state(cmd.domain()); // 404 before anything is touched
-            if (hotplug.find(cmd.domain(), DiskXmlFactory.alias(cmd.volumeId()), cmd.volumeId().toString())
-                    .isPresent()) {
+            if (StepTimes.step("libvirt_read", () -> {
+                hotplug.state(cmd.domain()); // 404 before anything is touched
+                return hotplug.find(cmd.domain(), DiskXmlFactory.alias(cmd.volumeId()), cmd.volumeId().toString());
+            }).isPresent()) {
                 throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
                         + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
             }
@@ -206,8 +208,9 @@ public class AttachService {
                 info.options().qos().ignoredKeys(), p.fingerprint(), clock.instant(), clock.instant(), null);
         journal.put(record);
         try {
-            record = record.withConnected(p.connector().connect(record.key(), cmd.volumeId(), info),
-                    clock.instant());
+            String key = record.key();
+            record = record.withConnected(StepTimes.step("connect", () -> p.connector().connect(key, cmd.volumeId(),
+                    info)), clock.instant());
         } catch (RuntimeException e) {
             journal.remove(record);
             throw e;
@@ -241,9 +244,9 @@ public class AttachService {
             UUID luks = record.connected().passphraseSecret();
             DiskHotplug.Plugged plugged;
             try {
-                plugged = hotplug.plug(cmd.domain(), cmd.requestedDevice(), cmd.bus(),
-                        dev -> LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(), connected.connected().source(),
-                                dev, info.options(), cmd.multiattach(), luks)));
+                plugged = StepTimes.step("libvirt_plug", () -> hotplug.plug(cmd.domain(), cmd.requestedDevice(),
+                        cmd.bus(), dev -> LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(),
+                                connected.connected().source(), dev, info.options(), cmd.multiattach(), luks))));
             } catch (TetherException e) {
                 throw luks == null ? e : LuksRefusals.explain(e, p.encryption());
             }

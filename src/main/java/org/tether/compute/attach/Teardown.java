@@ -10,6 +10,7 @@ import org.tether.compute.libvirt.LibvirtXml;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
+import org.tether.metrics.StepTimes;
 import org.tether.state.AttachmentJournal;
 import org.tether.state.AttachmentRecord;
 import org.tether.state.AttachmentRecord.Phase;
@@ -88,8 +89,8 @@ public class Teardown {
         String serial = record.volumeId().toString();
         Optional<String> xml;
         try {
-            xml = Optional.ofNullable(record.diskXml())
-                    .or(() -> hotplug.find(record.domain(), alias, serial).map(LibvirtXml::write));
+            xml = Optional.ofNullable(record.diskXml()).or(() -> StepTimes.step("libvirt_read",
+                    () -> hotplug.find(record.domain(), alias, serial).map(LibvirtXml::write)));
         } catch (TetherException e) {
             if (e.code() == ErrorCode.DOMAIN_NOT_FOUND) {
                 return; // the domain is gone, and its disks with it
@@ -100,7 +101,8 @@ public class Teardown {
             return;
         }
         try {
-            hotplug.unplug(record.domain(), alias, serial, xml.get(), detachTimeout);
+            String disk = xml.get();
+            StepTimes.step("libvirt_unplug", () -> hotplug.unplug(record.domain(), alias, serial, disk, detachTimeout));
         } catch (TetherException e) {
             if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
                 throw e;
@@ -118,7 +120,7 @@ public class Teardown {
             connectors.forRecord(record).disconnectInterrupted(record.key(), record.paths());
             return;
         }
-        connectors.forRecord(record).disconnect(record.paths(), connected);
+        StepTimes.step("disconnect", () -> connectors.forRecord(record).disconnect(record.paths(), connected));
         if (connected.passphraseSecret() != null) {
             passphrases.release(connected.passphraseSecret()); // the passphrase lives no longer than the disk
         }

@@ -10,6 +10,7 @@ import org.tether.concurrent.KeyedLocks;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
+import org.tether.metrics.StepTimes;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,11 +66,11 @@ public class IscsiPathAttacher {
         try (KeyedLocks.Held held = targetLocks.lock(targetKey(path))) {
             Optional<IscsiSession> existing = session(path);
             if (existing.isEmpty()) {
-                iscsiadm.createNode(path.portal(), path.iqn(), chap);
+                StepTimes.step("connect.node", () -> iscsiadm.createNode(path.portal(), path.iqn(), chap));
             }
             try {
-                IscsiSession session = existing.orElseGet(() -> login(path, chap));
-                return scanAndFind(session, path.lun());
+                IscsiSession session = existing.orElseGet(() -> StepTimes.step("connect.login", () -> login(path, chap)));
+                return StepTimes.step("connect.scan", () -> scanAndFind(session, path.lun()));
             } catch (RuntimeException e) {
                 if (existing.isEmpty()) {
                     undoLogin(path);
@@ -140,19 +141,19 @@ public class IscsiPathAttacher {
     public String stableDevicePath(IscsiPath path, String disk) {
         Path byPath = devRoot.resolve("disk/by-path/ip-" + path.portal().hostPort() + "-iscsi-" + path.iqn()
                 + "-lun-" + path.lun());
-        return Deadline.in(udevLinkTimeout)
+        return StepTimes.step("connect.udev_link", () -> Deadline.in(udevLinkTimeout)
                 .poll(() -> Files.exists(byPath) ? Optional.of(byPath.toString()) : Optional.empty(), FIRST_POLL,
                         MAX_POLL)
-                .orElse(devRoot.resolve(disk).toString());
+                .orElse(devRoot.resolve(disk).toString()));
     }
 
     /** Flushes and deletes one SCSI disk. */
     public void removeDisk(String disk) {
         Path dev = devRoot.resolve(disk);
         if (Files.exists(dev)) {
-            blockdev.flush(dev);
+            StepTimes.step("disconnect.flush", () -> blockdev.flush(dev));
         }
-        sysfs.delete(disk);
+        StepTimes.step("disconnect.delete_disk", () -> sysfs.delete(disk));
     }
 
     /**
@@ -194,9 +195,9 @@ public class IscsiPathAttacher {
                     LOG.debugf("keeping session %d: LUNs %s still present", s.get().id(), left);
                     return;
                 }
-                iscsiadm.logout(path.portal(), path.iqn());
+                StepTimes.step("disconnect.logout", () -> iscsiadm.logout(path.portal(), path.iqn()));
             }
-            iscsiadm.deleteNode(path.portal(), path.iqn());
+            StepTimes.step("disconnect.node", () -> iscsiadm.deleteNode(path.portal(), path.iqn()));
         }
     }
 

@@ -9,6 +9,7 @@ import org.tether.concurrent.KeyedLocks;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
+import org.tether.metrics.StepTimes;
 
 import java.time.Duration;
 import java.util.EnumSet;
@@ -54,11 +55,13 @@ public class DiskHotplug {
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
             DomainState state = hypervisor.domainState(domain);
             Set<String> used = new HashSet<>();
-            hypervisor.liveXml(domain).disks().forEach(d -> used.add(d.targetDev()));
-            hypervisor.persistentXml(domain).disks().forEach(d -> used.add(d.targetDev()));
+            StepTimes.step("libvirt_plug.read", () -> {
+                hypervisor.liveXml(domain).disks().forEach(d -> used.add(d.targetDev()));
+                hypervisor.persistentXml(domain).disks().forEach(d -> used.add(d.targetDev()));
+            });
             GuestDevice device = GuestDeviceNames.choose(requested, bus, used);
             String xml = xmlFor.apply(device);
-            hypervisor.attachDevice(domain, xml, state.hotplugScope());
+            StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml, state.hotplugScope()));
             return new Plugged(device, xml);
         }
     }
@@ -91,10 +94,10 @@ public class DiskHotplug {
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
             DomainState state = hypervisor.domainState(domain);
             if (state.active() && find(hypervisor.liveXml(domain), alias, serial).isPresent()) {
-                unplugLive(domain, alias, serial, xml, timeout);
+                StepTimes.step("libvirt_unplug.live", () -> unplugLive(domain, alias, serial, xml, timeout));
             }
             if (state.persistent() && find(hypervisor.persistentXml(domain), alias, serial).isPresent()) {
-                detach(domain, xml, EnumSet.of(Hypervisor.Scope.CONFIG));
+                StepTimes.step("libvirt_unplug.config", () -> detach(domain, xml, EnumSet.of(Hypervisor.Scope.CONFIG)));
             }
         }
     }
