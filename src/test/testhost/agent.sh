@@ -12,17 +12,26 @@ case "$1" in
     if [ "$(cat /run/profile 2>/dev/null)" = multipath ]; then
       PORTALS=127.0.0.1:3260,10.0.2.15:3260 MULTIPATH=true
     fi
+    # LIO unless the target load bench asked for tgt (its tgtd on 3261, beside LIO's 3260)
+    DRIVER=$(cat /run/target-driver 2>/dev/null || echo lio)
+    [ "$DRIVER" = tgt ] && PORTALS=127.0.0.1:3261
     # one pool (default) as before; with the second VG, two: default (thin, cinder-volumes) and thick
     STORAGE="-Dtether.storage.backend=lvm -Dtether.storage.lvm.vg=cinder-volumes"
+    # with a second VG a thick pool, with a third an nvmet pool (the reboot test has the third only)
     PVS=$(cat /run/pv)
+    if [ -s /run/pv2 ] || [ -s /run/pv3 ]; then
+      STORAGE="-Dtether.storage.pools.default.backend=lvm -Dtether.storage.pools.default.vg=cinder-volumes"
+    fi
     if [ -s /run/pv2 ]; then
       PVS="$PVS,$(cat /run/pv2)"
-      [ -s /run/pv3 ] && PVS="$PVS,$(cat /run/pv3)"
-      STORAGE="-Dtether.storage.pools.default.backend=lvm -Dtether.storage.pools.default.vg=cinder-volumes
-        -Dtether.storage.pools.thick.backend=lvm -Dtether.storage.pools.thick.vg=cinder-thick
+      STORAGE="$STORAGE -Dtether.storage.pools.thick.backend=lvm -Dtether.storage.pools.thick.vg=cinder-thick
         -Dtether.storage.pools.thick.volume-backend-name=lvm-thick
-        -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728
-        -Dtether.storage.pools.nvme.backend=lvm -Dtether.storage.pools.nvme.vg=cinder-nvme -Dtether.storage.pools.nvme.thin-pool-size=2g
+        -Dtether.storage.pools.thick.max-over-subscription-ratio=1.0 -Dtether.storage.copy-bps-limit=134217728"
+    fi
+    if [ -s /run/pv3 ]; then
+      PVS="$PVS,$(cat /run/pv3)"
+      STORAGE="$STORAGE -Dtether.storage.pools.nvme.backend=lvm -Dtether.storage.pools.nvme.vg=cinder-nvme
+        -Dtether.storage.pools.nvme.thin-pool-size=2g
         -Dtether.storage.pools.nvme.target-driver=nvmet -Dtether.storage.pools.nvme.volume-backend-name=lvm-nvme
         -Dtether.storage.target.nvme-portals=127.0.0.1:4420,10.0.2.15:4420"
     fi
@@ -36,7 +45,7 @@ case "$1" in
       -Dtether.mode=both -Dtether.state-dir=/var/lib/tether \
       $STORAGE $OPENSTACK -Dtether.storage.lvm.pvs="$PVS" \
       -Dtether.storage.lvm.thin-pool-size=6g \
-      -Dtether.storage.target.driver=lio -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
+      -Dtether.storage.target.driver=$DRIVER -Dtether.storage.target.portals=$PORTALS -Dtether.iscsi.multipath=$MULTIPATH \
       -Dtether.storage.target.repair-interval=5s \
       -Dtether.storage.images.file-dir="$ROOT/target/testhost-images" \
       -Dtether.storage.images.scratch-dir=/var/lib/tether/image-scratch -Dtether.storage.images.scratch-reserve-mb=64 \

@@ -74,11 +74,12 @@ fi
 
 if [ -b /dev/vda ] && [ -b /dev/vdb ]; then
   # persistent mode (reboot tests): vda is the PV, vdb holds what a real host keeps on disk across a reboot:
-  # the agent's state, open-iscsi's node records, the LIO saveconfig, libvirt's domain definitions and secrets
+  # the agent's state, open-iscsi's node records, the LIO saveconfig, libvirt's domain definitions and secrets,
+  # the NVMe host NQN; vdc, when given, is the PV of the pool exported over NVMe/TCP
   PV=/dev/vda
   blkid /dev/vdb >/dev/null 2>&1 || mkfs.ext4 -q /dev/vdb || fail "mkfs on vdb"
   mkdir -p /persist && mount /dev/vdb /persist || fail "mount vdb"
-  for d in /var/lib/tether /etc/iscsi /var/lib/iscsi /etc/target /etc/libvirt/qemu /etc/libvirt/secrets; do
+  for d in /var/lib/tether /etc/iscsi /var/lib/iscsi /etc/target /etc/libvirt/qemu /etc/libvirt/secrets /etc/nvme; do
     keep="/persist/${d//\//_}"
     if [ ! -d "$keep" ]; then mkdir -p "$keep" "$d" && cp -a "$d/." "$keep/" 2>/dev/null; fi
     mkdir -p "$d" && mount --bind "$keep" "$d" || fail "persist $d"
@@ -89,6 +90,15 @@ if [ -b /dev/vda ] && [ -b /dev/vdb ]; then
   else
     pvcreate -q "$PV" && vgcreate -q cinder-volumes "$PV" >/dev/null || fail "LVM VG on $PV"
     step "VG cinder-volumes on $PV (new)"
+  fi
+  if [ -b /dev/vdc ]; then
+    if vgs cinder-nvme >/dev/null 2>&1; then
+      vgchange -q -ay cinder-nvme >/dev/null || fail "activate VG on vdc"
+    else
+      pvcreate -q /dev/vdc && vgcreate -q cinder-nvme /dev/vdc >/dev/null || fail "LVM VG on vdc"
+    fi
+    echo /dev/vdc > /run/pv3
+    step "VG cinder-nvme on /dev/vdc"
   fi
 else
   truncate -s 8G /var/lib/tether-pv.img

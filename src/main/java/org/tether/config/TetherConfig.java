@@ -341,6 +341,10 @@ public interface TetherConfig {
         /** How long a connected namespace may take to appear as a block device. */
         @WithDefault("20s")
         Duration deviceTimeout();
+
+        /** How long a new namespace head may wait for udev's by-id link before its kernel name is used. */
+        @WithDefault("3s")
+        Duration udevLinkTimeout();
     }
 
     interface Iscsi {

@@ -152,7 +152,8 @@ class KernelPathsIT {
         HttpResponse<String> r = attach(vol, info);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         String device = vm.json(r).get("host_device").asText();
-        assertThat(device).matches("/dev/nvme\\d+n\\d+");
+        // udev's link named after the namespace's UUID (the volume id): nvmeXnY numbers change across reboots
+        assertThat(device).isEqualTo("/dev/disk/by-id/nvme-uuid." + vol);
         assertThat(vm.probe("what=domxml")).contains("<source dev='" + device + "'");
         // two portals, two controllers, one namespace head (the kernel's native multipath joins them)
         assertThat(vm.probe("what=nvmectl").lines().filter(l -> l.contains(nqn + " live")).count()).isEqualTo(2);
@@ -209,7 +210,16 @@ class KernelPathsIT {
         assertThat(vm.probe("what=nvmet")).doesNotContain(other).doesNotContain(otherHost);
     }
 
-    /** kill -9 while the NVMe connect runs and while the detach runs: the restart undoes or finishes it, nothing leaks. */
+    private long liveControllers(String nqn) throws Exception {
+        return vm.probe("what=nvmectl").lines().filter(l -> l.contains(nqn + " live")).count();
+    }
+
+    /**
+     * kill -9 while the NVMe connect runs and while the detach runs: the restart undoes or finishes it, nothing
+     * leaks. A second volume stays attached to the same host throughout: it shares the host entry and the ports
+     * with the first, and nothing else — its subsystem, controllers, disk and data go on untouched by the first's
+     * crashes, detach and unexport.
+     */
     @Test
     void nvmeKillMidAttachAndMidDetachLeaveNoControllerBehind() throws Exception {
         String hostNqn = connector.get("nqn").asText();
@@ -218,6 +228,15 @@ class KernelPathsIT {
         assertThat(vm.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, \"pool\": \"nvme\"}")
                 .statusCode()).isEqualTo(201);
         JsonNode info = vm.json(vm.put("/v1/volumes/" + vol + "/exports/" + hostNqn, connector.toString()));
+        String kept = UUID.randomUUID().toString();
+        String keptNqn = "nqn.2010-10.org.openstack:volume-" + kept;
+        assertThat(vm.post("/v1/volumes", "{\"id\": \"" + kept + "\", \"size_gb\": 1, \"pool\": \"nvme\"}")
+                .statusCode()).isEqualTo(201);
+        HttpResponse<String> keptAttach = attach(kept, vm.json(vm.put("/v1/volumes/" + kept + "/exports/" + hostNqn,
+                connector.toString())));
+        assertThat(keptAttach.statusCode()).as(keptAttach.body()).isEqualTo(200);
+        assertThat(liveControllers(keptNqn)).isEqualTo(2);
+        writeThroughQemu(kept, "0x5a", 65536);
 
         crashDuring("PUT", "/v1/instances/testdom/volumes/" + vol, "{\"connection_info\": " + info
                 + ", \"bus\": \"scsi\"}", "CONNECTING");
@@ -235,6 +254,21 @@ class KernelPathsIT {
         assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + hostNqn).statusCode()).isEqualTo(204);
         assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
         assertThat(vm.probe("what=nvmet")).doesNotContain(nqn);
+
+        // the other volume: its subsystem still admits this host, both its paths live, its disk and data intact
+        assertThat(vm.probe("what=nvmet")).contains("subsystems/" + keptNqn + "/allowed_hosts/" + hostNqn)
+                .contains("/ports/");
+        assertThat(liveControllers(keptNqn)).isEqualTo(2);
+        assertThat(vm.probe("what=domxml")).contains("nvme-uuid." + kept);
+        writeThroughQemu(kept, "0x5b", 131072);
+        assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + kept + "&off=65536").strip()).startsWith(repeat("5a", 64));
+        assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + kept + "&off=131072").strip()).startsWith(repeat("5b", 64));
+        assertThat(vm.json(vm.get("/v1/attachments")).findValues("drift").toString()).doesNotContain("repaired");
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + kept).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmectl")).doesNotContain(keptNqn);
+        assertThat(vm.delete("/v1/volumes/" + kept + "/exports/" + hostNqn).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + kept).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmet")).doesNotContain(keptNqn).doesNotContain(hostNqn).doesNotContain("ports/");
     }
 
     @Test

@@ -13,13 +13,15 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A reboot of the test host on the same PV and state disk: the agent restores its LIO export from its own
- * state, reconciliation logs the attachment's session in again from the kept node record, the domain starts
- * on it with the data written before, and the volume detaches cleanly afterwards.
+ * A reboot of the test host on the same PVs and state disk: the agent restores its LIO and nvmet exports from
+ * its own state, reconciliation logs the iSCSI attachment's session in again from the kept node record and
+ * connects the NVMe attachment's controllers again with the kept host NQN, the domain starts on both disks with
+ * the data written before, and both volumes detach cleanly afterwards.
  */
 class RebootIT {
     private final Path pv = Path.of("target/testhost/reboot-pv.img").toAbsolutePath();
     private final Path state = Path.of("target/testhost/reboot-state.img").toAbsolutePath();
+    private final Path nvmePv = Path.of("target/testhost/reboot-nvme-pv.img").toAbsolutePath();
     private TestHostVm vm;
 
     @AfterEach
@@ -29,6 +31,7 @@ class RebootIT {
         }
         Files.deleteIfExists(pv);
         Files.deleteIfExists(state);
+        Files.deleteIfExists(nvmePv);
     }
 
     private static void truncate(Path p, long bytes) throws Exception {
@@ -43,7 +46,8 @@ class RebootIT {
     void afterARebootExportsAreRestoredSessionsReloggedAndTheVolumeDetachesCleanly() throws Exception {
         truncate(pv, 8L << 30);
         truncate(state, 256L << 20);
-        vm = TestHostVm.boot("-reboot-a", List.of(pv, state));
+        truncate(nvmePv, 3L << 30);
+        vm = TestHostVm.boot("-reboot-a", List.of(pv, state, nvmePv));
         JsonNode connector = vm.json(vm.get("/v1/connector"));
         String initiator = connector.get("initiator").asText();
         String vol = UUID.randomUUID().toString();
@@ -58,22 +62,66 @@ class RebootIT {
         vm.probe("what=write&vol=" + vol + "&pat=0x77&off=65536");
         assertThat(vm.probe("what=sessions")).contains(iqn);
 
+        String hostNqn = connector.get("nqn").asText();
+        String nvol = UUID.randomUUID().toString();
+        String nqn = "nqn.2010-10.org.openstack:volume-" + nvol;
+        assertThat(vm.post("/v1/volumes", "{\"id\": \"" + nvol + "\", \"size_gb\": 1, \"pool\": \"nvme\"}")
+                .statusCode()).isEqualTo(201);
+        HttpResponse<String> ne = vm.put("/v1/volumes/" + nvol + "/exports/" + hostNqn, connector.toString());
+        assertThat(ne.statusCode()).as(ne.body()).isEqualTo(200);
+        HttpResponse<String> na = vm.put("/v1/instances/testdom/volumes/" + nvol, "{\"connection_info\": "
+                + ne.body() + ", \"bus\": \"scsi\", \"attach_path\": \"kernel\"}");
+        assertThat(na.statusCode()).as(na.body()).isEqualTo(200);
+        vm.probe("what=write&vol=" + nvol + "&pat=0x79&off=65536");
+
         vm.close();
-        vm = TestHostVm.boot("-reboot-b", List.of(pv, state));
+        vm = TestHostVm.boot("-reboot-b", List.of(pv, state, nvmePv));
 
         assertThat(vm.probe("what=lio")).as("export restored from the agent's state")
                 .contains(iqn + "/tpgt_1/acls/" + initiator);
         assertThat(vm.probe("what=sessions")).as("session logged in again").contains(iqn);
-        JsonNode attachment = vm.json(vm.get("/v1/attachments")).get(0);
-        assertThat(attachment.get("volume_id").asText()).isEqualTo(vol);
+        JsonNode attachment = null;
+        for (JsonNode x : vm.json(vm.get("/v1/attachments"))) {
+            if (x.get("volume_id").asText().equals(vol)) {
+                attachment = x;
+            }
+        }
+        assertThat(attachment).isNotNull();
         assertThat(attachment.get("state").asText()).isEqualTo("attached");
         assertThat(attachment.get("drift").toString()).contains("session_relogged").doesNotContain("\"repaired\":false");
         assertThat(vm.probe("what=bypath")).contains("ip-127.0.0.1:3260-iscsi-" + iqn + "-lun-0 -> ../../sd");
+
+        // NVMe: the same host NQN (kept, not made again), the subsystem back with it as its one allowed host, both
+        // controllers connected again by reconciliation
+        assertThat(vm.probe("what=hostnqn").strip()).isEqualTo(hostNqn);
+        assertThat(vm.probe("what=nvmet")).as("nvmet export restored from the agent's state")
+                .contains("subsystems/" + nqn + "/allowed_hosts/" + hostNqn)
+                .contains("subsystems/" + nqn + "/attr_allow_any_host=0");
+        assertThat(vm.probe("what=nvmectl").lines().filter(l -> l.contains(nqn + " live")).count()).isEqualTo(2);
+        JsonNode nvmeAttachment = null;
+        for (JsonNode x : vm.json(vm.get("/v1/attachments"))) {
+            if (x.get("volume_id").asText().equals(nvol)) {
+                nvmeAttachment = x;
+            }
+        }
+        assertThat(nvmeAttachment).isNotNull();
+        assertThat(nvmeAttachment.get("state").asText()).isEqualTo("attached");
+        assertThat(nvmeAttachment.get("drift").toString()).contains("controller_reconnected")
+                .doesNotContain("\"repaired\":false");
 
         assertThat(vm.probe("what=startdom")).contains("started");
         assertThat(vm.probe("what=readlv&vol=" + vol + "&off=65536").strip()).startsWith("77 77 77 77");
         vm.probe("what=write&vol=" + vol + "&pat=0x78&off=131072");
         assertThat(vm.probe("what=readlv&vol=" + vol + "&off=131072").strip()).startsWith("78 78 78 78");
+        assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + nvol + "&off=65536").strip()).startsWith("79 79 79 79");
+        vm.probe("what=write&vol=" + nvol + "&pat=0x7a&off=131072");
+        assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + nvol + "&off=131072").strip()).startsWith("7a 7a 7a 7a");
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + nvol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmectl")).doesNotContain(nqn);
+        assertThat(vm.delete("/v1/volumes/" + nvol + "/exports/" + hostNqn).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + nvol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmet")).doesNotContain(nqn).doesNotContain(hostNqn);
 
         assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
         assertThat(vm.probe("what=sessions")).doesNotContain(iqn);

@@ -17,6 +17,7 @@ import org.tether.connection.NvmeofConnectionInfo;
 import org.tether.connection.Portal;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
+import org.tether.metrics.StepTimes;
 import org.tether.state.AttachmentJournal;
 import org.tether.state.AttachmentRecord;
 
@@ -37,6 +38,11 @@ import java.util.UUID;
  * {@code /etc/nvme/hostnqn}; a disconnect takes a controller away only when no other attachment uses the
  * subsystem, and one nvme-cli cannot remove is deleted through sysfs. With several portals, one controller per
  * portal: the kernel's native multipath joins them under one namespace head.
+ * <p>
+ * The disk the domain is given is udev's {@code /dev/disk/by-id/nvme-<wwid>} link of that head (the wwid is the
+ * namespace's UUID, which is the volume id), not the head's own name: {@code nvmeXnY} numbers follow the order
+ * subsystems are connected in, so after a reboot or a reconnect another volume can take a name a domain
+ * definition still holds. The head's name is used only where udev makes no link.
  */
 @ApplicationScoped
 public class KernelNvmeConnector implements VolumeConnector {
@@ -49,15 +55,18 @@ public class KernelNvmeConnector implements VolumeConnector {
     private final AttachmentJournal journal;
     private final Path devRoot;
     private final Duration deviceTimeout;
+    private final Duration udevLinkTimeout;
 
     @Inject
     public KernelNvmeConnector(NvmeCli cli, NvmeSysfs sysfs, NvmeHostIdentity identity, Blockdev blockdev,
                                AttachmentJournal journal, TetherConfig config) {
-        this(cli, sysfs, identity, blockdev, journal, config.iscsi().devRoot(), config.nvme().deviceTimeout());
+        this(cli, sysfs, identity, blockdev, journal, config.iscsi().devRoot(), config.nvme().deviceTimeout(),
+                config.nvme().udevLinkTimeout());
     }
 
     public KernelNvmeConnector(NvmeCli cli, NvmeSysfs sysfs, NvmeHostIdentity identity, Blockdev blockdev,
-                               AttachmentJournal journal, Path devRoot, Duration deviceTimeout) {
+                               AttachmentJournal journal, Path devRoot, Duration deviceTimeout,
+                               Duration udevLinkTimeout) {
         this.cli = cli;
         this.sysfs = sysfs;
         this.identity = identity;
@@ -65,6 +74,7 @@ public class KernelNvmeConnector implements VolumeConnector {
         this.journal = journal;
         this.devRoot = devRoot;
         this.deviceTimeout = deviceTimeout;
+        this.udevLinkTimeout = udevLinkTimeout;
     }
 
     @Override
@@ -97,7 +107,7 @@ public class KernelNvmeConnector implements VolumeConnector {
                     controllers.add(live.get().name());
                     continue;
                 }
-                cli.connect(n.targetNqn(), p, host);
+                StepTimes.step("connect.nvme_connect", () -> cli.connect(n.targetNqn(), p, host));
                 String name = Deadline.in(deviceTimeout).poll(() -> sysfs.controller(n.targetNqn(), p)
                         .map(NvmeSysfs.Controller::name), Duration.ofMillis(20), Duration.ofMillis(200))
                         .orElseThrow(() -> new TetherException(ErrorCode.NVME_CONNECT_FAILED, "nvme connect to "
@@ -112,16 +122,49 @@ public class KernelNvmeConnector implements VolumeConnector {
         if (controllers.isEmpty()) {
             throw last;
         }
-        Optional<String> head = Deadline.in(deviceTimeout).poll(() -> sysfs.namespace(n.targetNqn(), n.nsUuid(),
-                n.nsId()), Duration.ofMillis(20), Duration.ofMillis(200));
+        Optional<String> head = StepTimes.step("connect.namespace", () -> Deadline.in(deviceTimeout).poll(
+                () -> sysfs.namespace(n.targetNqn(), n.nsUuid(), n.nsId()), Duration.ofMillis(20), Duration.ofMillis(200)));
         if (head.isEmpty()) {
             made.forEach(this::removeController);
             throw new TetherException(ErrorCode.NVME_DEVICE_NOT_FOUND, "no namespace " + (n.nsUuid() != null
                     ? n.nsUuid() : "id " + n.nsId()) + " of " + n.targetNqn() + " appeared within " + deviceTimeout);
         }
-        String device = devRoot.resolve(head.get()).toString();
-        LOG.infof("NVMe namespace of %s is %s over %s", n.targetNqn(), device, controllers);
+        String device = StepTimes.step("connect.udev_link", () -> stableDevicePath(head.get()));
+        LOG.infof("NVMe namespace of %s is %s (%s) over %s", n.targetNqn(), device, head.get(), controllers);
         return new ConnectedVolume(new DiskSource.BlockDevice(device), device, controllers, null, null);
+    }
+
+    /** udev's by-id link of the head once it points at that head; the head's own path where there is none. */
+    private String stableDevicePath(String head) {
+        Path headPath = devRoot.resolve(head);
+        String wwid = sysfs.wwid(head);
+        if (wwid.isEmpty()) {
+            return headPath.toString();
+        }
+        Path link = devRoot.resolve("disk/by-id/nvme-" + wwid);
+        return Deadline.in(udevLinkTimeout).poll(() -> pointsAt(link, headPath) ? Optional.of(link.toString())
+                : Optional.<String>empty(), Duration.ofMillis(10), Duration.ofMillis(50)).orElseGet(() -> {
+                    LOG.warnf("no udev link %s to %s; the domain gets the head's own name", link, headPath);
+                    return headPath.toString();
+                });
+    }
+
+    private static boolean pointsAt(Path link, Path target) {
+        try {
+            return Files.exists(link) && link.toRealPath().equals(target.toRealPath());
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** The head's name ({@code nvmeXnY}) behind a recorded device, which may be its by-id link. */
+    private static String headOf(String device) {
+        Path p = Path.of(device);
+        try {
+            return p.toRealPath().getFileName().toString();
+        } catch (java.io.IOException e) {
+            return p.getFileName().toString();
+        }
     }
 
     @Override
@@ -132,14 +175,15 @@ public class KernelNvmeConnector implements VolumeConnector {
         String nqn = paths.get(0).iqn();
         String device = connected == null ? null : connected.hostDevice();
         if (device != null && Files.exists(Path.of(device))) {
-            blockdev.flush(Path.of(device));
+            StepTimes.step("disconnect.flush", () -> blockdev.flush(Path.of(device)));
         }
         if (sharedWithAnother(nqn, device)) {
             LOG.infof("NVMe subsystem %s stays connected: another attachment uses it", nqn);
             return;
         }
         for (IscsiPath p : paths) {
-            sysfs.controller(nqn, p.portal()).ifPresent(c -> removeController(c.name()));
+            sysfs.controller(nqn, p.portal()).ifPresent(c -> StepTimes.step("disconnect.controller",
+                    () -> removeController(c.name())));
         }
     }
 
@@ -192,12 +236,22 @@ public class KernelNvmeConnector implements VolumeConnector {
                         + p.portal().hostPort() + ": " + e.getMessage()));
             }
         }
-        if (connected.hostDevice() != null && !Files.exists(Path.of(connected.hostDevice()))) {
+        boolean reconnected = drift.stream().anyMatch(Drift::repaired);
+        if (connected.hostDevice() != null && !appears(Path.of(connected.hostDevice()), reconnected)) {
             drift.add(Drift.found("device_missing", connected.hostDevice() + " does not exist"));
         }
         ConnectedVolume now = controllers.isEmpty() || controllers.equals(connected.scsiDevices()) ? connected
                 : connected.withScsiDevices(controllers);
         return new HostCheck(drift, now);
+    }
+
+    /** Whether the device is there, given the time a namespace takes to appear when its controller was just made. */
+    private boolean appears(Path device, boolean justConnected) {
+        if (!justConnected) {
+            return Files.exists(device);
+        }
+        return Deadline.in(deviceTimeout.plus(udevLinkTimeout)).poll(() -> Files.exists(device) ? Optional.of(true)
+                : Optional.<Boolean>empty(), Duration.ofMillis(20), Duration.ofMillis(200)).isPresent();
     }
 
     /** Every controller rescans its namespaces; the head then reports the size the target has now. */
@@ -206,7 +260,7 @@ public class KernelNvmeConnector implements VolumeConnector {
         for (String c : connected.scsiDevices()) {
             sysfs.rescan(c);
         }
-        String head = Path.of(connected.hostDevice()).getFileName().toString();
+        String head = headOf(connected.hostDevice());
         long before = sysfs.sizeBytes(head);
         if (before < 0) {
             throw new TetherException(ErrorCode.NVME_DEVICE_NOT_FOUND, connected.hostDevice() + " is gone");

@@ -125,6 +125,14 @@ public class NvmeSysfs {
         write(sys.resolve("class/nvme").resolve(controller).resolve("delete_controller"), "1");
     }
 
+    /**
+     * The kernel's world-wide id of a namespace head ({@code uuid.<uuid>}, {@code eui.<nguid>} or the
+     * serial-based {@code nvme.<...>}); udev names the head's {@code /dev/disk/by-id/nvme-<wwid>} link after it.
+     */
+    public String wwid(String head) {
+        return read(sys.resolve("block").resolve(head).resolve("wwid"));
+    }
+
     public long sizeBytes(String blockDevice) {
         String sectors = read(sys.resolve("block").resolve(blockDevice).resolve("size"));
         return sectors.isEmpty() ? -1 : Long.parseLong(sectors) * 512;

@@ -64,7 +64,8 @@ class KernelNvmeConnectorTest {
         journal = new AttachmentJournal(dir.resolve("journal"));
         NvmeHostIdentity identity = new NvmeHostIdentity(dir.resolve("etc/hostnqn"), dir.resolve("etc/hostid"));
         connector = new KernelNvmeConnector(new NvmeCli(fake, "nvme", Duration.ofSeconds(5)), new NvmeSysfs(sys),
-                identity, new Blockdev(fake, Duration.ofSeconds(5)), journal, Path.of("/dev"), Duration.ofMillis(300));
+                identity, new Blockdev(fake, Duration.ofSeconds(5)), journal, Path.of("/dev"), Duration.ofMillis(300),
+                Duration.ofMillis(100));
     }
 
     private void makeController(String name) {
@@ -142,6 +143,49 @@ class KernelNvmeConnectorTest {
         journal.all().forEach(journal::remove);
         connector.disconnect(info().paths(), mine);
         assertThat(calls).anyMatch(c -> c.contains("disconnect") && c.contains("--device=nvme0"));
+    }
+
+    /** A connector whose /dev is a directory of this test, where udev's links are made by hand. */
+    private KernelNvmeConnector withDev(Path dev) {
+        CommandRunner fake = command -> {
+            calls.add(command.argv());
+            return new CommandResult(command, 0, "", "", Duration.ZERO);
+        };
+        return new KernelNvmeConnector(new NvmeCli(fake, "nvme", Duration.ofSeconds(5)), new NvmeSysfs(sys),
+                new NvmeHostIdentity(dir.resolve("etc/hostnqn"), dir.resolve("etc/hostid")),
+                new Blockdev(fake, Duration.ofSeconds(5)), journal, dev, Duration.ofMillis(300), Duration.ofMillis(100));
+    }
+
+    @Test
+    void theDomainGetsUdevsByIdLinkOfTheHeadNotTheHeadsNumberedName() throws Exception {
+        makeController("nvme0");
+        makeHead("nvme1n1", VOL);
+        Files.writeString(sys.resolve("block/nvme1n1/wwid"), "uuid." + VOL);
+        Files.writeString(sys.resolve("block/nvme1n1/size"), "2097152");
+        Path dev = Files.createDirectories(dir.resolve("dev"));
+        Files.createFile(dev.resolve("nvme1n1"));
+        Path link = Files.createDirectories(dev.resolve("disk/by-id")).resolve("nvme-uuid." + VOL);
+        Files.createSymbolicLink(link, Path.of("../../nvme1n1"));
+
+        ConnectedVolume c = withDev(dev).connect("k", VOL, info());
+        assertThat(c.hostDevice()).isEqualTo(link.toString());
+        assertThat(c.source()).isEqualTo(new DiskSource.BlockDevice(link.toString()));
+        // the size is read from the head behind the link
+        assertThat(withDev(dev).refreshSize(c)).hasValue(1L << 30);
+    }
+
+    @Test
+    void aByIdLinkThatPointsAtAnotherHeadIsNotTaken() throws Exception {
+        makeController("nvme0");
+        makeHead("nvme1n1", VOL);
+        Files.writeString(sys.resolve("block/nvme1n1/wwid"), "uuid." + VOL);
+        Path dev = Files.createDirectories(dir.resolve("dev"));
+        Files.createFile(dev.resolve("nvme1n1"));
+        Files.createFile(dev.resolve("nvme2n1"));
+        Files.createSymbolicLink(Files.createDirectories(dev.resolve("disk/by-id")).resolve("nvme-uuid." + VOL),
+                Path.of("../../nvme2n1"));
+
+        assertThat(withDev(dev).connect("k", VOL, info()).hostDevice()).isEqualTo(dev.resolve("nvme1n1").toString());
     }
 
     private static AttachmentRecord record(UUID vol, String device) {
