@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Storage exports under concurrency inside the test-host VM, for one target driver (issue 19): WORKERS clients
-for SECONDS each loop create (LVM thin, 1 GiB) -> export to an initiator of their own -> unexport -> delete
-against the agent on 127.0.0.1:8080, then check that nothing is left (no volume of theirs in the agent, no
-target in LIO's configfs or tgtd). Prints JSON: per-operation p50/p95/p99/max in ms, cycles, errors, leaks.
+"""Storage exports under concurrency inside the test-host VM, for one target driver (issue 19): WORKERS clients,
+each with an LVM thin volume of its own made before the clock starts (LVM's own serialisation would otherwise
+be all that is measured: 16 concurrent lvcreate under TCG queue for ~35 s), loop export to an initiator of their
+own -> unexport for SECONDS against the agent on 127.0.0.1:8080; then the volumes are deleted and nothing may be
+left (no volume of theirs in the agent, no target in LIO's configfs or tgtd). Prints JSON: per-operation
+p50/p95/p99/max in ms, cycles, errors, leaks.
 Usage: target_load.py DRIVER SECONDS WORKERS   (DRIVER: lio or tgt, only for the leak check; the agent's
 configured driver is what is measured)
 """
@@ -54,18 +56,12 @@ def timed(op, method, path, body, want):
     return status == want
 
 
-def worker(n, connector, stop):
+def worker(n, vid, connector, stop):
     initiator = f"iqn.2026-12.org.tether.load:worker{n}"
     body = dict(connector, initiator=initiator)
     while not stop.is_set():
-        vid = str(uuid.uuid4())
-        with lock:
-            made.append(vid)
-        if not timed("create", "POST", "/v1/volumes", {"id": vid, "size_gb": 1, "thin": True}, 201):
-            continue
         if timed("export", "PUT", f"/v1/volumes/{vid}/exports/{initiator}", body, 200):
             timed("unexport", "DELETE", f"/v1/volumes/{vid}/exports/{initiator}", None, 204)
-        timed("delete", "DELETE", f"/v1/volumes/{vid}", None, 204)
 
 
 def live_targets():
@@ -80,8 +76,12 @@ def live_targets():
 def main():
     status, text = call("GET", "/v1/connector")
     connector = json.loads(text)
+    for _ in range(WORKERS):
+        vid = str(uuid.uuid4())
+        made.append(vid)
+        timed("create", "POST", "/v1/volumes", {"id": vid, "size_gb": 1, "thin": True}, 201)
     stop = threading.Event()
-    threads = [threading.Thread(target=worker, args=(n, connector, stop)) for n in range(WORKERS)]
+    threads = [threading.Thread(target=worker, args=(n, vid, connector, stop)) for n, vid in enumerate(made)]
     start = time.monotonic()
     for t in threads:
         t.start()
@@ -90,12 +90,14 @@ def main():
     for t in threads:
         t.join()
     wall = time.monotonic() - start
+    for vid in made:
+        timed("delete", "DELETE", f"/v1/volumes/{vid}", None, 204)
     volumes = call("GET", "/v1/volumes")[1].decode()
     targets = live_targets()
     left = [v for v in made if v in volumes]
     leaked = [v for v in made if v in targets]
     out = {"driver": DRIVER, "workers": WORKERS, "seconds": round(wall, 1),
-           "cycles": len(latency["delete"]), "errors": len(errors), "error_samples": samples,
+           "cycles": len(latency["unexport"]), "errors": len(errors), "error_samples": samples,
            "volumes_left": len(left), "targets_left": len(leaked)}
     for op, values in latency.items():
         if values:

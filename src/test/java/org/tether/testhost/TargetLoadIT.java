@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Benchmark, not a test of speed: exports under concurrency on LIO and on tgt in the same test-host VM, one
- * after the other (16 clients, 45 s each, create + export + unexport + delete of LVM thin volumes), printing
+ * after the other (16 clients, each looping export + unexport of an LVM thin volume of its own for 45 s), printing
  * each driver's latencies. What it checks is what must hold under load: no error, nothing left in the agent or
  * the target. Run by {@code bash lab/bench-testhost.sh}; left out of {@code lab/test.sh} (tag benchmark).
  */

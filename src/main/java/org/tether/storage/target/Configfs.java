@@ -37,6 +37,8 @@ public class Configfs {
         }
         try {
             Files.createDirectory(p);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // made by a concurrent export since the check (a shared parent such as iscsi/): what was wanted
         } catch (IOException e) {
             throw failed("mkdir " + p, e);
         }
@@ -64,6 +66,10 @@ public class Configfs {
         }
         try {
             Files.createSymbolicLink(link, target);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            if (!Files.isSymbolicLink(link)) {
+                throw failed("link " + link, e);
+            }
         } catch (IOException e) {
             throw failed("link " + link, e);
         }

@@ -15,6 +15,11 @@ import java.util.Set;
  * {@code generate_node_acls=0}), the configured portals, LUN 0, and one NodeACL per initiator with CHAP and
  * a mapped LUN 0.
  *
+ * <p>Exports of different volumes run side by side: the caller holds the volume's lock, each volume has its own
+ * target and storage object, and configfs takes concurrent changes to different objects. The one choice they
+ * share, the number of a new storage object's HBA ({@code iblock_N}, one per volume as rtslib makes them), is
+ * made and taken under {@link #hbas}, and an HBA is removed under it too.
+ *
  * <p>{@code /etc/target/saveconfig.json} is left to the tools that own it (targetcli, target.service): Tether's
  * objects are restored from its own records at start and on every repair pass, so it has no need of the file,
  * and writing the whole tree back in rtslib's format risks damaging targets others made (their fileio
@@ -26,6 +31,7 @@ public class LioDriver implements ExportDriver {
 
     private final Configfs fs;
     private final java.util.List<String> portals;
+    private final Object hbas = new Object();
 
     public LioDriver(Path configfsRoot, java.util.List<String> portals) {
         this(new Configfs(configfsRoot), portals);
@@ -56,7 +62,7 @@ public class LioDriver implements ExportDriver {
     }
 
     @Override
-    public synchronized void export(ExportSpec spec) {
+    public void export(ExportSpec spec) {
         requireLoaded();
         Path storage = ensureStorageObject(spec.volumeName(), spec.devicePath());
         Path tpg = tpg(spec.iqn());
@@ -100,7 +106,7 @@ public class LioDriver implements ExportDriver {
     }
 
     @Override
-    public synchronized void unexport(String iqn, String volumeName, String initiator, String chapUser,
+    public void unexport(String iqn, String volumeName, String initiator, String chapUser,
                                       boolean last) {
         Path tpg = tpg(iqn);
         Path acl = tpg.resolve("acls").resolve(initiator);
@@ -137,8 +143,10 @@ public class LioDriver implements ExportDriver {
             fs.remove(tpg.getParent());
         }
         findStorageObject(volumeName).ifPresent(so -> {
-            fs.remove(so);
-            fs.remove(so.getParent());
+            synchronized (hbas) {
+                fs.remove(so);
+                fs.remove(so.getParent());
+            }
         });
     }
 
@@ -169,7 +177,7 @@ public class LioDriver implements ExportDriver {
     }
 
     @Override
-    public synchronized java.util.List<String> gaps(ExportSpec spec) {
+    public java.util.List<String> gaps(ExportSpec spec) {
         java.util.List<String> gaps = new java.util.ArrayList<>();
         Path tpg = tpg(spec.iqn());
         if (!fs.exists(tpg)) {
@@ -215,10 +223,13 @@ public class LioDriver implements ExportDriver {
             }
             return existing.get();
         }
-        Path hba = fs.root().resolve("core").resolve("iblock_" + freeHbaIndex());
-        Path so = hba.resolve(name);
-        fs.mkdir(hba);
-        fs.mkdir(so);
+        Path so;
+        synchronized (hbas) {
+            Path hba = fs.root().resolve("core").resolve("iblock_" + freeHbaIndex());
+            so = hba.resolve(name);
+            fs.mkdir(hba);
+            fs.mkdir(so);
+        }
         fs.write(so.resolve("control"), "udev_path=" + device);
         fs.write(so.resolve("udev_path"), device);
         fs.write(so.resolve("enable"), "1");

@@ -149,4 +149,59 @@ class LioDriverTest {
         driver.unexport(IQN, NAME, HOST_A, "nE9PY8juynmmZ95F7Xb7", true);
         assertThat(driver.initiators(IQN)).isEmpty();
     }
+
+    /**
+     * Different volumes export and unexport at once (the caller serialises per volume only): every storage object
+     * gets an HBA of its own while they race for new ones, and nothing is left when all are gone. The fabric
+     * directory is absent at the start, so the first exports also race to make it.
+     */
+    @Test
+    void exportsOfDifferentVolumesRunSideBySideEachInItsOwnHba() throws Exception {
+        Files.delete(root.resolve("iscsi"));
+        int volumes = 12;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(volumes);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(volumes);
+        java.util.Set<String> hbasSeenTogether = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        try {
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int v = 0; v < volumes; v++) {
+                String name = "volume-00000000-0000-0000-0000-0000000000" + String.format("%02d", v);
+                String iqn = "iqn.2010-10.org.openstack:" + name;
+                String user = "user" + v;
+                ExportSpec s = new ExportSpec(iqn, name, "/dev/cinder-volumes/" + name, HOST_A, user, "pass" + v);
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int round = 0; round < 10; round++) {
+                        driver.export(s);
+                        try (var hbas = Files.list(root.resolve("core"))) {
+                            hbas.forEach(h -> {
+                                try (var sos = Files.list(h)) {
+                                    if (sos.count() > 1) {
+                                        hbasSeenTogether.add(h.getFileName().toString());
+                                    }
+                                } catch (java.io.IOException e) {
+                                    // removed meanwhile by another volume's unexport
+                                }
+                            });
+                        }
+                        assertThat(driver.gaps(s)).isEmpty();
+                        driver.unexport(iqn, name, HOST_A, user, true);
+                    }
+                    return null;
+                }));
+            }
+            for (var f : done) {
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(hbasSeenTogether).as("HBAs that held two storage objects").isEmpty();
+        try (var left = Files.list(root.resolve("core"))) {
+            assertThat(left.toList()).isEmpty();
+        }
+        try (var left = Files.list(root.resolve("iscsi"))) {
+            assertThat(left.toList()).isEmpty();
+        }
+    }
 }
