@@ -210,6 +210,21 @@ class KernelPathsIT {
         assertThat(vm.probe("what=nvmet")).doesNotContain(other).doesNotContain(otherHost);
     }
 
+    /**
+     * Six volumes exported and unexported over and over at once on the real LIO (the driver changes different
+     * targets side by side; HBA numbers and network portals, which the kernel shares, one at a time): no error,
+     * and none of their volumes or targets left.
+     */
+    @Test
+    void lioExportsOfDifferentVolumesAtOnceFailNoneAndLeaveNothing() throws Exception {
+        String report = vm.probe("what=targetcheck");
+        JsonNode r = new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.substring(report.indexOf('{')));
+        assertThat(r.get("cycles").asInt()).as(report).isGreaterThan(6);
+        assertThat(r.get("errors").asInt()).as(report).isZero();
+        assertThat(r.get("volumes_left").asInt()).as(report).isZero();
+        assertThat(r.get("targets_left").asInt()).as(report).isZero();
+    }
+
     private long liveControllers(String nqn) throws Exception {
         return vm.probe("what=nvmectl").lines().filter(l -> l.contains(nqn + " live")).count();
     }

@@ -16,9 +16,12 @@ import java.util.Set;
  * a mapped LUN 0.
  *
  * <p>Exports of different volumes run side by side: the caller holds the volume's lock, each volume has its own
- * target and storage object, and configfs takes concurrent changes to different objects. The one choice they
- * share, the number of a new storage object's HBA ({@code iblock_N}, one per volume as rtslib makes them), is
- * made and taken under {@link #hbas}, and an HBA is removed under it too.
+ * target and storage object, and configfs takes concurrent changes to different objects. Two things the kernel
+ * shares between targets are changed under {@link #shared} only: the number of a new storage object's HBA
+ * ({@code iblock_N}, one per volume as rtslib makes them: chosen and taken at once, removed likewise), and the
+ * network portals (one listening socket per address, shared by every TPG that names it: while another TPG is
+ * disabled or drops the portal, its login thread is reset, and a TPG adding the portal in that window is
+ * refused with EINVAL — seen under load in the test-host VM).
  *
  * <p>{@code /etc/target/saveconfig.json} is left to the tools that own it (targetcli, target.service): Tether's
  * objects are restored from its own records at start and on every repair pass, so it has no need of the file,
@@ -31,7 +34,7 @@ public class LioDriver implements ExportDriver {
 
     private final Configfs fs;
     private final java.util.List<String> portals;
-    private final Object hbas = new Object();
+    private final Object shared = new Object();
 
     public LioDriver(Path configfsRoot, java.util.List<String> portals) {
         this(new Configfs(configfsRoot), portals);
@@ -74,9 +77,11 @@ public class LioDriver implements ExportDriver {
             fs.write(tpg.resolve("attrib/authentication"), "1");
             fs.write(tpg.resolve("attrib/generate_node_acls"), "0");
             fs.write(tpg.resolve("attrib/demo_mode_write_protect"), "1");
-            for (String portal : portals) {
-                fs.mkdir(tpg.resolve("np"));
-                fs.mkdir(tpg.resolve("np").resolve(portal));
+            synchronized (shared) {
+                for (String portal : portals) {
+                    fs.mkdir(tpg.resolve("np"));
+                    fs.mkdir(tpg.resolve("np").resolve(portal));
+                }
             }
             Path lun = tpg.resolve("lun/lun_" + LUN);
             fs.mkdir(tpg.resolve("lun"));
@@ -124,7 +129,9 @@ public class LioDriver implements ExportDriver {
     private void removeTarget(String iqn, String volumeName) {
         Path tpg = tpg(iqn);
         if (fs.exists(tpg)) {
-            fs.write(tpg.resolve("enable"), "0");
+            synchronized (shared) {
+                fs.write(tpg.resolve("enable"), "0"); // resets the login thread of every portal the TPG uses
+            }
             for (Path acl : fs.list(tpg.resolve("acls"))) {
                 for (Path mapped : fs.list(acl)) {
                     if (mapped.getFileName().toString().startsWith("lun_")) {
@@ -138,12 +145,14 @@ public class LioDriver implements ExportDriver {
                 fs.list(lun).stream().filter(p -> java.nio.file.Files.isSymbolicLink(p)).forEach(fs::remove);
                 fs.remove(lun);
             }
-            fs.list(tpg.resolve("np")).forEach(fs::remove);
+            synchronized (shared) {
+                fs.list(tpg.resolve("np")).forEach(fs::remove);
+            }
             fs.remove(tpg);
             fs.remove(tpg.getParent());
         }
         findStorageObject(volumeName).ifPresent(so -> {
-            synchronized (hbas) {
+            synchronized (shared) {
                 fs.remove(so);
                 fs.remove(so.getParent());
             }
@@ -224,7 +233,7 @@ public class LioDriver implements ExportDriver {
             return existing.get();
         }
         Path so;
-        synchronized (hbas) {
+        synchronized (shared) {
             Path hba = fs.root().resolve("core").resolve("iblock_" + freeHbaIndex());
             so = hba.resolve(name);
             fs.mkdir(hba);
