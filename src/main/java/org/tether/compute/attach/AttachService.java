@@ -130,10 +130,9 @@ public class AttachService {
                 return repeat(existing.get(), fingerprint);
             }
             checkNotElsewhere(cmd);
-            if (StepTimes.step("libvirt_read", () -> {
-                hotplug.state(cmd.domain()); // 404 before anything is touched
-                return hotplug.find(cmd.domain(), DiskXmlFactory.alias(cmd.volumeId()), cmd.volumeId().toString());
-            }).isPresent()) {
+            // a 404 for an unknown domain, before anything is touched
+            if (StepTimes.step("libvirt_read", () -> hotplug.find(cmd.domain(), DiskXmlFactory.alias(cmd.volumeId()),
+                    cmd.volumeId().toString())).isPresent()) {
                 throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
                         + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
             }

@@ -53,15 +53,14 @@ public class DiskHotplug {
      */
     public Plugged plug(String domain, String requested, GuestDevice.Bus bus, Function<GuestDevice, String> xmlFor) {
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
-            DomainState state = hypervisor.domainState(domain);
+            Hypervisor.DomainView view = StepTimes.step("libvirt_plug.read", () -> hypervisor.view(domain));
             Set<String> used = new HashSet<>();
-            StepTimes.step("libvirt_plug.read", () -> {
-                hypervisor.liveXml(domain).disks().forEach(d -> used.add(d.targetDev()));
-                hypervisor.persistentXml(domain).disks().forEach(d -> used.add(d.targetDev()));
-            });
+            view.live().disks().forEach(d -> used.add(d.targetDev()));
+            view.persistent().disks().forEach(d -> used.add(d.targetDev()));
             GuestDevice device = GuestDeviceNames.choose(requested, bus, used);
             String xml = xmlFor.apply(device);
-            StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml, state.hotplugScope()));
+            StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml,
+                    view.state().hotplugScope()));
             return new Plugged(device, xml);
         }
     }
@@ -71,10 +70,15 @@ public class DiskHotplug {
         return hypervisor.domainState(domain);
     }
 
-    /** The domain's disk (live, else persistent) whose alias or serial is the volume's. */
+    /**
+     * The domain's disk (live, else persistent) whose alias or serial is the volume's.
+     *
+     * @throws TetherException DOMAIN_NOT_FOUND
+     */
     public Optional<DiskXml> find(String domain, String alias, String serial) {
-        Optional<DiskXml> live = find(hypervisor.liveXml(domain), alias, serial);
-        return live.isPresent() ? live : find(hypervisor.persistentXml(domain), alias, serial);
+        Hypervisor.DomainView view = hypervisor.view(domain);
+        Optional<DiskXml> live = find(view.live(), alias, serial);
+        return live.isPresent() ? live : find(view.persistent(), alias, serial);
     }
 
     private static Optional<DiskXml> find(DomainXml dom, String alias, String serial) {
@@ -92,11 +96,12 @@ public class DiskHotplug {
      */
     public void unplug(String domain, String alias, String serial, String xml, Duration timeout) {
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
-            DomainState state = hypervisor.domainState(domain);
-            if (state.active() && find(hypervisor.liveXml(domain), alias, serial).isPresent()) {
+            // the persistent definition read here still holds after a live unplug, which does not touch it
+            Hypervisor.DomainView view = hypervisor.view(domain);
+            if (view.state().active() && find(view.live(), alias, serial).isPresent()) {
                 StepTimes.step("libvirt_unplug.live", () -> unplugLive(domain, alias, serial, xml, timeout));
             }
-            if (state.persistent() && find(hypervisor.persistentXml(domain), alias, serial).isPresent()) {
+            if (view.state().persistent() && find(view.persistent(), alias, serial).isPresent()) {
                 StepTimes.step("libvirt_unplug.config", () -> detach(domain, xml, EnumSet.of(Hypervisor.Scope.CONFIG)));
             }
         }

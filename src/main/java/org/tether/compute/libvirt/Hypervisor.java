@@ -39,6 +39,21 @@ public interface Hypervisor {
     /** The persistent definition; empty disks for a transient domain. */
     DomainXml persistentXml(String domain);
 
+    /** A domain's state with its running and persistent definitions, read together. */
+    record DomainView(DomainState state, DomainXml live, DomainXml persistent) {
+    }
+
+    /**
+     * {@link #domainState}, {@link #liveXml} and {@link #persistentXml} at once; an implementation reads the
+     * definition of a domain that is not running once (its live definition is the persistent one).
+     *
+     * @throws org.tether.error.TetherException DOMAIN_NOT_FOUND when no such domain exists
+     */
+    default DomainView view(String domain) {
+        DomainState state = domainState(domain);
+        return new DomainView(state, liveXml(domain), persistentXml(domain));
+    }
+
     void attachDevice(String domain, String deviceXml, Set<Scope> scope);
 
     void detachDevice(String domain, String deviceXml, Set<Scope> scope);

@@ -70,6 +70,18 @@ public class LibvirtHypervisor implements Hypervisor {
                 d.isPersistent() == 1 ? d.getXMLDesc(XML_INACTIVE) : "<domain/>"));
     }
 
+    /** One lookup, and one definition read unless the domain runs with a persistent definition apart. */
+    @Override
+    public DomainView view(String domain) {
+        return onDomain(domain, d -> {
+            DomainState state = new DomainState(domain, d.isActive() == 1, d.isPersistent() == 1);
+            DomainXml live = LibvirtXml.readDomain(d.getXMLDesc(0));
+            DomainXml persistent = !state.persistent() ? LibvirtXml.readDomain("<domain/>")
+                    : state.active() ? LibvirtXml.readDomain(d.getXMLDesc(XML_INACTIVE)) : live;
+            return new DomainView(state, live, persistent);
+        });
+    }
+
     @Override
     public void attachDevice(String domain, String deviceXml, Set<Scope> scope) {
         onDomain(domain, d -> {

@@ -2,7 +2,6 @@ package org.tether.compute.reconcile;
 
 import org.tether.compute.libvirt.DiskXml;
 import org.tether.compute.libvirt.DomainState;
-import org.tether.compute.libvirt.DomainXml;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
@@ -47,14 +46,13 @@ final class DomainViews {
 
     private View read(String domain) {
         try {
-            DomainState state = hypervisor.domainState(domain);
+            Hypervisor.DomainView view = hypervisor.view(domain);
             List<DiskXml> disks = new ArrayList<>();
-            if (state.active()) {
-                disks.addAll(hypervisor.liveXml(domain).disks());
+            if (view.state().active()) {
+                disks.addAll(view.live().disks());
             }
-            DomainXml persistent = hypervisor.persistentXml(domain);
-            disks.addAll(persistent.disks());
-            return new View(state, disks);
+            disks.addAll(view.persistent().disks());
+            return new View(view.state(), disks);
         } catch (TetherException e) {
             if (e.code() == ErrorCode.DOMAIN_NOT_FOUND) {
                 return new View(null, List.of());
