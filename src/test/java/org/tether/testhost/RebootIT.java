@@ -42,6 +42,19 @@ class RebootIT {
         }
     }
 
+    /** The volume's attachment is attached, and the pass repaired {@code drift} and left nothing unrepaired. */
+    private void assertAttachedAfterRepair(String vol, String drift) throws Exception {
+        JsonNode attachment = null;
+        for (JsonNode x : vm.json(vm.get("/v1/attachments"))) {
+            if (x.get("volume_id").asText().equals(vol)) {
+                attachment = x;
+            }
+        }
+        assertThat(attachment).as("attachment of " + vol).isNotNull();
+        assertThat(attachment.get("state").asText()).isEqualTo("attached");
+        assertThat(attachment.get("drift").toString()).contains(drift).doesNotContain("\"repaired\":false");
+    }
+
     @Test
     void afterARebootExportsAreRestoredSessionsReloggedAndTheVolumeDetachesCleanly() throws Exception {
         truncate(pv, 8L << 30);
@@ -80,15 +93,7 @@ class RebootIT {
         assertThat(vm.probe("what=lio")).as("export restored from the agent's state")
                 .contains(iqn + "/tpgt_1/acls/" + initiator);
         assertThat(vm.probe("what=sessions")).as("session logged in again").contains(iqn);
-        JsonNode attachment = null;
-        for (JsonNode x : vm.json(vm.get("/v1/attachments"))) {
-            if (x.get("volume_id").asText().equals(vol)) {
-                attachment = x;
-            }
-        }
-        assertThat(attachment).isNotNull();
-        assertThat(attachment.get("state").asText()).isEqualTo("attached");
-        assertThat(attachment.get("drift").toString()).contains("session_relogged").doesNotContain("\"repaired\":false");
+        assertAttachedAfterRepair(vol, "session_relogged");
         assertThat(vm.probe("what=bypath")).contains("ip-127.0.0.1:3260-iscsi-" + iqn + "-lun-0 -> ../../sd");
 
         // NVMe: the same host NQN (kept, not made again), the subsystem back with it as its one allowed host, both
@@ -98,16 +103,7 @@ class RebootIT {
                 .contains("subsystems/" + nqn + "/allowed_hosts/" + hostNqn)
                 .contains("subsystems/" + nqn + "/attr_allow_any_host=0");
         assertThat(vm.probe("what=nvmectl").lines().filter(l -> l.contains(nqn + " live")).count()).isEqualTo(2);
-        JsonNode nvmeAttachment = null;
-        for (JsonNode x : vm.json(vm.get("/v1/attachments"))) {
-            if (x.get("volume_id").asText().equals(nvol)) {
-                nvmeAttachment = x;
-            }
-        }
-        assertThat(nvmeAttachment).isNotNull();
-        assertThat(nvmeAttachment.get("state").asText()).isEqualTo("attached");
-        assertThat(nvmeAttachment.get("drift").toString()).contains("controller_reconnected")
-                .doesNotContain("\"repaired\":false");
+        assertAttachedAfterRepair(nvol, "controller_reconnected");
 
         assertThat(vm.probe("what=startdom")).contains("started");
         assertThat(vm.probe("what=readlv&vol=" + vol + "&off=65536").strip()).startsWith("77 77 77 77");
