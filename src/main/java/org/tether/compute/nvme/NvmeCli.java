@@ -63,6 +63,14 @@ public class NvmeCli {
                         + ", not admitted by the target, or the portal is down): " + r.summary());
     }
 
+    /**
+     * Every controller of the subsystem, in one process (what {@code nvme disconnect -n} does); the caller looks
+     * in sysfs afterwards for any left.
+     */
+    public void disconnectSubsystem(String nqn) {
+        runner.run(Command.of(program, timeout).args("disconnect", "--nqn=" + nqn).build());
+    }
+
     /** @return false when nvme-cli could not remove it (the caller then deletes it through sysfs) */
     public boolean disconnect(String controller) {
         return runner.run(Command.of(program, timeout).args("disconnect", "--device=" + controller).build())

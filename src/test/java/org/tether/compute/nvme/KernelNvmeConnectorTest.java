@@ -41,6 +41,7 @@ class KernelNvmeConnectorTest {
     private Path sys;
     private final List<List<String>> calls = new ArrayList<>();
     private boolean namespaceAppears = true;
+    private boolean subsystemDisconnectWorks = true;
     private AttachmentJournal journal;
     private KernelNvmeConnector connector;
 
@@ -56,7 +57,8 @@ class KernelNvmeConnectorTest {
                 if (namespaceAppears) {
                     makeHead("nvme0n1", VOL);
                 }
-            } else if (command.argv().get(1).equals("disconnect")) {
+            } else if (command.argv().get(1).equals("disconnect")
+                    && (subsystemDisconnectWorks || !command.argv().get(2).startsWith("--nqn="))) {
                 delete(sys.resolve("class/nvme-fabrics/ctl/nvme0"));
             }
             return new CommandResult(command, 0, "", "", Duration.ZERO);
@@ -142,7 +144,18 @@ class KernelNvmeConnectorTest {
 
         journal.all().forEach(journal::remove);
         connector.disconnect(info().paths(), mine);
-        assertThat(calls).anyMatch(c -> c.contains("disconnect") && c.contains("--device=nvme0"));
+        assertThat(calls).anyMatch(c -> c.contains("disconnect") && c.contains("--nqn=" + NQN));
+        assertThat(sys.resolve("class/nvme-fabrics/ctl/nvme0")).doesNotExist();
+    }
+
+    @Test
+    void aControllerTheSubsystemDisconnectLeftIsRemovedByItself() {
+        ConnectedVolume mine = connector.connect("k", VOL, info());
+        subsystemDisconnectWorks = false;
+        connector.disconnect(info().paths(), mine);
+        assertThat(calls.get(calls.size() - 2)).contains("disconnect", "--nqn=" + NQN);
+        assertThat(calls.get(calls.size() - 1)).contains("disconnect", "--device=nvme0");
+        assertThat(sys.resolve("class/nvme-fabrics/ctl/nvme0")).doesNotExist();
     }
 
     /** A connector whose /dev is a directory of this test, where udev's links are made by hand. */
