@@ -65,12 +65,12 @@ def server_times():
 
 
 def breakdown(before, after, client):
-    """Per cycle, in ms: what the client waited for each call, the agent's own time, and each step inside it
+    """Per cycle, in ms (means): what the client waited for each call, the agent's own time, and each step inside it
     (dotted steps are part of their parent). The rest of a call (client minus agent) is HTTP and the request's
     way in and out; the rest of the agent's time (total minus the undotted steps) is its own code."""
     out = {}
     for op in ("attach", "detach"):
-        row = {"client_ms": round(statistics.median(client[op]), 1)}
+        row = {"client_ms": round(statistics.mean(client[op]), 1)}  # a mean, as the agent's figures are
         n = after.get((op, "total"), [0, 0])[1] - before.get((op, "total"), [0, 0])[1]
         for (o, step), (secs, _) in sorted(after.items()):
             if o == op and n:
