@@ -181,8 +181,8 @@ public class KernelNvmeConnector implements VolumeConnector {
             LOG.infof("NVMe subsystem %s stays connected: another attachment uses it", nqn);
             return;
         }
-        // the subsystem is this volume's alone (one per volume) and no other attachment uses it: all its
-        // controllers go in one nvme-cli call; one still there afterwards is removed by itself
+        // no other attachment on this host uses the subsystem: all its controllers go in one nvme-cli call, as
+        // os-brick does; one still there afterwards is removed by itself
         StepTimes.step("disconnect.controller", () -> cli.disconnectSubsystem(nqn));
         for (IscsiPath p : paths) {
             sysfs.controller(nqn, p.portal()).ifPresent(c -> StepTimes.step("disconnect.controller",
