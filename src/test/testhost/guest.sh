@@ -11,6 +11,8 @@ step() { echo "TESTHOST: $*"; }
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t tmpfs tmpfs /run
+# the outer host's own agent state is not this host's: start from none (the overlay hides it, the host keeps it)
+rm -rf /var/lib/tether
 mkdir -p /dev/pts /dev/shm /run/lock /var/lib/tether
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -75,13 +77,18 @@ fi
 if [ -b /dev/vda ] && [ -b /dev/vdb ]; then
   # persistent mode (reboot tests): vda is the PV, vdb holds what a real host keeps on disk across a reboot:
   # the agent's state, open-iscsi's node records, the LIO saveconfig, libvirt's domain definitions and secrets,
-  # the NVMe host NQN; vdc, when given, is the PV of the pool exported over NVMe/TCP
+  # the NVMe host NQN; vdc, when given, is the PV of the pool exported over NVMe/TCP, vdd that of the thick pool
   PV=/dev/vda
   blkid /dev/vdb >/dev/null 2>&1 || mkfs.ext4 -q /dev/vdb || fail "mkfs on vdb"
   mkdir -p /persist && mount /dev/vdb /persist || fail "mount vdb"
   for d in /var/lib/tether /etc/iscsi /var/lib/iscsi /etc/target /etc/libvirt/qemu /etc/libvirt/secrets /etc/nvme; do
     keep="/persist/${d//\//_}"
-    if [ ! -d "$keep" ]; then mkdir -p "$keep" "$d" && cp -a "$d/." "$keep/" 2>/dev/null; fi
+    if [ ! -d "$keep" ]; then
+      # first boot on this disk: seeded whole or not at all (a boot cut short here, then booted again, must not
+      # find a kept directory that lacks, say, the initiator name)
+      rm -rf "$keep.new" && mkdir -p "$keep.new" "$d" && cp -a "$d/." "$keep.new/" && sync -f "$keep.new" \
+        && mv "$keep.new" "$keep" && sync -f /persist || fail "seed $keep from $d"
+    fi
     mkdir -p "$d" && mount --bind "$keep" "$d" || fail "persist $d"
   done
   if vgs cinder-volumes >/dev/null 2>&1; then
@@ -99,6 +106,15 @@ if [ -b /dev/vda ] && [ -b /dev/vdb ]; then
     fi
     echo /dev/vdc > /run/pv3
     step "VG cinder-nvme on /dev/vdc"
+  fi
+  if [ -b /dev/vdd ]; then
+    if vgs cinder-thick >/dev/null 2>&1; then
+      vgchange -q -ay cinder-thick >/dev/null || fail "activate VG on vdd"
+    else
+      pvcreate -q /dev/vdd && vgcreate -q cinder-thick /dev/vdd >/dev/null || fail "LVM VG on vdd"
+    fi
+    echo /dev/vdd > /run/pv2
+    step "VG cinder-thick on /dev/vdd"
   fi
 else
   truncate -s 8G /var/lib/tether-pv.img
@@ -119,29 +135,46 @@ else
   step "VG cinder-nvme on $PV3"
 fi
 
+# the probe first: a guest stuck further on can still be looked into
+busybox httpd -p 8081 -h "$HERE/probe" || fail "probe server"
+
 mkdir -p /var/log/libvirt /var/run/libvirt
 # libvirtd probes every QEMU binary at start; under TCG the i386 one is only cost and risk here
 rm -f /usr/bin/qemu-system-i386
-virtlogd -d && libvirtd -d || fail "libvirtd"
-for _ in $(seq 1 100); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+VIRSH="timeout 120 virsh -q -c qemu:///system"
+# libvirtd and virtlogd up and answering for the qemu driver (not only the daemon): true when they do
+start_libvirtd() {
+  timeout 30 virtlogd -d && LIBVIRT_LOG_OUTPUTS="3:file:/var/log/libvirt/libvirtd.log" timeout 30 libvirtd -d || return 1
+  local end=$((SECONDS + 90))
+  while [ $SECONDS -lt $end ]; do
+    timeout 15 virsh -q -c qemu:///system list --all >/dev/null 2>&1 && return 0
+    sleep 0.3
+  done
+  return 1
+}
+if ! start_libvirtd; then
+  # seen now and then under TCG: a libvirtd that never answers. Say what it was doing, then start it again
+  step "libvirtd does not answer after 90 s; restarting it: $(ps -eo pid,stat,etime,wchan:20,args \
+    | grep -e '[l]ibvirt' -e '[q]emu' -e '[v]irt' | cut -c1-160 | tr '\n' ';')"
+  tail -n 30 /var/log/libvirt/libvirtd.log 2>/dev/null
+  pkill -9 -x libvirtd; pkill -9 -x virtlogd; sleep 1
+  start_libvirtd || fail "libvirtd does not answer, twice"
+fi
 cat > /run/testdom.xml <<XML
 <domain type='qemu'><name>testdom</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>
 <devices><controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>
 XML
-if virsh -q -c qemu:///system dominfo testdom >/dev/null 2>&1; then
+if $VIRSH list --all --name | grep -qx testdom; then
   # defined before a reboot: left shut off, as a host leaves its domains; its disks need their sessions first
   step "libvirtd up, domain testdom kept from before the reboot"
 else
-  virsh -q -c qemu:///system define /run/testdom.xml >/dev/null && virsh -q -c qemu:///system start testdom >/dev/null \
-    || fail "test domain"
+  $VIRSH define /run/testdom.xml >/dev/null && $VIRSH start testdom >/dev/null || fail "test domain"
   # a shut-off domain: attaching to it edits its config only, so timing it times the host connect
   sed 's/testdom/benchdom/' /run/testdom.xml > /run/benchdom.xml
-  virsh -q -c qemu:///system define /run/benchdom.xml >/dev/null || fail "bench domain"
+  $VIRSH define /run/benchdom.xml >/dev/null || fail "bench domain"
   step "libvirtd and domain testdom up"
 fi
-
-busybox httpd -p 8081 -h "$HERE/probe" || fail "probe server"
 
 echo "$PV" > /run/pv
 bash "$HERE/agent.sh" start || fail "agent"

@@ -25,7 +25,7 @@ class MultipathIT {
     @BeforeAll
     static void boot() throws Exception {
         vm = TestHostVm.boot("-multipath", List.of(), "multipath");
-        connector = vm.json(vm.get("/v1/connector"));
+        connector = vm.connector();
         initiator = connector.get("initiator").asText();
     }
 

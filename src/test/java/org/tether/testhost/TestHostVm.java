@@ -19,12 +19,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * The throwaway VM of {@code src/test/testhost}: boots it, waits for the agent inside to be ready, and gives
  * tests its REST API and the read-only probe. A boot that fails says why in one line; a boot that hangs
- * (TCG under load) is retried once.
+ * (TCG under load) is retried once, and early: a guest whose init has not begun within {@link #INIT_DEADLINE}
+ * is not waited on for the whole {@link #BOOT_DEADLINE}. Each boot's steps are printed with their times, so a
+ * slow or retried boot in CI's output says where the time went.
  */
 final class TestHostVm implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path SCRIPTS = Path.of("src/test/testhost").toAbsolutePath();
-    private static final Duration BOOT_DEADLINE = Duration.ofSeconds(240);
+    private static final Duration BOOT_DEADLINE = Duration.ofSeconds(300);
+    /** From QEMU's start to the guest init's first line: ~10 s here, so far more is a hung kernel boot. */
+    private static final Duration INIT_DEADLINE = Duration.ofSeconds(120);
+    /** For the probe calls made while shutting the VM down, which must not wait on a hung guest. */
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Path console;
@@ -38,6 +44,25 @@ final class TestHostVm implements AutoCloseable {
         this.console = console;
         this.disks = disks;
         this.profile = profile;
+    }
+
+    /**
+     * New sparse raw images under target/testhost for {@link #boot(String, List)}, one per size (vda, vdb, ...),
+     * replacing any left by an earlier run.
+     */
+    static List<Path> newDisks(String name, long... bytes) throws IOException {
+        Path dir = Path.of("target/testhost").toAbsolutePath();
+        Files.createDirectories(dir);
+        List<Path> disks = new java.util.ArrayList<>();
+        for (int i = 0; i < bytes.length; i++) {
+            Path p = dir.resolve(name + "-vd" + (char) ('a' + i) + ".img");
+            Files.deleteIfExists(p);
+            try (var f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+                f.setLength(bytes[i]);
+            }
+            disks.add(p);
+        }
+        return disks;
     }
 
     static TestHostVm boot() throws Exception {
@@ -65,6 +90,7 @@ final class TestHostVm implements AutoCloseable {
             if (failure == null) {
                 return vm;
             }
+            System.out.println("testhost" + name + ": boot attempt " + attempt + " failed: " + failure);
             vm.close();
             if (failure.startsWith("TESTHOST-FAIL")) {
                 break; // a real failure, not a slow boot: booting again would say the same
@@ -75,6 +101,8 @@ final class TestHostVm implements AutoCloseable {
 
     /** @return null when the agent answered ready, else the reason */
     private String start() throws Exception {
+        // a console kept from an earlier run under this name must not be read as this boot's
+        Files.deleteIfExists(console);
         agentPort = freePort();
         probePort = freePort();
         ProcessBuilder pb = new ProcessBuilder("bash", SCRIPTS.resolve("testhost.sh").toString(), "boot",
@@ -83,7 +111,9 @@ final class TestHostVm implements AutoCloseable {
         pb.environment().put("TESTHOST_PROFILE", profile);
         pb.environment().put("TESTHOST_DISKS", String.join(" ", disks.stream().map(Path::toString).toList()));
         qemu = pb.start();
-        long end = System.nanoTime() + BOOT_DEADLINE.toNanos();
+        long start = System.nanoTime();
+        long end = start + BOOT_DEADLINE.toNanos();
+        String lastStep = null;
         while (System.nanoTime() < end) {
             Optional<String> fail = consoleLine("TESTHOST-FAIL");
             if (fail.isPresent()) {
@@ -92,8 +122,19 @@ final class TestHostVm implements AutoCloseable {
             if (!qemu.isAlive()) {
                 return "qemu exited with " + qemu.exitValue() + "; see " + console;
             }
+            String step = consoleLine("TESTHOST:").orElse(null);
+            long elapsed = Duration.ofNanos(System.nanoTime() - start).toSeconds();
+            if (step != null && !step.equals(lastStep)) {
+                System.out.println("testhost " + console.getFileName() + ": " + elapsed + " s " + step);
+                lastStep = step;
+            }
+            if (step == null && elapsed > INIT_DEADLINE.toSeconds()) {
+                return "the guest's init did not begin within " + INIT_DEADLINE + " (a hung kernel boot); see "
+                        + console;
+            }
             try {
-                if (get("/q/health/ready").statusCode() == 200) {
+                if (ready()) {
+                    System.out.println("testhost " + console.getFileName() + ": " + elapsed + " s agent ready");
                     return null;
                 }
             } catch (IOException e) {
@@ -112,6 +153,12 @@ final class TestHostVm implements AutoCloseable {
         String text = new String(Files.readAllBytes(console), java.nio.charset.StandardCharsets.ISO_8859_1);
         return text.lines().filter(l -> l.contains(prefix)).reduce((a, b) -> b)
                 .map(l -> l.substring(l.indexOf(prefix)));
+    }
+
+    /** One readiness poll, never waiting long on a guest that accepted the connection but does not answer. */
+    private boolean ready() throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(uri("/q/health/ready")).timeout(Duration.ofSeconds(10)).GET().build();
+        return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
@@ -146,7 +193,7 @@ final class TestHostVm implements AutoCloseable {
         long end = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < end) {
             try {
-                if (get("/q/health/ready").statusCode() == 200) {
+                if (ready()) {
                     return;
                 }
             } catch (IOException e) {
@@ -157,14 +204,32 @@ final class TestHostVm implements AutoCloseable {
         throw new IllegalStateException("the agent did not come back within " + limit);
     }
 
+    /**
+     * The agent's connector, which the tests export to: with open-iscsi's initiator name and the NVMe host NQN,
+     * or a failure that shows what the agent answered instead.
+     */
+    JsonNode connector() throws IOException, InterruptedException {
+        HttpResponse<String> r = get("/v1/connector");
+        JsonNode c = r.statusCode() == 200 ? json(r) : null;
+        if (c == null || !c.hasNonNull("initiator") || !c.hasNonNull("nqn")) {
+            throw new IllegalStateException("no connector with an initiator and a host NQN: HTTP " + r.statusCode()
+                    + " " + r.body() + " (the guest's /etc/iscsi: " + probe("what=initiatorname", CLOSE_TIMEOUT) + ")");
+        }
+        return c;
+    }
+
     JsonNode json(HttpResponse<String> r) throws IOException {
         return JSON.readTree(r.body());
     }
 
     /** One of the probe's fixed views (see probe/cgi-bin/run). */
     String probe(String query) throws IOException, InterruptedException {
+        return probe(query, Duration.ofSeconds(900));
+    }
+
+    private String probe(String query, Duration timeout) throws IOException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + probePort + "/cgi-bin/run?" + query))
-                .timeout(Duration.ofSeconds(900)).GET().build();
+                .timeout(timeout).GET().build();
         return http.send(req, HttpResponse.BodyHandlers.ofString()).body();
     }
 
@@ -183,8 +248,8 @@ final class TestHostVm implements AutoCloseable {
         }
         try {
             Files.writeString(console.resolveSibling(console.getFileName().toString().replace(".log", "")
-                    .replace("console", "agent") + ".log"), probe("what=agentlog"));
-            probe("what=poweroff");
+                    .replace("console", "agent") + ".log"), probe("what=agentlog", CLOSE_TIMEOUT));
+            probe("what=poweroff", CLOSE_TIMEOUT);
         } catch (IOException e) {
             // the VM is already gone
         }
