@@ -16,10 +16,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The real kernel paths, end to end, in the test-host VM: LVM thin volumes, LIO exports with CHAP, the
  * kernel initiator (open-iscsi), and a QEMU domain, all driven through the agent's REST API as a controller
- * would. The agent inside runs in mode both with lvm + lio + the kernel attach path.
+ * would. The agent inside runs in mode both with lvm + lio + the kernel attach path. The VM keeps its PVs and
+ * what a host keeps on disk (the agent's state, node records, domain definitions, the host NQN) on disks that
+ * outlive it, so the last scenario reboots it on them.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class KernelPathsIT {
     private static TestHostVm vm;
+    /** vda: the default (thin) pool's PV; vdb: the host's on-disk state; vdc: the nvmet pool's; vdd: the thick pool's */
+    private static java.util.List<Path> disks;
     private static JsonNode connector;
     private static String initiator;
 
@@ -33,8 +38,9 @@ class KernelPathsIT {
         openstack.start();
         openstack.stubFor(org.tether.cinder.OpenStackStubs.keystone().willReturn(org.tether.cinder.OpenStackStubs
                 .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(7200))));
-        vm = TestHostVm.boot();
-        connector = vm.json(vm.get("/v1/connector"));
+        disks = TestHostVm.newDisks("kernelpaths", 8L << 30, 2L << 30, 3L << 30, 3L << 30);
+        vm = TestHostVm.boot("", disks);
+        connector = vm.connector();
         initiator = connector.get("initiator").asText();
     }
 
@@ -45,6 +51,9 @@ class KernelPathsIT {
         }
         if (openstack != null) {
             openstack.stop();
+        }
+        for (Path d : disks == null ? java.util.List.<Path>of() : disks) {
+            Files.deleteIfExists(d);
         }
     }
 
@@ -876,5 +885,85 @@ class KernelPathsIT {
         assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
         assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
         assertNothingLeft(vol, iqn);
+    }
+
+    /**
+     * Last, as it ends this VM: a reboot on the same disks. The agent restores its LIO and nvmet exports from its
+     * own state, reconciliation logs the iSCSI attachment's session in again from the kept node record and
+     * connects the NVMe attachment's controllers again with the kept host NQN, the domain starts on both disks
+     * with the data written before, and both volumes detach cleanly afterwards.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+    void afterARebootExportsAreRestoredSessionsReloggedAndTheVolumesDetachCleanly() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        String iqn = info.get("data").get("target_iqn").asText();
+        HttpResponse<String> a = attach(vol, info);
+        assertThat(a.statusCode()).as(a.body()).isEqualTo(200);
+        writeThroughQemu(vol, "0x77", 65536);
+        assertThat(vm.probe("what=sessions")).contains(iqn);
+
+        String hostNqn = connector.get("nqn").asText();
+        String nvol = UUID.randomUUID().toString();
+        String nqn = "nqn.2010-10.org.openstack:volume-" + nvol;
+        assertThat(vm.post("/v1/volumes", "{\"id\": \"" + nvol + "\", \"size_gb\": 1, \"pool\": \"nvme\"}")
+                .statusCode()).isEqualTo(201);
+        HttpResponse<String> ne = vm.put("/v1/volumes/" + nvol + "/exports/" + hostNqn, connector.toString());
+        assertThat(ne.statusCode()).as(ne.body()).isEqualTo(200);
+        HttpResponse<String> na = attach(nvol, vm.json(ne));
+        assertThat(na.statusCode()).as(na.body()).isEqualTo(200);
+        writeThroughQemu(nvol, "0x79", 65536);
+
+        vm.close();
+        vm = TestHostVm.boot("-rebooted", disks);
+
+        assertThat(vm.probe("what=lio")).as("export restored from the agent's state")
+                .contains(iqn + "/tpgt_1/acls/" + initiator);
+        assertThat(vm.probe("what=sessions")).as("session logged in again").contains(iqn);
+        assertAttachedAfterRepair(vol, "session_relogged");
+        assertThat(vm.probe("what=bypath")).contains("ip-127.0.0.1:3260-iscsi-" + iqn + "-lun-0 -> ../../sd");
+
+        // NVMe: the same host NQN (kept, not made again), the subsystem back with it as its one allowed host, both
+        // controllers connected again by reconciliation
+        assertThat(vm.probe("what=hostnqn").strip()).isEqualTo(hostNqn);
+        assertThat(vm.probe("what=nvmet")).as("nvmet export restored from the agent's state")
+                .contains("subsystems/" + nqn + "/allowed_hosts/" + hostNqn)
+                .contains("subsystems/" + nqn + "/attr_allow_any_host=0");
+        assertThat(liveControllers(nqn)).isEqualTo(2);
+        assertAttachedAfterRepair(nvol, "controller_reconnected");
+
+        assertThat(vm.probe("what=startdom")).contains("started");
+        assertThat(readLv(vol, 65536)).startsWith("77 77 77 77");
+        writeThroughQemu(vol, "0x78", 131072);
+        assertThat(readLv(vol, 131072)).startsWith("78 78 78 78");
+        assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + nvol + "&off=65536").strip()).startsWith("79 79 79 79");
+        writeThroughQemu(nvol, "0x7a", 131072);
+        assertThat(vm.probe("what=readlv&vg=cinder-nvme&vol=" + nvol + "&off=131072").strip())
+                .startsWith("7a 7a 7a 7a");
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + nvol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmectl")).doesNotContain(nqn);
+        assertThat(vm.delete("/v1/volumes/" + nvol + "/exports/" + hostNqn).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + nvol).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=nvmet")).doesNotContain(nqn).doesNotContain(hostNqn);
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertNothingLeft(vol, iqn);
+    }
+
+    /** The volume's attachment is attached, and the pass repaired {@code drift} and left nothing unrepaired. */
+    private void assertAttachedAfterRepair(String vol, String drift) throws Exception {
+        JsonNode attachment = null;
+        for (JsonNode x : vm.json(vm.get("/v1/attachments"))) {
+            if (x.get("volume_id").asText().equals(vol)) {
+                attachment = x;
+            }
+        }
+        assertThat(attachment).as("attachment of " + vol).isNotNull();
+        assertThat(attachment.get("state").asText()).isEqualTo("attached");
+        assertThat(attachment.get("drift").toString()).contains(drift).doesNotContain("\"repaired\":false");
     }
 }
