@@ -1,5 +1,6 @@
 package org.tether.storage.target;
 
+import org.tether.concurrent.Retry;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.Command;
@@ -14,12 +15,25 @@ import java.util.List;
  * apart from real failures, and those two are answers, not errors.
  */
 public final class Tgtadm {
+    /**
+     * tgtd refuses to remove a LUN (and so a target, even with {@code --force}) while SCSI commands are still
+     * queued on it: for a moment after an initiator with I/O in flight went away (a domain destroyed, QEMU
+     * killed), until tgtd's backing-store threads finish them. Tried again for about 5 s.
+     */
+    static final Retry WHILE_ACTIVE = new Retry(10, Duration.ofMillis(100), Duration.ofSeconds(1), true);
+
     private final CommandRunner runner;
     private final Duration timeout;
+    private final Retry.Sleeper sleeper;
 
     public Tgtadm(CommandRunner runner, Duration timeout) {
+        this(runner, timeout, Retry.THREAD_SLEEP);
+    }
+
+    Tgtadm(CommandRunner runner, Duration timeout, Retry.Sleeper sleeper) {
         this.runner = runner;
         this.timeout = timeout;
+        this.sleeper = sleeper;
     }
 
     public enum Outcome { DONE, ALREADY, ABSENT }
@@ -42,8 +56,8 @@ public final class Tgtadm {
     }
 
     public Outcome deleteLun(int tid, int lun) {
-        return classify(run(List.of("--op", "delete", "--mode", "logicalunit", "--tid", "" + tid, "--lun",
-                "" + lun), null));
+        return classify(whileActive(List.of("--op", "delete", "--mode", "logicalunit", "--tid", "" + tid, "--lun",
+                "" + lun)));
     }
 
     public Outcome newAccount(String user, String password) {
@@ -65,11 +79,20 @@ public final class Tgtadm {
     }
 
     public Outcome deleteTarget(int tid) {
-        return classify(run(List.of("--op", "delete", "--mode", "target", "--tid", "" + tid, "--force"), null));
+        return classify(whileActive(List.of("--op", "delete", "--mode", "target", "--tid", "" + tid, "--force")));
     }
 
     public Outcome deleteAccount(String user) {
         return classify(run(List.of("--op", "delete", "--mode", "account", "--user", user), null));
+    }
+
+    /** A removal, tried again while tgtd says the LUN or target is still active (see {@link #WHILE_ACTIVE}). */
+    private CommandResult whileActive(List<String> args) {
+        return WHILE_ACTIVE.run(() -> run(args, null), Tgtadm::stillActive, sleeper);
+    }
+
+    static boolean stillActive(CommandResult r) {
+        return !r.succeeded() && r.stderr().contains("is still active");
     }
 
     private CommandResult run(List<String> args, String secretLast) {

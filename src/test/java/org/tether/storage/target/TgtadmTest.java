@@ -47,4 +47,47 @@ class TgtadmTest {
             });
         }
     }
+
+    /** A runner that answers each tgtadm call with the next of {@code answers} (the last one from then on). */
+    private static java.util.List<Command> answering(java.util.List<Command> calls, Tgtadm[] out,
+                                                     CommandResult... answers) {
+        out[0] = new Tgtadm(c -> {
+            calls.add(c);
+            return answers[Math.min(calls.size(), answers.length) - 1];
+        }, Duration.ofSeconds(5), d -> { });
+        return calls;
+    }
+
+    @Test
+    void aLunStillBusyWithAGoneInitiatorsCommandsIsRemovedOnceTheyFinish() {
+        Tgtadm[] t = new Tgtadm[1];
+        var calls = answering(new java.util.ArrayList<>(), t,
+                result(22, "tgtadm: this logical unit is still active"),
+                result(22, "tgtadm: this logical unit is still active"), result(0, ""));
+        assertThat(t[0].deleteTarget(7)).isEqualTo(Tgtadm.Outcome.DONE);
+        assertThat(calls).hasSize(3).allSatisfy(c -> assertThat(c.argv()).contains("delete", "--force", "7"));
+
+        calls = answering(new java.util.ArrayList<>(), t, result(22, "tgtadm: this target is still active"),
+                result(0, ""));
+        assertThat(t[0].deleteLun(7, 1)).isEqualTo(Tgtadm.Outcome.DONE);
+        assertThat(calls).hasSize(2);
+    }
+
+    @Test
+    void aLunThatStaysActiveFailsAfterTheRetriesAndOtherRefusalsAreNotRetried() {
+        Tgtadm[] t = new Tgtadm[1];
+        var calls = answering(new java.util.ArrayList<>(), t, result(22, "tgtadm: this logical unit is still active"));
+        assertThatThrownBy(() -> t[0].deleteTarget(7)).isInstanceOfSatisfying(TetherException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.TARGET_FAILED);
+            assertThat(e.getMessage()).contains("still active");
+        });
+        assertThat(calls).hasSize(Tgtadm.WHILE_ACTIVE.attempts());
+
+        calls = answering(new java.util.ArrayList<>(), t, result(22, "tgtadm: invalid request"));
+        assertThatThrownBy(() -> t[0].deleteTarget(7)).isInstanceOf(TetherException.class);
+        assertThat(calls).hasSize(1);
+        calls = answering(new java.util.ArrayList<>(), t, result(22, "tgtadm: can't find the target"));
+        assertThat(t[0].deleteTarget(7)).isEqualTo(Tgtadm.Outcome.ABSENT);
+        assertThat(calls).hasSize(1);
+    }
 }
