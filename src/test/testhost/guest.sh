@@ -91,31 +91,19 @@ if [ -b /dev/vda ] && [ -b /dev/vdb ]; then
     fi
     mkdir -p "$d" && mount --bind "$keep" "$d" || fail "persist $d"
   done
-  if vgs cinder-volumes >/dev/null 2>&1; then
-    vgchange -q -ay cinder-volumes >/dev/null || fail "activate VG on $PV"
-    step "VG cinder-volumes on $PV (found, activated)"
-  else
-    pvcreate -q "$PV" && vgcreate -q cinder-volumes "$PV" >/dev/null || fail "LVM VG on $PV"
-    step "VG cinder-volumes on $PV (new)"
-  fi
-  if [ -b /dev/vdc ]; then
-    if vgs cinder-nvme >/dev/null 2>&1; then
-      vgchange -q -ay cinder-nvme >/dev/null || fail "activate VG on vdc"
+  # a VG on a disk that outlives the VM: activated when a boot before made it, else made
+  disk_vg() { # disk_vg VG DEVICE
+    if vgs "$1" >/dev/null 2>&1; then
+      vgchange -q -ay "$1" >/dev/null || { fail "activate VG $1 on $2"; return 1; }
+      step "VG $1 on $2 (found, activated)"
     else
-      pvcreate -q /dev/vdc && vgcreate -q cinder-nvme /dev/vdc >/dev/null || fail "LVM VG on vdc"
+      pvcreate -q "$2" && vgcreate -q "$1" "$2" >/dev/null || { fail "LVM VG $1 on $2"; return 1; }
+      step "VG $1 on $2 (new)"
     fi
-    echo /dev/vdc > /run/pv3
-    step "VG cinder-nvme on /dev/vdc"
-  fi
-  if [ -b /dev/vdd ]; then
-    if vgs cinder-thick >/dev/null 2>&1; then
-      vgchange -q -ay cinder-thick >/dev/null || fail "activate VG on vdd"
-    else
-      pvcreate -q /dev/vdd && vgcreate -q cinder-thick /dev/vdd >/dev/null || fail "LVM VG on vdd"
-    fi
-    echo /dev/vdd > /run/pv2
-    step "VG cinder-thick on /dev/vdd"
-  fi
+  }
+  disk_vg cinder-volumes "$PV"
+  if [ -b /dev/vdc ]; then disk_vg cinder-nvme /dev/vdc && echo /dev/vdc > /run/pv3; fi
+  if [ -b /dev/vdd ]; then disk_vg cinder-thick /dev/vdd && echo /dev/vdd > /run/pv2; fi
 else
   truncate -s 8G /var/lib/tether-pv.img
   PV=$(losetup -f --show /var/lib/tether-pv.img) || fail "loop device"
