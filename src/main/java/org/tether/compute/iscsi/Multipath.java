@@ -3,6 +3,7 @@ package org.tether.compute.iscsi;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.concurrent.Deadline;
+import org.tether.concurrent.Retry;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
@@ -20,10 +21,18 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class Multipath {
+    /**
+     * {@code multipath -f} refuses a map something still holds open: for a moment after QEMU let the disk go,
+     * or while udev's blkid reads it after a change event (a resize). Tried again for about 10 s, as os-brick
+     * tries its flush three times.
+     */
+    static final Retry WHILE_IN_USE = new Retry(8, Duration.ofMillis(250), Duration.ofSeconds(2), true);
+
     private final CommandRunner runner;
     private final ScsiSysfs sysfs;
     private final Duration timeout;
     private final Duration mapTimeout;
+    private final Retry.Sleeper sleeper;
 
     @Inject
     public Multipath(CommandRunner runner, ScsiSysfs sysfs, TetherConfig config) {
@@ -31,10 +40,15 @@ public class Multipath {
     }
 
     public Multipath(CommandRunner runner, ScsiSysfs sysfs, Duration timeout, Duration mapTimeout) {
+        this(runner, sysfs, timeout, mapTimeout, Retry.THREAD_SLEEP);
+    }
+
+    Multipath(CommandRunner runner, ScsiSysfs sysfs, Duration timeout, Duration mapTimeout, Retry.Sleeper sleeper) {
         this.runner = runner;
         this.sysfs = sysfs;
         this.timeout = timeout;
         this.mapTimeout = mapTimeout;
+        this.sleeper = sleeper;
     }
 
     /** The map name that holds all of {@code disks}, once multipathd made it. */
@@ -62,11 +76,21 @@ public class Multipath {
         }
     }
 
-    /** Flushes and removes the map; a map that is gone already is success. */
+    /** Flushes and removes the map; a map that is gone already is success, one still in use is tried again. */
     public void flush(String map) {
-        CommandResult r = runner.run(Command.of("multipath", timeout).args("-f", map).build());
-        if (!r.succeeded() && !r.stderr().contains("not found") && !r.stdout().contains("not found")) {
+        Command flush = Command.of("multipath", timeout).args("-f", map).build();
+        CommandResult r = WHILE_IN_USE.run(() -> runner.run(flush), Multipath::inUse, sleeper);
+        if (!r.succeeded() && !says(r, "not found")) {
             throw new TetherException(ErrorCode.COMMAND_FAILED, r.summary());
         }
+    }
+
+    static boolean inUse(CommandResult r) {
+        return !r.succeeded() && says(r, "in use");
+    }
+
+    /** multipath prints its refusals on stdout or stderr depending on its version and verbosity. */
+    private static boolean says(CommandResult r, String words) {
+        return r.stderr().contains(words) || r.stdout().contains(words);
     }
 }
