@@ -27,7 +27,7 @@ final class TestHostVm implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path SCRIPTS = Path.of("src/test/testhost").toAbsolutePath();
     private static final Duration BOOT_DEADLINE = Duration.ofSeconds(300);
-    /** From QEMU's start to the guest init's first line: ~10 s here, so far more is a hung kernel boot. */
+    /** From QEMU's start to the guest init's first line: 12-23 s measured here, so far more is a hung kernel boot. */
     private static final Duration INIT_DEADLINE = Duration.ofSeconds(120);
     /** For the probe calls made while shutting the VM down, which must not wait on a hung guest. */
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
