@@ -21,8 +21,9 @@ import java.util.random.RandomGenerator;
 
 /**
  * The host's half of Cinder's v3 attachments API: send the connector, complete, delete. Every call carries a
- * Keystone token (fetched again once when Cinder answers 401), the attachments microversion, and one request
- * id across its repeats so Cinder's logs tie them together. Checked at start: bad settings stop the agent.
+ * Keystone token and, as Nova sends it, a service token ({@link ServiceTokens}); both are fetched again once
+ * when Cinder answers 401. Also the attachments microversion, and one request id across its repeats so
+ * Cinder's logs tie them together. Checked at start: bad settings stop the agent.
  */
 @Startup
 @ApplicationScoped
@@ -33,6 +34,7 @@ public class CinderClient {
     static final String MICROVERSION = "volume 3.44";
 
     private final Optional<KeystoneSession> keystone;
+    private final ServiceTokens serviceTokens;
     private final OpenStackHttp http;
 
     @Inject
@@ -44,6 +46,7 @@ public class CinderClient {
     CinderClient(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock, ObjectMapper json) {
         this.http = new OpenStackHttp(config, sleeper, random, json);
         this.keystone = KeystoneSession.of(config, http, clock);
+        this.serviceTokens = new ServiceTokens(config.serviceUser(), KeystoneSession.serviceUserOf(config, http, clock));
     }
 
     public boolean configured() {
@@ -70,14 +73,33 @@ public class CinderClient {
         expect(call("POST", project, attachment, "/action", body), attachment, "complete");
     }
 
-    /** Deletes the attachment; one Cinder no longer knows is already what was asked for. */
+    /**
+     * Deletes the attachment; one Cinder no longer knows is already what was asked for. Without a service token
+     * Cinder refuses this for an attachment that has connection_info (409 with a Nova, 500 without one): the
+     * problem then says what to set.
+     */
     public void deleteAttachment(String project, UUID attachment) {
-        OpenStackHttp.Reply reply = call("DELETE", project, attachment, "", null);
-        if (reply.status() == 404) {
+        Sent sent;
+        try {
+            sent = send("DELETE", project, "/attachments/" + attachment, null);
+        } catch (TetherException e) {
+            if (e.code() != ErrorCode.OPENSTACK_UNAVAILABLE) {
+                throw e;
+            }
+            // a Cinder without a Nova to ask answers 500 (EndpointNotFound) to a delete it may not do alone
+            KeystoneSession session = session();
+            throw new TetherException(e.code(), e.getMessage()
+                    + serviceTokens.hintWhenMissing(serviceTokens.forCall(session.token())));
+        }
+        if (sent.reply().status() == 404) {
             LOG.infof("Cinder attachment %s was already gone", attachment);
             return;
         }
-        expect(reply, attachment, "delete");
+        if (sent.reply().status() == 409) {
+            throw new TetherException(ErrorCode.CINDER_CONFLICT, "Cinder refused to delete attachment " + attachment
+                    + " (409)" + sent.reply().message() + serviceTokens.hintWhenMissing(sent.serviceToken()));
+        }
+        expect(sent.reply(), attachment, "delete");
     }
 
     /**
@@ -98,33 +120,50 @@ public class CinderClient {
     }
 
     private OpenStackHttp.Reply call(String method, String project, String path, ObjectNode body) {
-        KeystoneSession session = keystone.orElseThrow(() -> new TetherException(ErrorCode.CINDER_NOT_CONFIGURED,
+        return send(method, project, path, body).reply();
+    }
+
+    /** An answer, and the service token that went with it (none when {@link ServiceTokens} sent none). */
+    private record Sent(OpenStackHttp.Reply reply, Optional<KeystoneSession.Token> serviceToken) {
+    }
+
+    private KeystoneSession session() {
+        return keystone.orElseThrow(() -> new TetherException(ErrorCode.CINDER_NOT_CONFIGURED,
                 "this agent has no tether.cinder.auth-url"));
+    }
+
+    private Sent send(String method, String project, String path, ObjectNode body) {
+        KeystoneSession session = session();
         String requestId = "req-" + UUID.randomUUID();
         byte[] bytes = body == null ? null : bytes(body);
         KeystoneSession.Token token = session.token();
-        OpenStackHttp.Reply reply = send(method, session.cinder(token), token, project, path, bytes, requestId);
+        Optional<KeystoneSession.Token> service = serviceTokens.forCall(token);
+        OpenStackHttp.Reply reply = send(method, session.cinder(token), token, service, project, path, bytes, requestId);
         if (reply.status() == 401) {
             LOG.infof("Cinder refused the token (%s); authenticating again", requestId);
             session.invalidate(token);
+            serviceTokens.invalidate(service);
             KeystoneSession.Token fresh = session.token();
-            reply = send(method, session.cinder(fresh), fresh, project, path, bytes, requestId);
+            service = serviceTokens.forCall(fresh);
+            reply = send(method, session.cinder(fresh), fresh, service, project, path, bytes, requestId);
             if (reply.status() == 401) {
-                throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED,
-                        "Cinder refused a fresh Keystone token (" + requestId + ")" + reply.message());
+                throw new TetherException(ErrorCode.KEYSTONE_AUTH_FAILED, "Cinder refused a fresh Keystone token"
+                        + (service.isPresent() ? " and service token" : "") + " (" + requestId + ")" + reply.message());
             }
         }
         LOG.debugf("Cinder %s %s: %d (%s)", method, path, reply.status(), requestId);
-        return reply;
+        return new Sent(reply, service);
     }
 
-    private OpenStackHttp.Reply send(String method, URI cinder, KeystoneSession.Token token, String project,
-                                     String path, byte[] body, String requestId) {
+    private OpenStackHttp.Reply send(String method, URI cinder, KeystoneSession.Token token,
+                                     Optional<KeystoneSession.Token> service, String project, String path,
+                                     byte[] body, String requestId) {
         URI url = URI.create(cinder + "/" + project + path);
         return http.send("Cinder", () -> {
             HttpRequest.Builder b = HttpRequest.newBuilder(url).header("X-Auth-Token", token.value())
                     .header("OpenStack-API-Version", MICROVERSION).header("Accept", "application/json")
                     .header("X-OpenStack-Request-ID", requestId).header("User-Agent", USER_AGENT);
+            service.ifPresent(t -> b.header("X-Service-Token", t.value()));
             if (body == null) {
                 return b.method(method, HttpRequest.BodyPublishers.noBody());
             }

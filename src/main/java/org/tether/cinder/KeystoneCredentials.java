@@ -10,33 +10,51 @@ import org.tether.config.SecretFile;
  * file and appears only in the body of {@code POST /v3/auth/tokens}.
  */
 final class KeystoneCredentials {
-    private final TetherConfig.Cinder config;
+    private final TetherConfig.KeystoneUser config;
     private final String secret;
+    private final String role;
 
-    private KeystoneCredentials(TetherConfig.Cinder config, String secret) {
+    private KeystoneCredentials(TetherConfig.KeystoneUser config, String secret, String role) {
         this.config = config;
         this.secret = secret;
+        this.role = role;
     }
 
-    /** @throws IllegalStateException naming the missing or contradictory settings */
+    /** The agent's own user, {@code tether.cinder.*}. */
     static KeystoneCredentials from(TetherConfig.Cinder c) {
+        return from(c, "tether.cinder.", "");
+    }
+
+    /** The service user of {@code tether.cinder.service-user.*}; empty when none is set (the agent's user serves). */
+    static java.util.Optional<KeystoneCredentials> serviceUser(TetherConfig.ServiceUser s) {
+        if (s.username().isEmpty() && s.applicationCredentialId().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(from(s, "tether.cinder.service-user.", "service "));
+    }
+
+    /**
+     * @param prefix the settings' prefix, for messages
+     * @param role   how {@link #who()} introduces the identity ("service " or nothing)
+     * @throws IllegalStateException naming the missing or contradictory settings
+     */
+    private static KeystoneCredentials from(TetherConfig.KeystoneUser c, String prefix, String role) {
         return switch (c.authType()) {
             case PASSWORD -> {
-                require(c.username().isPresent(), "tether.cinder.username");
-                require(c.passwordFile().isPresent(), "tether.cinder.password-file");
+                require(c.username().isPresent(), prefix + "username");
+                require(c.passwordFile().isPresent(), prefix + "password-file");
                 require(c.projectId().isPresent() || c.projectName().isPresent(),
-                        "tether.cinder.project-id or tether.cinder.project-name");
+                        prefix + "project-id or " + prefix + "project-name");
                 if (c.projectId().isPresent() && c.projectName().isPresent()) {
-                    throw new IllegalStateException("set tether.cinder.project-id or tether.cinder.project-name, not both");
+                    throw new IllegalStateException("set " + prefix + "project-id or " + prefix + "project-name, not both");
                 }
-                yield new KeystoneCredentials(c, SecretFile.read(c.passwordFile().get(), "Keystone password", 1));
+                yield new KeystoneCredentials(c, SecretFile.read(c.passwordFile().get(), "Keystone password", 1), role);
             }
             case APPLICATION_CREDENTIAL -> {
-                require(c.applicationCredentialId().isPresent(), "tether.cinder.application-credential-id");
-                require(c.applicationCredentialSecretFile().isPresent(),
-                        "tether.cinder.application-credential-secret-file");
+                require(c.applicationCredentialId().isPresent(), prefix + "application-credential-id");
+                require(c.applicationCredentialSecretFile().isPresent(), prefix + "application-credential-secret-file");
                 yield new KeystoneCredentials(c, SecretFile.read(c.applicationCredentialSecretFile().get(),
-                        "application credential secret", 1));
+                        "application credential secret", 1), role);
             }
         };
     }
@@ -50,8 +68,8 @@ final class KeystoneCredentials {
     /** Who, for log lines and errors; never the secret. */
     String who() {
         return switch (config.authType()) {
-            case PASSWORD -> "user " + config.username().orElseThrow() + " (domain " + config.userDomainName() + ")";
-            case APPLICATION_CREDENTIAL -> "application credential " + config.applicationCredentialId().orElseThrow();
+            case PASSWORD -> role + "user " + config.username().orElseThrow() + " (domain " + config.userDomainName() + ")";
+            case APPLICATION_CREDENTIAL -> role + "application credential " + config.applicationCredentialId().orElseThrow();
         };
     }
 

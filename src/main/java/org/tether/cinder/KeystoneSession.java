@@ -25,8 +25,8 @@ final class KeystoneSession {
     /** Catalog types of Glance. */
     static final List<String> GLANCE_TYPES = List.of("image");
 
-    /** A token and what came with it: the project it is scoped to and the service catalog. */
-    record Token(String value, Instant expiresAt, String projectId, JsonNode catalog) {
+    /** A token and what came with it: the project it is scoped to, the roles it carries, the service catalog. */
+    record Token(String value, Instant expiresAt, String projectId, List<String> roles, JsonNode catalog) {
     }
 
     private final TetherConfig.Cinder config;
@@ -46,6 +46,22 @@ final class KeystoneSession {
     static java.util.Optional<KeystoneSession> of(TetherConfig.Cinder config, OpenStackHttp http, Clock clock) {
         return config.authUrl().isEmpty() ? java.util.Optional.empty()
                 : java.util.Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
+    }
+
+    /**
+     * The session of the service user ({@code tether.cinder.service-user.*}) at the same Keystone; empty when
+     * no {@code auth-url} is set or the service user has no credentials of its own.
+     */
+    static java.util.Optional<KeystoneSession> serviceUserOf(TetherConfig.Cinder config, OpenStackHttp http, Clock clock) {
+        if (config.authUrl().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        return KeystoneCredentials.serviceUser(config.serviceUser()).map(c -> new KeystoneSession(config, c, http, clock));
+    }
+
+    /** Who this session authenticates as, for messages. */
+    String who() {
+        return credentials.who();
     }
 
     synchronized Token token() {
@@ -78,8 +94,10 @@ final class KeystoneSession {
         JsonNode token = reply.json("Keystone").path("token");
         Instant expires = expiry(token.path("expires_at").asText(""));
         String project = token.path("project").path("id").asText(null);
-        LOG.infof("Keystone token for %s, expires %s", credentials.who(), expires);
-        return new Token(value, expires, project, token.path("catalog"));
+        List<String> roles = new java.util.ArrayList<>();
+        token.path("roles").forEach(r -> roles.add(r.path("name").asText()));
+        LOG.infof("Keystone token for %s, expires %s, roles %s", credentials.who(), expires, roles);
+        return new Token(value, expires, project, List.copyOf(roles), token.path("catalog"));
     }
 
     /** Cinder's versioned root, e.g. {@code http://c:8776/v3}: configured, or from the token's catalog. */

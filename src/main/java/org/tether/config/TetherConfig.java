@@ -131,12 +131,13 @@ public interface TetherConfig {
      * The Cinder v3 attachments client ({@code /v1/cinder-attachments}). Off unless {@code auth-url} is set.
      * Secrets come from 0600 files, never from this configuration.
      */
-    interface Cinder {
-        /** Keystone v3, e.g. {@code https://keystone.example:5000/v3}. */
-        Optional<java.net.URI> authUrl();
-
+    /**
+     * Who Tether is to Keystone: a user's password with a project scope, or an application credential (which
+     * carries its own scope).
+     */
+    interface KeystoneUser {
         @WithDefault("password")
-        AuthType authType();
+        Cinder.AuthType authType();
 
         Optional<String> username();
 
@@ -156,6 +157,29 @@ public interface TetherConfig {
         Optional<String> applicationCredentialId();
 
         Optional<Path> applicationCredentialSecretFile();
+    }
+
+    /**
+     * Nova's {@code [service_user]}: an {@code X-Service-Token} sent beside the user's token on every Cinder
+     * call. Cinder has needed it since OSSA-2023-003 to delete an attachment that has connection_info; without
+     * it Cinder asks Nova whether the server still uses the volume. Unset credentials mean the agent's own
+     * user serves, when its token has {@link #role()}.
+     */
+    interface ServiceUser extends KeystoneUser {
+        /** Nova's {@code send_service_user_token}. */
+        @WithDefault("true")
+        boolean sendToken();
+
+        /** The role Cinder demands of a service token (its {@code [keystone_authtoken] service_token_roles}). */
+        @WithDefault("service")
+        String role();
+    }
+
+    interface Cinder extends KeystoneUser {
+        /** Keystone v3, e.g. {@code https://keystone.example:5000/v3}. */
+        Optional<java.net.URI> authUrl();
+
+        ServiceUser serviceUser();
 
         /** Cinder's versioned root, e.g. {@code https://cinder.example:8776/v3}; unset = from the Keystone catalog. */
         Optional<java.net.URI> endpoint();

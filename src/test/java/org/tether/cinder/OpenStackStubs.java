@@ -53,13 +53,25 @@ public final class OpenStackStubs {
      * (Glance) at /glance, public key-manager (Barbican) at /barbican.
      */
     public static ResponseDefinitionBuilder token(WireMockServer server, String value, Instant expires) {
+        return token(server, value, expires, new String[0]);
+    }
+
+    /** The same token answer, carrying these roles (Keystone lists them in {@code token.roles}). */
+    public static ResponseDefinitionBuilder token(WireMockServer server, String value, Instant expires,
+                                                  String... roles) {
         String base = server.baseUrl();
+        StringBuilder roleList = new StringBuilder();
+        for (String r : roles) {
+            roleList.append(roleList.isEmpty() ? "" : ", ").append("{\"id\": \"r-").append(r)
+                    .append("\", \"name\": \"").append(r).append("\"}");
+        }
         return aResponse().withStatus(201).withHeader("X-Subject-Token", value)
                 .withHeader("Content-Type", "application/json").withBody("""
                         {"token": {"methods": ["password"], "expires_at": "%s",
                          "issued_at": "2026-11-22T05:00:00.000000Z",
                          "project": {"id": "%s", "name": "service", "domain": {"id": "default", "name": "Default"}},
                          "user": {"id": "u1", "name": "tether", "domain": {"id": "default", "name": "Default"}},
+                         "roles": [%s],
                          "catalog": [
                           {"type": "image", "name": "glance", "endpoints": [
                             {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/glance"}]},
@@ -72,7 +84,7 @@ public final class OpenStackStubs {
                           {"type": "volumev3", "name": "cinderv3", "endpoints": [
                             {"interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/cinder/v3/%s"},
                             {"interface": "internal", "region": "RegionOne", "region_id": "RegionOne", "url": "%s/wrong/v3/%s"}]}
-                         ]}}""".formatted(expires.toString(), PROJECT, base, base, base, base, PROJECT, base, PROJECT, base,
+                         ]}}""".formatted(expires.toString(), PROJECT, roleList, base, base, base, base, PROJECT, base, PROJECT, base,
                         PROJECT));
     }
 
