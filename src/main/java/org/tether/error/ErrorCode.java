@@ -66,6 +66,7 @@ public enum ErrorCode {
     ISCSI_NODE_DB_BUSY(503, "open-iscsi's node database is held by another process; retry later"),
     /** 409: the RBD volume's cephx key is in no libvirt secret here and the request carried no keyring. */
     CEPH_SECRET_MISSING(409, "cephx secret missing on this host"),
+    CEPH_SECRET_CONFLICT(409, "another libvirt secret holds this host's ceph usage"),
     HYPERVISOR_ERROR(502, "Hypervisor refused the operation"),
     HYPERVISOR_UNAVAILABLE(503, "Hypervisor not reachable; retry later"),
     DETACH_TIMEOUT(504, "Guest did not release the disk in time"),

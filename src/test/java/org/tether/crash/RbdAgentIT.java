@@ -362,6 +362,58 @@ class RbdAgentIT {
         return state;
     }
 
+    /**
+     * A host where Nova's guide made {@code client.cinder secret} under its own UUID: the agent configured with
+     * another UUID refuses to start and names the existing one; with that UUID it starts and sets the value.
+     * A secret of that usage made behind a running agent's back makes an attach a 409 naming it, not a 502.
+     */
+    @Test
+    void aCephSecretOfTheSameUsageUnderAnotherUuidIsNamedAtStartAndAtAttach() throws Exception {
+        UUID novas = UUID.randomUUID();
+        UUID configured = UUID.randomUUID();
+        Path xml = dir.resolve("nova-secret.xml");
+        Files.writeString(xml, "<secret ephemeral='no' private='no'><uuid>" + novas + "</uuid><usage type='ceph'>"
+                + "<name>client.cinder secret</name></usage></secret>");
+        Host.virsh("secret-define", xml.toString());
+        try {
+            AgentProcess refused = agent(configured);
+            assertThat(refused.runToExit(java.time.Duration.ofSeconds(60))).isNotZero();
+            assertThat(refused.logText()).contains("libvirt already has secret " + novas)
+                    .contains("tether.ceph.secret-uuid=" + novas);
+            assertThat(Host.virsh("secret-list")).doesNotContain(configured.toString());
+
+            try (AgentProcess agent = agent(novas); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
+                agent.start();
+                assertThat(Host.virsh("secret-get-value", novas.toString()).strip()).isEqualTo(ceph.key());
+                UUID vol = UUID.randomUUID();
+                json(agent.post("/v1/volumes", volume(vol, 1)), 201);
+                String connector = agent.get("/v1/connector").body();
+                JsonNode info = json(agent.put("/v1/volumes/" + vol + "/exports/" + initiator(connector), connector), 200);
+                assertThat(info.path("data").path("secret_uuid").asText()).isEqualTo(novas.toString());
+
+                // the secret is replaced behind the agent by one of another UUID with the same usage
+                Host.virsh("secret-undefine", novas.toString());
+                UUID later = UUID.randomUUID();
+                Files.writeString(xml, Files.readString(xml).replace(novas.toString(), later.toString()));
+                Host.virsh("secret-define", xml.toString());
+                try {
+                    HttpResponse<String> r = agent.put("/v1/instances/" + dom.name + "/volumes/" + vol,
+                            "{\"connection_info\": " + info + "}");
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+                    assertThat(r.body()).contains("ceph_secret_conflict").contains(later.toString());
+                    assertThat(Host.virsh("domblklist", dom.name)).doesNotContain("volume-" + vol);
+                } finally {
+                    Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", later.toString());
+                }
+                json(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator(connector)), 204);
+                json(agent.delete("/v1/volumes/" + vol), 204);
+            }
+        } finally {
+            Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", novas.toString());
+            Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", configured.toString());
+        }
+    }
+
     private static String initiator(String connector) throws Exception {
         return JSON.readTree(connector).path("initiator").asText();
     }

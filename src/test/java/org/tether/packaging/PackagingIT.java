@@ -37,13 +37,32 @@ class PackagingIT {
     @Test
     void theUnitVerifiesWithoutAnyComplaint() {
         Host.Result r = Host.exec("systemd-analyze", "verify", "systemd/tether-agent.service");
-        // systemd-analyze exits 0 on some bad values; any output at all counts as a failure
+        // systemd-analyze exits 0 on some bad values; any output at all counts as a failure, but for lines
+        // about another unit of the host (Debian's keystone.service says its own After= is dropped)
         assertThat(r.exit()).isZero();
-        assertThat(r.out() + r.err()).isEmpty();
+        assertThat(aboutOurUnit(r.out() + r.err())).isEmpty();
         String unit = Host.run("cat", "systemd/tether-agent.service");
         assertThat(unit).contains("Type=notify", "WatchdogSec=", "Restart=on-failure", "ProtectSystem=strict",
                 "NoNewPrivileges=yes", "PrivateTmp=yes", "CapabilityBoundingSet=", "After=network-online.target "
                         + "iscsid.service libvirtd.service");
+    }
+
+    /** The lines of systemd-analyze's output, less those that begin by naming another unit. */
+    static List<String> aboutOurUnit(String output) {
+        return output.lines().filter(l -> !l.isBlank())
+                .filter(l -> !l.matches("^[\\w@.\\\\-]+\\.(service|socket|target|mount|timer|path|slice|scope): .*")
+                        || l.startsWith("tether-agent.service:"))
+                .toList();
+    }
+
+    @Test
+    void onlyLinesAboutAnotherUnitAreLeftOut() {
+        assertThat(aboutOurUnit("keystone.service: Dependency After=keystone.service is dropped.\n")).isEmpty();
+        assertThat(aboutOurUnit("""
+                keystone.service: Dependency After=keystone.service is dropped.
+                /work/systemd/tether-agent.service:9: Unknown key name 'Bogus' in section 'Service', ignoring.
+                tether-agent.service: Command /usr/bin/x is not executable: No such file or directory
+                """)).hasSize(2);
     }
 
     @Test

@@ -84,6 +84,9 @@ public interface Hypervisor {
     /** The UUIDs of every secret libvirt holds, from one listing. */
     java.util.Set<UUID> secretUuids();
 
+    /** The UUID of the secret of usage type {@code ceph} named {@code usageName} (libvirt allows one); empty if none. */
+    java.util.Optional<UUID> cephSecretWithUsage(String usageName);
+
     /** The usage id of a secret of usage type {@code volume} (a LUKS passphrase); empty for others or none. */
     java.util.Optional<String> volumeSecretUsage(UUID uuid);
 

@@ -305,6 +305,26 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public java.util.Optional<UUID> cephSecretWithUsage(String usageName) {
+        return libvirt.call(c -> {
+            for (String id : c.listSecrets()) {
+                Secret s = lookupSecret(c, UUID.fromString(id));
+                if (s == null) {
+                    continue; // undefined meanwhile
+                }
+                try {
+                    if (s.getXMLDesc().contains("<usage type='ceph'>") && usageName.equals(s.getUsageID())) {
+                        return java.util.Optional.of(UUID.fromString(id));
+                    }
+                } finally {
+                    s.free();
+                }
+            }
+            return java.util.Optional.<UUID>empty();
+        });
+    }
+
+    @Override
     public java.util.Optional<String> volumeSecretUsage(UUID uuid) {
         return libvirt.call(c -> {
             Secret s = lookupSecret(c, uuid);

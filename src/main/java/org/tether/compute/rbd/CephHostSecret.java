@@ -24,7 +24,10 @@ import java.util.UUID;
  * The host's own cephx secret ({@code tether.ceph.secret-uuid} + {@code key-file}), kept in libvirt as Nova
  * expects its {@code rbd_secret_uuid} to be: private, persistent, usage {@code client.<user> secret}. Made at
  * start and again whenever an attach or a reconciliation pass finds it gone. An existing secret with that
- * UUID (one the operator made for Nova) only gets its value set, so its usage name stays as it is.
+ * UUID (one the operator made for Nova) only gets its value set, so its usage name stays as it is. libvirt
+ * allows one ceph secret per usage name, and the Nova and Ceph guides make {@code client.cinder secret}
+ * under their own UUID: a host holding such a secret under another UUID stops the agent at start, naming
+ * that UUID, instead of failing every RBD attach later.
  */
 @ApplicationScoped
 public class CephHostSecret {
@@ -54,8 +57,15 @@ public class CephHostSecret {
         try {
             ensure();
         } catch (TetherException e) {
+            if (e.code() == ErrorCode.CEPH_SECRET_CONFLICT) {
+                throw new IllegalStateException(e.getMessage());
+            }
             LOG.errorf("ceph secret %s not set up at start: %s", uuid.get(), e.getMessage());
         }
+    }
+
+    private String usage() {
+        return "client." + user + " secret";
     }
 
     /** The configured UUID, if any. */
@@ -87,8 +97,8 @@ public class CephHostSecret {
             byte[] raw = CephKeys.decode(readKey(keyFile.get()));
             try {
                 if (!hypervisor.setSecretValue(id, raw)) {
-                    hypervisor.defineCephSecret(id, "client." + user + " secret",
-                            "cephx key of client." + user + " (Tether)", raw);
+                    refuseAnotherWithTheUsage(id);
+                    hypervisor.defineCephSecret(id, usage(), "cephx key of client." + user + " (Tether)", raw);
                     LOG.infof("libvirt secret %s holds the cephx key of client.%s", id, user);
                 }
             } finally {
@@ -98,6 +108,16 @@ public class CephHostSecret {
         } catch (TetherException e) {
             lastProblem = e.getMessage();
             throw e;
+        }
+    }
+
+    private void refuseAnotherWithTheUsage(UUID id) {
+        Optional<UUID> other = hypervisor.cephSecretWithUsage(usage());
+        if (other.isPresent() && !other.get().equals(id)) {
+            throw new TetherException(ErrorCode.CEPH_SECRET_CONFLICT, "libvirt already has secret " + other.get()
+                    + " for usage '" + usage() + "' (as Nova's rbd_secret_uuid is made), and libvirt allows one per "
+                    + "usage: set tether.ceph.secret-uuid=" + other.get() + " (its value is then set from "
+                    + "tether.ceph.key-file), or undefine that secret");
         }
     }
 
