@@ -158,7 +158,9 @@ public class CinderClient {
     private OpenStackHttp.Reply send(String method, URI cinder, KeystoneSession.Token token,
                                      Optional<KeystoneSession.Token> service, String project, String path,
                                      byte[] body, String requestId) {
-        URI url = URI.create(cinder + "/" + project + path);
+        // Cinder takes only the token's own project in the URL ("Malformed request url" for any other); a
+        // volume of another project is reached through the token's roles, as Cinder's policies allow
+        URI url = URI.create(cinder + "/" + (token.projectId() != null ? token.projectId() : project) + path);
         return http.send("Cinder", () -> {
             HttpRequest.Builder b = HttpRequest.newBuilder(url).header("X-Auth-Token", token.value())
                     .header("OpenStack-API-Version", MICROVERSION).header("Accept", "application/json")

@@ -336,6 +336,15 @@ class CinderClientTest {
         assertThat(waits).hasSize(3);
     }
 
+    /** Cinder 21.3 answers 400 "Malformed request url" to a URL naming another project than the token's. */
+    @Test
+    void theUrlNamesTheTokensProjectNotTheVolumesOwner() {
+        server.stubFor(delete(urlEqualTo(attachmentPath("/cinder"))).willReturn(aResponse().withStatus(200)));
+        client(settings()).deleteAttachment("0123456789abcdef0123456789abcdef", ATTACHMENT);
+        server.verify(1, com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor(
+                urlEqualTo(attachmentPath("/cinder"))));
+    }
+
     @Test
     void deletingAnAttachmentCinderNoLongerKnowsIsDone() {
         server.stubFor(delete(urlEqualTo(attachmentPath("/cinder"))).willReturn(cinderError(404, "itemNotFound", "gone")));
