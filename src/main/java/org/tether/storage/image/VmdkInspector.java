@@ -55,9 +55,10 @@ final class VmdkInspector {
     }
 
     private static String ascii(byte[] raw) throws UnsafeImage {
-        int end = raw.length;
-        while (end > 0 && raw[end - 1] == 0) {
-            end--;
+        // QEMU reads the descriptor as a C string: it ends at the first NUL, and so does what is checked here
+        int end = 0;
+        while (end < raw.length && raw[end] != 0) {
+            end++;
         }
         try {
             return StandardCharsets.US_ASCII.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
