@@ -4,7 +4,8 @@
 # cephx on, a pool "volumes" of size 1 and a client.cinder user with "profile rbd" on it, as the Ceph docs
 # give it to Cinder. Nothing goes to /etc/ceph; everything lives under DIR.
 #
-#   lab/ceph-cluster.sh start DIR [MON_PORT]   prints the settings (CEPH_CONF=..., CEPH_KEY=..., ...)
+#   lab/ceph-cluster.sh start DIR [MON_PORT]   prints the settings (CEPH_CONF=..., CEPH_KEY=..., ...);
+#                                               CEPH_MEMSTORE_BYTES sets the OSD's RAM store (1 GiB)
 #   lab/ceph-cluster.sh stop DIR               kills what start started (memstore data goes with it)
 #   lab/ceph-cluster.sh stop-mon DIR | start-mon DIR   for monitor outage tests (the OSD keeps its objects)
 set -euo pipefail
@@ -58,7 +59,7 @@ keyring = $C/mgr/keyring
 osd data = $C/osd0
 keyring = $C/osd0/keyring
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-1073741824}
 [client.admin]
 keyring = $C/admin.keyring
 CONF

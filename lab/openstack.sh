@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real OpenStack services on loopback for the tests and the demo: RabbitMQ, Keystone, Cinder (its RBD driver on
 # the lab Ceph of lab/ceph-cluster.sh), Glance (RBD store, pool "images", on the same Ceph) and Barbican, from
-# Debian 12's packages, as root, without systemd, everything under one work directory. SQLite in WAL mode;
+# Debian 12's packages, as root, without systemd, everything under one work directory. Glance has a second
+# store, "local" (files), for images that live outside the cluster. SQLite in WAL mode;
 # Keystone and Barbican under uwsgi with one worker.
 #
 #   lab/openstack.sh install                  installs the packages (idempotent; none of their daemons started)
@@ -110,7 +111,7 @@ start_keystone() {
 [DEFAULT]
 log_dir = $D/log
 [database]
-connection = sqlite:///$D/keystone/keystone.db
+connection = sqlite:///$D/keystone/keystone.db?timeout=60
 [token]
 provider = fernet
 [fernet_tokens]
@@ -217,7 +218,7 @@ enabled_backends = ceph
 default_volume_type = __DEFAULT__
 glance_api_servers = http://127.0.0.1:$GLANCE_PORT
 [database]
-connection = sqlite:///$D/cinder/cinder.db
+connection = sqlite:///$D/cinder/cinder.db?timeout=60
 [oslo_concurrency]
 lock_path = $D/cinder/lock
 [oslo_messaging_notifications]
@@ -247,7 +248,7 @@ CONF
 }
 
 start_glance() {
-  mkdir -p "$D/glance/staging" "$D/glance/tasks"
+  mkdir -p "$D/glance/staging" "$D/glance/tasks" "$D/glance/images"
   { cat <<CONF
 [DEFAULT]
 log_dir = $D/log
@@ -256,9 +257,9 @@ bind_port = $GLANCE_PORT
 workers = 1
 show_image_direct_url = true
 show_multiple_locations = true
-enabled_backends = ceph:rbd
+enabled_backends = ceph:rbd, local:file
 [database]
-connection = sqlite:///$D/glance/glance.db
+connection = sqlite:///$D/glance/glance.db?timeout=60
 [paste_deploy]
 flavor = keystone
 [glance_store]
@@ -268,6 +269,8 @@ rbd_store_pool = images
 rbd_store_user = glance
 rbd_store_ceph_conf = $D/ceph.conf
 rbd_store_chunk_size = 8
+[local]
+filesystem_store_datadir = $D/glance/images
 [os_glance_staging_store]
 filesystem_store_datadir = $D/glance/staging
 [os_glance_tasks_store]
@@ -287,7 +290,7 @@ start_barbican() {
 [DEFAULT]
 log_dir = $D/log
 host_href = http://127.0.0.1:$BARBICAN_PORT
-sql_connection = sqlite:///$D/barbican/barbican.db
+sql_connection = sqlite:///$D/barbican/barbican.db?timeout=60
 db_auto_create = true
 transport_url = rabbit://guest:guest@127.0.0.1:$RABBIT_PORT/
 [queue]
@@ -298,8 +301,17 @@ enabled_secretstore_plugins = store_crypto
 enabled_crypto_plugins = simple_crypto
 [simple_crypto_plugin]
 kek = $(head -c 32 /dev/urandom | base64)
+[oslo_policy]
+policy_file = $D/barbican/policy.yaml
 CONF
     authtoken barbican "$BARBICAN_PW"; } > "$D/barbican/.barbican/barbican.conf"
+  # The agent reads a volume's key with its own identity (Nova reads it with the user's token, which an agent
+  # driven by a controller does not have): the service role may read any project's secrets, as an operator
+  # who runs Tether sets it. Barbican's own defaults otherwise.
+  cat > "$D/barbican/policy.yaml" <<'YAML'
+"secret:get": "rule:secret_non_private_read or rule:secret_project_creator or rule:secret_project_admin or rule:secret_acl_read or role:service"
+"secret:decrypt": "rule:secret_decrypt_non_private_read or rule:secret_project_creator or rule:secret_project_admin or rule:secret_acl_read or role:service"
+YAML
   # Barbican reads ~/.barbican/barbican.conf before /etc/barbican/barbican.conf
   HOME="$D/barbican" barbican-manage db upgrade >>"$D/log/barbican-manage.out" 2>&1 || true
   spawn barbican "$D/log/barbican.out" env HOME="$D/barbican" uwsgi --plugin python3 \

@@ -171,13 +171,26 @@ public class CinderClient {
             }
             return b.header("Content-Type", "application/json")
                     .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
-        });
+        }, CinderClient::refusedAsServerError);
+    }
+
+    /**
+     * Cinder 21 answers some refusals with a 500 that carries the reason, e.g. "Unable to update attachment.
+     * (Invalid volume: ... in an error state ...)": a state of the volume, which no repeat changes.
+     */
+    static boolean refusedAsServerError(OpenStackHttp.Reply reply) {
+        String message = reply.message();
+        return reply.status() == 500 && (message.contains("Invalid volume:") || message.contains("InvalidVolume"));
     }
 
     /** Any 2xx is success (Cinder answers 200 or 204 depending on release); the rest become problems. */
     private static void expect(OpenStackHttp.Reply reply, UUID attachment, String what) {
         if (reply.status() / 100 == 2) {
             return;
+        }
+        if (refusedAsServerError(reply)) {
+            throw new TetherException(ErrorCode.CINDER_CONFLICT, "Cinder refused to " + what + " attachment "
+                    + attachment + " for the volume's state (500)" + reply.message());
         }
         String detail = "Cinder refused to " + what + " attachment " + attachment + " (" + reply.status() + ")"
                 + reply.message();

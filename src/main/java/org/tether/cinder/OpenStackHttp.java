@@ -102,6 +102,14 @@ final class OpenStackHttp {
      * not a 5xx. After the last attempt a 5xx is {@code openstack_unavailable}, a timeout {@code openstack_timeout}.
      */
     Reply send(String service, Supplier<HttpRequest.Builder> request) {
+        return send(service, request, r -> false);
+    }
+
+    /**
+     * The same, but a 5xx that {@code definitive} recognises as a refusal (a service that wraps "this volume is in
+     * error" in a 500) is returned at once: repeating it cannot change it.
+     */
+    Reply send(String service, Supplier<HttpRequest.Builder> request, java.util.function.Predicate<Reply> definitive) {
         int attempts = config.retries() + 1;
         String lastFailure = null;
         for (int attempt = 1; ; attempt++) {
@@ -111,7 +119,7 @@ final class OpenStackHttp {
             try {
                 HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
                 Reply reply = new Reply(resp.statusCode(), resp.headers(), resp.body(), json);
-                if (reply.status() < 500) {
+                if (reply.status() < 500 || definitive.test(reply)) {
                     return reply;
                 }
                 lastFailure = service + " answered " + reply.status() + reply.message();

@@ -336,6 +336,20 @@ class CinderClientTest {
         assertThat(waits).hasSize(3);
     }
 
+    /** Cinder 21.3 wraps "the volume is in error" in a 500: a conflict said at once, not an outage repeated. */
+    @Test
+    void aServerErrorThatSaysTheVolumeIsInvalidIsAConflictAndNotRepeated() {
+        server.stubFor(put(urlEqualTo(attachmentPath("/cinder"))).willReturn(cinderError(500, "computeFault",
+                "Unable to update attachment.(Invalid volume: Volume attachments can not be updated if the volume "
+                        + "is in an error state.)")));
+        assertThatThrownBy(() -> client(settings()).updateAttachment(PROJECT, ATTACHMENT, connector()))
+                .isInstanceOf(TetherException.class)
+                .satisfies(e -> assertThat(((TetherException) e).code()).isEqualTo(ErrorCode.CINDER_CONFLICT))
+                .hasMessageContaining("error state");
+        server.verify(1, putRequestedFor(urlEqualTo(attachmentPath("/cinder"))));
+        assertThat(waits).isEmpty();
+    }
+
     /** Cinder 21.3 answers 400 "Malformed request url" to a URL naming another project than the token's. */
     @Test
     void theUrlNamesTheTokensProjectNotTheVolumesOwner() {

@@ -195,4 +195,244 @@ class OpenStackLabIT {
             assertThat(agent.get("/v1/attachments", "X-Auth-Token", operator.value()).statusCode()).isEqualTo(200);
         }
     }
+
+    /** The agent in storage mode on the lab Ceph's pool {@code volumes}, reaching Glance as the user {@code tether}. */
+    private AgentProcess storageAgent() throws Exception {
+        Path pw = openstack.passwordFile("tether", dir.resolve("tether.password"));
+        return new AgentProcess(18102, dir.resolve("storage-state"), dir.resolve("agent-storage.log")).with(
+                "-Dtether.mode=storage", "-Dtether.storage.backend=rbd", "-Dtether.storage.rbd.conf=" + ceph.conf,
+                "-Dtether.storage.rbd.keyring=" + ceph.keyring,
+                "-Dtether.storage.images.scratch-dir=" + dir.resolve("scratch"),
+                "-Dtether.storage.images.scratch-reserve-mb=16",
+                "-Dtether.cinder.auth-url=" + openstack.authUrl(), "-Dtether.cinder.username=tether",
+                "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service");
+    }
+
+    private static JsonNode finished(AgentProcess agent, String op) throws Exception {
+        JsonNode state = null;
+        for (int i = 0; i < 1200; i++) {
+            state = JSON.readTree(agent.get(op).body());
+            if (!state.path("state").asText().equals("running")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        return state;
+    }
+
+    /** A volume from a Glance image through the agent; the milliseconds from the request to the volume. */
+    private static long volumeFromImage(AgentProcess agent, UUID vol, UUID image) throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<String> accepted = agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                + "\"source\": {\"image\": {\"glance_id\": \"" + image + "\"}}}");
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        JsonNode state = finished(agent, accepted.headers().firstValue("Location").orElseThrow());
+        assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /**
+     * Glance and Cinder on one Ceph: a raw image that Glance's RBD store keeps in the agent's own cluster becomes
+     * a volume as a copy-on-write clone of the image's snapshot, with no download; the same bytes in Glance's
+     * file store, and a qcow2 image, are downloaded, checked and converted. Every volume holds the image's bytes.
+     */
+    @Test
+    void aRawImageInGlancesCephStoreIsClonedAndEveryOtherImageIsDownloaded() throws Exception {
+        Path raw = dir.resolve("disk.raw");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+            f.setLength(32L << 20);
+            byte[] mib = new byte[1 << 20];
+            java.util.Arrays.fill(mib, (byte) 0x5a);
+            f.write(mib);
+            java.util.Arrays.fill(mib, (byte) 0xa5);
+            f.seek(16L << 20);
+            f.write(mib);
+        }
+        Path qcow2 = dir.resolve("disk.qcow2");
+        Host.run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), qcow2.toString());
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        UUID inCeph = openstack.createImageWithCli("admin", "admin", raw, "raw");
+        UUID qcowInCeph = openstack.createImageWithCli("admin", "admin", qcow2, "qcow2");
+        UUID inFiles = openstack.createImageInStore(admin, raw, "raw", "local");
+        String fsid = Files.readAllLines(ceph.conf).stream().filter(l -> l.startsWith("fsid")).findFirst()
+                .orElseThrow().replaceAll("^fsid\\s*=\\s*", "");
+        assertThat(openstack.image(admin, inCeph).path("direct_url").asText())
+                .isEqualTo("rbd://" + fsid + "/images/" + inCeph + "/snap");
+        assertThat(openstack.image(admin, inFiles).path("direct_url").asText()).startsWith("file://");
+
+        List<UUID> made = new ArrayList<>();
+        try (AgentProcess agent = storageAgent()) {
+            agent.start();
+            record Case(UUID image, boolean cloned) {
+            }
+            for (Case c : List.of(new Case(inCeph, true), new Case(inFiles, false), new Case(qcowInCeph, false))) {
+                UUID vol = UUID.randomUUID();
+                made.add(vol);
+                long ms = volumeFromImage(agent, vol, c.image());
+                String info = ceph.rbd("info", "--format", "json", "volumes/volume-" + vol);
+                assertThat(info).contains("\"size\":" + (1L << 30));
+                if (c.cloned()) {
+                    JsonNode parent = JSON.readTree(info).path("parent");
+                    assertThat(parent.path("pool").asText() + "/" + parent.path("image").asText() + "@"
+                            + parent.path("snapshot").asText()).isEqualTo("images/" + inCeph + "@snap");
+                } else {
+                    assertThat(info).doesNotContain("\"parent\"");
+                }
+                assertThat(ceph.read("volume-" + vol, 0, 1 << 20)).containsOnly((byte) 0x5a);
+                assertThat(ceph.read("volume-" + vol, 16L << 20, 1 << 20)).containsOnly((byte) 0xa5);
+                assertThat(ceph.read("volume-" + vol, 32L << 20, 1 << 20)).containsOnly((byte) 0);
+                JsonNode record = JSON.readTree(agent.get("/v1/volumes/" + vol).body());
+                assertThat(record.path("volume_image_metadata").path("image_id").asText()).isEqualTo(c.image().toString());
+                System.out.printf("volume from image %s (%s): %d ms%n", c.image(), c.cloned() ? "clone" : "download", ms);
+            }
+            for (UUID vol : made) {
+                assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+            }
+            made.clear();
+            // nothing hangs off the image any more: Glance deletes it (unprotecting its snapshot)
+            openstack.cli("admin", "admin", "image", "delete", inCeph.toString());
+        }
+    }
+
+    /**
+     * An encrypted volume type made with the openstack CLI: Cinder makes the key in Barbican and writes the LUKS
+     * header into the RBD image; the agent reads the encryption from Cinder, the key from Barbican, and QEMU
+     * opens the volume with it. What the guest writes is ciphertext in Ceph.
+     */
+    @Test
+    void anEncryptedVolumeTypesKeyComesFromBarbicanAndQemuOpensTheVolumeWithIt() throws Exception {
+        String type = "luks-" + UUID.randomUUID().toString().substring(0, 8);
+        openstack.cli("admin", "admin", "volume", "type", "create", "--encryption-provider", "luks",
+                "--encryption-cipher", "aes-xts-plain64", "--encryption-key-size", "256",
+                "--encryption-control-location", "front-end", type);
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        JsonNode made = openstack.cinderJson(admin, "POST", "/volumes", "{\"volume\": {\"size\": 1, \"volume_type\": \""
+                + type + "\"}}", 202);
+        UUID vol = UUID.fromString(made.path("volume").path("id").asText());
+        try (AgentProcess agent = agent("tether"); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
+            openstack.awaitVolume(admin, vol, "available", Duration.ofSeconds(60));
+            assertThat(openstack.volume(admin, vol).path("encrypted").asBoolean()).isTrue();
+            byte[] header = ceph.read("volume-" + vol, 0, 6);
+            assertThat(header).as("Cinder wrote a LUKS header").isEqualTo(new byte[] {'L', 'U', 'K', 'S', (byte) 0xba, (byte) 0xbe});
+            agent.start();
+            UUID attachment = openstack.reserve(admin, vol, UUID.randomUUID());
+            JsonNode att = json(agent.post("/v1/cinder-attachments",
+                    attachBody(attachment, vol, dom.name, admin.projectId())), 201);
+            assertThat(att.path("state").asText()).isEqualTo("completed");
+            String xml = Host.virsh("dumpxml", dom.name);
+            assertThat(xml).contains("<encryption format='luks'");
+            dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x3c 0 65536\"");
+            assertThat(dom.hmp("qemu-io -d ua-" + vol + " \"read -P 0x3c 0 65536\"")).doesNotContain("fail");
+            // nowhere in the image's first 8 MiB (header and the written payload) are the guest's bytes in clear
+            assertThat(longestRun(ceph.read("volume-" + vol, 0, 8 << 20), (byte) 0x3c)).isLessThan(64);
+
+            assertThat(agent.delete("/v1/cinder-attachments/" + attachment).statusCode()).isEqualTo(204);
+            assertThat(openstack.volumeStatus(admin, vol)).isEqualTo("available");
+            assertThat(Host.virsh("secret-list")).as("the passphrase secret went with the disk")
+                    .doesNotContain(org.tether.compute.encryption.LuksPassphrases.secretUuid(vol).toString());
+        } finally {
+            openstack.cinder(admin, "DELETE", "/volumes/" + vol, null);
+        }
+    }
+
+    /**
+     * A multiattach volume type: one volume on two domains of this host through two Cinder attachments; extended
+     * while in use by the controller (os-extend at 3.42) and then by the agent in each domain; one attachment
+     * deleted in Cinder behind the agent's back still detaches cleanly; the last detach makes it available.
+     */
+    @Test
+    void aMultiattachVolumeOnTwoDomainsIsExtendedInUseAndDetachedEvenWhenCinderLostOneAttachment() throws Exception {
+        String type = "multi-" + UUID.randomUUID().toString().substring(0, 8);
+        openstack.cli("admin", "admin", "volume", "type", "create", "--property", "multiattach=<is> True", type);
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        JsonNode made = openstack.cinderJson(admin, "POST", "/volumes", "{\"volume\": {\"size\": 1, \"volume_type\": \""
+                + type + "\"}}", 202);
+        UUID vol = UUID.fromString(made.path("volume").path("id").asText());
+        try (AgentProcess agent = agent("tether"); TestDomain one = TestDomain.create(TestDomain.Kind.RUNNING);
+             TestDomain two = TestDomain.create(TestDomain.Kind.RUNNING)) {
+            openstack.awaitVolume(admin, vol, "available", Duration.ofSeconds(60));
+            assertThat(openstack.volume(admin, vol).path("multiattach").asBoolean()).isTrue();
+            agent.start();
+            // Cinder reserves a volume again only once it is in use: one attachment after the other, as Nova does
+            List<UUID> attachments = new ArrayList<>();
+            for (TestDomain d : List.of(one, two)) {
+                UUID a = openstack.reserve(admin, vol, UUID.randomUUID());
+                attachments.add(a);
+                String body = attachBody(a, vol, d.name, admin.projectId()).replace("}", ", \"multiattach\": true}");
+                json(agent.post("/v1/cinder-attachments", body), 201);
+                assertThat(Host.virsh("dumpxml", d.name)).contains("<shareable/>");
+            }
+            UUID first = attachments.get(0);
+            UUID second = attachments.get(1);
+            assertThat(openstack.volumeStatus(admin, vol)).isEqualTo("in-use");
+            assertThat(openstack.attachmentIds(admin, vol)).containsExactlyInAnyOrder(first.toString(), second.toString());
+
+            // the controller extends the volume in use (Cinder resizes the image; it has no Nova to tell)
+            HttpResponse<String> extend = openstack.cinder(admin, "POST", "/volumes/" + vol + "/action",
+                    "{\"os-extend\": {\"new_size\": 2}}");
+            assertThat(extend.statusCode()).as(extend.body()).isEqualTo(202);
+            java.time.Instant end = java.time.Instant.now().plusSeconds(60);
+            while (openstack.volume(admin, vol).path("size").asInt() != 2 && java.time.Instant.now().isBefore(end)) {
+                Thread.sleep(200);
+            }
+            openstack.awaitVolume(admin, vol, "in-use", Duration.ofSeconds(30));
+            assertThat(openstack.volume(admin, vol).path("size").asInt()).isEqualTo(2);
+            for (TestDomain d : List.of(one, two)) {
+                JsonNode grown = json(agent.post("/v1/instances/" + d.name + "/volumes/" + vol + "/extend",
+                        "{\"new_size\": " + (2L << 30) + "}"), 200);
+                assertThat(grown.path("size_bytes").asLong()).isEqualTo(2L << 30);
+            }
+
+            // the controller deletes the second attachment itself (with a service token, as Nova would)
+            OpenStackLab.Token service = openstack.token("tether", "service");
+            HttpResponse<String> gone = openstack.cinder(admin, service, "DELETE", "/attachments/" + second, null);
+            assertThat(gone.statusCode()).as(gone.body()).isEqualTo(200);
+            assertThat(agent.delete("/v1/cinder-attachments/" + second).statusCode()).isEqualTo(204);
+            assertThat(Host.virsh("domblklist", two.name)).doesNotContain("volume-" + vol);
+            assertThat(Host.virsh("domblklist", one.name)).contains("volume-" + vol);
+            assertThat(openstack.volumeStatus(admin, vol)).isEqualTo("in-use");
+
+            assertThat(agent.delete("/v1/cinder-attachments/" + first).statusCode()).isEqualTo(204);
+            assertThat(openstack.volumeStatus(admin, vol)).isEqualTo("available");
+        } finally {
+            openstack.cinder(admin, "DELETE", "/volumes/" + vol, null);
+        }
+    }
+
+    /** A volume Cinder holds in error: the agent's update is refused by Cinder, and the host is left as it was. */
+    @Test
+    void aVolumeInErrorIsRefusedByCinderAndNothingIsLeftOnTheHost() throws Exception {
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        UUID vol = openstack.createVolume(admin, 1);
+        try (AgentProcess agent = agent("tether"); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
+            agent.start();
+            UUID attachment = openstack.reserve(admin, vol, UUID.randomUUID());
+            openstack.cinderJson(admin, "POST", "/volumes/" + vol + "/action",
+                    "{\"os-reset_status\": {\"status\": \"error\"}}", 202);
+            assertThat(openstack.volumeStatus(admin, vol)).isEqualTo("error");
+            String before = Host.virsh("secret-list");
+            HttpResponse<String> refused = agent.post("/v1/cinder-attachments",
+                    attachBody(attachment, vol, dom.name, admin.projectId()));
+            System.out.println("a volume in error: " + refused.statusCode() + " " + refused.body());
+            assertThat(refused.statusCode()).as(refused.body()).isBetween(400, 599);
+            assertThat(refused.body()).contains("cinder_").contains(attachment.toString());
+            assertThat(Host.virsh("domblklist", dom.name)).doesNotContain("volume-" + vol);
+            assertThat(Host.virsh("secret-list")).isEqualTo(before);
+            assertThat(agent.get("/v1/cinder-attachments/" + attachment).statusCode()).isEqualTo(404);
+        } finally {
+            openstack.cinderJson(admin, "POST", "/volumes/" + vol + "/action",
+                    "{\"os-reset_status\": {\"status\": \"available\", \"attach_status\": \"detached\"}}", 202);
+            openstack.cinder(admin, "DELETE", "/volumes/" + vol, null);
+        }
+    }
+
+    private static int longestRun(byte[] data, byte value) {
+        int longest = 0;
+        int run = 0;
+        for (byte b : data) {
+            run = b == value ? run + 1 : 0;
+            longest = Math.max(longest, run);
+        }
+        return longest;
+    }
 }

@@ -33,9 +33,15 @@ public final class CephCluster implements AutoCloseable {
 
     /** Starts a cluster whose monitor listens on 127.0.0.1:{@code port} (a port per test class). */
     public static CephCluster start(int port) throws IOException {
+        return start(port, 1L << 30);
+    }
+
+    /** The same with an OSD that holds {@code memstoreBytes} in RAM (1 GiB by default). */
+    public static CephCluster start(int port, long memstoreBytes) throws IOException {
         Path dir = Files.createTempDirectory("tether-ceph");
         CephCluster c = new CephCluster(dir, port);
-        Map<String, String> out = script("start", dir.toString(), Integer.toString(port)).lines()
+        Map<String, String> out = script("start", dir.toString(), Integer.toString(port),
+                "CEPH_MEMSTORE_BYTES=" + memstoreBytes).lines()
                 .filter(l -> l.startsWith("CEPH_")).collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')),
                         l -> l.substring(l.indexOf('=') + 1)));
         if (!out.containsKey("CEPH_CONF")) {
@@ -44,9 +50,15 @@ public final class CephCluster implements AutoCloseable {
         return c;
     }
 
+    /** The script with these arguments; a trailing NAME=value goes to its environment. */
     private static String script(String... args) {
-        List<String> argv = new java.util.ArrayList<>(List.of("bash", scriptPath().toString()));
-        argv.addAll(List.of(args));
+        List<String> argv = new java.util.ArrayList<>(List.of("env"));
+        List<String> rest = new java.util.ArrayList<>(List.of(args));
+        while (!rest.isEmpty() && rest.get(rest.size() - 1).matches("[A-Z_]+=.*")) {
+            argv.add(rest.remove(rest.size() - 1));
+        }
+        argv.addAll(List.of("bash", scriptPath().toString()));
+        argv.addAll(rest);
         return Host.run(argv.toArray(String[]::new));
     }
 

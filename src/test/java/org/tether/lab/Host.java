@@ -14,6 +14,11 @@ public final class Host {
     }
 
     public static Result exec(String... argv) {
+        return exec(java.time.Duration.ofSeconds(60), argv);
+    }
+
+    /** Runs with a limit of its own (a service that takes long to start), killing the tree past it. */
+    public static Result exec(java.time.Duration limit, String... argv) {
         try {
             // output goes to files so the timeout holds even when the child never closes its streams
             java.nio.file.Path out = java.nio.file.Files.createTempFile("host-out", ".txt");
@@ -22,7 +27,7 @@ public final class Host {
                 Process p = new ProcessBuilder(argv)
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                         .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly();
                     throw new IllegalStateException("timed out: " + String.join(" ", argv));
@@ -43,7 +48,12 @@ public final class Host {
 
     /** Runs and insists on exit 0. */
     public static String run(String... argv) {
-        Result r = exec(argv);
+        return run(java.time.Duration.ofSeconds(60), argv);
+    }
+
+    /** Runs within {@code limit} and insists on exit 0. */
+    public static String run(java.time.Duration limit, String... argv) {
+        Result r = exec(limit, argv);
         if (r.exit() != 0) {
             throw new IllegalStateException(String.join(" ", argv) + " exited " + r.exit() + ": " + r.err() + r.out());
         }

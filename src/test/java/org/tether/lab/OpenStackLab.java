@@ -39,7 +39,8 @@ public final class OpenStackLab implements AutoCloseable {
     /** Starts every service on {@code ceph}; about 35 s with the packages installed. */
     public static OpenStackLab start(CephCluster ceph) throws IOException {
         Path dir = Files.createTempDirectory("tether-openstack");
-        Map<String, String> env = Host.run("bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(), "start",
+        // ~35 s on an idle machine; the script's own waits bound each service (90 s at most for Cinder)
+        Map<String, String> env = Host.run(Duration.ofMinutes(5), "bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(), "start",
                         dir.toString(), ceph.dir.toString()).lines().filter(l -> l.matches("^[A-Z_]+=.*"))
                 .collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')), l -> l.substring(l.indexOf('=') + 1),
                         (a, b) -> b));
@@ -103,9 +104,18 @@ public final class OpenStackLab implements AutoCloseable {
     /** One call to Cinder as {@code as}, in its project, at microversion 3.44; the answer's status and body. */
     public HttpResponse<String> cinder(Token as, String method, String path, String body)
             throws IOException, InterruptedException {
+        return cinder(as, null, method, path, body);
+    }
+
+    /** The same with an {@code X-Service-Token}, as a service (Nova) sends it. */
+    public HttpResponse<String> cinder(Token as, Token service, String method, String path, String body)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(env.get("CINDER_URL") + "/" + as.projectId() + path))
                 .header("X-Auth-Token", as.value()).header("OpenStack-API-Version", "volume 3.44")
                 .header("Accept", "application/json").timeout(Duration.ofSeconds(60));
+        if (service != null) {
+            b.header("X-Service-Token", service.value());
+        }
         b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody())
                 : b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
@@ -160,5 +170,70 @@ public final class OpenStackLab implements AutoCloseable {
         List<String> ids = new java.util.ArrayList<>();
         volume(as, volume).path("attachments").forEach(a -> ids.add(a.path("attachment_id").asText()));
         return ids;
+    }
+
+    /** The {@code openstack} CLI as {@code user} in {@code project}: its output, or an error with it. */
+    public String cli(String user, String project, String... args) throws IOException, InterruptedException {
+        List<String> argv = new java.util.ArrayList<>(List.of("openstack"));
+        argv.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        Map<String, String> e = pb.environment();
+        e.keySet().removeIf(k -> k.startsWith("OS_"));
+        e.put("OS_AUTH_URL", authUrl());
+        e.put("OS_USERNAME", user);
+        e.put("OS_PASSWORD", password(user));
+        e.put("OS_PROJECT_NAME", project);
+        e.put("OS_USER_DOMAIN_NAME", "Default");
+        e.put("OS_PROJECT_DOMAIN_NAME", "Default");
+        e.put("OS_IDENTITY_API_VERSION", "3");
+        e.put("PATH", "/usr/bin:/bin");   // Debian's python3 and its openstack client, not another on the PATH
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("openstack " + String.join(" ", args) + ": " + out);
+        }
+        return out;
+    }
+
+    /** An image made with {@code openstack image create} (Glance's default store, RBD): its id once active. */
+    public UUID createImageWithCli(String user, String project, Path file, String diskFormat)
+            throws IOException, InterruptedException {
+        String id = cli(user, project, "image", "create", "--disk-format", diskFormat, "--container-format", "bare",
+                "--file", file.toString(), "-f", "value", "-c", "id", "tether-" + UUID.randomUUID().toString()
+                        .substring(0, 8)).strip();
+        return UUID.fromString(id.lines().reduce((a, b) -> b).orElseThrow().strip());
+    }
+
+    /** An image uploaded over Glance's REST API into one named store ({@code X-Image-Meta-Store}). */
+    public UUID createImageInStore(Token as, Path file, String diskFormat, String store)
+            throws IOException, InterruptedException {
+        String glance = env.get("GLANCE_URL") + "/v2/images";
+        HttpResponse<String> made = HTTP.send(HttpRequest.newBuilder(URI.create(glance))
+                .header("X-Auth-Token", as.value()).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"tether-" + store + "\", \"disk_format\": \""
+                        + diskFormat + "\", \"container_format\": \"bare\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (made.statusCode() != 201) {
+            throw new IllegalStateException("Glance did not make the image: " + made.statusCode() + " " + made.body());
+        }
+        UUID id = UUID.fromString(JSON.readTree(made.body()).path("id").asText());
+        HttpResponse<String> up = HTTP.send(HttpRequest.newBuilder(URI.create(glance + "/" + id + "/file"))
+                .header("X-Auth-Token", as.value()).header("Content-Type", "application/octet-stream")
+                .header("X-Image-Meta-Store", store).PUT(HttpRequest.BodyPublishers.ofFile(file)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (up.statusCode() != 204) {
+            throw new IllegalStateException("Glance did not take the data: " + up.statusCode() + " " + up.body());
+        }
+        return id;
+    }
+
+    /** Glance's record of an image, as the given token may see it. */
+    public JsonNode image(Token as, UUID id) throws IOException, InterruptedException {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(env.get("GLANCE_URL") + "/v2/images/" + id))
+                .header("X-Auth-Token", as.value()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("Glance: " + r.statusCode() + " " + r.body());
+        }
+        return JSON.readTree(r.body());
     }
 }

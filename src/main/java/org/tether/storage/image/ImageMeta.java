@@ -11,13 +11,16 @@ import java.util.Map;
  * @param hashAlgo    {@code os_hash_algo} (sha512 in Glance), {@code sha256} for URLs, or null
  * @param checksum    Glance's legacy md5 {@code checksum}, or null
  * @param properties  the image's own properties ({@code hw_*}, {@code os_*}, ...), as Cinder copies them
+ * @param locations   where the store keeps the data, as Glance shows it ({@code direct_url}, {@code locations}):
+ *                    {@code rbd://<fsid>/<pool>/<image>/<snapshot>} for its RBD store; empty when not shown
  */
 public record ImageMeta(String id, String name, ImageFormat diskFormat, String containerFormat, Long size,
                         Long virtualSize, String hashAlgo, String hashValue, String checksum, int minDisk, int minRam,
-                        Map<String, String> properties) {
+                        Map<String, String> properties, java.util.List<String> locations) {
 
     public ImageMeta {
         properties = properties == null ? Map.of() : Map.copyOf(properties);
+        locations = locations == null ? java.util.List.of() : java.util.List.copyOf(locations);
     }
 
     /**

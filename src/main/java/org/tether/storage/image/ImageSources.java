@@ -98,7 +98,22 @@ public class ImageSources {
         });
         return new ImageMeta(id, text(image, "name"), format, container, number(image, "size"),
                 number(image, "virtual_size"), text(image, "os_hash_algo"), text(image, "os_hash_value"),
-                text(image, "checksum"), image.path("min_disk").asInt(0), image.path("min_ram").asInt(0), props);
+                text(image, "checksum"), image.path("min_disk").asInt(0), image.path("min_ram").asInt(0), props,
+                locations(image));
+    }
+
+    /** {@code direct_url} and every {@code locations[].url}, once each, in that order. */
+    private static List<String> locations(JsonNode image) {
+        java.util.LinkedHashSet<String> urls = new java.util.LinkedHashSet<>();
+        if (image.path("direct_url").isTextual()) {
+            urls.add(image.path("direct_url").asText());
+        }
+        image.path("locations").forEach(l -> {
+            if (l.path("url").isTextual()) {
+                urls.add(l.path("url").asText());
+            }
+        });
+        return List.copyOf(urls);
     }
 
     private ImageMeta fromUrl(ImageRequest.Url u) {
@@ -114,7 +129,7 @@ public class ImageSources {
         String shown = scheme + "://" + (url.getHost() == null ? "" : url.getHost())
                 + (url.getPort() < 0 ? "" : ":" + url.getPort()) + path; // never the query: it may hold a token
         return new ImageMeta(shown, name.isEmpty() ? null : name, u.diskFormat(), "bare", null, null,
-                u.sha256() == null ? null : "sha256", u.sha256(), null, 0, 0, Map.of());
+                u.sha256() == null ? null : "sha256", u.sha256(), null, 0, 0, Map.of(), List.of());
     }
 
     private void requireAllowedHost(URI url) {

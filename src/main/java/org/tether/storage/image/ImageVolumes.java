@@ -90,6 +90,9 @@ public class ImageVolumes {
 
     private void write(VolumeRecord r, ImageRequest image, ImageMeta meta, ContentWriter.Phases phases) {
         VolumeBackend backend = volumes.pools().of(r).backend();
+        if (clonedInStore(r, meta, backend)) {
+            return;
+        }
         String key = cache.enabled() ? meta.contentKey() : null;
         if (key == null) {
             phases.phase(State.DOWNLOADING, 0);
@@ -126,6 +129,22 @@ public class ImageVolumes {
                     clock.instant()));
         }
         evict(pool, key);
+    }
+
+    /**
+     * Cinder's {@code clone_image} rule: a raw image whose store is the volume's own cluster becomes the volume
+     * in place (a copy-on-write clone on RBD), with no download, no conversion and no cache entry; anything
+     * else is downloaded. A raw image's data is its disk, so its size must fit the volume.
+     */
+    private boolean clonedInStore(VolumeRecord r, ImageMeta meta, VolumeBackend backend) {
+        if (meta.diskFormat() != ImageFormat.RAW || meta.locations().isEmpty()) {
+            return false;
+        }
+        if (meta.size() != null && meta.size() > r.sizeBytes()) {
+            throw new TetherException(ErrorCode.IMAGE_TOO_LARGE, "size_gb", "image " + meta.id() + " holds "
+                    + meta.size() + " bytes of raw disk, more than the volume's " + r.sizeBytes());
+        }
+        return backend.cloneImage(r.id(), r.sizeBytes(), meta.locations());
     }
 
     /** Downloads and converts into a new cache entry the size of the image's disk; recorded before it is made. */

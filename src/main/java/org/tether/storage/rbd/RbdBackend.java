@@ -24,6 +24,7 @@ public class RbdBackend implements VolumeBackend {
     private static final Logger LOG = Logger.getLogger(RbdBackend.class);
 
     private final RbdCli cli;
+    private final RbdImageClones imageClones;
 
     /** The CLI bound to this backend's Ceph pool (its export driver speaks for the same pool). */
     public RbdCli cli() {
@@ -32,6 +33,13 @@ public class RbdBackend implements VolumeBackend {
 
     public RbdBackend(RbdCli cli) {
         this.cli = cli;
+        this.imageClones = new RbdImageClones(cli, this);
+    }
+
+    /** A copy-on-write clone of a raw image Glance keeps in this cluster ({@link RbdImageClones}). */
+    @Override
+    public boolean cloneImage(UUID id, long bytes, List<String> locations) {
+        return imageClones.cloneInto(id, bytes, locations);
     }
 
     static String image(UUID id) {
@@ -160,7 +168,7 @@ public class RbdBackend implements VolumeBackend {
         }
     }
 
-    private void growTo(UUID id, long bytes) {
+    void growTo(UUID id, long bytes) {
         JsonNode info = info(image(id));
         if (info != null && info.path("size").asLong() < bytes) {
             extend(id, bytes);
@@ -194,7 +202,7 @@ public class RbdBackend implements VolumeBackend {
         check(r, "remove image " + image(id));
     }
 
-    private void remove(String image) {
+    void remove(String image) {
         CommandResult r = cli.rbd("rm", "--no-progress", cli.spec(image));
         if (!r.succeeded() && r.exitCode() != RbdCli.ENOENT) {
             LOG.errorf("could not remove %s after a failed copy: %s", image, r.summary());
@@ -296,7 +304,7 @@ public class RbdBackend implements VolumeBackend {
                 + " is not in ceph df (does it exist, and may client." + cli.config().user() + " see it?)");
     }
 
-    private static void check(CommandResult r, String what) {
+    static void check(CommandResult r, String what) {
         if (!r.succeeded()) {
             throw RbdCli.failure(r, what);
         }

@@ -32,6 +32,16 @@ public interface VolumeBackend {
 
     PoolStats stats();
 
+    /**
+     * Cinder's {@code clone_image}: a new volume {@code id} of {@code bytes} made in place from a raw image the
+     * backend's own store already holds at one of {@code locations} (Glance's {@code direct_url} and
+     * {@code locations}), with no download. False, with nothing made, when no location is one this backend can
+     * clone from; the caller then downloads.
+     */
+    default boolean cloneImage(UUID id, long bytes, java.util.List<String> locations) {
+        return false;
+    }
+
     /** Where qemu-img writes an image into volume {@code id}, which was just created (and holds nothing). */
     ImageTarget imageTarget(UUID id, boolean thin);
 

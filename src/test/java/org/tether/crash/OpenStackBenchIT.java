@@ -1,0 +1,208 @@
+package org.tether.crash;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tether.lab.CephCluster;
+import org.tether.lab.OpenStackLab;
+import org.tether.lab.TestDomain;
+
+import java.io.RandomAccessFile;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Figures against the real OpenStack lab (run by {@code lab/bench-openstack.sh}, not by the suite):
+ * <ul>
+ *   <li>the attachment flow through Cinder 21.3: what the controller's call to the agent takes, and the host's
+ *   share of it, from the agent's {@code tether_attach_seconds} and {@code tether_attach_step_seconds};</li>
+ *   <li>a volume from a 1 GiB raw image: Glance's RBD store on the same Ceph (a clone) against the same bytes in
+ *   Glance's file store (download, inspection, qemu-img into RBD).</li>
+ * </ul>
+ */
+@Tag("benchmark")
+class OpenStackBenchIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CYCLES = 10;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void attachmentsThroughCinderAndVolumesFromImagesClonedOrDownloaded() throws Exception {
+        try (CephCluster ceph = CephCluster.start(6797, 4L << 30); OpenStackLab openstack = OpenStackLab.start(ceph)) {
+            try {
+                attachments(ceph, openstack);
+                images(ceph, openstack);
+            } finally {
+                org.tether.lab.Host.exec("virsh", "-c", "qemu:///system", "secret-undefine",
+                        openstack.env.get("RBD_SECRET_UUID"));
+            }
+        }
+    }
+
+    private void attachments(CephCluster ceph, OpenStackLab openstack) throws Exception {
+        Path key = dir.resolve("cinder.key");
+        Files.writeString(key, ceph.key() + "\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        Path pw = openstack.passwordFile("tether", dir.resolve("tether.password"));
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        UUID vol = openstack.createVolume(admin, 1);
+        List<Double> attach = new ArrayList<>();
+        List<Double> detach = new ArrayList<>();
+        try (AgentProcess agent = new AgentProcess(18103, dir.resolve("state"), dir.resolve("agent.log")).with(
+                "-Dtether.cinder.auth-url=" + openstack.authUrl(), "-Dtether.cinder.username=tether",
+                "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service",
+                "-Dtether.ceph.secret-uuid=" + openstack.env.get("RBD_SECRET_UUID"), "-Dtether.ceph.key-file=" + key);
+             TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
+            agent.start();
+            for (int i = 0; i <= CYCLES; i++) {
+                UUID attachment = openstack.reserve(admin, vol, UUID.randomUUID());
+                long t0 = System.nanoTime();
+                HttpResponse<String> r = agent.post("/v1/cinder-attachments", """
+                        {"attachment_id": "%s", "volume_id": "%s", "instance": "%s", "project_id": "%s", "bus": "scsi"}"""
+                        .formatted(attachment, vol, dom.name, admin.projectId()));
+                long t1 = System.nanoTime();
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+                HttpResponse<String> d = agent.delete("/v1/cinder-attachments/" + attachment);
+                long t2 = System.nanoTime();
+                assertThat(d.statusCode()).as(d.body()).isEqualTo(204);
+                if (i > 0) { // the first cycle warms the JVM, the Keystone token and libvirt's connection
+                    attach.add((t1 - t0) / 1e6);
+                    detach.add((t2 - t1) / 1e6);
+                }
+            }
+            String metrics = agent.get("/q/metrics").body();
+            System.out.println("attachment flow through the real Cinder 21.3 (RBD, qemu path), " + CYCLES + " cycles {");
+            System.out.printf("  attach: p50 %.1f ms, mean %.1f ms (client wall: Cinder PUT + host attach + os-complete)%n",
+                    p50(attach), mean(attach));
+            System.out.printf("  detach: p50 %.1f ms, mean %.1f ms (client wall: host detach + Cinder DELETE)%n",
+                    p50(detach), mean(detach));
+            System.out.println("  agent's steps, mean ms per call (cumulative, warm-up included):");
+            steps(metrics, "tether_attach_step_seconds").forEach((k, v) -> System.out.printf("    attach %s: %.1f%n", k, v));
+            steps(metrics, "tether_detach_step_seconds").forEach((k, v) -> System.out.printf("    detach %s: %.1f%n", k, v));
+            double hostAttach = timer(metrics, "tether_attach_seconds");
+            double hostDetach = timer(metrics, "tether_detach_seconds");
+            System.out.printf("  the host's attach %.1f ms of the call's mean (%.0f%%), the rest Cinder, Keystone and HTTP%n",
+                    hostAttach, 100 * hostAttach / mean(attach));
+            System.out.printf("  the host's detach %.1f ms of the call's mean (%.0f%%)%n", hostDetach,
+                    100 * hostDetach / mean(detach));
+            System.out.println("}");
+        } finally {
+            openstack.cinder(admin, "DELETE", "/volumes/" + vol, null);
+        }
+    }
+
+    private void images(CephCluster ceph, OpenStackLab openstack) throws Exception {
+        Path raw = dir.resolve("image-1g.raw");
+        byte[] block = new byte[1 << 20];
+        new SplittableRandom(30).nextBytes(block);
+        try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
+            for (int i = 0; i < 1024; i++) {
+                block[0] = (byte) i; // no two MiB alike, and none of them zero
+                f.write(block);
+            }
+        }
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        long u0 = System.nanoTime();
+        UUID inCeph = openstack.createImageWithCli("admin", "admin", raw, "raw");
+        long u1 = System.nanoTime();
+        UUID inFiles = openstack.createImageInStore(admin, raw, "raw", "local");
+        long u2 = System.nanoTime();
+        Files.delete(raw);
+        Path pw = openstack.passwordFile("tether", dir.resolve("tether.password"));
+        Map<String, Double> ms = new LinkedHashMap<>();
+        try (AgentProcess agent = new AgentProcess(18104, dir.resolve("storage"), dir.resolve("storage.log")).with(
+                "-Dtether.mode=storage", "-Dtether.storage.backend=rbd", "-Dtether.storage.rbd.conf=" + ceph.conf,
+                "-Dtether.storage.rbd.keyring=" + ceph.keyring, "-Dtether.storage.images.cache.enabled=false",
+                "-Dtether.storage.images.scratch-dir=" + dir.resolve("scratch"),
+                "-Dtether.storage.images.scratch-reserve-mb=16",
+                "-Dtether.cinder.auth-url=" + openstack.authUrl(), "-Dtether.cinder.username=tether",
+                "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service")) {
+            agent.start();
+            for (var c : Map.of("clone (Glance's RBD store, same cluster)", inCeph,
+                    "download (Glance's file store)", inFiles).entrySet()) {
+                UUID vol = UUID.randomUUID();
+                long t0 = System.nanoTime();
+                HttpResponse<String> accepted = agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                        + "\"source\": {\"image\": {\"glance_id\": \"" + c.getValue() + "\"}}}");
+                assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+                String op = accepted.headers().firstValue("Location").orElseThrow();
+                JsonNode state;
+                do {
+                    Thread.sleep(20);
+                    state = JSON.readTree(agent.get(op).body());
+                } while (state.path("state").asText().equals("running"));
+                ms.put(c.getKey(), (System.nanoTime() - t0) / 1e6);
+                assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
+                assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+            }
+        }
+        System.out.println("a 1 GiB raw image (1024 distinct MiB) becomes a 1 GiB RBD volume {");
+        System.out.printf("  upload to Glance: %.1f s into its RBD store (openstack image create), %.1f s into its file store%n",
+                (u1 - u0) / 1e9, (u2 - u1) / 1e9);
+        ms.forEach((k, v) -> System.out.printf("  %s: %.0f ms%n", k, v));
+        double clone = ms.get("clone (Glance's RBD store, same cluster)");
+        double download = ms.get("download (Glance's file store)");
+        System.out.printf("  clone is %.0fx faster than the download path (goal: >= 50x)%n}%n", download / clone);
+    }
+
+    /** Mean milliseconds per call of each step of a step timer, from Prometheus' text. */
+    private static Map<String, Double> steps(String metrics, String name) {
+        Map<String, Double> sums = new LinkedHashMap<>();
+        Map<String, Double> counts = new LinkedHashMap<>();
+        for (String l : metrics.lines().toList()) {
+            if (!l.startsWith(name + "_sum{") && !l.startsWith(name + "_count{")) {
+                continue;
+            }
+            int s = l.indexOf("step=\"");
+            if (s < 0) {
+                continue;
+            }
+            String step = l.substring(s + 6, l.indexOf('"', s + 6));
+            double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+            (l.startsWith(name + "_sum{") ? sums : counts).merge(step, v, Double::sum);
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        sums.forEach((k, v) -> out.put(k, counts.getOrDefault(k, 0.0) == 0 ? 0 : v * 1000 / counts.get(k)));
+        return out;
+    }
+
+    /** Mean milliseconds of a timer over all its labels (warm-up included), from Prometheus' text. */
+    private static double timer(String metrics, String name) {
+        double sum = 0;
+        double count = 0;
+        for (String l : metrics.lines().toList()) {
+            double v = l.startsWith(name + "_") ? Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) : 0;
+            if (l.startsWith(name + "_sum")) {
+                sum += v;
+            } else if (l.startsWith(name + "_count")) {
+                count += v;
+            }
+        }
+        return count == 0 ? 0 : sum * 1000 / count;
+    }
+
+    private static double p50(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        return s.get(s.size() / 2);
+    }
+
+    private static double mean(List<Double> xs) {
+        return xs.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+    }
+}
