@@ -269,6 +269,7 @@ rbd_store_pool = images
 rbd_store_user = glance
 rbd_store_ceph_conf = $D/ceph.conf
 rbd_store_chunk_size = 8
+rbd_thin_provisioning = true
 [local]
 filesystem_store_datadir = $D/glance/images
 [os_glance_staging_store]

@@ -78,4 +78,16 @@ public final class StorageRequests {
     @Schema(name = "RevertRequest")
     public record Revert(@Schema(required = true) String snapshotId) {
     }
+
+    @Schema(name = "VolumeUploadRequest", description = "Cinder's os-volume_upload_image; always an asynchronous "
+            + "operation (202)")
+    public record UploadImage(
+            @Schema(required = true, description = "The new image's name") String name,
+            @Schema(enumeration = {"raw", "qcow2"}, description = "default raw") String diskFormat,
+            @Schema(enumeration = {"bare"}, description = "default bare") String containerFormat,
+            @Schema(enumeration = {"private", "shared", "community", "public"}, description = "default private")
+            String visibility,
+            @Schema(description = "Upload an exported volume from a snapshot taken now (Cinder's force)") Boolean force,
+            @Schema(description = "UUID for the new image; generated when absent") String imageId) {
+    }
 }

@@ -13,30 +13,35 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.random.RandomGenerator;
 
 /**
- * Glance v2 as the storage side needs it: an image's record and its data, with the Keystone credentials of
- * {@code tether.cinder.*} (a token refused with 401 is fetched again once).
+ * Glance v2 as the storage side needs it: an image's record and its data, and a new image made from a volume
+ * (record, data, removal), with the Keystone credentials of {@code tether.cinder.*} (a token refused with 401
+ * is fetched again once).
  */
 @ApplicationScoped
 public class GlanceClient {
     private final Optional<KeystoneSession> keystone;
     private final OpenStackHttp http;
     private final Optional<URI> endpoint;
+    private final java.time.Duration transferTimeout;
 
     @Inject
     public GlanceClient(TetherConfig config, Clock clock, ObjectMapper json) {
-        this(config.cinder(), config.glance().endpoint(), (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()),
-                RandomGenerator.getDefault(), clock, json);
+        this(config.cinder(), config.glance().endpoint(), config.storage().images().downloadTimeout(),
+                (OpenStackHttp.Sleeper) d -> Thread.sleep(d.toMillis()), RandomGenerator.getDefault(), clock, json);
     }
 
-    GlanceClient(TetherConfig.Cinder config, Optional<URI> endpoint, OpenStackHttp.Sleeper sleeper,
-                 RandomGenerator random, Clock clock, ObjectMapper json) {
+    /** @param transferTimeout the longest an image's data may take to send ({@code tether.storage.images.download-timeout}) */
+    GlanceClient(TetherConfig.Cinder config, Optional<URI> endpoint, java.time.Duration transferTimeout,
+                 OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock, ObjectMapper json) {
         this.endpoint = endpoint;
+        this.transferTimeout = transferTimeout;
         this.http = new OpenStackHttp(config, sleeper, random, json);
         this.keystone = KeystoneSession.of(config, http, clock);
     }
@@ -79,6 +84,80 @@ public class GlanceClient {
         }
         throw new TetherException(resp.statusCode() == 404 ? ErrorCode.IMAGE_NOT_FOUND
                 : ErrorCode.IMAGE_DOWNLOAD_FAILED, "Glance answered " + resp.statusCode() + " for the data of " + id);
+    }
+
+    /**
+     * {@code POST /v2/images} with the caller's id, so that a crash after Glance made it still knows which image
+     * to remove. A 409 (an image with this id exists) is {@code image_exists}.
+     */
+    public JsonNode createImage(com.fasterxml.jackson.databind.node.ObjectNode body) {
+        byte[] bytes = http.bytes(body);
+        OpenStackHttp.Reply reply = session().withToken("Glance", token -> http.send("Glance", () ->
+                images(token, "").header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))));
+        if (reply.status() == 409) {
+            throw new TetherException(ErrorCode.IMAGE_EXISTS, "image_id", "Glance already has an image "
+                    + body.path("id").asText());
+        }
+        if (reply.status() != 201) {
+            throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "Glance answered " + reply.status()
+                    + " to the new image's record" + reply.message());
+        }
+        return reply.json("Glance");
+    }
+
+    /**
+     * {@code PUT /v2/images/{id}/file} from a file, once (the data is not sent twice). A 401 fetches a new token
+     * and sends once more: Glance refused before it read the data.
+     */
+    public void upload(UUID id, Path file) {
+        OpenStackHttp.Reply reply = session().withToken("Glance", token -> http.sendOnce("Glance", transferTimeout, () ->
+                images(token, "/" + id + "/file").header("Content-Type", "application/octet-stream")
+                        .PUT(body(file))));
+        if (reply.status() != 204) {
+            throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "Glance answered " + reply.status()
+                    + " to the data of image " + id + reply.message());
+        }
+    }
+
+    /** {@code DELETE /v2/images/{id}}; an image Glance no longer has is already what was asked for. */
+    public void deleteImage(UUID id) {
+        OpenStackHttp.Reply reply = session().withToken("Glance", token -> http.send("Glance", () ->
+                images(token, "/" + id).DELETE()));
+        if (reply.status() != 204 && reply.status() != 404) {
+            throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "Glance answered " + reply.status()
+                    + " to removing image " + id + reply.message());
+        }
+    }
+
+    /** The image's record, or empty when Glance has no such image. */
+    public Optional<JsonNode> findImage(UUID id) {
+        OpenStackHttp.Reply reply = session().withToken("Glance", token -> http.send("Glance", () ->
+                images(token, "/" + id).GET()));
+        if (reply.status() == 404) {
+            return Optional.empty();
+        }
+        if (reply.status() != 200) {
+            throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "Glance answered " + reply.status()
+                    + " for image " + id + reply.message());
+        }
+        return Optional.of(reply.json("Glance"));
+    }
+
+    private static HttpRequest.BodyPublisher body(Path file) {
+        try {
+            return HttpRequest.BodyPublishers.ofFile(file);
+        } catch (java.io.FileNotFoundException e) {
+            throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "the converted image is gone: " + file);
+        }
+    }
+
+    private HttpRequest.Builder images(KeystoneSession.Token token, String suffix) {
+        String root = session().glance(token, endpoint).toString().replaceAll("/+$", "");
+        String versioned = root.endsWith("/v2") ? root : root + "/v2";
+        return HttpRequest.newBuilder(URI.create(versioned + "/images" + suffix))
+                .header("X-Auth-Token", token.value()).header("User-Agent", CinderClient.USER_AGENT)
+                .header("Accept", "application/json");
     }
 
     private HttpRequest.Builder request(KeystoneSession.Token token, UUID id, String suffix) {

@@ -152,6 +152,28 @@ final class OpenStackHttp {
     }
 
     /**
+     * One request sent once whatever the answer (its body is large, or not to be sent twice): a connection error
+     * or a timeout is {@code openstack_unavailable} or {@code openstack_timeout} at once.
+     */
+    Reply sendOnce(String service, Duration timeout, Supplier<HttpRequest.Builder> request) {
+        HttpRequest req = request.get().timeout(timeout).build();
+        try {
+            HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+            return new Reply(resp.statusCode(), resp.headers(), resp.body(), json);
+        } catch (HttpTimeoutException e) {
+            throw new TetherException(ErrorCode.OPENSTACK_TIMEOUT, service + " did not answer " + req.method() + " "
+                    + req.uri().getPath() + " in time");
+        } catch (IOException e) {
+            throw new TetherException(ErrorCode.OPENSTACK_UNAVAILABLE, service + " " + req.method() + " "
+                    + req.uri().getPath() + " failed (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TetherException(ErrorCode.OPENSTACK_UNAVAILABLE, service + " call interrupted");
+        }
+    }
+
+    /**
      * One request whose body is read as it arrives (an image's data): no repeats, since the caller may have
      * consumed part of it. The timeout bounds the wait for the answer's headers only.
      */

@@ -34,6 +34,9 @@ public enum ErrorCode {
     IMAGE_TOO_LARGE(422, "Image larger than allowed"),
     IMAGE_CHECKSUM_MISMATCH(422, "Image data does not match its checksum"),
     IMAGE_DOWNLOAD_FAILED(502, "Image download failed"),
+    IMAGE_UPLOAD_FAILED(502, "Image upload to Glance failed"),
+    IMAGE_EXISTS(409, "An image with this id exists"),
+    VOLUME_ENCRYPTED(409, "The volume is encrypted"),
     IMAGE_SERVICE_NOT_FOUND(502, "No Glance endpoint"),
     INSUFFICIENT_SCRATCH_SPACE(507, "Insufficient scratch space for the image"),
     /** 400: no pool satisfies the volume type's extra specs (the detail names each pool and why). */

@@ -40,7 +40,8 @@ class OpenStackLabIT {
 
     @BeforeAll
     static void start() throws Exception {
-        ceph = CephCluster.start(MON_PORT);
+        // images, their clones and uploads of 1 GiB volumes (thin, but not all zero) share the OSD's RAM store
+        ceph = CephCluster.start(MON_PORT, 4L << 30);
         openstack = OpenStackLab.start(ceph);
     }
 
@@ -423,6 +424,91 @@ class OpenStackLabIT {
             openstack.cinderJson(admin, "POST", "/volumes/" + vol + "/action",
                     "{\"os-reset_status\": {\"status\": \"available\", \"attach_status\": \"detached\"}}", 202);
             openstack.cinder(admin, "DELETE", "/volumes/" + vol, null);
+        }
+    }
+
+    /** {@code POST /v1/volumes/{id}/image} through the agent, waited for: the operation's result. */
+    private static JsonNode uploaded(AgentProcess agent, UUID vol, String body, int status) throws Exception {
+        HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/image", body);
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        JsonNode state = finished(agent, accepted.headers().firstValue("Location").orElseThrow());
+        assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(status);
+        return state.path("result");
+    }
+
+    /**
+     * Cinder's copy_volume_to_image through the agent into the real Glance: as qcow2 and as raw, each the volume's
+     * bytes (read back from Glance with the openstack CLI), the raw one in Glance's RBD store so that the next
+     * volume made from it is a clone again; an exported volume needs force and leaves no temporary snapshot.
+     */
+    @Test
+    void aVolumeUploadedToGlanceHoldsItsBytesAsQcow2AndAsRawAndAnExportedOneNeedsForce() throws Exception {
+        Path raw = dir.resolve("disk.raw");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+            f.setLength(16L << 20);
+            byte[] mib = new byte[1 << 20];
+            java.util.Arrays.fill(mib, (byte) 0x6b);
+            f.seek(3L << 20);
+            f.write(mib);
+        }
+        UUID source = openstack.createImageWithCli("admin", "admin", raw, "raw");
+        UUID vol = UUID.randomUUID();
+        UUID again = UUID.randomUUID();
+        List<UUID> images = new ArrayList<>(List.of(source));
+        String initiator = "iqn.1993-08.org.debian:01:upload-" + UUID.randomUUID().toString().substring(0, 8);
+        try (AgentProcess agent = storageAgent()) {
+            agent.start();
+            volumeFromImage(agent, vol, source);
+
+            JsonNode qcow = uploaded(agent, vol, "{\"name\": \"from-volume-qcow2\", \"disk_format\": \"qcow2\"}", 201);
+            UUID qcowId = UUID.fromString(qcow.path("image_id").asText());
+            images.add(qcowId);
+            OpenStackLab.Token admin = openstack.token("admin", "admin");
+            JsonNode inGlance = openstack.image(admin, qcowId);
+            assertThat(inGlance.path("status").asText()).isEqualTo("active");
+            assertThat(inGlance.path("disk_format").asText()).isEqualTo("qcow2");
+            assertThat(inGlance.path("checksum").asText()).isEqualTo(qcow.path("checksum").asText());
+            assertThat(inGlance.path("os_hash_value").asText()).isEqualTo(qcow.path("os_hash_value").asText());
+            Path saved = dir.resolve("saved.qcow2");
+            openstack.cli("admin", "admin", "image", "save", "--file", saved.toString(), qcowId.toString());
+            Path back = dir.resolve("back.raw");
+            Host.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", saved.toString(), back.toString());
+            assertThat(Files.size(back)).isEqualTo(1L << 30);
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(back.toFile(), "r")) {
+                byte[] b = new byte[16 << 20];
+                f.readFully(b);
+                assertThat(b).isEqualTo(Files.readAllBytes(raw));
+            }
+
+            JsonNode rawUp = uploaded(agent, vol, "{\"name\": \"from-volume-raw\"}", 201);
+            UUID rawId = UUID.fromString(rawUp.path("image_id").asText());
+            images.add(rawId);
+            assertThat(rawUp.path("size").asLong()).isEqualTo(1L << 30);
+            volumeFromImage(agent, again, rawId);
+            JsonNode parent = JSON.readTree(ceph.rbd("info", "--format", "json", "volumes/volume-" + again)).path("parent");
+            assertThat(parent.path("pool").asText() + "/" + parent.path("image").asText()).isEqualTo("images/" + rawId);
+            assertThat(ceph.read("volume-" + again, 3L << 20, 1 << 20)).containsOnly((byte) 0x6b);
+
+            // exported: only with force, from a snapshot that goes afterwards
+            json(agent.put("/v1/volumes/" + vol + "/exports/" + initiator, "{\"initiator\": \"" + initiator
+                    + "\", \"host\": \"upload-test\", \"ip\": \"127.0.0.1\"}"), 200);
+            JsonNode refused = uploaded(agent, vol, "{\"name\": \"in-use\"}", 409);
+            assertThat(refused.path("code").asText()).isEqualTo("volume_busy");
+            assertThat(refused.path("field").asText()).isEqualTo("force");
+            JsonNode forced = uploaded(agent, vol, "{\"name\": \"in-use\", \"force\": true}", 201);
+            images.add(UUID.fromString(forced.path("image_id").asText()));
+            assertThat(ceph.rbd("snap", "ls", "--format", "json", "volumes/volume-" + vol).strip()).isEqualTo("[]");
+            assertThat(ceph.rbd("ls", "volumes")).doesNotContain(
+                    new org.tether.storage.image.UploadRecord(UUID.fromString(forced.path("image_id").asText()), vol,
+                            "raw", org.tether.storage.image.UploadRecord.Phase.DONE, null).temporaryVolumeId().toString());
+            assertThat(agent.get("/v1/image-uploads").body()).isEqualTo("[]");
+            json(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator), 204);
+            assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/volumes/" + again).statusCode()).isEqualTo(204);
+        } finally {
+            for (UUID image : images) {
+                openstack.cli("admin", "admin", "image", "delete", image.toString());
+            }
         }
     }
 

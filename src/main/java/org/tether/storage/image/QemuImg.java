@@ -95,6 +95,19 @@ public class QemuImg {
         }
     }
 
+    /**
+     * Writes a volume's disk ({@code source}: a file, a block device or {@code rbd:...}, read as raw) into a new
+     * image file of {@code format} (raw stays sparse where the volume reads zero).
+     */
+    public void export(String source, ImageFormat format, Path file) {
+        CommandResult r = runner.run(Command.of("qemu-img", convertTimeout).args("convert", "-f", "raw", "-O",
+                format.qemuDriver(), source, file.toString()).build());
+        if (!r.succeeded()) {
+            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "reading the volume into a "
+                    + format.glanceName() + " image failed: " + r.summary());
+        }
+    }
+
     private static String text(JsonNode n, String field) {
         JsonNode v = n.path(field);
         return v.isTextual() ? v.asText() : null;
