@@ -512,6 +512,60 @@ class OpenStackLabIT {
         }
     }
 
+    /**
+     * {@code kill -9} of the agent while it uploads a volume: the next start removes the unverified image from
+     * Glance and the temporary snapshot and volume from Ceph, and the volume is as it was.
+     */
+    @Test
+    void anUploadKilledMidWayIsUndoneAtTheNextStart() throws Exception {
+        UUID vol = UUID.randomUUID();
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        try (AgentProcess agent = storageAgent()) {
+            agent.start();
+            json(agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1}"), 201);
+            // data in every 64 MiB of the image, so that reading and sending it takes a moment
+            List<String> qemuIo = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
+            for (long off = 0; off < (1L << 30); off += 64L << 20) {
+                qemuIo.addAll(List.of("-c", "write -P 0x11 " + off + " 1M"));
+            }
+            qemuIo.add("rbd:volumes/volume-" + vol + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring);
+            Host.run(qemuIo.toArray(String[]::new));
+            HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/image", "{\"name\": \"killed\"}");
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            JsonNode caught = null;
+            for (int i = 0; i < 3000 && caught == null; i++) {
+                JsonNode list = JSON.readTree(agent.get("/v1/image-uploads").body());
+                for (JsonNode u : list) {
+                    if (List.of("converting", "uploading").contains(u.path("phase").asText())) {
+                        caught = u;
+                    }
+                }
+                Thread.sleep(10);
+            }
+            assertThat(caught).as("the upload was seen converting or uploading").isNotNull();
+            agent.kill();
+            UUID image = UUID.fromString(caught.path("image_id").asText());
+            System.out.println("upload killed while " + caught.path("phase").asText());
+
+            agent.start();
+            java.time.Instant end = java.time.Instant.now().plusSeconds(30);
+            while (Files.list(dir.resolve("storage-state").resolve("image-uploads")).findAny().isPresent()
+                    && java.time.Instant.now().isBefore(end)) {
+                Thread.sleep(100);
+            }
+            assertThat(Files.list(dir.resolve("storage-state").resolve("image-uploads")).toList()).isEmpty();
+            HttpResponse<String> inGlance = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(openstack.env.get("GLANCE_URL")
+                            + "/v2/images/" + image)).header("X-Auth-Token", admin.value()).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(inGlance.statusCode()).as(inGlance.body()).isEqualTo(404);
+            assertThat(ceph.rbd("snap", "ls", "--format", "json", "volumes/volume-" + vol).strip()).isEqualTo("[]");
+            assertThat(ceph.rbd("ls", "volumes")).doesNotContain(new org.tether.storage.image.UploadRecord(image, vol,
+                    "raw", org.tether.storage.image.UploadRecord.Phase.STARTED, null).temporaryVolumeId().toString());
+            assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        }
+    }
+
     private static int longestRun(byte[] data, byte value) {
         int longest = 0;
         int run = 0;
