@@ -503,6 +503,13 @@ class OpenStackLabIT {
                             "raw", org.tether.storage.image.UploadRecord.Phase.DONE, null).temporaryVolumeId().toString());
             assertThat(agent.get("/v1/image-uploads").body()).isEqualTo("[]");
             json(agent.delete("/v1/volumes/" + vol + "/exports/" + initiator), 204);
+
+            // an encrypted volume (its key a new Barbican secret): refused, as Cinder refuses what it cannot key
+            UUID encrypted = UUID.randomUUID();
+            json(agent.post("/v1/volumes", "{\"id\": \"" + encrypted + "\", \"size_gb\": 1, \"encryption\": {}}"), 201);
+            JsonNode keyless = uploaded(agent, encrypted, "{\"name\": \"encrypted\"}", 409);
+            assertThat(keyless.path("code").asText()).isEqualTo("volume_encrypted");
+            assertThat(agent.delete("/v1/volumes/" + encrypted).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + again).statusCode()).isEqualTo(204);
         } finally {
