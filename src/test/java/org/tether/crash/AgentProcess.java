@@ -117,6 +117,21 @@ public final class AgentProcess implements AutoCloseable {
         process.waitFor();
     }
 
+    /** The operation at {@code location} once it no longer runs (or as it was after {@code limit}). */
+    public com.fasterxml.jackson.databind.JsonNode finished(String location, Duration limit) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        long end = System.nanoTime() + limit.toNanos();
+        com.fasterxml.jackson.databind.JsonNode state;
+        do {
+            state = json.readTree(get(location).body());
+            if (!state.path("state").asText().equals("running")) {
+                break;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < end);
+        return state;
+    }
+
     /** The state of the operation at {@code location}, or "" while the agent does not answer. */
     public String operationState(String location) {
         try {

@@ -209,17 +209,6 @@ class OpenStackLabIT {
                 "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service");
     }
 
-    private static JsonNode finished(AgentProcess agent, String op) throws Exception {
-        JsonNode state = null;
-        for (int i = 0; i < 1200; i++) {
-            state = JSON.readTree(agent.get(op).body());
-            if (!state.path("state").asText().equals("running")) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        return state;
-    }
 
     /** A volume from a Glance image through the agent; the milliseconds from the request to the volume. */
     private static long volumeFromImage(AgentProcess agent, UUID vol, UUID image) throws Exception {
@@ -227,7 +216,7 @@ class OpenStackLabIT {
         HttpResponse<String> accepted = agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, "
                 + "\"source\": {\"image\": {\"glance_id\": \"" + image + "\"}}}");
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-        JsonNode state = finished(agent, accepted.headers().firstValue("Location").orElseThrow());
+        JsonNode state = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), java.time.Duration.ofMinutes(2));
         assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
         return (System.nanoTime() - t0) / 1_000_000;
     }
@@ -325,7 +314,7 @@ class OpenStackLabIT {
             dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x3c 0 65536\"");
             assertThat(dom.hmp("qemu-io -d ua-" + vol + " \"read -P 0x3c 0 65536\"")).doesNotContain("fail");
             // nowhere in the image's first 8 MiB (header and the written payload) are the guest's bytes in clear
-            assertThat(longestRun(ceph.read("volume-" + vol, 0, 8 << 20), (byte) 0x3c)).isLessThan(64);
+            assertThat(org.tether.lab.Digests.longestRun(ceph.read("volume-" + vol, 0, 8 << 20), (byte) 0x3c)).isLessThan(64);
 
             assertThat(agent.delete("/v1/cinder-attachments/" + attachment).statusCode()).isEqualTo(204);
             assertThat(openstack.volumeStatus(admin, vol)).isEqualTo("available");
@@ -431,7 +420,7 @@ class OpenStackLabIT {
     private static JsonNode uploaded(AgentProcess agent, UUID vol, String body, int status) throws Exception {
         HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/image", body);
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-        JsonNode state = finished(agent, accepted.headers().firstValue("Location").orElseThrow());
+        JsonNode state = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), java.time.Duration.ofMinutes(2));
         assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(status);
         return state.path("result");
     }
@@ -571,15 +560,5 @@ class OpenStackLabIT {
                     "raw", org.tether.storage.image.UploadRecord.Phase.STARTED, null).temporaryVolumeId().toString());
             assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
         }
-    }
-
-    private static int longestRun(byte[] data, byte value) {
-        int longest = 0;
-        int run = 0;
-        for (byte b : data) {
-            run = b == value ? run + 1 : 0;
-            longest = Math.max(longest, run);
-        }
-        return longest;
     }
 }

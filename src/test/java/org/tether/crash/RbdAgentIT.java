@@ -91,7 +91,7 @@ class RbdAgentIT {
                         + ", \"source\": {\"image\": {\"url\": \"" + qcow2.toUri() + "\", \"disk_format\": \"qcow2\", \"sha256\": \"" + sha + "\"}}}");
                 assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
                 String op = accepted.headers().firstValue("Location").orElseThrow();
-                JsonNode state = finished(agent, op);
+                JsonNode state = agent.finished(op, java.time.Duration.ofSeconds(60));
                 assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
                 assertThat(ceph.read("volume-" + vol, 0, 65536)).containsOnly((byte) 0x6d);
                 assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + vol))
@@ -291,7 +291,7 @@ class RbdAgentIT {
                         + "\", \"disk_format\": \"raw\", \"sha256\": \"" + sha + "\"}}}");
                 assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
                 String op = accepted.headers().firstValue("Location").orElseThrow();
-                JsonNode state = finished(agent, op);
+                JsonNode state = agent.finished(op, java.time.Duration.ofSeconds(60));
                 assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
                 byte[] head = ceph.read("volume-" + vol, 0, 8 << 20);
                 assertThat(new String(head, 0, 4, java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("LUKS");
@@ -350,17 +350,6 @@ class RbdAgentIT {
     }
 
     /** The operation's record once it is no longer running (at most a minute). */
-    private static JsonNode finished(AgentProcess agent, String op) throws Exception {
-        JsonNode state = null;
-        for (int i = 0; i < 600; i++) {
-            state = JSON.readTree(agent.get(op).body());
-            if (!state.path("state").asText().equals("running")) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        return state;
-    }
 
     /**
      * A host where Nova's guide made {@code client.cinder secret} under its own UUID: the agent configured with
