@@ -561,4 +561,57 @@ class OpenStackLabIT {
             assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
         }
     }
+
+    /**
+     * The whole round trip on one Ceph, ending in a boot: a Linux image (lab/os-image.sh, qcow2) made with the
+     * openstack CLI, a volume downloaded from it, that volume uploaded back to Glance as raw, a second volume
+     * cloned from the uploaded image, exported, and booted by {@code POST /v1/instances} through QEMU's librbd:
+     * the kernel's init prints its line on the console.
+     */
+    @Test
+    void aVolumeMadeFromAnImageUploadedFromAVolumeBootsLinux() throws Exception {
+        String line = "tether-roundtrip-" + UUID.randomUUID().toString().substring(0, 8);
+        Path os = dir.resolve("os.qcow2");
+        Process build = new ProcessBuilder("bash", "lab/os-image.sh", os.toString(), line).inheritIO().start();
+        assertThat(build.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(build.exitValue()).as("lab/os-image.sh").isZero();
+        UUID original = openstack.createImageWithCli("admin", "admin", os, "qcow2");
+        List<UUID> images = new ArrayList<>(List.of(original));
+        UUID first = UUID.randomUUID();
+        UUID second = UUID.randomUUID();
+        Path key = dir.resolve("cinder.key");
+        Files.writeString(key, ceph.key() + "\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        String secret = openstack.env.get("RBD_SECRET_UUID");
+        String name = "tether-roundtrip-" + UUID.randomUUID().toString().substring(0, 8);
+        try (AgentProcess agent = storageAgent().with("-Dtether.mode=both", "-Dtether.storage.rbd.secret-uuid=" + secret,
+                "-Dtether.ceph.secret-uuid=" + secret, "-Dtether.ceph.key-file=" + key)) {
+            agent.start();
+            volumeFromImage(agent, first, original);
+            JsonNode up = uploaded(agent, first, "{\"name\": \"roundtrip\"}", 201);
+            UUID uploaded = UUID.fromString(up.path("image_id").asText());
+            images.add(uploaded);
+            volumeFromImage(agent, second, uploaded);
+            assertThat(ceph.rbd("info", "--format", "json", "volumes/volume-" + second)).contains(uploaded.toString());
+
+            String connector = agent.get("/v1/connector").body();
+            String initiator = JSON.readTree(connector).path("initiator").asText();
+            JsonNode info = json(agent.put("/v1/volumes/" + second + "/exports/" + initiator, connector), 200);
+            JsonNode booted = json(agent.post("/v1/instances", "{\"name\": \"" + name + "\", \"vcpus\": 1, "
+                    + "\"memory_mb\": 256, \"boot_volume\": {\"volume_id\": \"" + second + "\", \"connection_info\": "
+                    + info + ", \"attach_path\": \"qemu\"}}"), 201);
+            org.tether.lab.BootSector.awaitConsole(Path.of(booted.path("console_log").asText()), line);
+            assertThat(agent.delete("/v1/instances/" + name).statusCode()).isEqualTo(204);
+            json(agent.delete("/v1/volumes/" + second + "/exports/" + initiator), 204);
+            for (UUID v : List.of(first, second)) {
+                assertThat(agent.delete("/v1/volumes/" + v).statusCode()).isEqualTo(204);
+            }
+        } finally {
+            Host.exec("virsh", "-c", "qemu:///system", "destroy", name);
+            Host.exec("virsh", "-c", "qemu:///system", "undefine", name, "--nvram");
+            for (UUID image : images) {
+                openstack.cli("admin", "admin", "image", "delete", image.toString());
+            }
+        }
+    }
 }
