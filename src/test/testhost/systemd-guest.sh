@@ -19,6 +19,10 @@ StandardError=tty
 TTYPath=/dev/ttyS0
 TimeoutStartSec=0
 UNIT
+# the VM's root is this machine's, and the checkout (this script's own directory) may be under /tmp: Debian's
+# tmpfiles.d/tmp.conf ("D /tmp") would empty /tmp at boot, before the check runs
+mkdir -p /etc/tmpfiles.d
+ln -sf /dev/null /etc/tmpfiles.d/tmp.conf
 for u in systemd-remount-fs systemd-fsck-root serial-getty@ttyS0 getty@tty1; do
   ln -sf /dev/null "/etc/systemd/system/$u.service"
 done
