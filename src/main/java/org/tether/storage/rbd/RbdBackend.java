@@ -124,8 +124,12 @@ public class RbdBackend implements VolumeBackend {
 
     /** How many parents the image has (0 for an image that is no clone). */
     int depth(String image) {
+        return depth(image, info(image));
+    }
+
+    /** The same from the image's {@code rbd info}, already read. */
+    int depth(String image, JsonNode info) {
         int depth = 0;
-        JsonNode info = info(image);
         while (info != null && info.has("parent")) {
             depth++;
             if (depth > 64) {

@@ -40,13 +40,16 @@ final class RbdImageClones {
             RbdBackend.check(r, "clone image snapshot " + parent);
         }
         try {
-            int depth = backend.depth(image);
+            JsonNode info = backend.info(image); // one read serves the depth and the size
+            int depth = backend.depth(image, info);
             if (depth > cli.config().maxCloneDepth()) {
                 LOG.infof("flattening %s: its chain of parents is %d deep, above %d", image, depth,
                         cli.config().maxCloneDepth());
                 RbdBackend.check(cli.rbd("flatten", "--no-progress", cli.spec(image)), "flatten " + image);
             }
-            backend.growTo(id, bytes);
+            if (info != null && info.path("size").asLong() < bytes) {
+                backend.extend(id, bytes);
+            }
         } catch (RuntimeException e) {
             backend.remove(image);
             throw e;
