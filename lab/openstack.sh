@@ -214,6 +214,9 @@ transport_url = rabbit://guest:guest@127.0.0.1:$RABBIT_PORT/
 osapi_volume_listen = 127.0.0.1
 osapi_volume_listen_port = $CINDER_PORT
 osapi_volume_workers = 1
+# fewer heartbeats written into SQLite by the scheduler and the volume service (the default is every 10 s)
+report_interval = 30
+service_down_time = 180
 enabled_backends = ceph
 default_volume_type = __DEFAULT__
 glance_api_servers = http://127.0.0.1:$GLANCE_PORT

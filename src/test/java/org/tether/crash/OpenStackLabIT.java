@@ -296,9 +296,7 @@ class OpenStackLabIT {
                 "--encryption-cipher", "aes-xts-plain64", "--encryption-key-size", "256",
                 "--encryption-control-location", "front-end", type);
         OpenStackLab.Token admin = openstack.token("admin", "admin");
-        JsonNode made = openstack.cinderJson(admin, "POST", "/volumes", "{\"volume\": {\"size\": 1, \"volume_type\": \""
-                + type + "\"}}", 202);
-        UUID vol = UUID.fromString(made.path("volume").path("id").asText());
+        UUID vol = openstack.requestVolume(admin, 1, type);
         try (AgentProcess agent = agent("tether"); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
             openstack.awaitVolume(admin, vol, "available", Duration.ofSeconds(60));
             assertThat(openstack.volume(admin, vol).path("encrypted").asBoolean()).isTrue();
@@ -335,9 +333,7 @@ class OpenStackLabIT {
         String type = "multi-" + UUID.randomUUID().toString().substring(0, 8);
         openstack.cli("admin", "admin", "volume", "type", "create", "--property", "multiattach=<is> True", type);
         OpenStackLab.Token admin = openstack.token("admin", "admin");
-        JsonNode made = openstack.cinderJson(admin, "POST", "/volumes", "{\"volume\": {\"size\": 1, \"volume_type\": \""
-                + type + "\"}}", 202);
-        UUID vol = UUID.fromString(made.path("volume").path("id").asText());
+        UUID vol = openstack.requestVolume(admin, 1, type);
         try (AgentProcess agent = agent("tether"); TestDomain one = TestDomain.create(TestDomain.Kind.RUNNING);
              TestDomain two = TestDomain.create(TestDomain.Kind.RUNNING)) {
             openstack.awaitVolume(admin, vol, "available", Duration.ofSeconds(60));
@@ -502,9 +498,7 @@ class OpenStackLabIT {
             assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + again).statusCode()).isEqualTo(204);
         } finally {
-            for (UUID image : images) {
-                openstack.cli("admin", "admin", "image", "delete", image.toString());
-            }
+            deleteImages(images);
         }
     }
 
@@ -609,8 +603,17 @@ class OpenStackLabIT {
         } finally {
             Host.exec("virsh", "-c", "qemu:///system", "destroy", name);
             Host.exec("virsh", "-c", "qemu:///system", "undefine", name, "--nvram");
-            for (UUID image : images) {
+            deleteImages(images);
+        }
+    }
+
+    /** Cleanup that never hides the test's own failure: an image Glance will not delete now is only reported. */
+    private static void deleteImages(List<UUID> images) {
+        for (UUID image : images) {
+            try {
                 openstack.cli("admin", "admin", "image", "delete", image.toString());
+            } catch (Exception e) {
+                System.out.println("image " + image + " not deleted: " + e.getMessage());
             }
         }
     }

@@ -121,20 +121,35 @@ public final class OpenStackLab implements AutoCloseable {
         return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * The same, expecting {@code expected}. Cinder on SQLite answers 500 ("database is locked", its transaction
+     * rolled back) when two of its processes write at one moment; a controller repeats such a call, and so does
+     * this, up to four times a second apart.
+     */
     public JsonNode cinderJson(Token as, String method, String path, String body, int expected)
             throws IOException, InterruptedException {
         HttpResponse<String> r = cinder(as, method, path, body);
+        for (int i = 0; i < 4 && r.statusCode() == 500 && expected != 500; i++) {
+            Thread.sleep(1000);
+            r = cinder(as, method, path, body);
+        }
         if (r.statusCode() != expected) {
             throw new AssertionError("Cinder " + method + " " + path + ": " + r.statusCode() + " " + r.body());
         }
         return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
     }
 
+    /** Asks Cinder for a volume of {@code type} (null: the default type); its id, before it is available. */
+    public UUID requestVolume(Token as, int gb, String type) throws Exception {
+        JsonNode v = cinderJson(as, "POST", "/volumes", "{\"volume\": {\"size\": " + gb + ", \"name\": \"tether-"
+                + UUID.randomUUID().toString().substring(0, 8) + "\"" + (type == null ? "" : ", \"volume_type\": \""
+                + type + "\"") + "}}", 202);
+        return UUID.fromString(v.path("volume").path("id").asText());
+    }
+
     /** A new volume of Cinder's RBD driver, once {@code available}. */
     public UUID createVolume(Token as, int gb) throws Exception {
-        JsonNode v = cinderJson(as, "POST", "/volumes", "{\"volume\": {\"size\": " + gb + ", \"name\": \"tether-"
-                + UUID.randomUUID().toString().substring(0, 8) + "\"}}", 202);
-        UUID id = UUID.fromString(v.path("volume").path("id").asText());
+        UUID id = requestVolume(as, gb, null);
         awaitVolume(as, id, "available", Duration.ofSeconds(60));
         return id;
     }
@@ -187,12 +202,23 @@ public final class OpenStackLab implements AutoCloseable {
         e.put("OS_PROJECT_DOMAIN_NAME", "Default");
         e.put("OS_IDENTITY_API_VERSION", "3");
         e.put("PATH", "/usr/bin:/bin");   // Debian's python3 and its openstack client, not another on the PATH
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("openstack " + String.join(" ", args) + ": " + out);
+        // output to a file, so the limit holds even when the client never closes its streams
+        Path log = Files.createTempFile("openstack-cli", ".txt");
+        try {
+            Process p = pb.redirectOutput(log.toFile()).start();
+            if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                throw new IllegalStateException("openstack " + String.join(" ", args) + " timed out");
+            }
+            String out = Files.readString(log);
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("openstack " + String.join(" ", args) + ": " + out);
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(log);
         }
-        return out;
     }
 
     /** An image made with {@code openstack image create} (Glance's default store, RBD): its id once active. */

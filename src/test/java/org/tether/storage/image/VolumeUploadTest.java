@@ -70,6 +70,13 @@ class VolumeUploadTest {
         }
     }
 
+    /** The file backend's files: volumes, snapshots, and any temporary one an upload left. */
+    private static List<String> backendFiles() throws java.io.IOException {
+        try (var s = Files.list(FILES)) {
+            return s.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
     private static String hex(String algo, byte[] b) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance(algo).digest(b));
     }
@@ -97,10 +104,7 @@ class VolumeUploadTest {
     void aVolumeBecomesAQcow2ImageCheckedAgainstWhatGlanceHolds() throws Exception {
         UUID vol = UUID.randomUUID();
         byte[] qcow2 = volumeWithData(vol);
-        List<String> before;
-        try (var s = Files.list(FILES)) {
-            before = s.map(p -> p.getFileName().toString()).toList();
-        }
+        List<String> before = backendFiles();
         UUID image = UUID.randomUUID();
         glanceHolds(image, qcow2.length, hex("MD5", qcow2), hex("SHA-512", qcow2));
         JsonNode done = upload(vol, image, "succeeded");
@@ -116,10 +120,7 @@ class VolumeUploadTest {
         assertThat(sent.getRequest().getBody()).as("the bytes Glance got are the volume as qcow2").isEqualTo(qcow2);
         assertThat(sent.getRequest().getHeader("Content-Type")).isEqualTo("application/octet-stream");
         openstack.verify(0, deleteRequestedFor(urlEqualTo("/glance/v2/images/" + image)));
-        try (var s = Files.list(FILES)) {
-            assertThat(s.map(p -> p.getFileName().toString()).toList()).as("no temporary snapshot or volume left")
-                    .containsExactlyInAnyOrderElementsOf(before);
-        }
+        assertThat(backendFiles()).as("no temporary snapshot or volume left").containsExactlyInAnyOrderElementsOf(before);
         assertThat(given().get("/v1/image-uploads").then().statusCode(200).extract().asString()).isEqualTo("[]");
         given().delete("/v1/volumes/" + vol).then().statusCode(204);
     }
@@ -128,19 +129,14 @@ class VolumeUploadTest {
     void glanceHoldingOtherBytesFailsTheUploadAndTheImageIsRemoved() throws Exception {
         UUID vol = UUID.randomUUID();
         byte[] qcow2 = volumeWithData(vol);
-        List<String> before;
-        try (var s = Files.list(FILES)) {
-            before = s.map(p -> p.getFileName().toString()).toList();
-        }
+        List<String> before = backendFiles();
         UUID image = UUID.randomUUID();
         glanceHolds(image, qcow2.length, "0123456789abcdef0123456789abcdef", hex("SHA-512", qcow2));
         JsonNode failed = upload(vol, image, "failed");
         assertThat(failed.path("status").asInt()).isEqualTo(502);
         assertThat(failed.path("result").path("code").asText()).isEqualTo("image_upload_failed");
         openstack.verify(1, deleteRequestedFor(urlEqualTo("/glance/v2/images/" + image)));
-        try (var s = Files.list(FILES)) {
-            assertThat(s.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrderElementsOf(before);
-        }
+        assertThat(backendFiles()).containsExactlyInAnyOrderElementsOf(before);
         given().delete("/v1/volumes/" + vol).then().statusCode(204);
     }
 }
