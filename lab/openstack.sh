@@ -9,6 +9,11 @@
 #   lab/openstack.sh start DIR CEPH_DIR       prints the settings (OS_AUTH_URL=..., CINDER_URL=..., ...)
 #   lab/openstack.sh stop DIR                 kills what start started
 #   lab/openstack.sh stop-cinder-volume DIR | start-cinder-volume DIR
+#   lab/openstack.sh start-backend DIR NAME FILE   one more cinder-volume, for backend NAME only, with the
+#                                             settings of FILE (a [NAME] section) and this checkout's
+#                                             integrations/cinder on its PYTHONPATH (Tether's driver);
+#                                             returns once NAME reports a pool with free capacity
+#   lab/openstack.sh stop-backend DIR NAME
 set -euo pipefail
 
 PACKAGES=(keystone cinder-api cinder-scheduler cinder-volume glance-api barbican-api rabbitmq-server
@@ -368,13 +373,16 @@ s = session.Session(auth=v3.Password(auth_url=os.environ["OS_AUTH_URL"], usernam
     password=os.environ["OS_PASSWORD"], project_name="admin", user_domain_id="default", project_domain_id="default"))
 pid = s.get_project_id()
 r = s.get(f"http://127.0.0.1:{sys.argv[1]}/v3/{pid}/scheduler-stats/get_pools?detail=true").json()
-pools = [p for p in r.get("pools", []) if float(p["capabilities"].get("free_capacity_gb", 0) or 0) > 0]
+prefix = os.environ.get("POOL_PREFIX", "")
+pools = [p for p in r.get("pools", []) if p["name"].startswith(prefix)
+         and float(p["capabilities"].get("free_capacity_gb", 0) or 0) > 0]
 sys.exit(0 if pools else 1)
 PY
     then return 0; fi
     sleep 0.4
   done
-  log "cinder-volume reported no pool with free capacity"; tail -20 "$D/log/cinder-volume.log" >&2 || true
+  log "cinder-volume reported no pool ${POOL_PREFIX:-}... with free capacity"
+  tail -20 "$D/log/cinder-volume${POOL_PREFIX:+-$name}.log" >&2 || true
   return 1
 }
 
@@ -403,6 +411,22 @@ start)
   install_packages
   start_all ;;
 stop) D=${2:?work directory}; stop_all ;;
+start-backend)
+  D=${2:?work directory}; name=${3:?backend name}; file=${4:?its settings}
+  printf '[DEFAULT]\nenabled_backends = %s\n' "$name" > "$D/cinder/backend-$name.conf"
+  spawn "cinder-volume-$name" "$D/log/cinder-volume-$name.out" env \
+    PYTHONPATH="$(cd "$(dirname "$0")/.." && pwd)/integrations/cinder" cinder-volume \
+    --config-file "$D/cinder/cinder.conf" --config-file "$file" --config-file "$D/cinder/backend-$name.conf" \
+    --log-file "$D/log/cinder-volume-$name.log"
+  # shellcheck disable=SC1091
+  set -a; . "$D/env"; set +a; ADMIN_PW=$ADMIN_PASSWORD
+  KEYSTONE_PORT=${OS_AUTH_URL##*:}; KEYSTONE_PORT=${KEYSTONE_PORT%%/*}
+  CINDER_PORT=${CINDER_URL##*:}; CINDER_PORT=${CINDER_PORT%%/*}
+  POOL_PREFIX="tether-lab@$name#" wait_volume_service ;;
+stop-backend)
+  D=${2:?work directory}; name=${3:?backend name}
+  [ -s "$D/cinder-volume-$name.pid" ] && kill -KILL -- "-$(cat "$D/cinder-volume-$name.pid")" 2>/dev/null || true
+  rm -f "$D/cinder-volume-$name.pid" ;;
 stop-cinder-volume) D=${2:?work directory}; kill -KILL -- "-$(cat "$D/cinder-volume.pid")"; rm -f "$D/cinder-volume.pid" ;;
 start-cinder-volume) D=${2:?work directory}; spawn cinder-volume "$D/log/cinder-volume.out" cinder-volume --config-file "$D/cinder/cinder.conf" ;;
 *) echo "usage: $0 install|start DIR CEPH_DIR|stop DIR" >&2; exit 2 ;;

@@ -30,6 +30,7 @@ public class GlanceClient {
     private final OpenStackHttp http;
     private final Optional<URI> endpoint;
     private final java.time.Duration transferTimeout;
+    private final ObjectMapper json;
 
     @Inject
     public GlanceClient(TetherConfig config, Clock clock, ObjectMapper json) {
@@ -42,6 +43,7 @@ public class GlanceClient {
                  OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock, ObjectMapper json) {
         this.endpoint = endpoint;
         this.transferTimeout = transferTimeout;
+        this.json = json;
         this.http = new OpenStackHttp(config, sleeper, random, json);
         this.keystone = KeystoneSession.of(config, http, clock);
     }
@@ -118,6 +120,30 @@ public class GlanceClient {
             throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "Glance answered " + reply.status()
                     + " to the data of image " + id + reply.message());
         }
+    }
+
+    /**
+     * Adds a location to a queued image, which makes it active with the size its store reads there (Glance's
+     * {@code show_multiple_locations}, policy {@code set_image_location}). A location Glance reports as already
+     * there is what a repeat after a lost answer finds: done.
+     */
+    public void addLocation(UUID id, String url) {
+        com.fasterxml.jackson.databind.node.ArrayNode ops = json.createArrayNode();
+        com.fasterxml.jackson.databind.node.ObjectNode value = ops.addObject().put("op", "add")
+                .put("path", "/locations/-").putObject("value").put("url", url);
+        value.putObject("metadata");
+        byte[] patch = http.bytes(ops);
+        OpenStackHttp.Reply reply = session().withToken("Glance", token -> http.send("Glance", () ->
+                images(token, "/" + id).header("Content-Type", "application/openstack-images-v2.1-json-patch")
+                        .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(patch))));
+        String said = new String(reply.body(), java.nio.charset.StandardCharsets.UTF_8);
+        if (reply.status() == 200 || (reply.status() == 400 && said.contains("already exists"))) {
+            return;
+        }
+        String hint = reply.status() == 403 ? " (Glance needs show_multiple_locations = true, and policy "
+                + "set_image_location must admit this agent's user)" : "";
+        throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "Glance answered " + reply.status()
+                + " to the location of image " + id + reply.message() + hint);
     }
 
     /** {@code DELETE /v2/images/{id}}; an image Glance no longer has is already what was asked for. */

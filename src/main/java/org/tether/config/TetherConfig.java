@@ -622,6 +622,21 @@ public interface TetherConfig {
         @WithDefault("5")
         int maxCloneDepth();
 
+        /**
+         * The pool of Glance's RBD store when it is this cluster (Glance and Cinder on one Ceph). Set, a raw
+         * upload of a volume ({@code POST /v1/volumes/{id}/image}) is copied inside Ceph into this pool (a clone
+         * of a snapshot, flattened) and given to Glance as a location, instead of streamed through Glance. The
+         * agent's user then needs {@code profile rbd pool=<this>}, and Glance {@code show_multiple_locations}.
+         */
+        Optional<String> glancePool();
+
+        /**
+         * How old a reading of the pool's statistics ({@code ceph df}) a create, extend or move may be admitted
+         * by; health and the pool listing always read afresh. {@code 0s} reads on every create.
+         */
+        @WithDefault("15s")
+        Duration statsMaxAge();
+
         /** Longest an rbd or ceph call may take (flatten and copies included). */
         @WithDefault("300s")
         Duration timeout();

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tether.lab.CephCluster;
+import org.tether.lab.Host;
 import org.tether.lab.OpenStackLab;
 import org.tether.lab.TestDomain;
 
@@ -30,7 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   <li>the attachment flow through Cinder 21.3: what the controller's call to the agent takes, and the host's
  *   share of it, from the agent's {@code tether_attach_seconds} and {@code tether_attach_step_seconds};</li>
  *   <li>a volume from a 1 GiB raw image: Glance's RBD store on the same Ceph (a clone) against the same bytes in
- *   Glance's file store (download, inspection, qemu-img into RBD).</li>
+ *   Glance's file store (download, inspection, qemu-img into RBD);</li>
+ *   <li>that volume (every MiB written) back to Glance as raw: copied inside Ceph into Glance's pool against
+ *   streamed (qemu-img, hashes, HTTP through Glance).</li>
  * </ul>
  */
 @Tag("benchmark")
@@ -124,14 +127,16 @@ class OpenStackBenchIT {
         long u2 = System.nanoTime();
         Files.delete(raw);
         Path pw = openstack.passwordFile("tether", dir.resolve("tether.password"));
+        // a cephx user that may also write Glance's pool, for uploads copied inside Ceph
+        Path writer = dir.resolve("client.tether-bench.keyring");
+        Host.run("ceph", "-c", ceph.conf.toString(), "auth", "get-or-create", "client.tether-bench",
+                "mon", "profile rbd", "osd", "profile rbd pool=volumes, profile rbd pool=images",
+                "mgr", "profile rbd pool=volumes", "-o", writer.toString());
         Map<String, Double> ms = new LinkedHashMap<>();
-        try (AgentProcess agent = new AgentProcess(18104, dir.resolve("storage"), dir.resolve("storage.log")).with(
-                "-Dtether.mode=storage", "-Dtether.storage.backend=rbd", "-Dtether.storage.rbd.conf=" + ceph.conf,
-                "-Dtether.storage.rbd.keyring=" + ceph.keyring, "-Dtether.storage.images.cache.enabled=false",
-                "-Dtether.storage.images.scratch-dir=" + dir.resolve("scratch"),
-                "-Dtether.storage.images.scratch-reserve-mb=16",
-                "-Dtether.cinder.auth-url=" + openstack.authUrl(), "-Dtether.cinder.username=tether",
-                "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service")) {
+        UUID full = UUID.randomUUID();
+        List<UUID> uploads = new ArrayList<>();
+        try (AgentProcess agent = storageAgent(openstack, ceph, pw).with("-Dtether.storage.rbd.glance-pool=images",
+                "-Dtether.storage.rbd.user=tether-bench", "-Dtether.storage.rbd.keyring=" + writer)) {
             agent.start();
             volumeFromImage(agent, inCeph); // warm-up: the Keystone token, the cluster's fsid, the JIT
             List<Double> clones = new ArrayList<>();
@@ -150,6 +155,28 @@ class OpenStackBenchIT {
                 assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
             }
             ms.put("blank 1 GiB volume (synchronous create, for scale), p50 of 5", p50(blank));
+            volumeFromImage(agent, inFiles, full); // every MiB written: what an upload must carry
+            ms.put("upload of that volume to Glance as raw, copied inside Ceph", upload(agent, full, true, uploads));
+            // the OSD's RAM store holds the image, the volume and one upload at a time
+            openstack.cli("admin", "admin", "image", "delete", uploads.remove(0).toString());
+        }
+        try (AgentProcess agent = storageAgent(openstack, ceph, pw)) {
+            agent.start();
+            ms.put("upload of that volume to Glance as raw, streamed (qemu-img, hashes, HTTP)",
+                    upload(agent, full, false, uploads));
+            assertThat(agent.delete("/v1/volumes/" + full).statusCode()).isEqualTo(204);
+            full = null;
+        } finally {
+            if (full != null) {
+                try (AgentProcess agent = storageAgent(openstack, ceph, pw)) {
+                    agent.start();
+                    agent.delete("/v1/volumes/" + full);
+                }
+            }
+            for (UUID image : uploads) {
+                openstack.cli("admin", "admin", "image", "delete", image.toString());
+            }
+            Host.exec("ceph", "-c", ceph.conf.toString(), "auth", "del", "client.tether-bench");
         }
         System.out.println("a 1 GiB raw image (1024 distinct MiB) becomes a 1 GiB RBD volume {");
         System.out.printf("  upload to Glance: %.1f s into its RBD store (openstack image create), %.1f s into its file store%n",
@@ -157,26 +184,63 @@ class OpenStackBenchIT {
         ms.forEach((k, v) -> System.out.printf("  %s: %.0f ms%n", k, v));
         double clone = ms.get("clone (Glance's RBD store, same cluster), p50 of 5");
         double download = ms.get("download (Glance's file store)");
-        System.out.printf("  clone is %.0fx faster than the download path (goal: >= 50x)%n}%n", download / clone);
+        System.out.printf("  clone is %.0fx faster than the download path (goal: >= 50x)%n", download / clone);
+        System.out.printf("  upload copied inside Ceph is %.1fx faster than streamed%n}%n",
+                ms.get("upload of that volume to Glance as raw, streamed (qemu-img, hashes, HTTP)")
+                        / ms.get("upload of that volume to Glance as raw, copied inside Ceph"));
     }
 
-    /** Milliseconds from the request to the volume made from the image (then deleted). */
-    private static double volumeFromImage(AgentProcess agent, UUID image) throws Exception {
-        UUID vol = UUID.randomUUID();
+    /** The storage agent on RBD as the Keystone user tether (one state directory for the bench's agents). */
+    private AgentProcess storageAgent(OpenStackLab openstack, CephCluster ceph, Path pw) {
+        return new AgentProcess(18104, dir.resolve("storage"), dir.resolve("storage.log")).with(
+                "-Dtether.mode=storage", "-Dtether.storage.backend=rbd", "-Dtether.storage.rbd.conf=" + ceph.conf,
+                "-Dtether.storage.rbd.keyring=" + ceph.keyring, "-Dtether.storage.images.cache.enabled=false",
+                "-Dtether.storage.images.scratch-dir=" + dir.resolve("scratch"),
+                "-Dtether.storage.images.scratch-reserve-mb=16",
+                "-Dtether.cinder.auth-url=" + openstack.authUrl(), "-Dtether.cinder.username=tether",
+                "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service");
+    }
+
+    /** Milliseconds of a raw upload of the volume, from the request to the verified image. */
+    private static double upload(AgentProcess agent, UUID vol, boolean inStore, List<UUID> images) throws Exception {
         long t0 = System.nanoTime();
-        HttpResponse<String> accepted = agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, "
-                + "\"source\": {\"image\": {\"glance_id\": \"" + image + "\"}}}");
+        HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/image", "{\"name\": \"bench-upload\"}");
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-        String op = accepted.headers().firstValue("Location").orElseThrow();
+        JsonNode state = await(agent, accepted.headers().firstValue("Location").orElseThrow());
+        double ms = (System.nanoTime() - t0) / 1e6;
+        assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
+        images.add(UUID.fromString(state.path("result").path("image_id").asText()));
+        assertThat(state.path("result").path("copied_in_store").asBoolean()).isEqualTo(inStore);
+        return ms;
+    }
+
+    private static JsonNode await(AgentProcess agent, String op) throws Exception {
         JsonNode state;
         long end = System.nanoTime() + java.time.Duration.ofMinutes(5).toNanos();
         do {
             Thread.sleep(10); // finer than AgentProcess.finished: the clone takes about a second
             state = JSON.readTree(agent.get(op).body());
         } while (state.path("state").asText().equals("running") && System.nanoTime() < end);
+        return state;
+    }
+
+    /** Milliseconds from the request to the volume made from the image (then deleted). */
+    private static double volumeFromImage(AgentProcess agent, UUID image) throws Exception {
+        UUID vol = UUID.randomUUID();
+        double ms = volumeFromImage(agent, image, vol);
+        assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        return ms;
+    }
+
+    /** The same, keeping the volume. */
+    private static double volumeFromImage(AgentProcess agent, UUID image, UUID vol) throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<String> accepted = agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1, "
+                + "\"source\": {\"image\": {\"glance_id\": \"" + image + "\"}}}");
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        JsonNode state = await(agent, accepted.headers().firstValue("Location").orElseThrow());
         double ms = (System.nanoTime() - t0) / 1e6;
         assertThat(state.path("status").asInt()).as(state.toString()).isEqualTo(201);
-        assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
         return ms;
     }
 

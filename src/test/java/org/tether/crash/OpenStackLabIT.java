@@ -441,7 +441,8 @@ class OpenStackLabIT {
         UUID again = UUID.randomUUID();
         List<UUID> images = new ArrayList<>(List.of(source));
         String initiator = "iqn.1993-08.org.debian:01:upload-" + UUID.randomUUID().toString().substring(0, 8);
-        try (AgentProcess agent = storageAgent()) {
+        // Glance's pool named, but client.cinder may only read it (Ceph's guide): raw uploads are streamed
+        try (AgentProcess agent = storageAgent().with("-Dtether.storage.rbd.glance-pool=images")) {
             agent.start();
             volumeFromImage(agent, vol, source);
 
@@ -469,6 +470,10 @@ class OpenStackLabIT {
             UUID rawId = UUID.fromString(rawUp.path("image_id").asText());
             images.add(rawId);
             assertThat(rawUp.path("size").asLong()).isEqualTo(1L << 30);
+            assertThat(rawUp.path("copied_in_store").asBoolean()).isFalse();
+            assertThat(rawUp.path("checksum").asText()).hasSize(32);
+            assertThat(Files.readString(dir.resolve("agent-storage.log"))).contains("client.cinder may not write "
+                    + "Glance's pool images");
             volumeFromImage(agent, again, rawId);
             JsonNode parent = JSON.readTree(ceph.rbd("info", "--format", "json", "volumes/volume-" + again)).path("parent");
             assertThat(parent.path("pool").asText() + "/" + parent.path("image").asText()).isEqualTo("images/" + rawId);
@@ -499,6 +504,75 @@ class OpenStackLabIT {
             assertThat(agent.delete("/v1/volumes/" + again).statusCode()).isEqualTo(204);
         } finally {
             deleteImages(images);
+        }
+    }
+
+    /**
+     * Glance and the agent's volumes on one Ceph, and an agent whose cephx user may write Glance's pool: a raw
+     * upload is a clone of the volume's snapshot in pool {@code images}, flattened (nothing links the image to
+     * the volume), in Glance's layout, and given to Glance as its location. Glance's own user reads it back
+     * whole, the next volume is a clone of it, and Glance's delete removes it from Ceph.
+     */
+    @Test
+    void aRawUploadIsCopiedInsideCephWhenTheAgentMayWriteGlancesPool() throws Exception {
+        Path keyring = dir.resolve("client.tether-images.keyring");
+        Host.run("ceph", "-c", ceph.conf.toString(), "auth", "get-or-create", "client.tether-images",
+                "mon", "profile rbd", "osd", "profile rbd pool=volumes, profile rbd pool=images",
+                "mgr", "profile rbd pool=volumes", "-o", keyring.toString());
+        String fsid = Files.readAllLines(ceph.conf).stream().filter(l -> l.startsWith("fsid")).findFirst()
+                .orElseThrow().replaceAll("^fsid\\s*=\\s*", "");
+        UUID vol = UUID.randomUUID();
+        UUID again = UUID.randomUUID();
+        List<UUID> images = new ArrayList<>();
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        try (AgentProcess agent = storageAgent().with("-Dtether.storage.rbd.glance-pool=images",
+                "-Dtether.storage.rbd.user=tether-images", "-Dtether.storage.rbd.keyring=" + keyring)) {
+            agent.start();
+            json(agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1}"), 201);
+            Host.run("qemu-io", "-f", "raw", "-c", "write -P 0x3c 0 1M", "-c", "write -P 0xc3 512M 1M",
+                    "rbd:volumes/volume-" + vol + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring);
+            JsonNode up = uploaded(agent, vol, "{\"name\": \"copied-in-ceph\"}", 201);
+            UUID image = UUID.fromString(up.path("image_id").asText());
+            images.add(image);
+            assertThat(up.path("copied_in_store").asBoolean()).isTrue();
+            assertThat(up.path("size").asLong()).isEqualTo(1L << 30);
+
+            JsonNode inGlance = openstack.image(admin, image);
+            assertThat(inGlance.path("status").asText()).isEqualTo("active");
+            assertThat(inGlance.path("size").asLong()).isEqualTo(1L << 30);
+            assertThat(inGlance.path("direct_url").asText()).isEqualTo("rbd://" + fsid + "/images/" + image + "/snap");
+            String rbd = Host.run("rbd", "-c", ceph.conf.toString(), "info", "--format", "json", "images/" + image);
+            assertThat(rbd).as("flattened: nothing links the image to the volume").doesNotContain("\"parent\"");
+            assertThat(Host.run("rbd", "-c", ceph.conf.toString(), "snap", "ls", "--format", "json",
+                    "images/" + image)).contains("\"name\":\"snap\"").contains("\"protected\":\"true\"");
+            assertThat(ceph.rbd("snap", "ls", "--format", "json", "volumes/volume-" + vol).strip()).isEqualTo("[]");
+
+            // Glance's own user reads the whole image: the volume's bytes, no parent in a pool it may not read
+            Path saved = dir.resolve("copied.raw");
+            openstack.cli("admin", "admin", "image", "save", "--file", saved.toString(), image.toString());
+            assertThat(Files.size(saved)).isEqualTo(1L << 30);
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(saved.toFile(), "r")) {
+                byte[] b = new byte[1 << 20];
+                f.readFully(b);
+                assertThat(b).containsOnly((byte) 0x3c);
+                f.seek(512L << 20);
+                f.readFully(b);
+                assertThat(b).containsOnly((byte) 0xc3);
+            }
+
+            volumeFromImage(agent, again, image);
+            JsonNode parent = JSON.readTree(ceph.rbd("info", "--format", "json", "volumes/volume-" + again)).path("parent");
+            assertThat(parent.path("pool").asText() + "/" + parent.path("image").asText()).isEqualTo("images/" + image);
+            assertThat(ceph.read("volume-" + again, 512L << 20, 1 << 20)).containsOnly((byte) 0xc3);
+            for (UUID v : List.of(vol, again)) {
+                assertThat(agent.delete("/v1/volumes/" + v).statusCode()).isEqualTo(204);
+            }
+            openstack.cli("admin", "admin", "image", "delete", image.toString());
+            images.clear();
+            assertThat(Host.run("rbd", "-c", ceph.conf.toString(), "ls", "images")).doesNotContain(image.toString());
+        } finally {
+            deleteImages(images);
+            Host.exec("ceph", "-c", ceph.conf.toString(), "auth", "del", "client.tether-images");
         }
     }
 

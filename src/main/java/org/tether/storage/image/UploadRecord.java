@@ -1,26 +1,35 @@
 package org.tether.storage.image;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.UUID;
 
 /**
  * A volume's upload to Glance, recorded before anything is made: the Glance image {@code imageId}, and the
  * temporary snapshot of the volume and the temporary volume cloned from it that the data is read from (both
- * named after the image, so a crash leaves nothing unnamed). {@code STARTED}: the next start removes the
- * image and the temporaries; {@code DONE}: Glance holds the verified image, only the temporaries go.
+ * named after the image, so a crash leaves nothing unnamed). What the next start does with the Glance image
+ * follows the phase, so that an image the agent did not make is never removed:
+ * {@code STARTED}, nothing asked of Glance yet, so nothing there is removed; {@code REGISTERING}, the record was
+ * asked for and the answer not seen, so the image is removed only while it is still {@code queued} (holding no
+ * data); {@code REGISTERED}, Glance made it for this upload and it goes; {@code DONE}, Glance holds the verified
+ * image and only the temporaries go.
  */
 public record UploadRecord(UUID imageId, UUID volumeId, String diskFormat, Phase phase, Instant startedAt) {
-    public enum Phase { STARTED, DONE }
+    public enum Phase { STARTED, REGISTERING, REGISTERED, DONE }
+
+    public UploadRecord in(Phase next) {
+        return new UploadRecord(imageId, volumeId, diskFormat, next, startedAt);
+    }
 
     public UploadRecord done() {
-        return new UploadRecord(imageId, volumeId, diskFormat, Phase.DONE, startedAt);
+        return in(Phase.DONE);
     }
 
     public UUID snapshotId() {
-        return UUID.nameUUIDFromBytes(("tether-upload-snapshot:" + imageId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return UUID.nameUUIDFromBytes(("tether-upload-snapshot:" + imageId).getBytes(StandardCharsets.UTF_8));
     }
 
     public UUID temporaryVolumeId() {
-        return UUID.nameUUIDFromBytes(("tether-upload-volume:" + imageId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return UUID.nameUUIDFromBytes(("tether-upload-volume:" + imageId).getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -26,6 +26,7 @@ import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,8 +55,10 @@ public class VolumeUploads {
     }
 
     /** The image as Glance holds it once verified. */
+    /** @param copiedInStore the data was copied inside the storage Glance shares (no hash: Glance computes none) */
     public record Uploaded(UUID imageId, UUID volumeId, String diskFormat, String containerFormat, long size,
-                           String checksum, String osHashAlgo, String osHashValue, String status) {
+                           String checksum, String osHashAlgo, String osHashValue, String status,
+                           boolean copiedInStore) {
     }
 
     /** An upload in progress, for {@code GET /v1/image-uploads}. */
@@ -126,21 +129,34 @@ public class VolumeUploads {
         Path file = scratchDir.resolve("upload-" + req.imageId() + ".part");
         try {
             phase(record, "snapshot");
-            String source = snapshot(v, record);
+            takeSnapshot(v, record);
             phase(record, "registering");
-            glance.createImage(imageBody(v, req));
-            phase(record, "converting");
-            Files.createDirectories(scratchDir);
-            qemuImg.export(source, req.format(), file);
-            String[] digests = digests(file);
-            phase(record, "uploading");
-            glance.upload(req.imageId(), file);
-            phase(record, "verifying");
-            Uploaded done = verify(req.imageId(), volumeId, Files.size(file), digests[0], digests[1]);
+            record = register(record, imageBody(v, req));
+            VolumeBackend backend = volumes.pools().of(v).backend();
+            Uploaded done;
+            phase(record, "copying");
+            Optional<String> location = req.format() == ImageFormat.RAW
+                    ? backend.copyToImageStore(v.id(), record.snapshotId(), req.imageId()) : Optional.empty();
+            if (location.isPresent()) {
+                phase(record, "verifying");
+                glance.addLocation(req.imageId(), location.get());
+                done = verifyLocation(req.imageId(), volumeId, v.sizeBytes());
+            } else {
+                phase(record, "converting");
+                backend.createFromSnapshot(record.temporaryVolumeId(), v.sizeBytes(), v.thin(), v.id(),
+                        record.snapshotId());
+                Files.createDirectories(scratchDir);
+                qemuImg.export(backend.imageTarget(record.temporaryVolumeId(), v.thin()).path(), req.format(), file);
+                String[] digests = digests(file);
+                phase(record, "uploading");
+                glance.upload(req.imageId(), file);
+                phase(record, "verifying");
+                done = verify(req.imageId(), volumeId, Files.size(file), digests[0], digests[1]);
+            }
             journal.put(record.done());
             undo(record.done());
-            LOG.infof("volume %s uploaded to Glance as image %s (%s, %d bytes)", volumeId, req.imageId(),
-                    req.format().glanceName(), done.size());
+            LOG.infof("volume %s uploaded to Glance as image %s (%s, %d bytes%s)", volumeId, req.imageId(),
+                    req.format().glanceName(), done.size(), done.copiedInStore() ? ", copied inside Ceph" : "");
             return done;
         } catch (IOException e) {
             fail(record);
@@ -157,6 +173,28 @@ public class VolumeUploads {
                 LOG.warnf("could not remove %s: %s", file, e.getMessage());
             }
         }
+    }
+
+    /**
+     * Glance's record of the new image, journalled as asked before it is asked and as made once made. An image
+     * id Glance already has is someone else's image: the record goes back to {@code STARTED}, so that undoing
+     * this upload leaves that image alone.
+     */
+    private UploadRecord register(UploadRecord record, ObjectNode body) {
+        UploadRecord asking = record.in(UploadRecord.Phase.REGISTERING);
+        journal.put(asking);
+        try {
+            glance.createImage(body);
+        } catch (TetherException e) {
+            if (e.code() == ErrorCode.IMAGE_EXISTS) {
+                journal.put(record);
+                throw new TetherException(ErrorCode.IMAGE_EXISTS, "image_id", e.getMessage());
+            }
+            throw e;
+        }
+        UploadRecord made = record.in(UploadRecord.Phase.REGISTERED);
+        journal.put(made);
+        return made;
     }
 
     private static void refuse(VolumeRecord v, boolean force) {
@@ -179,11 +217,8 @@ public class VolumeUploads {
         running.put(r.imageId(), new Running(r.imageId(), r.volumeId(), r.diskFormat(), phase));
     }
 
-    /**
-     * A snapshot of the volume taken under its lock, and a temporary volume cloned from it: what qemu-img reads
-     * (a path, a block device or an {@code rbd:} name).
-     */
-    private String snapshot(VolumeRecord v, UploadRecord r) {
+    /** A snapshot of the volume taken under its lock: the image is the volume as it was at that moment. */
+    private void takeSnapshot(VolumeRecord v, UploadRecord r) {
         VolumeBackend backend = volumes.pools().of(v).backend();
         try (var held = volumes.lock(v.id())) {
             VolumeRecord now = volumes.get(v.id());
@@ -193,8 +228,6 @@ public class VolumeUploads {
             }
             backend.createSnapshot(v.id(), r.snapshotId(), v.thin());
         }
-        backend.createFromSnapshot(r.temporaryVolumeId(), v.sizeBytes(), v.thin(), v.id(), r.snapshotId());
-        return backend.imageTarget(r.temporaryVolumeId(), v.thin()).path();
     }
 
     private ObjectNode imageBody(VolumeRecord v, Request req) {
@@ -245,7 +278,23 @@ public class VolumeUploads {
                     + image.path("checksum").asText("none") + "; sent " + size + " bytes with checksum " + md5);
         }
         return new Uploaded(imageId, volumeId, image.path("disk_format").asText(),
-                image.path("container_format").asText(), size, md5, algo, hash, status);
+                image.path("container_format").asText(), size, md5, algo, hash, status, false);
+    }
+
+    /**
+     * An image given its data as a location in Glance's own store: active, of the volume's size. Glance reads
+     * the size from the store and computes no hash for a location, so the answer has none.
+     */
+    private Uploaded verifyLocation(UUID imageId, UUID volumeId, long size) {
+        JsonNode image = glance.findImage(imageId).orElseThrow(() -> new TetherException(
+                ErrorCode.IMAGE_UPLOAD_FAILED, "Glance lost image " + imageId + " after its location was added"));
+        String status = image.path("status").asText();
+        if (!status.equals("active") || image.path("size").asLong(-1) != size) {
+            throw new TetherException(ErrorCode.IMAGE_UPLOAD_FAILED, "Glance holds image " + imageId + " as "
+                    + status + " with " + image.path("size").asLong(-1) + " bytes; its location holds " + size);
+        }
+        return new Uploaded(imageId, volumeId, image.path("disk_format").asText(),
+                image.path("container_format").asText(), size, null, null, null, status, true);
     }
 
     /** Undoes what a failed upload made; what cannot be undone now stays recorded for the next start. */
@@ -258,13 +307,27 @@ public class VolumeUploads {
         }
     }
 
-    /** The temporaries always go; the Glance image too unless it was verified; then the record. */
+    /**
+     * The temporaries always go; the Glance image (and its copy in the image store) unless it was verified, and
+     * only when it is this upload's ({@link UploadRecord}); then the record.
+     */
     private void undo(UploadRecord r) {
-        if (r.phase() != UploadRecord.Phase.DONE && glance.configured()) {
-            glance.deleteImage(r.imageId());
+        if (glance.configured()) {
+            switch (r.phase()) {
+                case REGISTERED -> glance.deleteImage(r.imageId());
+                case REGISTERING -> glance.findImage(r.imageId())
+                        .filter(image -> image.path("status").asText().equals("queued"))
+                        .ifPresent(image -> glance.deleteImage(r.imageId()));
+                default -> {
+                    // STARTED: nothing was asked of Glance; DONE: the image is the upload's result
+                }
+            }
         }
         volumes.find(r.volumeId()).ifPresentOrElse(v -> {
             VolumeBackend backend = volumes.pools().of(v).backend();
+            if (r.phase() == UploadRecord.Phase.REGISTERED || r.phase() == UploadRecord.Phase.REGISTERING) {
+                backend.removeFromImageStore(r.imageId());
+            }
             backend.delete(r.temporaryVolumeId(), v.thin());
             backend.deleteSnapshot(v.id(), r.snapshotId());
         }, () -> LOG.warnf("volume %s of upload %s is gone; its temporary snapshot went with it", r.volumeId(),

@@ -79,7 +79,7 @@ public class StoragePools {
         TetherException down = null;
         for (Pool p : volumes.pools().all()) {
             try {
-                up.add(capabilities(p, p.backend().stats(), "up"));
+                up.add(capabilities(p, p.backend().admissionStats(), "up"));
             } catch (TetherException e) {
                 if (wanted != null && wanted.equals(p.name())) {
                     throw e;
@@ -115,7 +115,7 @@ public class StoragePools {
         for (Pool p : volumes.pools().all()) {
             PoolCapabilities caps;
             try {
-                caps = capabilities(p, p.backend().stats(), "up");
+                caps = capabilities(p, p.backend().admissionStats(), "up");
             } catch (TetherException e) {
                 continue;
             }

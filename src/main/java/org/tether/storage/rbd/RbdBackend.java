@@ -7,10 +7,12 @@ import org.jboss.logging.Logger;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.CommandResult;
+import org.tether.storage.volume.SampledStats;
 import org.tether.storage.volume.VolumeBackend;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -25,6 +27,9 @@ public class RbdBackend implements VolumeBackend {
 
     private final RbdCli cli;
     private final RbdImageClones imageClones;
+    private final SampledStats sampled;
+    private final RbdImageUploads imageUploads;
+    private volatile String fsid;
 
     /** The CLI bound to this backend's Ceph pool (its export driver speaks for the same pool). */
     public RbdCli cli() {
@@ -34,6 +39,8 @@ public class RbdBackend implements VolumeBackend {
     public RbdBackend(RbdCli cli) {
         this.cli = cli;
         this.imageClones = new RbdImageClones(cli, this);
+        this.sampled = new SampledStats(this::readStats, cli.config().statsMaxAge());
+        this.imageUploads = new RbdImageUploads(cli, this);
     }
 
     /** A copy-on-write clone of a raw image Glance keeps in this cluster ({@link RbdImageClones}). */
@@ -51,6 +58,17 @@ public class RbdBackend implements VolumeBackend {
     }
 
     /** Not a host device: the image's name as QEMU's rbd driver takes it. */
+    /** A raw upload copied inside Ceph into Glance's pool ({@link RbdImageUploads}). */
+    @Override
+    public Optional<String> copyToImageStore(UUID volume, UUID snapshot, UUID imageId) {
+        return imageUploads.copy(volume, snapshot, imageId);
+    }
+
+    @Override
+    public void removeFromImageStore(UUID imageId) {
+        imageUploads.remove(imageId);
+    }
+
     @Override
     public String devicePath(UUID volumeId) {
         return "rbd:" + cli.spec(image(volumeId));
@@ -294,6 +312,16 @@ public class RbdBackend implements VolumeBackend {
      */
     @Override
     public PoolStats stats() {
+        return sampled.fresh();
+    }
+
+    /** A reading of the last {@code tether.storage.rbd.stats-max-age}: {@code ceph df} costs half a second. */
+    @Override
+    public PoolStats admissionStats() {
+        return sampled.recent();
+    }
+
+    private PoolStats readStats() {
         JsonNode df = cli.json(cli.ceph("df", "--format", "json"), "read pool statistics");
         for (JsonNode pool : df.path("pools")) {
             if (pool.path("name").asText().equals(cli.pool())) {
@@ -306,6 +334,22 @@ public class RbdBackend implements VolumeBackend {
         }
         throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "pool " + cli.pool()
                 + " is not in ceph df (does it exist, and may client." + cli.config().user() + " see it?)");
+    }
+
+    /** The cluster's fsid, asked once; null (and asked again next time) when the monitors do not say. */
+    String fsid() {
+        String known = fsid;
+        if (known == null) {
+            CommandResult r = cli.ceph("fsid", "--format", "json");
+            if (!r.succeeded()) {
+                LOG.infof("cannot read the cluster's fsid (%s); images are downloaded and uploads streamed", r.summary());
+                return null;
+            }
+            JsonNode out = cli.json(r, "read the cluster's fsid");
+            known = out.path("fsid").asText(null);
+            fsid = known;
+        }
+        return known;
     }
 
     static void check(CommandResult r, String what) {

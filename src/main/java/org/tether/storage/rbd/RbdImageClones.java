@@ -20,7 +20,6 @@ final class RbdImageClones {
 
     private final RbdCli cli;
     private final RbdBackend backend;
-    private volatile String fsid;
 
     RbdImageClones(RbdCli cli, RbdBackend backend) {
         this.cli = cli;
@@ -60,7 +59,7 @@ final class RbdImageClones {
 
     /** Same cluster, and a snapshot this agent's user can open (Cinder's {@code _is_cloneable}). */
     private boolean cloneable(RbdLocation location) {
-        String own = fsid();
+        String own = backend.fsid();
         if (own == null || !own.equalsIgnoreCase(location.fsid())) {
             LOG.debugf("image location in cluster %s, not this agent's %s", location.fsid(), own);
             return false;
@@ -72,21 +71,5 @@ final class RbdImageClones {
             return false;
         }
         return true;
-    }
-
-    /** The cluster's fsid, asked once; null (and asked again next time) when the monitors do not say. */
-    private String fsid() {
-        String known = fsid;
-        if (known == null) {
-            CommandResult r = cli.ceph("fsid", "--format", "json");
-            if (!r.succeeded()) {
-                LOG.infof("cannot read the cluster's fsid (%s); images are downloaded", r.summary());
-                return null;
-            }
-            JsonNode out = cli.json(r, "read the cluster's fsid");
-            known = out.path("fsid").asText(null);
-            fsid = known;
-        }
-        return known;
     }
 }

@@ -33,6 +33,28 @@ public interface VolumeBackend {
     PoolStats stats();
 
     /**
+     * Copies the volume's snapshot into the image store this backend shares with Glance (Glance's RBD store in
+     * the same Ceph) and answers the location Glance is to record; empty when there is none and the image must
+     * be streamed through Glance. What is copied is named after the image, so {@link #removeFromImageStore}
+     * finds it after a crash.
+     */
+    default java.util.Optional<String> copyToImageStore(UUID volume, UUID snapshot, UUID imageId) {
+        return java.util.Optional.empty();
+    }
+
+    /** Removes what {@link #copyToImageStore} made for the image, if anything (nothing left is no error). */
+    default void removeFromImageStore(UUID imageId) {
+    }
+
+    /**
+     * The statistics a create, extend or move is admitted by. A backend whose reading is slow may serve a
+     * recent one ({@link SampledStats}); what is provisioned is counted from the agent's records either way.
+     */
+    default PoolStats admissionStats() {
+        return stats();
+    }
+
+    /**
      * Cinder's {@code clone_image}: a new volume {@code id} of {@code bytes} made in place from a raw image the
      * backend's own store already holds at one of {@code locations} (Glance's {@code direct_url} and
      * {@code locations}), with no download. False, with nothing made, when no location is one this backend can

@@ -87,7 +87,7 @@ public class VolumeMover {
             if (!toThin && !to.thickSupport()) {
                 throw TetherException.invalid("thin", "pool " + to.name() + " makes only thin volumes");
             }
-            to.capacity().check(to.backend().stats(), volumes.provisioned(to), before.sizeBytes(), toThin);
+            to.capacity().check(to.backend().admissionStats(), volumes.provisioned(to), before.sizeBytes(), toThin);
             newType = type != null ? type : before.volumeType();
             // the type changes with the swap: a move undone leaves the volume as it was, its type too
             moving = before.inPhase(State.MIGRATING, 0, clock.instant()).withPlacement(new Placement(from.name(),

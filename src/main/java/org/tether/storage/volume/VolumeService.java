@@ -98,7 +98,7 @@ public class VolumeService {
                     .orElseThrow(() -> TetherException.invalid("pool", "no pool " + req.placement().pool()));
             VolumeRecord.Source from = checkSource(req, pool);
             VolumeBackend backend = pool.backend();
-            pool.capacity().check(backend.stats(), provisioned(pool), (long) req.sizeGb() << 30, req.thin());
+            pool.capacity().check(backend.admissionStats(), provisioned(pool), (long) req.sizeGb() << 30, req.thin());
             // a copy of an encrypted volume is encrypted with its key (its bytes are the same LUKS volume)
             VolumeRecord.Encryption encryption = req.encryption() != null ? req.encryption() : sourceEncryption(req);
             VolumeRecord r = new VolumeRecord(req.id(), req.sizeGb(), req.thin(), State.CREATING, from,
@@ -308,7 +308,7 @@ public class VolumeService {
                 return r;
             }
             Pool pool = pools.of(r);
-            pool.capacity().check(pool.backend().stats(), provisioned(pool), (long) (newSizeGb - r.sizeGb()) << 30,
+            pool.capacity().check(pool.backend().admissionStats(), provisioned(pool), (long) (newSizeGb - r.sizeGb()) << 30,
                     r.thin());
             pool.backend().extend(id, (long) newSizeGb << 30);
             VolumeRecord grown = r.withSize(newSizeGb, clock.instant());

@@ -139,4 +139,24 @@ class VolumeUploadTest {
         assertThat(backendFiles()).containsExactlyInAnyOrderElementsOf(before);
         given().delete("/v1/volumes/" + vol).then().statusCode(204);
     }
+
+    @Test
+    void anImageIdGlanceAlreadyHasIsRefusedAndThatImageIsLeftAlone() throws Exception {
+        UUID vol = UUID.randomUUID();
+        volumeWithData(vol);
+        List<String> before = backendFiles();
+        UUID image = UUID.randomUUID();
+        openstack.stubFor(post(urlEqualTo("/glance/v2/images")).willReturn(aResponse().withStatus(409)
+                .withHeader("Content-Type", "application/json")
+                .withBody("{\"message\": \"Image with identifier " + image + " already exists!\"}")));
+        openstack.stubFor(delete(urlEqualTo("/glance/v2/images/" + image)).willReturn(aResponse().withStatus(204)));
+        JsonNode failed = upload(vol, image, "failed");
+        assertThat(failed.path("status").asInt()).isEqualTo(409);
+        assertThat(failed.path("result").path("code").asText()).isEqualTo("image_exists");
+        assertThat(failed.path("result").path("field").asText()).isEqualTo("image_id");
+        openstack.verify(0, deleteRequestedFor(urlEqualTo("/glance/v2/images/" + image)));
+        assertThat(backendFiles()).containsExactlyInAnyOrderElementsOf(before);
+        assertThat(given().get("/v1/image-uploads").then().statusCode(200).extract().asString()).isEqualTo("[]");
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
 }
