@@ -144,7 +144,7 @@ public class ImageVolumes {
             throw new TetherException(ErrorCode.IMAGE_TOO_LARGE, "size_gb", "image " + meta.id() + " holds "
                     + meta.size() + " bytes of raw disk, more than the volume's " + r.sizeBytes());
         }
-        return backend.cloneImage(r.id(), r.sizeBytes(), meta.locations());
+        return backend.cloneImage(r.id(), r.sizeBytes(), meta.size(), meta.locations());
     }
 
     /** Downloads and converts into a new cache entry the size of the image's disk; recorded before it is made. */

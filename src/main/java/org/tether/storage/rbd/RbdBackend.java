@@ -45,8 +45,8 @@ public class RbdBackend implements VolumeBackend {
 
     /** A copy-on-write clone of a raw image Glance keeps in this cluster ({@link RbdImageClones}). */
     @Override
-    public boolean cloneImage(UUID id, long bytes, List<String> locations) {
-        return imageClones.cloneInto(id, bytes, locations);
+    public boolean cloneImage(UUID id, long bytes, Long imageBytes, List<String> locations) {
+        return imageClones.cloneInto(id, bytes, imageBytes, locations);
     }
 
     static String image(UUID id) {

@@ -26,27 +26,50 @@ final class RbdImageClones {
         this.backend = backend;
     }
 
-    boolean cloneInto(UUID id, long bytes, List<String> locations) {
-        Optional<RbdLocation> from = locations.stream().map(RbdLocation::parse).flatMap(Optional::stream)
-                .filter(this::cloneable).findFirst();
-        if (from.isEmpty()) {
-            return false;
+    /**
+     * Tries each location of this cluster in turn. No probe comes first: the clone itself says whether the
+     * snapshot is there and readable by this agent's user (ENOENT, EPERM: the next location, then the download);
+     * Glance's size of a raw image is the RBD image's, so no {@code rbd info} is needed to know whether to grow it.
+     */
+    boolean cloneInto(UUID id, long bytes, Long imageBytes, List<String> locations) {
+        String own = null;
+        for (RbdLocation from : locations.stream().map(RbdLocation::parse).flatMap(Optional::stream).toList()) {
+            own = own != null ? own : backend.fsid();
+            if (own == null || !own.equalsIgnoreCase(from.fsid())) {
+                LOG.debugf("image location in cluster %s, not this agent's %s", from.fsid(), own);
+                continue;
+            }
+            if (cloneFrom(id, bytes, imageBytes, from)) {
+                return true;
+            }
         }
-        String parent = from.get().snapshotSpec();
+        return false;
+    }
+
+    private boolean cloneFrom(UUID id, long bytes, Long imageBytes, RbdLocation from) {
+        String parent = from.snapshotSpec();
         String image = RbdBackend.image(id);
         CommandResult r = cli.rbd("clone", "--image-feature", "layering", parent, cli.spec(image));
-        if (r.exitCode() != RbdCli.EEXIST) {
+        if (!r.succeeded() && r.exitCode() != RbdCli.EEXIST) {
+            String err = r.stderr();
+            if (r.exitCode() == RbdCli.ENOENT || err.contains("No such file") || err.contains("Operation not permitted")
+                    || err.contains("Permission denied")) {
+                LOG.infof("image snapshot %s cannot be cloned as client.%s (%s); trying the next location or the "
+                        + "download", parent, cli.config().user(), r.summary());
+                return false;
+            }
             RbdBackend.check(r, "clone image snapshot " + parent);
         }
         try {
-            JsonNode info = backend.info(image); // one read serves the depth and the size
-            int depth = backend.depth(image, info);
+            // a parent in another pool (Glance's) ends the chain this agent counts, as Cinder's driver counts it
+            int depth = from.pool().equals(cli.pool()) ? 1 + backend.depth(from.image()) : 1;
             if (depth > cli.config().maxCloneDepth()) {
                 LOG.infof("flattening %s: its chain of parents is %d deep, above %d", image, depth,
                         cli.config().maxCloneDepth());
                 RbdBackend.check(cli.rbd("flatten", "--no-progress", cli.spec(image)), "flatten " + image);
             }
-            if (info != null && info.path("size").asLong() < bytes) {
+            long size = imageBytes != null ? imageBytes : sizeOf(image);
+            if (size < bytes) {
                 backend.extend(id, bytes);
             }
         } catch (RuntimeException e) {
@@ -57,19 +80,8 @@ final class RbdImageClones {
         return true;
     }
 
-    /** Same cluster, and a snapshot this agent's user can open (Cinder's {@code _is_cloneable}). */
-    private boolean cloneable(RbdLocation location) {
-        String own = backend.fsid();
-        if (own == null || !own.equalsIgnoreCase(location.fsid())) {
-            LOG.debugf("image location in cluster %s, not this agent's %s", location.fsid(), own);
-            return false;
-        }
-        CommandResult r = cli.rbd("info", "--format", "json", location.snapshotSpec());
-        if (!r.succeeded()) {
-            LOG.infof("image snapshot %s cannot be read as client.%s (%s); downloading instead",
-                    location.snapshotSpec(), cli.config().user(), r.summary());
-            return false;
-        }
-        return true;
+    private long sizeOf(String image) {
+        JsonNode info = backend.info(image);
+        return info == null ? 0 : info.path("size").asLong();
     }
 }

@@ -59,8 +59,10 @@ public interface VolumeBackend {
      * backend's own store already holds at one of {@code locations} (Glance's {@code direct_url} and
      * {@code locations}), with no download. False, with nothing made, when no location is one this backend can
      * clone from; the caller then downloads.
+     *
+     * @param imageBytes the raw image's size as Glance records it, or null when it does not say
      */
-    default boolean cloneImage(UUID id, long bytes, java.util.List<String> locations) {
+    default boolean cloneImage(UUID id, long bytes, Long imageBytes, java.util.List<String> locations) {
         return false;
     }
 
