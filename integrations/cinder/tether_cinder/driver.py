@@ -132,6 +132,17 @@ class TetherDriver(driver.VolumeDriver):
         self._create(volume, {"image": {"glance_id": image_meta["id"]}})
         return {}, True
 
+    def copy_volume_to_image(self, context, volume, image_service, image_meta):
+        """The agent gives the image Cinder's API registered (queued) its data: copied inside Ceph where Glance
+        shares it, else converted and sent by the agent. Cinder removes the image if this fails."""
+        body = {"image_id": image_meta["id"], "existing_image": True, "force": True}
+        if image_meta.get("disk_format"):
+            body["disk_format"] = image_meta["disk_format"]
+        try:
+            self._finish(self._call("POST", "/v1/volumes/%s/image" % TetherClient.quote(volume.id), body))
+        except TetherProblem as p:
+            raise exception.ImageCopyFailure(reason="%s: %s" % (p.code, p.detail))
+
     def delete_volume(self, volume):
         try:
             self._call("DELETE", "/v1/volumes/" + TetherClient.quote(volume.id), ok=(204, 404))
@@ -145,6 +156,44 @@ class TetherDriver(driver.VolumeDriver):
             self._call("POST", "/v1/volumes/%s/extend" % TetherClient.quote(volume.id), {"new_size_gb": new_size})
         except TetherProblem as p:
             raise self._refused(p)
+
+    # moves --------------------------------------------------------------------------------------------------
+
+    def _same_agent(self, volume, host):
+        return volume_utils.extract_host(host["host"], "backend") == volume_utils.extract_host(volume.host, "backend")
+
+    def _move(self, volume, pool):
+        """Into another pool of the same agent (a copy checked by reading it back, then the old one goes)."""
+        if pool == volume_utils.extract_host(volume.host, "pool"):
+            return
+        self._call("POST", "/v1/volumes/%s/migrate" % TetherClient.quote(volume.id), {"pool": pool})
+
+    def migrate_volume(self, context, volume, host):
+        """A move between pools of this agent is the agent's own; anything else is Cinder's generic copy."""
+        if not self._same_agent(volume, host):
+            return False, None
+        try:
+            self._move(volume, volume_utils.extract_host(host["host"], "pool"))
+        except TetherProblem as p:
+            LOG.info("Tether did not move volume %s (%s: %s); Cinder's generic migration follows",
+                     volume.id, p.code, p.detail)
+            return False, None
+        return True, None
+
+    def retype(self, context, volume, new_type, diff, host):
+        """In place when the scheduler chose the volume's own pool, else a move to the chosen pool of this agent
+        first; the agent checks the pool against the new type (extra specs, provisioning, QoS consumer)."""
+        if not self._same_agent(volume, host):
+            return False, None
+        try:
+            self._move(volume, volume_utils.extract_host(host["host"], "pool"))
+            self._call("POST", "/v1/volumes/%s/retype" % TetherClient.quote(volume.id), {
+                "volume_type": {"name": new_type.name, "extra_specs": dict(new_type.extra_specs or {})},
+                "migration_policy": "never"})
+        except TetherProblem as p:
+            LOG.info("Tether did not retype volume %s (%s: %s)", volume.id, p.code, p.detail)
+            return False, None
+        return True, None
 
     # snapshots ----------------------------------------------------------------------------------------------
 

@@ -88,6 +88,10 @@ public final class StorageRequests {
             @Schema(enumeration = {"private", "shared", "community", "public"}, description = "default private")
             String visibility,
             @Schema(description = "Upload an exported volume from a snapshot taken now (Cinder's force)") Boolean force,
-            @Schema(description = "UUID for the new image; generated when absent") String imageId) {
+            @Schema(description = "UUID for the new image; generated when absent") String imageId,
+            @Schema(description = "image_id names an image the caller already registered in Glance (queued), as "
+                    + "Cinder's API does before copy_volume_to_image: the agent only gives it its data, in its "
+                    + "disk_format, and never removes it; name and visibility are the image's own")
+            Boolean existingImage) {
     }
 }

@@ -36,22 +36,34 @@ public class VolumeUploadResource {
             + "always an asynchronous operation")
     public Response upload(@PathParam("id") String id, StorageRequests.UploadImage body) {
         mode.requireStorage();
-        if (body == null || body.name() == null || body.name().isBlank()) {
+        if (body == null) {
             throw TetherException.missing("name");
         }
-        if (body.name().length() > 255) {
+        boolean existing = Boolean.TRUE.equals(body.existingImage());
+        if (existing) {
+            if (body.imageId() == null) {
+                throw TetherException.missing("image_id");
+            }
+            if (body.name() != null || body.visibility() != null) {
+                throw TetherException.invalid(body.name() != null ? "name" : "visibility", "an existing image keeps "
+                        + "its own name and visibility");
+            }
+        } else if (body.name() == null || body.name().isBlank()) {
+            throw TetherException.missing("name");
+        }
+        if (body.name() != null && body.name().length() > 255) {
             throw TetherException.invalid("name", "name is at most 255 characters");
         }
         if (body.containerFormat() != null && !body.containerFormat().equals("bare")) {
             throw TetherException.invalid("container_format", "container_format is bare");
         }
-        ImageFormat format = body.diskFormat() == null ? ImageFormat.RAW
+        ImageFormat format = body.diskFormat() == null ? (existing ? null : ImageFormat.RAW)
                 : ImageFormat.ofGlanceName(body.diskFormat()).filter(f -> f == ImageFormat.RAW || f == ImageFormat.QCOW2)
                 .orElseThrow(() -> TetherException.invalid("disk_format", "disk_format is raw or qcow2"));
         UUID volume = AttachmentResource.uuid(id, "id");
         UUID image = body.imageId() == null ? UUID.randomUUID() : AttachmentResource.uuid(body.imageId(), "image_id");
         VolumeUploads.Uploaded done = uploads.upload(volume, new VolumeUploads.Request(image, body.name(), format,
-                body.visibility(), Boolean.TRUE.equals(body.force())));
+                body.visibility(), Boolean.TRUE.equals(body.force()), existing));
         return Response.created(URI.create("/v2/images/" + done.imageId())).entity(done).build();
     }
 

@@ -177,7 +177,58 @@ class CinderDriverIT {
         assertThat(storage.send("DELETE", "/v1/volumes/" + d + "/exports/" + initiator, null,
                 "Authorization", "Bearer " + token).statusCode()).isEqualTo(204);
 
+        // a retype to the other pool's type: the scheduler picks pool silver, the agent moves the volume there
+        openstack.cinderJson(admin, "POST", "/volumes/" + clone + "/action", "{\"os-retype\": {\"new_type\": \""
+                + silver + "\", \"migration_policy\": \"on-demand\"}}", 202);
+        long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (!openstack.volume(admin, clone).path("volume_type").asText().equals(silver)) {
+            assertThat(openstack.volumeStatus(admin, clone)).doesNotStartWith("error");
+            assertThat(System.nanoTime()).as("retyped within 2 minutes").isLessThan(end);
+            Thread.sleep(200);
+        }
+        awaitStatus(clone, "available");
+        assertThat(openstack.volume(admin, clone).path("os-vol-host-attr:host").asText()).endsWith("#silver");
+        assertThat(JSON.readTree(tether("/v1/volumes/" + clone).body()).path("pool").asText()).isEqualTo("silver");
+        assertThat(dir.resolve("silver").resolve("volume-" + clone)).exists();
+        assertThat(dir.resolve("gold").resolve("volume-" + clone)).doesNotExist();
+
+        // Cinder's upload to image: its API registers the image, the driver has the agent give it the data
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dir.resolve("silver").resolve("volume-" + d)
+                .toFile(), "rw")) {
+            byte[] mib = new byte[1 << 20];
+            java.util.Arrays.fill(mib, (byte) 0x2d);
+            f.seek(512L << 20);
+            f.write(mib);
+        }
+        JsonNode upload = openstack.cinderJson(admin, "POST", "/volumes/" + d + "/action",
+                "{\"os-volume_upload_image\": {\"image_name\": \"from-tether\", \"disk_format\": \"raw\", "
+                        + "\"container_format\": \"bare\"}}", 202);
+        UUID image = UUID.fromString(upload.path("os-volume_upload_image").path("image_id").asText());
+        try {
+            awaitStatus(d, "available");
+            JsonNode inGlance = openstack.image(admin, image);
+            assertThat(inGlance.path("status").asText()).isEqualTo("active");
+            assertThat(inGlance.path("size").asLong()).isEqualTo(1L << 30);
+            Path saved = dir.resolve("from-tether.raw");
+            openstack.cli("admin", "admin", "image", "save", "--file", saved.toString(), image.toString());
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(saved.toFile(), "r")) {
+                byte[] b = new byte[1 << 20];
+                f.seek(512L << 20);
+                f.readFully(b);
+                assertThat(b).containsOnly((byte) 0x2d);
+            }
+            Files.delete(saved);
+        } finally {
+            openstack.cli("admin", "admin", "image", "delete", image.toString());
+        }
+
         openstack.cinderJson(admin, "DELETE", "/snapshots/" + s, null, 202);
+        long gone = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (openstack.cinder(admin, "GET", "/snapshots/" + s, null).statusCode() != 404) {
+            assertThat(System.nanoTime()).as("snapshot deleted").isLessThan(gone);
+            Thread.sleep(200);
+        }
+        assertThat(tether("/v1/volumes/" + a).body()).doesNotContain(s.toString());
         for (UUID v : List.of(fromSnap, clone, a, d)) {
             openstack.cinderJson(admin, "DELETE", "/volumes/" + v, null, 202);
         }

@@ -12,10 +12,12 @@ import java.util.UUID;
  * {@code STARTED}, nothing asked of Glance yet, so nothing there is removed; {@code REGISTERING}, the record was
  * asked for and the answer not seen, so the image is removed only while it is still {@code queued} (holding no
  * data); {@code REGISTERED}, Glance made it for this upload and it goes; {@code DONE}, Glance holds the verified
- * image and only the temporaries go.
+ * image and only the temporaries go. {@code GIVEN}: the caller registered the image (Cinder's
+ * {@code copy_volume_to_image}) and removes it on failure itself; the agent never does, and removes its copy in
+ * the image store only while the image does not point at it (queued, or gone).
  */
 public record UploadRecord(UUID imageId, UUID volumeId, String diskFormat, Phase phase, Instant startedAt) {
-    public enum Phase { STARTED, REGISTERING, REGISTERED, DONE }
+    public enum Phase { STARTED, REGISTERING, REGISTERED, GIVEN, DONE }
 
     public UploadRecord in(Phase next) {
         return new UploadRecord(imageId, volumeId, diskFormat, next, startedAt);

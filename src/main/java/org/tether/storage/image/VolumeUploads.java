@@ -51,7 +51,15 @@ public class VolumeUploads {
     private static final Set<String> VISIBILITIES = Set.of("private", "shared", "community", "public");
 
     /** What the caller asks for. */
-    public record Request(UUID imageId, String name, ImageFormat format, String visibility, boolean force) {
+    /**
+     * @param format   raw or qcow2; null with {@code existing}: the image's own
+     * @param existing the image is registered already (queued): only its data is given ({@link UploadRecord})
+     */
+    public record Request(UUID imageId, String name, ImageFormat format, String visibility, boolean force,
+                          boolean existing) {
+        public Request(UUID imageId, String name, ImageFormat format, String visibility, boolean force) {
+            this(imageId, name, format, visibility, force, false);
+        }
     }
 
     /** The image as Glance holds it once verified. */
@@ -115,6 +123,9 @@ public class VolumeUploads {
             throw new TetherException(ErrorCode.CINDER_NOT_CONFIGURED, "this agent has no tether.cinder.auth-url "
                     + "to reach Glance with");
         }
+        if (req.existing()) {
+            req = givenImage(req);
+        }
         if (req.format() != ImageFormat.RAW && req.format() != ImageFormat.QCOW2) {
             throw TetherException.invalid("disk_format", "a volume is uploaded as raw or qcow2");
         }
@@ -124,14 +135,16 @@ public class VolumeUploads {
         VolumeRecord v = volumes.get(volumeId);
         refuse(v, req.force());
         UploadRecord record = new UploadRecord(req.imageId(), volumeId, req.format().glanceName(),
-                UploadRecord.Phase.STARTED, clock.instant());
+                req.existing() ? UploadRecord.Phase.GIVEN : UploadRecord.Phase.STARTED, clock.instant());
         journal.put(record);
         Path file = scratchDir.resolve("upload-" + req.imageId() + ".part");
         try {
             phase(record, "snapshot");
             takeSnapshot(v, record);
-            phase(record, "registering");
-            record = register(record, imageBody(v, req));
+            if (!req.existing()) {
+                phase(record, "registering");
+                record = register(record, imageBody(v, req));
+            }
             VolumeBackend backend = volumes.pools().of(v).backend();
             Uploaded done;
             phase(record, "copying");
@@ -173,6 +186,33 @@ public class VolumeUploads {
                 LOG.warnf("could not remove %s: %s", file, e.getMessage());
             }
         }
+    }
+
+    /**
+     * An image the caller registered: it must be queued (no data yet) and raw or qcow2; its disk format is the
+     * upload's, and one asked for must agree with it.
+     */
+    private Request givenImage(Request req) {
+        JsonNode image = glance.findImage(req.imageId()).orElseThrow(() -> new TetherException(
+                ErrorCode.IMAGE_NOT_FOUND, "image_id", "Glance has no image " + req.imageId() + " this agent may see"));
+        String status = image.path("status").asText();
+        if (!status.equals("queued")) {
+            throw new TetherException(ErrorCode.IMAGE_EXISTS, "image_id", "image " + req.imageId() + " is " + status
+                    + ", not queued: it has its data already");
+        }
+        ImageFormat format = ImageFormat.ofGlanceName(image.path("disk_format").asText(""))
+                .filter(f -> f == ImageFormat.RAW || f == ImageFormat.QCOW2)
+                .orElseThrow(() -> TetherException.invalid("disk_format", "image " + req.imageId() + " is "
+                        + image.path("disk_format").asText("of no format") + "; a volume is uploaded as raw or qcow2"));
+        if (req.format() != null && req.format() != format) {
+            throw TetherException.invalid("disk_format", "image " + req.imageId() + " is " + format.glanceName()
+                    + ", not " + req.format().glanceName());
+        }
+        if (!image.path("container_format").asText("bare").equals("bare")) {
+            throw TetherException.invalid("container_format", "image " + req.imageId() + " has container_format "
+                    + image.path("container_format").asText() + "; a volume is uploaded as bare");
+        }
+        return new Request(req.imageId(), image.path("name").asText(null), format, null, req.force(), true);
     }
 
     /**
@@ -307,6 +347,12 @@ public class VolumeUploads {
         }
     }
 
+    /** The caller's image is gone or still queued: no location of it names the copy in the image store. */
+    private boolean notPointingAtTheCopy(UUID imageId) {
+        return !glance.configured() || glance.findImage(imageId)
+                .map(image -> image.path("status").asText().equals("queued")).orElse(true);
+    }
+
     /**
      * The temporaries always go; the Glance image (and its copy in the image store) unless it was verified, and
      * only when it is this upload's ({@link UploadRecord}); then the record.
@@ -319,13 +365,14 @@ public class VolumeUploads {
                         .filter(image -> image.path("status").asText().equals("queued"))
                         .ifPresent(image -> glance.deleteImage(r.imageId()));
                 default -> {
-                    // STARTED: nothing was asked of Glance; DONE: the image is the upload's result
+                    // STARTED: nothing was asked of Glance; GIVEN: the caller's; DONE: the upload's result
                 }
             }
         }
         volumes.find(r.volumeId()).ifPresentOrElse(v -> {
             VolumeBackend backend = volumes.pools().of(v).backend();
-            if (r.phase() == UploadRecord.Phase.REGISTERED || r.phase() == UploadRecord.Phase.REGISTERING) {
+            if (r.phase() == UploadRecord.Phase.REGISTERED || r.phase() == UploadRecord.Phase.REGISTERING
+                    || (r.phase() == UploadRecord.Phase.GIVEN && notPointingAtTheCopy(r.imageId()))) {
                 backend.removeFromImageStore(r.imageId());
             }
             backend.delete(r.temporaryVolumeId(), v.thin());

@@ -159,4 +159,38 @@ class VolumeUploadTest {
         assertThat(given().get("/v1/image-uploads").then().statusCode(200).extract().asString()).isEqualTo("[]");
         given().delete("/v1/volumes/" + vol).then().statusCode(204);
     }
+
+    /**
+     * Cinder's copy_volume_to_image: its API registered the image (queued, qcow2); the agent gives it the data in
+     * that format, makes no record of its own, and leaves the image alone when the check fails (Cinder removes it).
+     */
+    @Test
+    void anImageTheCallerRegisteredGetsItsDataAndIsNeverRemovedByTheAgent() throws Exception {
+        UUID vol = UUID.randomUUID();
+        byte[] qcow2 = volumeWithData(vol);
+        UUID image = UUID.randomUUID();
+        glanceHolds(image, qcow2.length, "0123456789abcdef0123456789abcdef", hex("SHA-512", qcow2));
+        openstack.stubFor(get(urlEqualTo("/glance/v2/images/" + image)).inScenario("given").whenScenarioStateIs(
+                com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody("""
+                        {"id": "%s", "name": "cinder's", "status": "queued", "disk_format": "qcow2",
+                         "container_format": "bare"}""".formatted(image))).willSetStateTo("sent"));
+        Response r = given().contentType(ContentType.JSON).body("{\"image_id\": \"" + image + "\", "
+                + "\"existing_image\": true, \"force\": true}").post("/v1/volumes/" + vol + "/image");
+        r.then().statusCode(202);
+        JsonNode failed = org.tether.lab.Operations.await(r.header("Location"), "failed", Duration.ofSeconds(60));
+        assertThat(failed.path("result").path("code").asText()).isEqualTo("image_upload_failed");
+        openstack.verify(0, postRequestedFor(urlEqualTo("/glance/v2/images")));
+        ServeEvent sent = openstack.getAllServeEvents().stream().filter(e -> e.getRequest().getUrl()
+                .equals("/glance/v2/images/" + image + "/file")).findFirst().orElseThrow();
+        assertThat(sent.getRequest().getBody()).as("the image's own format").isEqualTo(qcow2);
+        openstack.verify(0, deleteRequestedFor(urlEqualTo("/glance/v2/images/" + image)));
+
+        Response renamed = given().contentType(ContentType.JSON).body("{\"image_id\": \"" + image + "\", "
+                + "\"existing_image\": true, \"name\": \"renamed\"}").post("/v1/volumes/" + vol + "/image");
+        JsonNode refused = org.tether.lab.Operations.await(renamed.header("Location"), "failed", Duration.ofSeconds(30));
+        assertThat(refused.path("status").asInt()).isEqualTo(400);
+        assertThat(refused.path("result").path("field").asText()).isEqualTo("name");
+        given().delete("/v1/volumes/" + vol).then().statusCode(204);
+    }
 }
