@@ -5,9 +5,12 @@
 # domain with QoS; bytes written through QEMU are read back from the volume; then detach, unexport, delete.
 # TETHER_DEMO_BACKEND=rbd tells the same story on Ceph RBD: a single-node Ceph on loopback, RBD images,
 # Cinder's RBD connection_info and QEMU's own librbd, the key in the host's libvirt secret.
+# TETHER_DEMO=openstack runs lab/demo-openstack.sh instead: a standalone Cinder with Tether's driver and agents.
 # Run as root on Debian 12. Everything it creates is removed when it exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# TETHER_DEMO=openstack: the same agent under a standalone Cinder (its driver, Glance, Keystone), booting Linux
+[ "${TETHER_DEMO:-}" = openstack ] && exec bash lab/demo-openstack.sh
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '   %s\n' "$*"; }

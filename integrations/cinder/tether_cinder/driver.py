@@ -75,8 +75,17 @@ class TetherDriver(driver.VolumeDriver):
                                    conf.tether_operation_timeout)
 
     def check_for_setup_error(self):
-        # the agent must answer and be in storage mode: GET /v1/pools is refused in compute mode
-        self._call("GET", "/v1/pools")
+        """A refusal is a setting to fix (the token, an agent not in storage mode) and stops the backend; an agent
+        that does not answer yet is only reported: its pools appear once it does."""
+        try:
+            self.client.call("GET", "/v1/pools", ok=(200,))
+        except TetherUnreachable as e:
+            LOG.warning("Tether agent %s does not answer yet (%s); the backend reports no pool until it does",
+                        self.configuration.tether_url, e)
+        except TetherProblem as p:
+            raise exception.VolumeDriverException(message="Tether agent %s refused GET /v1/pools: %s %s: %s "
+                                                  "(tether_token_file? is the agent in storage mode?)"
+                                                  % (self.configuration.tether_url, p.status, p.code, p.detail))
 
     # errors -------------------------------------------------------------------------------------------------
 

@@ -33,7 +33,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   <li>a volume from a 1 GiB raw image: Glance's RBD store on the same Ceph (a clone) against the same bytes in
  *   Glance's file store (download, inspection, qemu-img into RBD);</li>
  *   <li>that volume (every MiB written) back to Glance as raw: copied inside Ceph into Glance's pool against
- *   streamed (qemu-img, hashes, HTTP through Glance).</li>
+ *   streamed (qemu-img, hashes, HTTP through Glance);</li>
+ *   <li>Cinder's volume create, from the POST to {@code available}: Cinder's own RBD driver against Tether's
+ *   driver ({@code integrations/cinder}) in front of a Tether storage agent on the same Ceph pool, one at a time
+ *   and 20 at once.</li>
  * </ul>
  */
 @Tag("benchmark")
@@ -50,6 +53,7 @@ class OpenStackBenchIT {
             try {
                 attachments(ceph, openstack);
                 images(ceph, openstack);
+                cinderCreates(ceph, openstack);
             } finally {
                 org.tether.lab.Host.exec("virsh", "-c", "qemu:///system", "secret-undefine",
                         openstack.env.get("RBD_SECRET_UUID"));
@@ -188,6 +192,82 @@ class OpenStackBenchIT {
         System.out.printf("  upload copied inside Ceph is %.1fx faster than streamed%n}%n",
                 ms.get("upload of that volume to Glance as raw, streamed (qemu-img, hashes, HTTP)")
                         / ms.get("upload of that volume to Glance as raw, copied inside Ceph"));
+    }
+
+    private void cinderCreates(CephCluster ceph, OpenStackLab openstack) throws Exception {
+        Path token = dir.resolve("driver.token");
+        Files.writeString(token, "bench-" + UUID.randomUUID() + "\n");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        OpenStackLab.Token admin = openstack.token("admin", "admin");
+        Map<String, double[]> figures = new LinkedHashMap<>();
+        try (AgentProcess agent = new AgentProcess(18106, dir.resolve("driver-agent"), dir.resolve("driver-agent.log"))
+                .properties("-Dtether.api.token-file=" + token, "-Dtether.mode=storage",
+                        "-Dtether.storage.backend=rbd", "-Dtether.storage.rbd.conf=" + ceph.conf,
+                        "-Dtether.storage.rbd.keyring=" + ceph.keyring, "-Dtether.storage.volume-backend-name=tether")) {
+            agent.start();
+            Path conf = dir.resolve("cinder-tether.conf");
+            Files.writeString(conf, "[tether]\nvolume_driver = tether_cinder.driver.TetherDriver\n"
+                    + "volume_backend_name = tether\ntether_url = http://127.0.0.1:18106\ntether_token_file = " + token + "\n");
+            Host.run(java.time.Duration.ofMinutes(2), "bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(),
+                    "start-backend", openstack.dir.toString(), "tether", conf.toString());
+            // Cinder's default quota (10 volumes per project) would refuse 20 at once
+            openstack.cli("admin", "admin", "quota", "set", "--volumes", "100", "--gigabytes", "1000", "admin");
+            try {
+                for (String backend : List.of("ceph", "tether")) {
+                    String type = "bench-" + backend + "-" + UUID.randomUUID().toString().substring(0, 6);
+                    openstack.cli("admin", "admin", "volume", "type", "create", "--property",
+                            "volume_backend_name=" + backend, type);
+                    createAndDelete(openstack, admin, type, 1); // warm-up: tokens, connections, the JIT
+                    List<Double> one = new ArrayList<>();
+                    for (int i = 0; i < CYCLES; i++) {
+                        one.add(createAndDelete(openstack, admin, type, 1));
+                    }
+                    figures.put(backend, new double[] {p50(one), createAndDelete(openstack, admin, type, 20)});
+                }
+            } finally {
+                Host.exec("bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(), "stop-backend",
+                        openstack.dir.toString(), "tether");
+            }
+        }
+        System.out.println("Cinder volume create, POST /volumes to available (1 GiB, RBD pool volumes) {");
+        figures.forEach((k, v) -> System.out.printf("  %s driver: p50 of %d %.0f ms; 20 at once, until the last is "
+                + "available, %.0f ms%n", k.equals("ceph") ? "Cinder's RBD" : "Tether's", CYCLES, v[0], v[1]));
+        System.out.printf("  Tether's driver against Cinder's own: %.2fx one at a time, %.2fx 20 at once (goal <= 1.2x)%n}%n",
+                figures.get("tether")[0] / figures.get("ceph")[0], figures.get("tether")[1] / figures.get("ceph")[1]);
+    }
+
+    /** Milliseconds from the first POST of {@code n} volumes of the type until the last is available; then deleted. */
+    private static double createAndDelete(OpenStackLab openstack, OpenStackLab.Token admin, String type, int n)
+            throws Exception {
+        List<UUID> ids = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            ids.add(openstack.requestVolume(admin, 1, type));
+        }
+        long end = System.nanoTime() + java.time.Duration.ofMinutes(3).toNanos();
+        List<UUID> waiting = new ArrayList<>(ids);
+        while (!waiting.isEmpty()) {
+            String status = openstack.volumeStatus(admin, waiting.get(0));
+            assertThat(status).as("volume " + waiting.get(0)).doesNotStartWith("error");
+            assertThat(System.nanoTime()).as("created within 3 minutes").isLessThan(end);
+            if (status.equals("available")) {
+                waiting.remove(0);
+            } else {
+                Thread.sleep(20);
+            }
+        }
+        double ms = (System.nanoTime() - t0) / 1e6;
+        for (UUID id : ids) {
+            openstack.cinderJson(admin, "DELETE", "/volumes/" + id, null, 202);
+        }
+        for (UUID id : ids) {
+            long gone = System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos();
+            while (openstack.cinder(admin, "GET", "/volumes/" + id, null).statusCode() != 404
+                    && System.nanoTime() < gone) {
+                Thread.sleep(50);
+            }
+        }
+        return ms;
     }
 
     /** The storage agent on RBD as the Keystone user tether (one state directory for the bench's agents). */
