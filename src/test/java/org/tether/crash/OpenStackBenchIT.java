@@ -211,7 +211,8 @@ class OpenStackBenchIT {
             Host.run(java.time.Duration.ofMinutes(2), "bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(),
                     "start-backend", openstack.dir.toString(), "tether", conf.toString());
             // Cinder's default quota (10 volumes per project) would refuse 20 at once
-            openstack.cli("admin", "admin", "quota", "set", "--volumes", "100", "--gigabytes", "1000", "admin");
+            openstack.cinderJson(admin, "PUT", "/os-quota-sets/" + admin.projectId(),
+                    "{\"quota_set\": {\"volumes\": 100, \"gigabytes\": 1000}}", 200);
             try {
                 for (String backend : List.of("ceph", "tether")) {
                     String type = "bench-" + backend + "-" + UUID.randomUUID().toString().substring(0, 6);

@@ -627,11 +627,7 @@ class OpenStackLabIT {
     @Test
     void aVolumeMadeFromAnImageUploadedFromAVolumeBootsLinux() throws Exception {
         String line = "tether-roundtrip-" + UUID.randomUUID().toString().substring(0, 8);
-        Path os = dir.resolve("os.qcow2");
-        Process build = new ProcessBuilder("bash", "lab/os-image.sh", os.toString(), line).inheritIO().start();
-        assertThat(build.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        assertThat(build.exitValue()).as("lab/os-image.sh").isZero();
-        UUID original = openstack.createImageWithCli("admin", "admin", os, "qcow2");
+        UUID original = openstack.linuxImage(dir, line);
         List<UUID> images = new ArrayList<>(List.of(original));
         UUID first = UUID.randomUUID();
         UUID second = UUID.randomUUID();

@@ -230,6 +230,24 @@ public final class OpenStackLab implements AutoCloseable {
         return UUID.fromString(id.lines().reduce((a, b) -> b).orElseThrow().strip());
     }
 
+    /**
+     * A Linux that boots under BIOS and UEFI ({@code lab/os-image.sh}: its init prints {@code line} on the serial
+     * console), made into a qcow2 image with the openstack CLI as admin; its id once active.
+     */
+    public UUID linuxImage(Path work, String line) throws IOException, InterruptedException {
+        Path os = work.resolve("os-" + UUID.randomUUID() + ".qcow2");
+        Process build = new ProcessBuilder("bash", "lab/os-image.sh", os.toString(), line).inheritIO().start();
+        if (!build.waitFor(300, java.util.concurrent.TimeUnit.SECONDS) || build.exitValue() != 0) {
+            build.destroyForcibly();
+            throw new IllegalStateException("lab/os-image.sh did not build " + os);
+        }
+        try {
+            return createImageWithCli("admin", "admin", os, "qcow2");
+        } finally {
+            Files.deleteIfExists(os);
+        }
+    }
+
     /** An image uploaded over Glance's REST API into one named store ({@code X-Image-Meta-Store}). */
     public UUID createImageInStore(Token as, Path file, String diskFormat, String store)
             throws IOException, InterruptedException {
