@@ -53,6 +53,11 @@ say "up in $(( $(date +%s) - START )) s: Keystone $OS_AUTH_URL, Cinder $CINDER_U
 os() { env -u OS_CLOUD OS_USERNAME=admin OS_PASSWORD="$ADMIN_PASSWORD" OS_PROJECT_NAME=admin \
   OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3 PATH=/usr/bin:/bin \
   openstack "$@"; }
+TOKEN=$(os token issue -f value -c id)
+PROJECT=$(os token issue -f value -c project_id)
+cinder() { local m=$1 p=$2; shift 2
+  curl -fsS -X "$m" -H "X-Auth-Token: $TOKEN" -H "OpenStack-API-Version: volume 3.44" \
+    -H 'Content-Type: application/json' "$CINDER_URL/$PROJECT$p" "$@"; }
 
 step "A Tether storage agent on $STORAGE: pool gold (files, exported by tgtd), its API behind a token"
 (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$WORK/storage.token"
@@ -81,7 +86,8 @@ tether_token_file = $WORK/storage.token
 CONF
 sed 's/^/   /' "$WORK/cinder-tether.conf"
 bash lab/openstack.sh start-backend "$WORK/openstack" tether "$WORK/cinder-tether.conf"
-say "Cinder's scheduler sees: $(os volume backend pool list -f value 2>/dev/null | grep tether | tr '\n' ' ')"
+say "Cinder's scheduler sees: $(cinder GET '/scheduler-stats/get_pools?detail=true' | jq -c '[.pools[] |
+  select(.name | contains("@tether")) | {name, free_capacity_gb: .capabilities.free_capacity_gb}]')"
 
 step "A Tether compute agent on $COMPUTE (qemu attach path)"
 java -XX:+UseSerialGC -Xmx128m -XX:TieredStopAtLevel=1 -Dquarkus.http.host=127.0.0.1 \
@@ -117,13 +123,8 @@ say "the storage agent's record: $(curl -fs -H "Authorization: Bearer $(cat "$WO
   | jq -c '{pool, size_gb, bootable, image: .volume_image_metadata.image_id}')"
 
 step "Nova's boot from volume, played here: reserve, the compute host's connector, boot, complete"
-TOKEN=$(os token issue -f value -c id)
-PROJECT=$(os token issue -f value -c project_id)
 SERVICE_TOKEN=$(env OS_USERNAME=tether OS_PASSWORD="$TETHER_PASSWORD" OS_PROJECT_NAME=service OS_USER_DOMAIN_NAME=Default \
   OS_PROJECT_DOMAIN_NAME=Default OS_IDENTITY_API_VERSION=3 PATH=/usr/bin:/bin openstack token issue -f value -c id)
-cinder() { local m=$1 p=$2; shift 2
-  curl -fsS -X "$m" -H "X-Auth-Token: $TOKEN" -H "OpenStack-API-Version: volume 3.44" \
-    -H 'Content-Type: application/json' "$CINDER_URL/$PROJECT$p" "$@"; }
 INSTANCE=$(cat /proc/sys/kernel/random/uuid)
 ATTACHMENT=$(cinder POST /attachments -d "{\"attachment\": {\"volume_uuid\": \"$VOL\", \"instance_uuid\": \"$INSTANCE\"}}" \
   | jq -r .attachment.id)
