@@ -167,6 +167,26 @@ class DriverTest(unittest.TestCase):
                          [("DELETE", "/v1/volumes/%s/exports/iqn.a" % v.id),
                           ("DELETE", "/v1/volumes/%s/exports/iqn.b" % v.id)])
 
+    def test_a_retype_to_another_pool_waits_for_the_agents_move_before_it_retypes(self):
+        v = self.volume(pool="gold")
+        self.agent.routes[("POST", "/v1/volumes/%s/migrate" % v.id)] = (202, {"id": "m"}, {"Location": "/v1/operations/m"})
+        self.agent.routes[("GET", "/v1/operations/m")] = (200, {"state": "succeeded", "status": 200, "result": {}}, {})
+        self.agent.routes[("POST", "/v1/volumes/%s/retype" % v.id)] = (202, {"id": "r"}, {"Location": "/v1/operations/r"})
+        self.agent.routes[("GET", "/v1/operations/r")] = (200, {"state": "succeeded", "status": 200, "result": {}}, {})
+        new_type = types.SimpleNamespace(name="silver-type", extra_specs={"volume_backend_name": "tether-silver"})
+        self.assertEqual(self.driver.retype(None, v, new_type, {}, {"host": "h@tether#silver"}), (True, None))
+        self.assertEqual([(m, p) for m, p, _, _ in self.agent.seen], [
+            ("POST", "/v1/volumes/%s/migrate" % v.id), ("GET", "/v1/operations/m"),
+            ("POST", "/v1/volumes/%s/retype" % v.id), ("GET", "/v1/operations/r")])
+        self.assertEqual(self.agent.seen[0][2], {"pool": "silver"})
+
+    def test_a_move_the_agent_fails_is_left_to_cinder(self):
+        v = self.volume(pool="gold")
+        self.agent.routes[("POST", "/v1/volumes/%s/migrate" % v.id)] = (202, {"id": "m"}, {"Location": "/v1/operations/m"})
+        self.agent.routes[("GET", "/v1/operations/m")] = (200, {"state": "failed", "status": 409, "result": {
+            "code": "volume_busy", "detail": "exported"}}, {})
+        self.assertEqual(self.driver.migrate_volume(None, v, {"host": "h@tether#silver"}), (False, None))
+
     def test_a_move_to_another_agent_is_left_to_cinder(self):
         v = self.volume()
         self.assertEqual(self.driver.migrate_volume(None, v, {"host": "other@tether2#gold"}), (False, None))

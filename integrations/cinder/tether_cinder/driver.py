@@ -90,8 +90,14 @@ class TetherDriver(driver.VolumeDriver):
     # errors -------------------------------------------------------------------------------------------------
 
     def _call(self, method, path, body=None, ok=(200, 201, 202, 204)):
+        """One call of the agent, followed to its end when the agent made it an asynchronous operation (a volume
+        from an image, a move, a retype, an upload answer 202 at once): Cinder's call returns only when the
+        agent's work is done."""
         try:
-            return self.client.call(method, path, body, ok)
+            status, data, location = self.client.call(method, path, body, ok)
+            if status == 202 and location:
+                return 200, self.client.finish(status, data, location), None
+            return status, data, location
         except TetherUnreachable as e:
             raise exception.VolumeBackendAPIException(data=str(e))
 

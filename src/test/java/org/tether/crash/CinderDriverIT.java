@@ -5,12 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.tether.lab.BootSector;
 import org.tether.lab.Host;
 import org.tether.lab.OpenStackLab;
-import org.tether.lab.SharedOpenStack;
+import org.tether.lab.CephCluster;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -30,13 +29,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * scheduler places volumes on the agent's pools by volume type; a Tether compute agent boots and hot-plugs the
  * volumes through Cinder attachments over iSCSI (QEMU's initiator, CHAP).
  */
-@ExtendWith(SharedOpenStack.class)
 class CinderDriverIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String BACKEND = "tether";
 
     @TempDir
     static Path dir;
+    private static CephCluster ceph;
     private static AgentProcess storage;
     private static String token;
     private static OpenStackLab openstack;
@@ -44,7 +43,9 @@ class CinderDriverIT {
 
     @BeforeAll
     static void start() throws Exception {
-        openstack = SharedOpenStack.openstack();
+        // a lab of its own (see OpenStackLabIT.stop); its Ceph holds only Cinder's and Glance's small images
+        ceph = CephCluster.start(6796, 2L << 30);
+        openstack = OpenStackLab.start(ceph);
         token = "driver-token-" + UUID.randomUUID();
         Path tokenFile = dir.resolve("storage.token");
         Files.writeString(tokenFile, token + "\n");
@@ -82,12 +83,17 @@ class CinderDriverIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (openstack != null) {
-            Host.exec("bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(), "stop-backend",
-                    openstack.dir.toString(), BACKEND);
-        }
-        if (storage != null) {
-            storage.close();
+        try {
+            if (storage != null) {
+                storage.close();
+            }
+        } finally {
+            if (openstack != null) {
+                openstack.close();   // the extra cinder-volume too: it is one more service of the lab's directory
+            }
+            if (ceph != null) {
+                ceph.close();
+            }
         }
     }
 
