@@ -187,7 +187,7 @@ class RbdAgentIT {
                     "{\"new_size\": " + (2L << 30) + "}"), 200);
             assertThat(Host.virsh("domblkinfo", dom.name, dev)).containsPattern("Capacity:\\s+" + (2L << 30));
 
-            // the monitor goes away: storage calls answer 503 and make nothing; the attached disk keeps working
+            // the monitor goes away: storage calls answer 503 and leave nothing; the attached disk keeps working
             ceph.stopMonitor();
             try {
                 UUID during = UUID.randomUUID();
@@ -197,6 +197,13 @@ class RbdAgentIT {
                 assertThat(agent.get("/q/health/ready").statusCode()).isEqualTo(503);
                 dom.hmp("qemu-io -d ua-" + vol + " \"write -P 0x66 1048576 4096\"");
                 ceph.startMonitor();
+                // the pool's statistics are a recent reading (stats-max-age), so the create reached `rbd create`,
+                // which could not connect; its undo could not either, so the record waits, `creating`, for the
+                // next repair pass (tether.storage.target.repair-interval, 30 s), which takes it to "gone"
+                long end = System.nanoTime() + java.time.Duration.ofSeconds(90).toNanos();
+                while (agent.get("/v1/volumes/" + during).statusCode() != 404 && System.nanoTime() < end) {
+                    Thread.sleep(500);
+                }
                 assertThat(agent.get("/v1/volumes/" + during).statusCode()).isEqualTo(404);
                 assertThat(ceph.rbdExec("info", "volumes/volume-" + during).exit()).isNotZero();
             } finally {
