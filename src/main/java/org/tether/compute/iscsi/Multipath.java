@@ -27,6 +27,12 @@ public class Multipath {
      * tries its flush three times.
      */
     static final Retry WHILE_IN_USE = new Retry(8, Duration.ofMillis(250), Duration.ofSeconds(2), true);
+    /**
+     * {@code multipathd resize map} answers "fail" while it still holds a path's old size: the rescan
+     * changed the disk's capacity, but multipathd learns it from the change uevent, a moment later (seen
+     * once in the test-host VM). Tried again for about 5 s, as os-brick retries its resize.
+     */
+    static final Retry WHILE_PATHS_SETTLE = new Retry(6, Duration.ofMillis(200), Duration.ofSeconds(2), true);
 
     private final CommandRunner runner;
     private final ScsiSysfs sysfs;
@@ -70,8 +76,9 @@ public class Multipath {
 
     /** Has multipathd re-read the map's size from its paths (after each path was rescanned). */
     public void resize(String map) {
-        CommandResult r = runner.run(Command.of("multipathd", timeout).args("resize", "map", map).build());
-        if (!r.succeeded() || r.stdout().strip().startsWith("fail")) {
+        Command resize = Command.of("multipathd", timeout).args("resize", "map", map).build();
+        CommandResult r = WHILE_PATHS_SETTLE.run(() -> runner.run(resize), Multipath::resizeFailed, sleeper);
+        if (resizeFailed(r)) {
             throw new TetherException(ErrorCode.COMMAND_FAILED, r.summary());
         }
     }
@@ -83,6 +90,10 @@ public class Multipath {
         if (!r.succeeded() && !says(r, "not found")) {
             throw new TetherException(ErrorCode.COMMAND_FAILED, r.summary());
         }
+    }
+
+    static boolean resizeFailed(CommandResult r) {
+        return !r.succeeded() || r.stdout().strip().startsWith("fail");
     }
 
     static boolean inUse(CommandResult r) {

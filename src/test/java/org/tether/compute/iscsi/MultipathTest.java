@@ -61,4 +61,17 @@ class MultipathTest {
         assertThatThrownBy(() -> broken.flush("3600c")).isInstanceOf(TetherException.class);
         assertThat(calls).hasSize(1);
     }
+
+    @Test
+    void aResizeMultipathdRefusesWhileAPathStillHasItsOldSizeIsTriedAgainAndGivesUpAfterTheRetries() {
+        answering(result(1, "fail"), result(0, "fail\n"), result(0, "ok")).resize("3600d");
+        assertThat(calls).hasSize(3)
+                .allSatisfy(c -> assertThat(c.argv()).containsExactly("multipathd", "resize", "map", "3600d"));
+
+        calls.clear();
+        Multipath stuck = answering(result(1, "fail"));
+        assertThatThrownBy(() -> stuck.resize("3600e")).isInstanceOfSatisfying(TetherException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.COMMAND_FAILED));
+        assertThat(calls).hasSize(Multipath.WHILE_PATHS_SETTLE.attempts());
+    }
 }
