@@ -92,6 +92,19 @@ class DriverTest(unittest.TestCase):
             "name": "gold-type", "extra_specs": {"volume_backend_name": "tether-gold"}}})
         self.assertEqual(auth, "Bearer secret-token")
 
+    def test_every_call_is_logged_with_its_answer_and_time_and_never_the_token(self):
+        v = self.volume()
+        self.agent.routes[("POST", "/v1/volumes")] = (202, {"id": "op-9"}, {"Location": "/v1/operations/op-9"})
+        self.agent.routes[("GET", "/v1/operations/op-9")] = (200, {"state": "succeeded", "status": 201}, {})
+        with self.assertLogs("tether_cinder.client", level="DEBUG") as logs:
+            self.driver.create_volume(v)
+        info = [r.getMessage() for r in logs.records if r.levelname == "INFO"]
+        self.assertEqual(len(info), 1, info)
+        self.assertRegex(info[0], r"^Tether agent: POST /v1/volumes answered 202 in \d+\.\d ms$")
+        self.assertTrue(any("GET /v1/operations/op-9 answered 200" in r.getMessage()
+                            for r in logs.records if r.levelname == "DEBUG"))
+        self.assertFalse(any("secret-token" in r.getMessage() for r in logs.records))
+
     def test_an_image_is_the_agents_import_followed_to_its_end(self):
         v = self.volume()
         self.agent.routes[("POST", "/v1/volumes")] = (202, {"id": "op-1"}, {"Location": "/v1/operations/op-1"})

@@ -5,10 +5,13 @@ driver can turn each into the exception Cinder's volume manager expects (``Volum
 to ``available`` instead of ``error_deleting``). It holds no storage logic of its own.
 """
 
+import logging
 import time
 import urllib.parse
 
 import requests
+
+LOG = logging.getLogger(__name__)
 
 
 class TetherProblem(Exception):
@@ -47,13 +50,19 @@ class TetherClient(object):
                 headers["Authorization"] = "Bearer " + f.read().strip()
         return headers
 
-    def call(self, method, path, body=None, ok=(200, 201, 202, 204)):
-        """The agent's answer to one request: (status, JSON body or None, Location header or None)."""
+    def call(self, method, path, body=None, ok=(200, 201, 202, 204), poll=False):
+        """The agent's answer to one request: (status, JSON body or None, Location header or None).
+
+        Each call is logged with its wall time (INFO; an operation's polls at DEBUG): the agent's share of a
+        Cinder request, as an operator reads it from cinder-volume's log."""
+        t0 = time.monotonic()
         try:
             r = self.session.request(method, self.url + path, json=body, headers=self._headers(),
                                      timeout=self.timeout, verify=self.verify)
         except requests.RequestException as e:
             raise TetherUnreachable("%s %s: %s" % (method, self.url + path, e))
+        LOG.log(logging.DEBUG if poll else logging.INFO, "Tether agent: %s %s answered %d in %.1f ms",
+                method, path, r.status_code, (time.monotonic() - t0) * 1000)
         data = None
         if r.content:
             try:
@@ -73,7 +82,7 @@ class TetherClient(object):
         path = urllib.parse.urlparse(location).path if "://" in location else location
         deadline = time.monotonic() + self.operation_timeout
         while True:
-            _, op, _ = self.call("GET", path, ok=(200,))
+            _, op, _ = self.call("GET", path, ok=(200,), poll=True)
             if op.get("state") != "running":
                 break
             if time.monotonic() > deadline:

@@ -9,6 +9,7 @@ import org.tether.config.TetherConfig.Target.TargetDriver;
 import org.tether.exec.CommandRunner;
 import org.tether.storage.lvm.Lvm;
 import org.tether.storage.lvm.LvmBackend;
+import org.tether.storage.rbd.RadosSession;
 import org.tether.storage.rbd.RbdBackend;
 import org.tether.storage.rbd.RbdCli;
 import org.tether.storage.rbd.RbdExportDriver;
@@ -40,9 +41,20 @@ public class StorageBeans {
 
     @Produces
     @ApplicationScoped
-    PoolSet pools(TetherConfig config, CommandRunner runner, ObjectMapper json) {
-        return new PoolSet(declared(config.storage()).stream().map(d -> pool(d, config.storage(), runner, json)).toList(),
-                defaultName(config.storage()));
+    PoolSet pools(TetherConfig config, CommandRunner runner, ObjectMapper json, RadosSession session) {
+        return new PoolSet(declared(config.storage()).stream().map(d -> pool(d, config.storage(), runner, json, session))
+                .toList(), defaultName(config.storage()));
+    }
+
+    /** One librados connection for every RBD pool of the agent, made on first use (none without an RBD pool). */
+    @Produces
+    @ApplicationScoped
+    RadosSession radosSession(TetherConfig config) {
+        return new RadosSession(config.storage().rbd());
+    }
+
+    void closeSession(@jakarta.enterprise.inject.Disposes RadosSession session) {
+        session.close();
     }
 
     @Produces
@@ -102,7 +114,8 @@ public class StorageBeans {
                 : s.pools().keySet().stream().sorted().findFirst().orElseThrow();
     }
 
-    private static Pool pool(Declared d, TetherConfig.Storage s, CommandRunner runner, ObjectMapper json) {
+    private static Pool pool(Declared d, TetherConfig.Storage s, CommandRunner runner, ObjectMapper json,
+                             RadosSession session) {
         var c = d.own();
         String prefix = "tether.storage.pools." + d.name() + ".";
         BackendKind kind = c == null ? s.backend() : c.backend();
@@ -130,7 +143,7 @@ public class StorageBeans {
             }
             case RBD -> {
                 String rbdPool = c == null ? s.rbd().pool() : c.rbdPool().orElse(s.rbd().pool());
-                backend = new RbdBackend(new RbdCli(runner, s.rbd(), rbdPool, json));
+                backend = new RbdBackend(new RbdCli(runner, s.rbd(), rbdPool, json, session));
                 location = s.rbd().clusterName() + ":" + rbdPool;
             }
             default -> throw new IllegalStateException("unknown backend " + kind);

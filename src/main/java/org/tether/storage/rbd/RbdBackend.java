@@ -101,8 +101,7 @@ public class RbdBackend implements VolumeBackend {
 
     @Override
     public void create(UUID id, long bytes, boolean thin) {
-        CommandResult r = cli.rbd("create", "--size", bytes + "B", "--image-format", "2", "--image-feature",
-                "layering", cli.spec(image(id)));
+        CommandResult r = cli.create(image(id), bytes);
         if (r.exitCode() == RbdCli.EEXIST) {
             requireSize(id, bytes);
             return;
@@ -209,7 +208,7 @@ public class RbdBackend implements VolumeBackend {
      */
     @Override
     public void delete(UUID id, boolean thin) {
-        CommandResult r = cli.rbd("rm", "--no-progress", cli.spec(image(id)));
+        CommandResult r = cli.remove(image(id));
         if (r.succeeded() || r.exitCode() == RbdCli.ENOENT) {
             return;
         }
@@ -225,7 +224,7 @@ public class RbdBackend implements VolumeBackend {
     }
 
     void remove(String image) {
-        CommandResult r = cli.rbd("rm", "--no-progress", cli.spec(image));
+        CommandResult r = cli.remove(image);
         if (!r.succeeded() && r.exitCode() != RbdCli.ENOENT) {
             LOG.errorf("could not remove %s after a failed copy: %s", image, r.summary());
         }

@@ -1,0 +1,51 @@
+package org.tether.storage.rbd;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.PointerByReference;
+
+/**
+ * The few calls of librados and librbd (Ceph's C API, {@code rados/librados.h} and {@code rbd/librbd.h}) the
+ * agent makes in its own process. Every call returns 0 or a negative errno. Loaded by soname: the runtime
+ * packages (librados2, librbd1) ship no unversioned {@code .so}.
+ */
+final class LibRados {
+    private LibRados() {
+    }
+
+    interface Rados extends Library {
+        int rados_create2(PointerByReference cluster, String clusterName, String userName, long flags);
+
+        int rados_conf_read_file(Pointer cluster, String path);
+
+        int rados_conf_set(Pointer cluster, String option, String value);
+
+        int rados_connect(Pointer cluster);
+
+        void rados_shutdown(Pointer cluster);
+
+        int rados_ioctx_create(Pointer cluster, String poolName, PointerByReference ioctx);
+
+        void rados_ioctx_destroy(Pointer ioctx);
+    }
+
+    interface Rbd extends Library {
+        /** A format 2 image with these feature bits; {@code order} 0 takes the default object size (4 MiB). */
+        int rbd_create2(Pointer ioctx, String name, long size, long features, IntByReference order);
+
+        int rbd_remove(Pointer ioctx, String name);
+    }
+
+    /** RBD_FEATURE_LAYERING: what Cinder's RBD driver and this agent's CLI calls give every image. */
+    static final long FEATURE_LAYERING = 1;
+
+    static Rados rados() {
+        return Native.load("librados.so.2", Rados.class);
+    }
+
+    static Rbd rbd() {
+        return Native.load("librbd.so.1", Rbd.class);
+    }
+}
