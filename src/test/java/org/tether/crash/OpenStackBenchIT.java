@@ -51,7 +51,7 @@ class OpenStackBenchIT {
     void attachmentsThroughCinderAndVolumesFromImagesClonedOrDownloaded() throws Exception {
         try (CephCluster ceph = CephCluster.start(6797, 4L << 30); OpenStackLab openstack = OpenStackLab.start(ceph)) {
             try {
-                attachments(ceph, openstack);
+                attachments(ceph, openstack, null, null);
                 images(ceph, openstack);
                 cinderCreates(ceph, openstack);
             } finally {
@@ -61,16 +61,30 @@ class OpenStackBenchIT {
         }
     }
 
-    private void attachments(CephCluster ceph, OpenStackLab openstack) throws Exception {
+    /**
+     * Attach and detach cycles of one volume through Cinder attachments and a Tether compute agent.
+     *
+     * @param type null for Cinder's RBD backend, else a type placing the volume in a Tether pool
+     * @param driverLog null, else cinder-volume's log of the Tether backend: the driver's calls to the storage
+     *                  agent (the export and unexport) are read from it, for their share of the whole
+     */
+    private void attachments(CephCluster ceph, OpenStackLab openstack, String type, Path driverLog) throws Exception {
         Path key = dir.resolve("cinder.key");
         Files.writeString(key, ceph.key() + "\n");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         Path pw = openstack.passwordFile("tether", dir.resolve("tether.password"));
         OpenStackLab.Token admin = openstack.token("admin", "admin");
-        UUID vol = openstack.createVolume(admin, 1);
+        UUID vol;
+        if (type == null) {
+            vol = openstack.createVolume(admin, 1);
+        } else {
+            vol = openstack.requestVolume(admin, 1, type);
+            openstack.awaitVolume(admin, vol, "available", java.time.Duration.ofMinutes(2));
+        }
         List<Double> attach = new ArrayList<>();
         List<Double> detach = new ArrayList<>();
-        try (AgentProcess agent = new AgentProcess(18103, dir.resolve("state"), dir.resolve("agent.log")).with(
+        String label = type == null ? "compute" : "compute-tether-pool";
+        try (AgentProcess agent = new AgentProcess(18103, dir.resolve(label), dir.resolve(label + ".log")).with(
                 "-Dtether.cinder.auth-url=" + openstack.authUrl(), "-Dtether.cinder.username=tether",
                 "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service",
                 "-Dtether.ceph.secret-uuid=" + openstack.env.get("RBD_SECRET_UUID"), "-Dtether.ceph.key-file=" + key);
@@ -93,7 +107,8 @@ class OpenStackBenchIT {
                 }
             }
             String metrics = agent.get("/q/metrics").body();
-            System.out.println("attachment flow through the real Cinder 21.3 (RBD, qemu path), " + CYCLES + " cycles {");
+            System.out.println("attachment flow through the real Cinder 21.3 (RBD, qemu path), " + CYCLES + " cycles, "
+                    + (type == null ? "Cinder's RBD driver" : "a Tether pool behind Tether's driver") + " {");
             System.out.printf("  attach: p50 %.1f ms, mean %.1f ms (client wall: Cinder PUT + host attach + os-complete)%n",
                     p50(attach), mean(attach));
             System.out.printf("  detach: p50 %.1f ms, mean %.1f ms (client wall: host detach + Cinder DELETE)%n",
@@ -107,6 +122,18 @@ class OpenStackBenchIT {
                     hostAttach, 100 * hostAttach / mean(attach));
             System.out.printf("  the host's detach %.1f ms of the call's mean (%.0f%%)%n", hostDetach,
                     100 * hostDetach / mean(detach));
+            if (driverLog != null) {
+                List<Double> exports = agentCalls(driverLog, "PUT /v1/volumes/" + vol + "/exports/");
+                List<Double> unexports = agentCalls(driverLog, "DELETE /v1/volumes/" + vol + "/exports/");
+                System.out.printf("  the driver's call to the storage agent in the attach (initialize_connection): "
+                        + "p50 %.1f ms, mean %.1f ms (%.0f%% of the attach's mean)%n", p50(exports), mean(exports),
+                        100 * mean(exports) / mean(attach));
+                System.out.printf("  the driver's call in the detach (terminate_connection): p50 %.1f ms, mean %.1f ms "
+                        + "(%.0f%% of the detach's mean)%n", p50(unexports), mean(unexports),
+                        100 * mean(unexports) / mean(detach));
+                System.out.printf("  Cinder's own (API, scheduler-free RPC to cinder-volume, database) and HTTP: "
+                        + "%.1f ms of the attach's mean%n", mean(attach) - hostAttach - mean(exports));
+            }
             System.out.println("}");
         } finally {
             openstack.cinder(admin, "DELETE", "/volumes/" + vol, null);
@@ -200,6 +227,8 @@ class OpenStackBenchIT {
         Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
         OpenStackLab.Token admin = openstack.token("admin", "admin");
         Map<String, double[]> figures = new LinkedHashMap<>();
+        Path driverLog = openstack.dir.resolve("log/cinder-volume-tether.log");
+        double agentCreate = 0;
         try (AgentProcess agent = new AgentProcess(18106, dir.resolve("driver-agent"), dir.resolve("driver-agent.log"))
                 .properties("-Dtether.api.token-file=" + token, "-Dtether.mode=storage",
                         "-Dtether.storage.backend=rbd", "-Dtether.storage.rbd.conf=" + ceph.conf,
@@ -224,6 +253,11 @@ class OpenStackBenchIT {
                         one.add(createAndDelete(openstack, admin, type, 1));
                     }
                     figures.put(backend, new double[] {p50(one), createAndDelete(openstack, admin, type, 20)});
+                    if (backend.equals("tether")) {
+                        List<Double> calls = agentCalls(driverLog, "POST /v1/volumes answered 201");
+                        agentCreate = p50(calls.subList(calls.size() - 20 - CYCLES, calls.size() - 20));
+                        attachments(ceph, openstack, type, driverLog);
+                    }
                 }
             } finally {
                 Host.exec("bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(), "stop-backend",
@@ -233,8 +267,26 @@ class OpenStackBenchIT {
         System.out.println("Cinder volume create, POST /volumes to available (1 GiB, RBD pool volumes) {");
         figures.forEach((k, v) -> System.out.printf("  %s driver: p50 of %d %.0f ms; 20 at once, until the last is "
                 + "available, %.0f ms%n", k.equals("ceph") ? "Cinder's RBD" : "Tether's", CYCLES, v[0], v[1]));
+        System.out.printf("  of Tether's one at a time, the driver's call to the agent (POST /v1/volumes, 201): p50 %.1f ms%n",
+                agentCreate);
         System.out.printf("  Tether's driver against Cinder's own: %.2fx one at a time, %.2fx 20 at once (goal <= 1.2x)%n}%n",
                 figures.get("tether")[0] / figures.get("ceph")[0], figures.get("tether")[1] / figures.get("ceph")[1]);
+    }
+
+    /** The milliseconds of the driver's calls to the agent, from its log lines ("Tether agent: M PATH answered S in X ms"). */
+    private static List<Double> agentCalls(Path driverLog, String containing) throws java.io.IOException {
+        java.util.regex.Pattern ms = java.util.regex.Pattern.compile("answered \\d+ in ([0-9.]+) ms");
+        List<Double> out = new ArrayList<>();
+        for (String line : Files.readAllLines(driverLog)) {
+            if (line.contains("Tether agent: ") && line.contains(containing)) {
+                java.util.regex.Matcher m = ms.matcher(line);
+                if (m.find()) {
+                    out.add(Double.parseDouble(m.group(1)));
+                }
+            }
+        }
+        assertThat(out).as("driver log lines with " + containing).isNotEmpty();
+        return out;
     }
 
     /** Milliseconds from the first POST of {@code n} volumes of the type until the last is available; then deleted. */

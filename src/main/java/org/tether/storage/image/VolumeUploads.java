@@ -152,6 +152,7 @@ public class VolumeUploads {
                     ? backend.copyToImageStore(v.id(), record.snapshotId(), req.imageId()) : Optional.empty();
             if (location.isPresent()) {
                 phase(record, "verifying");
+                record = filling(record);
                 glance.addLocation(req.imageId(), location.get());
                 done = verifyLocation(req.imageId(), volumeId, v.sizeBytes());
             } else {
@@ -162,6 +163,7 @@ public class VolumeUploads {
                 qemuImg.export(backend.imageTarget(record.temporaryVolumeId(), v.thin()).path(), req.format(), file);
                 String[] digests = digests(file);
                 phase(record, "uploading");
+                record = filling(record);
                 glance.upload(req.imageId(), file);
                 phase(record, "verifying");
                 done = verify(req.imageId(), volumeId, Files.size(file), digests[0], digests[1]);
@@ -337,6 +339,16 @@ public class VolumeUploads {
                 image.path("container_format").asText(), size, null, null, null, status, true);
     }
 
+    /** A caller's image about to be given its data: from here on a failure removes it ({@link UploadRecord}). */
+    private UploadRecord filling(UploadRecord r) {
+        if (r.phase() != UploadRecord.Phase.GIVEN) {
+            return r;
+        }
+        UploadRecord next = r.in(UploadRecord.Phase.FILLING);
+        journal.put(next);
+        return next;
+    }
+
     /** Undoes what a failed upload made; what cannot be undone now stays recorded for the next start. */
     private void fail(UploadRecord r) {
         try {
@@ -364,14 +376,21 @@ public class VolumeUploads {
                 case REGISTERING -> glance.findImage(r.imageId())
                         .filter(image -> image.path("status").asText().equals("queued"))
                         .ifPresent(image -> glance.deleteImage(r.imageId()));
+                case FILLING -> glance.findImage(r.imageId()).ifPresent(image -> {
+                    LOG.warnf("image %s, registered by the caller, was being given the data of volume %s, which was "
+                            + "not checked: removed (%s), as Cinder removes an image its upload did not fill",
+                            r.imageId(), r.volumeId(), image.path("status").asText());
+                    glance.deleteImage(r.imageId());
+                });
                 default -> {
-                    // STARTED: nothing was asked of Glance; GIVEN: the caller's; DONE: the upload's result
+                    // STARTED: nothing was asked of Glance; GIVEN: the caller's, still without data; DONE: checked
                 }
             }
         }
         volumes.find(r.volumeId()).ifPresentOrElse(v -> {
             VolumeBackend backend = volumes.pools().of(v).backend();
             if (r.phase() == UploadRecord.Phase.REGISTERED || r.phase() == UploadRecord.Phase.REGISTERING
+                    || r.phase() == UploadRecord.Phase.FILLING
                     || (r.phase() == UploadRecord.Phase.GIVEN && notPointingAtTheCopy(r.imageId()))) {
                 backend.removeFromImageStore(r.imageId());
             }

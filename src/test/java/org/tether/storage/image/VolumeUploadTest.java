@@ -162,10 +162,11 @@ class VolumeUploadTest {
 
     /**
      * Cinder's copy_volume_to_image: its API registered the image (queued, qcow2); the agent gives it the data in
-     * that format, makes no record of its own, and leaves the image alone when the check fails (Cinder removes it).
+     * that format and makes no record of its own. When Glance then holds other bytes, the image (active by now,
+     * which Cinder would leave) is removed; a request refused before any data went leaves it to Cinder.
      */
     @Test
-    void anImageTheCallerRegisteredGetsItsDataAndIsNeverRemovedByTheAgent() throws Exception {
+    void anImageTheCallerRegisteredGetsItsDataAndIsRemovedOnlyWhenWhatItGotFailsTheCheck() throws Exception {
         UUID vol = UUID.randomUUID();
         byte[] qcow2 = volumeWithData(vol);
         UUID image = UUID.randomUUID();
@@ -184,13 +185,15 @@ class VolumeUploadTest {
         ServeEvent sent = openstack.getAllServeEvents().stream().filter(e -> e.getRequest().getUrl()
                 .equals("/glance/v2/images/" + image + "/file")).findFirst().orElseThrow();
         assertThat(sent.getRequest().getBody()).as("the image's own format").isEqualTo(qcow2);
-        openstack.verify(0, deleteRequestedFor(urlEqualTo("/glance/v2/images/" + image)));
+        openstack.verify(1, deleteRequestedFor(urlEqualTo("/glance/v2/images/" + image)));
+        openstack.resetRequests();
 
         Response renamed = given().contentType(ContentType.JSON).body("{\"image_id\": \"" + image + "\", "
                 + "\"existing_image\": true, \"name\": \"renamed\"}").post("/v1/volumes/" + vol + "/image");
         JsonNode refused = org.tether.lab.Operations.await(renamed.header("Location"), "failed", Duration.ofSeconds(30));
         assertThat(refused.path("status").asInt()).isEqualTo(400);
         assertThat(refused.path("result").path("field").asText()).isEqualTo("name");
+        openstack.verify(0, deleteRequestedFor(urlEqualTo("/glance/v2/images/" + image)));
         given().delete("/v1/volumes/" + vol).then().statusCode(204);
     }
 }
