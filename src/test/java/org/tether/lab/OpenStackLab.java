@@ -50,9 +50,21 @@ public final class OpenStackLab implements AutoCloseable {
         return new OpenStackLab(dir, env);
     }
 
+    /** Stops every service and removes what they stored (databases, Glance's file store); the logs stay. */
     @Override
     public void close() {
         Host.exec("bash", Path.of("lab/openstack.sh").toAbsolutePath().toString(), "stop", dir.toString());
+        try (var children = Files.list(dir)) {
+            for (Path child : children.filter(c -> !c.getFileName().toString().equals("log")).toList()) {
+                try (var tree = Files.walk(child)) {
+                    for (Path p : tree.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("could not remove the OpenStack lab's files under " + dir + ": " + e.getMessage());
+        }
     }
 
     public String authUrl() {
