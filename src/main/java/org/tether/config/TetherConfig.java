@@ -52,6 +52,32 @@ public interface TetherConfig {
 
     KeyManager keymanager();
 
+    Backup backup();
+
+    /** Backups of volumes (storage mode): the stores they go to, {@code tether.backup.stores.<name>.*}. */
+    interface Backup {
+        /** The stores by name; none configured: backups are refused with {@code backup_store_not_found}. */
+        Map<String, StoreConfig> stores();
+
+        /** The store a backup goes to when the request names none; unset: the only store, if there is one. */
+        Optional<String> defaultStore();
+
+        /** Bytes per chunk (the unit hashed, compressed, deduplicated and skipped when unwritten). */
+        @WithDefault("4194304")
+        int chunkBytes();
+
+        interface StoreConfig {
+            /** {@code directory} (a local or NFS-mounted directory). */
+            @WithDefault("directory")
+            StoreType type();
+
+            /** The directory of a {@code directory} store. */
+            Optional<Path> path();
+        }
+
+        enum StoreType { DIRECTORY }
+    }
+
     /**
      * The key manager of encrypted volumes: Barbican, reached with the Keystone credentials of
      * {@code tether.cinder.*}, as castellan reaches it for Nova and Cinder.

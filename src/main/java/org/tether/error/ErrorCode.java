@@ -26,6 +26,18 @@ public enum ErrorCode {
     INSTANCE_NOT_FOUND(404, "Instance not found"),
     OPERATION_NOT_FOUND(404, "Operation not found"),
     IMAGE_NOT_FOUND(404, "Image not found"),
+    BACKUP_NOT_FOUND(404, "Backup not found"),
+    /** 400: no backup store of that name is configured. */
+    BACKUP_STORE_NOT_FOUND(400, "Backup store not found"),
+    /** 400: an incremental backup asked for with no backup of the volume in that store to build on. */
+    BACKUP_PARENT_NOT_FOUND(400, "No backup to build an incremental on"),
+    /** 409: a later incremental depends on the backup, or it is being made, restored or deleted. */
+    BACKUP_BUSY(409, "Backup is in use"),
+    /** 409: the volume's backend cannot be backed up by this agent yet. */
+    BACKUP_UNSUPPORTED(409, "Backup not supported for this volume"),
+    /** 422: a manifest that fails its hash, or a chunk missing or not what its name says. */
+    BACKUP_CORRUPT(422, "Backup is corrupt"),
+    BACKUP_STORE_UNAVAILABLE(503, "Backup store not reachable; retry later"),
     IMAGE_NOT_ACTIVE(409, "Image is not active"),
     /** 422: the image's bytes are not the format it was declared as. */
     IMAGE_FORMAT_MISMATCH(422, "Image format does not match its declared disk_format"),

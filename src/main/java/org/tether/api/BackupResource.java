@@ -1,0 +1,134 @@
+package org.tether.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.tether.error.TetherException;
+import org.tether.operations.AlwaysAsync;
+import org.tether.storage.backup.BackupService;
+import org.tether.storage.backup.BackupView;
+import org.tether.storage.volume.VolumeRecord;
+
+import java.net.URI;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** Backups of volumes into the agent's backup stores, their restores and verifications (storage mode). */
+@Path("/v1")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class BackupResource {
+    private final BackupService backups;
+    private final ModeGuard mode;
+    private final org.tether.storage.volume.VolumeService volumes;
+    private final org.tether.storage.pool.StoragePools pools;
+
+    public BackupResource(BackupService backups, ModeGuard mode, org.tether.storage.volume.VolumeService volumes,
+                          org.tether.storage.pool.StoragePools pools) {
+        this.backups = backups;
+        this.mode = mode;
+        this.volumes = volumes;
+        this.pools = pools;
+    }
+
+    @Schema(name = "BackupRequest", description = "Always an asynchronous operation (202)")
+    public record Create(
+            @Schema(description = "UUID for the backup; generated when absent") String id,
+            @Schema(description = "The store's name (tether.backup.stores.<name>); default: the default store") String store,
+            @Schema(description = "Build on the volume's latest backup in that store: only new chunks are stored")
+            Boolean incremental,
+            @Schema(description = "Back up an exported volume from a snapshot taken now (Cinder's force)") Boolean force) {
+    }
+
+    @Schema(name = "BackupRestoreRequest", description = "Always an asynchronous operation (202)")
+    public record Restore(
+            @Schema(description = "UUID for the new volume; generated when absent") @JsonProperty("volume_id") String volumeId,
+            @Schema(description = "Size of the new volume; default: the backup's") @JsonProperty("size_gb") Integer sizeGb) {
+    }
+
+    @POST
+    @Path("/volumes/{id}/backups")
+    @Operation(summary = "Back up a volume (full, or incremental on its latest backup in the store), from a "
+            + "snapshot taken now; always an asynchronous operation")
+    public Response create(@PathParam("id") String id, Create body) {
+        mode.requireStorage();
+        Create b = body == null ? new Create(null, null, null, null) : body;
+        UUID volume = AttachmentResource.uuid(id, "id");
+        UUID backup = b.id() == null ? null : AttachmentResource.uuid(b.id(), "id");
+        BackupView made = backups.create(volume, new BackupService.Request(backup, b.store(),
+                Boolean.TRUE.equals(b.incremental()), Boolean.TRUE.equals(b.force())));
+        return Response.created(URI.create("/v1/backups/" + made.id())).entity(made).build();
+    }
+
+    @GET
+    @Path("/backups")
+    @Operation(summary = "Every backup in every store, and those being made, restored or that failed")
+    public List<BackupView> list() {
+        mode.requireStorage();
+        return backups.list();
+    }
+
+    @GET
+    @Path("/backups/{id}")
+    @Operation(summary = "One backup: volume, size, store, parent, state, bytes read and stored, content SHA-256")
+    public BackupView get(@PathParam("id") String id) {
+        mode.requireStorage();
+        return backups.get(AttachmentResource.uuid(id, "id"));
+    }
+
+    @DELETE
+    @Path("/backups/{id}")
+    @Operation(summary = "Delete a backup and the chunks nothing else names; 409 while an incremental depends on it")
+    public Response delete(@PathParam("id") String id) {
+        mode.requireStorage();
+        backups.delete(AttachmentResource.uuid(id, "id"));
+        return Response.noContent().build();
+    }
+
+    @POST
+    @Path("/backups/{id}/restore")
+    @Operation(summary = "Restore a backup into a new volume, checked against the backup's SHA-256; always an "
+            + "asynchronous operation")
+    public Response restore(@PathParam("id") String id, Restore body) {
+        mode.requireStorage();
+        Restore b = body == null ? new Restore(null, null) : body;
+        UUID volume = b.volumeId() == null ? null : AttachmentResource.uuid(b.volumeId(), "volume_id");
+        if (b.sizeGb() != null && b.sizeGb() < 1) {
+            throw TetherException.invalid("size_gb", "size_gb is at least 1");
+        }
+        VolumeRecord made = backups.restore(AttachmentResource.uuid(id, "id"), volume, b.sizeGb());
+        return Response.created(URI.create("/v1/volumes/" + made.id())).entity(VolumeView.of(made, volumes, pools)).build();
+    }
+
+    @POST
+    @Path("/backups/{id}/verify")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Read every chunk of a backup back and check its hash; always an asynchronous operation")
+    public BackupService.Verified verify(@PathParam("id") String id) {
+        mode.requireStorage();
+        return backups.verify(AttachmentResource.uuid(id, "id"));
+    }
+
+    /** Backups, restores and verifications read or write whole volumes: minutes. */
+    @ApplicationScoped
+    public static class IsAsync implements AlwaysAsync {
+        private static final Pattern LONG = Pattern.compile("/v1/(volumes/[^/]+/backups|backups/[^/]+/(restore|verify))");
+
+        @Override
+        public boolean appliesTo(String method, String path, JsonNode body) {
+            return "POST".equals(method) && LONG.matcher(path).matches();
+        }
+    }
+}

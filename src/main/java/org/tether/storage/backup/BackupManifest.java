@@ -1,0 +1,94 @@
+package org.tether.storage.backup;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One backup as its store keeps it: the volume it was made of, its size and chunk size, the parent backup of an
+ * incremental, when it was made, the SHA-256 of the volume's whole content, bytes read and stored, and one entry
+ * per chunk: the SHA-256 naming the chunk in the store, or null for a chunk that was never written or is all
+ * zeroes (recorded, never hashed or sent). {@code manifestSha256} covers everything else, so that a manifest
+ * changed or cut short on its way through the store is known as such.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record BackupManifest(
+        String format,
+        UUID id,
+        @JsonProperty("volume_id") UUID volumeId,
+        @JsonProperty("size_bytes") long sizeBytes,
+        @JsonProperty("chunk_bytes") int chunkBytes,
+        @JsonProperty("parent_id") UUID parentId,
+        @JsonProperty("created_at") Instant createdAt,
+        @JsonProperty("volume_sha256") String volumeSha256,
+        @JsonProperty("bytes_read") long bytesRead,
+        @JsonProperty("bytes_stored") long bytesStored,
+        @JsonInclude(JsonInclude.Include.ALWAYS) List<String> chunks,
+        @JsonProperty("manifest_sha256") String manifestSha256) {
+
+    static final String FORMAT = "tether-backup/1";
+
+    BackupManifest sealed(ObjectMapper json) {
+        BackupManifest open = withHash(null);
+        return open.withHash(sha256(bytes(json, open)));
+    }
+
+    private BackupManifest withHash(String hash) {
+        return new BackupManifest(format, id, volumeId, sizeBytes, chunkBytes, parentId, createdAt, volumeSha256,
+                bytesRead, bytesStored, chunks, hash);
+    }
+
+    static byte[] bytes(ObjectMapper json, BackupManifest m) {
+        try {
+            return json.writeValueAsBytes(m);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The manifest read back from a store, refused (backup_corrupt) when it does not parse or fails its hash. */
+    static BackupManifest read(ObjectMapper json, byte[] bytes, UUID expected) {
+        BackupManifest m;
+        try {
+            m = json.readValue(bytes, BackupManifest.class);
+        } catch (IOException e) {
+            throw corrupt(expected, "its manifest does not parse: " + e.getMessage());
+        }
+        if (!FORMAT.equals(m.format()) || !expected.equals(m.id()) || m.chunks() == null) {
+            throw corrupt(expected, "its manifest is not a " + FORMAT + " manifest of this backup");
+        }
+        String hash = sha256(bytes(json, m.withHash(null)));
+        if (!hash.equals(m.manifestSha256())) {
+            throw corrupt(expected, "its manifest fails its hash (" + hash + ", recorded " + m.manifestSha256() + ")");
+        }
+        return m;
+    }
+
+    static TetherException corrupt(UUID backup, String why) {
+        return new TetherException(ErrorCode.BACKUP_CORRUPT, "backup " + backup + " is corrupt: " + why);
+    }
+
+    static String sha256(byte[] b) {
+        return sha256(b, b.length);
+    }
+
+    static String sha256(byte[] b, int length) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update(b, 0, length);
+            return HexFormat.of().formatHex(d.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

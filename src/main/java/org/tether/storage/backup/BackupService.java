@@ -1,0 +1,534 @@
+package org.tether.storage.backup;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.state.JsonFileStore;
+import org.tether.storage.volume.CreateVolume;
+import org.tether.storage.volume.VolumeBackend;
+import org.tether.storage.volume.VolumeRecord;
+import org.tether.storage.volume.VolumeService;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Backups of volumes into chunk stores ({@link BackupStore}), as cinder-backup's chunked driver keeps them, but
+ * never reading what was never written: the volume is read from a temporary snapshot (so it stays usable, and
+ * the backup is the volume as it was at one instant), cut into chunks; a chunk the volume never wrote (a hole
+ * of the sparse file, an unprovisioned thin block) or that is all zeroes is only recorded; any other is named
+ * by its SHA-256 and stored compressed unless the store has it already, from this volume's earlier backups or
+ * another's (deduplication). An incremental names its parent; it stores only chunks that are new by the same
+ * rule. The manifest goes last, so a backup is listed only when whole.
+ */
+@ApplicationScoped
+public class BackupService {
+    private static final Logger LOG = Logger.getLogger(BackupService.class);
+
+    /** What the caller asks for. */
+    public record Request(UUID id, String store, boolean incremental, boolean force) {
+    }
+
+    /** What a verification found. */
+    public record Verified(UUID id, int chunks, @com.fasterxml.jackson.annotation.JsonProperty("bytes_checked")
+                           long bytesChecked) {
+    }
+
+    private final VolumeService volumes;
+    private final Map<String, BackupStore> stores = new LinkedHashMap<>();
+    private final Optional<String> defaultStore;
+    private final int chunkBytes;
+    private final JsonFileStore<BackupJob> journal;
+    private final Clock clock;
+    private final ObjectMapper json;
+    private final TetherConfig.Mode mode;
+    /** Backups being made, restored, verified or deleted, and those that failed since the start. */
+    private final Map<UUID, BackupView> work = new ConcurrentHashMap<>();
+    /** Chunks a backup under way has written or relies on: never collected before its manifest names them. */
+    private final Map<UUID, Set<String>> pinned = new ConcurrentHashMap<>();
+    /** Held (shared) by a backup finding or writing a chunk, (alone) by a collection. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock chunkLock =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+    public BackupService(VolumeService volumes, TetherConfig config, Clock clock, ObjectMapper json) {
+        this.volumes = volumes;
+        TetherConfig.Backup b = config.backup();
+        b.stores().forEach((name, c) -> stores.put(name, switch (c.type()) {
+            case DIRECTORY -> new DirectoryBackupStore(name, c.path().orElseThrow(() -> new IllegalStateException(
+                    "tether.backup.stores." + name + ".path is required for a directory store")));
+        }));
+        this.defaultStore = b.defaultStore();
+        this.chunkBytes = b.chunkBytes();
+        if (chunkBytes < 65536 || chunkBytes > (64 << 20) || Integer.bitCount(chunkBytes) != 1) {
+            throw new IllegalStateException("tether.backup.chunk-bytes is a power of two from 64 KiB to 64 MiB");
+        }
+        this.journal = new JsonFileStore<>(config.stateDir().resolve("backups"), BackupJob.class,
+                j -> j.backupId().toString());
+        this.clock = clock;
+        this.json = json;
+        this.mode = config.mode();
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        if (mode == TetherConfig.Mode.COMPUTE) {
+            return;
+        }
+        for (BackupJob j : journal.all()) {
+            try {
+                removeTemporaries(j);
+                journal.remove(j.backupId().toString());
+                LOG.infof("backup %s of volume %s was interrupted; its temporary snapshot is removed", j.backupId(),
+                        j.volumeId());
+            } catch (RuntimeException e) {
+                LOG.errorf("backup %s: temporaries not removed yet (next start tries again): %s", j.backupId(),
+                        e.getMessage());
+            }
+        }
+    }
+
+    private BackupStore store(String name) {
+        String chosen = name != null ? name : defaultStore.orElse(stores.size() == 1
+                ? stores.keySet().iterator().next() : null);
+        if (chosen == null) {
+            throw new TetherException(ErrorCode.BACKUP_STORE_NOT_FOUND, "store", stores.isEmpty()
+                    ? "this agent has no backup store (tether.backup.stores.<name>.*)"
+                    : "name a store: one of " + stores.keySet());
+        }
+        BackupStore s = stores.get(chosen);
+        if (s == null) {
+            throw new TetherException(ErrorCode.BACKUP_STORE_NOT_FOUND, "store", "no backup store " + chosen
+                    + "; there are " + stores.keySet());
+        }
+        return s;
+    }
+
+    // ---- reading ------------------------------------------------------------------------------------------
+
+    /** Every backup every store holds, and the work under way; newest first. */
+    public List<BackupView> list() {
+        Map<UUID, BackupView> out = new LinkedHashMap<>();
+        for (BackupStore s : stores.values()) {
+            for (UUID id : s.manifests()) {
+                try {
+                    out.put(id, BackupView.of(manifest(s, id), s.name(), "available"));
+                } catch (TetherException e) {
+                    out.put(id, new BackupView(id, null, 0, s.name(), null, "error", 0, 0, null, null, null, null,
+                            e.getMessage()));
+                }
+            }
+        }
+        out.putAll(work);
+        return out.values().stream().sorted(Comparator.comparing(BackupView::createdAt,
+                Comparator.nullsFirst(Comparator.reverseOrder()))).toList();
+    }
+
+    public BackupView get(UUID id) {
+        BackupView busy = work.get(id);
+        if (busy != null) {
+            return busy;
+        }
+        Located l = locate(id);
+        return BackupView.of(l.manifest(), l.store().name(), "available");
+    }
+
+    private record Located(BackupStore store, BackupManifest manifest) {
+    }
+
+    private Located locate(UUID id) {
+        for (BackupStore s : stores.values()) {
+            Optional<byte[]> m = s.manifest(id);
+            if (m.isPresent()) {
+                return new Located(s, BackupManifest.read(json, m.get(), id));
+            }
+        }
+        throw new TetherException(ErrorCode.BACKUP_NOT_FOUND, "id", "no backup " + id);
+    }
+
+    private BackupManifest manifest(BackupStore s, UUID id) {
+        return BackupManifest.read(json, s.manifest(id).orElseThrow(() -> new TetherException(
+                ErrorCode.BACKUP_NOT_FOUND, "id", "no backup " + id)), id);
+    }
+
+    // ---- backup -------------------------------------------------------------------------------------------
+
+    public BackupView create(UUID volumeId, Request req) {
+        BackupStore store = store(req.store());
+        UUID id = req.id() != null ? req.id() : UUID.randomUUID();
+        VolumeRecord v = volumes.get(volumeId);
+        if (v.state() != VolumeRecord.State.AVAILABLE) {
+            throw new TetherException(ErrorCode.VOLUME_BUSY, "id", "volume " + volumeId + " is "
+                    + v.state().name().toLowerCase() + ", not available");
+        }
+        if (!v.exports().isEmpty() && !req.force()) {
+            throw new TetherException(ErrorCode.VOLUME_BUSY, "force", "volume " + volumeId + " is exported to "
+                    + v.exports().get(0).initiator() + "; set force to back it up from a snapshot taken now");
+        }
+        if (v.encryption() != null) {
+            throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "id", "volume " + volumeId + " is encrypted; "
+                    + "backing up its ciphertext with its key id is not built yet");
+        }
+        VolumeBackend backend = volumes.pools().of(v).backend();
+        if (!backend.devicePath(volumeId).startsWith("/")) {
+            throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "id", "volume " + volumeId + " is in pool "
+                    + volumes.pools().nameOf(v) + ", whose images this agent cannot read as a file or device yet");
+        }
+        BackupManifest parent = null;
+        if (req.incremental()) {
+            parent = latest(store, volumeId).orElseThrow(() -> new TetherException(
+                    ErrorCode.BACKUP_PARENT_NOT_FOUND, "incremental", "store " + store.name() + " holds no backup of "
+                    + "volume " + volumeId + " to build an incremental on"));
+        }
+        if (store.manifest(id).isPresent() || work.containsKey(id)) {
+            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " exists");
+        }
+        BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
+        work.put(id, progress(job, v.sizeBytes(), parent, 0, 0, "creating", null));
+        pinned.put(id, ConcurrentHashMap.newKeySet());
+        journal.put(job);
+        try {
+            snapshot(v, job);
+            backend.createFromSnapshot(job.temporaryVolumeId(), v.sizeBytes(), v.thin(), volumeId, job.snapshotId());
+            BackupManifest m = write(store, job, backend.devicePath(job.temporaryVolumeId()), v.sizeBytes(), parent);
+            store.putManifest(id, BackupManifest.bytes(json, m));
+            LOG.infof("volume %s backed up to store %s as %s%s: %d bytes read, %d stored, %d of %d chunks never "
+                    + "written or zero", volumeId, store.name(), id, parent == null ? "" : " (incremental of "
+                    + parent.id() + ")", m.bytesRead(), m.bytesStored(),
+                    m.chunks().stream().filter(java.util.Objects::isNull).count(), m.chunks().size());
+            work.remove(id);
+            return BackupView.of(m, store.name(), "available");
+        } catch (RuntimeException e) {
+            BackupView was = work.get(id);
+            work.put(id, new BackupView(id, volumeId, v.sizeBytes(), store.name(), parent == null ? null : parent.id(),
+                    "error", was.bytesRead(), was.bytesStored(), job.startedAt(), null, null, null, e.getMessage()));
+            throw e;
+        } finally {
+            pinned.remove(id);
+            try {
+                removeTemporaries(job);
+                journal.remove(id.toString());
+            } catch (RuntimeException e) {
+                LOG.errorf("backup %s: temporaries not removed yet (next start tries again): %s", id, e.getMessage());
+            }
+        }
+    }
+
+    private BackupView progress(BackupJob job, long size, BackupManifest parent, long read, long stored, String state,
+                                String detail) {
+        return new BackupView(job.backupId(), job.volumeId(), size, job.store(), parent == null ? null : parent.id(),
+                state, read, stored, job.startedAt(), null, null, null, detail);
+    }
+
+    private Optional<BackupManifest> latest(BackupStore store, UUID volumeId) {
+        BackupManifest best = null;
+        for (UUID id : store.manifests()) {
+            BackupManifest m = manifest(store, id);
+            if (m.volumeId().equals(volumeId) && (best == null || m.createdAt().isAfter(best.createdAt()))) {
+                best = m;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** The volume as it is now, under its lock (a write in flight finishes first, a delete waits). */
+    private void snapshot(VolumeRecord v, BackupJob job) {
+        try (var held = volumes.lock(v.id())) {
+            VolumeRecord now = volumes.get(v.id());
+            if (now.state() != VolumeRecord.State.AVAILABLE) {
+                throw new TetherException(ErrorCode.VOLUME_BUSY, "id", "volume " + v.id() + " is "
+                        + now.state().name().toLowerCase() + ", not available");
+            }
+            volumes.pools().of(now).backend().createSnapshot(v.id(), job.snapshotId(), now.thin());
+        }
+    }
+
+    private void removeTemporaries(BackupJob job) {
+        volumes.find(job.volumeId()).ifPresent(v -> {
+            VolumeBackend backend = volumes.pools().of(v).backend();
+            backend.delete(job.temporaryVolumeId(), v.thin());
+            backend.deleteSnapshot(v.id(), job.snapshotId());
+        });
+    }
+
+    private BackupManifest write(BackupStore store, BackupJob job, String path, long size, BackupManifest parent) {
+        Set<String> pins = pinned.get(job.backupId());
+        Set<String> known = new HashSet<>(); // chunks this backup found in the store or wrote: asked once
+        if (parent != null) {
+            parent.chunks().stream().filter(java.util.Objects::nonNull).forEach(known::add);
+            pins.addAll(known);
+        }
+        MessageDigest whole = sha256();
+        List<String> chunks = new ArrayList<>();
+        byte[] buf = new byte[chunkBytes];
+        byte[] zeroes = new byte[chunkBytes];
+        long read = 0;
+        long stored = 0;
+        try (FileChannel in = FileChannel.open(Path.of(path), StandardOpenOption.READ);
+             Extents extents = new Extents(path)) {
+            for (long off = 0; off < size; off += chunkBytes) {
+                int len = (int) Math.min(chunkBytes, size - off);
+                if (!extents.hasData(off, len)) {
+                    whole.update(zeroes, 0, len);
+                    chunks.add(null);
+                    continue;
+                }
+                readFully(in, buf, len, off);
+                read += len;
+                whole.update(buf, 0, len);
+                if (java.util.Arrays.mismatch(buf, 0, len, zeroes, 0, len) < 0) {
+                    chunks.add(null);
+                } else {
+                    String sha = BackupManifest.sha256(buf, len);
+                    if (known.add(sha)) {
+                        byte[] frame = null;
+                        chunkLock.readLock().lock(); // a collection cannot take a chunk found here before it is pinned
+                        try {
+                            pins.add(sha);
+                            if (!store.hasChunk(sha)) {
+                                frame = Zstd.compress(buf, len);
+                                store.putChunk(sha, frame);
+                            }
+                        } finally {
+                            chunkLock.readLock().unlock();
+                        }
+                        stored += frame == null ? 0 : frame.length;
+                    }
+                    chunks.add(sha);
+                }
+                work.put(job.backupId(), progress(job, size, parent, read, stored, "creating", null));
+            }
+        } catch (IOException e) {
+            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "cannot read the snapshot of volume "
+                    + job.volumeId() + ": " + e.getMessage());
+        }
+        return new BackupManifest(BackupManifest.FORMAT, job.backupId(), job.volumeId(), size, chunkBytes,
+                parent == null ? null : parent.id(), clock.instant(), HexFormat.of().formatHex(whole.digest()), read,
+                stored, chunks, null).sealed(json);
+    }
+
+    private static void readFully(FileChannel in, byte[] buf, int len, long off) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
+        while (b.hasRemaining()) {
+            if (in.read(b, off + b.position()) < 0) {
+                java.util.Arrays.fill(buf, b.position(), len, (byte) 0); // a file shorter than the volume
+                return;
+            }
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- restore and verify -------------------------------------------------------------------------------
+
+    /**
+     * Into a new volume in the default pool (the backup's size, or larger): made through the volume service, so
+     * an interrupted restore leaves no volume behind as available; the restored content's SHA-256 must be the
+     * backup's, or the new volume goes.
+     */
+    public VolumeRecord restore(UUID id, UUID volumeId, Integer sizeGb) {
+        Located l = locate(id);
+        BackupManifest m = l.manifest();
+        int minGb = (int) ((m.sizeBytes() + (1L << 30) - 1) >> 30);
+        int gb = sizeGb == null ? minGb : sizeGb;
+        if (gb < minGb) {
+            throw TetherException.invalid("size_gb", "backup " + id + " holds " + m.sizeBytes() + " bytes; size_gb is "
+                    + "at least " + minGb);
+        }
+        UUID target = volumeId != null ? volumeId : UUID.randomUUID();
+        if (volumes.find(target).isPresent()) {
+            throw new TetherException(ErrorCode.VOLUME_CONFLICT, "volume_id", "volume " + target + " exists; a "
+                    + "backup is restored into a new volume");
+        }
+        if (work.putIfAbsent(id, BackupView.of(m, l.store().name(), "restoring")) != null) {
+            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is "
+                    + work.get(id).state());
+        }
+        try {
+            return volumes.create(new CreateVolume(target, gb, true, null, null, Map.of()), (r, phases) -> {
+                VolumeBackend backend = volumes.pools().of(r).backend();
+                VolumeBackend.ImageTarget t = backend.imageTarget(r.id(), r.thin());
+                if (!t.path().startsWith("/")) {
+                    throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "volume_id", "the default pool's "
+                            + "volumes cannot be written as a file or device by this agent yet");
+                }
+                backend.create(r.id(), r.sizeBytes(), r.thin());
+                phases.phase(VolumeRecord.State.DOWNLOADING, 0);
+                writeInto(l.store(), m, Path.of(t.path()), t.readsZero(), phases);
+            });
+        } finally {
+            work.remove(id);
+        }
+    }
+
+    private void writeInto(BackupStore store, BackupManifest m, Path path, boolean readsZero,
+                           org.tether.storage.volume.ContentWriter.Phases phases) {
+        MessageDigest whole = sha256();
+        byte[] buf = new byte[m.chunkBytes()];
+        byte[] zeroes = new byte[m.chunkBytes()];
+        int lastPercent = 0;
+        try (FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < m.chunks().size(); i++) {
+                long off = (long) i * m.chunkBytes();
+                int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - off);
+                String sha = m.chunks().get(i);
+                if (sha == null) {
+                    whole.update(zeroes, 0, len);
+                    if (!readsZero) {
+                        writeFully(out, zeroes, len, off);
+                    }
+                    continue;
+                }
+                chunkInto(store, m.id(), sha, buf, len);
+                whole.update(buf, 0, len);
+                writeFully(out, buf, len, off);
+                int percent = (int) (100L * (i + 1) / m.chunks().size());
+                if (percent >= lastPercent + 5) {
+                    phases.phase(VolumeRecord.State.DOWNLOADING, percent);
+                    lastPercent = percent;
+                }
+            }
+            out.force(true);
+        } catch (IOException e) {
+            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "cannot write the restored volume: "
+                    + e.getMessage());
+        }
+        String sha = HexFormat.of().formatHex(whole.digest());
+        if (!sha.equals(m.volumeSha256())) {
+            throw BackupManifest.corrupt(m.id(), "its chunks make content of SHA-256 " + sha + ", not the "
+                    + m.volumeSha256() + " backed up");
+        }
+    }
+
+    /** One chunk read, decompressed and checked against its name into {@code buf}. */
+    private static void chunkInto(BackupStore store, UUID backup, String sha, byte[] buf, int len) {
+        byte[] frame = store.chunk(sha).orElseThrow(() -> BackupManifest.corrupt(backup, "chunk " + sha
+                + " is missing from store " + store.name()));
+        int n;
+        try {
+            n = Zstd.decompress(frame, buf);
+        } catch (IllegalArgumentException e) {
+            throw BackupManifest.corrupt(backup, "chunk " + sha + " does not decompress (" + e.getMessage() + ")");
+        }
+        if (n != len || !BackupManifest.sha256(buf, n).equals(sha)) {
+            throw BackupManifest.corrupt(backup, "chunk " + sha + " holds other bytes than its name says");
+        }
+    }
+
+    private static void writeFully(FileChannel out, byte[] buf, int len, long off) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
+        while (b.hasRemaining()) {
+            out.write(b, off + b.position());
+        }
+    }
+
+    /** Reads every chunk the backup names back from its store and checks each against its hash. */
+    public Verified verify(UUID id) {
+        Located l = locate(id);
+        BackupManifest m = l.manifest();
+        byte[] buf = new byte[m.chunkBytes()];
+        long checked = 0;
+        int n = 0;
+        for (int i = 0; i < m.chunks().size(); i++) {
+            String sha = m.chunks().get(i);
+            if (sha != null) {
+                int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - (long) i * m.chunkBytes());
+                chunkInto(l.store(), id, sha, buf, len);
+                checked += len;
+                n++;
+            }
+        }
+        return new Verified(id, n, checked);
+    }
+
+    // ---- delete -------------------------------------------------------------------------------------------
+
+    /**
+     * The manifest first (the backup is gone from every listing at once), then every chunk no other manifest
+     * names and no backup under way relies on. Refused while a later incremental names this one as its parent.
+     */
+    public void delete(UUID id) {
+        BackupView failed = work.get(id);
+        if (failed != null && failed.state().equals("error")) {
+            work.remove(id);
+            return;
+        }
+        if (failed != null) {
+            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is " + failed.state());
+        }
+        Located l = locate(id);
+        BackupStore store = l.store();
+        List<UUID> children = new ArrayList<>();
+        for (UUID other : store.manifests()) {
+            if (!other.equals(id) && id.equals(manifest(store, other).parentId())) {
+                children.add(other);
+            }
+        }
+        if (!children.isEmpty()) {
+            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is the parent of incremental "
+                    + "backup(s) " + children + "; delete those first");
+        }
+        store.deleteManifest(id);
+        int collected = collect(store);
+        LOG.infof("backup %s deleted from store %s; %d chunk(s) no backup names any more collected", id,
+                store.name(), collected);
+    }
+
+    /** Removes the chunks no manifest of the store names and no backup under way relies on. */
+    int collect(BackupStore store) {
+        chunkLock.writeLock().lock();
+        try {
+            return collectLocked(store);
+        } finally {
+            chunkLock.writeLock().unlock();
+        }
+    }
+
+    private int collectLocked(BackupStore store) {
+        Set<String> named = new HashSet<>();
+        for (UUID id : store.manifests()) {
+            try {
+                manifest(store, id).chunks().stream().filter(java.util.Objects::nonNull).forEach(named::add);
+            } catch (TetherException e) {
+                LOG.warnf("store %s: %s; nothing is collected while a manifest cannot be read", store.name(),
+                        e.getMessage());
+                return 0;
+            }
+        }
+        pinned.values().forEach(named::addAll);
+        int n = 0;
+        for (String sha : store.chunks()) {
+            if (!named.contains(sha)) {
+                store.deleteChunk(sha);
+                n++;
+            }
+        }
+        return n;
+    }
+}
