@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
@@ -64,6 +65,91 @@ class RbdAgentIT {
 
     private static String volume(UUID id, int gb) {
         return "{\"id\": \"" + id + "\", \"size_gb\": " + gb + "}";
+    }
+
+    private static String sha256(Path file) throws Exception {
+        java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+        byte[] buf = new byte[1 << 20];
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                d.update(buf, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(d.digest());
+    }
+
+    /** qemu-img writes the data regions of a local raw file into an existing RBD image (holes stay unwritten). */
+    private void writeInto(UUID vol, Path raw) {
+        Host.run("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", raw.toString(), "rbd:volumes/volume-" + vol
+                + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring);
+    }
+
+    /**
+     * Backups of an RBD volume into a directory store, read in place at a snapshot through the agent's librados
+     * session: only the objects ever written are read, an incremental stores only new chunks, and each restore
+     * (into a new RBD image, through librbd) holds the volume's content as it was at its backup.
+     */
+    @Test
+    void anRbdVolumeIsBackedUpReadingOnlyItsWrittenObjectsAndRestoredByteForByte() throws Exception {
+        Path store = dir.resolve("backups");
+        Path raw = dir.resolve("content.raw");
+        byte[] mib = new byte[1 << 20];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+            f.setLength(1L << 30);
+            for (int i = 0; i < 24; i++) { // 24 MiB at the start: six objects
+                random.nextBytes(mib);
+                f.write(mib);
+            }
+            f.seek(500L << 20); // and 1 MiB in the object that starts at 500 MiB
+            random.nextBytes(mib);
+            f.write(mib);
+        }
+        UUID vol = UUID.randomUUID();
+        try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.backup.stores.local.path=" + store)) {
+            agent.start();
+            json(agent.post("/v1/volumes", volume(vol, 1)), 201);
+            writeInto(vol, raw);
+            String atFull = sha256(raw);
+            HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/backups", "{}");
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+            assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+            JsonNode full = op.path("result");
+            assertThat(full.path("volume_sha256").asText()).isEqualTo(atFull);
+            assertThat(full.path("bytes_read").asLong()).as("seven 4 MiB objects were ever written").isEqualTo(28L << 20);
+            assertThat(ceph.rbd("snap", "ls", "volumes/volume-" + vol)).as("the backup's snapshot is gone")
+                    .doesNotContain("snapshot-");
+
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+                f.seek(200L << 20);
+                random.nextBytes(mib);
+                f.write(mib);
+            }
+            writeInto(vol, raw);
+            String atIncremental = sha256(raw);
+            accepted = agent.post("/v1/volumes/" + vol + "/backups", "{\"incremental\": true}");
+            op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+            assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+            JsonNode inc = op.path("result");
+            assertThat(inc.path("parent_id").asText()).isEqualTo(full.path("id").asText());
+            assertThat(inc.path("bytes_stored").asLong()).as("one new chunk of random data").isBetween(1L << 20, 2L << 20);
+
+            for (JsonNode backup : List.of(full, inc)) {
+                accepted = agent.post("/v1/backups/" + backup.path("id").asText() + "/restore", "{}");
+                op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+                assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+                String restored = op.path("result").path("id").asText();
+                Path out = dir.resolve("restored-" + restored);
+                ceph.rbd("export", "--no-progress", "volumes/volume-" + restored, out.toString());
+                assertThat(sha256(out)).isEqualTo(backup == full ? atFull : atIncremental);
+                Files.delete(out);
+                assertThat(agent.delete("/v1/volumes/" + restored).statusCode()).isEqualTo(204);
+            }
+            assertThat(agent.delete("/v1/backups/" + inc.path("id").asText()).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/backups/" + full.path("id").asText()).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        }
     }
 
     @Test

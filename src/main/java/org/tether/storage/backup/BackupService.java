@@ -9,16 +9,15 @@ import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.state.JsonFileStore;
+import org.tether.storage.volume.BlockReader;
+import org.tether.storage.volume.BlockWriter;
 import org.tether.storage.volume.CreateVolume;
+import org.tether.storage.volume.FileBlocks;
 import org.tether.storage.volume.VolumeBackend;
 import org.tether.storage.volume.VolumeRecord;
 import org.tether.storage.volume.VolumeService;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -190,9 +189,10 @@ public class BackupService {
                     + "backing up its ciphertext with its key id is not built yet");
         }
         VolumeBackend backend = volumes.pools().of(v).backend();
-        if (!backend.devicePath(volumeId).startsWith("/")) {
+        if (!backend.backupReadable(volumeId)) {
             throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "id", "volume " + volumeId + " is in pool "
-                    + volumes.pools().nameOf(v) + ", whose images this agent cannot read as a file or device yet");
+                    + volumes.pools().nameOf(v) + ", whose snapshots this agent cannot read (an RBD pool needs "
+                    + "the librados session: librados2 and librbd1, tether.storage.rbd.librbd)");
         }
         BackupManifest parent = null;
         if (req.incremental()) {
@@ -209,8 +209,13 @@ public class BackupService {
         journal.put(job);
         try {
             snapshot(v, job);
-            backend.createFromSnapshot(job.temporaryVolumeId(), v.sizeBytes(), v.thin(), volumeId, job.snapshotId());
-            BackupManifest m = write(store, job, backend.devicePath(job.temporaryVolumeId()), v.sizeBytes(), parent);
+            BackupManifest m;
+            try (BlockReader reader = backend.snapshotReader(volumeId, job.snapshotId()).orElseGet(() -> {
+                backend.createFromSnapshot(job.temporaryVolumeId(), v.sizeBytes(), v.thin(), volumeId, job.snapshotId());
+                return FileBlocks.reader(Path.of(backend.devicePath(job.temporaryVolumeId())));
+            })) {
+                m = write(store, job, reader, v.sizeBytes(), parent);
+            }
             store.putManifest(id, BackupManifest.bytes(json, m));
             LOG.infof("volume %s backed up to store %s as %s%s: %d bytes read, %d stored, %d of %d chunks never "
                     + "written or zero", volumeId, store.name(), id, parent == null ? "" : " (incremental of "
@@ -271,7 +276,7 @@ public class BackupService {
         });
     }
 
-    private BackupManifest write(BackupStore store, BackupJob job, String path, long size, BackupManifest parent) {
+    private BackupManifest write(BackupStore store, BackupJob job, BlockReader in, long size, BackupManifest parent) {
         Set<String> pins = pinned.get(job.backupId());
         Set<String> known = new HashSet<>(); // chunks this backup found in the store or wrote: asked once
         if (parent != null) {
@@ -284,57 +289,41 @@ public class BackupService {
         byte[] zeroes = new byte[chunkBytes];
         long read = 0;
         long stored = 0;
-        try (FileChannel in = FileChannel.open(Path.of(path), StandardOpenOption.READ);
-             Extents extents = new Extents(path)) {
-            for (long off = 0; off < size; off += chunkBytes) {
-                int len = (int) Math.min(chunkBytes, size - off);
-                if (!extents.hasData(off, len)) {
-                    whole.update(zeroes, 0, len);
-                    chunks.add(null);
-                    continue;
-                }
-                readFully(in, buf, len, off);
-                read += len;
-                whole.update(buf, 0, len);
-                if (java.util.Arrays.mismatch(buf, 0, len, zeroes, 0, len) < 0) {
-                    chunks.add(null);
-                } else {
-                    String sha = BackupManifest.sha256(buf, len);
-                    if (known.add(sha)) {
-                        byte[] frame = null;
-                        chunkLock.readLock().lock(); // a collection cannot take a chunk found here before it is pinned
-                        try {
-                            pins.add(sha);
-                            if (!store.hasChunk(sha)) {
-                                frame = Zstd.compress(buf, len);
-                                store.putChunk(sha, frame);
-                            }
-                        } finally {
-                            chunkLock.readLock().unlock();
-                        }
-                        stored += frame == null ? 0 : frame.length;
-                    }
-                    chunks.add(sha);
-                }
-                work.put(job.backupId(), progress(job, size, parent, read, stored, "creating", null));
+        for (long off = 0; off < size; off += chunkBytes) {
+            int len = (int) Math.min(chunkBytes, size - off);
+            if (!in.hasData(off, len)) {
+                whole.update(zeroes, 0, len);
+                chunks.add(null);
+                continue;
             }
-        } catch (IOException e) {
-            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "cannot read the snapshot of volume "
-                    + job.volumeId() + ": " + e.getMessage());
+            in.read(off, buf, len);
+            read += len;
+            whole.update(buf, 0, len);
+            if (java.util.Arrays.mismatch(buf, 0, len, zeroes, 0, len) < 0) {
+                chunks.add(null);
+            } else {
+                String sha = BackupManifest.sha256(buf, len);
+                if (known.add(sha)) {
+                    byte[] frame = null;
+                    chunkLock.readLock().lock(); // a collection cannot take a chunk found here before it is pinned
+                    try {
+                        pins.add(sha);
+                        if (!store.hasChunk(sha)) {
+                            frame = Zstd.compress(buf, len);
+                            store.putChunk(sha, frame);
+                        }
+                    } finally {
+                        chunkLock.readLock().unlock();
+                    }
+                    stored += frame == null ? 0 : frame.length;
+                }
+                chunks.add(sha);
+            }
+            work.put(job.backupId(), progress(job, size, parent, read, stored, "creating", null));
         }
         return new BackupManifest(BackupManifest.FORMAT, job.backupId(), job.volumeId(), size, chunkBytes,
                 parent == null ? null : parent.id(), clock.instant(), HexFormat.of().formatHex(whole.digest()), read,
                 stored, chunks, null).sealed(json);
-    }
-
-    private static void readFully(FileChannel in, byte[] buf, int len, long off) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
-        while (b.hasRemaining()) {
-            if (in.read(b, off + b.position()) < 0) {
-                java.util.Arrays.fill(buf, b.position(), len, (byte) 0); // a file shorter than the volume
-                return;
-            }
-        }
     }
 
     private static MessageDigest sha256() {
@@ -373,52 +362,48 @@ public class BackupService {
         try {
             return volumes.create(new CreateVolume(target, gb, true, null, null, Map.of()), (r, phases) -> {
                 VolumeBackend backend = volumes.pools().of(r).backend();
-                VolumeBackend.ImageTarget t = backend.imageTarget(r.id(), r.thin());
-                if (!t.path().startsWith("/")) {
+                if (!backend.backupReadable(r.id())) {
                     throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "volume_id", "the default pool's "
-                            + "volumes cannot be written as a file or device by this agent yet");
+                            + "volumes cannot be written by this agent (an RBD pool needs the librados session)");
                 }
                 backend.create(r.id(), r.sizeBytes(), r.thin());
                 phases.phase(VolumeRecord.State.DOWNLOADING, 0);
-                writeInto(l.store(), m, Path.of(t.path()), t.readsZero(), phases);
+                try (BlockWriter out = backend.writer(r.id(), r.thin())) {
+                    writeInto(l.store(), m, out, backend.imageTarget(r.id(), r.thin()).readsZero(), phases);
+                }
             });
         } finally {
             work.remove(id);
         }
     }
 
-    private void writeInto(BackupStore store, BackupManifest m, Path path, boolean readsZero,
+    private void writeInto(BackupStore store, BackupManifest m, BlockWriter out, boolean readsZero,
                            org.tether.storage.volume.ContentWriter.Phases phases) {
         MessageDigest whole = sha256();
         byte[] buf = new byte[m.chunkBytes()];
         byte[] zeroes = new byte[m.chunkBytes()];
         int lastPercent = 0;
-        try (FileChannel out = FileChannel.open(path, StandardOpenOption.WRITE)) {
-            for (int i = 0; i < m.chunks().size(); i++) {
-                long off = (long) i * m.chunkBytes();
-                int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - off);
-                String sha = m.chunks().get(i);
-                if (sha == null) {
-                    whole.update(zeroes, 0, len);
-                    if (!readsZero) {
-                        writeFully(out, zeroes, len, off);
-                    }
-                    continue;
+        for (int i = 0; i < m.chunks().size(); i++) {
+            long off = (long) i * m.chunkBytes();
+            int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - off);
+            String sha = m.chunks().get(i);
+            if (sha == null) {
+                whole.update(zeroes, 0, len);
+                if (!readsZero) {
+                    out.write(off, zeroes, len);
                 }
-                chunkInto(store, m.id(), sha, buf, len);
-                whole.update(buf, 0, len);
-                writeFully(out, buf, len, off);
-                int percent = (int) (100L * (i + 1) / m.chunks().size());
-                if (percent >= lastPercent + 5) {
-                    phases.phase(VolumeRecord.State.DOWNLOADING, percent);
-                    lastPercent = percent;
-                }
+                continue;
             }
-            out.force(true);
-        } catch (IOException e) {
-            throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "cannot write the restored volume: "
-                    + e.getMessage());
+            chunkInto(store, m.id(), sha, buf, len);
+            whole.update(buf, 0, len);
+            out.write(off, buf, len);
+            int percent = (int) (100L * (i + 1) / m.chunks().size());
+            if (percent >= lastPercent + 5) {
+                phases.phase(VolumeRecord.State.DOWNLOADING, percent);
+                lastPercent = percent;
+            }
         }
+        out.flush();
         String sha = HexFormat.of().formatHex(whole.digest());
         if (!sha.equals(m.volumeSha256())) {
             throw BackupManifest.corrupt(m.id(), "its chunks make content of SHA-256 " + sha + ", not the "
@@ -438,13 +423,6 @@ public class BackupService {
         }
         if (n != len || !BackupManifest.sha256(buf, n).equals(sha)) {
             throw BackupManifest.corrupt(backup, "chunk " + sha + " holds other bytes than its name says");
-        }
-    }
-
-    private static void writeFully(FileChannel out, byte[] buf, int len, long off) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(buf, 0, len);
-        while (b.hasRemaining()) {
-            out.write(b, off + b.position());
         }
     }
 

@@ -36,6 +36,28 @@ final class LibRados {
         int rbd_create2(Pointer ioctx, String name, long size, long features, IntByReference order);
 
         int rbd_remove(Pointer ioctx, String name);
+
+        int rbd_open_read_only(Pointer ioctx, String name, PointerByReference image, String snapName);
+
+        int rbd_open(Pointer ioctx, String name, PointerByReference image, String snapName);
+
+        int rbd_close(Pointer image);
+
+        int rbd_get_size(Pointer image, com.sun.jna.ptr.LongByReference size);
+
+        long rbd_read(Pointer image, long offset, long length, byte[] buf);
+
+        long rbd_write(Pointer image, long offset, long length, byte[] buf);
+
+        int rbd_flush(Pointer image);
+
+        /** Every extent that differs from {@code fromSnap} (null: every extent ever written), one call each. */
+        int rbd_diff_iterate2(Pointer image, String fromSnap, long offset, long length, byte includeParent,
+                              byte wholeObject, DiffCallback callback, Pointer arg);
+    }
+
+    interface DiffCallback extends com.sun.jna.Callback {
+        int invoke(long offset, long length, int exists, Pointer arg);
     }
 
     /** RBD_FEATURE_LAYERING: what Cinder's RBD driver and this agent's CLI calls give every image. */

@@ -66,6 +66,133 @@ public final class RadosSession {
         return call(pool, io -> rbd.rbd_remove(io, image));
     }
 
+    /**
+     * The image at {@code snap} as a backup reads it: which extents hold data (librbd's diff against nothing,
+     * whole objects, the parent's included for a clone), and their bytes. Holds the session open until closed.
+     */
+    public org.tether.storage.volume.BlockReader reader(String pool, String image, String snap) {
+        Pointer img = openImage(pool, image, snap);
+        java.util.TreeMap<Long, Long> extents = new java.util.TreeMap<>();
+        com.sun.jna.ptr.LongByReference size = new com.sun.jna.ptr.LongByReference();
+        int sized = rbd.rbd_get_size(img, size);
+        if (sized < 0) {
+            closeImage(img);
+            throw failure(-sized, "read the size of " + pool + "/" + image + "@" + snap);
+        }
+        int r = rbd.rbd_diff_iterate2(img, null, 0, size.getValue(), (byte) 1, (byte) 1,
+                (offset, length, exists, arg) -> {
+                    if (exists != 0) {
+                        Long before = extents.lowerKey(offset + 1);
+                        if (before != null && extents.get(before) >= offset) {
+                            extents.put(before, Math.max(extents.get(before), offset + length));
+                        } else {
+                            extents.put(offset, offset + length);
+                        }
+                    }
+                    return 0;
+                }, null);
+        if (r < 0) {
+            closeImage(img);
+            throw failure(-r, "list the written extents of " + pool + "/" + image + "@" + snap);
+        }
+        return new org.tether.storage.volume.BlockReader() {
+            @Override
+            public boolean hasData(long offset, int length) {
+                var e = extents.floorEntry(offset + length - 1);
+                return e != null && e.getValue() > offset;
+            }
+
+            @Override
+            public void read(long offset, byte[] buf, int length) {
+                byte[] into = buf.length == length ? buf : new byte[length];
+                long n = rbd.rbd_read(img, offset, length, into);
+                if (n < 0) {
+                    throw failure((int) -n, "read " + pool + "/" + image + "@" + snap);
+                }
+                if (n < length) {
+                    java.util.Arrays.fill(into, (int) n, length, (byte) 0);
+                }
+                if (into != buf) {
+                    System.arraycopy(into, 0, buf, 0, length);
+                }
+            }
+
+            @Override
+            public void close() {
+                closeImage(img);
+            }
+        };
+    }
+
+    /** The image opened for writing (a restore); holds the session open until closed. */
+    public org.tether.storage.volume.BlockWriter writer(String pool, String image) {
+        Pointer img = openImage(pool, image, null);
+        return new org.tether.storage.volume.BlockWriter() {
+            @Override
+            public void write(long offset, byte[] buf, int length) {
+                byte[] from = buf.length == length ? buf : java.util.Arrays.copyOf(buf, length);
+                long n = rbd.rbd_write(img, offset, length, from);
+                if (n != length) {
+                    throw failure(n < 0 ? (int) -n : RbdCli.EINVAL, "write " + pool + "/" + image);
+                }
+            }
+
+            @Override
+            public void flush() {
+                int r = rbd.rbd_flush(img);
+                if (r < 0) {
+                    throw failure(-r, "flush " + pool + "/" + image);
+                }
+            }
+
+            @Override
+            public void close() {
+                closeImage(img);
+            }
+        };
+    }
+
+    /** Opens the image under the session's read lock, which its close releases (a reset waits for it). */
+    private Pointer openImage(String pool, String image, String snap) {
+        int joined = open(pool);
+        if (joined != 0) {
+            throw failure(joined, "join the cluster");
+        }
+        lock.readLock().lock();
+        int r;
+        PointerByReference img = new PointerByReference();
+        try {
+            Pointer io = ioctxs.get(pool);
+            r = io == null ? -ENOTCONN : snap == null ? rbd.rbd_open(io, image, img, null)
+                    : rbd.rbd_open_read_only(io, image, img, snap);
+        } catch (RuntimeException e) {
+            lock.readLock().unlock();
+            throw e;
+        }
+        if (r < 0) {
+            lock.readLock().unlock();
+            settle(-r); // outside the read lock: a reset takes the write lock
+            throw failure(-r, "open " + pool + "/" + image + (snap == null ? "" : "@" + snap));
+        }
+        return img.getValue();
+    }
+
+    private void closeImage(Pointer img) {
+        try {
+            rbd.rbd_close(img);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** A failed librbd call as the problem it is; never resets the session (the caller may hold its read lock). */
+    private org.tether.error.TetherException failure(int errno, String what) {
+        org.tether.exec.CommandResult r = new org.tether.exec.CommandResult(org.tether.exec.Command.of("librbd",
+                config.timeout()).args(what).build(), errno, "", "librbd: " + RbdCli.strerror(errno),
+                java.time.Duration.ZERO);
+        return RbdCli.failure(r, what);
+    }
+
     private interface Op {
         int on(Pointer ioctx);
     }

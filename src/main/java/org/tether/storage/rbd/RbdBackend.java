@@ -69,6 +69,24 @@ public class RbdBackend implements VolumeBackend {
         imageUploads.remove(imageId);
     }
 
+    /** Read in place, at the snapshot, through the agent's librados session (no temporary clone). */
+    @Override
+    public boolean backupReadable(UUID volume) {
+        return cli.session().isPresent();
+    }
+
+    @Override
+    public Optional<org.tether.storage.volume.BlockReader> snapshotReader(UUID volume, UUID snapshot) {
+        return cli.session().map(s -> s.reader(cli.pool(), image(volume), snapshot(snapshot)));
+    }
+
+    @Override
+    public org.tether.storage.volume.BlockWriter writer(UUID id, boolean thin) {
+        return cli.session().orElseThrow(() -> new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "image "
+                + image(id) + " can be written only through the librados session, which is off")).writer(cli.pool(),
+                image(id));
+    }
+
     @Override
     public String devicePath(UUID volumeId) {
         return "rbd:" + cli.spec(image(volumeId));

@@ -55,6 +55,11 @@ public final class RbdCli {
         this.session = session;
     }
 
+    /** The agent's librados session, where it is enabled (loaded and not turned off). */
+    public java.util.Optional<RadosSession> session() {
+        return session != null && session.enabled() ? java.util.Optional.of(session) : java.util.Optional.empty();
+    }
+
     /** A format 2 image with layering, as {@code rbd create} makes it: through the session where it is enabled. */
     public CommandResult create(String image, long bytes) {
         if (session != null && session.enabled()) {

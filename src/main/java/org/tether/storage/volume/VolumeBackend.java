@@ -66,6 +66,32 @@ public interface VolumeBackend {
         return false;
     }
 
+    /**
+     * Whether a backup can read this volume's snapshots: directly ({@link #snapshotReader}) or through a
+     * temporary volume made from the snapshot, read by its path.
+     */
+    default boolean backupReadable(UUID volume) {
+        return devicePath(volume).startsWith("/");
+    }
+
+    /**
+     * A reader of the volume's snapshot, when the backend reads snapshots in place (RBD, through librbd at the
+     * snapshot); empty: a backup reads a temporary volume made from the snapshot, by its path.
+     */
+    default java.util.Optional<BlockReader> snapshotReader(UUID volume, UUID snapshot) {
+        return java.util.Optional.empty();
+    }
+
+    /** A writer into volume {@code id}, just created (a restore): its file or device, or librbd for RBD. */
+    default BlockWriter writer(UUID id, boolean thin) {
+        String path = imageTarget(id, thin).path();
+        if (!path.startsWith("/")) {
+            throw new org.tether.error.TetherException(org.tether.error.ErrorCode.STORAGE_BACKEND_FAILED,
+                    "volume " + id + " (" + path + ") cannot be written as a file or device");
+        }
+        return FileBlocks.writer(java.nio.file.Path.of(path));
+    }
+
     /** Where qemu-img writes an image into volume {@code id}, which was just created (and holds nothing). */
     ImageTarget imageTarget(UUID id, boolean thin);
 

@@ -85,6 +85,40 @@ class RadosSessionTest {
             calls.add("rbd_remove " + name);
             return 0;
         }
+
+        // images are opened by backups and restores only, against the real librbd (RbdAgentIT)
+        public int rbd_open_read_only(Pointer ioctx, String name, PointerByReference image, String snapName) {
+            throw new UnsupportedOperationException();
+        }
+
+        public int rbd_open(Pointer ioctx, String name, PointerByReference image, String snapName) {
+            throw new UnsupportedOperationException();
+        }
+
+        public int rbd_close(Pointer image) {
+            throw new UnsupportedOperationException();
+        }
+
+        public int rbd_get_size(Pointer image, com.sun.jna.ptr.LongByReference size) {
+            throw new UnsupportedOperationException();
+        }
+
+        public long rbd_read(Pointer image, long offset, long length, byte[] buf) {
+            throw new UnsupportedOperationException();
+        }
+
+        public long rbd_write(Pointer image, long offset, long length, byte[] buf) {
+            throw new UnsupportedOperationException();
+        }
+
+        public int rbd_flush(Pointer image) {
+            throw new UnsupportedOperationException();
+        }
+
+        public int rbd_diff_iterate2(Pointer image, String fromSnap, long offset, long length, byte includeParent,
+                                     byte wholeObject, LibRados.DiffCallback callback, Pointer arg) {
+            throw new UnsupportedOperationException();
+        }
     };
 
     private RbdCli cli(RadosSession session) {

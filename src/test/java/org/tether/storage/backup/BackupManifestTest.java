@@ -1,0 +1,83 @@
+package org.tether.storage.backup;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** A manifest's own hash, and the directory store's files, without an agent. */
+class BackupManifestTest {
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule());
+    private static final String A = "a".repeat(64);
+    private static final String B = "b".repeat(64);
+
+    @TempDir
+    Path dir;
+
+    private static BackupManifest manifest(UUID id) {
+        return new BackupManifest(BackupManifest.FORMAT, id, UUID.randomUUID(), 3L << 22, 1 << 22, null,
+                Instant.parse("2026-12-06T01:00:00Z"), "c".repeat(64), 2L << 22, 1234, Arrays.asList(A, null, B), null)
+                .sealed(JSON);
+    }
+
+    @Test
+    void aSealedManifestReadsBackAndAnyChangeToItFailsItsHash() {
+        UUID id = UUID.randomUUID();
+        byte[] bytes = BackupManifest.bytes(JSON, manifest(id));
+        BackupManifest read = BackupManifest.read(JSON, bytes, id);
+        assertThat(read.chunks()).containsExactly(A, null, B);
+        assertThat(read.manifestSha256()).hasSize(64);
+
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        for (String changed : new String[] {text.replace(B, A), text.replace("\"bytes_read\":8388608", "\"bytes_read\":1"),
+                text.replace("[\"" + A + "\",null,", "[\"" + A + "\",")}) {
+            assertThat(changed).isNotEqualTo(text);
+            assertThatThrownBy(() -> BackupManifest.read(JSON, changed.getBytes(StandardCharsets.UTF_8), id))
+                    .isInstanceOfSatisfying(TetherException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.BACKUP_CORRUPT);
+                        assertThat(e.getMessage()).contains("fails its hash");
+                    });
+        }
+        assertThatThrownBy(() -> BackupManifest.read(JSON, bytes, UUID.randomUUID()))
+                .hasMessageContaining("not a tether-backup/1 manifest of this backup");
+        assertThatThrownBy(() -> BackupManifest.read(JSON, Arrays.copyOf(bytes, bytes.length / 2), id))
+                .hasMessageContaining("does not parse");
+    }
+
+    @Test
+    void theDirectoryStoreListsOnlyWholeFilesUnderTheirNames() throws Exception {
+        DirectoryBackupStore store = new DirectoryBackupStore("d", dir);
+        byte[] frame = Zstd.compress(new byte[4096], 4096);
+        store.putChunk(A, frame);
+        store.putChunk(A, new byte[] {9}); // a chunk already there is left as it is
+        assertThat(store.chunk(A)).hasValue(frame);
+        assertThat(store.chunk(B)).isEmpty();
+        byte[] back = new byte[4096];
+        assertThat(Zstd.decompress(store.chunk(A).orElseThrow(), back)).isEqualTo(4096);
+
+        UUID id = UUID.randomUUID();
+        store.putManifest(id, "{}".getBytes(StandardCharsets.UTF_8));
+        Files.writeString(dir.resolve("manifests/.x.json.tmp"), "half");
+        Files.writeString(dir.resolve("manifests/notes.json"), "{}");
+        Files.writeString(dir.resolve("chunks/aa/." + A + ".1.tmp"), "half");
+        assertThat(store.manifests()).containsExactly(id);
+        assertThat(store.chunks()).containsExactly(A);
+        assertThatThrownBy(() -> store.hasChunk("../../etc/passwd")).isInstanceOf(IllegalArgumentException.class);
+        store.deleteChunk(A);
+        store.deleteManifest(id);
+        assertThat(store.chunks()).isEmpty();
+        assertThat(store.manifests()).isEmpty();
+    }
+}
