@@ -67,16 +67,6 @@ class RbdAgentIT {
         return "{\"id\": \"" + id + "\", \"size_gb\": " + gb + "}";
     }
 
-    private static String sha256(Path file) throws Exception {
-        java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[1 << 20];
-        try (java.io.InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                d.update(buf, 0, n);
-            }
-        }
-        return java.util.HexFormat.of().formatHex(d.digest());
-    }
 
     /** qemu-img writes the data regions of a local raw file into an existing RBD image (holes stay unwritten). */
     private void writeInto(UUID vol, Path raw) {
@@ -110,7 +100,7 @@ class RbdAgentIT {
             agent.start();
             json(agent.post("/v1/volumes", volume(vol, 1)), 201);
             writeInto(vol, raw);
-            String atFull = sha256(raw);
+            String atFull = Digests.sha256(raw);
             HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/backups", "{}");
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
             JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
@@ -127,7 +117,7 @@ class RbdAgentIT {
                 f.write(mib);
             }
             writeInto(vol, raw);
-            String atIncremental = sha256(raw);
+            String atIncremental = Digests.sha256(raw);
             accepted = agent.post("/v1/volumes/" + vol + "/backups", "{\"incremental\": true}");
             op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
             assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
@@ -142,7 +132,7 @@ class RbdAgentIT {
                 String restored = op.path("result").path("id").asText();
                 Path out = dir.resolve("restored-" + restored);
                 ceph.rbd("export", "--no-progress", "volumes/volume-" + restored, out.toString());
-                assertThat(sha256(out)).isEqualTo(backup == full ? atFull : atIncremental);
+                assertThat(Digests.sha256(out)).isEqualTo(backup == full ? atFull : atIncremental);
                 Files.delete(out);
                 assertThat(agent.delete("/v1/volumes/" + restored).statusCode()).isEqualTo(204);
             }

@@ -337,11 +337,36 @@ public class BackupService {
     // ---- restore and verify -------------------------------------------------------------------------------
 
     /**
-     * Into a new volume in the default pool (the backup's size, or larger): made through the volume service, so
-     * an interrupted restore leaves no volume behind as available; the restored content's SHA-256 must be the
-     * backup's, or the new volume goes.
+     * Into a new volume in the default pool (the backup's size, or larger), made through the volume service so
+     * that an interrupted restore leaves no volume behind as available, and whose content's SHA-256 must be the
+     * backup's, or the new volume goes; or over an existing volume (available or in error, not exported, at least
+     * as large), which a failed or interrupted restore leaves in error.
      */
     public VolumeRecord restore(UUID id, UUID volumeId, Integer sizeGb) {
+        if (volumeId != null && volumes.find(volumeId).isPresent()) {
+            if (sizeGb != null) {
+                throw TetherException.invalid("size_gb", "size_gb is for a new volume; volume " + volumeId + " exists");
+            }
+            Located l = locate(id);
+            BackupManifest m = l.manifest();
+            if (work.putIfAbsent(id, BackupView.of(m, l.store().name(), "restoring")) != null) {
+                throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is " + work.get(id).state());
+            }
+            try {
+                return volumes.overwrite(volumeId, m.sizeBytes(), (r, phases) -> {
+                    VolumeBackend backend = volumes.pools().of(r).backend();
+                    if (!backend.backupReadable(r.id())) {
+                        throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "volume_id", "volume " + r.id()
+                                + " cannot be written by this agent (an RBD pool needs the librados session)");
+                    }
+                    try (BlockWriter out = backend.writer(r.id(), r.thin())) {
+                        writeInto(l.store(), m, out, false, phases); // the old data must not show through
+                    }
+                });
+            } finally {
+                work.remove(id);
+            }
+        }
         Located l = locate(id);
         BackupManifest m = l.manifest();
         int minGb = (int) ((m.sizeBytes() + (1L << 30) - 1) >> 30);
@@ -351,10 +376,6 @@ public class BackupService {
                     + "at least " + minGb);
         }
         UUID target = volumeId != null ? volumeId : UUID.randomUUID();
-        if (volumes.find(target).isPresent()) {
-            throw new TetherException(ErrorCode.VOLUME_CONFLICT, "volume_id", "volume " + target + " exists; a "
-                    + "backup is restored into a new volume");
-        }
         if (work.putIfAbsent(id, BackupView.of(m, l.store().name(), "restoring")) != null) {
             throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is "
                     + work.get(id).state());
@@ -460,12 +481,18 @@ public class BackupService {
         if (failed != null) {
             throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is " + failed.state());
         }
-        Located l = locate(id);
-        BackupStore store = l.store();
+        // found by the manifest's presence alone: a corrupt backup can be deleted too
+        BackupStore store = stores.values().stream().filter(s -> s.manifest(id).isPresent()).findFirst()
+                .orElseThrow(() -> new TetherException(ErrorCode.BACKUP_NOT_FOUND, "id", "no backup " + id));
         List<UUID> children = new ArrayList<>();
         for (UUID other : store.manifests()) {
-            if (!other.equals(id) && id.equals(manifest(store, other).parentId())) {
-                children.add(other);
+            try {
+                if (!other.equals(id) && id.equals(manifest(store, other).parentId())) {
+                    children.add(other);
+                }
+            } catch (TetherException e) {
+                // an unreadable manifest names no parent anyone can restore through; the collection below
+                // keeps every chunk while it cannot be read
             }
         }
         if (!children.isEmpty()) {

@@ -94,9 +94,11 @@ public record VolumeRecord(
 
     /**
      * CREATING, DOWNLOADING, CONVERTING and DELETING are operations in flight; the next start finishes or undoes
-     * them. DOWNLOADING and CONVERTING are the phases of a volume made from an image.
+     * them. DOWNLOADING and CONVERTING are the phases of a volume made from an image. RESTORING: a backup is
+     * being written over the volume; an interrupted or failed restore leaves it ERROR (its old data partly
+     * overwritten, the backup's not whole), never AVAILABLE: it can be restored into again, or deleted.
      */
-    public enum State { CREATING, DOWNLOADING, CONVERTING, AVAILABLE, MIGRATING, DELETING }
+    public enum State { CREATING, DOWNLOADING, CONVERTING, AVAILABLE, MIGRATING, DELETING, RESTORING, ERROR }
 
     /**
      * The image a volume holds: Cinder's {@code volume_image_metadata} (such a volume is bootable). A cache

@@ -256,9 +256,11 @@ public class VolumeService {
     public boolean delete(UUID id) {
         Optional<KeyedLocks.Held> free = locks.tryLock(id.toString());
         if (free.isEmpty()) {
-            store.find(id).filter(v -> v.state() == State.DOWNLOADING || v.state() == State.CONVERTING)
+            store.find(id).filter(v -> v.state() == State.DOWNLOADING || v.state() == State.CONVERTING
+                            || v.state() == State.RESTORING)
                     .ifPresent(v -> {
-                        throw busy(v, "it is being made from an image (" + v.state().name().toLowerCase() + ")");
+                        throw busy(v, "it is being " + (v.state() == State.RESTORING ? "restored from a backup"
+                                : "made from an image (" + v.state().name().toLowerCase() + ")"));
                     });
         }
         try (var held = free.isPresent() ? free.get() : lock(id)) {
@@ -399,6 +401,12 @@ public class VolumeService {
                     continue;
                 }
                 n++;
+                if (r.state() == State.RESTORING) {
+                    store.put(r.inPhase(State.ERROR, null, clock.instant()));
+                    LOG.warnf("the restore into volume %s was interrupted; the volume is in error (restore into it "
+                            + "again, or delete it)", r.id());
+                    continue;
+                }
                 if (r.state() == State.MIGRATING) {
                     undoMove(r);
                     LOG.infof("undid the interrupted move of volume %s to pool %s; it stays in pool %s", r.id(),
@@ -423,9 +431,45 @@ public class VolumeService {
         return n;
     }
 
-    /** Nothing left to finish or undo: available, with no move half-done. */
+    /** Nothing left to finish or undo: available (or in error, which waits for the operator), no move half-done. */
     private static boolean settled(VolumeRecord r) {
-        return r.state() == State.AVAILABLE && r.migration() == null;
+        return (r.state() == State.AVAILABLE || r.state() == State.ERROR) && r.migration() == null;
+    }
+
+    /**
+     * Writes over an existing volume (a restore): it must be available or in error, not exported, and at least
+     * {@code minBytes}; it is RESTORING while {@code writer} runs, under the volume's lock, then AVAILABLE, or
+     * ERROR when the writer failed (its data is no longer what it was, nor what was being written).
+     */
+    public VolumeRecord overwrite(UUID id, long minBytes, ContentWriter writer) {
+        try (var held = lock(id)) {
+            VolumeRecord r = get(id);
+            if (r.cacheEntry() || (r.state() != State.AVAILABLE && r.state() != State.ERROR) || r.migration() != null) {
+                throw busy(r, "it is " + r.state().name().toLowerCase());
+            }
+            if (!r.exports().isEmpty()) {
+                throw busy(r, "it is exported to " + r.exports().get(0).initiator() + "; a volume in use is never "
+                        + "written over");
+            }
+            if (r.sizeBytes() < minBytes) {
+                throw TetherException.invalid("volume_id", "volume " + id + " holds " + r.sizeBytes()
+                        + " bytes; this needs at least " + minBytes);
+            }
+            VolumeRecord[] current = {r.inPhase(State.RESTORING, 0, clock.instant())};
+            store.put(current[0]);
+            try {
+                writer.write(current[0], (phase, percent) -> {
+                    current[0] = current[0].inPhase(State.RESTORING, percent, clock.instant());
+                    store.put(current[0]);
+                });
+            } catch (RuntimeException e) {
+                store.put(current[0].inPhase(State.ERROR, null, clock.instant()));
+                throw e;
+            }
+            VolumeRecord done = current[0].inPhase(State.AVAILABLE, null, clock.instant());
+            store.put(done);
+            return done;
+        }
     }
 
     /** Bytes promised to every volume of the pool, cache entries included (what over-subscription is measured by). */

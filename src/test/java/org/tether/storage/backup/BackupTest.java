@@ -6,15 +6,13 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.Test;
+import org.tether.lab.Digests;
 import org.tether.lab.Operations;
 
-import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -52,16 +50,6 @@ class BackupTest {
         }
     }
 
-    private static String sha256(Path file) throws Exception {
-        MessageDigest d = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                d.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(d.digest());
-    }
 
     private static List<Path> chunks() throws Exception {
         if (!Files.isDirectory(STORE.resolve("chunks"))) {
@@ -96,7 +84,7 @@ class BackupTest {
                 .then().statusCode(201);
         write(vol, 5 * MIB, (int) MIB, 0x41);
         write(vol, 700 * MIB, 8192, 0x42);
-        String atFull = sha256(FILES.resolve("volume-" + vol));
+        String atFull = Digests.sha256(FILES.resolve("volume-" + vol));
         int chunksBefore = chunks().size();
 
         JsonNode full = backup(vol, "{}");
@@ -113,7 +101,7 @@ class BackupTest {
 
         // 1 % of the volume changes; the incremental stores one new chunk
         write(vol, 300 * MIB, (int) (10 * MIB), 0x43);
-        String atIncremental = sha256(FILES.resolve("volume-" + vol));
+        String atIncremental = Digests.sha256(FILES.resolve("volume-" + vol));
         JsonNode inc = backup(vol, "{\"incremental\": true}");
         UUID incId = UUID.fromString(inc.path("id").asText());
         assertThat(inc.path("parent_id").asText()).isEqualTo(fullId.toString());
@@ -126,8 +114,21 @@ class BackupTest {
         write(vol, 5 * MIB, 4096, 0x44);
         UUID r1 = restore(fullId);
         UUID r2 = restore(incId);
-        assertThat(sha256(FILES.resolve("volume-" + r1))).isEqualTo(atFull);
-        assertThat(sha256(FILES.resolve("volume-" + r2))).isEqualTo(atIncremental);
+        assertThat(Digests.sha256(FILES.resolve("volume-" + r1))).isEqualTo(atFull);
+        assertThat(Digests.sha256(FILES.resolve("volume-" + r2))).isEqualTo(atIncremental);
+        // over an existing volume: r1, which holds the full backup's content, gets the incremental's
+        JsonNode over = run(given().contentType(ContentType.JSON).body("{\"volume_id\": \"" + r1 + "\"}")
+                .post("/v1/backups/" + incId + "/restore"), "succeeded").path("result");
+        assertThat(over.path("id").asText()).isEqualTo(r1.toString());
+        assertThat(over.path("state").asText()).isEqualTo("available");
+        assertThat(Digests.sha256(FILES.resolve("volume-" + r1))).isEqualTo(atIncremental);
+        run(given().contentType(ContentType.JSON).body("{\"volume_id\": \"" + r1 + "\"}")
+                .post("/v1/backups/" + fullId + "/restore"), "succeeded");
+        assertThat(Digests.sha256(FILES.resolve("volume-" + r1))).as("holes of the backup written as zeroes")
+                .isEqualTo(atFull);
+        JsonNode sized = run(given().contentType(ContentType.JSON).body("{\"volume_id\": \"" + r1 + "\", "
+                + "\"size_gb\": 2}").post("/v1/backups/" + fullId + "/restore"), "failed").path("result");
+        assertThat(sized.path("field").asText()).isEqualTo("size_gb");
         JsonNode verified = run(given().post("/v1/backups/" + incId + "/verify"), "succeeded").path("result");
         assertThat(verified.path("chunks").asInt()).isEqualTo(5);
         assertThat(verified.path("bytes_checked").asLong()).isEqualTo(20 * MIB);
@@ -164,6 +165,14 @@ class BackupTest {
         assertThat(refused.path("code").asText()).isEqualTo("backup_corrupt");
         given().get("/v1/volumes/" + notMade).then().statusCode(404);
         Files.write(chunk, good);
+
+        // a manifest changed in the store fails its hash, and can still be deleted
+        Path manifest = STORE.resolve("manifests/" + incId + ".json");
+        String text = Files.readString(manifest);
+        Files.writeString(manifest, text.replace("\"bytes_read\":", "\"bytes_read\":1"));
+        JsonNode tampered = JSON.readTree(given().get("/v1/backups/" + incId).then().statusCode(422).extract().asString());
+        assertThat(tampered.path("code").asText()).isEqualTo("backup_corrupt");
+        assertThat(tampered.path("detail").asText()).contains("fails its hash");
 
         for (UUID v : List.of(r1, r2, vol)) {
             given().delete("/v1/volumes/" + v).then().statusCode(204);
