@@ -221,9 +221,20 @@ public final class RadosSession {
     /** A connection the cluster cut or that stopped answering is made again by the next call. */
     private int settle(int errno) {
         if (errno == RbdCli.ETIMEDOUT || errno == ENOTCONN || errno == ESHUTDOWN || errno == RbdCli.ECONNREFUSED) {
-            LOG.warnf("librados session as client.%s: errno %d; it is made again on the next call", config.user(),
-                    errno);
-            close();
+            // never waits: while a backup or restore has an image open, the session stays (librados hunts for
+            // the monitors itself) and the next failed call tries again
+            if (lock.writeLock().tryLock()) {
+                try {
+                    LOG.warnf("librados session as client.%s: errno %d; it is made again on the next call",
+                            config.user(), errno);
+                    close();
+                } finally {
+                    lock.writeLock().unlock();
+                }
+            } else {
+                LOG.warnf("librados session as client.%s: errno %d; kept while images are open", config.user(),
+                        errno);
+            }
         }
         return Math.max(errno, 0);
     }
