@@ -96,7 +96,9 @@ class RbdAgentIT {
             f.write(mib);
         }
         UUID vol = UUID.randomUUID();
-        try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.backup.stores.local.path=" + store)) {
+        // storage mode alone: the compute side would make the host's ceph secret, which later tests must not find
+        try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.mode=storage",
+                "-Dtether.backup.stores.local.path=" + store)) {
             agent.start();
             json(agent.post("/v1/volumes", volume(vol, 1)), 201);
             writeInto(vol, raw);
