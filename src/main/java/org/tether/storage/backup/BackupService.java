@@ -200,11 +200,11 @@ public class BackupService {
                     ErrorCode.BACKUP_PARENT_NOT_FOUND, "incremental", "store " + store.name() + " holds no backup of "
                     + "volume " + volumeId + " to build an incremental on"));
         }
-        if (store.manifest(id).isPresent() || work.containsKey(id)) {
+        BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
+        if (store.manifest(id).isPresent()
+                || work.putIfAbsent(id, progress(job, v.sizeBytes(), parent, 0, 0, "creating", null)) != null) {
             throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " exists");
         }
-        BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
-        work.put(id, progress(job, v.sizeBytes(), parent, 0, 0, "creating", null));
         pinned.put(id, ConcurrentHashMap.newKeySet());
         journal.put(job);
         try {
