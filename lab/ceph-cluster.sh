@@ -8,6 +8,9 @@
 #                                               CEPH_MEMSTORE_BYTES sets the OSD's RAM store (1 GiB)
 #   lab/ceph-cluster.sh stop DIR               kills what start started (memstore data goes with it)
 #   lab/ceph-cluster.sh stop-mon DIR | start-mon DIR   for monitor outage tests (the OSD keeps its objects)
+#   lab/ceph-cluster.sh start-rgw DIR PORT     a RADOS Gateway (S3) on 127.0.0.1:PORT and a user; prints
+#                                               S3_ENDPOINT=..., S3_ACCESS_KEY=..., S3_SECRET_KEY=...
+#   lab/ceph-cluster.sh stop-rgw DIR           kills it (its pools and objects stay)
 set -euo pipefail
 
 cmd=${1:?start|stop|stop-mon|start-mon}
@@ -51,6 +54,8 @@ log file = $C/log/\$name.log
 admin socket = $C/run/\$name.asok
 [mon]
 mon data = $C/mon
+# each pool change otherwise waits ~1 s for the monitor (RGW's first start makes 7 pools)
+paxos propose interval = 0.1
 keyring = $C/mon/keyring
 [mgr]
 mgr data = $C/mgr
@@ -62,6 +67,14 @@ osd objectstore = memstore
 memstore device bytes = ${CEPH_MEMSTORE_BYTES:-1073741824}
 [client.admin]
 keyring = $C/admin.keyring
+[client.rgw.a]
+keyring = $C/rgw.keyring
+rgw data = $C/rgw
+osd pool default pg num = 8
+osd pool default pgp num = 8
+# deleted data past an object's first 4 MiB otherwise waits 2 h for the garbage collector
+rgw gc obj min wait = 30
+rgw gc processor period = 30
 CONF
   ceph-authtool --create-keyring "$C/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   ceph-authtool --create-keyring "$C/admin.keyring" --gen-key -n client.admin \
@@ -97,9 +110,33 @@ CONF
   echo "CEPH_KEY_FILE=$C/client.cinder.key"
   ;;
 stop)
-  for p in osd mgr mon; do
+  for p in rgw osd mgr mon; do
     if [ -s "$C/$p.pid" ]; then kill -9 "$(cat "$C/$p.pid")" 2>/dev/null || true; rm -f "$C/$p.pid"; fi
   done
+  ;;
+start-rgw)
+  mkdir -p "$C/rgw"
+  ceph_ auth get-or-create client.rgw.a mon 'allow rw' osd 'allow rwx' -o "$C/rgw.keyring" >/dev/null 2>&1
+  sed -i "/^rgw frontends/d" "$C/ceph.conf"
+  sed -i "/^\[client.rgw.a\]/a rgw frontends = beast endpoint=127.0.0.1:$PORT" "$C/ceph.conf"
+  radosgw -c "$C/ceph.conf" -n client.rgw.a -f >"$C/log/rgw.out" 2>&1 &
+  echo $! > "$C/rgw.pid"
+  wait_for 60 "RADOS Gateway answering" curl -sf "http://127.0.0.1:$PORT/"
+  if [ ! -s "$C/rgw.user" ]; then
+    timeout 60 radosgw-admin -c "$C/ceph.conf" -n client.admin user create --uid=tether \
+      --display-name="Tether backups" > "$C/rgw.user"
+    chmod 0600 "$C/rgw.user"
+  fi
+  python3 - "$C/rgw.user" "$PORT" <<'PY'
+import json, sys
+k = json.load(open(sys.argv[1]))["keys"][0]
+print(f"S3_ENDPOINT=http://127.0.0.1:{sys.argv[2]}")
+print(f"S3_ACCESS_KEY={k['access_key']}")
+print(f"S3_SECRET_KEY={k['secret_key']}")
+PY
+  ;;
+stop-rgw)
+  if [ -s "$C/rgw.pid" ]; then kill -9 "$(cat "$C/rgw.pid")" 2>/dev/null || true; rm -f "$C/rgw.pid"; fi
   ;;
 stop-mon)
   [ -s "$C/mon.pid" ] && kill -9 "$(cat "$C/mon.pid")" 2>/dev/null || true
@@ -108,5 +145,5 @@ stop-mon)
 start-mon)
   start_mon
   ;;
-*) echo "usage: $0 start|stop|stop-mon|start-mon DIR [PORT]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|stop-mon|start-mon|start-rgw|stop-rgw DIR [PORT]" >&2; exit 2 ;;
 esac

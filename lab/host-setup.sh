@@ -26,7 +26,9 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           # a file pool on XFS (reflink: image-cache clones that share extents) in the benchmark
           xfsprogs
           # a single-node Ceph for the RBD tests (started by the tests themselves, on loopback)
-          ceph-mon ceph-mgr ceph-osd ceph-common)
+          ceph-mon ceph-mgr ceph-osd ceph-common
+          # an S3 object store for the backup tests: Ceph's RADOS Gateway on that cluster
+          radosgw)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

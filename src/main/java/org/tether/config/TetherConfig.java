@@ -67,15 +67,42 @@ public interface TetherConfig {
         int chunkBytes();
 
         interface StoreConfig {
-            /** {@code directory} (a local or NFS-mounted directory). */
+            /** {@code directory} (a local or NFS-mounted directory) or {@code s3} (any S3 API). */
             @WithDefault("directory")
             StoreType type();
 
             /** The directory of a {@code directory} store. */
             Optional<Path> path();
+
+            /** An {@code s3} store's endpoint, e.g. {@code https://rgw.example:443}. */
+            Optional<java.net.URI> endpoint();
+
+            /** An {@code s3} store's bucket; made at the first use when it does not exist. */
+            Optional<String> bucket();
+
+            /** Prefix of every object name in the bucket (several agents or clusters may share one bucket). */
+            Optional<String> prefix();
+
+            /** The region signed for; RADOS Gateway accepts any. */
+            @WithDefault("us-east-1")
+            String region();
+
+            /** An {@code s3} store's access key id. */
+            Optional<String> accessKey();
+
+            /** A file holding the secret access key (mode 0600; never in the configuration itself). */
+            Optional<Path> secretKeyFile();
+
+            /** Bucket in the path ({@code https://host/bucket/key}), as RADOS Gateway and MinIO serve it. */
+            @WithDefault("true")
+            boolean pathStyle();
+
+            /** Longest an S3 call may take, its retries included; then the store is unavailable (503). */
+            @WithDefault("60s")
+            java.time.Duration timeout();
         }
 
-        enum StoreType { DIRECTORY }
+        enum StoreType { DIRECTORY, S3 }
     }
 
     /**

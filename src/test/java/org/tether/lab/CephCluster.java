@@ -128,6 +128,22 @@ public final class CephCluster implements AutoCloseable {
                         authJson == null || authJson.isEmpty() ? "" : ", " + authJson);
     }
 
+    /** An S3 endpoint (RADOS Gateway) on this cluster and a user's keys. */
+    public record S3(String endpoint, String accessKey, String secretKey) {
+    }
+
+    /** Starts a RADOS Gateway on 127.0.0.1:{@code port} (again after {@link #stopRgw}: the same user). */
+    public S3 startRgw(int port) {
+        Map<String, String> out = script("start-rgw", dir.toString(), Integer.toString(port)).lines()
+                .filter(l -> l.startsWith("S3_")).collect(Collectors.toMap(l -> l.substring(0, l.indexOf('=')),
+                        l -> l.substring(l.indexOf('=') + 1)));
+        return new S3(out.get("S3_ENDPOINT"), out.get("S3_ACCESS_KEY"), out.get("S3_SECRET_KEY"));
+    }
+
+    public void stopRgw() {
+        script("stop-rgw", dir.toString());
+    }
+
     public void stopMonitor() {
         script("stop-mon", dir.toString());
     }

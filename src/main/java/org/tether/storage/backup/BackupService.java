@@ -74,10 +74,7 @@ public class BackupService {
     public BackupService(VolumeService volumes, TetherConfig config, Clock clock, ObjectMapper json) {
         this.volumes = volumes;
         TetherConfig.Backup b = config.backup();
-        b.stores().forEach((name, c) -> stores.put(name, switch (c.type()) {
-            case DIRECTORY -> new DirectoryBackupStore(name, c.path().orElseThrow(() -> new IllegalStateException(
-                    "tether.backup.stores." + name + ".path is required for a directory store")));
-        }));
+        b.stores().forEach((name, c) -> stores.put(name, BackupStores.of(name, c)));
         this.defaultStore = b.defaultStore();
         this.chunkBytes = b.chunkBytes();
         if (chunkBytes < 65536 || chunkBytes > (64 << 20) || Integer.bitCount(chunkBytes) != 1) {
@@ -97,6 +94,10 @@ public class BackupService {
         for (BackupJob j : journal.all()) {
             try {
                 removeTemporaries(j);
+                BackupStore s = stores.get(j.store());
+                if (s != null && s.manifest(j.backupId()).isEmpty()) {
+                    collect(s);
+                }
                 journal.remove(j.backupId().toString());
                 LOG.infof("backup %s of volume %s was interrupted; its temporary snapshot is removed", j.backupId(),
                         j.volumeId());
@@ -232,9 +233,13 @@ public class BackupService {
             pinned.remove(id);
             try {
                 removeTemporaries(job);
+                if (!store.manifest(id).isPresent()) {
+                    collect(store); // the chunks of a backup that failed; its store may be away (the delete retries)
+                }
                 journal.remove(id.toString());
             } catch (RuntimeException e) {
-                LOG.errorf("backup %s: temporaries not removed yet (next start tries again): %s", id, e.getMessage());
+                LOG.errorf("backup %s: temporaries or chunks not removed yet (next start tries again): %s", id,
+                        e.getMessage());
             }
         }
     }
@@ -475,7 +480,12 @@ public class BackupService {
     public void delete(UUID id) {
         BackupView failed = work.get(id);
         if (failed != null && failed.state().equals("error")) {
+            // what the failed backup wrote goes now (503 while its store is away: the entry stays to retry)
+            int collected = collect(store(failed.store()));
             work.remove(id);
+            journal.remove(id.toString());
+            LOG.infof("failed backup %s forgotten; %d chunk(s) no backup names collected from store %s", id,
+                    collected, failed.store());
             return;
         }
         if (failed != null) {

@@ -1,0 +1,43 @@
+package org.tether.storage.backup;
+
+import org.tether.config.TetherConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The stores {@code tether.backup.stores.<name>.*} configures; a store missing a setting stops the start. */
+final class BackupStores {
+    private BackupStores() {
+    }
+
+    static BackupStore of(String name, TetherConfig.Backup.StoreConfig c) {
+        return switch (c.type()) {
+            case DIRECTORY -> new DirectoryBackupStore(name, c.path().orElseThrow(() -> missing(name, "path")));
+            case S3 -> new S3BackupStore(name, c.endpoint().orElseThrow(() -> missing(name, "endpoint")),
+                    c.bucket().orElseThrow(() -> missing(name, "bucket")), c.prefix().orElse(""), c.region(),
+                    c.accessKey().orElseThrow(() -> missing(name, "access-key")),
+                    secret(name, c.secretKeyFile().orElseThrow(() -> missing(name, "secret-key-file"))),
+                    c.pathStyle(), c.timeout());
+        };
+    }
+
+    private static String secret(String name, Path file) {
+        try {
+            String s = Files.readString(file).strip();
+            if (s.isEmpty()) {
+                throw new IllegalStateException("tether.backup.stores." + name + ".secret-key-file " + file
+                        + " is empty");
+            }
+            return s;
+        } catch (IOException e) {
+            throw new IllegalStateException("tether.backup.stores." + name + ".secret-key-file " + file
+                    + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    private static IllegalStateException missing(String name, String key) {
+        return new IllegalStateException("tether.backup.stores." + name + "." + key + " is required for a "
+                + "store of this type");
+    }
+}
