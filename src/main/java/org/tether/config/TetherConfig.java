@@ -66,6 +66,10 @@ public interface TetherConfig {
         @WithDefault("4194304")
         int chunkBytes();
 
+        /** Chunks one backup hashes, compresses and stores (or one restore fetches) at once. */
+        @WithDefault("4")
+        int parallel();
+
         interface StoreConfig {
             /** {@code directory} (a local or NFS-mounted directory) or {@code s3} (any S3 API). */
             @WithDefault("directory")

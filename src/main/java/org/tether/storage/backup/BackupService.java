@@ -59,6 +59,9 @@ public class BackupService {
     private final Map<String, BackupStore> stores = new LinkedHashMap<>();
     private final Optional<String> defaultStore;
     private final int chunkBytes;
+    /** Chunks a backup stores, or a restore fetches, at once. */
+    private final int parallel;
+    private final java.util.concurrent.ExecutorService workers;
     private final JsonFileStore<BackupJob> journal;
     private final Clock clock;
     private final ObjectMapper json;
@@ -77,6 +80,15 @@ public class BackupService {
         b.stores().forEach((name, c) -> stores.put(name, BackupStores.of(name, c)));
         this.defaultStore = b.defaultStore();
         this.chunkBytes = b.chunkBytes();
+        this.parallel = b.parallel();
+        if (parallel < 1 || parallel > 64) {
+            throw new IllegalStateException("tether.backup.parallel is from 1 to 64");
+        }
+        this.workers = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "tether-backup-chunks");
+            t.setDaemon(true);
+            return t;
+        });
         if (chunkBytes < 65536 || chunkBytes > (64 << 20) || Integer.bitCount(chunkBytes) != 1) {
             throw new IllegalStateException("tether.backup.chunk-bytes is a power of two from 64 KiB to 64 MiB");
         }
@@ -85,6 +97,11 @@ public class BackupService {
         this.clock = clock;
         this.json = json;
         this.mode = config.mode();
+    }
+
+    @jakarta.annotation.PreDestroy
+    void stopWorkers() {
+        workers.shutdownNow();
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -283,49 +300,36 @@ public class BackupService {
 
     private BackupManifest write(BackupStore store, BackupJob job, BlockReader in, long size, BackupManifest parent) {
         Set<String> pins = pinned.get(job.backupId());
-        Set<String> known = new HashSet<>(); // chunks this backup found in the store or wrote: asked once
+        Set<String> known = ConcurrentHashMap.newKeySet(); // chunks found in the store or written: asked once
         if (parent != null) {
             parent.chunks().stream().filter(java.util.Objects::nonNull).forEach(known::add);
             pins.addAll(known);
         }
         MessageDigest whole = sha256();
-        List<String> chunks = new ArrayList<>();
-        byte[] buf = new byte[chunkBytes];
+        int count = (int) ((size + chunkBytes - 1) / chunkBytes);
         byte[] zeroes = new byte[chunkBytes];
         long read = 0;
-        long stored = 0;
-        for (long off = 0; off < size; off += chunkBytes) {
-            int len = (int) Math.min(chunkBytes, size - off);
-            if (!in.hasData(off, len)) {
-                whole.update(zeroes, 0, len);
-                chunks.add(null);
-                continue;
-            }
-            in.read(off, buf, len);
-            read += len;
-            whole.update(buf, 0, len);
-            if (java.util.Arrays.mismatch(buf, 0, len, zeroes, 0, len) < 0) {
-                chunks.add(null);
-            } else {
-                String sha = BackupManifest.sha256(buf, len);
-                if (known.add(sha)) {
-                    byte[] frame = null;
-                    chunkLock.readLock().lock(); // a collection cannot take a chunk found here before it is pinned
-                    try {
-                        pins.add(sha);
-                        if (!store.hasChunk(sha)) {
-                            frame = Zstd.compress(buf, len);
-                            store.putChunk(sha, frame);
-                        }
-                    } finally {
-                        chunkLock.readLock().unlock();
-                    }
-                    stored += frame == null ? 0 : frame.length;
+        List<String> chunks;
+        try (ChunkUploads up = new ChunkUploads(store, workers, parallel, chunkBytes, count, known, pins,
+                chunkLock.readLock())) {
+            for (int i = 0; i < count; i++) {
+                long off = (long) i * chunkBytes;
+                int len = (int) Math.min(chunkBytes, size - off);
+                if (!in.hasData(off, len)) {
+                    whole.update(zeroes, 0, len);
+                    continue;
                 }
-                chunks.add(sha);
+                byte[] buf = up.buffer();
+                in.read(off, buf, len);
+                read += len;
+                whole.update(buf, 0, len);
+                up.submit(i, buf, len);
+                work.put(job.backupId(), progress(job, size, parent, read, up.stored(), "creating", null));
             }
-            work.put(job.backupId(), progress(job, size, parent, read, stored, "creating", null));
+            chunks = up.finish();
+            work.put(job.backupId(), progress(job, size, parent, read, up.stored(), "creating", null));
         }
+        long stored = work.get(job.backupId()).bytesStored();
         return new BackupManifest(BackupManifest.FORMAT, job.backupId(), job.volumeId(), size, chunkBytes,
                 parent == null ? null : parent.id(), clock.instant(), HexFormat.of().formatHex(whole.digest()), read,
                 stored, chunks, null).sealed(json);
@@ -406,27 +410,27 @@ public class BackupService {
     private void writeInto(BackupStore store, BackupManifest m, BlockWriter out, boolean readsZero,
                            org.tether.storage.volume.ContentWriter.Phases phases) {
         MessageDigest whole = sha256();
-        byte[] buf = new byte[m.chunkBytes()];
         byte[] zeroes = new byte[m.chunkBytes()];
         int lastPercent = 0;
-        for (int i = 0; i < m.chunks().size(); i++) {
-            long off = (long) i * m.chunkBytes();
-            int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - off);
-            String sha = m.chunks().get(i);
-            if (sha == null) {
-                whole.update(zeroes, 0, len);
-                if (!readsZero) {
-                    out.write(off, zeroes, len);
+        try (ChunkDownloads in = new ChunkDownloads(store, workers, parallel, m)) {
+            for (int i = 0; i < m.chunks().size(); i++) {
+                long off = (long) i * m.chunkBytes();
+                int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - off);
+                if (m.chunks().get(i) == null) {
+                    whole.update(zeroes, 0, len);
+                    if (!readsZero) {
+                        out.write(off, zeroes, len);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            chunkInto(store, m.id(), sha, buf, len);
-            whole.update(buf, 0, len);
-            out.write(off, buf, len);
-            int percent = (int) (100L * (i + 1) / m.chunks().size());
-            if (percent >= lastPercent + 5) {
-                phases.phase(VolumeRecord.State.DOWNLOADING, percent);
-                lastPercent = percent;
+                byte[] buf = in.take(i);
+                whole.update(buf, 0, len);
+                out.write(off, buf, len);
+                int percent = (int) (100L * (i + 1) / m.chunks().size());
+                if (percent >= lastPercent + 5) {
+                    phases.phase(VolumeRecord.State.DOWNLOADING, percent);
+                    lastPercent = percent;
+                }
             }
         }
         out.flush();
@@ -437,35 +441,19 @@ public class BackupService {
         }
     }
 
-    /** One chunk read, decompressed and checked against its name into {@code buf}. */
-    private static void chunkInto(BackupStore store, UUID backup, String sha, byte[] buf, int len) {
-        byte[] frame = store.chunk(sha).orElseThrow(() -> BackupManifest.corrupt(backup, "chunk " + sha
-                + " is missing from store " + store.name()));
-        int n;
-        try {
-            n = Zstd.decompress(frame, buf);
-        } catch (IllegalArgumentException e) {
-            throw BackupManifest.corrupt(backup, "chunk " + sha + " does not decompress (" + e.getMessage() + ")");
-        }
-        if (n != len || !BackupManifest.sha256(buf, n).equals(sha)) {
-            throw BackupManifest.corrupt(backup, "chunk " + sha + " holds other bytes than its name says");
-        }
-    }
-
     /** Reads every chunk the backup names back from its store and checks each against its hash. */
     public Verified verify(UUID id) {
         Located l = locate(id);
         BackupManifest m = l.manifest();
-        byte[] buf = new byte[m.chunkBytes()];
         long checked = 0;
         int n = 0;
-        for (int i = 0; i < m.chunks().size(); i++) {
-            String sha = m.chunks().get(i);
-            if (sha != null) {
-                int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - (long) i * m.chunkBytes());
-                chunkInto(l.store(), id, sha, buf, len);
-                checked += len;
-                n++;
+        try (ChunkDownloads in = new ChunkDownloads(l.store(), workers, parallel, m)) {
+            for (int i = 0; i < m.chunks().size(); i++) {
+                if (m.chunks().get(i) != null) {
+                    in.take(i);
+                    checked += (int) Math.min(m.chunkBytes(), m.sizeBytes() - (long) i * m.chunkBytes());
+                    n++;
+                }
             }
         }
         return new Verified(id, n, checked);
