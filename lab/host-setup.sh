@@ -27,8 +27,9 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           xfsprogs
           # a single-node Ceph for the RBD tests (started by the tests themselves, on loopback)
           ceph-mon ceph-mgr ceph-osd ceph-common
-          # an S3 object store for the backup tests: Ceph's RADOS Gateway on that cluster
-          radosgw)
+          # an S3 object store for the backup tests: Ceph's RADOS Gateway on that cluster; the zstd program for
+          # the backup benchmark's floor
+          radosgw zstd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -18,6 +18,17 @@ public final class Tls {
 
     /** An SSL context whose only trust anchors are the certificates in a PEM file. */
     public static SSLContext trusting(Path caFile) {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, trustManagers(caFile), null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot use CA file " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Trust managers whose only anchors are the certificates in a PEM file. */
+    public static javax.net.ssl.TrustManager[] trustManagers(Path caFile) {
         try (InputStream in = Files.newInputStream(caFile)) {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);
@@ -30,9 +41,7 @@ public final class Tls {
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx;
+            return tmf.getTrustManagers();
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("cannot use CA file " + caFile + ": " + e.getMessage(), e);
         }

@@ -97,6 +97,9 @@ public interface TetherConfig {
             /** A file holding the secret access key (mode 0600; never in the configuration itself). */
             Optional<Path> secretKeyFile();
 
+            /** PEM file of the CA certificates to trust for an {@code https} endpoint; unset = the JVM's trust store. */
+            Optional<Path> caFile();
+
             /** Bucket in the path ({@code https://host/bucket/key}), as RADOS Gateway and MinIO serve it. */
             @WithDefault("true")
             boolean pathStyle();

@@ -105,6 +105,11 @@ public final class AgentProcess implements AutoCloseable {
         throw new IllegalStateException("agent not ready within 60 s; see " + log);
     }
 
+    /** The running agent's process id (for its memory, read from /proc). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** SIGTERM, as systemd stops a service; waits for the exit. */
     public int stop() throws InterruptedException {
         process.destroy();

@@ -23,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Backups with the packaged agent as its own process (file backend, a directory store): {@code kill -9} in the
- * middle of a backup leaves no backup listed and, after the restart, no temporary snapshot or volume; the
- * chunks it had written are collected by the next delete; and a fresh agent with an empty state directory,
+ * middle of a backup leaves no backup listed and, after the restart, no temporary snapshot or volume, and
+ * the chunks it had written collected; and a fresh agent with an empty state directory,
  * pointed at the same store, lists the backup and restores it byte for byte (disaster recovery).
  */
 class BackupAgentIT {
@@ -91,7 +91,7 @@ class BackupAgentIT {
             }
             content = Digests.sha256(filesA.resolve("volume-" + vol));
             JsonNode full = done(a, a.post("/v1/volumes/" + vol + "/backups", "{\"id\": \"" + first + "\"}"));
-            assertThat(full.path("volume_sha256").asText()).isEqualTo(content);
+            assertThat(full.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(filesA.resolve("volume-" + vol), 4 << 20));
             assertThat(full.path("bytes_read").asLong()).isEqualTo(192 * MIB);
             Set<String> ofFirst = chunks(store);
             assertThat(ofFirst).hasSize(48);
@@ -115,8 +115,8 @@ class BackupAgentIT {
                 Thread.sleep(20);
             }
             a.kill();
-            assertThat(Files.exists(filesA.resolve("volume-" + derived("tether-backup-volume:", killed))))
-                    .as("the killed backup's temporary volume, before the restart").isTrue();
+            assertThat(Files.exists(filesA.resolve("_snapshot-" + derived("tether-backup-snapshot:", killed))))
+                    .as("the killed backup's temporary snapshot (read in place), before the restart").isTrue();
             assertThat(chunks(store)).as("chunks the killed backup wrote").hasSizeGreaterThan(48);
 
             a.start();
@@ -126,7 +126,8 @@ class BackupAgentIT {
             List<String> listed = json(a.get("/v1/backups"), 200).findValuesAsText("id");
             assertThat(listed).containsExactly(first.toString());
 
-            // the next delete collects what no manifest names: the killed backup's chunks and the deleted one's
+            assertThat(chunks(store)).as("the restart collected the killed backup's chunks").isEqualTo(ofFirst);
+            // a delete collects what no manifest names any more
             JsonNode again = done(a, a.post("/v1/volumes/" + vol + "/backups", "{\"incremental\": true}"));
             assertThat(again.path("parent_id").asText()).isEqualTo(first.toString());
             assertThat(a.delete("/v1/backups/" + again.path("id").asText()).statusCode()).isEqualTo(204);

@@ -18,13 +18,10 @@ import org.tether.storage.volume.VolumeRecord;
 import org.tether.storage.volume.VolumeService;
 
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -270,7 +267,16 @@ public class BackupService {
     private Optional<BackupManifest> latest(BackupStore store, UUID volumeId) {
         BackupManifest best = null;
         for (UUID id : store.manifests()) {
-            BackupManifest m = manifest(store, id);
+            BackupManifest m;
+            try {
+                m = manifest(store, id);
+            } catch (TetherException e) {
+                if (e.code() == ErrorCode.BACKUP_STORE_UNAVAILABLE) {
+                    throw e;
+                }
+                LOG.warnf("store %s: %s; not a parent for an incremental", store.name(), e.getMessage());
+                continue; // another backup's bad manifest does not stop this one
+            }
             if (m.volumeId().equals(volumeId) && (best == null || m.createdAt().isAfter(best.createdAt()))) {
                 best = m;
             }
@@ -305,9 +311,7 @@ public class BackupService {
             parent.chunks().stream().filter(java.util.Objects::nonNull).forEach(known::add);
             pins.addAll(known);
         }
-        MessageDigest whole = sha256();
         int count = (int) ((size + chunkBytes - 1) / chunkBytes);
-        byte[] zeroes = new byte[chunkBytes];
         long read = 0;
         List<String> chunks;
         try (ChunkUploads up = new ChunkUploads(store, workers, parallel, chunkBytes, count, known, pins,
@@ -316,13 +320,11 @@ public class BackupService {
                 long off = (long) i * chunkBytes;
                 int len = (int) Math.min(chunkBytes, size - off);
                 if (!in.hasData(off, len)) {
-                    whole.update(zeroes, 0, len);
-                    continue;
+                    continue; // never written: recorded, not read, hashed or sent
                 }
                 byte[] buf = up.buffer();
                 in.read(off, buf, len);
                 read += len;
-                whole.update(buf, 0, len);
                 up.submit(i, buf, len);
                 work.put(job.backupId(), progress(job, size, parent, read, up.stored(), "creating", null));
             }
@@ -331,24 +333,16 @@ public class BackupService {
         }
         long stored = work.get(job.backupId()).bytesStored();
         return new BackupManifest(BackupManifest.FORMAT, job.backupId(), job.volumeId(), size, chunkBytes,
-                parent == null ? null : parent.id(), clock.instant(), HexFormat.of().formatHex(whole.digest()), read,
-                stored, chunks, null).sealed(json);
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+                parent == null ? null : parent.id(), clock.instant(),
+                BackupManifest.contentSha256(chunks, size, chunkBytes), read, stored, chunks, null).sealed(json);
     }
 
     // ---- restore and verify -------------------------------------------------------------------------------
 
     /**
      * Into a new volume in the default pool (the backup's size, or larger), made through the volume service so
-     * that an interrupted restore leaves no volume behind as available, and whose content's SHA-256 must be the
-     * backup's, or the new volume goes; or over an existing volume (available or in error, not exported, at least
+     * that an interrupted restore leaves no volume behind as available, every chunk checked against its name (a
+     * chunk that fails, or is missing, fails the restore and the new volume goes); or over an existing volume (available or in error, not exported, at least
      * as large), which a failed or interrupted restore leaves in error.
      */
     public VolumeRecord restore(UUID id, UUID volumeId, Integer sizeGb) {
@@ -407,25 +401,31 @@ public class BackupService {
         }
     }
 
+    /**
+     * Every chunk into the volume at its offset; each is checked against its name as it comes (so the content
+     * written is the content digested in the manifest, whose own hash was checked when it was read). Chunks
+     * recorded as never written are written as zeroes unless the volume reads zero there already.
+     */
     private void writeInto(BackupStore store, BackupManifest m, BlockWriter out, boolean readsZero,
                            org.tether.storage.volume.ContentWriter.Phases phases) {
-        MessageDigest whole = sha256();
-        byte[] zeroes = new byte[m.chunkBytes()];
+        String expected = BackupManifest.contentSha256(m.chunks(), m.sizeBytes(), m.chunkBytes());
+        if (!expected.equals(m.contentSha256())) {
+            throw BackupManifest.corrupt(m.id(), "its chunk list makes content " + expected + ", not the "
+                    + m.contentSha256() + " backed up");
+        }
+        byte[] zeroes = readsZero ? null : new byte[m.chunkBytes()];
         int lastPercent = 0;
         try (ChunkDownloads in = new ChunkDownloads(store, workers, parallel, m)) {
             for (int i = 0; i < m.chunks().size(); i++) {
                 long off = (long) i * m.chunkBytes();
                 int len = (int) Math.min(m.chunkBytes(), m.sizeBytes() - off);
                 if (m.chunks().get(i) == null) {
-                    whole.update(zeroes, 0, len);
                     if (!readsZero) {
                         out.write(off, zeroes, len);
                     }
                     continue;
                 }
-                byte[] buf = in.take(i);
-                whole.update(buf, 0, len);
-                out.write(off, buf, len);
+                out.write(off, in.take(i), len);
                 int percent = (int) (100L * (i + 1) / m.chunks().size());
                 if (percent >= lastPercent + 5) {
                     phases.phase(VolumeRecord.State.DOWNLOADING, percent);
@@ -434,17 +434,17 @@ public class BackupService {
             }
         }
         out.flush();
-        String sha = HexFormat.of().formatHex(whole.digest());
-        if (!sha.equals(m.volumeSha256())) {
-            throw BackupManifest.corrupt(m.id(), "its chunks make content of SHA-256 " + sha + ", not the "
-                    + m.volumeSha256() + " backed up");
-        }
     }
 
     /** Reads every chunk the backup names back from its store and checks each against its hash. */
     public Verified verify(UUID id) {
         Located l = locate(id);
         BackupManifest m = l.manifest();
+        String expected = BackupManifest.contentSha256(m.chunks(), m.sizeBytes(), m.chunkBytes());
+        if (!expected.equals(m.contentSha256())) {
+            throw BackupManifest.corrupt(id, "its chunk list makes content " + expected + ", not the "
+                    + m.contentSha256() + " backed up");
+        }
         long checked = 0;
         int n = 0;
         try (ChunkDownloads in = new ChunkDownloads(l.store(), workers, parallel, m)) {

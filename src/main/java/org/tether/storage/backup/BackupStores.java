@@ -18,7 +18,7 @@ final class BackupStores {
                     c.bucket().orElseThrow(() -> missing(name, "bucket")), c.prefix().orElse(""), c.region(),
                     c.accessKey().orElseThrow(() -> missing(name, "access-key")),
                     secret(name, c.secretKeyFile().orElseThrow(() -> missing(name, "secret-key-file"))),
-                    c.pathStyle(), c.timeout());
+                    c.pathStyle(), c.timeout(), c.caFile().orElse(null));
         };
     }
 

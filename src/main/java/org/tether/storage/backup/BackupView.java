@@ -18,7 +18,7 @@ public record BackupView(
         @JsonProperty("bytes_read") long bytesRead,
         @JsonProperty("bytes_stored") long bytesStored,
         @JsonProperty("created_at") Instant createdAt,
-        @JsonProperty("volume_sha256") String volumeSha256,
+        @JsonProperty("content_sha256") String contentSha256,
         @JsonProperty("chunks") Integer chunks,
         @JsonProperty("unwritten_chunks") Integer unwrittenChunks,
         String detail) {
@@ -26,6 +26,6 @@ public record BackupView(
     static BackupView of(BackupManifest m, String store, String state) {
         int unwritten = (int) m.chunks().stream().filter(java.util.Objects::isNull).count();
         return new BackupView(m.id(), m.volumeId(), m.sizeBytes(), store, m.parentId(), state, m.bytesRead(),
-                m.bytesStored(), m.createdAt(), m.volumeSha256(), m.chunks().size(), unwritten, null);
+                m.bytesStored(), m.createdAt(), m.contentSha256(), m.chunks().size(), unwritten, null);
     }
 }

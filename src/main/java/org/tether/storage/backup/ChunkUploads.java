@@ -28,6 +28,29 @@ final class ChunkUploads implements AutoCloseable {
     private final AtomicLong stored = new AtomicLong();
     private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
     private final byte[] zeroes;
+    private final Lookups lookups = new Lookups();
+
+    /**
+     * Whether asking the store for a chunk before sending it pays: a chunk found is not sent (deduplication), but
+     * every question is a round trip, and the store's per-request cost is what limits a backup to a real S3 (RADOS
+     * Gateway here: a HEAD ~25 ms). While the last 32 questions found nothing, only one chunk in 8 is asked about
+     * and the others are sent straight away: a chunk sent again is the same bytes under the same name, so only
+     * bandwidth is lost, never correctness. One found chunk makes every chunk asked about again.
+     */
+    static final class Lookups {
+        private static final int WINDOW = 32;
+        private int misses;
+        private long turn;
+
+        synchronized boolean worthAsking() {
+            return misses < WINDOW || turn++ % 8 == 0;
+        }
+
+        synchronized boolean found(boolean found) {
+            misses = found ? 0 : misses + 1;
+            return found;
+        }
+    }
 
     /**
      * @param known      chunks this backup found in the store or wrote (the parent's to begin with): asked once
@@ -94,7 +117,7 @@ final class ChunkUploads implements AutoCloseable {
             collection.lock();
             try {
                 pins.add(sha);
-                if (!store.hasChunk(sha)) {
+                if (!lookups.worthAsking() || !lookups.found(store.hasChunk(sha))) {
                     byte[] frame = Zstd.compress(buf, len);
                     store.putChunk(sha, frame);
                     stored.addAndGet(frame.length);

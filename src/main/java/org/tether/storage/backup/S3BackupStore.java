@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
 /**
  * A store in an S3 bucket (RADOS Gateway, MinIO, AWS), through the AWS SDK's client: the same layout as a
  * directory store, {@code <prefix>chunks/ab/abcdef...} and {@code <prefix>manifests/<id>.json}. A PUT is atomic
- * in S3 (an object is whole or absent) and carries its MD5, which the store checks; the bucket is made at the
+ * in S3 (an object is whole or absent), and the store checks what it received: the SigV4-signed payload over
+ * HTTP, Content-MD5 over HTTPS (where the SDK does not sign it); the bucket is made at the
  * first use when it does not exist. Every failure to reach the store or be served by it is
  * {@code backup_store_unavailable} (503, retryable); a missing object is simply absent.
  */
@@ -42,10 +43,11 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
     private final String bucket;
     private final String prefix;
     private final S3Client s3;
+    private final boolean signedPayload;
     private volatile boolean bucketReady;
 
     public S3BackupStore(String name, URI endpoint, String bucket, String prefix, String region, String accessKey,
-                         String secretKey, boolean pathStyle, Duration timeout) {
+                         String secretKey, boolean pathStyle, Duration timeout, java.nio.file.Path caFile) {
         if (!BUCKET.matcher(bucket).matches()) {
             throw new IllegalStateException("tether.backup.stores." + name + ".bucket: " + bucket + " is not an S3 "
                     + "bucket name (3 to 63 of a-z, 0-9, '.' and '-', starting and ending with a letter or digit)");
@@ -53,6 +55,7 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
         this.name = name;
         this.bucket = bucket;
         this.prefix = prefix;
+        this.signedPayload = "http".equalsIgnoreCase(endpoint.getScheme());
         this.s3 = S3Client.builder()
                 .endpointOverride(endpoint)
                 .region(Region.of(region))
@@ -62,11 +65,20 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
                 // before Reef): Content-MD5 is set on every PUT instead, and chunks are checked by their SHA-256
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .httpClientBuilder(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(Math.min(10, Math.max(1, timeout.toSeconds()))))
-                        .socketTimeout(timeout))
+                .httpClientBuilder(http(timeout, caFile))
                 .overrideConfiguration(o -> o.apiCallTimeout(timeout))
                 .build();
+    }
+
+    private static UrlConnectionHttpClient.Builder http(Duration timeout, java.nio.file.Path caFile) {
+        UrlConnectionHttpClient.Builder b = UrlConnectionHttpClient.builder()
+                .connectionTimeout(Duration.ofSeconds(Math.min(10, Math.max(1, timeout.toSeconds()))))
+                .socketTimeout(timeout);
+        if (caFile != null) {
+            javax.net.ssl.TrustManager[] trust = org.tether.cinder.Tls.trustManagers(caFile);
+            b.tlsTrustManagersProvider(() -> trust);
+        }
+        return b;
     }
 
     @Override
@@ -165,7 +177,9 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
     }
 
     private void put(String key, byte[] bytes, String type, String what) {
-        String md5 = Base64.getEncoder().encodeToString(md5(bytes));
+        // over plain HTTP the SDK signs the payload itself (SigV4 chunks), which the store checks; over HTTPS the
+        // payload is not signed, and Content-MD5 has the store check what it received
+        String md5 = signedPayload ? null : Base64.getEncoder().encodeToString(md5(bytes));
         call(what, () -> s3.putObject(b -> b.bucket(bucket).key(key).contentType(type).contentMD5(md5)
                 .contentLength((long) bytes.length), RequestBody.fromBytes(bytes)));
     }

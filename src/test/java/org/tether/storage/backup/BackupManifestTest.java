@@ -33,6 +33,28 @@ class BackupManifestTest {
     }
 
     @Test
+    void theContentDigestIsTheShaOfEachBlocksShaWithHolesAsZeroesAndAShortLastBlock(@TempDir Path tmp)
+            throws Exception {
+        int chunk = 64 * 1024;
+        byte[] content = new byte[3 * chunk + 1000]; // data, a hole, data, a short block of data
+        new java.util.SplittableRandom(5).nextBytes(content);
+        Arrays.fill(content, chunk, 2 * chunk, (byte) 0);
+        Path file = tmp.resolve("content");
+        Files.write(file, content);
+        java.util.List<String> chunks = Arrays.asList(BackupManifest.sha256(Arrays.copyOfRange(content, 0, chunk)),
+                null, BackupManifest.sha256(Arrays.copyOfRange(content, 2 * chunk, 3 * chunk)),
+                BackupManifest.sha256(Arrays.copyOfRange(content, 3 * chunk, content.length)));
+
+        String digest = BackupManifest.contentSha256(chunks, content.length, chunk);
+        assertThat(digest).isEqualTo(org.tether.lab.Digests.contentSha256(file, chunk));
+        // an all-zero last block recorded as null hashes as its own length of zeroes
+        Arrays.fill(content, 3 * chunk, content.length, (byte) 0);
+        Files.write(file, content);
+        assertThat(BackupManifest.contentSha256(Arrays.asList(chunks.get(0), null, chunks.get(2), null),
+                content.length, chunk)).isEqualTo(org.tether.lab.Digests.contentSha256(file, chunk));
+    }
+
+    @Test
     void aSealedManifestReadsBackAndAnyChangeToItFailsItsHash() {
         UUID id = UUID.randomUUID();
         byte[] bytes = BackupManifest.bytes(JSON, manifest(id));
@@ -51,7 +73,7 @@ class BackupManifestTest {
                     });
         }
         assertThatThrownBy(() -> BackupManifest.read(JSON, bytes, UUID.randomUUID()))
-                .hasMessageContaining("not a tether-backup/1 manifest of this backup");
+                .hasMessageContaining("not a tether-backup/2 manifest of this backup");
         assertThatThrownBy(() -> BackupManifest.read(JSON, Arrays.copyOf(bytes, bytes.length / 2), id))
                 .hasMessageContaining("does not parse");
     }

@@ -173,6 +173,29 @@ class ChunkPipelineTest {
     }
 
     @Test
+    void theStoreIsAskedLessWhileItHasNothingAndAgainOnceItHasSomething() {
+        ChunkUploads.Lookups l = new ChunkUploads.Lookups();
+        for (int i = 0; i < 32; i++) {
+            assertThat(l.worthAsking()).isTrue();
+            l.found(false);
+        }
+        int asked = 0;
+        for (int i = 0; i < 64; i++) {
+            if (l.worthAsking()) {
+                asked++;
+                l.found(false);
+            }
+        }
+        assertThat(asked).isEqualTo(8);
+        while (!l.worthAsking()) {
+            // the next question comes
+        }
+        l.found(true);
+        assertThat(l.worthAsking()).isTrue();
+        assertThat(l.worthAsking()).isTrue();
+    }
+
+    @Test
     void aChunkMissingAtRestoreIsNamed() {
         byte[][] data = {chunk(1), chunk(2), chunk(3)};
         MemoryStore store = new MemoryStore(-1);
