@@ -137,6 +137,27 @@ public final class AgentProcess implements AutoCloseable {
         return state;
     }
 
+    /** The result of an accepted (202) asynchronous call, once its operation has succeeded. */
+    public com.fasterxml.jackson.databind.JsonNode succeeded(HttpResponse<String> accepted, Duration limit)
+            throws Exception {
+        org.assertj.core.api.Assertions.assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        com.fasterxml.jackson.databind.JsonNode op = finished(accepted.headers().firstValue("Location").orElseThrow(),
+                limit);
+        org.assertj.core.api.Assertions.assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+        return op.path("result");
+    }
+
+    /** The same within five minutes. */
+    public com.fasterxml.jackson.databind.JsonNode succeeded(HttpResponse<String> accepted) throws Exception {
+        return succeeded(accepted, Duration.ofMinutes(5));
+    }
+
+    /** The body of an answer that must have this status. */
+    public static com.fasterxml.jackson.databind.JsonNode json(HttpResponse<String> r, int status) throws Exception {
+        org.assertj.core.api.Assertions.assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+    }
+
     /** The state of the operation at {@code location}, or "" while the agent does not answer. */
     public String operationState(String location) {
         try {

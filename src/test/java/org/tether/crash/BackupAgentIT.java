@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tether.crash.AgentProcess.json;
 
 /**
  * Backups with the packaged agent as its own process (file backend, a directory store): {@code kill -9} in the
@@ -43,17 +44,7 @@ class BackupAgentIT {
                 "-Dtether.backup.stores.nfs.path=" + store);
     }
 
-    private static JsonNode json(HttpResponse<String> r, int status) throws Exception {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-        return JSON.readTree(r.body());
-    }
 
-    private static JsonNode done(AgentProcess agent, HttpResponse<String> accepted) throws Exception {
-        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-        JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
-        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
-        return op.path("result");
-    }
 
 
     private static Set<String> chunks(Path store) throws Exception {
@@ -90,7 +81,7 @@ class BackupAgentIT {
                 }
             }
             content = Digests.sha256(filesA.resolve("volume-" + vol));
-            JsonNode full = done(a, a.post("/v1/volumes/" + vol + "/backups", "{\"id\": \"" + first + "\"}"));
+            JsonNode full = a.succeeded(a.post("/v1/volumes/" + vol + "/backups", "{\"id\": \"" + first + "\"}"));
             assertThat(full.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(filesA.resolve("volume-" + vol), 4 << 20));
             assertThat(full.path("bytes_read").asLong()).isEqualTo(192 * MIB);
             Set<String> ofFirst = chunks(store);
@@ -128,7 +119,7 @@ class BackupAgentIT {
 
             assertThat(chunks(store)).as("the restart collected the killed backup's chunks").isEqualTo(ofFirst);
             // a delete collects what no manifest names any more
-            JsonNode again = done(a, a.post("/v1/volumes/" + vol + "/backups", "{\"incremental\": true}"));
+            JsonNode again = a.succeeded(a.post("/v1/volumes/" + vol + "/backups", "{\"incremental\": true}"));
             assertThat(again.path("parent_id").asText()).isEqualTo(first.toString());
             assertThat(a.delete("/v1/backups/" + again.path("id").asText()).statusCode()).isEqualTo(204);
             assertThat(chunks(store)).isEqualTo(ofFirst);
@@ -142,7 +133,7 @@ class BackupAgentIT {
             JsonNode listed = json(b.get("/v1/backups/" + first), 200);
             assertThat(listed.path("state").asText()).isEqualTo("available");
             assertThat(listed.path("volume_id").asText()).isEqualTo(vol.toString());
-            JsonNode restored = done(b, b.post("/v1/backups/" + first + "/restore", "{}"));
+            JsonNode restored = b.succeeded(b.post("/v1/backups/" + first + "/restore", "{}"));
             Path file = filesB.resolve("volume-" + restored.path("id").asText());
             assertThat(Digests.sha256(file)).isEqualTo(content);
             // restored sparse: the 832 MiB never written take no blocks
@@ -170,7 +161,7 @@ class BackupAgentIT {
             JsonNode refused = json(b.put("/v1/volumes/" + restored.path("id").asText() + "/exports/iqn.1994-05.com"
                     + ".redhat:backup-it", "{\"initiator\": \"iqn.1994-05.com.redhat:backup-it\", \"ip\": \"127.0.0.1\"}"), 409);
             assertThat(refused.path("code").asText()).isEqualTo("volume_busy");
-            done(b, b.post("/v1/backups/" + first + "/restore", "{\"volume_id\": \"" + restored.path("id").asText() + "\"}"));
+            b.succeeded(b.post("/v1/backups/" + first + "/restore", "{\"volume_id\": \"" + restored.path("id").asText() + "\"}"));
             assertThat(json(b.get("/v1/volumes/" + restored.path("id").asText()), 200).path("state").asText())
                     .isEqualTo("available");
             assertThat(Digests.sha256(file)).isEqualTo(content);

@@ -1,7 +1,6 @@
 package org.tether.crash;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tether.crash.AgentProcess.json;
 
 /**
  * Figures for backups to S3 (run by {@code lab/bench-backup.sh}, not by the suite), against floors measured in
@@ -55,7 +55,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("benchmark")
 class BackupBenchIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MIB = 1 << 20;
     private static final String BUCKET = "tether-bench";
     private static final int PARALLEL = 4;
@@ -130,7 +129,7 @@ class BackupBenchIT {
                 long floorStored = 0;
                 for (int round = 0; round < ROUNDS; round++) {
                     UUID vol = UUID.randomUUID();
-                    created(agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 4}"));
+                    json(agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 4}"), 201);
                     Path file = files.resolve("volume-" + vol);
                     SplittableRandom random = new SplittableRandom(round * 7919L + 1);
                     for (long region = 0; region < 4; region++) {
@@ -159,7 +158,7 @@ class BackupBenchIT {
                     sampler.start();
                     long[] cpu0 = {cpuTicks(agent.pid()), busyTicks()};
                     t0 = System.nanoTime();
-                    JsonNode full = done(agent, agent.post("/v1/volumes/" + vol + "/backups", "{}"));
+                    JsonNode full = agent.succeeded(agent.post("/v1/volumes/" + vol + "/backups", "{}"));
                     agentFull.add(seconds(t0));
                     agentCpu = (cpuTicks(agent.pid()) - cpu0[0]) / 100.0;
                     hostBusy = (busyTicks() - cpu0[1]) / 100.0;
@@ -176,7 +175,7 @@ class BackupBenchIT {
                     Files.delete(dir.resolve("floor-restore"));
 
                     t0 = System.nanoTime();
-                    JsonNode restored = done(agent, agent.post("/v1/backups/" + full.path("id").asText() + "/restore",
+                    JsonNode restored = agent.succeeded(agent.post("/v1/backups/" + full.path("id").asText() + "/restore",
                             "{}"));
                     agentRestore.add(seconds(t0));
                     Path back = files.resolve("volume-" + restored.path("id").asText());
@@ -188,7 +187,7 @@ class BackupBenchIT {
                             fill(file, (i % 4) * 1024 * MIB + (i * 20 + 4) * MIB, 4 * MIB, random);
                         }
                         t0 = System.nanoTime();
-                        JsonNode inc = done(agent, agent.post("/v1/volumes/" + vol + "/backups",
+                        JsonNode inc = agent.succeeded(agent.post("/v1/volumes/" + vol + "/backups",
                                 "{\"incremental\": true}"));
                         incremental = seconds(t0);
                         incrementalRead = inc.path("bytes_read").asLong();
@@ -349,16 +348,7 @@ class BackupBenchIT {
         return 0;
     }
 
-    private static void created(HttpResponse<String> r) {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-    }
 
-    private static JsonNode done(AgentProcess agent, HttpResponse<String> accepted) throws Exception {
-        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-        JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(10));
-        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
-        return op.path("result");
-    }
 
     private static double seconds(long t0) {
         return (System.nanoTime() - t0) / 1e9;

@@ -28,6 +28,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.tether.crash.AgentProcess.json;
 
 /**
  * Backups to an S3 store, Ceph's own RADOS Gateway on a lab cluster, with the packaged agent as its own
@@ -90,17 +91,7 @@ class S3BackupAgentIT {
                 .map(S3Object::key).map(k -> k.substring(k.lastIndexOf('/') + 1)).collect(Collectors.toSet());
     }
 
-    private static JsonNode json(HttpResponse<String> r, int status) throws Exception {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-        return JSON.readTree(r.body());
-    }
 
-    private static JsonNode done(AgentProcess agent, HttpResponse<String> accepted) throws Exception {
-        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-        JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
-        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
-        return op.path("result");
-    }
 
     /** {@code mib} MiB of random data at each offset (in MiB) of the volume's file. */
     private static void write(Path file, SplittableRandom random, int mib, long... offsetsMib) throws Exception {
@@ -117,7 +108,7 @@ class S3BackupAgentIT {
     }
 
     private static String restored(AgentProcess agent, Path files, UUID backup) throws Exception {
-        JsonNode v = done(agent, agent.post("/v1/backups/" + backup + "/restore", "{}"));
+        JsonNode v = agent.succeeded(agent.post("/v1/backups/" + backup + "/restore", "{}"));
         return Digests.sha256(files.resolve("volume-" + v.path("id").asText()));
     }
 
@@ -137,7 +128,7 @@ class S3BackupAgentIT {
             json(a.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1}"), 201);
             write(file, random, 64, 0); // 64 MiB of data in 1 GiB: 16 chunks, the rest never written
             atFull = Digests.sha256(file);
-            JsonNode f = done(a, a.post("/v1/volumes/" + vol + "/backups", "{\"id\": \"" + full + "\"}"));
+            JsonNode f = a.succeeded(a.post("/v1/volumes/" + vol + "/backups", "{\"id\": \"" + full + "\"}"));
             assertThat(f.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(file, 4 << 20));
             assertThat(f.path("bytes_read").asLong()).isEqualTo(64 * MIB);
             assertThat(f.path("store").asText()).isEqualTo("rgw");
@@ -147,7 +138,7 @@ class S3BackupAgentIT {
             UUID clone = UUID.randomUUID();
             json(a.post("/v1/volumes", "{\"id\": \"" + clone + "\", \"size_gb\": 1, \"source\": {\"volume_id\": \""
                     + vol + "\"}}"), 201);
-            JsonNode ofClone = done(a, a.post("/v1/volumes/" + clone + "/backups", "{}"));
+            JsonNode ofClone = a.succeeded(a.post("/v1/volumes/" + clone + "/backups", "{}"));
             assertThat(ofClone.path("bytes_read").asLong()).isEqualTo(64 * MIB);
             assertThat(ofClone.path("bytes_stored").asLong()).isZero();
             assertThat(chunks()).hasSize(16);
@@ -156,7 +147,7 @@ class S3BackupAgentIT {
             // chunks alone, the 4 of random data (16 MiB) and the 6 of 1 MiB data and 3 MiB of zeroes (~1 MiB each)
             write(file, random, 1, 1, 21, 41, 61, 200, 300, 400, 500, 700, 900);
             atIncremental = Digests.sha256(file);
-            JsonNode inc = done(a, a.post("/v1/volumes/" + vol + "/backups", "{\"id\": \"" + incremental
+            JsonNode inc = a.succeeded(a.post("/v1/volumes/" + vol + "/backups", "{\"id\": \"" + incremental
                     + "\", \"incremental\": true}"));
             assertThat(inc.path("parent_id").asText()).isEqualTo(full.toString());
             assertThat(inc.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(file, 4 << 20));
@@ -217,7 +208,7 @@ class S3BackupAgentIT {
             assertThat(inc.path("state").asText()).isEqualTo("available");
             assertThat(inc.path("parent_id").asText()).isEqualTo(full.toString());
             assertThat(restored(b, filesB, incremental)).isEqualTo(atIncremental);
-            JsonNode verified = done(b, b.post("/v1/backups/" + full + "/verify", "{}"));
+            JsonNode verified = b.succeeded(b.post("/v1/backups/" + full + "/verify", "{}"));
             assertThat(verified.path("chunks").asInt()).isEqualTo(16);
         }
         assertThat(new String(client.getObjectAsBytes(r -> r.bucket(BUCKET).key("site-a/manifests/" + full
