@@ -1,6 +1,5 @@
 package org.tether.storage.volume;
 
-import com.sun.jna.Library;
 import com.sun.jna.Native;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
@@ -20,15 +19,7 @@ public final class FileBlocks {
     private static final int SEEK_DATA = 3;
     private static final int ENXIO = 6;
 
-    private interface Lib extends Library {
-        int open(String path, int flags);
-
-        long lseek(int fd, long offset, int whence);
-
-        int close(int fd);
-    }
-
-    private static final Lib LIB = Native.load("c", Lib.class);
+    private static final LibC LIB = LibC.INSTANCE;
 
     private FileBlocks() {
     }
