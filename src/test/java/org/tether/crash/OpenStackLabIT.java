@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tether.lab.CephCluster;
+import org.tether.lab.Digests;
 import org.tether.lab.Host;
 import org.tether.lab.OpenStackLab;
 import org.tether.lab.TestDomain;
@@ -447,7 +448,8 @@ class OpenStackLabIT {
         List<UUID> images = new ArrayList<>(List.of(source));
         String initiator = "iqn.1993-08.org.debian:01:upload-" + UUID.randomUUID().toString().substring(0, 8);
         // Glance's pool named, but client.cinder may only read it (Ceph's guide): raw uploads are streamed
-        try (AgentProcess agent = storageAgent().with("-Dtether.storage.rbd.glance-pool=images")) {
+        try (AgentProcess agent = storageAgent().with("-Dtether.storage.rbd.glance-pool=images",
+                "-Dtether.backup.stores.local.path=" + dir.resolve("backups"))) {
             agent.start();
             volumeFromImage(agent, vol, source);
 
@@ -504,12 +506,68 @@ class OpenStackLabIT {
             json(agent.post("/v1/volumes", "{\"id\": \"" + encrypted + "\", \"size_gb\": 1, \"encryption\": {}}"), 201);
             JsonNode keyless = uploaded(agent, encrypted, "{\"name\": \"encrypted\"}", 409);
             assertThat(keyless.path("code").asText()).isEqualTo("volume_encrypted");
-            assertThat(agent.delete("/v1/volumes/" + encrypted).statusCode()).isEqualTo(204);
+            backUpAndRestoreEncrypted(agent, encrypted, vol);
             assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/volumes/" + again).statusCode()).isEqualTo(204);
         } finally {
             deleteImages(images);
         }
+    }
+
+    private static JsonNode finished(AgentProcess agent, HttpResponse<String> accepted) throws Exception {
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(),
+                java.time.Duration.ofMinutes(2));
+        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+        return op.path("result");
+    }
+
+    /**
+     * A LUKS volume (its key a Barbican secret the agent made) is backed up as the ciphertext it holds, with the
+     * backup's own copy of the key in Barbican: the volume and its key can go, and the restore makes a volume
+     * holding the same bytes, keyed by another copy; a plain volume is not overwritten with it; each copy goes
+     * with its backup or volume.
+     */
+    private void backUpAndRestoreEncrypted(AgentProcess agent, UUID encrypted, UUID plain) throws Exception {
+        OpenStackLab.Token tether = openstack.token("tether", "service");
+        String volumeKey = json(agent.get("/v1/volumes/" + encrypted), 200).path("encryption")
+                .path("encryption_key_id").asText();
+        byte[] key = openstack.secretPayload(tether, volumeKey);
+        assertThat(key).isNotEmpty();
+        Path before = dir.resolve("encrypted-before.raw");
+        ceph.rbd("export", "--no-progress", "volumes/volume-" + encrypted, before.toString());
+
+        JsonNode backup = finished(agent, agent.post("/v1/volumes/" + encrypted + "/backups", "{}"));
+        String backupKey = backup.path("encryption_key_id").asText();
+        assertThat(backup.path("encrypted").asBoolean()).isTrue();
+        assertThat(backupKey).isNotEqualTo(volumeKey);
+        assertThat(openstack.secretPayload(tether, backupKey)).as("the backup's own copy of the key").isEqualTo(key);
+        assertThat(agent.delete("/v1/volumes/" + encrypted).statusCode()).isEqualTo(204);
+        assertThat(openstack.secretPayload(tether, volumeKey)).as("the volume's key went with it").isNull();
+
+        String id = backup.path("id").asText();
+        HttpResponse<String> accepted = agent.post("/v1/backups/" + id + "/restore", "{\"volume_id\": \"" + plain + "\"}");
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        JsonNode refused = agent.finished(accepted.headers().firstValue("Location").orElseThrow(),
+                java.time.Duration.ofMinutes(1));
+        assertThat(refused.path("state").asText()).isEqualTo("failed");
+        assertThat(refused.path("result").path("code").asText()).as(refused.toString()).isEqualTo("backup_unsupported");
+        assertThat(json(agent.get("/v1/volumes/" + plain), 200).path("state").asText()).isEqualTo("available");
+        JsonNode restored = finished(agent, agent.post("/v1/backups/" + id + "/restore", "{}"));
+        String restoredKey = restored.path("encryption").path("encryption_key_id").asText();
+        assertThat(restoredKey).isNotIn(volumeKey, backupKey, "");
+        assertThat(openstack.secretPayload(tether, restoredKey)).isEqualTo(key);
+        Path after = dir.resolve("encrypted-after.raw");
+        ceph.rbd("export", "--no-progress", "volumes/volume-" + restored.path("id").asText(), after.toString());
+        assertThat(Digests.sha256(after)).as("the same ciphertext, LUKS header and all").isEqualTo(Digests.sha256(before));
+        Files.delete(before);
+        Files.delete(after);
+
+        assertThat(agent.delete("/v1/backups/" + id).statusCode()).isEqualTo(204);
+        assertThat(openstack.secretPayload(tether, backupKey)).as("the backup's key went with it").isNull();
+        assertThat(openstack.secretPayload(tether, restoredKey)).isEqualTo(key);
+        assertThat(agent.delete("/v1/volumes/" + restored.path("id").asText()).statusCode()).isEqualTo(204);
+        assertThat(openstack.secretPayload(tether, restoredKey)).isNull();
     }
 
     /**

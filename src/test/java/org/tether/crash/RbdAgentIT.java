@@ -74,13 +74,43 @@ class RbdAgentIT {
                 + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring);
     }
 
+    /** {@code len} random bytes at {@code offset}, written in place into the RBD image and into the local copy. */
+    private void writeAt(UUID vol, Path raw, long offset, int len, java.util.SplittableRandom random) throws Exception {
+        byte[] data = new byte[len];
+        random.nextBytes(data);
+        Path part = dir.resolve("part.bin");
+        Files.write(part, data);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+            f.seek(offset);
+            f.write(data);
+        }
+        Host.run("qemu-io", "-f", "raw", "-c", "write -q -s " + part + " " + offset + " " + len, "rbd:volumes/volume-"
+                + vol + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring);
+        Files.delete(part);
+    }
+
+    private JsonNode backup(AgentProcess agent, UUID vol, String body) throws Exception {
+        HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/backups", body);
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+        return op.path("result");
+    }
+
+    private String snapshots(UUID vol) {
+        return ceph.rbd("snap", "ls", "volumes/volume-" + vol);
+    }
+
     /**
      * Backups of an RBD volume into a directory store, read in place at a snapshot through the agent's librados
-     * session: only the objects ever written are read, an incremental stores only new chunks, and each restore
-     * (into a new RBD image, through librbd) holds the volume's content as it was at its backup.
+     * session: a full reads only the objects ever written; its snapshot stays as the base of the next, which
+     * reads only the objects changed since (librbd's diff between the two snapshots, as Cinder's Ceph driver's
+     * {@code export-diff --from-snap}); without that base an incremental reads everything again and is still
+     * right; each restore (into a new RBD image, through librbd) holds the volume's content as it was at its
+     * backup; deleting the volume removes the base it keeps.
      */
     @Test
-    void anRbdVolumeIsBackedUpReadingOnlyItsWrittenObjectsAndRestoredByteForByte() throws Exception {
+    void anRbdVolumeIsBackedUpReadingOnlyWhatChangedSinceItsLastBackupAndRestoredByteForByte() throws Exception {
         Path store = dir.resolve("backups");
         Path raw = dir.resolve("content.raw");
         byte[] mib = new byte[1 << 20];
@@ -103,33 +133,28 @@ class RbdAgentIT {
             json(agent.post("/v1/volumes", volume(vol, 1)), 201);
             writeInto(vol, raw);
             String atFull = Digests.sha256(raw);
-            HttpResponse<String> accepted = agent.post("/v1/volumes/" + vol + "/backups", "{}");
-            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-            JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
-            assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
-            JsonNode full = op.path("result");
+            JsonNode full = backup(agent, vol, "{}");
             assertThat(full.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, 4 << 20));
             assertThat(full.path("bytes_read").asLong()).as("seven 4 MiB objects were ever written").isEqualTo(28L << 20);
-            assertThat(ceph.rbd("snap", "ls", "volumes/volume-" + vol)).as("the backup's snapshot is gone")
-                    .doesNotContain("snapshot-");
+            assertThat(snapshots(vol)).as("the backup's snapshot stays as the next one's base")
+                    .doesNotContain("snapshot-").contains("backup-" + full.path("id").asText());
 
-            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
-                f.seek(200L << 20);
-                random.nextBytes(mib);
-                f.write(mib);
-            }
-            writeInto(vol, raw);
+            writeAt(vol, raw, 200L << 20, 1 << 20, random); // a new object
+            writeAt(vol, raw, 5L << 20, 4096, random);      // 4 KiB into the second
             String atIncremental = Digests.sha256(raw);
-            accepted = agent.post("/v1/volumes/" + vol + "/backups", "{\"incremental\": true}");
-            op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
-            assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
-            JsonNode inc = op.path("result");
+            JsonNode inc = backup(agent, vol, "{\"incremental\": true}");
             assertThat(inc.path("parent_id").asText()).isEqualTo(full.path("id").asText());
-            assertThat(inc.path("bytes_stored").asLong()).as("one new chunk of random data").isBetween(1L << 20, 2L << 20);
+            assertThat(inc.path("bytes_read").asLong()).as("the two objects changed since the full, of eight")
+                    .isEqualTo(8L << 20);
+            assertThat(inc.path("content_sha256").asText()).as("the unchanged chunks taken from the full are the "
+                    + "volume's").isEqualTo(Digests.contentSha256(raw, 4 << 20));
+            assertThat(inc.path("bytes_stored").asLong()).as("two new chunks of random data").isBetween(1L << 20, 6L << 20);
+            assertThat(snapshots(vol)).as("one base per volume, the latest backup's")
+                    .contains("backup-" + inc.path("id").asText()).doesNotContain("backup-" + full.path("id").asText());
 
             for (JsonNode backup : List.of(full, inc)) {
-                accepted = agent.post("/v1/backups/" + backup.path("id").asText() + "/restore", "{}");
-                op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+                HttpResponse<String> accepted = agent.post("/v1/backups/" + backup.path("id").asText() + "/restore", "{}");
+                JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
                 assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
                 String restored = op.path("result").path("id").asText();
                 Path out = dir.resolve("restored-" + restored);
@@ -138,9 +163,21 @@ class RbdAgentIT {
                 Files.delete(out);
                 assertThat(agent.delete("/v1/volumes/" + restored).statusCode()).isEqualTo(204);
             }
+
             assertThat(agent.delete("/v1/backups/" + inc.path("id").asText()).statusCode()).isEqualTo(204);
+            assertThat(snapshots(vol)).as("a deleted backup's base goes with it").doesNotContain("backup-");
+            writeAt(vol, raw, 5L << 20, 4096, random);
+            JsonNode again = backup(agent, vol, "{\"incremental\": true}");
+            assertThat(again.path("parent_id").asText()).isEqualTo(full.path("id").asText());
+            assertThat(again.path("bytes_read").asLong()).as("no base left: every written object is read")
+                    .isEqualTo(32L << 20);
+            assertThat(again.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, 4 << 20));
+
+            assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).as("the volume goes with its base")
+                    .isEqualTo(204);
+            assertThat(ceph.rbd("ls", "volumes")).doesNotContain("volume-" + vol);
+            assertThat(agent.delete("/v1/backups/" + again.path("id").asText()).statusCode()).isEqualTo(204);
             assertThat(agent.delete("/v1/backups/" + full.path("id").asText()).statusCode()).isEqualTo(204);
-            assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
         }
     }
 

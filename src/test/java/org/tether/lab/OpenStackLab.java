@@ -103,6 +103,20 @@ public final class OpenStackLab implements AutoCloseable {
                 JSON.readTree(r.body()).path("token").path("project").path("id").asText());
     }
 
+    /** A Barbican secret's bytes, or null when Barbican has no such secret (404). */
+    public byte[] secretPayload(Token as, String id) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(env.get("BARBICAN_URL") + "/v1/secrets/"
+                + id + "/payload")).header("X-Auth-Token", as.value()).header("Accept", "application/octet-stream")
+                .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() == 404) {
+            return null;
+        }
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("Barbican answered " + r.statusCode() + " for secret " + id);
+        }
+        return r.body();
+    }
+
     /** Revokes a token, as {@code openstack token revoke} does. */
     public void revoke(Token admin, String token) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(authUrl() + "/auth/tokens"))

@@ -39,7 +39,17 @@ public record BackupManifest(
         @JsonProperty("bytes_read") long bytesRead,
         @JsonProperty("bytes_stored") long bytesStored,
         @JsonInclude(JsonInclude.Include.ALWAYS) List<String> chunks,
+        Encryption encryption,
         @JsonProperty("manifest_sha256") String manifestSha256) {
+
+    /**
+     * How the volume was encrypted, for a LUKS volume (null otherwise): the backup holds its ciphertext, readable
+     * with the key {@code encryption_key_id}, the backup's own copy in the key manager ({@link BackupKeys}).
+     */
+    public record Encryption(String provider, String cipher, @JsonProperty("key_size") int keySize,
+                             @JsonProperty("control_location") String controlLocation,
+                             @JsonProperty("encryption_key_id") String keyId) {
+    }
 
     static final String FORMAT = "tether-backup/2";
 
@@ -50,7 +60,7 @@ public record BackupManifest(
 
     private BackupManifest withHash(String hash) {
         return new BackupManifest(format, id, volumeId, sizeBytes, chunkBytes, parentId, createdAt, contentSha256,
-                bytesRead, bytesStored, chunks, hash);
+                bytesRead, bytesStored, chunks, encryption, hash);
     }
 
     static byte[] bytes(ObjectMapper json, BackupManifest m) {

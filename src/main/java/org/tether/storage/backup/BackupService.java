@@ -12,6 +12,7 @@ import org.tether.state.JsonFileStore;
 import org.tether.storage.volume.BlockReader;
 import org.tether.storage.volume.BlockWriter;
 import org.tether.storage.volume.CreateVolume;
+import org.tether.storage.volume.DiffBases;
 import org.tether.storage.volume.FileBlocks;
 import org.tether.storage.volume.VolumeBackend;
 import org.tether.storage.volume.VolumeRecord;
@@ -63,6 +64,7 @@ public class BackupService {
     private final Clock clock;
     private final ObjectMapper json;
     private final TetherConfig.Mode mode;
+    private final BackupKeys keys;
     /** Backups being made, restored, verified or deleted, and those that failed since the start. */
     private final Map<UUID, BackupView> work = new ConcurrentHashMap<>();
     /** Chunks a backup under way has written or relies on: never collected before its manifest names them. */
@@ -71,8 +73,9 @@ public class BackupService {
     private final java.util.concurrent.locks.ReentrantReadWriteLock chunkLock =
             new java.util.concurrent.locks.ReentrantReadWriteLock();
 
-    public BackupService(VolumeService volumes, TetherConfig config, Clock clock, ObjectMapper json) {
+    public BackupService(VolumeService volumes, TetherConfig config, Clock clock, ObjectMapper json, BackupKeys keys) {
         this.volumes = volumes;
+        this.keys = keys;
         TetherConfig.Backup b = config.backup();
         b.stores().forEach((name, c) -> stores.put(name, BackupStores.of(name, c)));
         this.defaultStore = b.defaultStore();
@@ -109,6 +112,12 @@ public class BackupService {
             try {
                 removeTemporaries(j);
                 BackupStore s = stores.get(j.store());
+                if (s == null || s.manifest(j.backupId()).isEmpty()) {
+                    dropBase(j.volumeId(), j.backupId());
+                    if (j.keyId() != null) {
+                        keys.forget(j.keyId(), "copied for backup " + j.backupId() + ", which was interrupted");
+                    }
+                }
                 if (s != null && s.manifest(j.backupId()).isEmpty()) {
                     collect(s);
                 }
@@ -149,7 +158,7 @@ public class BackupService {
                     out.put(id, BackupView.of(manifest(s, id), s.name(), "available"));
                 } catch (TetherException e) {
                     out.put(id, new BackupView(id, null, 0, s.name(), null, "error", 0, 0, null, null, null, null,
-                            e.getMessage()));
+                            null, null, e.getMessage()));
                 }
             }
         }
@@ -199,10 +208,6 @@ public class BackupService {
             throw new TetherException(ErrorCode.VOLUME_BUSY, "force", "volume " + volumeId + " is exported to "
                     + v.exports().get(0).initiator() + "; set force to back it up from a snapshot taken now");
         }
-        if (v.encryption() != null) {
-            throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "id", "volume " + volumeId + " is encrypted; "
-                    + "backing up its ciphertext with its key id is not built yet");
-        }
         VolumeBackend backend = volumes.pools().of(v).backend();
         if (!backend.backupReadable(volumeId)) {
             throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "id", "volume " + volumeId + " is in pool "
@@ -222,16 +227,17 @@ public class BackupService {
         }
         pinned.put(id, ConcurrentHashMap.newKeySet());
         journal.put(job);
+        Optional<DiffBases> bases = backend.diffBases();
         try {
+            BackupManifest.Encryption encryption = v.encryption() == null ? null : keyFor(job, v.encryption());
             snapshot(v, job);
             BackupManifest m;
-            try (BlockReader reader = backend.snapshotReader(volumeId, job.snapshotId()).orElseGet(() -> {
-                backend.createFromSnapshot(job.temporaryVolumeId(), v.sizeBytes(), v.thin(), volumeId, job.snapshotId());
-                return FileBlocks.reader(Path.of(backend.devicePath(job.temporaryVolumeId())));
-            })) {
-                m = write(store, job, reader, v.sizeBytes(), parent);
+            try (BlockReader reader = reader(backend, bases, v, job, parent)) {
+                m = write(store, job, reader, v.sizeBytes(), parent, encryption);
             }
+            bases.ifPresent(b -> b.keep(volumeId, job.snapshotId(), id)); // before the manifest: undone if it fails
             store.putManifest(id, BackupManifest.bytes(json, m));
+            bases.ifPresent(b -> dropOtherBases(b, volumeId, id));
             LOG.infof("volume %s backed up to store %s as %s%s: %d bytes read, %d stored, %d of %d chunks never "
                     + "written or zero", volumeId, store.name(), id, parent == null ? "" : " (incremental of "
                     + parent.id() + ")", m.bytesRead(), m.bytesStored(),
@@ -241,14 +247,17 @@ public class BackupService {
         } catch (RuntimeException e) {
             BackupView was = work.get(id);
             work.put(id, new BackupView(id, volumeId, v.sizeBytes(), store.name(), parent == null ? null : parent.id(),
-                    "error", was.bytesRead(), was.bytesStored(), job.startedAt(), null, null, null, e.getMessage()));
+                    "error", was.bytesRead(), was.bytesStored(), job.startedAt(), null, null, null, v.encryption() != null,
+                    null, e.getMessage()));
             throw e;
         } finally {
             pinned.remove(id);
             try {
                 removeTemporaries(job);
                 if (!store.manifest(id).isPresent()) {
+                    dropBase(volumeId, id);
                     collect(store); // the chunks of a backup that failed; its store may be away (the delete retries)
+                    forgetKey(id, "copied for backup " + id + ", which failed");
                 }
                 journal.remove(id.toString());
             } catch (RuntimeException e) {
@@ -258,10 +267,56 @@ public class BackupService {
         }
     }
 
+    /**
+     * A LUKS volume is backed up as the ciphertext it holds, with its own copy of the volume's key (journalled
+     * before anything else is made, so that a failure or the next start removes it).
+     */
+    private BackupManifest.Encryption keyFor(BackupJob job, VolumeRecord.Encryption e) {
+        String copy = keys.copy(e.keyId(), "backup-" + job.backupId(), e.cipher());
+        journal.put(job.withKey(copy));
+        return new BackupManifest.Encryption(e.provider(), e.cipher(), e.keySize(), e.controlLocation(), copy);
+    }
+
+    /** The key copied for a backup that is not (or no longer) in its store, if one was. */
+    private void forgetKey(UUID backupId, String why) {
+        journal.get(backupId.toString()).map(BackupJob::keyId).ifPresent(k -> keys.forget(k, why));
+    }
+
+    /**
+     * The volume at the backup's snapshot: read in place when the backend can (diffed against the parent's kept
+     * snapshot when it keeps them), else through a temporary volume made from the snapshot.
+     */
+    private static BlockReader reader(VolumeBackend backend, Optional<DiffBases> bases, VolumeRecord v, BackupJob job,
+                                      BackupManifest parent) {
+        if (bases.isPresent()) {
+            return bases.get().reader(v.id(), job.snapshotId(), parent == null ? null : parent.id());
+        }
+        return backend.snapshotReader(v.id(), job.snapshotId()).orElseGet(() -> {
+            backend.createFromSnapshot(job.temporaryVolumeId(), v.sizeBytes(), v.thin(), v.id(), job.snapshotId());
+            return FileBlocks.reader(Path.of(backend.devicePath(job.temporaryVolumeId())));
+        });
+    }
+
+    /** One base per volume, the latest backup's; one left behind costs space only, so a failure here is a warning. */
+    private static void dropOtherBases(DiffBases bases, UUID volumeId, UUID kept) {
+        try {
+            bases.dropExcept(volumeId, kept);
+        } catch (RuntimeException e) {
+            LOG.warnf("volume %s: older backup bases not removed yet (the next backup tries again): %s", volumeId,
+                    e.getMessage());
+        }
+    }
+
+    /** The base kept for a backup that failed or is deleted, if its volume is still here and keeps bases. */
+    private void dropBase(UUID volumeId, UUID backupId) {
+        volumes.find(volumeId).flatMap(v -> volumes.pools().of(v).backend().diffBases())
+                .ifPresent(b -> b.drop(volumeId, backupId));
+    }
+
     private BackupView progress(BackupJob job, long size, BackupManifest parent, long read, long stored, String state,
                                 String detail) {
         return new BackupView(job.backupId(), job.volumeId(), size, job.store(), parent == null ? null : parent.id(),
-                state, read, stored, job.startedAt(), null, null, null, detail);
+                state, read, stored, job.startedAt(), null, null, null, null, null, detail);
     }
 
     private Optional<BackupManifest> latest(BackupStore store, UUID volumeId) {
@@ -304,7 +359,8 @@ public class BackupService {
         });
     }
 
-    private BackupManifest write(BackupStore store, BackupJob job, BlockReader in, long size, BackupManifest parent) {
+    private BackupManifest write(BackupStore store, BackupJob job, BlockReader in, long size, BackupManifest parent,
+                                 BackupManifest.Encryption encryption) {
         Set<String> pins = pinned.get(job.backupId());
         Set<String> known = ConcurrentHashMap.newKeySet(); // chunks found in the store or written: asked once
         if (parent != null) {
@@ -322,6 +378,10 @@ public class BackupService {
                 if (!in.hasData(off, len)) {
                     continue; // never written: recorded, not read, hashed or sent
                 }
+                if (parent != null && !in.changed(off, len) && sameChunk(parent, off, len)) {
+                    up.unchanged(i, parent.chunks().get(i)); // unchanged since the parent's snapshot: not read
+                    continue;
+                }
                 byte[] buf = up.buffer();
                 in.read(off, buf, len);
                 read += len;
@@ -334,7 +394,14 @@ public class BackupService {
         long stored = work.get(job.backupId()).bytesStored();
         return new BackupManifest(BackupManifest.FORMAT, job.backupId(), job.volumeId(), size, chunkBytes,
                 parent == null ? null : parent.id(), clock.instant(),
-                BackupManifest.contentSha256(chunks, size, chunkBytes), read, stored, chunks, null).sealed(json);
+                BackupManifest.contentSha256(chunks, size, chunkBytes), read, stored, chunks, encryption, null)
+                .sealed(json);
+    }
+
+    /** Whether the parent's chunk at {@code off} covers exactly the same bytes (same chunk size, not extended). */
+    private boolean sameChunk(BackupManifest parent, long off, int len) {
+        return parent.chunkBytes() == chunkBytes && off < parent.sizeBytes()
+                && Math.min(chunkBytes, parent.sizeBytes() - off) == len;
     }
 
     // ---- restore and verify -------------------------------------------------------------------------------
@@ -352,6 +419,7 @@ public class BackupService {
             }
             Located l = locate(id);
             BackupManifest m = l.manifest();
+            requireSameKey(m, volumes.get(volumeId));
             if (work.putIfAbsent(id, BackupView.of(m, l.store().name(), "restoring")) != null) {
                 throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is " + work.get(id).state());
             }
@@ -383,8 +451,17 @@ public class BackupService {
             throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is "
                     + work.get(id).state());
         }
+        BackupManifest.Encryption e = m.encryption();
+        String volumeKey = null;
         try {
-            return volumes.create(new CreateVolume(target, gb, true, null, null, Map.of()), (r, phases) -> {
+            // a restored LUKS volume gets its own copy of the backup's key: deleting either leaves the other whole
+            volumeKey = e == null ? null : keys.copy(e.keyId(), "volume-" + target, e.cipher());
+            CreateVolume req = new CreateVolume(target, gb, true, null, null, Map.of());
+            if (e != null) {
+                req = req.withEncryption(new VolumeRecord.Encryption(e.provider(), e.cipher(), e.keySize(),
+                        e.controlLocation(), volumeKey, true));
+            }
+            return volumes.create(req, (r, phases) -> {
                 VolumeBackend backend = volumes.pools().of(r).backend();
                 if (!backend.backupReadable(r.id())) {
                     throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "volume_id", "the default pool's "
@@ -396,8 +473,32 @@ public class BackupService {
                     writeInto(l.store(), m, out, backend.imageTarget(r.id(), r.thin()).readsZero(), phases);
                 }
             });
+        } catch (RuntimeException failed) {
+            if (volumeKey != null && volumes.find(target).isEmpty()) {
+                keys.forget(volumeKey, "copied for volume " + target + ", whose restore failed");
+            }
+            throw failed;
         } finally {
             work.remove(id);
+        }
+    }
+
+    /**
+     * A backup goes over an existing volume only when the volume's key opens what it holds: both plain, or both
+     * LUKS with the same key bytes (the volume it was made of, still keyed as it was). Anything else would leave a
+     * volume whose record says how to open it, and whose content opens otherwise.
+     */
+    private void requireSameKey(BackupManifest m, VolumeRecord target) {
+        BackupManifest.Encryption e = m.encryption();
+        VolumeRecord.Encryption has = target.encryption();
+        if (e == null && has == null) {
+            return;
+        }
+        if (e == null || has == null || !keys.same(e.keyId(), has.keyId())) {
+            throw new TetherException(ErrorCode.BACKUP_UNSUPPORTED, "volume_id", "backup " + m.id() + " holds "
+                    + (e == null ? "a plain volume" : "a LUKS volume") + " and volume " + target.id() + " is "
+                    + (has == null ? "plain" : e == null ? "encrypted" : "encrypted with another key")
+                    + "; restore it into a new volume");
         }
     }
 
@@ -470,6 +571,7 @@ public class BackupService {
         if (failed != null && failed.state().equals("error")) {
             // what the failed backup wrote goes now (503 while its store is away: the entry stays to retry)
             int collected = collect(store(failed.store()));
+            forgetKey(id, "copied for backup " + id + ", which failed");
             work.remove(id);
             journal.remove(id.toString());
             LOG.infof("failed backup %s forgotten; %d chunk(s) no backup names collected from store %s", id,
@@ -497,7 +599,27 @@ public class BackupService {
             throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " is the parent of incremental "
                     + "backup(s) " + children + "; delete those first");
         }
+        UUID volumeId = null;
+        BackupManifest.Encryption encryption = null;
+        try {
+            BackupManifest m = manifest(store, id);
+            volumeId = m.volumeId();
+            encryption = m.encryption();
+        } catch (TetherException e) {
+            // unreadable: its volume and key are unknown; the base it may have left goes with the next backup
+        }
         store.deleteManifest(id);
+        if (encryption != null) {
+            keys.forget(encryption.keyId(), "copied for backup " + id + ", deleted");
+        }
+        if (volumeId != null) {
+            try {
+                dropBase(volumeId, id);
+            } catch (RuntimeException e) {
+                LOG.warnf("backup %s: its snapshot on volume %s not removed yet (the next backup does): %s", id,
+                        volumeId, e.getMessage());
+            }
+        }
         int collected = collect(store);
         LOG.infof("backup %s deleted from store %s; %d chunk(s) no backup names any more collected", id,
                 store.name(), collected);

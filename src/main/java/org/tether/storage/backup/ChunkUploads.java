@@ -132,6 +132,11 @@ final class ChunkUploads implements AutoCloseable {
         chunks[index] = sha;
     }
 
+    /** Chunk {@code index} is the parent's, unchanged since (null: never written or zero there too). */
+    void unchanged(int index, String sha) {
+        chunks[index] = sha;
+    }
+
     long stored() {
         return stored.get();
     }

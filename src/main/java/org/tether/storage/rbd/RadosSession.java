@@ -27,6 +27,7 @@ import java.util.function.Supplier;
  */
 public final class RadosSession {
     private static final Logger LOG = Logger.getLogger(RadosSession.class);
+    static final int ENOENT = 2;
     static final int ENOTCONN = 107;
     static final int ESHUTDOWN = 108;
 
@@ -71,35 +72,46 @@ public final class RadosSession {
      * whole objects, the parent's included for a clone), and their bytes. Holds the session open until closed.
      */
     public org.tether.storage.volume.BlockReader reader(String pool, String image, String snap) {
+        return reader(pool, image, snap, null);
+    }
+
+    /**
+     * The same, and which extents changed since snapshot {@code base} of the same image (librbd's diff between
+     * the two, whole objects: what {@code rbd export-diff --from-snap} sends). No such snapshot (null, or gone):
+     * every extent counts as changed.
+     */
+    public org.tether.storage.volume.BlockReader reader(String pool, String image, String snap, String base) {
         Pointer img = openImage(pool, image, snap);
-        java.util.TreeMap<Long, Long> extents = new java.util.TreeMap<>();
-        com.sun.jna.ptr.LongByReference size = new com.sun.jna.ptr.LongByReference();
-        int sized = rbd.rbd_get_size(img, size);
-        if (sized < 0) {
+        java.util.TreeMap<Long, Long> extents;
+        java.util.TreeMap<Long, Long> changes = null;
+        try {
+            com.sun.jna.ptr.LongByReference size = new com.sun.jna.ptr.LongByReference();
+            int sized = rbd.rbd_get_size(img, size);
+            if (sized < 0) {
+                throw failure(-sized, "read the size of " + pool + "/" + image + "@" + snap);
+            }
+            extents = extents(img, null, size.getValue(), true, pool + "/" + image + "@" + snap);
+            if (base != null) {
+                changes = extents(img, base, size.getValue(), false, pool + "/" + image + "@" + snap
+                        + " since " + base);
+                if (changes == null) {
+                    LOG.infof("%s/%s has no snapshot %s to diff against; every extent is read", pool, image, base);
+                }
+            }
+        } catch (RuntimeException e) {
             closeImage(img);
-            throw failure(-sized, "read the size of " + pool + "/" + image + "@" + snap);
+            throw e;
         }
-        int r = rbd.rbd_diff_iterate2(img, null, 0, size.getValue(), (byte) 1, (byte) 1,
-                (offset, length, exists, arg) -> {
-                    if (exists != 0) {
-                        Long before = extents.lowerKey(offset + 1);
-                        if (before != null && extents.get(before) >= offset) {
-                            extents.put(before, Math.max(extents.get(before), offset + length));
-                        } else {
-                            extents.put(offset, offset + length);
-                        }
-                    }
-                    return 0;
-                }, null);
-        if (r < 0) {
-            closeImage(img);
-            throw failure(-r, "list the written extents of " + pool + "/" + image + "@" + snap);
-        }
+        java.util.TreeMap<Long, Long> changed = changes;
         return new org.tether.storage.volume.BlockReader() {
             @Override
             public boolean hasData(long offset, int length) {
-                var e = extents.floorEntry(offset + length - 1);
-                return e != null && e.getValue() > offset;
+                return overlaps(extents, offset, length);
+            }
+
+            @Override
+            public boolean changed(long offset, int length) {
+                return changed == null || overlaps(changed, offset, length);
             }
 
             @Override
@@ -122,6 +134,40 @@ public final class RadosSession {
                 closeImage(img);
             }
         };
+    }
+
+    private static boolean overlaps(java.util.TreeMap<Long, Long> extents, long offset, int length) {
+        var e = extents.floorEntry(offset + length - 1);
+        return e != null && e.getValue() > offset;
+    }
+
+    /**
+     * The image's extents (start to end, merged) that differ from {@code fromSnap}, or that exist at all when it
+     * is null; with {@code existingOnly}, those holding data (not those discarded since). Null when there is no
+     * snapshot {@code fromSnap}.
+     */
+    private java.util.TreeMap<Long, Long> extents(Pointer img, String fromSnap, long size, boolean existingOnly,
+                                                  String what) {
+        java.util.TreeMap<Long, Long> extents = new java.util.TreeMap<>();
+        int r = rbd.rbd_diff_iterate2(img, fromSnap, 0, size, (byte) 1, (byte) 1,
+                (offset, length, exists, arg) -> {
+                    if (exists != 0 || !existingOnly) {
+                        Long before = extents.lowerKey(offset + 1);
+                        if (before != null && extents.get(before) >= offset) {
+                            extents.put(before, Math.max(extents.get(before), offset + length));
+                        } else {
+                            extents.put(offset, offset + length);
+                        }
+                    }
+                    return 0;
+                }, null);
+        if (r == -ENOENT && fromSnap != null) {
+            return null;
+        }
+        if (r < 0) {
+            throw failure(-r, "list the " + (fromSnap == null ? "written" : "changed") + " extents of " + what);
+        }
+        return extents;
     }
 
     /** The image opened for writing (a restore); holds the session open until closed. */

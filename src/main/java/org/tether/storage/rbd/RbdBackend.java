@@ -29,6 +29,7 @@ public class RbdBackend implements VolumeBackend {
     private final RbdImageClones imageClones;
     private final SampledStats sampled;
     private final RbdImageUploads imageUploads;
+    private final RbdDiffBases diffBases;
     private volatile String fsid;
 
     /** The CLI bound to this backend's Ceph pool (its export driver speaks for the same pool). */
@@ -41,6 +42,7 @@ public class RbdBackend implements VolumeBackend {
         this.imageClones = new RbdImageClones(cli, this);
         this.sampled = new SampledStats(this::readStats, cli.config().statsMaxAge());
         this.imageUploads = new RbdImageUploads(cli, this);
+        this.diffBases = new RbdDiffBases(cli);
     }
 
     /** A copy-on-write clone of a raw image Glance keeps in this cluster ({@link RbdImageClones}). */
@@ -78,6 +80,12 @@ public class RbdBackend implements VolumeBackend {
     @Override
     public Optional<org.tether.storage.volume.BlockReader> snapshotReader(UUID volume, UUID snapshot) {
         return cli.session().map(s -> s.reader(cli.pool(), image(volume), snapshot(snapshot)));
+    }
+
+    /** Backups diff against the last backup's snapshot, read through the librados session ({@link RbdDiffBases}). */
+    @Override
+    public Optional<org.tether.storage.volume.DiffBases> diffBases() {
+        return cli.session().map(s -> diffBases);
     }
 
     @Override
@@ -221,12 +229,16 @@ public class RbdBackend implements VolumeBackend {
     }
 
     /**
-     * Removes the image. Refused (409, naming them) while a client has it open (watchers: a QEMU somewhere
-     * still uses it) or while it has snapshots.
+     * Removes the image, with the snapshot its last backup keeps ({@link RbdDiffBases}). Refused (409, naming
+     * them) while a client has it open (watchers: a QEMU somewhere still uses it) or while it has snapshots.
      */
     @Override
     public void delete(UUID id, boolean thin) {
         CommandResult r = cli.remove(image(id));
+        if (r.exitCode() == RbdCli.ENOTEMPTY) {
+            diffBases.dropExcept(id, null);
+            r = cli.remove(image(id));
+        }
         if (r.succeeded() || r.exitCode() == RbdCli.ENOENT) {
             return;
         }

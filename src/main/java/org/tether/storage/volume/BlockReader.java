@@ -8,6 +8,15 @@ public interface BlockReader extends AutoCloseable {
     /** False only when nothing in {@code [offset, offset + length)} was ever written. */
     boolean hasData(long offset, int length);
 
+    /**
+     * False only when {@code [offset, offset + length)} is known to hold what it held at the base snapshot the
+     * reader was opened against (a backup then takes the parent backup's chunk without reading it); true when it
+     * changed, or when the reader cannot tell.
+     */
+    default boolean changed(long offset, int length) {
+        return true;
+    }
+
     /** Exactly {@code length} bytes from {@code offset} into {@code buf} (zeroes past the end). */
     void read(long offset, byte[] buf, int length);
 

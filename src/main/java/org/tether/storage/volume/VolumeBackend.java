@@ -82,6 +82,11 @@ public interface VolumeBackend {
         return java.util.Optional.empty();
     }
 
+    /** Whether this backend keeps snapshots as bases of incremental backups ({@link DiffBases}); most do not. */
+    default java.util.Optional<DiffBases> diffBases() {
+        return java.util.Optional.empty();
+    }
+
     /** A writer into volume {@code id}, just created (a restore): its file or device, or librbd for RBD. */
     default BlockWriter writer(UUID id, boolean thin) {
         String path = imageTarget(id, thin).path();
