@@ -130,18 +130,22 @@ public class AttachService {
                 return repeat(existing.get(), fingerprint);
             }
             checkNotElsewhere(cmd);
-            // a 404 for an unknown domain, before anything is touched
-            if (StepTimes.step("libvirt_read", () -> hotplug.find(cmd.domain(), DiskXmlFactory.alias(cmd.volumeId()),
-                    cmd.volumeId().toString())).isPresent()) {
-                throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
-                        + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
-            }
-            byte[] passphrase = passphrase(p);
-            try {
-                return attachNew(p, passphrase);
-            } finally {
-                if (passphrase != null) {
-                    java.util.Arrays.fill(passphrase, (byte) 0);
+            // a 404 for an unknown domain, before anything is touched; on the qemu path the connect is only a
+            // libvirt secret, so the domain's lock is kept from this read to the plug, which picks its device
+            // name from it (a host login is never made under it)
+            boolean hold = cmd.path() == AttachPath.QEMU && p.encryption() == null;
+            try (DiskHotplug.Reading domain = StepTimes.step("libvirt_read", () -> hotplug.read(cmd.domain(), hold))) {
+                if (domain.find(DiskXmlFactory.alias(cmd.volumeId()), cmd.volumeId().toString()).isPresent()) {
+                    throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
+                            + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
+                }
+                byte[] passphrase = passphrase(p);
+                try {
+                    return attachNew(p, passphrase, domain);
+                } finally {
+                    if (passphrase != null) {
+                        java.util.Arrays.fill(passphrase, (byte) 0);
+                    }
                 }
             }
         }
@@ -230,7 +234,7 @@ public class AttachService {
         return record;
     }
 
-    private AttachmentRecord attachNew(Prepared p, byte[] passphrase) {
+    private AttachmentRecord attachNew(Prepared p, byte[] passphrase, DiskHotplug.Reading domain) {
         AttachCommand cmd = p.cmd();
         ConnectionInfo info = p.info();
         AttachmentRecord record = connect(p);
@@ -243,7 +247,7 @@ public class AttachService {
             UUID luks = record.connected().passphraseSecret();
             DiskHotplug.Plugged plugged;
             try {
-                plugged = StepTimes.step("libvirt_plug", () -> hotplug.plug(cmd.domain(), cmd.requestedDevice(),
+                plugged = StepTimes.step("libvirt_plug", () -> domain.plug(cmd.requestedDevice(),
                         cmd.bus(), dev -> LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(),
                                 connected.connected().source(), dev, info.options(), cmd.multiattach(), luks))));
             } catch (TetherException e) {

@@ -54,14 +54,78 @@ public class DiskHotplug {
     public Plugged plug(String domain, String requested, GuestDevice.Bus bus, Function<GuestDevice, String> xmlFor) {
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
             Hypervisor.DomainView view = StepTimes.step("libvirt_plug.read", () -> hypervisor.view(domain));
-            Set<String> used = new HashSet<>();
-            view.live().disks().forEach(d -> used.add(d.targetDev()));
-            view.persistent().disks().forEach(d -> used.add(d.targetDev()));
-            GuestDevice device = GuestDeviceNames.choose(requested, bus, used);
-            String xml = xmlFor.apply(device);
-            StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml,
-                    view.state().hotplugScope()));
-            return new Plugged(device, xml);
+            return plug(domain, view, requested, bus, xmlFor);
+        }
+    }
+
+    private Plugged plug(String domain, Hypervisor.DomainView view, String requested, GuestDevice.Bus bus,
+                         Function<GuestDevice, String> xmlFor) {
+        Set<String> used = new HashSet<>();
+        view.live().disks().forEach(d -> used.add(d.targetDev()));
+        view.persistent().disks().forEach(d -> used.add(d.targetDev()));
+        GuestDevice device = GuestDeviceNames.choose(requested, bus, used);
+        String xml = xmlFor.apply(device);
+        StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml,
+                view.state().hotplugScope()));
+        return new Plugged(device, xml);
+    }
+
+    /**
+     * The domain read once before an attach, to find a disk it may have already, and, {@code hold}, with its lock
+     * kept until closed so that the plug that follows picks its device name from this same read (one read of the
+     * domain per attach instead of two). Hold it only across short work (a libvirt secret), never a host login:
+     * other attaches into the domain wait meanwhile. Not held, the plug reads the domain again under the lock.
+     *
+     * @throws TetherException DOMAIN_NOT_FOUND
+     */
+    public Reading read(String domain, boolean hold) {
+        KeyedLocks.Held held = hold ? domainLocks.lock(domain) : null;
+        try {
+            return new Reading(domain, held, hypervisor.view(domain));
+        } catch (RuntimeException e) {
+            if (held != null) {
+                held.close();
+            }
+            throw e;
+        }
+    }
+
+    /** A domain as {@link #read} read it; one plug at most. */
+    public final class Reading implements AutoCloseable {
+        private final String domain;
+        private final KeyedLocks.Held held;
+        private Hypervisor.DomainView view;
+
+        private Reading(String domain, KeyedLocks.Held held, Hypervisor.DomainView view) {
+            this.domain = domain;
+            this.held = held;
+            this.view = view;
+        }
+
+        /** The domain's disk (live, else persistent) whose alias or serial is the volume's, as read. */
+        public Optional<DiskXml> find(String alias, String serial) {
+            Optional<DiskXml> live = DiskHotplug.find(view.live(), alias, serial);
+            return live.isPresent() ? live : DiskHotplug.find(view.persistent(), alias, serial);
+        }
+
+        /** {@link DiskHotplug#plug}, from this read while it is held. */
+        public Plugged plug(String requested, GuestDevice.Bus bus, Function<GuestDevice, String> xmlFor) {
+            if (held == null) {
+                return DiskHotplug.this.plug(domain, requested, bus, xmlFor);
+            }
+            Hypervisor.DomainView read = view;
+            view = null; // a plug changes the domain: this read no longer tells which names are free
+            if (read == null) {
+                throw new IllegalStateException("one plug per reading of " + domain);
+            }
+            return DiskHotplug.this.plug(domain, read, requested, bus, xmlFor);
+        }
+
+        @Override
+        public void close() {
+            if (held != null) {
+                held.close();
+            }
         }
     }
 

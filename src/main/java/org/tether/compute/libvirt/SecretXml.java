@@ -67,9 +67,20 @@ public class SecretXml {
         return write(s);
     }
 
+    /** Made once: a context per call cost more than libvirt's whole secret definition. */
+    private static final JAXBContext CONTEXT;
+
+    static {
+        try {
+            CONTEXT = JAXBContext.newInstance(SecretXml.class);
+        } catch (JAXBException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private static String write(SecretXml s) {
         try {
-            Marshaller m = JAXBContext.newInstance(SecretXml.class).createMarshaller();
+            Marshaller m = CONTEXT.createMarshaller();
             m.setProperty(Marshaller.JAXB_FRAGMENT, true);
             StringWriter out = new StringWriter();
             m.marshal(s, out);
