@@ -129,7 +129,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--parallel", type=int, default=32)
-    ap.add_argument("--warmup", type=int, default=10, help="cycles of each before the measured ones")
+    ap.add_argument("--warmup", type=int, default=100, help="cycles of each before the measured ones (a long-running agent is JIT-warm)")
     ap.add_argument("--rounds", type=int, default=3, help="repeats of the parallel measurement (median kept)")
     ap.add_argument("--port", type=int, default=18092)
     ap.add_argument("--jvm", default=bench.JVM_OPTS, help="JVM options, as the systemd unit passes them")
@@ -196,7 +196,7 @@ def main():
 
         print(f"machine: {os.cpu_count()} cores; QEMU TCG; tgtd on 127.0.0.1; qemu path, bus scsi, CHAP + iotune; "
               f"agent JVM: {args.jvm}")
-        print(f"p50 of {args.cycles}, same domain and target | attach | detach")
+        print(f"p50 of {args.cycles} after {args.warmup} warm-up cycles each, same domain and target | attach | detach")
         print(f"libvirt floor, one connection             | {ms(fa):6.1f} ms | {ms(fd):6.1f} ms")
         print(f"Tether, keep-alive HTTP client            | {ms(ta):6.1f} ms | {ms(td):6.1f} ms")
         print(f"ratio (goal: attach <= 1.2x, detach <= 1.1x) | {ms(ta) / ms(fa):.2f}x | {ms(td) / ms(fd):.2f}x")
