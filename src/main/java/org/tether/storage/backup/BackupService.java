@@ -65,6 +65,7 @@ public class BackupService {
     private final ObjectMapper json;
     private final TetherConfig.Mode mode;
     private final BackupKeys keys;
+    private final ManifestIndex index;
     /** Backups being made, restored, verified or deleted, and those that failed since the start. */
     private final Map<UUID, BackupView> work = new ConcurrentHashMap<>();
     /** Chunks a backup under way has written or relies on: never collected before its manifest names them. */
@@ -76,6 +77,7 @@ public class BackupService {
     public BackupService(VolumeService volumes, TetherConfig config, Clock clock, ObjectMapper json, BackupKeys keys) {
         this.volumes = volumes;
         this.keys = keys;
+        this.index = new ManifestIndex(json);
         TetherConfig.Backup b = config.backup();
         b.stores().forEach((name, c) -> stores.put(name, BackupStores.of(name, c)));
         this.defaultStore = b.defaultStore();
@@ -100,8 +102,15 @@ public class BackupService {
     }
 
     @jakarta.annotation.PreDestroy
-    void stopWorkers() {
+    void stop() {
         workers.shutdownNow();
+        for (BackupStore s : stores.values()) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                LOG.warnf("backup store %s did not close cleanly: %s", s.name(), e.getMessage());
+            }
+        }
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -153,9 +162,11 @@ public class BackupService {
     public List<BackupView> list() {
         Map<UUID, BackupView> out = new LinkedHashMap<>();
         for (BackupStore s : stores.values()) {
-            for (UUID id : s.manifests()) {
+            List<UUID> listed = s.manifests();
+            index.retain(s, listed);
+            for (UUID id : listed) {
                 try {
-                    out.put(id, BackupView.of(manifest(s, id), s.name(), "available"));
+                    out.put(id, index.view(s, id));
                 } catch (TetherException e) {
                     out.put(id, new BackupView(id, null, 0, s.name(), null, "error", 0, 0, null, null, null, null,
                             null, null, e.getMessage()));
@@ -190,8 +201,7 @@ public class BackupService {
     }
 
     private BackupManifest manifest(BackupStore s, UUID id) {
-        return BackupManifest.read(json, s.manifest(id).orElseThrow(() -> new TetherException(
-                ErrorCode.BACKUP_NOT_FOUND, "id", "no backup " + id)), id);
+        return index.manifest(s, id);
     }
 
     // ---- backup -------------------------------------------------------------------------------------------
@@ -320,11 +330,11 @@ public class BackupService {
     }
 
     private Optional<BackupManifest> latest(BackupStore store, UUID volumeId) {
-        BackupManifest best = null;
+        BackupView best = null;
         for (UUID id : store.manifests()) {
-            BackupManifest m;
+            BackupView m;
             try {
-                m = manifest(store, id);
+                m = index.view(store, id);
             } catch (TetherException e) {
                 if (e.code() == ErrorCode.BACKUP_STORE_UNAVAILABLE) {
                     throw e;
@@ -336,7 +346,7 @@ public class BackupService {
                 best = m;
             }
         }
-        return Optional.ofNullable(best);
+        return best == null ? Optional.empty() : Optional.of(manifest(store, best.id()));
     }
 
     /** The volume as it is now, under its lock (a write in flight finishes first, a delete waits). */
@@ -587,7 +597,7 @@ public class BackupService {
         List<UUID> children = new ArrayList<>();
         for (UUID other : store.manifests()) {
             try {
-                if (!other.equals(id) && id.equals(manifest(store, other).parentId())) {
+                if (!other.equals(id) && id.equals(index.view(store, other).parentId())) {
                     children.add(other);
                 }
             } catch (TetherException e) {
@@ -600,17 +610,18 @@ public class BackupService {
                     + "backup(s) " + children + "; delete those first");
         }
         UUID volumeId = null;
-        BackupManifest.Encryption encryption = null;
+        String key = null;
         try {
-            BackupManifest m = manifest(store, id);
+            BackupView m = index.view(store, id);
             volumeId = m.volumeId();
-            encryption = m.encryption();
+            key = m.encryptionKeyId();
         } catch (TetherException e) {
             // unreadable: its volume and key are unknown; the base it may have left goes with the next backup
         }
         store.deleteManifest(id);
-        if (encryption != null) {
-            keys.forget(encryption.keyId(), "copied for backup " + id + ", deleted");
+        index.forget(store, id);
+        if (key != null) {
+            keys.forget(key, "copied for backup " + id + ", deleted");
         }
         if (volumeId != null) {
             try {

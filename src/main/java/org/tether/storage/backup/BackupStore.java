@@ -10,8 +10,33 @@ import java.util.UUID;
  * A chunk is written whole before any manifest names it, and a manifest whole or not at all, so a backup a
  * store lists is whole. The store is the truth: a fresh agent pointed at it lists and restores its backups.
  */
-public interface BackupStore {
+public interface BackupStore extends AutoCloseable {
+    /** What a chunk's name is: the hex SHA-256 of its content. */
+    java.util.regex.Pattern CHUNK_NAME = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
     String name();
+
+    /** The chunk name, checked, before it is made part of a path or a key. */
+    static String chunkName(String sha256) {
+        if (!CHUNK_NAME.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("not a chunk name: " + sha256);
+        }
+        return sha256;
+    }
+
+    /** A manifest's name as a backup id; nothing for any other name found in the store. */
+    static java.util.stream.Stream<UUID> backupId(String name) {
+        try {
+            return java.util.stream.Stream.of(UUID.fromString(name));
+        } catch (IllegalArgumentException e) {
+            return java.util.stream.Stream.empty();
+        }
+    }
+
+    /** Releases what the store holds open (an HTTP client); the agent's stop. */
+    @Override
+    default void close() {
+    }
 
     boolean hasChunk(String sha256);
 

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -25,7 +24,6 @@ import java.util.stream.Stream;
  * whole files or temporaries (never a chunk with half its bytes under its hash).
  */
 public final class DirectoryBackupStore implements BackupStore {
-    private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
 
     private final String name;
     private final Path chunks;
@@ -43,9 +41,7 @@ public final class DirectoryBackupStore implements BackupStore {
     }
 
     private Path chunkPath(String sha) {
-        if (!SHA.matcher(sha).matches()) {
-            throw new IllegalArgumentException("not a chunk name: " + sha);
-        }
+        BackupStore.chunkName(sha);
         return chunks.resolve(sha.substring(0, 2)).resolve(sha);
     }
 
@@ -79,7 +75,7 @@ public final class DirectoryBackupStore implements BackupStore {
             return out;
         }
         try (Stream<Path> files = Files.walk(chunks, 2)) {
-            files.map(p -> p.getFileName().toString()).filter(n -> SHA.matcher(n).matches()).forEach(out::add);
+            files.map(p -> p.getFileName().toString()).filter(n -> BackupStore.CHUNK_NAME.matcher(n).matches()).forEach(out::add);
         } catch (IOException e) {
             throw unavailable("list the chunks", e);
         }
@@ -103,17 +99,9 @@ public final class DirectoryBackupStore implements BackupStore {
         }
         try (Stream<Path> files = Files.list(manifests)) {
             return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json"))
-                    .map(n -> n.substring(0, n.length() - 5)).flatMap(DirectoryBackupStore::uuid).sorted().toList();
+                    .map(n -> n.substring(0, n.length() - 5)).flatMap(BackupStore::backupId).sorted().toList();
         } catch (IOException e) {
             throw unavailable("list the manifests", e);
-        }
-    }
-
-    private static Stream<UUID> uuid(String s) {
-        try {
-            return Stream.of(UUID.fromString(s));
-        } catch (IllegalArgumentException e) {
-            return Stream.empty();
         }
     }
 

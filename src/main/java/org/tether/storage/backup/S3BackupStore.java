@@ -35,8 +35,7 @@ import java.util.regex.Pattern;
  * first use when it does not exist. Every failure to reach the store or be served by it is
  * {@code backup_store_unavailable} (503, retryable); a missing object is simply absent.
  */
-public final class S3BackupStore implements BackupStore, AutoCloseable {
-    private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
+public final class S3BackupStore implements BackupStore {
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
     private final String name;
@@ -87,9 +86,7 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
     }
 
     private String chunkKey(String sha) {
-        if (!SHA.matcher(sha).matches()) {
-            throw new IllegalArgumentException("not a chunk name: " + sha);
-        }
+        BackupStore.chunkName(sha);
         return prefix + "chunks/" + sha.substring(0, 2) + "/" + sha;
     }
 
@@ -133,7 +130,7 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
         Set<String> out = new HashSet<>();
         for (String key : list(prefix + "chunks/", "list the chunks")) {
             String last = key.substring(key.lastIndexOf('/') + 1);
-            if (SHA.matcher(last).matches()) {
+            if (BackupStore.CHUNK_NAME.matcher(last).matches()) {
                 out.add(last);
             }
         }
@@ -155,7 +152,7 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
         String dir = prefix + "manifests/";
         return list(dir, "list the manifests").stream().map(k -> k.substring(dir.length()))
                 .filter(n -> n.endsWith(".json") && n.indexOf('/') < 0).map(n -> n.substring(0, n.length() - 5))
-                .flatMap(S3BackupStore::uuid).sorted().toList();
+                .flatMap(BackupStore::backupId).sorted().toList();
     }
 
     @Override
@@ -166,14 +163,6 @@ public final class S3BackupStore implements BackupStore, AutoCloseable {
     @Override
     public void close() {
         s3.close();
-    }
-
-    private static java.util.stream.Stream<UUID> uuid(String s) {
-        try {
-            return java.util.stream.Stream.of(UUID.fromString(s));
-        } catch (IllegalArgumentException e) {
-            return java.util.stream.Stream.empty();
-        }
     }
 
     private void put(String key, byte[] bytes, String type, String what) {
