@@ -74,10 +74,13 @@ public class BackupResource {
 
     @GET
     @Path("/backups")
-    @Operation(summary = "Every backup in every store, and those being made, restored or that failed")
-    public List<BackupView> list() {
+    @Operation(summary = "Every backup in every store (or in one: store), and those being made, restored or that "
+            + "failed; volume_id keeps one volume's. A store that cannot be reached is a 503: name the others with "
+            + "store to list theirs meanwhile")
+    public List<BackupView> list(@jakarta.ws.rs.QueryParam("store") String store,
+                                 @jakarta.ws.rs.QueryParam("volume_id") String volumeId) {
         mode.requireStorage();
-        return backups.list();
+        return backups.list(store, volumeId == null ? null : AttachmentResource.uuid(volumeId, "volume_id"));
     }
 
     @GET

@@ -160,8 +160,18 @@ public class BackupService {
 
     /** Every backup every store holds, and the work under way; newest first. */
     public List<BackupView> list() {
+        return list(null, null);
+    }
+
+    /**
+     * The same, of one store only (its name checked: 400 when there is none such) and of one volume only, when
+     * named; a store that cannot be reached fails the listing (503), so the caller never takes a missing
+     * backup for a deleted one.
+     */
+    public List<BackupView> list(String storeName, UUID volumeId) {
+        List<BackupStore> from = storeName == null ? List.copyOf(stores.values()) : List.of(store(storeName));
         Map<UUID, BackupView> out = new LinkedHashMap<>();
-        for (BackupStore s : stores.values()) {
+        for (BackupStore s : from) {
             List<UUID> listed = s.manifests();
             index.retain(s, listed);
             for (UUID id : listed) {
@@ -173,8 +183,9 @@ public class BackupService {
                 }
             }
         }
-        out.putAll(work);
-        return out.values().stream().sorted(Comparator.comparing(BackupView::createdAt,
+        work.values().stream().filter(w -> storeName == null || storeName.equals(w.store()))
+                .forEach(w -> out.put(w.id(), w));
+        return out.values().stream().filter(v -> volumeId == null || volumeId.equals(v.volumeId())).sorted(Comparator.comparing(BackupView::createdAt,
                 Comparator.nullsFirst(Comparator.reverseOrder()))).toList();
     }
 

@@ -139,6 +139,13 @@ class BackupTest {
         assertThat(busy.path("detail").asText()).contains(incId.toString());
         JsonNode listed = JSON.readTree(given().get("/v1/backups").then().statusCode(200).extract().asString());
         assertThat(listed.findValuesAsText("id")).contains(fullId.toString(), incId.toString());
+        JsonNode mine = JSON.readTree(given().queryParam("volume_id", vol.toString()).queryParam("store", "local")
+                .get("/v1/backups").then().statusCode(200).extract().asString());
+        assertThat(mine.findValuesAsText("id")).containsExactly(incId.toString(), fullId.toString());
+        JsonNode noStore = JSON.readTree(given().queryParam("store", "nowhere").get("/v1/backups").then()
+                .statusCode(400).extract().asString());
+        assertThat(noStore.path("code").asText()).isEqualTo("backup_store_not_found");
+        given().queryParam("volume_id", "not-a-uuid").get("/v1/backups").then().statusCode(400);
 
         // a chunk that is not what its name says is named at verify, and a restore of it leaves no volume
         Path chunk = chunks().stream().filter(p -> {
