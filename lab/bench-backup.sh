@@ -11,4 +11,4 @@ mvn -B -q -ntp -Dstyle.color=never -DskipTests package
 mvn -B -ntp -Dstyle.color=never failsafe:integration-test failsafe:verify -Dit.test=BackupBenchIT \
     -Dit.excludedGroups= -Dfailsafe.failIfNoSpecifiedTests=false \
   | tee target/bench-backup.log \
-  | sed -n '/^backup of a 4 GiB volume/,/^}/p'
+  | sed -n '/^backup of a 4 GiB /,/^}/p'

@@ -23,7 +23,7 @@ import urllib.request
 import uuid
 
 # the same options as systemd/tether-agent.service
-JVM_OPTS = "-XX:+UseSerialGC -Xms32m -Xmx96m -XX:MaxMetaspaceSize=96m -Xss512k -XX:TieredStopAtLevel=1"
+JVM_OPTS = "-XX:+UseSerialGC -Xms32m -Xmx96m -XX:MaxMetaspaceSize=96m -Xss1m -XX:TieredStopAtLevel=1"
 with open("/etc/iscsi/initiatorname.iscsi") as _f:
     INITIATOR = next(l.split("=", 1)[1].strip() for l in _f if l.startswith("InitiatorName="))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -59,6 +59,19 @@ public final class AgentProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * The JVM options {@code systemd/tether-agent.service} starts the agent with (heap, GC, JIT, thread stacks),
+     * for the tests that must run the agent as an operator's host does: those whose native libraries (librados)
+     * or memory depend on them.
+     */
+    public static String[] unitJvmOptions() throws IOException {
+        String unit = Files.readString(Path.of("systemd/tether-agent.service")).replace("\\\n", " ");
+        String exec = unit.lines().filter(l -> l.startsWith("ExecStart=/usr/bin/java ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no ExecStart=/usr/bin/java in the unit"));
+        return java.util.Arrays.stream(exec.substring("ExecStart=/usr/bin/java ".length()).trim().split("\\s+"))
+                .takeWhile(t -> !t.equals("-jar")).filter(t -> t.startsWith("-X")).toArray(String[]::new);
+    }
+
     public void start() throws Exception {
         launch();
         awaitReady();
