@@ -52,18 +52,6 @@ class KeepAlive:
         return r.status, r.read()
 
 
-def tether_attach(api, dom, t):
-    status, body = api.call("PUT", f"/v1/instances/{dom}/volumes/{t.volume}", t.body())
-    if status != 200:
-        raise RuntimeError(f"attach {t.volume} -> {status}: {body[:300]}")
-
-
-def tether_detach(api, dom, t):
-    status, body = api.call("DELETE", f"/v1/instances/{dom}/volumes/{t.volume}")
-    if status != 204:
-        raise RuntimeError(f"detach {t.volume} -> {status}: {body[:300]}")
-
-
 class Floor:
     """The same libvirt calls over one connection."""
 
@@ -148,22 +136,22 @@ def main():
         one_name, t = domains[0], targets[0]
         one = conn.lookupByName(one_name)
 
-        tether_attach(api, one_name, t)
+        bench.attach(api, one_name, t)
         floor = Floor(conn, disk_xml(conn, one_name, t.iqn), t)
-        tether_detach(api, one_name, t)
+        bench.detach(api, one_name, t)
 
         for _ in range(args.warmup):  # warm up the JIT, QEMU's iSCSI client and libvirtd
-            tether_attach(api, one_name, t)
-            tether_detach(api, one_name, t)
+            bench.attach(api, one_name, t)
+            bench.detach(api, one_name, t)
             floor.detach(one, floor.attach(one))
 
         before = steps(api)
         ta, td, fa, fd, fplug, funplug = [], [], [], [], [], []
         for _ in range(args.cycles):
             s = time.perf_counter()
-            tether_attach(api, one_name, t)
+            bench.attach(api, one_name, t)
             m = time.perf_counter()
-            tether_detach(api, one_name, t)
+            bench.detach(api, one_name, t)
             e = time.perf_counter()
             ta.append((m - s) * 1000)
             td.append((e - m) * 1000)
@@ -186,9 +174,9 @@ def main():
         with cf.ThreadPoolExecutor(max_workers=n) as pool:
             for _ in range(args.rounds):
                 s = time.perf_counter()
-                list(pool.map(lambda i: tether_attach(api, domains[i], targets[i]), range(n)))
+                list(pool.map(lambda i: bench.attach(api, domains[i], targets[i]), range(n)))
                 tp.append((time.perf_counter() - s) * 1000)
-                list(pool.map(lambda i: tether_detach(api, domains[i], targets[i]), range(n)))
+                list(pool.map(lambda i: bench.detach(api, domains[i], targets[i]), range(n)))
                 s = time.perf_counter()
                 secrets = list(pool.map(lambda i: floors[i].attach(doms[i]), range(n)))
                 fp.append((time.perf_counter() - s) * 1000)
