@@ -251,12 +251,11 @@ public class BackupService {
         Optional<DiffBases> bases = backend.diffBases();
         try {
             BackupManifest.Encryption encryption = v.encryption() == null ? null : keyFor(job, v.encryption());
-            snapshot(v, job);
+            snapshot(v, job, bases);
             BackupManifest m;
             try (BlockReader reader = reader(backend, bases, v, job, parent)) {
                 m = write(store, job, reader, v.sizeBytes(), parent, encryption);
             }
-            bases.ifPresent(b -> b.keep(volumeId, job.snapshotId(), id)); // before the manifest: undone if it fails
             store.putManifest(id, BackupManifest.bytes(json, m));
             bases.ifPresent(b -> dropOtherBases(b, volumeId, id));
             LOG.infof("volume %s backed up to store %s as %s%s: %d bytes read, %d stored, %d of %d chunks never "
@@ -274,7 +273,9 @@ public class BackupService {
         } finally {
             pinned.remove(id);
             try {
-                removeTemporaries(job);
+                if (bases.isEmpty()) { // else the snapshot read is the base, kept or dropped below
+                    removeTemporaries(job);
+                }
                 if (!store.manifest(id).isPresent()) {
                     dropBase(volumeId, id);
                     collect(store); // the chunks of a backup that failed; its store may be away (the delete retries)
@@ -310,7 +311,7 @@ public class BackupService {
     private static BlockReader reader(VolumeBackend backend, Optional<DiffBases> bases, VolumeRecord v, BackupJob job,
                                       BackupManifest parent) {
         if (bases.isPresent()) {
-            return bases.get().reader(v.id(), job.snapshotId(), parent == null ? null : parent.id());
+            return bases.get().reader(v.id(), job.backupId(), parent == null ? null : parent.id());
         }
         return backend.snapshotReader(v.id(), job.snapshotId()).orElseGet(() -> {
             backend.createFromSnapshot(job.temporaryVolumeId(), v.sizeBytes(), v.thin(), v.id(), job.snapshotId());
@@ -360,15 +361,23 @@ public class BackupService {
         return best == null ? Optional.empty() : Optional.of(manifest(store, best.id()));
     }
 
-    /** The volume as it is now, under its lock (a write in flight finishes first, a delete waits). */
-    private void snapshot(VolumeRecord v, BackupJob job) {
+    /**
+     * The volume as it is now, under its lock (a write in flight finishes first, a delete waits): the backup's
+     * temporary snapshot, or, where the backend keeps bases, the snapshot that becomes this backup's base (removed
+     * with the backup if it fails).
+     */
+    private void snapshot(VolumeRecord v, BackupJob job, Optional<DiffBases> bases) {
         try (var held = volumes.lock(v.id())) {
             VolumeRecord now = volumes.get(v.id());
             if (now.state() != VolumeRecord.State.AVAILABLE) {
                 throw new TetherException(ErrorCode.VOLUME_BUSY, "id", "volume " + v.id() + " is "
                         + now.state().name().toLowerCase() + ", not available");
             }
-            volumes.pools().of(now).backend().createSnapshot(v.id(), job.snapshotId(), now.thin());
+            if (bases.isPresent()) {
+                bases.get().take(v.id(), job.backupId());
+            } else {
+                volumes.pools().of(now).backend().createSnapshot(v.id(), job.snapshotId(), now.thin());
+            }
         }
     }
 

@@ -51,6 +51,19 @@ final class LibRados {
 
         int rbd_flush(Pointer image);
 
+        int rbd_snap_create(Pointer image, String snapName);
+
+        int rbd_snap_remove(Pointer image, String snapName);
+
+        /**
+         * The image's snapshots into {@code snaps}, an array of {@code *maxSnaps} {@code rbd_snap_info_t}
+         * ({@link #SNAP_INFO_BYTES} each: id, size, name); the count, or -ERANGE with the count needed in
+         * {@code *maxSnaps}. The names stay allocated until {@link #rbd_snap_list_end}.
+         */
+        int rbd_snap_list(Pointer image, Pointer snaps, IntByReference maxSnaps);
+
+        void rbd_snap_list_end(Pointer snaps);
+
         /** Every extent that differs from {@code fromSnap} (null: every extent ever written), one call each. */
         int rbd_diff_iterate2(Pointer image, String fromSnap, long offset, long length, byte includeParent,
                               byte wholeObject, DiffCallback callback, Pointer arg);
@@ -59,6 +72,9 @@ final class LibRados {
     interface DiffCallback extends com.sun.jna.Callback {
         int invoke(long offset, long length, int exists, Pointer arg);
     }
+
+    /** {@code rbd_snap_info_t}: uint64_t id, uint64_t size, const char *name (LP64). */
+    static final int SNAP_INFO_BYTES = 24;
 
     /** RBD_FEATURE_LAYERING: what Cinder's RBD driver and this agent's CLI calls give every image. */
     static final long FEATURE_LAYERING = 1;

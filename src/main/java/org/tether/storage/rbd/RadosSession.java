@@ -198,6 +198,76 @@ public final class RadosSession {
         };
     }
 
+    /** 0, or the positive errno: EEXIST (a snapshot of that name exists), ENOENT (no such image), ... */
+    public int snapshot(String pool, String image, String snap) {
+        return onImage(pool, image, img -> rbd.rbd_snap_create(img, snap));
+    }
+
+    /** 0, or the positive errno: ENOENT (no such snapshot or image), EBUSY (protected), ... */
+    public int removeSnapshot(String pool, String image, String snap) {
+        return onImage(pool, image, img -> rbd.rbd_snap_remove(img, snap));
+    }
+
+    /** The names of the image's snapshots; empty when there is no such image. */
+    public java.util.List<String> snapshots(String pool, String image) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        int r = onImage(pool, image, img -> {
+            IntByReference max = new IntByReference(16);
+            while (true) {
+                com.sun.jna.Memory snaps = new com.sun.jna.Memory((long) max.getValue() * LibRados.SNAP_INFO_BYTES);
+                int n = rbd.rbd_snap_list(img, snaps, max);
+                if (n == -RbdCli.ERANGE) {
+                    continue; // max now holds the count needed
+                }
+                if (n < 0) {
+                    return n;
+                }
+                try {
+                    for (int i = 0; i < n; i++) {
+                        names.add(snaps.getPointer((long) i * LibRados.SNAP_INFO_BYTES + 16).getString(0));
+                    }
+                } finally {
+                    rbd.rbd_snap_list_end(snaps);
+                }
+                return 0;
+            }
+        });
+        if (r == ENOENT) {
+            return java.util.List.of();
+        }
+        if (r != 0) {
+            throw failure(r, "list the snapshots of " + pool + "/" + image);
+        }
+        return names;
+    }
+
+    /** {@code op} on the image opened for writing; 0 or the positive errno of the open or the op. */
+    private int onImage(String pool, String image, Op op) {
+        int joined = open(pool);
+        if (joined != 0) {
+            return joined;
+        }
+        int errno;
+        lock.readLock().lock();
+        try {
+            Pointer io = ioctxs.get(pool);
+            PointerByReference img = new PointerByReference();
+            int r = io == null ? -ENOTCONN : rbd.rbd_open(io, image, img, null);
+            if (r < 0) {
+                errno = -r;
+            } else {
+                try {
+                    errno = -op.on(img.getValue());
+                } finally {
+                    rbd.rbd_close(img.getValue());
+                }
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        return settle(errno); // outside the read lock: a reset takes the write lock
+    }
+
     /** Opens the image under the session's read lock, which its close releases (a reset waits for it). */
     private Pointer openImage(String pool, String image, String snap) {
         int joined = open(pool);
@@ -232,11 +302,8 @@ public final class RadosSession {
     }
 
     /** A failed librbd call as the problem it is; never resets the session (the caller may hold its read lock). */
-    private org.tether.error.TetherException failure(int errno, String what) {
-        org.tether.exec.CommandResult r = new org.tether.exec.CommandResult(org.tether.exec.Command.of("librbd",
-                config.timeout()).args(what).build(), errno, "", "librbd: " + RbdCli.strerror(errno),
-                java.time.Duration.ZERO);
-        return RbdCli.failure(r, what);
+    private static org.tether.error.TetherException failure(int errno, String what) {
+        return RbdCli.failure(errno, what);
     }
 
     private interface Op {

@@ -235,7 +235,7 @@ public class RbdBackend implements VolumeBackend {
     @Override
     public void delete(UUID id, boolean thin) {
         CommandResult r = cli.remove(image(id));
-        if (r.exitCode() == RbdCli.ENOTEMPTY) {
+        if (r.exitCode() == RbdCli.ENOTEMPTY && cli.session().isPresent()) { // bases are kept only with one
             diffBases.dropExcept(id, null);
             r = cli.remove(image(id));
         }

@@ -29,6 +29,7 @@ public final class RbdCli {
     static final int EBUSY = 16;
     static final int EEXIST = 17;
     static final int EINVAL = 22;
+    static final int ERANGE = 34;
     static final int ENOTEMPTY = 39;
     static final int ETIMEDOUT = 110;
     static final int ECONNREFUSED = 111;
@@ -154,6 +155,12 @@ public final class RbdCli {
         } catch (java.io.IOException e) {
             throw new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "unreadable JSON from " + what);
         }
+    }
+
+    /** A librbd call that failed with {@code errno}, as the problem an {@code rbd} process failing so is. */
+    static TetherException failure(int errno, String what) {
+        return failure(new CommandResult(Command.of("librbd", java.time.Duration.ofSeconds(1)).args(what).build(),
+                errno, "", "librbd: " + strerror(errno), java.time.Duration.ZERO), what);
     }
 
     /** A failed call as the problem it is: monitors away (503), busy (409), anything else (502). */

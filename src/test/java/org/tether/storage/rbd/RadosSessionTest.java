@@ -119,6 +119,22 @@ class RadosSessionTest {
                                      byte wholeObject, LibRados.DiffCallback callback, Pointer arg) {
             throw new UnsupportedOperationException();
         }
+
+        public int rbd_snap_create(Pointer image, String snapName) {
+            throw new UnsupportedOperationException();
+        }
+
+        public int rbd_snap_remove(Pointer image, String snapName) {
+            throw new UnsupportedOperationException();
+        }
+
+        public int rbd_snap_list(Pointer image, Pointer snaps, IntByReference maxSnaps) {
+            throw new UnsupportedOperationException();
+        }
+
+        public void rbd_snap_list_end(Pointer snaps) {
+            throw new UnsupportedOperationException();
+        }
     };
 
     private RbdCli cli(RadosSession session) {
