@@ -120,6 +120,28 @@ public interface Hypervisor {
     void undefineDomain(String domain);
 
     /**
+     * Starts a pull-mode backup of the running domain (libvirt's backup API, {@code virDomainBackupBegin}) as
+     * {@code backupXml} describes it: the disks, the NBD server they are exported through and their scratch
+     * files. One backup job per domain at a time.
+     */
+    void beginBackup(String domain, String backupXml);
+
+    /** The running backup job's description, empty when the domain (or the domain itself) has none. */
+    java.util.Optional<String> backupJob(String domain);
+
+    /** Ends the domain's backup job (its export closes, libvirt removes its scratch files); none is success. */
+    void endBackup(String domain);
+
+    /**
+     * Freezes the guest's file systems through its guest agent: how many it froze; empty when the domain has no
+     * agent or it does not answer (nothing is frozen then).
+     */
+    java.util.OptionalInt freezeFilesystems(String domain);
+
+    /** Thaws what {@link #freezeFilesystems} froze; nothing frozen is success. */
+    void thawFilesystems(String domain);
+
+    /**
      * Registers for libvirt's device-removed and device-removal-failed events of every domain.
      * The returned handle deregisters.
      */

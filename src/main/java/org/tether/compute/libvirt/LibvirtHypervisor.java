@@ -31,6 +31,11 @@ public class LibvirtHypervisor implements Hypervisor {
     private static final int XML_INACTIVE = 2;
     private static final int NO_DOMAIN = 42;
     private static final int BLOCK_RESIZE_BYTES = 1;
+    private static final java.time.Duration BACKUP_END_WAIT = java.time.Duration.ofSeconds(30);
+    /** No agent channel in the domain (libvirt's code for it), an agent that does not answer, or not in step. */
+    private static final int AGENT_NOT_CONFIGURED = Error.ErrorNumber.VIR_ERR_ARGUMENT_UNSUPPORTED.ordinal();
+    private static final int AGENT_UNRESPONSIVE = Error.ErrorNumber.VIR_ERR_AGENT_UNRESPONSIVE.ordinal();
+    private static final int AGENT_UNSYNCED = Error.ErrorNumber.VIR_ERR_AGENT_UNSYNCED.ordinal();
     private static final LibvirtNative NATIVE = LibvirtNative.INSTANCE;
 
     private final LibvirtConnection libvirt;
@@ -389,6 +394,95 @@ public class LibvirtHypervisor implements Hypervisor {
             } finally {
                 d.free();
             }
+        });
+    }
+
+    @Override
+    public void beginBackup(String domain, String backupXml) {
+        onDomain(domain, d -> {
+            d.backupBegin(backupXml, null, 0);
+            return null;
+        });
+    }
+
+    @Override
+    public java.util.Optional<String> backupJob(String domain) {
+        try {
+            return onDomain(domain, d -> {
+                try {
+                    return java.util.Optional.of(d.getBackupXMLDesc(0));
+                } catch (LibvirtException e) {
+                    if (LibvirtConnection.code(e) == Error.ErrorNumber.VIR_ERR_NO_DOMAIN_BACKUP
+                            || LibvirtConnection.code(e) == Error.ErrorNumber.VIR_ERR_OPERATION_INVALID) {
+                        return java.util.Optional.<String>empty(); // no job; or the domain is not running
+                    }
+                    throw e;
+                }
+            });
+        } catch (TetherException e) {
+            if (e.code() == ErrorCode.DOMAIN_NOT_FOUND) {
+                return java.util.Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Aborts the job, then waits until it is gone: with an NBD client still connected, libvirt answers the abort
+     * before QEMU has finished the job, and a new backup would be refused meanwhile.
+     */
+    @Override
+    public void endBackup(String domain) {
+        onDomain(domain, d -> {
+            if (d.isActive() == 1) {
+                try {
+                    d.abortJob();
+                } catch (LibvirtException e) {
+                    if (LibvirtConnection.code(e) != Error.ErrorNumber.VIR_ERR_OPERATION_INVALID) {
+                        throw e; // OPERATION_INVALID: no job is running
+                    }
+                }
+            }
+            return null;
+        });
+        long end = System.nanoTime() + BACKUP_END_WAIT.toNanos();
+        while (backupJob(domain).isPresent()) {
+            if (System.nanoTime() > end) {
+                throw new HypervisorException(HypervisorException.Kind.OTHER, "libvirt: the backup job of " + domain
+                        + " did not end within " + BACKUP_END_WAIT.toSeconds() + " s of its abort", null);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HypervisorException(HypervisorException.Kind.OTHER, "interrupted", e);
+            }
+        }
+    }
+
+    @Override
+    public java.util.OptionalInt freezeFilesystems(String domain) {
+        return onNativeDomain(domain, dom -> {
+            int n = NATIVE.virDomainFSFreeze(dom, null, 0, 0);
+            if (n >= 0) {
+                return java.util.OptionalInt.of(n);
+            }
+            int code = NATIVE.virGetLastErrorCode();
+            if (code == AGENT_NOT_CONFIGURED || code == AGENT_UNRESPONSIVE || code == AGENT_UNSYNCED) {
+                NATIVE.virDomainFSThaw(dom, null, 0, 0); // an agent that failed half-way has thawed; make sure
+                return java.util.OptionalInt.empty();
+            }
+            throw nativeError("freeze the file systems of " + domain);
+        });
+    }
+
+    @Override
+    public void thawFilesystems(String domain) {
+        onNativeDomain(domain, dom -> {
+            if (NATIVE.virDomainFSThaw(dom, null, 0, 0) < 0) {
+                throw nativeError("thaw the file systems of " + domain);
+            }
+            return null;
         });
     }
 

@@ -7,7 +7,8 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 
 /**
- * The few libvirt C calls libvirt-java 0.5.4 does not wrap: block I/O tuning and the device-removal events.
+ * The few libvirt C calls libvirt-java 0.5.4 does not wrap: block I/O tuning, the device-removal
+ * events and the guest agent's file system freeze.
  * Each is used on pointers that libvirt-java's own connection owns; see {@link NativeConnect}.
  */
 public interface LibvirtNative extends Library {
@@ -39,6 +40,10 @@ public interface LibvirtNative extends Library {
                                          Pointer freeCb);
 
     int virConnectDomainEventDeregisterAny(Pointer conn, int callbackId);
+
+    int virDomainFSFreeze(Pointer dom, Pointer mountpoints, int nmountpoints, int flags);
+
+    int virDomainFSThaw(Pointer dom, Pointer mountpoints, int nmountpoints, int flags);
 
     String virGetLastErrorMessage();
 
