@@ -25,7 +25,10 @@ import java.util.List;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
-/** Backups of volumes into the agent's backup stores, their restores and verifications (storage mode). */
+/**
+ * Backups of volumes into the agent's backup stores: made from a snapshot (storage mode) or from a running domain's
+ * disk (compute mode); listed, verified and deleted in either mode, restored into volumes in storage mode.
+ */
 @Path("/v1")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
@@ -34,10 +37,12 @@ public class BackupResource {
     private final ModeGuard mode;
     private final org.tether.storage.volume.VolumeService volumes;
     private final org.tether.storage.pool.StoragePools pools;
+    private final org.tether.compute.backup.DiskBackups disks;
 
     public BackupResource(BackupService backups, ModeGuard mode, org.tether.storage.volume.VolumeService volumes,
-                          org.tether.storage.pool.StoragePools pools) {
+                          org.tether.storage.pool.StoragePools pools, org.tether.compute.backup.DiskBackups disks) {
         this.backups = backups;
+        this.disks = disks;
         this.mode = mode;
         this.volumes = volumes;
         this.pools = pools;
@@ -72,6 +77,33 @@ public class BackupResource {
         return Response.created(URI.create("/v1/backups/" + made.id())).entity(made).build();
     }
 
+    @Schema(name = "DiskBackupRequest", description = "Always an asynchronous operation (202)")
+    public record FromDisk(
+            @Schema(description = "UUID for the backup; generated when absent") String id,
+            @Schema(description = "The store's name (tether.backup.stores.<name>); default: the default store") String store,
+            @Schema(description = "Build on the volume's latest backup in that store: only new chunks are stored")
+            Boolean incremental,
+            @Schema(description = "Freeze the guest's file systems for the backup's instant through its guest agent "
+                    + "(default true); without an agent answering, the backup is crash-consistent and says so")
+            Boolean quiesce) {
+    }
+
+    @POST
+    @Path("/instances/{domain}/volumes/{volume_id}/backups")
+    @Operation(summary = "Back up an attached volume from the running domain's disk, at one instant while the "
+            + "guest goes on (libvirt's backup API); always an asynchronous operation")
+    public Response createFromDisk(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId,
+                                   FromDisk body) {
+        mode.requireCompute();
+        AttachmentResource.checkDomain(domain);
+        FromDisk b = body == null ? new FromDisk(null, null, null, null) : body;
+        UUID volume = AttachmentResource.volumeId(volumeId);
+        UUID backup = b.id() == null ? null : AttachmentResource.uuid(b.id(), "id");
+        BackupView made = disks.backup(domain, volume, new BackupService.Request(backup, b.store(),
+                Boolean.TRUE.equals(b.incremental()), false), !Boolean.FALSE.equals(b.quiesce()));
+        return Response.created(URI.create("/v1/backups/" + made.id())).entity(made).build();
+    }
+
     @GET
     @Path("/backups")
     @Operation(summary = "Every backup in every store (or in one: store), and those being made, restored or that "
@@ -79,7 +111,6 @@ public class BackupResource {
             + "store to list theirs meanwhile")
     public List<BackupView> list(@jakarta.ws.rs.QueryParam("store") String store,
                                  @jakarta.ws.rs.QueryParam("volume_id") String volumeId) {
-        mode.requireStorage();
         return backups.list(store, volumeId == null ? null : AttachmentResource.uuid(volumeId, "volume_id"));
     }
 
@@ -87,7 +118,6 @@ public class BackupResource {
     @Path("/backups/{id}")
     @Operation(summary = "One backup: volume, size, store, parent, state, bytes read and stored, content SHA-256")
     public BackupView get(@PathParam("id") String id) {
-        mode.requireStorage();
         return backups.get(AttachmentResource.uuid(id, "id"));
     }
 
@@ -95,7 +125,6 @@ public class BackupResource {
     @Path("/backups/{id}")
     @Operation(summary = "Delete a backup and the chunks nothing else names; 409 while an incremental depends on it")
     public Response delete(@PathParam("id") String id) {
-        mode.requireStorage();
         backups.delete(AttachmentResource.uuid(id, "id"));
         return Response.noContent().build();
     }
@@ -120,14 +149,14 @@ public class BackupResource {
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Read every chunk of a backup back and check its hash; always an asynchronous operation")
     public BackupService.Verified verify(@PathParam("id") String id) {
-        mode.requireStorage();
         return backups.verify(AttachmentResource.uuid(id, "id"));
     }
 
     /** Backups, restores and verifications read or write whole volumes: minutes. */
     @ApplicationScoped
     public static class IsAsync implements AlwaysAsync {
-        private static final Pattern LONG = Pattern.compile("/v1/(volumes/[^/]+/backups|backups/[^/]+/(restore|verify))");
+        private static final Pattern LONG = Pattern.compile(
+                "/v1/(volumes/[^/]+/backups|instances/[^/]+/volumes/[^/]+/backups|backups/[^/]+/(restore|verify))");
 
         @Override
         public boolean appliesTo(String method, String path, JsonNode body) {

@@ -40,7 +40,16 @@ public record BackupManifest(
         @JsonProperty("bytes_stored") long bytesStored,
         @JsonInclude(JsonInclude.Include.ALWAYS) List<String> chunks,
         Encryption encryption,
+        Origin origin,
         @JsonProperty("manifest_sha256") String manifestSha256) {
+
+    /**
+     * Where a backup made on the compute side was read (null for one made from a snapshot on the storage side): the
+     * running domain and its disk, and whether the guest's file systems were frozen for its instant through the
+     * guest agent ({@code quiesced}), else it is crash-consistent.
+     */
+    public record Origin(String domain, String disk, boolean quiesced) {
+    }
 
     /**
      * How the volume was encrypted, for a LUKS volume (null otherwise): the backup holds its ciphertext, readable
@@ -60,7 +69,7 @@ public record BackupManifest(
 
     private BackupManifest withHash(String hash) {
         return new BackupManifest(format, id, volumeId, sizeBytes, chunkBytes, parentId, createdAt, contentSha256,
-                bytesRead, bytesStored, chunks, encryption, hash);
+                bytesRead, bytesStored, chunks, encryption, origin, hash);
     }
 
     static byte[] bytes(ObjectMapper json, BackupManifest m) {

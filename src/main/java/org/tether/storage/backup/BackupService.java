@@ -63,7 +63,6 @@ public class BackupService {
     private final JsonFileStore<BackupJob> journal;
     private final Clock clock;
     private final ObjectMapper json;
-    private final TetherConfig.Mode mode;
     private final BackupKeys keys;
     private final ManifestIndex index;
     /** Backups being made, restored, verified or deleted, and those that failed since the start. */
@@ -98,7 +97,6 @@ public class BackupService {
                 j -> j.backupId().toString());
         this.clock = clock;
         this.json = json;
-        this.mode = config.mode();
     }
 
     @jakarta.annotation.PreDestroy
@@ -114,9 +112,6 @@ public class BackupService {
     }
 
     void onStart(@Observes StartupEvent event) {
-        if (mode == TetherConfig.Mode.COMPUTE) {
-            return;
-        }
         for (BackupJob j : journal.all()) {
             try {
                 removeTemporaries(j);
@@ -179,7 +174,7 @@ public class BackupService {
                     out.put(id, index.view(s, id));
                 } catch (TetherException e) {
                     out.put(id, new BackupView(id, null, 0, s.name(), null, "error", 0, 0, null, null, null, null,
-                            null, null, e.getMessage()));
+                            null, null, null, e.getMessage()));
                 }
             }
         }
@@ -254,21 +249,16 @@ public class BackupService {
             snapshot(v, job, bases);
             BackupManifest m;
             try (BlockReader reader = reader(backend, bases, v, job, parent)) {
-                m = write(store, job, reader, v.sizeBytes(), parent, encryption);
+                m = write(store, job, reader, v.sizeBytes(), parent, encryption, null);
             }
             store.putManifest(id, BackupManifest.bytes(json, m));
             bases.ifPresent(b -> dropOtherBases(b, volumeId, id));
-            LOG.infof("volume %s backed up to store %s as %s%s: %d bytes read, %d stored, %d of %d chunks never "
-                    + "written or zero", volumeId, store.name(), id, parent == null ? "" : " (incremental of "
-                    + parent.id() + ")", m.bytesRead(), m.bytesStored(),
-                    m.chunks().stream().filter(java.util.Objects::isNull).count(), m.chunks().size());
-            work.remove(id);
-            return BackupView.of(m, store.name(), "available");
+            return made(store, m);
         } catch (RuntimeException e) {
             BackupView was = work.get(id);
             work.put(id, new BackupView(id, volumeId, v.sizeBytes(), store.name(), parent == null ? null : parent.id(),
                     "error", was.bytesRead(), was.bytesStored(), job.startedAt(), null, null, null, v.encryption() != null,
-                    null, e.getMessage()));
+                    null, null, e.getMessage()));
             throw e;
         } finally {
             pinned.remove(id);
@@ -285,6 +275,74 @@ public class BackupService {
             } catch (RuntimeException e) {
                 LOG.errorf("backup %s: temporaries or chunks not removed yet (next start tries again): %s", id,
                         e.getMessage());
+            }
+        }
+    }
+
+    private BackupView made(BackupStore store, BackupManifest m) {
+        LOG.infof("volume %s backed up to store %s as %s%s%s: %d bytes read, %d stored, %d of %d chunks never "
+                + "written or zero", m.volumeId(), store.name(), m.id(), m.parentId() == null ? ""
+                : " (incremental of " + m.parentId() + ")", m.origin() == null ? "" : " from disk "
+                + m.origin().disk() + " of running domain " + m.origin().domain() + (m.origin().quiesced()
+                ? ", file systems frozen" : ", crash-consistent"), m.bytesRead(), m.bytesStored(),
+                m.chunks().stream().filter(java.util.Objects::isNull).count(), m.chunks().size());
+        work.remove(m.id());
+        return BackupView.of(m, store.name(), "available");
+    }
+
+    /** A disk at one instant, taken for a backup (a running domain's, on the compute side); closed once read. */
+    public interface TakenDisk extends AutoCloseable {
+        long size();
+
+        BlockReader reader();
+
+        BackupManifest.Origin origin();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * A backup of a volume as a running domain's disk holds it (compute mode), into the same stores in the same
+     * format: {@code take} takes the instant for the backup id it is given. An incremental builds on the volume's
+     * latest backup in the store, whichever side made it (the chunks it shares are not stored again). A failure
+     * or a crash leaves no backup listed and its chunks are collected; what {@code take} made is its own to undo.
+     */
+    public BackupView createFromDisk(UUID volumeId, Request req, java.util.function.Function<UUID, TakenDisk> take) {
+        BackupStore store = store(req.store());
+        UUID id = req.id() != null ? req.id() : UUID.randomUUID();
+        BackupManifest parent = null;
+        if (req.incremental()) {
+            parent = latest(store, volumeId).orElseThrow(() -> new TetherException(
+                    ErrorCode.BACKUP_PARENT_NOT_FOUND, "incremental", "store " + store.name() + " holds no backup of "
+                    + "volume " + volumeId + " to build an incremental on"));
+        }
+        BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
+        if (store.manifest(id).isPresent()
+                || work.putIfAbsent(id, progress(job, 0, parent, 0, 0, "creating", null)) != null) {
+            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " exists");
+        }
+        pinned.put(id, ConcurrentHashMap.newKeySet());
+        journal.put(job);
+        try (TakenDisk disk = take.apply(id)) {
+            BackupManifest m = write(store, job, disk.reader(), disk.size(), parent, null, disk.origin());
+            store.putManifest(id, BackupManifest.bytes(json, m));
+            return made(store, m);
+        } catch (RuntimeException e) {
+            BackupView was = work.get(id);
+            work.put(id, new BackupView(id, volumeId, was.sizeBytes(), store.name(), was.parentId(), "error",
+                    was.bytesRead(), was.bytesStored(), job.startedAt(), null, null, null, null, null, null,
+                    e.getMessage()));
+            throw e;
+        } finally {
+            pinned.remove(id);
+            try {
+                if (!store.manifest(id).isPresent()) {
+                    collect(store);
+                }
+                journal.remove(id.toString());
+            } catch (RuntimeException e) {
+                LOG.errorf("backup %s: chunks not collected yet (next start tries again): %s", id, e.getMessage());
             }
         }
     }
@@ -338,7 +396,7 @@ public class BackupService {
     private BackupView progress(BackupJob job, long size, BackupManifest parent, long read, long stored, String state,
                                 String detail) {
         return new BackupView(job.backupId(), job.volumeId(), size, job.store(), parent == null ? null : parent.id(),
-                state, read, stored, job.startedAt(), null, null, null, null, null, detail);
+                state, read, stored, job.startedAt(), null, null, null, null, null, null, detail);
     }
 
     private Optional<BackupManifest> latest(BackupStore store, UUID volumeId) {
@@ -390,7 +448,7 @@ public class BackupService {
     }
 
     private BackupManifest write(BackupStore store, BackupJob job, BlockReader in, long size, BackupManifest parent,
-                                 BackupManifest.Encryption encryption) {
+                                 BackupManifest.Encryption encryption, BackupManifest.Origin origin) {
         Set<String> pins = pinned.get(job.backupId());
         Set<String> known = ConcurrentHashMap.newKeySet(); // chunks found in the store or written: asked once
         if (parent != null) {
@@ -424,7 +482,7 @@ public class BackupService {
         long stored = work.get(job.backupId()).bytesStored();
         return new BackupManifest(BackupManifest.FORMAT, job.backupId(), job.volumeId(), size, chunkBytes,
                 parent == null ? null : parent.id(), clock.instant(),
-                BackupManifest.contentSha256(chunks, size, chunkBytes), read, stored, chunks, encryption, null)
+                BackupManifest.contentSha256(chunks, size, chunkBytes), read, stored, chunks, encryption, origin, null)
                 .sealed(json);
     }
 

@@ -23,12 +23,13 @@ public record BackupView(
         @JsonProperty("unwritten_chunks") Integer unwrittenChunks,
         Boolean encrypted,
         @JsonProperty("encryption_key_id") String encryptionKeyId,
+        BackupManifest.Origin origin,
         String detail) {
 
     static BackupView of(BackupManifest m, String store, String state) {
         int unwritten = (int) m.chunks().stream().filter(java.util.Objects::isNull).count();
         return new BackupView(m.id(), m.volumeId(), m.sizeBytes(), store, m.parentId(), state, m.bytesRead(),
                 m.bytesStored(), m.createdAt(), m.contentSha256(), m.chunks().size(), unwritten, m.encryption() != null,
-                m.encryption() == null ? null : m.encryption().keyId(), null);
+                m.encryption() == null ? null : m.encryption().keyId(), m.origin(), null);
     }
 }

@@ -28,7 +28,7 @@ class BackupManifestTest {
 
     private static BackupManifest manifest(UUID id) {
         return new BackupManifest(BackupManifest.FORMAT, id, UUID.randomUUID(), 3L << 22, 1 << 22, null,
-                Instant.parse("2026-12-06T01:00:00Z"), "c".repeat(64), 2L << 22, 1234, Arrays.asList(A, null, B), null, null)
+                Instant.parse("2026-12-06T01:00:00Z"), "c".repeat(64), 2L << 22, 1234, Arrays.asList(A, null, B), null, null, null)
                 .sealed(JSON);
     }
 
@@ -87,7 +87,7 @@ class BackupManifestTest {
         BackupManifest p = manifest(id);
         BackupManifest encrypted = new BackupManifest(p.format(), id, p.volumeId(), p.sizeBytes(), p.chunkBytes(), null,
                 p.createdAt(), p.contentSha256(), p.bytesRead(), p.bytesStored(), p.chunks(),
-                new BackupManifest.Encryption("luks", "aes-xts-plain64", 256, "front-end", "key-one"), null).sealed(JSON);
+                new BackupManifest.Encryption("luks", "aes-xts-plain64", 256, "front-end", "key-one"), null, null).sealed(JSON);
         String text = new String(BackupManifest.bytes(JSON, encrypted), StandardCharsets.UTF_8);
         assertThat(text).contains("\"encryption_key_id\":\"key-one\"", "\"key_size\":256");
         assertThat(BackupManifest.read(JSON, text.getBytes(StandardCharsets.UTF_8), id).encryption().keyId())

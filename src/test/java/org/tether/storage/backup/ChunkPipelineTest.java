@@ -146,7 +146,7 @@ class ChunkPipelineTest {
 
         // back, in order, through the download window
         BackupManifest m = new BackupManifest(BackupManifest.FORMAT, UUID.randomUUID(), UUID.randomUUID(),
-                (long) CHUNK * data.length, CHUNK, null, Instant.now(), "0".repeat(64), 0, 0, names, null, null);
+                (long) CHUNK * data.length, CHUNK, null, Instant.now(), "0".repeat(64), 0, 0, names, null, null, null);
         try (ChunkDownloads in = new ChunkDownloads(store, pool, 3, m)) {
             for (int i = 0; i < data.length; i++) {
                 if (names.get(i) != null) {
@@ -202,7 +202,7 @@ class ChunkPipelineTest {
         List<String> names = upload(store, 2, data);
         store.chunks.remove(names.get(1));
         BackupManifest m = new BackupManifest(BackupManifest.FORMAT, UUID.randomUUID(), UUID.randomUUID(),
-                3L * CHUNK, CHUNK, null, Instant.now(), "0".repeat(64), 0, 0, new ArrayList<>(names), null, null);
+                3L * CHUNK, CHUNK, null, Instant.now(), "0".repeat(64), 0, 0, new ArrayList<>(names), null, null, null);
         try (ChunkDownloads in = new ChunkDownloads(store, pool, 2, m)) {
             in.take(0);
             assertThatThrownBy(() -> in.take(1)).isInstanceOfSatisfying(TetherException.class, e -> {

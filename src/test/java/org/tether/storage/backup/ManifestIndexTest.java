@@ -82,7 +82,7 @@ class ManifestIndexTest {
     private static UUID backup(Manifests store, UUID volume, UUID parent) {
         UUID id = UUID.randomUUID();
         BackupManifest m = new BackupManifest(BackupManifest.FORMAT, id, volume, 1L << 22, 1 << 22, parent,
-                Instant.now(), "0".repeat(64), 0, 0, Arrays.asList((String) null), null, null).sealed(JSON);
+                Instant.now(), "0".repeat(64), 0, 0, Arrays.asList((String) null), null, null, null).sealed(JSON);
         store.putManifest(id, BackupManifest.bytes(JSON, m));
         return id;
     }
