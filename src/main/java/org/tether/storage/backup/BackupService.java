@@ -230,19 +230,8 @@ public class BackupService {
                     + volumes.pools().nameOf(v) + ", whose snapshots this agent cannot read (an RBD pool needs "
                     + "the librados session: librados2 and librbd1, tether.storage.rbd.librbd)");
         }
-        BackupManifest parent = null;
-        if (req.incremental()) {
-            parent = latest(store, volumeId).orElseThrow(() -> new TetherException(
-                    ErrorCode.BACKUP_PARENT_NOT_FOUND, "incremental", "store " + store.name() + " holds no backup of "
-                    + "volume " + volumeId + " to build an incremental on"));
-        }
-        BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
-        if (store.manifest(id).isPresent()
-                || work.putIfAbsent(id, progress(job, v.sizeBytes(), parent, 0, 0, "creating", null)) != null) {
-            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " exists");
-        }
-        pinned.put(id, ConcurrentHashMap.newKeySet());
-        journal.put(job);
+        BackupManifest parent = req.incremental() ? parentOf(store, volumeId) : null;
+        BackupJob job = start(store, id, volumeId, v.sizeBytes(), parent);
         Optional<DiffBases> bases = backend.diffBases();
         try {
             BackupManifest.Encryption encryption = v.encryption() == null ? null : keyFor(job, v.encryption());
@@ -279,6 +268,25 @@ public class BackupService {
         }
     }
 
+    /** The volume's latest backup in the store, which an incremental builds on (400 when there is none). */
+    private BackupManifest parentOf(BackupStore store, UUID volumeId) {
+        return latest(store, volumeId).orElseThrow(() -> new TetherException(ErrorCode.BACKUP_PARENT_NOT_FOUND,
+                "incremental", "store " + store.name() + " holds no backup of volume " + volumeId
+                + " to build an incremental on"));
+    }
+
+    /** The backup under way, journalled (409 when the id is taken, in the store or by work under way). */
+    private BackupJob start(BackupStore store, UUID id, UUID volumeId, long size, BackupManifest parent) {
+        BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
+        if (store.manifest(id).isPresent()
+                || work.putIfAbsent(id, progress(job, size, parent, 0, 0, "creating", null)) != null) {
+            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " exists");
+        }
+        pinned.put(id, ConcurrentHashMap.newKeySet());
+        journal.put(job);
+        return job;
+    }
+
     private BackupView made(BackupStore store, BackupManifest m) {
         LOG.infof("volume %s backed up to store %s as %s%s%s: %d bytes read, %d stored, %d of %d chunks never "
                 + "written or zero", m.volumeId(), store.name(), m.id(), m.parentId() == null ? ""
@@ -311,19 +319,8 @@ public class BackupService {
     public BackupView createFromDisk(UUID volumeId, Request req, java.util.function.Function<UUID, TakenDisk> take) {
         BackupStore store = store(req.store());
         UUID id = req.id() != null ? req.id() : UUID.randomUUID();
-        BackupManifest parent = null;
-        if (req.incremental()) {
-            parent = latest(store, volumeId).orElseThrow(() -> new TetherException(
-                    ErrorCode.BACKUP_PARENT_NOT_FOUND, "incremental", "store " + store.name() + " holds no backup of "
-                    + "volume " + volumeId + " to build an incremental on"));
-        }
-        BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
-        if (store.manifest(id).isPresent()
-                || work.putIfAbsent(id, progress(job, 0, parent, 0, 0, "creating", null)) != null) {
-            throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " exists");
-        }
-        pinned.put(id, ConcurrentHashMap.newKeySet());
-        journal.put(job);
+        BackupManifest parent = req.incremental() ? parentOf(store, volumeId) : null;
+        BackupJob job = start(store, id, volumeId, 0, parent);
         try (TakenDisk disk = take.apply(id)) {
             BackupManifest m = write(store, job, disk.reader(), disk.size(), parent, null, disk.origin());
             store.putManifest(id, BackupManifest.bytes(json, m));
