@@ -152,36 +152,73 @@ public class DiskHotplug {
     }
 
     /**
-     * Removes the disk from the running domain, waiting until it is gone from the live XML, then from the
-     * persistent config. Live first: if the guest never lets go, the domain stays as it was.
+     * Removes the disk from the running domain and its persistent definition, waiting until it is gone from the
+     * live XML. One call asks for both (as {@code virsh detach-device --live --config} does): libvirt commits the
+     * definition's change only once the live unplug is under way. If the guest never lets go, the definition gets
+     * the disk back and the domain stays as it was; where the first call could not take the definition along (an
+     * unplug already pending), a call for the definition alone follows the live removal.
      *
-     * @param xml the disk's XML (libvirt matches it by target device)
+     * @param xml the disk's XML (libvirt matches it by target device; also what the definition gets back)
      * @throws TetherException DETACH_TIMEOUT when the guest holds on past the deadline
      */
     public void unplug(String domain, String alias, String serial, String xml, Duration timeout) {
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
-            // the persistent definition read here still holds after a live unplug, which does not touch it
             Hypervisor.DomainView view = hypervisor.view(domain);
+            boolean config = view.state().persistent() && find(view.persistent(), alias, serial).isPresent();
             if (view.state().active() && find(view.live(), alias, serial).isPresent()) {
-                StepTimes.step("libvirt_unplug.live", () -> unplugLive(domain, alias, serial, xml, timeout));
+                boolean[] configDone = {false};
+                try {
+                    StepTimes.step("libvirt_unplug.live", () -> {
+                        configDone[0] = unplugLive(domain, alias, serial, xml, timeout, config);
+                    });
+                } catch (TetherException e) {
+                    if (configDone[0] || (config && e.code() == ErrorCode.DETACH_TIMEOUT)) {
+                        restoreConfig(domain, alias, serial, xml);
+                    }
+                    throw e;
+                }
+                if (configDone[0]) {
+                    return;
+                }
             }
-            if (view.state().persistent() && find(view.persistent(), alias, serial).isPresent()) {
+            if (config) {
                 StepTimes.step("libvirt_unplug.config", () -> detach(domain, xml, EnumSet.of(Hypervisor.Scope.CONFIG)));
             }
         }
     }
 
-    private void unplugLive(String domain, String alias, String serial, String xml, Duration timeout) {
+    /** The definition gets the disk back when the guest kept it (it had it before the combined call). */
+    private void restoreConfig(String domain, String alias, String serial, String xml) {
+        try {
+            if (find(hypervisor.persistentXml(domain), alias, serial).isEmpty()) {
+                hypervisor.attachDevice(domain, xml, EnumSet.of(Hypervisor.Scope.CONFIG));
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf("domain %s keeps disk %s live, but its definition could not get it back: %s", domain, alias,
+                    e.getMessage());
+        }
+    }
+
+    /** True when the first call took the definition along (it had the disk, and libvirt accepted both). */
+    private boolean unplugLive(String domain, String alias, String serial, String xml, Duration timeout,
+                               boolean config) {
         Deadline deadline = Deadline.in(timeout);
+        boolean configDone = false;
         try (DeviceRemovals.Waiter waiter = removals.expect(domain, alias)) {
+            boolean first = true;
             while (true) {
-                detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
+                if (first && config) {
+                    configDone = detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE, Hypervisor.Scope.CONFIG));
+                } else {
+                    detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
+                }
+                first = false;
                 Duration left = deadline.remaining();
                 Deadline round = Deadline.in(left.compareTo(retryInterval) < 0 ? left : retryInterval);
                 DeviceRemovals.Outcome outcome = waiter.await(round,
                         () -> find(hypervisor.liveXml(domain), alias, serial).isEmpty());
                 if (outcome == DeviceRemovals.Outcome.REMOVED) {
-                    return;
+                    return configDone;
                 }
                 if (deadline.expired()) {
                     throw new TetherException(ErrorCode.DETACH_TIMEOUT, "domain " + domain
@@ -204,9 +241,11 @@ public class DiskHotplug {
         }
     }
 
-    private void detach(String domain, String xml, Set<Hypervisor.Scope> scope) {
+    /** True when libvirt accepted the call (false: the disk was gone already, or QEMU still waits for the guest). */
+    private boolean detach(String domain, String xml, Set<Hypervisor.Scope> scope) {
         try {
             hypervisor.detachDevice(domain, xml, scope);
+            return true;
         } catch (HypervisorException e) {
             if (e.kind() != HypervisorException.Kind.DEVICE_MISSING
                     && e.kind() != HypervisorException.Kind.UNPLUG_PENDING) {
@@ -214,6 +253,7 @@ public class DiskHotplug {
             }
             // already gone, or QEMU still waits for the guest: both mean keep watching
             LOG.debugf("detach %s from %s: %s", scope, domain, e.getMessage());
+            return false;
         }
     }
 }
