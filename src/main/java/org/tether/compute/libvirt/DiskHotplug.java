@@ -153,37 +153,57 @@ public class DiskHotplug {
 
     /**
      * Removes the disk from the running domain and its persistent definition, waiting until it is gone from the
-     * live XML. One call asks for both (as {@code virsh detach-device --live --config} does): libvirt commits the
-     * definition's change only once the live unplug is under way. If the guest never lets go, the definition gets
-     * the disk back and the domain stays as it was; where the first call could not take the definition along (an
-     * unplug already pending), a call for the definition alone follows the live removal.
+     * live XML. The usual case (a running, persistent domain with the disk in both) is one call and no read of the
+     * domain before it: {@code LIVE|CONFIG}, as {@code virsh detach-device --live --config} does, whose change of
+     * the definition libvirt commits only once the live unplug is under way. Anything else (the call refused: not
+     * running, transient, the disk in one definition only, an unplug already pending) reads the domain and asks
+     * for what it holds. If the guest never lets go, the definition gets the disk back and the domain stays as it
+     * was.
      *
      * @param xml the disk's XML (libvirt matches it by target device; also what the definition gets back)
      * @throws TetherException DETACH_TIMEOUT when the guest holds on past the deadline
      */
     public void unplug(String domain, String alias, String serial, String xml, Duration timeout) {
+        Deadline deadline = Deadline.in(timeout);
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
+            try (DeviceRemovals.Waiter waiter = removals.expect(domain, alias)) {
+                if (StepTimes.step("libvirt_unplug.detach", () -> attempt(domain, xml,
+                        EnumSet.of(Hypervisor.Scope.LIVE, Hypervisor.Scope.CONFIG)))) {
+                    StepTimes.step("libvirt_unplug.wait", () -> awaitRemoval(domain, alias, serial, xml, timeout,
+                            deadline, waiter, true));
+                    return;
+                }
+            }
             Hypervisor.DomainView view = hypervisor.view(domain);
             boolean config = view.state().persistent() && find(view.persistent(), alias, serial).isPresent();
             if (view.state().active() && find(view.live(), alias, serial).isPresent()) {
-                boolean[] configDone = {false};
-                try {
-                    StepTimes.step("libvirt_unplug.live", () -> {
-                        configDone[0] = unplugLive(domain, alias, serial, xml, timeout, config);
-                    });
-                } catch (TetherException e) {
-                    if (configDone[0] || (config && e.code() == ErrorCode.DETACH_TIMEOUT)) {
-                        restoreConfig(domain, alias, serial, xml);
+                boolean taken;
+                try (DeviceRemovals.Waiter waiter = removals.expect(domain, alias)) {
+                    taken = config && detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE, Hypervisor.Scope.CONFIG));
+                    if (!taken) {
+                        detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
                     }
-                    throw e;
+                    StepTimes.step("libvirt_unplug.live", () -> awaitRemoval(domain, alias, serial, xml, timeout,
+                            deadline, waiter, taken));
                 }
-                if (configDone[0]) {
+                if (taken) {
                     return;
                 }
             }
             if (config) {
                 StepTimes.step("libvirt_unplug.config", () -> detach(domain, xml, EnumSet.of(Hypervisor.Scope.CONFIG)));
             }
+        }
+    }
+
+    /** Whether libvirt took the call; a refusal of any kind is for the caller's slower path to sort out. */
+    private boolean attempt(String domain, String xml, Set<Hypervisor.Scope> scope) {
+        try {
+            hypervisor.detachDevice(domain, xml, scope);
+            return true;
+        } catch (HypervisorException e) {
+            LOG.debugf("detach %s from %s refused (%s): the domain is read", scope, domain, e.getMessage());
+            return false;
         }
     }
 
@@ -199,37 +219,33 @@ public class DiskHotplug {
         }
     }
 
-    /** True when the first call took the definition along (it had the disk, and libvirt accepted both). */
-    private boolean unplugLive(String domain, String alias, String serial, String xml, Duration timeout,
-                               boolean config) {
-        Deadline deadline = Deadline.in(timeout);
-        boolean configDone = false;
-        try (DeviceRemovals.Waiter waiter = removals.expect(domain, alias)) {
-            boolean first = true;
-            while (true) {
-                if (first && config) {
-                    configDone = detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE, Hypervisor.Scope.CONFIG));
-                } else {
-                    detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
-                }
-                first = false;
-                Duration left = deadline.remaining();
-                Deadline round = Deadline.in(left.compareTo(retryInterval) < 0 ? left : retryInterval);
-                DeviceRemovals.Outcome outcome = waiter.await(round,
-                        () -> find(hypervisor.liveXml(domain), alias, serial).isEmpty());
-                if (outcome == DeviceRemovals.Outcome.REMOVED) {
-                    return configDone;
-                }
-                if (deadline.expired()) {
-                    throw new TetherException(ErrorCode.DETACH_TIMEOUT, "domain " + domain
-                            + " did not release disk " + alias + " within " + timeout + "; it stays attached");
-                }
-                LOG.infof("disk %s still in %s (%s); asking again", alias, domain,
-                        outcome == DeviceRemovals.Outcome.REFUSED ? "the guest refused" : "no answer yet");
-                if (outcome == DeviceRemovals.Outcome.REFUSED) {
-                    pause(deadline); // a guest that refuses at once is not asked in a tight loop
-                }
+    /**
+     * Waits until the disk left the running domain, asking the guest again every retry interval; when the deadline
+     * passes, gives the definition the disk back if the first call took it ({@code configTaken}).
+     */
+    private void awaitRemoval(String domain, String alias, String serial, String xml, Duration timeout,
+                              Deadline deadline, DeviceRemovals.Waiter waiter, boolean configTaken) {
+        while (true) {
+            Duration left = deadline.remaining();
+            Deadline round = Deadline.in(left.compareTo(retryInterval) < 0 ? left : retryInterval);
+            DeviceRemovals.Outcome outcome = waiter.await(round,
+                    () -> find(hypervisor.liveXml(domain), alias, serial).isEmpty());
+            if (outcome == DeviceRemovals.Outcome.REMOVED) {
+                return;
             }
+            if (deadline.expired()) {
+                if (configTaken) {
+                    restoreConfig(domain, alias, serial, xml);
+                }
+                throw new TetherException(ErrorCode.DETACH_TIMEOUT, "domain " + domain
+                        + " did not release disk " + alias + " within " + timeout + "; it stays attached");
+            }
+            LOG.infof("disk %s still in %s (%s); asking again", alias, domain,
+                    outcome == DeviceRemovals.Outcome.REFUSED ? "the guest refused" : "no answer yet");
+            if (outcome == DeviceRemovals.Outcome.REFUSED) {
+                pause(deadline); // a guest that refuses at once is not asked in a tight loop
+            }
+            detach(domain, xml, EnumSet.of(Hypervisor.Scope.LIVE));
         }
     }
 
