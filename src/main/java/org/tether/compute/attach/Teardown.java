@@ -34,8 +34,10 @@ public class Teardown {
     private final Clock clock;
     private final LuksPassphrases passphrases;
 
+    private final org.tether.compute.backup.DiskBackups backups;
     public Teardown(DiskHotplug hotplug, Connectors connectors, AttachmentJournal journal, TetherConfig config,
-                    Clock clock, LuksPassphrases passphrases) {
+                    Clock clock, LuksPassphrases passphrases, org.tether.compute.backup.DiskBackups backups) {
+        this.backups = backups;
         this.passphrases = passphrases;
         this.hotplug = hotplug;
         this.connectors = connectors;
@@ -46,9 +48,15 @@ public class Teardown {
 
     /**
      * Detaches and disconnects. When the guest does not release the disk in time the record goes back to
-     * ATTACHED with the error, nothing on the host is torn down, and DETACH_TIMEOUT is thrown.
+     * ATTACHED with the error, nothing on the host is torn down, and DETACH_TIMEOUT is thrown. Refused (409
+     * {@code backup_busy}, nothing changed) while a backup reads the disk: libvirt refuses to unplug a disk in a
+     * block job, and Cinder refuses to detach a volume that is backing up.
      */
     public void detach(AttachmentRecord record) {
+        backups.running(record.domain(), record.volumeId()).ifPresent(b -> {
+            throw new TetherException(ErrorCode.BACKUP_BUSY, "volume " + record.volumeId() + " on " + record.domain()
+                    + " is being backed up (backup " + b + "); detach it once the backup ends");
+        });
         journal.put(record.withPhase(Phase.DETACHING, clock.instant()));
         try {
             unplug(record);

@@ -36,6 +36,8 @@ public class DiskBackups {
     private final BackupService backups;
     private final Path dir;
     private final TetherConfig.Mode mode;
+    /** The backups under way, by domain and volume: a detach waits for none of them, it is refused. */
+    private final java.util.Map<String, UUID> running = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DiskBackups(Hypervisor hypervisor, AttachmentJournal attachments, BackupService backups,
                        TetherConfig config) {
@@ -61,11 +63,28 @@ public class DiskBackups {
                     + "keeps the ciphertext");
         }
         String target = a.device().dev();
-        return backups.createFromDisk(volumeId, req, id -> taken(DiskExport.begin(hypervisor, domain, target, dir,
-                id, quiesce), domain, target));
+        String key = domain + "/" + volumeId;
+        return backups.createFromDisk(volumeId, req, id -> {
+            if (running.putIfAbsent(key, id) != null) {
+                throw new TetherException(ErrorCode.BACKUP_BUSY, "volume " + volumeId + " on " + domain
+                        + " is being backed up already (backup " + running.get(key) + ")");
+            }
+            try {
+                return taken(DiskExport.begin(hypervisor, domain, target, dir, id, quiesce), domain, target,
+                        () -> running.remove(key, id));
+            } catch (RuntimeException e) {
+                running.remove(key, id);
+                throw e;
+            }
+        });
     }
 
-    private static BackupService.TakenDisk taken(DiskExport export, String domain, String target) {
+    /** The backup reading volume {@code volumeId}'s disk in {@code domain} now, if one is. */
+    public java.util.Optional<UUID> running(String domain, UUID volumeId) {
+        return java.util.Optional.ofNullable(running.get(domain + "/" + volumeId));
+    }
+
+    private static BackupService.TakenDisk taken(DiskExport export, String domain, String target, Runnable ended) {
         return new BackupService.TakenDisk() {
             @Override
             public long size() {
@@ -84,7 +103,11 @@ public class DiskBackups {
 
             @Override
             public void close() {
-                export.close();
+                try {
+                    export.close();
+                } finally {
+                    ended.run();
+                }
             }
         };
     }

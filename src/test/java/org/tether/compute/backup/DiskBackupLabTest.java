@@ -162,4 +162,32 @@ class DiskBackupLabTest {
         }
         left.close(); // what the dead agent held: harmless now
     }
+
+    @Test
+    void aDetachWhileTheDiskIsBackedUpIsRefusedAndChangesNothing() throws Exception {
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) { // 256 MiB to read: a few seconds
+            f.setLength(256L * MIB);
+            byte[] b = new byte[4 * MIB];
+            Random r = new Random(volume.getMostSignificantBits());
+            for (long at = 0; at < 256L * MIB; at += b.length) {
+                r.nextBytes(b);
+                f.seek(at);
+                f.write(b);
+            }
+        }
+        Host.virsh("blockresize", dom.name, "sdb", "256M");
+        Response accepted = given().contentType(ContentType.JSON).body("{}")
+                .post("/v1/instances/" + dom.name + "/volumes/" + volume + "/backups");
+        accepted.then().statusCode(202);
+        given().delete("/v1/instances/" + dom.name + "/volumes/" + volume).then().statusCode(409)
+                .body("code", org.hamcrest.Matchers.equalTo("backup_busy"));
+        assertThat(given().get(accepted.header("Location")).then().statusCode(200).extract().path("state")
+                .toString()).as("the backup was still running when the detach was refused").isEqualTo("running");
+        assertThat(journal.find(volume, dom.name)).get().extracting(AttachmentRecord::phase)
+                .isEqualTo(AttachmentRecord.Phase.ATTACHED);
+        JsonNode made = Operations.await(accepted.header("Location"), "succeeded", Duration.ofSeconds(120))
+                .path("result");
+        assertThat(made.path("bytes_read").asLong()).isEqualTo(256L * MIB);
+        assertThat(dom.liveXml()).contains(disk.toString()); // still attached
+    }
 }
