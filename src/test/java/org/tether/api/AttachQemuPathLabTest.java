@@ -276,4 +276,33 @@ class AttachQemuPathLabTest {
     void detachOfAnUnknownAttachmentIs204() {
         given().delete("/v1/instances/whatever/volumes/0f5ca1c4-9d2a-4a4d-8f0b-7a1d3c2e9b11").then().statusCode(204);
     }
+
+    @Test
+    void anAttachedIscsiDiskIsBackedUpFromTheRunningDomainOverQemusOwnSession() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(tgt.file.toFile(), "rw")) {
+            byte[] b = new byte[3 << 20];
+            new java.util.Random(tgt.volumeId.getLeastSignificantBits()).nextBytes(b); // no chunk seen before
+            f.seek(10L << 20);
+            f.write(b);
+        }
+        String sha = org.tether.lab.Digests.contentSha256(tgt.file, 4 << 20);
+        attach(dom, tgt, tgt.connectionInfo(), "").then().statusCode(200);
+
+        Response accepted = given().contentType(ContentType.JSON).body("{\"quiesce\": false}")
+                .post(url(dom, tgt) + "/backups");
+        accepted.then().statusCode(202);
+        com.fasterxml.jackson.databind.JsonNode made = org.tether.lab.Operations.await(accepted.header("Location"),
+                "succeeded", java.time.Duration.ofSeconds(60)).path("result");
+        // what QEMU read through its own iSCSI session, with CHAP: the target's bytes
+        assertThat(made.path("content_sha256").asText()).isEqualTo(sha);
+        assertThat(made.path("origin").path("disk").asText()).isEqualTo("sda");
+        assertThat(made.path("origin").path("quiesced").asBoolean()).isFalse();
+        assertThat(made.path("size_bytes").asLong()).isEqualTo(64L << 20);
+
+        detach(dom, tgt); // the backup's job is over: nothing holds the disk
+        assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
+        given().delete("/v1/backups/" + made.path("id").asText()).then().statusCode(204);
+    }
 }
