@@ -18,7 +18,8 @@ import java.util.List;
  * server speaks it: {@code doc/proto.md} of the NetworkBlockDevice project), over a Unix socket: what libvirt's
  * pull-mode backup exports a running domain's disk through. It asks for one meta context, whose extents
  * {@link #status} returns (for {@code base:allocation}: holes and zeroes), and reads. One request at a time;
- * not thread-safe.
+ * not thread-safe. Every exchange (the handshake, a request and its reply) is bounded: a server that stops
+ * answering has its socket closed after the limit, and the call fails instead of waiting forever.
  */
 public final class NbdClient implements AutoCloseable {
     /** {@code base:allocation}'s flags: the extent is not allocated / reads as zeroes. */
@@ -55,6 +56,15 @@ public final class NbdClient implements AutoCloseable {
     /** The most one request asks for: QEMU's server refuses more than 32 MiB. */
     private static final int MAX_REQUEST = 32 << 20;
 
+    /** How long one exchange may take by default: a 32 MiB read of a network disk under load, with room to spare. */
+    public static final java.time.Duration EXCHANGE_LIMIT = java.time.Duration.ofSeconds(120);
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tether-nbd-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+
     /** A range of the export with the meta context's flags for it. */
     public record Extent(long offset, long length, int flags) {
         public long end() {
@@ -68,10 +78,12 @@ public final class NbdClient implements AutoCloseable {
     private final long size;
     private final int maxRequest;
     private final int contextId;
+    private final java.time.Duration limit;
     private long cookie;
 
     private NbdClient(SocketChannel channel, DataInputStream in, DataOutputStream out, long size, int maxRequest,
-                      int contextId) {
+                      int contextId, java.time.Duration limit) {
+        this.limit = limit;
         this.channel = channel;
         this.in = in;
         this.out = out;
@@ -82,21 +94,55 @@ public final class NbdClient implements AutoCloseable {
 
     /** Connects to {@code export} at the Unix socket, with the meta context {@code context} (null: none). */
     public static NbdClient open(Path socket, String export, String context) throws IOException {
+        return open(socket, export, context, EXCHANGE_LIMIT);
+    }
+
+    /** The same, each exchange bounded by {@code limit}. */
+    public static NbdClient open(Path socket, String export, String context, java.time.Duration limit)
+            throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16));
-            DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Channels.newOutputStream(ch),
-                    4096));
-            return handshake(ch, in, out, export, context);
+            return bounded(ch, limit, () -> {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16));
+                DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
+                        Channels.newOutputStream(ch), 4096));
+                return handshake(ch, in, out, export, context, limit);
+            });
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
     }
 
+    private interface Exchange<T> {
+        T run() throws IOException;
+    }
+
+    /** {@code e}, with the socket closed under it if it takes longer than {@code limit}. */
+    private static <T> T bounded(SocketChannel ch, java.time.Duration limit, Exchange<T> e) throws IOException {
+        java.util.concurrent.ScheduledFuture<?> timer = WATCHDOG.schedule(() -> {
+            try {
+                ch.close(); // a blocked read or write fails at once
+            } catch (IOException ignored) {
+                // closing is all there is to do
+            }
+        }, limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            return e.run();
+        } catch (IOException ex) {
+            if (timer.isDone() && !timer.isCancelled()) {
+                throw new NbdException("the NBD server did not answer within " + limit.toMillis() + " ms; "
+                        + "the connection is closed");
+            }
+            throw ex;
+        } finally {
+            timer.cancel(false);
+        }
+    }
+
     private static NbdClient handshake(SocketChannel ch, DataInputStream in, DataOutputStream out, String export,
-                                       String context) throws IOException {
+                                       String context, java.time.Duration limit) throws IOException {
         if (in.readLong() != NBDMAGIC || in.readLong() != IHAVEOPT) {
             throw new NbdException("not an NBD server speaking the newstyle handshake");
         }
@@ -157,7 +203,7 @@ public final class NbdClient implements AutoCloseable {
         if (size < 0) {
             throw new NbdException("export " + export + " told no size");
         }
-        return new NbdClient(ch, in, out, size, max, contextId);
+        return new NbdClient(ch, in, out, size, max, contextId, limit);
     }
 
     private record Reply(int type, byte[] data) {
@@ -215,33 +261,40 @@ public final class NbdClient implements AutoCloseable {
         long end = Math.min(size, offset + length);
         while (at < end) {
             int ask = (int) Math.min(end - at, 0x7fff_f000L);
-            long c = request(CMD_BLOCK_STATUS, at, ask);
-            long reached = at;
-            boolean done = false;
-            while (!done) {
-                Chunk k = chunk(c);
-                done = k.done;
-                if (k.type == REPLY_BLOCK_STATUS) {
-                    java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(k.payload);
-                    int id = d.getInt();
-                    while (d.remaining() >= 8) {
-                        long len = Integer.toUnsignedLong(d.getInt());
-                        int flags = d.getInt();
-                        if (id != contextId || len == 0) {
-                            continue;
-                        }
-                        long e = Math.min(end, reached + len);
-                        add(extents, new Extent(reached, e - reached, flags));
-                        reached = e;
-                    }
-                }
-            }
+            long from = at;
+            long reached = bounded(channel, limit, () -> statusOnce(from, ask, end, extents));
             if (reached == at) {
                 throw new NbdException("block status at " + at + " answered no extent");
             }
             at = reached;
         }
         return extents;
+    }
+
+    /** One block status request and its reply; how far its extents reached. */
+    private long statusOnce(long at, int ask, long end, List<Extent> extents) throws IOException {
+        long c = request(CMD_BLOCK_STATUS, at, ask);
+        long reached = at;
+        boolean done = false;
+        while (!done) {
+            Chunk k = chunk(c);
+            done = k.done;
+            if (k.type == REPLY_BLOCK_STATUS) {
+                java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(k.payload);
+                int id = d.getInt();
+                while (d.remaining() >= 8) {
+                    long len = Integer.toUnsignedLong(d.getInt());
+                    int flags = d.getInt();
+                    if (id != contextId || len == 0) {
+                        continue;
+                    }
+                    long e = Math.min(end, reached + len);
+                    add(extents, new Extent(reached, e - reached, flags));
+                    reached = e;
+                }
+            }
+        }
+        return reached;
     }
 
     private static void add(List<Extent> extents, Extent e) {
@@ -262,7 +315,11 @@ public final class NbdClient implements AutoCloseable {
         }
         for (int done = 0; done < length; ) {
             int n = Math.min(maxRequest, length - done);
-            readOnce(offset + done, buf, done, n);
+            int at = done;
+            bounded(channel, limit, () -> {
+                readOnce(offset + at, buf, at, n);
+                return null;
+            });
             done += n;
         }
     }

@@ -114,4 +114,26 @@ class NbdClientTest {
         assertThatThrownBy(() -> NbdClient.open(socket, "vdz", null))
                 .isInstanceOf(NbdClient.NbdException.class).hasMessageContaining("export vdz refused");
     }
+
+    @Test
+    void aServerThatStopsAnsweringFailsTheCallInsteadOfHangingIt() throws Exception {
+        try (NbdClient nbd = NbdClient.open(socket, "vda", NbdClient.BASE_ALLOCATION, java.time.Duration.ofMillis(500))) {
+            new ProcessBuilder("kill", "-STOP", Long.toString(server.pid())).start().waitFor();
+            try {
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> nbd.read(0, new byte[MIB], MIB)).isInstanceOf(NbdClient.NbdException.class)
+                        .hasMessageContaining("did not answer within 500 ms");
+                assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(30));
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(server.pid())).start().waitFor();
+            }
+        }
+        // a server that takes the connection and never says a word: the handshake gives up too
+        Path mute = dir.resolve("mute.sock");
+        try (var listener = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            listener.bind(java.net.UnixDomainSocketAddress.of(mute));
+            assertThatThrownBy(() -> NbdClient.open(mute, "vda", null, java.time.Duration.ofMillis(300)))
+                    .isInstanceOf(NbdClient.NbdException.class).hasMessageContaining("did not answer");
+        }
+    }
 }
