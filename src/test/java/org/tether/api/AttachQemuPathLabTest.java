@@ -305,4 +305,27 @@ class AttachQemuPathLabTest {
         assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
         given().delete("/v1/backups/" + made.path("id").asText()).then().statusCode(204);
     }
+
+    @Test
+    void aDiskSomeoneElsePutAtTheVolumesTargetIsNeverDetached() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        String dev = attach(dom, tgt, tgt.connectionInfo(), "").then().statusCode(200).extract().path("device");
+        // the operator takes the volume's disk out behind the agent's back and puts another disk at its target
+        String alias = "ua-" + tgt.volumeId;
+        Host.virsh("detach-device-alias", dom.name, alias, "--live", "--config");
+        for (int i = 0; i < 50 && dom.liveXml().contains(alias); i++) {
+            Thread.sleep(100);
+        }
+        Path other = Files.createTempFile(dir, "other", ".raw");
+        keep(() -> Files.deleteIfExists(other));
+        Files.write(other, new byte[1 << 20]);
+        Host.virsh("attach-disk", dom.name, other.toString(), dev, "--driver", "qemu", "--subdriver", "raw",
+                "--targetbus", "scsi", "--live", "--config");
+
+        detach(dom, tgt); // the volume's attachment ends; the other disk is not the volume's
+        assertThat(dom.liveXml()).contains(other.toString());
+        assertThat(dom.persistentXml()).contains(other.toString());
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+    }
 }

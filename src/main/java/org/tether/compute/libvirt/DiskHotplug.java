@@ -154,8 +154,8 @@ public class DiskHotplug {
     /**
      * Removes the disk from the running domain and its persistent definition, waiting until it is gone from the
      * live XML. The usual case (a running, persistent domain with the disk in both) is one call and no read of the
-     * domain before it: {@code LIVE|CONFIG}, as {@code virsh detach-device --live --config} does, whose change of
-     * the definition libvirt commits only once the live unplug is under way. Anything else (the call refused: not
+     * domain before it: {@code LIVE|CONFIG} by the disk's alias (libvirt matches a disk's XML by target only),
+     * whose change of the definition libvirt commits only once the live unplug is under way. Anything else (the call refused: not
      * running, transient, the disk in one definition only, an unplug already pending) reads the domain and asks
      * for what it holds. If the guest never lets go, the definition gets the disk back and the domain stays as it
      * was.
@@ -167,7 +167,7 @@ public class DiskHotplug {
         Deadline deadline = Deadline.in(timeout);
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
             try (DeviceRemovals.Waiter waiter = removals.expect(domain, alias)) {
-                if (StepTimes.step("libvirt_unplug.detach", () -> attempt(domain, xml,
+                if (StepTimes.step("libvirt_unplug.detach", () -> attempt(domain, alias,
                         EnumSet.of(Hypervisor.Scope.LIVE, Hypervisor.Scope.CONFIG)))) {
                     StepTimes.step("libvirt_unplug.wait", () -> awaitRemoval(domain, alias, serial, xml, timeout,
                             deadline, waiter, true));
@@ -196,10 +196,13 @@ public class DiskHotplug {
         }
     }
 
-    /** Whether libvirt took the call; a refusal of any kind is for the caller's slower path to sort out. */
-    private boolean attempt(String domain, String xml, Set<Hypervisor.Scope> scope) {
+    /**
+     * Whether libvirt took the call; a refusal of any kind is for the caller's slower path to sort out. By alias,
+     * never by target: a disk someone else put at the volume's old target is not the volume's.
+     */
+    private boolean attempt(String domain, String alias, Set<Hypervisor.Scope> scope) {
         try {
-            hypervisor.detachDevice(domain, xml, scope);
+            hypervisor.detachDeviceAlias(domain, alias, scope);
             return true;
         } catch (HypervisorException e) {
             LOG.debugf("detach %s from %s refused (%s): the domain is read", scope, domain, e.getMessage());

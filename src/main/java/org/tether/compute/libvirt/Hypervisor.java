@@ -58,6 +58,12 @@ public interface Hypervisor {
 
     void detachDevice(String domain, String deviceXml, Set<Scope> scope);
 
+    /**
+     * Asks for the removal of the device whose alias is {@code alias} ({@code virDomainDetachDeviceAlias}): only that
+     * device, whatever else sits at its target. Returns once asked; the device-removed event follows.
+     */
+    void detachDeviceAlias(String domain, String alias, Set<Scope> scope);
+
     /** Defines (or redefines) an iSCSI CHAP secret with a fixed UUID and sets its value. */
     void defineIscsiSecret(UUID uuid, String usage, byte[] value);
 

@@ -104,6 +104,16 @@ public class LibvirtHypervisor implements Hypervisor {
     }
 
     @Override
+    public void detachDeviceAlias(String domain, String alias, Set<Scope> scope) {
+        onNativeDomain(domain, dom -> {
+            if (NATIVE.virDomainDetachDeviceAlias(dom, alias, Scope.flags(scope)) < 0) {
+                throw nativeError("detach the device " + alias);
+            }
+            return null;
+        });
+    }
+
+    @Override
     public void defineIscsiSecret(UUID uuid, String usage, byte[] value) {
         defineSecret(SecretXml.iscsi(uuid, usage), value);
     }

@@ -41,6 +41,8 @@ public interface LibvirtNative extends Library {
 
     int virConnectDomainEventDeregisterAny(Pointer conn, int callbackId);
 
+    int virDomainDetachDeviceAlias(Pointer dom, String alias, int flags);
+
     int virDomainFSFreeze(Pointer dom, Pointer mountpoints, int nmountpoints, int flags);
 
     int virDomainFSThaw(Pointer dom, Pointer mountpoints, int nmountpoints, int flags);
