@@ -176,9 +176,17 @@ class DiskBackupLabTest {
             }
         }
         Host.virsh("blockresize", dom.name, "sdb", "256M");
-        Response accepted = given().contentType(ContentType.JSON).body("{}")
+        UUID id = UUID.randomUUID();
+        Response accepted = given().contentType(ContentType.JSON).body("{\"id\": \"" + id + "\"}")
                 .post("/v1/instances/" + dom.name + "/volumes/" + volume + "/backups");
         accepted.then().statusCode(202);
+        // the operation runs on its own: the detach comes once the export is read from, not merely asked for
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!(given().get("/v1/backups/" + id).then().extract().jsonPath().get("bytes_read") instanceof Number n
+                && n.longValue() > 0)) { // a 404 until the operation has begun
+            assertThat(System.nanoTime()).as("the backup began reading within 30 s").isLessThan(deadline);
+            Thread.sleep(10);
+        }
         given().delete("/v1/instances/" + dom.name + "/volumes/" + volume).then().statusCode(409)
                 .body("code", org.hamcrest.Matchers.equalTo("backup_busy"));
         assertThat(given().get(accepted.header("Location")).then().statusCode(200).extract().path("state")
