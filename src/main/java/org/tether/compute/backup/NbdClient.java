@@ -121,7 +121,9 @@ public final class NbdClient implements AutoCloseable {
 
     /** {@code e}, with the socket closed under it if it takes longer than {@code limit}. */
     private static <T> T bounded(SocketChannel ch, java.time.Duration limit, Exchange<T> e) throws IOException {
+        java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.ScheduledFuture<?> timer = WATCHDOG.schedule(() -> {
+            fired.set(true); // before the close: the blocked call fails as soon as it is closed
             try {
                 ch.close(); // a blocked read or write fails at once
             } catch (IOException ignored) {
@@ -131,7 +133,7 @@ public final class NbdClient implements AutoCloseable {
         try {
             return e.run();
         } catch (IOException ex) {
-            if (timer.isDone() && !timer.isCancelled()) {
+            if (fired.get()) {
                 throw new NbdException("the NBD server did not answer within " + limit.toMillis() + " ms; "
                         + "the connection is closed");
             }
