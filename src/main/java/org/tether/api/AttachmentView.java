@@ -15,7 +15,7 @@ import java.util.UUID;
 public record AttachmentView(
         UUID volumeId,
         String domain,
-        @Schema(description = "attached, connecting, connected, detaching or rollback_pending") String state,
+        @Schema(description = "attached, connecting, connected, detaching, rollback_pending, migrating or incoming") String state,
         @Schema(description = "Guest device name", example = "vdb") String device,
         String bus,
         String attachPath,

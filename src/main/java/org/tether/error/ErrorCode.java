@@ -38,6 +38,16 @@ public enum ErrorCode {
     /** 422: a manifest that fails its hash, or a chunk missing or not what its name says. */
     BACKUP_CORRUPT(422, "Backup is corrupt"),
     BACKUP_STORE_UNAVAILABLE(503, "Backup store not reachable; retry later"),
+    /** 400: the destination names no peer in {@code tether.migration.peers}. */
+    MIGRATION_PEER_NOT_FOUND(400, "Migration peer not configured"),
+    /** 409: the domain is migrating already, or a disk of it is in flight, or it exists on the destination. */
+    MIGRATION_BUSY(409, "Migration in progress or in the way"),
+    /** 409: what the domain holds cannot be migrated by this agent (a disk it did not attach, not running). */
+    MIGRATION_UNSUPPORTED(409, "Migration not possible for this domain"),
+    /** 502: libvirt or the destination refused or failed the migration; the guest runs on the source. */
+    MIGRATION_FAILED(502, "Migration failed"),
+    /** 503: the destination agent does not answer; nothing was changed on either host. */
+    MIGRATION_PEER_UNAVAILABLE(503, "Migration peer not reachable; retry later"),
     IMAGE_NOT_ACTIVE(409, "Image is not active"),
     /** 422: the image's bytes are not the format it was declared as. */
     IMAGE_FORMAT_MISMATCH(422, "Image format does not match its declared disk_format"),

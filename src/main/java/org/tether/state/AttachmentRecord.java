@@ -41,7 +41,19 @@ public record AttachmentRecord(
         ATTACHED,
         DETACHING,
         /** A rollback failed part-way; the next start tries again. */
-        ROLLBACK_PENDING
+        ROLLBACK_PENDING,
+        /** Attached to a domain that is migrating to another host: the migration (or its recovery) owns it. */
+        MIGRATING,
+        /**
+         * Connected on this host for a domain migrating in from another; its disk arrives with the domain. The
+         * migration (or its recovery) makes it ATTACHED or undoes it.
+         */
+        INCOMING;
+
+        /** A phase that a live migration owns, not attach, detach or their recovery. */
+        public boolean migration() {
+            return this == MIGRATING || this == INCOMING;
+        }
     }
 
     public AttachmentRecord {

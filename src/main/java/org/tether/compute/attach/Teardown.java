@@ -92,6 +92,16 @@ public class Teardown {
         }
     }
 
+    /**
+     * The host side of an attachment whose disk is no longer this host's to unplug: the domain left for another
+     * host with it (a migration), or never arrived. Disconnects and forgets it; the domain is not touched.
+     */
+    public void release(AttachmentRecord record) {
+        disconnect(record);
+        journal.remove(record);
+        LOG.infof("released volume %s of %s on this host", record.volumeId(), record.domain());
+    }
+
     private void unplug(AttachmentRecord record) {
         String alias = DiskXmlFactory.alias(record.volumeId());
         String serial = record.volumeId().toString();

@@ -147,6 +147,35 @@ public interface Hypervisor {
     /** Thaws what {@link #freezeFilesystems} froze; nothing frozen is success. */
     void thawFilesystems(String domain);
 
+    /** Where the domain stands for a migration, from its state and the reason libvirt gives for it. */
+    MigrationState migrationState(String domain);
+
+    /**
+     * The domain's definition as a migration sends it ({@code VIR_DOMAIN_XML_MIGRATABLE}, secrets included): the
+     * running one, or with {@code persistent} the one libvirt keeps (null for a transient domain).
+     */
+    String migratableXml(String domain, boolean persistent);
+
+    /**
+     * Live-migrates the running domain peer-to-peer and returns once it runs on the destination (the source's
+     * definition then undefined). Throws when libvirt refused or failed it: the domain runs here still, unless
+     * the connection to libvirtd was lost meanwhile (then {@link #migrationState} says where it is).
+     */
+    void migrate(String domain, LiveMigration migration);
+
+    /**
+     * The statistics of the domain's current job ({@code virDomainGetJobStats}), or with {@code completed} of
+     * its last completed one; keys as libvirt names them ({@code memory_remaining}, {@code downtime}, ...), plus
+     * {@code type} (0: none). Empty when the domain is gone.
+     */
+    Map<String, Object> jobStats(String domain, boolean completed);
+
+    /** Aborts the domain's current job (a migration); none is success. */
+    void abortJob(String domain);
+
+    /** The longest pause a live migration may impose at its switch-over, in milliseconds. */
+    void setMaxDowntime(String domain, long millis);
+
     /**
      * Registers for libvirt's device-removed and device-removal-failed events of every domain.
      * The returned handle deregisters.

@@ -496,6 +496,143 @@ public class LibvirtHypervisor implements Hypervisor {
         });
     }
 
+    private static final int STATE_RUNNING = 1;
+    private static final int STATE_PAUSED = 3;
+    private static final int PAUSED_MIGRATION = 2;
+    private static final int PAUSED_STARTING_UP = 11;
+    private static final int XML_SECURE = 1;
+    private static final int XML_MIGRATABLE = 8;
+    private static final int MIGRATE_LIVE = 1;
+    private static final int MIGRATE_PEER2PEER = 2;
+    private static final int MIGRATE_PERSIST_DEST = 8;
+    private static final int MIGRATE_UNDEFINE_SOURCE = 16;
+    private static final int MIGRATE_ABORT_ON_ERROR = 4096;
+    private static final int JOB_STATS_COMPLETED = 1;
+    private static final int NO_JOB = Error.ErrorNumber.VIR_ERR_OPERATION_INVALID.ordinal();
+
+    @Override
+    public MigrationState migrationState(String domain) {
+        try {
+            return onNativeDomain(domain, dom -> {
+                IntByReference state = new IntByReference();
+                IntByReference reason = new IntByReference();
+                if (NATIVE.virDomainGetState(dom, state, reason, 0) < 0) {
+                    throw nativeError("read the state of " + domain);
+                }
+                if (state.getValue() == STATE_RUNNING) {
+                    return MigrationState.RUNNING;
+                }
+                boolean incoming = state.getValue() == STATE_PAUSED
+                        && (reason.getValue() == PAUSED_MIGRATION || reason.getValue() == PAUSED_STARTING_UP);
+                return incoming ? MigrationState.INCOMING : MigrationState.OTHER;
+            });
+        } catch (TetherException e) {
+            if (e.code() == ErrorCode.DOMAIN_NOT_FOUND) {
+                return MigrationState.ABSENT;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String migratableXml(String domain, boolean persistent) {
+        return onDomain(domain, d -> {
+            if (persistent && d.isPersistent() != 1) {
+                return null;
+            }
+            return d.getXMLDesc(XML_SECURE | XML_MIGRATABLE | (persistent ? XML_INACTIVE : 0));
+        });
+    }
+
+    @Override
+    public void migrate(String domain, LiveMigration m) {
+        Map<String, Object> params = new java.util.LinkedHashMap<>();
+        params.put("destination_xml", m.destinationXml());
+        if (m.persistentXml() != null) {
+            params.put("persistent_xml", m.persistentXml());
+        }
+        if (m.migrateUri() != null) {
+            params.put("migrate_uri", m.migrateUri());
+        }
+        if (m.listenAddress() != null) {
+            params.put("listen_address", m.listenAddress());
+        }
+        if (m.bandwidthMibS() != null) {
+            params.put("bandwidth", m.bandwidthMibS());
+        }
+        int flags = MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_ABORT_ON_ERROR
+                | (m.persistentXml() != null ? MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE : 0);
+        TypedParams.Packed packed = TypedParams.pack(params);
+        onNativeDomain(domain, dom -> {
+            if (NATIVE.virDomainMigrateToURI3(dom, m.destinationUri(), packed.array(), packed.count(), flags) < 0) {
+                // never retried on a lost connection as other calls are: the migration may have happened
+                throw new HypervisorException(HypervisorException.Kind.OTHER, "libvirt: cannot migrate " + domain
+                        + " to " + m.destinationUri() + ": " + NATIVE.virGetLastErrorMessage(), null);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Map<String, Object> jobStats(String domain, boolean completed) {
+        try {
+            return onNativeDomain(domain, dom -> {
+                IntByReference type = new IntByReference();
+                com.sun.jna.ptr.PointerByReference params = new com.sun.jna.ptr.PointerByReference();
+                IntByReference n = new IntByReference();
+                if (NATIVE.virDomainGetJobStats(dom, type, params, n, completed ? JOB_STATS_COMPLETED : 0) < 0) {
+                    if (NATIVE.virGetLastErrorCode() == NO_JOB) {
+                        return Map.<String, Object>of("type", 0L); // the domain does not run
+                    }
+                    throw nativeError("read the job of " + domain);
+                }
+                try {
+                    Map<String, Object> out = new java.util.LinkedHashMap<>();
+                    out.put("type", (long) type.getValue());
+                    if (params.getValue() != null) {
+                        out.putAll(TypedParams.unpack(params.getValue(), n.getValue()));
+                    }
+                    return out;
+                } finally {
+                    if (params.getValue() != null) {
+                        NATIVE.virTypedParamsFree(params.getValue(), n.getValue());
+                    }
+                }
+            });
+        } catch (TetherException e) {
+            if (e.code() == ErrorCode.DOMAIN_NOT_FOUND) {
+                return Map.of();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void abortJob(String domain) {
+        try {
+            onNativeDomain(domain, dom -> {
+                if (NATIVE.virDomainAbortJob(dom) < 0 && NATIVE.virGetLastErrorCode() != NO_JOB) {
+                    throw nativeError("abort the job of " + domain);
+                }
+                return null;
+            });
+        } catch (TetherException e) {
+            if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void setMaxDowntime(String domain, long millis) {
+        onNativeDomain(domain, dom -> {
+            if (NATIVE.virDomainMigrateSetMaxDowntime(dom, millis, 0) < 0) {
+                throw nativeError("set the migration downtime of " + domain);
+            }
+            return null;
+        });
+    }
+
     @Override
     public AutoCloseable onDeviceEvents(DeviceEvents listener) {
         return libvirt.onDeviceEvents(listener);

@@ -8,7 +8,7 @@ import com.sun.jna.ptr.IntByReference;
 
 /**
  * The few libvirt C calls libvirt-java 0.5.4 does not wrap: block I/O tuning, the device-removal
- * events and the guest agent's file system freeze.
+ * events, the guest agent's file system freeze, and migration with typed parameters and its job's statistics.
  * Each is used on pointers that libvirt-java's own connection owns; see {@link NativeConnect}.
  */
 public interface LibvirtNative extends Library {
@@ -46,6 +46,19 @@ public interface LibvirtNative extends Library {
     int virDomainFSFreeze(Pointer dom, Pointer mountpoints, int nmountpoints, int flags);
 
     int virDomainFSThaw(Pointer dom, Pointer mountpoints, int nmountpoints, int flags);
+
+    int virDomainGetState(Pointer dom, IntByReference state, IntByReference reason, int flags);
+
+    int virDomainMigrateToURI3(Pointer dom, String dconnuri, Pointer params, int nparams, int flags);
+
+    int virDomainGetJobStats(Pointer dom, IntByReference type, com.sun.jna.ptr.PointerByReference params,
+                             IntByReference nparams, int flags);
+
+    void virTypedParamsFree(Pointer params, int nparams);
+
+    int virDomainAbortJob(Pointer dom);
+
+    int virDomainMigrateSetMaxDowntime(Pointer dom, long downtime, int flags);
 
     String virGetLastErrorMessage();
 

@@ -1,0 +1,223 @@
+package org.tether.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.tether.compute.libvirt.GuestDeviceNames;
+import org.tether.compute.libvirt.Hypervisor;
+import org.tether.compute.migration.IncomingMigrations;
+import org.tether.compute.migration.OutgoingMigrations;
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.GuestDevice;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.operations.AlwaysAsync;
+import org.tether.state.AttachmentRecord;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Live migration of an instance with its volumes. The source's agent is asked ({@code POST
+ * /v1/instances/{domain}/migrations}); it asks the destination's agent over the same API to prepare ({@code
+ * /v1/migrations/incoming}), has libvirt move the guest, and then tells it the guest arrived or did not.
+ */
+@Path("/v1")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class MigrationResource {
+    private final OutgoingMigrations outgoing;
+    private final IncomingMigrations incoming;
+    private final Hypervisor hypervisor;
+    private final ModeGuard mode;
+
+    public MigrationResource(OutgoingMigrations outgoing, IncomingMigrations incoming, Hypervisor hypervisor,
+                             ModeGuard mode) {
+        this.outgoing = outgoing;
+        this.incoming = incoming;
+        this.hypervisor = hypervisor;
+        this.mode = mode;
+    }
+
+    @Schema(name = "MigrationTarget", description = "One volume as the destination reaches it")
+    public record Target(
+            @Schema(description = "Cinder-format connection_info made for the destination's connector")
+            @JsonProperty("connection_info") JsonNode connectionInfo,
+            @Schema(description = "The volume's encryption metadata when it is encrypted") JsonNode encryption) {
+    }
+
+    @Schema(name = "MigrationRequest", description = "Always an asynchronous operation (202)")
+    public record Create(
+            @Schema(description = "A peer named in tether.migration.peers") String destination,
+            @Schema(description = "Per attached volume id, its connection_info on the destination") Map<String, Target> volumes,
+            @Schema(description = "Longest pause at the switch-over, ms") @JsonProperty("max_downtime_ms") Long maxDowntimeMs,
+            @Schema(description = "Transfer cap, MiB/s") @JsonProperty("bandwidth_mib_s") Long bandwidthMibS) {
+    }
+
+    @POST
+    @Path("/instances/{domain}/migrations")
+    @Operation(summary = "Live-migrate a running domain with its volumes to a peer host; always an asynchronous "
+            + "operation. Any failure before the guest runs there leaves it running here with its disks")
+    public OutgoingMigrations.Result migrate(@PathParam("domain") String domain, Create body) {
+        mode.requireCompute();
+        AttachmentResource.checkDomain(domain);
+        if (body == null || body.destination() == null) {
+            throw TetherException.missing("destination");
+        }
+        if (body.maxDowntimeMs() != null && body.maxDowntimeMs() < 1) {
+            throw TetherException.invalid("max_downtime_ms", "max_downtime_ms is at least 1");
+        }
+        if (body.bandwidthMibS() != null && body.bandwidthMibS() < 1) {
+            throw TetherException.invalid("bandwidth_mib_s", "bandwidth_mib_s is at least 1");
+        }
+        Map<UUID, OutgoingMigrations.Target> volumes = new LinkedHashMap<>();
+        if (body.volumes() != null) {
+            body.volumes().forEach((id, t) -> volumes.put(AttachmentResource.uuid(id, "volumes"),
+                    t == null ? new OutgoingMigrations.Target(null, null)
+                            : new OutgoingMigrations.Target(t.connectionInfo(), t.encryption())));
+        }
+        return outgoing.migrate(domain, new OutgoingMigrations.Request(body.destination(), volumes,
+                body.maxDowntimeMs(), body.bandwidthMibS()));
+    }
+
+    /** A migration in progress: its phase and libvirt's job statistics. */
+    public record Progress(String domain, String destination, String phase,
+                           @JsonProperty("memory_total") Long memoryTotal,
+                           @JsonProperty("memory_remaining") Long memoryRemaining,
+                           @JsonProperty("memory_processed") Long memoryProcessed) {
+    }
+
+    @GET
+    @Path("/instances/{domain}/migrations")
+    @Operation(summary = "The domain's migration in progress; 404 when there is none")
+    public Progress progress(@PathParam("domain") String domain) {
+        mode.requireCompute();
+        AttachmentResource.checkDomain(domain);
+        OutgoingMigrations.Progress p = outgoing.progress(domain).orElseThrow(() -> new TetherException(
+                ErrorCode.OPERATION_NOT_FOUND, "domain", "domain " + domain + " is not migrating from this host"));
+        Map<String, Object> job = p.job();
+        return new Progress(domain, p.destination(), p.phase(), number(job, "memory_total"),
+                number(job, "memory_remaining"), number(job, "memory_processed"));
+    }
+
+    private static Long number(Map<String, Object> job, String key) {
+        return job.get(key) instanceof Long l ? l : null;
+    }
+
+    @DELETE
+    @Path("/instances/{domain}/migrations")
+    @Operation(summary = "Cancel the domain's migration in progress: the guest stays here with its disks")
+    public Response cancel(@PathParam("domain") String domain) {
+        mode.requireCompute();
+        AttachmentResource.checkDomain(domain);
+        if (!outgoing.cancel(domain)) {
+            throw new TetherException(ErrorCode.OPERATION_NOT_FOUND, "domain", "domain " + domain
+                    + " is not migrating from this host");
+        }
+        return Response.accepted().build();
+    }
+
+    @Schema(name = "IncomingVolume")
+    public record IncomingVolume(
+            @JsonProperty("volume_id") String volumeId,
+            @JsonProperty("connection_info") JsonNode connectionInfo,
+            JsonNode encryption,
+            @Schema(description = "The guest's device name, as on the source") String device,
+            @Schema(description = "virtio or scsi") String bus,
+            @Schema(description = "kernel or qemu; default: chosen by transport") String path,
+            Boolean multiattach) {
+    }
+
+    @Schema(name = "IncomingMigration", description = "What a source agent asks its destination to prepare")
+    public record Incoming(String domain, List<IncomingVolume> volumes) {
+    }
+
+    @POST
+    @Path("/migrations/incoming")
+    @Operation(summary = "Destination side: connect every volume of a domain about to arrive; answers each disk's "
+            + "libvirt element as this host needs it. All or nothing")
+    public IncomingMigrations.Prepared prepare(Incoming body) {
+        mode.requireCompute();
+        if (body == null || body.domain() == null) {
+            throw TetherException.missing("domain");
+        }
+        AttachmentResource.checkDomain(body.domain());
+        List<IncomingMigrations.Volume> volumes = new ArrayList<>();
+        List<IncomingVolume> given = body.volumes() == null ? List.of() : body.volumes();
+        for (int i = 0; i < given.size(); i++) {
+            IncomingVolume v = given.get(i);
+            String field = "volumes[" + i + "]";
+            if (v == null || v.volumeId() == null) {
+                throw TetherException.missing(field + ".volume_id");
+            }
+            if (v.connectionInfo() == null) {
+                throw TetherException.missing(field + ".connection_info");
+            }
+            GuestDevice.Bus bus = AttachmentResource.choice(v.bus(), field + ".bus", GuestDevice.Bus.class,
+                    GuestDevice.Bus.VIRTIO);
+            if (v.device() == null) {
+                throw TetherException.missing(field + ".device");
+            }
+            GuestDeviceNames.validate(v.device(), bus);
+            volumes.add(new IncomingMigrations.Volume(AttachmentResource.uuid(v.volumeId(), field + ".volume_id"),
+                    v.connectionInfo(), v.encryption(), new GuestDevice(v.device(), bus),
+                    Boolean.TRUE.equals(v.multiattach()),
+                    AttachmentResource.choice(v.path(), field + ".path", AttachPath.class, null)));
+        }
+        return incoming.prepare(body.domain(), volumes);
+    }
+
+    /** The domain arrived: its volumes are attached here, and how long the guest was paused. */
+    public record Completed(String domain, List<UUID> volumes, @JsonProperty("downtime_ms") Long downtimeMs) {
+    }
+
+    @POST
+    @Path("/migrations/incoming/{domain}/complete")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Destination side: the domain runs here; its prepared volumes become attachments")
+    public Completed complete(@PathParam("domain") String domain) {
+        mode.requireCompute();
+        AttachmentResource.checkDomain(domain);
+        List<AttachmentRecord> done = incoming.complete(domain);
+        Object downtime = hypervisor.jobStats(domain, true).get("downtime");
+        return new Completed(domain, done.stream().map(AttachmentRecord::volumeId).toList(),
+                downtime instanceof Long l ? l : null);
+    }
+
+    @DELETE
+    @Path("/migrations/incoming/{domain}")
+    @Operation(summary = "Destination side: the domain will not arrive; what was prepared for it is undone. "
+            + "Refused while it runs here")
+    public Response abort(@PathParam("domain") String domain) {
+        mode.requireCompute();
+        AttachmentResource.checkDomain(domain);
+        incoming.abort(domain);
+        return Response.noContent().build();
+    }
+
+    /** A live migration copies the guest's memory: seconds to minutes. */
+    @ApplicationScoped
+    public static class IsAsync implements AlwaysAsync {
+        private static final Pattern MIGRATE = Pattern.compile("/v1/instances/[^/]+/migrations");
+
+        @Override
+        public boolean appliesTo(String method, String path, JsonNode body) {
+            return "POST".equals(method) && MIGRATE.matcher(path).matches();
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package org.tether.compute.migration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+import org.tether.compute.attach.AttachCommand;
+import org.tether.compute.attach.AttachService;
+import org.tether.compute.attach.AttachmentLocks;
+import org.tether.compute.attach.Teardown;
+import org.tether.compute.libvirt.DiskXmlFactory;
+import org.tether.compute.libvirt.Hypervisor;
+import org.tether.compute.libvirt.LibvirtXml;
+import org.tether.compute.libvirt.MigrationState;
+import org.tether.compute.volume.AttachPath;
+import org.tether.compute.volume.GuestDevice;
+import org.tether.config.TetherConfig;
+import org.tether.error.ErrorCode;
+import org.tether.error.TetherException;
+import org.tether.state.AttachmentJournal;
+import org.tether.state.AttachmentRecord;
+import org.tether.state.AttachmentRecord.Phase;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The destination's half of a live migration. {@link #prepare} connects every volume of the arriving domain with
+ * this host's own connection_info (its initiator, ACL, CHAP or cephx secret, LUKS passphrase), journalled as
+ * {@code INCOMING}, and answers each disk's element as this host needs it. {@link #complete} makes them attached
+ * once the domain runs here; {@link #abort} undoes them while it does not. {@link #settle} does either by itself
+ * when the source never says (it died): the domain running here completes, a domain that never came is undone
+ * after {@code tether.migration.prepare-grace}; nothing is undone while libvirt is bringing the domain in.
+ */
+@ApplicationScoped
+public class IncomingMigrations {
+    private static final Logger LOG = Logger.getLogger(IncomingMigrations.class);
+    private static final Duration LEAVING_WAIT = Duration.ofSeconds(30);
+
+    private final AttachService attach;
+    private final AttachmentJournal journal;
+    private final AttachmentLocks locks;
+    private final Teardown teardown;
+    private final Hypervisor hypervisor;
+    private final Clock clock;
+    private final Duration grace;
+
+    public IncomingMigrations(AttachService attach, AttachmentJournal journal, AttachmentLocks locks,
+                              Teardown teardown, Hypervisor hypervisor, Clock clock, TetherConfig config) {
+        this.attach = attach;
+        this.journal = journal;
+        this.locks = locks;
+        this.teardown = teardown;
+        this.hypervisor = hypervisor;
+        this.clock = clock;
+        this.grace = config.migration().prepareGrace();
+    }
+
+    /** One volume of the arriving domain: this host's connection_info, and the disk as the guest sees it. */
+    public record Volume(UUID volumeId, JsonNode connectionInfo, JsonNode encryption, GuestDevice device,
+                         boolean multiattach, AttachPath path) {
+    }
+
+    /** What the source rewrites its definition with: this host's disk element per volume. */
+    public record Prepared(String domain, Map<UUID, String> disks) {
+    }
+
+    /**
+     * Connects every volume, or none: a volume that cannot be connected undoes the others before the refusal is
+     * returned. A repeat of the same prepare (the source retrying after a lost answer) answers what was made.
+     */
+    public Prepared prepare(String domain, List<Volume> volumes) {
+        List<AttachService.Prepared> checked = new ArrayList<>();
+        for (int i = 0; i < volumes.size(); i++) {
+            Volume v = volumes.get(i);
+            AttachCommand cmd = new AttachCommand(v.volumeId(), domain, v.connectionInfo(), v.device().dev(),
+                    v.device().bus(), v.path(), v.multiattach(), v.encryption());
+            checked.add(attach.prepare(cmd, "volumes[" + i + "].connection_info"));
+        }
+        MigrationState here = hypervisor.migrationState(domain);
+        if (here != MigrationState.ABSENT && !allIncoming(domain, volumes)) {
+            throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "this host already has a domain named "
+                    + domain + " (" + here.name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        List<AttachmentRecord> made = new ArrayList<>();
+        Map<UUID, String> disks = new LinkedHashMap<>();
+        try {
+            for (int i = 0; i < checked.size(); i++) {
+                AttachmentRecord r = prepareOne(checked.get(i), volumes.get(i), made);
+                disks.put(r.volumeId(), r.diskXml());
+            }
+        } catch (RuntimeException e) {
+            undo(made, e);
+            throw e;
+        }
+        LOG.infof("prepared %d volumes of incoming domain %s", disks.size(), domain);
+        return new Prepared(domain, disks);
+    }
+
+    private boolean allIncoming(String domain, List<Volume> volumes) {
+        return volumes.stream().allMatch(v -> journal.find(v.volumeId(), domain)
+                .filter(r -> r.phase() == Phase.INCOMING).isPresent());
+    }
+
+    private AttachmentRecord prepareOne(AttachService.Prepared p, Volume v, List<AttachmentRecord> made) {
+        AttachCommand cmd = p.cmd();
+        try (var held = locks.volume(cmd.volumeId())) {
+            var existing = journal.find(cmd.volumeId(), cmd.domain());
+            if (existing.isPresent()) {
+                AttachmentRecord r = existing.get();
+                if (r.phase() == Phase.INCOMING && r.fingerprint().equals(p.fingerprint())) {
+                    return r; // a repeat: the source did not hear the first answer
+                }
+                throw new TetherException(ErrorCode.MIGRATION_BUSY, "volumes", "volume " + cmd.volumeId() + " of "
+                        + cmd.domain() + " is " + r.phase().name().toLowerCase(java.util.Locale.ROOT) + " here");
+            }
+            attach.checkNotElsewhere(cmd);
+            byte[] passphrase = attach.passphrase(p);
+            try {
+                AttachmentRecord r = attach.connect(p);
+                made.add(r);
+                if (passphrase != null) {
+                    r = attach.journalLuks(p, r, passphrase);
+                    attach.holdPassphrase(r, passphrase);
+                }
+                UUID luks = r.connected().passphraseSecret();
+                String xml = LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(), r.connected().source(), v.device(),
+                        p.info().options(), cmd.multiattach(), luks));
+                r = r.withDisk(v.device(), xml, clock.instant()).withPhase(Phase.INCOMING, clock.instant());
+                journal.put(r);
+                made.set(made.size() - 1, r);
+                return r;
+            } finally {
+                if (passphrase != null) {
+                    Arrays.fill(passphrase, (byte) 0);
+                }
+            }
+        }
+    }
+
+    /** The domain runs here: its incoming volumes are attached. */
+    public List<AttachmentRecord> complete(String domain) {
+        MigrationState here = hypervisor.migrationState(domain);
+        if (here != MigrationState.RUNNING) {
+            throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "domain " + domain + " does not run on "
+                    + "this host (" + here.name().toLowerCase(java.util.Locale.ROOT) + "): its volumes stay incoming");
+        }
+        List<AttachmentRecord> out = new ArrayList<>();
+        for (AttachmentRecord r : incoming(domain)) {
+            try (var held = locks.volume(r.volumeId())) {
+                var now = journal.find(r.volumeId(), domain);
+                if (now.isPresent() && now.get().phase() == Phase.INCOMING) {
+                    AttachmentRecord attached = now.get().withPhase(Phase.ATTACHED, clock.instant());
+                    journal.put(attached);
+                    out.add(attached);
+                }
+            }
+        }
+        LOG.infof("domain %s arrived: %d volumes attached", domain, out.size());
+        return out;
+    }
+
+    /**
+     * The domain did not come: what was prepared for it goes. Refused while it runs here; while libvirt is still
+     * taking a failed arrival down this waits for it.
+     */
+    public int abort(String domain) {
+        long end = System.nanoTime() + LEAVING_WAIT.toNanos();
+        MigrationState here = hypervisor.migrationState(domain);
+        while (here == MigrationState.INCOMING && System.nanoTime() < end) {
+            sleep();
+            here = hypervisor.migrationState(domain);
+        }
+        if (here != MigrationState.ABSENT) {
+            throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "domain " + domain + " is "
+                    + here.name().toLowerCase(java.util.Locale.ROOT) + " on this host: what was prepared for it stays");
+        }
+        List<AttachmentRecord> records = incoming(domain);
+        undo(records, null);
+        if (!records.isEmpty()) {
+            LOG.infof("incoming domain %s did not arrive: %d prepared volumes undone", domain, records.size());
+        }
+        return records.size();
+    }
+
+    /** What a source never finished: completed when the domain runs here, undone when it never came. */
+    public void settle() {
+        Map<String, List<AttachmentRecord>> byDomain = new LinkedHashMap<>();
+        for (AttachmentRecord r : journal.all()) {
+            if (r.phase() == Phase.INCOMING) {
+                byDomain.computeIfAbsent(r.domain(), d -> new ArrayList<>()).add(r);
+            }
+        }
+        byDomain.forEach((domain, records) -> {
+            try {
+                MigrationState here = hypervisor.migrationState(domain);
+                java.time.Instant newest = records.stream().map(AttachmentRecord::updatedAt)
+                        .max(java.time.Instant::compareTo).orElseThrow();
+                if (here == MigrationState.RUNNING) {
+                    complete(domain);
+                } else if (here == MigrationState.ABSENT && newest.plus(grace).isBefore(clock.instant())) {
+                    abort(domain);
+                }
+            } catch (RuntimeException e) {
+                LOG.warnf("incoming domain %s not settled yet: %s", domain, e.getMessage());
+            }
+        });
+    }
+
+    private List<AttachmentRecord> incoming(String domain) {
+        return journal.all().stream().filter(r -> r.domain().equals(domain) && r.phase() == Phase.INCOMING).toList();
+    }
+
+    private void undo(List<AttachmentRecord> records, RuntimeException cause) {
+        List<AttachmentRecord> newestFirst = new ArrayList<>(records);
+        java.util.Collections.reverse(newestFirst);
+        for (AttachmentRecord r : newestFirst) {
+            try (var held = locks.volume(r.volumeId())) {
+                teardown.release(r);
+            } catch (RuntimeException e) {
+                LOG.errorf("undo of incoming %s incomplete (%s); retried by the next settle pass", r.key(),
+                        e.getMessage());
+                journal.put(r.withError(Phase.INCOMING, e.getMessage(), r.updatedAt()));
+                if (cause != null) {
+                    cause.addSuppressed(e);
+                }
+            }
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TetherException(ErrorCode.INTERNAL, "interrupted");
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package org.tether.crash;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tether.lab.Host;
+import org.tether.lab.TestDomain;
+import org.tether.lab.TgtTarget;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Live migration between two hosts on one machine: host A is the machine's libvirtd, host B a second libvirtd in
+ * its own UTS and mount namespaces ({@code lab/host-b.sh}), each with its own packaged agent. A running domain
+ * with a CHAP iSCSI volume on QEMU's own client (iotune set) moves A → B and back; the destination connects it
+ * with its own initiator and CHAP account, the guest reads what it wrote before each move, and each host shows
+ * only what it should (domain, libvirt secret, journal record). Failures leave the guest on the source.
+ */
+class LiveMigrationIT {
+    private static final int PORT_A = 18191;
+    private static final int PORT_B = 18192;
+    private static final int LIBVIRT_B = 16510;
+    private static final String INITIATOR_B = "iqn.2026-12.org.tether:host-b";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static Path hostB;
+    private static String uriB;
+
+    private Path dir;
+    private TestDomain dom;
+    private TgtTarget tgt;
+    private String userB;
+    private String passwordB;
+    private AgentProcess a;
+    private AgentProcess b;
+    private String tokenB;
+
+    @BeforeAll
+    static void startHostB() {
+        hostB = Path.of("target/host-b").toAbsolutePath();
+        uriB = Host.run("bash", "lab/host-b.sh", "start", hostB.toString(), "" + LIBVIRT_B).strip();
+    }
+
+    @AfterAll
+    static void stopHostB() {
+        Host.exec("bash", "lab/host-b.sh", "stop", hostB.toString());
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dir = Files.createTempDirectory("tether-migration");
+        dom = TestDomain.create(TestDomain.Kind.RUNNING);
+        tgt = TgtTarget.create(dir, true);
+        // host B's own initiator and CHAP account, as Cinder's export for B's connector would make them
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", "" + tgt.tid,
+                "--initiator-name", INITIATOR_B);
+        userB = "b" + tgt.user;
+        passwordB = "q" + UUID.randomUUID().toString().replace("-", "").substring(0, 15);
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "new", "--mode", "account", "--user", userB, "--password",
+                passwordB);
+        Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "account", "--tid", "" + tgt.tid, "--user",
+                userB);
+        Path initiatorB = dir.resolve("initiatorname-b.iscsi");
+        Files.writeString(initiatorB, "InitiatorName=" + INITIATOR_B + "\n");
+        tokenB = UUID.randomUUID().toString();
+        Path tokenFile = dir.resolve("token-b");
+        Files.writeString(tokenFile, tokenB + "\n");
+        Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-------"));
+        a = new AgentProcess(PORT_A, dir.resolve("state-a"), Path.of("target/migration-a.log").toAbsolutePath())
+                .with("-Dtether.migration.peers.b.url=http://127.0.0.1:" + PORT_B,
+                        "-Dtether.migration.peers.b.token-file=" + tokenFile,
+                        "-Dtether.migration.peers.b.libvirt-uri=" + uriB,
+                        "-Dtether.migration.peers.b.migrate-uri=tcp://127.0.0.1",
+                        "-Dtether.migration.peers.b.listen-address=127.0.0.1",
+                        "-Dtether.migration.peers.a.url=http://127.0.0.1:" + PORT_A,
+                        "-Dtether.migration.peers.a.libvirt-uri=qemu:///system");
+        b = new AgentProcess(PORT_B, dir.resolve("state-b"), Path.of("target/migration-b.log").toAbsolutePath())
+                .properties("-Dtether.api.token-file=" + tokenFile)
+                .with("-Dtether.libvirt.uri=" + uriB,
+                        "-Dtether.iscsi.initiator-name-file=" + initiatorB,
+                        "-Dtether.migration.peers.a.url=http://127.0.0.1:" + PORT_A,
+                        "-Dtether.migration.peers.a.libvirt-uri=qemu+unix:///system?socket=" + hostB
+                                .resolve("a-run/libvirt-sock"),
+                        "-Dtether.migration.peers.a.migrate-uri=tcp://127.0.0.1",
+                        "-Dtether.migration.peers.a.listen-address=127.0.0.1");
+        a.start();
+        b.start();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        a.close();
+        b.close();
+        Host.exec("virsh", "-c", uriB, "destroy", dom.name);
+        Host.exec("virsh", "-c", uriB, "undefine", dom.name);
+        dom.close();
+        tgt.close();
+        Host.exec("tgtadm", "--lld", "iscsi", "--op", "delete", "--mode", "account", "--user", userB);
+        for (String uuid : secretsOn(uriB)) {
+            Host.exec("virsh", "-c", uriB, "secret-undefine", uuid);
+        }
+    }
+
+    private String infoA() {
+        return tgt.connectionInfo(tgt.password, "{\"total_iops_sec\": \"900\"}");
+    }
+
+    private String infoB(String iqn) {
+        return infoA().replace(tgt.iqn, iqn).replace("\"" + tgt.user + "\"", "\"" + userB + "\"")
+                .replace("\"" + tgt.password + "\"", "\"" + passwordB + "\"");
+    }
+
+    private void attachOnA() throws Exception {
+        AgentProcess.json(a.put("/v1/instances/" + dom.name + "/volumes/" + tgt.volumeId,
+                "{\"connection_info\": " + infoA() + ", \"bus\": \"scsi\", \"attach_path\": \"qemu\"}"), 200);
+    }
+
+    private HttpResponse<String> migrate(AgentProcess from, String to, String info) throws Exception {
+        return from.post("/v1/instances/" + dom.name + "/migrations", "{\"destination\": \"" + to + "\", "
+                + "\"max_downtime_ms\": 300, \"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + info
+                + "}}}");
+    }
+
+    private static String hmp(String uri, String domain, String command) {
+        return Host.run("virsh", "-c", uri, "qemu-monitor-command", domain, "--hmp", command);
+    }
+
+    private static List<String> secretsOn(String uri) {
+        return Host.run("virsh", "-c", uri, "secret-list").lines().skip(2).map(String::strip)
+                .filter(l -> !l.isEmpty()).map(l -> l.split("\\s+")[0]).toList();
+    }
+
+    private static boolean runs(String uri, String domain) {
+        Host.Result r = Host.exec("virsh", "-c", uri, "domstate", domain);
+        return r.exit() == 0 && r.out().strip().equals("running");
+    }
+
+    private static boolean defined(String uri, String domain) {
+        return Host.exec("virsh", "-c", uri, "dominfo", domain).exit() == 0;
+    }
+
+    private JsonNode attachmentsOn(AgentProcess agent, String... auth) throws Exception {
+        return AgentProcess.json(agent.get("/v1/attachments", auth), 200);
+    }
+
+    private String[] authB() {
+        return new String[] {"Authorization", "Bearer " + tokenB};
+    }
+
+    /** The log of QEMU on host B (stdio_handler = file) or A (virtlogd), where HMP qemu-io prints. */
+    private Path qemuLog(boolean onB) {
+        return onB ? hostB.resolve("log/libvirt/qemu/" + dom.name + ".log")
+                : Path.of("/var/log/libvirt/qemu/" + dom.name + ".log");
+    }
+
+    /** Reads through the domain's disk with qemu-io and checks the pattern; true when it matched. */
+    private boolean guestReads(String uri, boolean onB, int pattern, long offset) throws Exception {
+        Path log = qemuLog(onB);
+        long before = Files.exists(log) ? Files.size(log) : 0;
+        hmp(uri, dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"read -P 0x" + Integer.toHexString(pattern) + " "
+                + offset + " 65536\"");
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < end) {
+            String added = Files.exists(log) ? new String(Files.readAllBytes(log)).substring((int) before) : "";
+            if (added.contains("Pattern verification failed")) {
+                return false;
+            }
+            if (added.contains("read 65536/65536 bytes")) {
+                return true;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("qemu-io printed nothing into " + log);
+    }
+
+    @Test
+    void migratesThereAndBackWithItsIscsiVolumeAndEachHostHoldsOnlyItsOwn() throws Exception {
+        attachOnA();
+        hmp("qemu:///system", dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x5a 0 65536\"");
+
+        JsonNode there = a.succeeded(migrate(a, "b", infoB(tgt.iqn)), Duration.ofMinutes(2));
+        assertThat(there.path("destination").asText()).isEqualTo("b");
+        assertThat(there.path("downtime_ms").isNumber()).as(there.toString()).isTrue();
+        assertThat(runs(uriB, dom.name)).isTrue();
+        assertThat(defined("qemu:///system", dom.name)).as("the source's definition is gone").isFalse();
+        String xmlB = Host.run("virsh", "-c", uriB, "dumpxml", dom.name);
+        assertThat(xmlB).contains("username='" + userB + "'").contains("<total_iops_sec>900</total_iops_sec>")
+                .contains("initiator").contains(INITIATOR_B);
+        assertThat(Host.run("virsh", "-c", uriB, "dumpxml", "--inactive", dom.name)).contains("username='" + userB + "'");
+        assertThat(guestReads(uriB, true, 0x5a, 0)).as("the guest reads on B what it wrote on A").isTrue();
+        assertThat(attachmentsOn(a)).isEmpty();
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+        JsonNode onB = attachmentsOn(b, authB());
+        assertThat(onB).hasSize(1);
+        assertThat(onB.get(0).path("state").asText()).isEqualTo("attached");
+        assertThat(secretsOn(uriB)).hasSize(1);
+
+        hmp(uriB, dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x6b 65536 65536\"");
+        HttpResponse<String> back = b.send("POST", "/v1/instances/" + dom.name + "/migrations", "{\"destination\": "
+                + "\"a\", \"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + infoA() + "}}}", authB());
+        assertThat(back.statusCode()).as(back.body()).isEqualTo(202);
+        JsonNode op = finishedOn(b, back.headers().firstValue("Location").orElseThrow());
+        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+        assertThat(runs("qemu:///system", dom.name)).isTrue();
+        assertThat(defined(uriB, dom.name)).isFalse();
+        assertThat(guestReads("qemu:///system", false, 0x6b, 65536)).as("the guest reads on A what it wrote on B")
+                .isTrue();
+        assertThat(guestReads("qemu:///system", false, 0x5a, 0)).isTrue();
+        assertThat(attachmentsOn(b, authB())).isEmpty();
+        assertThat(secretsOn(uriB)).isEmpty();
+        assertThat(attachmentsOn(a).get(0).path("state").asText()).isEqualTo("attached");
+        assertThat(Host.virsh("dumpxml", dom.name)).contains("username='" + tgt.user + "'");
+    }
+
+    private JsonNode finishedOn(AgentProcess agent, String location) throws Exception {
+        long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        JsonNode op;
+        do {
+            op = JSON.readTree(agent.get(location, authB()).body());
+            Thread.sleep(50);
+        } while (op.path("state").asText().equals("running") && System.nanoTime() < end);
+        return op;
+    }
+
+    @Test
+    void aVolumeTheDestinationCannotReachLeavesTheGuestOnTheSourceAndNothingOnTheDestination() throws Exception {
+        attachOnA();
+        HttpResponse<String> accepted = migrate(a, "b", infoB(tgt.iqn + "-missing"));
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        JsonNode op = a.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("failed");
+        assertThat(op.path("result").path("code").asText()).isEqualTo("migration_failed");
+        assertThat(runs("qemu:///system", dom.name)).isTrue();
+        assertThat(Host.virsh("dumpxml", dom.name)).contains("ua-" + tgt.volumeId);
+        assertThat(attachmentsOn(a).get(0).path("state").asText()).isEqualTo("attached");
+        assertThat(defined(uriB, dom.name)).isFalse();
+        assertThat(attachmentsOn(b, authB())).isEmpty();
+        assertThat(secretsOn(uriB)).isEmpty();
+        assertThat(Files.list(dir.resolve("state-a/migrations")).toList()).isEmpty();
+        // and the guest still writes through its disk here
+        hmp("qemu:///system", dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x33 0 4096\"");
+        assertThat(tgt.read(0, 4096)).containsOnly((byte) 0x33);
+    }
+
+    @Test
+    void aDestinationAgentThatIsDownIsRefusedAndNothingChanges() throws Exception {
+        attachOnA();
+        b.stop();
+        HttpResponse<String> accepted = migrate(a, "b", infoB(tgt.iqn));
+        JsonNode op = a.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(1));
+        assertThat(op.path("result").path("code").asText()).as(op.toString()).isEqualTo("migration_peer_unavailable");
+        assertThat(runs("qemu:///system", dom.name)).isTrue();
+        assertThat(attachmentsOn(a).get(0).path("state").asText()).isEqualTo("attached");
+        // a peer not configured is a clear refusal, before anything
+        HttpResponse<String> elsewhere = a.post("/v1/instances/" + dom.name + "/migrations",
+                "{\"destination\": \"elsewhere\"}");
+        JsonNode refused = a.finished(elsewhere.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(1));
+        assertThat(refused.path("result").path("code").asText()).as(refused.toString())
+                .isEqualTo("migration_peer_not_found");
+        assertThat(Files.list(dir.resolve("state-a/migrations")).toList()).isEmpty();
+    }
+}
