@@ -37,6 +37,7 @@ class LiveMigrationIT {
 
     private static Path hostB;
     private static String uriB;
+    private static org.tether.lab.CephCluster ceph;
 
     private Path dir;
     private TestDomain dom;
@@ -48,20 +49,28 @@ class LiveMigrationIT {
     private String tokenB;
 
     @BeforeAll
-    static void startHostB() {
+    static void startHosts() throws Exception {
         hostB = Path.of("target/host-b").toAbsolutePath();
         uriB = Host.run("bash", "lab/host-b.sh", "start", hostB.toString(), "" + LIBVIRT_B).strip();
+        ceph = org.tether.lab.CephCluster.start(6793);
     }
 
     @AfterAll
-    static void stopHostB() {
+    static void stopHosts() throws Exception {
         Host.exec("bash", "lab/host-b.sh", "stop", hostB.toString());
+        if (ceph != null) {
+            ceph.close();
+        }
     }
 
     @BeforeEach
     void setUp() throws Exception {
         dir = Files.createTempDirectory("tether-migration");
-        dom = TestDomain.create(TestDomain.Kind.RUNNING);
+        Path memory = dir.resolve("memory.bin");
+        byte[] random = new byte[32 << 20];
+        new java.util.Random(7).nextBytes(random);
+        Files.write(memory, random);
+        dom = TestDomain.create(TestDomain.Kind.RUNNING, 96, memory);
         tgt = TgtTarget.create(dir, true);
         // host B's own initiator and CHAP account, as Cinder's export for B's connector would make them
         Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", "" + tgt.tid,
@@ -128,9 +137,112 @@ class LiveMigrationIT {
     }
 
     private HttpResponse<String> migrate(AgentProcess from, String to, String info) throws Exception {
+        return migrate(from, to, info, "");
+    }
+
+    private HttpResponse<String> migrate(AgentProcess from, String to, String info, String extra) throws Exception {
         return from.post("/v1/instances/" + dom.name + "/migrations", "{\"destination\": \"" + to + "\", "
                 + "\"max_downtime_ms\": 300, \"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + info
-                + "}}}");
+                + "}}" + extra + "}");
+    }
+
+    /**
+     * A migration from A to B capped at 4 MiB/s (the guest's 32 MiB take ~8 s), returned once libvirt has begun
+     * copying memory: its operation's location.
+     */
+    private String slowMigrationUnderWay() throws Exception {
+        attachOnA();
+        HttpResponse<String> accepted = migrate(a, "b", infoB(tgt.iqn), ", \"bandwidth_mib_s\": 4");
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < end) {
+            HttpResponse<String> p = a.get("/v1/instances/" + dom.name + "/migrations");
+            if (p.statusCode() == 200) {
+                JsonNode progress = JSON.readTree(p.body());
+                if (progress.path("phase").asText().equals("migrating") && progress.path("memory_processed").asLong() > 0) {
+                    assertThat(progress.path("memory_remaining").asLong()).isPositive();
+                    return accepted.headers().firstValue("Location").orElseThrow();
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the migration never showed progress");
+    }
+
+    /** The guest runs on A with its disk, which A's agent holds attached; B holds nothing of it. */
+    private void guestStayedOnA() throws Exception {
+        assertThat(runs("qemu:///system", dom.name)).isTrue();
+        assertThat(Host.virsh("dumpxml", dom.name)).contains("ua-" + tgt.volumeId);
+        assertThat(attachmentsOn(a).get(0).path("state").asText()).isEqualTo("attached");
+        assertThat(Files.list(dir.resolve("state-a/migrations")).toList()).isEmpty();
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (defined(uriB, dom.name) && System.nanoTime() < end) {
+            Thread.sleep(100);
+        }
+        assertThat(defined(uriB, dom.name)).isFalse();
+        assertThat(attachmentsOn(b, authB())).isEmpty();
+        assertThat(secretsOn(uriB)).isEmpty();
+        hmp("qemu:///system", dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x44 0 4096\"");
+        assertThat(tgt.read(0, 4096)).containsOnly((byte) 0x44);
+    }
+
+    /** The guest runs on B with its disk, which B's agent holds attached; A holds nothing of it. */
+    private void guestMovedToB() throws Exception {
+        assertThat(runs(uriB, dom.name)).isTrue();
+        assertThat(defined("qemu:///system", dom.name)).isFalse();
+        assertThat(attachmentsOn(a)).isEmpty();
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+        assertThat(Files.list(dir.resolve("state-a/migrations")).toList()).isEmpty();
+        JsonNode onB = attachmentsOn(b, authB());
+        assertThat(onB).hasSize(1);
+        assertThat(onB.get(0).path("state").asText()).isEqualTo("attached");
+        assertThat(secretsOn(uriB)).hasSize(1);
+        hmp(uriB, dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x55 0 4096\"");
+        assertThat(tgt.read(0, 4096)).containsOnly((byte) 0x55);
+    }
+
+    @Test
+    void aCancelMidTransferLeavesTheGuestOnTheSource() throws Exception {
+        String op = slowMigrationUnderWay();
+        assertThat(a.delete("/v1/instances/" + dom.name + "/migrations").statusCode()).isEqualTo(202);
+        JsonNode done = a.finished(op, Duration.ofMinutes(1));
+        assertThat(done.path("result").path("code").asText()).as(done.toString()).isEqualTo("migration_failed");
+        guestStayedOnA();
+    }
+
+    @Test
+    void theDestinationQemuKilledMidTransferLeavesTheGuestOnTheSource() throws Exception {
+        String op = slowMigrationUnderWay();
+        Path pid = hostB.resolve("run/libvirt/qemu/" + dom.name + ".pid");
+        Host.run("kill", "-9", Files.readString(pid).strip());
+        JsonNode done = a.finished(op, Duration.ofMinutes(1));
+        assertThat(done.path("result").path("code").asText()).as(done.toString()).isEqualTo("migration_failed");
+        guestStayedOnA();
+    }
+
+    @Test
+    void theSourceAgentKilledMidTransferIsFinishedAtItsStart() throws Exception {
+        slowMigrationUnderWay();
+        a.kill();
+        // a peer-to-peer migration is driven by the source's libvirtd, which goes on without the agent; at its start
+        // the agent's recovery waits for that job to end, asks where the guest runs, and releases its side here
+        a.start();
+        long end = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+        while (System.nanoTime() < end && !attachmentsOn(b, authB()).path(0).path("state").asText().equals("attached")) {
+            Thread.sleep(200); // B completes by itself: A told it, or B's settle pass found the guest running there
+        }
+        guestMovedToB();
+    }
+
+    @Test
+    void theDestinationAgentKilledMidTransferCompletesAtItsStart() throws Exception {
+        String op = slowMigrationUnderWay();
+        b.kill();
+        JsonNode done = a.finished(op, Duration.ofMinutes(1));
+        // libvirt moved the guest without B's agent; A released its side, B was not there to be told
+        assertThat(done.path("state").asText()).as(done.toString()).isEqualTo("succeeded");
+        b.start();
+        guestMovedToB();
     }
 
     private static String hmp(String uri, String domain, String command) {
@@ -167,9 +279,13 @@ class LiveMigrationIT {
 
     /** Reads through the domain's disk with qemu-io and checks the pattern; true when it matched. */
     private boolean guestReads(String uri, boolean onB, int pattern, long offset) throws Exception {
+        return guestReads(uri, onB, "ua-" + tgt.volumeId, pattern, offset);
+    }
+
+    private boolean guestReads(String uri, boolean onB, String device, int pattern, long offset) throws Exception {
         Path log = qemuLog(onB);
         long before = Files.exists(log) ? Files.size(log) : 0;
-        hmp(uri, dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"read -P 0x" + Integer.toHexString(pattern) + " "
+        hmp(uri, dom.name, "qemu-io -d " + device + " \"read -P 0x" + Integer.toHexString(pattern) + " "
                 + offset + " 65536\"");
         long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (System.nanoTime() < end) {
@@ -186,11 +302,21 @@ class LiveMigrationIT {
     }
 
     @Test
-    void migratesThereAndBackWithItsIscsiVolumeAndEachHostHoldsOnlyItsOwn() throws Exception {
+    void migratesThereAndBackWithItsIscsiAndRbdVolumesAndEachHostHoldsOnlyItsOwn() throws Exception {
         attachOnA();
+        UUID rbd = ceph.createVolume(64);
+        String rbdInfo = ceph.connectionInfo(rbd, "\"keyring\": " + JSON.writeValueAsString(ceph.keyringText()), null);
+        AgentProcess.json(a.put("/v1/instances/" + dom.name + "/volumes/" + rbd, "{\"connection_info\": " + rbdInfo
+                + ", \"bus\": \"scsi\"}"), 200);
         hmp("qemu:///system", dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x5a 0 65536\"");
+        hmp("qemu:///system", dom.name, "qemu-io -d ua-" + rbd + " \"write -P 0x7e 1048576 65536\"");
+        String both = ", \"" + rbd + "\": {\"connection_info\": " + rbdInfo + "}";
 
-        JsonNode there = a.succeeded(migrate(a, "b", infoB(tgt.iqn)), Duration.ofMinutes(2));
+        HttpResponse<String> thereAccepted = a.post("/v1/instances/" + dom.name + "/migrations", "{\"destination\": "
+                + "\"b\", \"max_downtime_ms\": 300, \"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": "
+                + infoB(tgt.iqn) + "}" + both + "}}");
+        JsonNode there = a.succeeded(thereAccepted, Duration.ofMinutes(2));
+        assertThat(there.path("volumes")).hasSize(2);
         assertThat(there.path("destination").asText()).isEqualTo("b");
         assertThat(there.path("downtime_ms").isNumber()).as(there.toString()).isTrue();
         assertThat(runs(uriB, dom.name)).isTrue();
@@ -200,16 +326,18 @@ class LiveMigrationIT {
                 .contains("initiator").contains(INITIATOR_B);
         assertThat(Host.run("virsh", "-c", uriB, "dumpxml", "--inactive", dom.name)).contains("username='" + userB + "'");
         assertThat(guestReads(uriB, true, 0x5a, 0)).as("the guest reads on B what it wrote on A").isTrue();
+        assertThat(guestReads(uriB, true, "ua-" + rbd, 0x7e, 1048576)).isTrue();
         assertThat(attachmentsOn(a)).isEmpty();
-        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()) || u.contains(rbd.toString()));
         JsonNode onB = attachmentsOn(b, authB());
-        assertThat(onB).hasSize(1);
-        assertThat(onB.get(0).path("state").asText()).isEqualTo("attached");
-        assertThat(secretsOn(uriB)).hasSize(1);
+        assertThat(onB).hasSize(2);
+        assertThat(onB.findValuesAsText("state")).containsOnly("attached");
+        assertThat(secretsOn(uriB)).as("B's CHAP and cephx secrets").hasSize(2);
 
         hmp(uriB, dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x6b 65536 65536\"");
         HttpResponse<String> back = b.send("POST", "/v1/instances/" + dom.name + "/migrations", "{\"destination\": "
-                + "\"a\", \"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + infoA() + "}}}", authB());
+                + "\"a\", \"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + infoA() + "}" + both
+                + "}}", authB());
         assertThat(back.statusCode()).as(back.body()).isEqualTo(202);
         JsonNode op = finishedOn(b, back.headers().firstValue("Location").orElseThrow());
         assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
@@ -218,9 +346,11 @@ class LiveMigrationIT {
         assertThat(guestReads("qemu:///system", false, 0x6b, 65536)).as("the guest reads on A what it wrote on B")
                 .isTrue();
         assertThat(guestReads("qemu:///system", false, 0x5a, 0)).isTrue();
+        assertThat(guestReads("qemu:///system", false, "ua-" + rbd, 0x7e, 1048576)).isTrue();
+        assertThat(ceph.read("volume-" + rbd, 1048576, 65536)).containsOnly((byte) 0x7e);
         assertThat(attachmentsOn(b, authB())).isEmpty();
         assertThat(secretsOn(uriB)).isEmpty();
-        assertThat(attachmentsOn(a).get(0).path("state").asText()).isEqualTo("attached");
+        assertThat(attachmentsOn(a).findValuesAsText("state")).containsExactly("attached", "attached");
         assertThat(Host.virsh("dumpxml", dom.name)).contains("username='" + tgt.user + "'");
     }
 

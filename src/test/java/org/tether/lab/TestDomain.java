@@ -19,12 +19,26 @@ public final class TestDomain implements AutoCloseable {
     }
 
     public static TestDomain create(Kind kind) throws IOException {
+        return create(kind, 64, null);
+    }
+
+    /**
+     * A domain of {@code memoryMib} whose RAM holds {@code memoryImage} from 16 MiB on (QEMU's generic loader), so
+     * that a live migration has that much to copy: a guest with no OS has only zero pages, which QEMU sends as flags.
+     */
+    public static TestDomain create(Kind kind, int memoryMib, Path memoryImage) throws IOException {
         String name = "tether-it-" + UUID.randomUUID().toString().substring(0, 8);
         Path xml = Files.createTempFile("domain", ".xml");
+        String loader = memoryImage == null ? "" : """
+                <qemu:commandline><qemu:arg value='-device'/>
+                <qemu:arg value='loader,file=%s,addr=0x1000000,force-raw=on'/></qemu:commandline>"""
+                .formatted(memoryImage.toAbsolutePath());
         Files.writeString(xml, """
-                <domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+                <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><name>%s</name>
+                <memory unit='MiB'>%d</memory><vcpu>1</vcpu>
                 <os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>
-                <devices><controller type='scsi' index='0' model='virtio-scsi'/></devices></domain>""".formatted(name));
+                <devices><controller type='scsi' index='0' model='virtio-scsi'/></devices>%s</domain>"""
+                .formatted(name, memoryMib, loader));
         try {
             switch (kind) {
                 case RUNNING -> {
