@@ -401,4 +401,136 @@ class LiveMigrationIT {
                 .isEqualTo("migration_peer_not_found");
         assertThat(Files.list(dir.resolve("state-a/migrations")).toList()).isEmpty();
     }
+
+    /**
+     * Migration against its floor, in the same run: {@code virsh migrate --live --p2p} of the same domain with the
+     * same disk prepared by hand on the destination (its CHAP secret defined there, the disk XML rewritten), beside
+     * Tether's migration seen from a keep-alive client (POST to the operation's end). Then the destination's prepare
+     * of 1 and of 8 volumes. Run by {@code lab/bench-migration.sh}; prints figures, asserts nothing about them.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("benchmark")
+    void benchAgainstVirshMigrate() throws Exception {
+        attachOnA();
+        int rounds = Integer.getInteger("bench.rounds", 7);
+        String xmlA = Host.virsh("dumpxml", "--migratable", dom.name);
+        // Tether names its CHAP secrets by usage, tether/<volume>@<domain>: the floor defines the same usage on B
+        java.util.regex.Matcher auth = java.util.regex.Pattern.compile("<secret type=.iscsi. usage=.([^'\"]+)")
+                .matcher(xmlA);
+        assertThat(auth.find()).as(xmlA).isTrue();
+        String secretB = UUID.randomUUID().toString();
+        Path secretXml = dir.resolve("secret-b.xml");
+        Files.writeString(secretXml, "<secret ephemeral='no' private='yes'><uuid>" + secretB + "</uuid><usage type='iscsi'>"
+                + "<target>" + auth.group(1) + "</target></usage></secret>");
+        String xmlB = xmlA.replace("username='" + tgt.user + "'", "username='" + userB + "'")
+                .replace(TgtTarget.hostInitiator(), INITIATOR_B);
+        Path toB = dir.resolve("to-b.xml");
+        Path toA = dir.resolve("to-a.xml");
+        Files.writeString(toB, xmlB);
+        Files.writeString(toA, xmlA);
+        List<Long> floorWall = new java.util.ArrayList<>();
+        List<Long> floorDown = new java.util.ArrayList<>();
+        List<Long> tetherWall = new java.util.ArrayList<>();
+        List<Long> tetherDown = new java.util.ArrayList<>();
+        String aFromB = "qemu+unix:///system?socket=" + hostB.resolve("a-run/libvirt-sock");
+        for (int i = 0; i < rounds; i++) {
+            Host.run("virsh", "-c", uriB, "secret-define", secretXml.toString());
+            Host.run("virsh", "-c", uriB, "secret-set-value", secretB, "--base64",
+                    java.util.Base64.getEncoder().encodeToString(passwordB.getBytes()));
+            long t0 = System.nanoTime();
+            Host.run("virsh", "migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml", toB.toString(),
+                    "--persistent-xml", toB.toString(), dom.name, uriB, "--migrateuri", "tcp://127.0.0.1",
+                    "--listen-address", "127.0.0.1");
+            floorWall.add((System.nanoTime() - t0) / 1_000_000);
+            floorDown.add(downtime(Host.run("virsh", "-c", uriB, "domjobinfo", "--completed", dom.name)));
+            Host.run("virsh", "-c", uriB, "migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml",
+                    toA.toString(), "--persistent-xml", toA.toString(), dom.name, aFromB, "--migrateuri",
+                    "tcp://127.0.0.1", "--listen-address", "127.0.0.1");
+            Host.run("virsh", "-c", uriB, "secret-undefine", secretB);
+
+            long t1 = System.nanoTime();
+            HttpResponse<String> accepted = migrate(a, "b", infoB(tgt.iqn));
+            JsonNode op = pollFast(a, accepted.headers().firstValue("Location").orElseThrow(), new String[0]);
+            tetherWall.add((System.nanoTime() - t1) / 1_000_000);
+            assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+            tetherDown.add(op.path("result").path("downtime_ms").asLong());
+            HttpResponse<String> back = b.send("POST", "/v1/instances/" + dom.name + "/migrations", "{\"destination\": "
+                    + "\"a\", \"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + infoA() + "}}}", authB());
+            assertThat(pollFast(b, back.headers().firstValue("Location").orElseThrow(), authB()).path("state").asText())
+                    .isEqualTo("succeeded");
+        }
+        System.out.println("live migration of a 96 MiB guest (32 MiB of it written) with a CHAP iSCSI disk on QEMU's "
+                + "client, A -> B, p50 of " + rounds + " (ms):");
+        System.out.printf("  virsh migrate --live --p2p, disk prepared by hand: wall %d, downtime %d%n",
+                p50(floorWall), p50(floorDown));
+        System.out.printf("  Tether (POST to the operation's end):              wall %d, downtime %d%n",
+                p50(tetherWall), p50(tetherDown));
+        System.out.printf("  ratio: wall %.2fx, downtime %.2fx%n", (double) p50(tetherWall) / p50(floorWall),
+                (double) p50(tetherDown) / Math.max(1, p50(floorDown)));
+        benchPrepare(rounds);
+    }
+
+    private void benchPrepare(int rounds) throws Exception {
+        List<TgtTarget> targets = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                TgtTarget t = TgtTarget.create(dir, true);
+                Host.run("tgtadm", "--lld", "iscsi", "--op", "bind", "--mode", "target", "--tid", "" + t.tid,
+                        "--initiator-name", INITIATOR_B);
+                targets.add(t);
+            }
+            List<Long> one = new java.util.ArrayList<>();
+            List<Long> eight = new java.util.ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                one.add(prepareOnB(targets.subList(0, 1)));
+                eight.add(prepareOnB(targets));
+            }
+            System.out.printf("destination prepare (POST /v1/migrations/incoming, then DELETE), p50 of %d: 1 volume "
+                    + "%d ms, 8 volumes %d ms (%.2fx)%n", rounds, p50(one), p50(eight), (double) p50(eight) / p50(one));
+        } finally {
+            for (TgtTarget t : targets) {
+                t.close();
+            }
+        }
+    }
+
+    private long prepareOnB(List<TgtTarget> targets) throws Exception {
+        StringBuilder volumes = new StringBuilder();
+        for (int i = 0; i < targets.size(); i++) {
+            TgtTarget t = targets.get(i);
+            volumes.append(i == 0 ? "" : ", ").append("{\"volume_id\": \"").append(t.volumeId)
+                    .append("\", \"connection_info\": ").append(t.connectionInfo()).append(", \"device\": \"sd")
+                    .append((char) ('b' + i)).append("\", \"bus\": \"scsi\", \"path\": \"qemu\"}");
+        }
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = b.send("POST", "/v1/migrations/incoming", "{\"domain\": \"bench-prepare\", "
+                + "\"volumes\": [" + volumes + "]}", authB());
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(b.send("DELETE", "/v1/migrations/incoming/bench-prepare", null, authB()).statusCode()).isEqualTo(204);
+        return ms;
+    }
+
+    private static JsonNode pollFast(AgentProcess agent, String location, String[] auth) throws Exception {
+        long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        JsonNode op;
+        do {
+            op = JSON.readTree(agent.get(location, auth).body());
+            if (!op.path("state").asText().equals("running")) {
+                return op;
+            }
+            Thread.sleep(5);
+        } while (System.nanoTime() < end);
+        return op;
+    }
+
+    private static long downtime(String jobInfo) {
+        return jobInfo.lines().filter(l -> l.startsWith("Total downtime:")).map(l -> l.replaceAll("[^0-9]", ""))
+                .mapToLong(Long::parseLong).findFirst().orElse(-1);
+    }
+
+    private static long p50(List<Long> values) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
 }

@@ -204,6 +204,14 @@ public class AttachService {
      * lock. On failure the connector has cleaned up and the record is gone.
      */
     public AttachmentRecord connect(Prepared p) {
+        return connect(p, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * The same, the record journalled after the connect being {@code then} of the CONNECTED one (a migration's
+     * prepare records the disk and its INCOMING phase in that one write).
+     */
+    public AttachmentRecord connect(Prepared p, java.util.function.UnaryOperator<AttachmentRecord> then) {
         AttachCommand cmd = p.cmd();
         ConnectionInfo info = p.info();
         AttachmentRecord record = new AttachmentRecord(cmd.volumeId(), cmd.domain(), Phase.CONNECTING,
@@ -219,6 +227,7 @@ public class AttachService {
             throw e;
         }
         try {
+            record = then.apply(record);
             journal.put(record);
         } catch (RuntimeException e) {
             // the journal cannot say what was connected (a full state disk, seen in the soak): undo it now,

@@ -517,6 +517,9 @@ public class LibvirtHypervisor implements Hypervisor {
                 IntByReference state = new IntByReference();
                 IntByReference reason = new IntByReference();
                 if (NATIVE.virDomainGetState(dom, state, reason, 0) < 0) {
+                    if (NATIVE.virGetLastErrorCode() == NO_DOMAIN) {
+                        return MigrationState.ABSENT; // it left since its lookup
+                    }
                     throw nativeError("read the state of " + domain);
                 }
                 if (state.getValue() == STATE_RUNNING) {
@@ -581,8 +584,12 @@ public class LibvirtHypervisor implements Hypervisor {
                 com.sun.jna.ptr.PointerByReference params = new com.sun.jna.ptr.PointerByReference();
                 IntByReference n = new IntByReference();
                 if (NATIVE.virDomainGetJobStats(dom, type, params, n, completed ? JOB_STATS_COMPLETED : 0) < 0) {
-                    if (NATIVE.virGetLastErrorCode() == NO_JOB) {
+                    int code = NATIVE.virGetLastErrorCode();
+                    if (code == NO_JOB) {
                         return Map.<String, Object>of("type", 0L); // the domain does not run
+                    }
+                    if (code == NO_DOMAIN) {
+                        return Map.<String, Object>of(); // it left (migrated away) since its lookup
                     }
                     throw nativeError("read the job of " + domain);
                 }

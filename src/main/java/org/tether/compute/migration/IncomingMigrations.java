@@ -49,6 +49,17 @@ public class IncomingMigrations {
     private final Hypervisor hypervisor;
     private final Clock clock;
     private final Duration grace;
+    /** Volumes connected at once across all prepares; idle threads end after a minute. */
+    private final java.util.concurrent.ThreadPoolExecutor workers = new java.util.concurrent.ThreadPoolExecutor(16, 16,
+            60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "tether-migration-prepare");
+                t.setDaemon(true);
+                return t;
+            });
+
+    {
+        workers.allowCoreThreadTimeOut(true);
+    }
 
     public IncomingMigrations(AttachService attach, AttachmentJournal journal, AttachmentLocks locks,
                               Teardown teardown, Hypervisor hypervisor, Clock clock, TetherConfig config) {
@@ -87,16 +98,37 @@ public class IncomingMigrations {
             throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "this host already has a domain named "
                     + domain + " (" + here.name().toLowerCase(java.util.Locale.ROOT) + ")");
         }
-        List<AttachmentRecord> made = new ArrayList<>();
+        // every volume at once (the destination's prepare is on the migration's critical path): each under its own
+        // lock, all awaited before the answer; one that fails has every other one undone
+        List<AttachmentRecord> made = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<java.util.concurrent.Future<AttachmentRecord>> futures = new ArrayList<>();
+        for (int i = 0; i < checked.size(); i++) {
+            AttachService.Prepared p = checked.get(i);
+            Volume v = volumes.get(i);
+            futures.add(workers.submit(() -> prepareOne(p, v, made)));
+        }
         Map<UUID, String> disks = new LinkedHashMap<>();
-        try {
-            for (int i = 0; i < checked.size(); i++) {
-                AttachmentRecord r = prepareOne(checked.get(i), volumes.get(i), made);
+        RuntimeException failed = null;
+        for (java.util.concurrent.Future<AttachmentRecord> f : futures) {
+            try {
+                AttachmentRecord r = f.get();
                 disks.put(r.volumeId(), r.diskXml());
+            } catch (java.util.concurrent.ExecutionException e) {
+                RuntimeException cause = e.getCause() instanceof RuntimeException re ? re
+                        : new TetherException(ErrorCode.INTERNAL, String.valueOf(e.getCause()), e.getCause());
+                if (failed == null) {
+                    failed = cause;
+                } else {
+                    failed.addSuppressed(cause);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed = failed != null ? failed : new TetherException(ErrorCode.INTERNAL, "interrupted");
             }
-        } catch (RuntimeException e) {
-            undo(made, e);
-            throw e;
+        }
+        if (failed != null) {
+            undo(new ArrayList<>(made), failed);
+            throw failed;
         }
         LOG.infof("prepared %d volumes of incoming domain %s", disks.size(), domain);
         return new Prepared(domain, disks);
@@ -122,18 +154,24 @@ public class IncomingMigrations {
             attach.checkNotElsewhere(cmd);
             byte[] passphrase = attach.passphrase(p);
             try {
+                if (passphrase == null) {
+                    // one journal write after the connect: the disk this host built, and the INCOMING phase
+                    AttachmentRecord r = attach.connect(p, c -> incoming(c, p, v, null));
+                    made.add(r);
+                    return r;
+                }
                 AttachmentRecord r = attach.connect(p);
                 made.add(r);
-                if (passphrase != null) {
-                    r = attach.journalLuks(p, r, passphrase);
-                    attach.holdPassphrase(r, passphrase);
-                }
-                UUID luks = r.connected().passphraseSecret();
-                String xml = LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(), r.connected().source(), v.device(),
-                        p.info().options(), cmd.multiattach(), luks));
-                r = r.withDisk(v.device(), xml, clock.instant()).withPhase(Phase.INCOMING, clock.instant());
+                AttachmentRecord plain = r;
+                r = attach.journalLuks(p, r, passphrase);
+                made.remove(plain);
+                made.add(r);
+                attach.holdPassphrase(r, passphrase);
+                AttachmentRecord luks = r;
+                r = incoming(r, p, v, r.connected().passphraseSecret());
                 journal.put(r);
-                made.set(made.size() - 1, r);
+                made.remove(luks);
+                made.add(r);
                 return r;
             } finally {
                 if (passphrase != null) {
@@ -141,6 +179,12 @@ public class IncomingMigrations {
                 }
             }
         }
+    }
+
+    private AttachmentRecord incoming(AttachmentRecord connected, AttachService.Prepared p, Volume v, UUID luks) {
+        String xml = LibvirtXml.write(DiskXmlFactory.build(p.cmd().volumeId(), connected.connected().source(),
+                v.device(), p.info().options(), p.cmd().multiattach(), luks));
+        return connected.withDisk(v.device(), xml, clock.instant()).withPhase(Phase.INCOMING, clock.instant());
     }
 
     /** The domain runs here: its incoming volumes are attached. */
@@ -231,6 +275,11 @@ public class IncomingMigrations {
                 }
             }
         }
+    }
+
+    @jakarta.annotation.PreDestroy
+    void close() {
+        workers.shutdownNow();
     }
 
     private static void sleep() {

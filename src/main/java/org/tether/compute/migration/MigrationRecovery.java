@@ -61,14 +61,17 @@ public class MigrationRecovery {
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP, identity = "migration-settle")
     void settle() {
         if (config.mode() != TetherConfig.Mode.STORAGE) {
-            incoming.settle();
+            recover(); // what a start could not finish (libvirtd away, the peer down) is retried until it is
         }
     }
 
-    /** @return how many outgoing migrations were found interrupted */
+    /** @return how many outgoing migrations were found interrupted (none in progress in this run count) */
     public int recover() {
         int n = 0;
         for (MigrationRecord m : store.all()) {
+            if (outgoing.progress(m.domain()).isPresent()) {
+                continue; // this run's own, in progress
+            }
             n++;
             try {
                 recoverOutgoing(m);
@@ -77,6 +80,7 @@ public class MigrationRecovery {
             }
         }
         Set<String> owned = store.all().stream().map(MigrationRecord::domain).collect(Collectors.toSet());
+        owned.addAll(outgoing.inProgress());
         for (AttachmentRecord r : journal.all()) {
             if (r.phase() == AttachmentRecord.Phase.MIGRATING && !owned.contains(r.domain())) {
                 orphan(r); // marked by a run that died before its migration record was written, or after removed

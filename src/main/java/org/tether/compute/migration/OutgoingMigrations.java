@@ -108,6 +108,11 @@ public class OutgoingMigrations {
         }
     }
 
+    /** Domains whose migration this run drives now. */
+    public Set<String> inProgress() {
+        return Set.copyOf(running.keySet());
+    }
+
     public java.util.Optional<Progress> progress(String domain) {
         return java.util.Optional.ofNullable(running.get(domain));
     }
