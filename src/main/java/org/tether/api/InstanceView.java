@@ -12,7 +12,7 @@ import java.util.UUID;
 @Schema(name = "Instance")
 public record InstanceView(
         String name,
-        @Schema(description = "creating, active or deleting") String state,
+        @Schema(description = "creating, active, deleting, or incoming (arriving with a live migration)") String state,
         boolean running,
         UUID bootVolumeId,
         @Schema(description = "File the serial console is logged to on this host") String consoleLog,

@@ -143,8 +143,14 @@ public class MigrationResource {
             Boolean multiattach) {
     }
 
+    @Schema(name = "IncomingInstance", description = "The source's record of an instance Tether defined")
+    public record IncomingInstance(@JsonProperty("volume_ids") List<String> volumeIds, String fingerprint,
+                                   @JsonProperty("console_log") String consoleLog,
+                                   @JsonProperty("created_at") String createdAt) {
+    }
+
     @Schema(name = "IncomingMigration", description = "What a source agent asks its destination to prepare")
-    public record Incoming(String domain, List<IncomingVolume> volumes) {
+    public record Incoming(String domain, List<IncomingVolume> volumes, IncomingInstance instance) {
     }
 
     @POST
@@ -179,7 +185,26 @@ public class MigrationResource {
                     Boolean.TRUE.equals(v.multiattach()),
                     AttachmentResource.choice(v.path(), field + ".path", AttachPath.class, null)));
         }
-        return incoming.prepare(body.domain(), volumes);
+        return incoming.prepare(body.domain(), volumes, instance(body.domain(), body.instance()));
+    }
+
+    private static org.tether.compute.instance.InstanceRecord instance(String domain, IncomingInstance i) {
+        if (i == null) {
+            return null;
+        }
+        if (i.volumeIds() == null || i.volumeIds().isEmpty() || i.fingerprint() == null) {
+            throw TetherException.missing("instance.volume_ids");
+        }
+        List<UUID> ids = i.volumeIds().stream().map(v -> AttachmentResource.uuid(v, "instance.volume_ids")).toList();
+        java.time.Instant created;
+        try {
+            created = i.createdAt() == null ? java.time.Instant.now() : java.time.Instant.parse(i.createdAt());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw TetherException.invalid("instance.created_at", "instance.created_at must be an ISO-8601 instant");
+        }
+        return new org.tether.compute.instance.InstanceRecord(domain,
+                org.tether.compute.instance.InstanceRecord.Phase.INCOMING, ids, i.fingerprint(),
+                i.consoleLog() == null || i.consoleLog().isEmpty() ? null : i.consoleLog(), created, created);
     }
 
     /** The domain arrived: its volumes are attached here, and how long the guest was paused. */

@@ -365,6 +365,42 @@ class LiveMigrationIT {
     }
 
     @Test
+    void anInstanceBootedFromItsVolumeMigratesWithItsRecord() throws Exception {
+        String line = "TETHER-MIGRATE-" + UUID.randomUUID().toString().substring(0, 8);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(tgt.file.toFile(), "rw")) {
+            f.write(org.tether.lab.BootSector.printing(line));
+        }
+        String name = "tether-bfv-" + UUID.randomUUID().toString().substring(0, 8);
+        JsonNode created = AgentProcess.json(a.post("/v1/instances", "{\"name\": \"" + name + "\", \"vcpus\": 1, "
+                + "\"memory_mb\": 64, \"boot_volume\": {\"volume_id\": \"" + tgt.volumeId + "\", \"connection_info\": "
+                + infoA() + ", \"attach_path\": \"qemu\"}}"), 201);
+        try {
+            Path console = Path.of(created.path("console_log").asText());
+            org.tether.lab.BootSector.awaitConsole(console, line);
+            HttpResponse<String> accepted = a.post("/v1/instances/" + name + "/migrations", "{\"destination\": \"b\", "
+                    + "\"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + infoB(tgt.iqn) + "}}}");
+            JsonNode moved = a.succeeded(accepted, Duration.ofMinutes(2));
+            assertThat(moved.path("domain").asText()).isEqualTo(name);
+            assertThat(AgentProcess.json(a.get("/v1/instances"), 200)).isEmpty();
+            JsonNode onB = AgentProcess.json(b.get("/v1/instances/" + name, authB()), 200);
+            assertThat(onB.path("state").asText()).as(onB.toString()).isEqualTo("active");
+            assertThat(onB.path("running").asBoolean()).isTrue();
+            assertThat(attachmentsOn(b, authB()).findValuesAsText("state")).containsExactly("attached");
+            // the boot volume stays the instance's there: a detach of it is refused as on its first host
+            HttpResponse<String> detach = b.send("DELETE", "/v1/instances/" + name + "/volumes/" + tgt.volumeId, null,
+                    authB());
+            assertThat(detach.statusCode()).as(detach.body()).isEqualTo(409);
+            assertThat(b.send("DELETE", "/v1/instances/" + name, null, authB()).statusCode()).isEqualTo(204);
+            assertThat(defined(uriB, name)).isFalse();
+            assertThat(secretsOn(uriB)).isEmpty();
+        } finally {
+            a.send("DELETE", "/v1/instances/" + name, null);
+            Host.exec("virsh", "-c", uriB, "destroy", name);
+            Host.exec("virsh", "-c", uriB, "undefine", name);
+        }
+    }
+
+    @Test
     void aVolumeTheDestinationCannotReachLeavesTheGuestOnTheSourceAndNothingOnTheDestination() throws Exception {
         attachOnA();
         HttpResponse<String> accepted = migrate(a, "b", infoB(tgt.iqn + "-missing"));

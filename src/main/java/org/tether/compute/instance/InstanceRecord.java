@@ -18,7 +18,9 @@ public record InstanceRecord(String name, Phase phase, List<UUID> volumeIds, Str
         CREATING,
         ACTIVE,
         /** Being stopped and removed; finished after a crash. */
-        DELETING
+        DELETING,
+        /** Arriving on this host with a live migration, which (or whose recovery) makes it ACTIVE or removes it. */
+        INCOMING
     }
 
     public InstanceRecord {

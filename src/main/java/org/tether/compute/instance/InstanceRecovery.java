@@ -36,8 +36,8 @@ public class InstanceRecovery {
     public int recover() {
         int n = 0;
         for (InstanceRecord r : store.all()) {
-            if (r.phase() == InstanceRecord.Phase.ACTIVE) {
-                continue;
+            if (r.phase() == InstanceRecord.Phase.ACTIVE || r.phase() == InstanceRecord.Phase.INCOMING) {
+                continue; // an incoming one is its migration's
             }
             n++;
             try {

@@ -234,6 +234,12 @@ public class InstanceService {
                 }
                 return false;
             }
+            boolean migrating = r.get().phase() == InstanceRecord.Phase.INCOMING || journal.all().stream()
+                    .anyMatch(a -> a.domain().equals(name) && a.phase().migration());
+            if (migrating) {
+                throw new TetherException(ErrorCode.MIGRATION_BUSY, "name", "instance " + name + " is migrating; "
+                        + "delete it where it runs once the migration ends");
+            }
             finishDelete(r.get().withPhase(InstanceRecord.Phase.DELETING, clock.instant()));
             return true;
         }

@@ -7,6 +7,7 @@ import org.tether.compute.attach.AttachCommand;
 import org.tether.compute.attach.AttachService;
 import org.tether.compute.attach.AttachmentLocks;
 import org.tether.compute.attach.Teardown;
+import org.tether.compute.instance.InstanceRecord;
 import org.tether.compute.libvirt.DiskXmlFactory;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LibvirtXml;
@@ -61,8 +62,12 @@ public class IncomingMigrations {
         workers.allowCoreThreadTimeOut(true);
     }
 
+    private final org.tether.compute.instance.InstanceStore instances;
+
     public IncomingMigrations(AttachService attach, AttachmentJournal journal, AttachmentLocks locks,
-                              Teardown teardown, Hypervisor hypervisor, Clock clock, TetherConfig config) {
+                              Teardown teardown, Hypervisor hypervisor, Clock clock, TetherConfig config,
+                              org.tether.compute.instance.InstanceStore instances) {
+        this.instances = instances;
         this.attach = attach;
         this.journal = journal;
         this.locks = locks;
@@ -86,6 +91,14 @@ public class IncomingMigrations {
      * returned. A repeat of the same prepare (the source retrying after a lost answer) answers what was made.
      */
     public Prepared prepare(String domain, List<Volume> volumes) {
+        return prepare(domain, volumes, null);
+    }
+
+    /**
+     * @param instance the source's record when the domain is an instance Tether defined (boot from volume): kept
+     *                 here as INCOMING, ACTIVE once the domain arrives, removed if it does not
+     */
+    public Prepared prepare(String domain, List<Volume> volumes, InstanceRecord instance) {
         List<AttachService.Prepared> checked = new ArrayList<>();
         for (int i = 0; i < volumes.size(); i++) {
             Volume v = volumes.get(i);
@@ -97,6 +110,15 @@ public class IncomingMigrations {
         if (here != MigrationState.ABSENT && !allIncoming(domain, volumes)) {
             throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "this host already has a domain named "
                     + domain + " (" + here.name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        if (instance != null) {
+            var held = instances.find(domain);
+            if (held.isPresent() && held.get().phase() != InstanceRecord.Phase.INCOMING) {
+                throw new TetherException(ErrorCode.MIGRATION_BUSY, "instance", "this host holds an instance named "
+                        + domain + " already");
+            }
+            instances.put(new InstanceRecord(domain, InstanceRecord.Phase.INCOMING, instance.volumeIds(),
+                    instance.fingerprint(), instance.consoleLog(), instance.createdAt(), clock.instant()));
         }
         // every volume at once (the destination's prepare is on the migration's critical path): each under its own
         // lock, all awaited before the answer; one that fails has every other one undone
@@ -128,6 +150,7 @@ public class IncomingMigrations {
         }
         if (failed != null) {
             undo(new ArrayList<>(made), failed);
+            dropIncomingInstance(domain);
             throw failed;
         }
         LOG.infof("prepared %d volumes of incoming domain %s", disks.size(), domain);
@@ -205,6 +228,8 @@ public class IncomingMigrations {
                 }
             }
         }
+        instances.find(domain).filter(i -> i.phase() == InstanceRecord.Phase.INCOMING)
+                .ifPresent(i -> instances.put(i.withPhase(InstanceRecord.Phase.ACTIVE, clock.instant())));
         LOG.infof("domain %s arrived: %d volumes attached", domain, out.size());
         return out;
     }
@@ -226,6 +251,7 @@ public class IncomingMigrations {
         }
         List<AttachmentRecord> records = incoming(domain);
         undo(records, null);
+        dropIncomingInstance(domain);
         if (!records.isEmpty()) {
             LOG.infof("incoming domain %s did not arrive: %d prepared volumes undone", domain, records.size());
         }
@@ -240,11 +266,17 @@ public class IncomingMigrations {
                 byDomain.computeIfAbsent(r.domain(), d -> new ArrayList<>()).add(r);
             }
         }
+        for (InstanceRecord i : instances.all()) {
+            if (i.phase() == InstanceRecord.Phase.INCOMING) {
+                byDomain.computeIfAbsent(i.name(), d -> new ArrayList<>()); // an instance whose volumes are all gone
+            }
+        }
         byDomain.forEach((domain, records) -> {
             try {
                 MigrationState here = hypervisor.migrationState(domain);
-                java.time.Instant newest = records.stream().map(AttachmentRecord::updatedAt)
-                        .max(java.time.Instant::compareTo).orElseThrow();
+                java.time.Instant newest = java.util.stream.Stream.concat(records.stream()
+                        .map(AttachmentRecord::updatedAt), instances.find(domain).stream()
+                        .map(InstanceRecord::updatedAt)).max(java.time.Instant::compareTo).orElse(java.time.Instant.EPOCH);
                 if (here == MigrationState.RUNNING) {
                     complete(domain);
                 } else if (here == MigrationState.ABSENT && newest.plus(grace).isBefore(clock.instant())) {
@@ -254,6 +286,11 @@ public class IncomingMigrations {
                 LOG.warnf("incoming domain %s not settled yet: %s", domain, e.getMessage());
             }
         });
+    }
+
+    private void dropIncomingInstance(String domain) {
+        instances.find(domain).filter(i -> i.phase() == InstanceRecord.Phase.INCOMING)
+                .ifPresent(i -> instances.remove(domain));
     }
 
     private List<AttachmentRecord> incoming(String domain) {

@@ -6,6 +6,8 @@ import org.jboss.logging.Logger;
 import org.tether.compute.attach.AttachmentLocks;
 import org.tether.compute.attach.Teardown;
 import org.tether.compute.backup.DiskBackups;
+import org.tether.compute.instance.InstanceRecord;
+import org.tether.compute.instance.InstanceStore;
 import org.tether.compute.libvirt.DiskXmlFactory;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LiveMigration;
@@ -59,9 +61,12 @@ public class OutgoingMigrations {
         return t;
     });
 
+    private final InstanceStore instances;
+
     public OutgoingMigrations(Hypervisor hypervisor, AttachmentJournal journal, AttachmentLocks locks,
                               Teardown teardown, DiskBackups backups, MigrationPeers peers, MigrationStore store,
-                              Clock clock, TetherConfig config) {
+                              Clock clock, TetherConfig config, InstanceStore instances) {
+        this.instances = instances;
         this.hypervisor = hypervisor;
         this.journal = journal;
         this.locks = locks;
@@ -164,6 +169,10 @@ public class OutgoingMigrations {
             throw new TetherException(ErrorCode.MIGRATION_UNSUPPORTED, "domain", "domain " + domain + " does not run "
                     + "(a live migration moves a running guest)");
         }
+        instances.find(domain).filter(i -> i.phase() != InstanceRecord.Phase.ACTIVE).ifPresent(i -> {
+            throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "instance " + domain + " is "
+                    + i.phase().name().toLowerCase(java.util.Locale.ROOT));
+        });
         List<AttachmentRecord> records = journal.all().stream().filter(r -> r.domain().equals(domain)).toList();
         for (AttachmentRecord r : records) {
             if (r.phase() != Phase.ATTACHED) {
@@ -232,8 +241,13 @@ public class OutgoingMigrations {
         }
         MigrationPeers.Reply reply;
         try {
-            reply = peers.call(req.destination(), "POST", "/v1/migrations/incoming",
-                    Map.of("domain", domain, "volumes", volumes));
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("domain", domain);
+            body.put("volumes", volumes);
+            instances.find(domain).ifPresent(i -> body.put("instance", Map.of("volume_ids", i.volumeIds(),
+                    "fingerprint", i.fingerprint(), "console_log", i.consoleLog() == null ? "" : i.consoleLog(),
+                    "created_at", i.createdAt().toString())));
+            reply = peers.call(req.destination(), "POST", "/v1/migrations/incoming", body);
         } catch (RuntimeException e) {
             undoHere(m, "the destination did not answer the prepare");
             abortDestination(m);
@@ -345,6 +359,7 @@ public class OutgoingMigrations {
                 journal.find(id, m.domain()).ifPresent(teardown::release);
             }
         }
+        instances.find(m.domain()).ifPresent(i -> instances.remove(m.domain())); // the destination holds it now
         Long downtime = null;
         try {
             MigrationPeers.Reply reply = peers.call(m.peer(), "POST", "/v1/migrations/incoming/" + m.domain()
