@@ -38,6 +38,10 @@ class LiveMigrationIT {
     private static Path hostB;
     private static String uriB;
     private static org.tether.lab.CephCluster ceph;
+    /** Keystone and Barbican, for the LUKS passphrase each host fetches itself. */
+    private static com.github.tomakehurst.wiremock.WireMockServer openstack;
+    private static final byte[] LUKS_KEY = new byte[32];
+    private static final String KEY_ID = UUID.randomUUID().toString();
 
     private Path dir;
     private TestDomain dom;
@@ -53,6 +57,13 @@ class LiveMigrationIT {
         hostB = Path.of("target/host-b").toAbsolutePath();
         uriB = Host.run("bash", "lab/host-b.sh", "start", hostB.toString(), "" + LIBVIRT_B).strip();
         ceph = org.tether.lab.CephCluster.start(6793);
+        openstack = org.tether.cinder.OpenStackStubs.start();
+        openstack.stubFor(org.tether.cinder.OpenStackStubs.keystone().willReturn(org.tether.cinder.OpenStackStubs
+                .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(7200))));
+        new java.util.Random(11).nextBytes(LUKS_KEY);
+        openstack.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(com.github.tomakehurst.wiremock.client
+                .WireMock.urlEqualTo("/barbican/v1/secrets/" + KEY_ID + "/payload")).willReturn(
+                com.github.tomakehurst.wiremock.client.WireMock.aResponse().withStatus(200).withBody(LUKS_KEY)));
     }
 
     @AfterAll
@@ -60,6 +71,9 @@ class LiveMigrationIT {
         Host.exec("bash", "lab/host-b.sh", "stop", hostB.toString());
         if (ceph != null) {
             ceph.close();
+        }
+        if (openstack != null) {
+            openstack.stop();
         }
     }
 
@@ -104,6 +118,12 @@ class LiveMigrationIT {
                                 .resolve("a-run/libvirt-sock"),
                         "-Dtether.migration.peers.a.migrate-uri=tcp://127.0.0.1",
                         "-Dtether.migration.peers.a.listen-address=127.0.0.1");
+        List<String> keys = new java.util.ArrayList<>();
+        org.tether.cinder.OpenStackStubs.credentials(openstack, dir.resolve("keystone-password"))
+                .forEach((k, v) -> keys.add("-D" + k + "=" + v));
+        keys.add("-Dtether.keymanager.endpoint=" + openstack.baseUrl() + "/barbican");
+        a.with(keys.toArray(String[]::new));
+        b.with(keys.toArray(String[]::new));
         a.start();
         b.start();
     }
@@ -398,6 +418,50 @@ class LiveMigrationIT {
             Host.exec("virsh", "-c", uriB, "destroy", name);
             Host.exec("virsh", "-c", uriB, "undefine", name);
         }
+    }
+
+    @Test
+    void aLuksVolumeMigratesEachHostHoldingItsOwnPassphraseSecret() throws Exception {
+        String hex = java.util.HexFormat.of().formatHex(LUKS_KEY); // Nova's passphrase: the key's hex
+        Host.run("qemu-img", "create", "-q", "-f", "luks", "--object", "secret,id=k,data=" + hex, "-o",
+                "key-secret=k", tgt.file.toString(), "60M");
+        String encryption = "{\"provider\": \"luks\", \"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "
+                + "\"control_location\": \"front-end\", \"encryption_key_id\": \"" + KEY_ID + "\"}";
+        String encA = infoA().replace("\"encrypted\": false", "\"encrypted\": true");
+        String encB = infoB(tgt.iqn).replace("\"encrypted\": false", "\"encrypted\": true");
+        AgentProcess.json(a.put("/v1/instances/" + dom.name + "/volumes/" + tgt.volumeId, "{\"connection_info\": "
+                + encA + ", \"encryption\": " + encryption + ", \"bus\": \"scsi\", \"attach_path\": \"qemu\"}"), 200);
+        hmp("qemu:///system", dom.name, "qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x5c 0 65536\"");
+        assertThat(Host.secretUsages()).anyMatch(u -> u.contains(tgt.volumeId.toString()));
+
+        HttpResponse<String> accepted = a.post("/v1/instances/" + dom.name + "/migrations", "{\"destination\": \"b\", "
+                + "\"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + encB + ", \"encryption\": "
+                + encryption + "}}}");
+        a.succeeded(accepted, Duration.ofMinutes(2));
+        assertThat(guestReads(uriB, true, 0x5c, 0)).as("the guest reads its plaintext through LUKS on B").isTrue();
+        assertThat(Host.run("virsh", "-c", uriB, "dumpxml", dom.name)).contains("<encryption format='luks'");
+        assertThat(secretsOn(uriB)).as("B's CHAP secret and its own passphrase secret").hasSize(2);
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+        assertThat(attachmentsOn(a)).isEmpty();
+        // the target holds ciphertext only
+        assertThat(new String(tgt.read(0, 4), java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo("LUKS");
+        byte[] body = Files.readAllBytes(tgt.file);
+        byte[] plain = new byte[4096];
+        java.util.Arrays.fill(plain, (byte) 0x5c);
+        assertThat(holds(body, plain)).as("plaintext on the target").isFalse();
+    }
+
+    private static boolean holds(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     @Test
