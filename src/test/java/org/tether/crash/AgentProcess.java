@@ -100,7 +100,8 @@ public final class AgentProcess implements AutoCloseable {
         process = pb.start();
     }
 
-    private void awaitReady() throws Exception {
+    /** Waits until a spawned agent answers ready (60 s at most). */
+    public void awaitReady() throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < end) {
             if (!process.isAlive()) {

@@ -124,8 +124,10 @@ class LiveMigrationIT {
         keys.add("-Dtether.keymanager.endpoint=" + openstack.baseUrl() + "/barbican");
         a.with(keys.toArray(String[]::new));
         b.with(keys.toArray(String[]::new));
-        a.start();
-        b.start();
+        a.spawn(); // both JVMs start at once
+        b.spawn();
+        a.awaitReady();
+        b.awaitReady();
     }
 
     @AfterEach
@@ -167,16 +169,18 @@ class LiveMigrationIT {
     }
 
     /**
-     * A migration from A to B capped at 4 MiB/s (the guest's 32 MiB take ~8 s), returned once libvirt has begun
+     * A migration from A to B capped at 8 MiB/s (the guest's 32 MiB take ~4 s), returned once libvirt has begun
      * copying memory: its operation's location.
      */
     private String slowMigrationUnderWay() throws Exception {
         attachOnA();
-        HttpResponse<String> accepted = migrate(a, "b", infoB(tgt.iqn), ", \"bandwidth_mib_s\": 4");
+        HttpResponse<String> accepted = migrate(a, "b", infoB(tgt.iqn), ", \"bandwidth_mib_s\": 8");
         assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<String> seen = new java.util.ArrayList<>();
         while (System.nanoTime() < end) {
             HttpResponse<String> p = a.get("/v1/instances/" + dom.name + "/migrations");
+            seen.add(p.statusCode() + " " + p.body());
             if (p.statusCode() == 200) {
                 JsonNode progress = JSON.readTree(p.body());
                 if (progress.path("phase").asText().equals("migrating") && progress.path("memory_processed").asLong() > 0) {
@@ -186,7 +190,7 @@ class LiveMigrationIT {
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("the migration never showed progress");
+        throw new AssertionError("the migration never showed progress: " + new java.util.LinkedHashSet<>(seen));
     }
 
     /** The guest runs on A with its disk, which A's agent holds attached; B holds nothing of it. */

@@ -40,8 +40,11 @@ public class LibvirtHypervisor implements Hypervisor {
 
     private final LibvirtConnection libvirt;
 
+    private final String uri;
+
     public LibvirtHypervisor(TetherConfig config) {
-        this.libvirt = new LibvirtConnection(config.libvirt().uri());
+        this.uri = config.libvirt().uri();
+        this.libvirt = new LibvirtConnection(uri);
     }
 
     @FunctionalInterface
@@ -566,51 +569,75 @@ public class LibvirtHypervisor implements Hypervisor {
         int flags = MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_ABORT_ON_ERROR
                 | (m.persistentXml() != null ? MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE : 0);
         TypedParams.Packed packed = TypedParams.pack(params);
-        onNativeDomain(domain, dom -> {
-            if (NATIVE.virDomainMigrateToURI3(dom, m.destinationUri(), packed.array(), packed.count(), flags) < 0) {
-                // never retried on a lost connection as other calls are: the migration may have happened
-                throw new HypervisorException(HypervisorException.Kind.OTHER, "libvirt: cannot migrate " + domain
-                        + " to " + m.destinationUri() + ": " + NATIVE.virGetLastErrorMessage(), null);
+        // on a connection of its own, held for the call: on the agent's shared connection, other calls (a job's
+        // statistics, its abort) were seen held by libvirt's client until the migration ended
+        org.tether.compute.libvirt.jna.NativeConnect own;
+        try {
+            own = new org.tether.compute.libvirt.jna.NativeConnect(uri);
+        } catch (LibvirtException e) {
+            throw new HypervisorException(HypervisorException.Kind.UNAVAILABLE, "libvirt at " + uri
+                    + " is not reachable: " + e.getMessage(), e);
+        }
+        try {
+            Pointer dom = NATIVE.virDomainLookupByName(own.pointer(), domain);
+            if (dom == null) {
+                throw new TetherException(ErrorCode.DOMAIN_NOT_FOUND, "domain", "no domain named " + domain);
             }
-            return null;
-        });
+            try {
+                if (NATIVE.virDomainMigrateToURI3(dom, m.destinationUri(), packed.array(), packed.count(), flags) < 0) {
+                    // never retried on a lost connection as other calls are: the migration may have happened
+                    throw new HypervisorException(HypervisorException.Kind.OTHER, "libvirt: cannot migrate " + domain
+                            + " to " + m.destinationUri() + ": " + NATIVE.virGetLastErrorMessage(), null);
+                }
+            } finally {
+                NATIVE.virDomainFree(dom);
+            }
+        } finally {
+            try {
+                own.close();
+            } catch (LibvirtException e) {
+                // closing: nothing left to do with it
+            }
+        }
     }
 
     @Override
     public Map<String, Object> jobStats(String domain, boolean completed) {
         try {
-            return onNativeDomain(domain, dom -> {
-                IntByReference type = new IntByReference();
-                com.sun.jna.ptr.PointerByReference params = new com.sun.jna.ptr.PointerByReference();
-                IntByReference n = new IntByReference();
-                if (NATIVE.virDomainGetJobStats(dom, type, params, n, completed ? JOB_STATS_COMPLETED : 0) < 0) {
-                    int code = NATIVE.virGetLastErrorCode();
-                    if (code == NO_JOB) {
-                        return Map.<String, Object>of("type", 0L); // the domain does not run
-                    }
-                    if (code == NO_DOMAIN) {
-                        return Map.<String, Object>of(); // it left (migrated away) since its lookup
-                    }
-                    throw nativeError("read the job of " + domain);
-                }
-                try {
-                    Map<String, Object> out = new java.util.LinkedHashMap<>();
-                    out.put("type", (long) type.getValue());
-                    if (params.getValue() != null) {
-                        out.putAll(TypedParams.unpack(params.getValue(), n.getValue()));
-                    }
-                    return out;
-                } finally {
-                    if (params.getValue() != null) {
-                        NATIVE.virTypedParamsFree(params.getValue(), n.getValue());
-                    }
-                }
-            });
+            return onNativeDomain(domain, dom -> jobStats(dom, domain, completed));
         } catch (TetherException e) {
             if (e.code() == ErrorCode.DOMAIN_NOT_FOUND) {
                 return Map.of();
             }
             throw e;
+        }
+    }
+
+    private static Map<String, Object> jobStats(Pointer dom, String domain, boolean completed) {
+        IntByReference type = new IntByReference();
+        com.sun.jna.ptr.PointerByReference params = new com.sun.jna.ptr.PointerByReference();
+        IntByReference n = new IntByReference();
+        if (NATIVE.virDomainGetJobStats(dom, type, params, n, completed ? JOB_STATS_COMPLETED : 0) < 0) {
+            int code = NATIVE.virGetLastErrorCode();
+            if (code == NO_JOB) {
+                return Map.of("type", 0L); // the domain does not run
+            }
+            if (code == NO_DOMAIN) {
+                return Map.of(); // it left (migrated away) since its lookup
+            }
+            throw nativeError("read the job of " + domain);
+        }
+        try {
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("type", (long) type.getValue());
+            if (params.getValue() != null) {
+                out.putAll(TypedParams.unpack(params.getValue(), n.getValue()));
+            }
+            return out;
+        } finally {
+            if (params.getValue() != null) {
+                NATIVE.virTypedParamsFree(params.getValue(), n.getValue());
+            }
         }
     }
 

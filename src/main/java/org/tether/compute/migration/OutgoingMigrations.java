@@ -95,6 +95,7 @@ public class OutgoingMigrations {
         private volatile String phase = "preparing";
         private volatile Map<String, Object> job = Map.of();
         private volatile boolean cancelled;
+        private volatile boolean pollFailed;
 
         Progress(String destination) {
             this.destination = destination;
@@ -320,7 +321,11 @@ public class OutgoingMigrations {
                 hypervisor.abortJob(domain);
             }
         } catch (RuntimeException e) {
-            LOG.debugf("migration progress of %s not read: %s", domain, e.getMessage());
+            if (!progress.pollFailed) {
+                LOG.warnf("migration progress of %s not read (reported once per migration): %s", domain,
+                        e.getMessage());
+                progress.pollFailed = true;
+            }
         }
     }
 
