@@ -62,11 +62,14 @@ public class OutgoingMigrations {
     });
 
     private final InstanceStore instances;
+    private final org.tether.cinder.attachments.CinderAttachmentStore cinderAttachments;
 
     public OutgoingMigrations(Hypervisor hypervisor, AttachmentJournal journal, AttachmentLocks locks,
                               Teardown teardown, DiskBackups backups, MigrationPeers peers, MigrationStore store,
-                              Clock clock, TetherConfig config, InstanceStore instances) {
+                              Clock clock, TetherConfig config, InstanceStore instances,
+                              org.tether.cinder.attachments.CinderAttachmentStore cinderAttachments) {
         this.instances = instances;
+        this.cinderAttachments = cinderAttachments;
         this.hypervisor = hypervisor;
         this.journal = journal;
         this.locks = locks;
@@ -173,6 +176,12 @@ public class OutgoingMigrations {
         instances.find(domain).filter(i -> i.phase() != InstanceRecord.Phase.ACTIVE).ifPresent(i -> {
             throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "instance " + domain + " is "
                     + i.phase().name().toLowerCase(java.util.Locale.ROOT));
+        });
+        cinderAttachments.all().stream().filter(c -> domain.equals(c.instance())).findFirst().ifPresent(c -> {
+            // the destination would need its own Cinder attachment, and the source's deleted after: not built yet
+            throw new TetherException(ErrorCode.MIGRATION_UNSUPPORTED, "domain", "volume " + c.volumeId() + " of "
+                    + domain + " is attached through Cinder attachment " + c.attachmentId() + "; migrating Cinder "
+                    + "attachments is not supported yet");
         });
         List<AttachmentRecord> records = journal.all().stream().filter(r -> r.domain().equals(domain)).toList();
         for (AttachmentRecord r : records) {
