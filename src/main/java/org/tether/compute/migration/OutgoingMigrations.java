@@ -143,8 +143,7 @@ public class OutgoingMigrations {
             try {
                 records = mark(records, Phase.MIGRATING);
             } catch (RuntimeException e) {
-                mark(records, Phase.ATTACHED);
-                store.remove(domain);
+                undoHere(m, e.getMessage()); // only what this migration marked goes back to attached
                 throw e;
             }
             Map<String, String> disks = prepareDestination(domain, req, records, m);
@@ -224,6 +223,11 @@ public class OutgoingMigrations {
                 var now = journal.find(r.volumeId(), r.domain());
                 if (now.isEmpty()) {
                     continue;
+                }
+                if (phase == Phase.MIGRATING && now.get().phase() != Phase.ATTACHED) {
+                    // a detach or another change began since the check: it keeps the volume
+                    throw new TetherException(ErrorCode.MIGRATION_BUSY, "domain", "volume " + r.volumeId() + " of "
+                            + r.domain() + " became " + now.get().phase().name().toLowerCase(java.util.Locale.ROOT));
                 }
                 AttachmentRecord next = now.get().withPhase(phase, clock.instant());
                 journal.put(next);
