@@ -6,10 +6,14 @@ import org.tether.operations.AlwaysAsync;
 
 import java.util.regex.Pattern;
 
-/** {@code POST /v1/volumes/{id}/migrate} and {@code .../retype}: a move copies the whole volume, minutes long. */
+/**
+ * {@code POST /v1/volumes/{id}/migrate} and {@code .../retype}, and the move of an attached volume ({@code POST
+ * /v1/instances/{domain}/volumes/{id}/move}): a move copies the whole volume, minutes long.
+ */
 @ApplicationScoped
 public class VolumeMoveIsAsync implements AlwaysAsync {
-    private static final Pattern MOVE = Pattern.compile("/v1/volumes/[^/]+/(migrate|retype)");
+    private static final Pattern MOVE = Pattern.compile("/v1/volumes/[^/]+/(migrate|retype)"
+            + "|/v1/instances/[^/]+/volumes/[^/]+/move");
 
     @Override
     public boolean appliesTo(String method, String path, JsonNode body) {

@@ -449,6 +449,13 @@ public interface TetherConfig {
         /** How often a pending live detach is asked again while waiting. */
         @WithDefault("5s")
         Duration detachRetryInterval();
+
+        /**
+         * How long a move of an attached volume may copy before it is abandoned (the guest stays on the old
+         * volume): a guest writing faster than the copy never lets it get in sync.
+         */
+        @WithDefault("2h")
+        Duration moveTimeout();
     }
 
     /** The NVMe over Fabrics host side (nvme-cli, the kernel's nvme-tcp). */

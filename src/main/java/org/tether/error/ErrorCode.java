@@ -47,6 +47,10 @@ public enum ErrorCode {
     /** 502: libvirt or the destination refused or failed the migration; the guest runs on the source. */
     MIGRATION_FAILED(502, "Migration failed"),
     /** 503: the destination agent does not answer; nothing was changed on either host. */
+    /** 409: this attachment cannot be moved while attached (shared, encrypted, held by a Cinder attachment, not running). */
+    MOVE_UNSUPPORTED(409, "Move not possible for this attachment"),
+    /** 502: libvirt or QEMU failed the copy; the guest stays on the volume it had. */
+    MOVE_FAILED(502, "Volume move failed"),
     MIGRATION_PEER_UNAVAILABLE(503, "Migration peer not reachable; retry later"),
     IMAGE_NOT_ACTIVE(409, "Image is not active"),
     /** 422: the image's bytes are not the format it was declared as. */

@@ -48,11 +48,21 @@ public record AttachmentRecord(
          * Connected on this host for a domain migrating in from another; its disk arrives with the domain. The
          * migration (or its recovery) makes it ATTACHED or undoes it.
          */
-        INCOMING;
+        INCOMING,
+        /**
+         * Attached, its disk being copied onto another volume while the guest runs: the move (or its recovery)
+         * owns it until the guest is on one of the two alone.
+         */
+        MOVING;
 
-        /** A phase that a live migration owns, not attach, detach or their recovery. */
+        /** A phase that a live migration owns. */
         public boolean migration() {
             return this == MIGRATING || this == INCOMING;
+        }
+
+        /** A phase that a long operation owns (a live migration, a volume move), not attach, detach or their recovery. */
+        public boolean owned() {
+            return migration() || this == MOVING;
         }
     }
 
@@ -82,6 +92,16 @@ public record AttachmentRecord(
     public AttachmentRecord withDisk(GuestDevice d, String xml, Instant now) {
         return new AttachmentRecord(volumeId, domain, phase, attachPath, driverVolumeType, paths, d, multiattach,
                 connected, xml, ignoredQosKeys, fingerprint, createdAt, now, lastError);
+    }
+
+    /**
+     * The same attachment reached through another connection (a move): its path, transport, paths, what the
+     * connector made and the disk's element; device, QoS and history stay.
+     */
+    public AttachmentRecord movedTo(AttachPath path, String type, List<IscsiPath> newPaths, ConnectedVolume c,
+                                    String xml, Instant now) {
+        return new AttachmentRecord(volumeId, domain, Phase.ATTACHED, path, type, newPaths, device, multiattach, c,
+                xml, ignoredQosKeys, fingerprint, createdAt, now, null);
     }
 
     public AttachmentRecord withError(Phase p, String error, Instant now) {

@@ -109,7 +109,7 @@ public class AttachService {
      * no kernel RBD path), NVMe over TCP through the host's kernel (QEMU has no NVMe-oF client); everything
      * else takes {@code tether.attach.default-path}.
      */
-    private AttachPath defaultPathFor(ConnectionInfo info) {
+    public AttachPath defaultPathFor(ConnectionInfo info) {
         if (info instanceof org.tether.connection.NvmeofConnectionInfo) {
             return AttachPath.KERNEL;
         }
@@ -285,7 +285,8 @@ public class AttachService {
                 + "login refused); retry later: " + t.getMessage(), e);
     }
 
-    private static List<org.tether.connection.IscsiPath> paths(ConnectionInfo info) {
+    /** The portals (iSCSI) or transport paths (NVMe/TCP) a journal record keeps for a connection. */
+    public static List<org.tether.connection.IscsiPath> paths(ConnectionInfo info) {
         if (info instanceof org.tether.connection.NvmeofConnectionInfo n) {
             return n.paths();
         }

@@ -53,8 +53,8 @@ public class AttachmentRecovery {
     public int recover() {
         int n = 0;
         for (AttachmentRecord r : journal.all()) {
-            if (r.phase() == Phase.ATTACHED || r.phase().migration()) {
-                continue; // a migration's records are its recovery's
+            if (r.phase() == Phase.ATTACHED || r.phase().owned()) {
+                continue; // a migration's or a move's records are its recovery's
             }
             n++;
             try (var held = locks.volume(r.volumeId())) {
@@ -86,14 +86,14 @@ public class AttachmentRecovery {
     public int settleUnfinished() {
         int done = 0;
         for (AttachmentRecord listed : journal.all()) {
-            if (listed.phase() == Phase.ATTACHED || listed.phase().migration()) {
+            if (listed.phase() == Phase.ATTACHED || listed.phase().owned()) {
                 continue;
             }
             try (var held = locks.volume(listed.volumeId())) {
                 // read again under the lock: every request holds it while it works, so a record still not
                 // settled now belongs to no request (its own failed to finish it): it ends as at a start
                 Optional<AttachmentRecord> now = journal.find(listed.volumeId(), listed.domain());
-                if (now.isEmpty() || now.get().phase() == Phase.ATTACHED || now.get().phase().migration()) {
+                if (now.isEmpty() || now.get().phase() == Phase.ATTACHED || now.get().phase().owned()) {
                     continue;
                 }
                 recoverOne(now.get());

@@ -35,9 +35,13 @@ public class Connectors {
      * before transports other than iSCSI existed carry iSCSI.
      */
     public VolumeConnector forRecord(org.tether.state.AttachmentRecord record) {
-        String type = record.driverVolumeType() == null ? "iscsi" : record.driverVolumeType();
-        return all.stream().filter(c -> c.path() == record.attachPath() && c.driverVolumeType().equals(type))
+        return forRecorded(record.attachPath(), record.driverVolumeType() == null ? "iscsi" : record.driverVolumeType());
+    }
+
+    /** The connector that made a recorded connection of {@code type} on {@code path}. */
+    public VolumeConnector forRecorded(AttachPath path, String type) {
+        return all.stream().filter(c -> c.path() == path && c.driverVolumeType().equals(type))
                 .findFirst().orElseThrow(() -> new IllegalStateException("no connector for attach path "
-                        + record.attachPath() + " and " + type));
+                        + path + " and " + type));
     }
 }

@@ -50,9 +50,15 @@ public class Teardown {
      * Detaches and disconnects. When the guest does not release the disk in time the record goes back to
      * ATTACHED with the error, nothing on the host is torn down, and DETACH_TIMEOUT is thrown. Refused (409
      * {@code backup_busy}, nothing changed) while a backup reads the disk: libvirt refuses to unplug a disk in a
-     * block job, and Cinder refuses to detach a volume that is backing up.
+     * block job, and Cinder refuses to detach a volume that is backing up. Refused as well (409 {@code
+     * attachment_conflict}) while a live migration or a move owns the attachment.
      */
     public void detach(AttachmentRecord record) {
+        if (record.phase().owned()) {
+            throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, null, "attachment of " + record.volumeId()
+                    + " to " + record.domain() + " is " + record.phase().name().toLowerCase(java.util.Locale.ROOT)
+                    + "; detach it once that ends");
+        }
         backups.running(record.domain(), record.volumeId()).ifPresent(b -> {
             throw new TetherException(ErrorCode.BACKUP_BUSY, "volume " + record.volumeId() + " on " + record.domain()
                     + " is being backed up (backup " + b + "); detach it once the backup ends");

@@ -64,6 +64,29 @@ public final class DiskXmlFactory {
         return disk;
     }
 
+    /**
+     * The same disk reading from {@code source}: its type, source and credentials replaced; target, serial, QoS,
+     * alias and the rest kept (the element of a disk that moved onto another volume).
+     */
+    public static DiskXml withSource(DiskXml disk, DiskSource source) {
+        disk.auth = null;
+        if (disk.driver != null) {
+            disk.driver.io = source instanceof DiskSource.NetworkRbd ? null : "native";
+        }
+        source(disk, source);
+        return disk;
+    }
+
+    /** Whether two disk elements read from the same place (type, device or protocol and name). */
+    public static boolean sameSource(DiskXml a, DiskXml b) {
+        if (a.source == null || b.source == null) {
+            return false;
+        }
+        return java.util.Objects.equals(a.type, b.type) && java.util.Objects.equals(a.source.dev, b.source.dev)
+                && java.util.Objects.equals(a.source.protocol, b.source.protocol)
+                && java.util.Objects.equals(a.source.name, b.source.name);
+    }
+
     private static void source(DiskXml disk, DiskSource source) {
         disk.source = new DiskXml.Source();
         if (source instanceof DiskSource.BlockDevice b) {

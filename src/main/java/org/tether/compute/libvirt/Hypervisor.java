@@ -177,6 +177,43 @@ public interface Hypervisor {
     void setMaxDowntime(String domain, long millis);
 
     /**
+     * Starts copying the disk with target {@code disk} of the running domain onto the existing destination
+     * {@code destinationXml} (a {@code <disk>} whose source is used), mirroring the guest's writes until {@link
+     * #endBlockJob}: libvirt's {@code virDomainBlockCopy} with a reused destination and a transient job (a domain
+     * that stops ends it, the guest still on its own disk).
+     *
+     * @param bandwidthBytes a cap in bytes per second, or null
+     */
+    void blockCopy(String domain, String disk, String destinationXml, Long bandwidthBytes);
+
+    /** The disk's block job ({@code virDomainGetBlockJobInfo}); empty when there is none. */
+    java.util.Optional<BlockJob> blockJob(String domain, String disk);
+
+    /**
+     * Ends the disk's block job: with {@code pivot} the guest switches to the copy once libvirt answers (and its
+     * definitions name the copy); without, the copy is abandoned and the guest keeps its disk. No job is success
+     * without a pivot; a pivot refused because the copy is not in sync yet throws {@link BlockJobNotReady}.
+     */
+    void endBlockJob(String domain, String disk, boolean pivot);
+
+    /**
+     * A block job's progress. libvirt reports {@code cur == end} only once the copy is in sync (QEMU's ready
+     * state), so that is when a pivot may be asked.
+     */
+    record BlockJob(long cur, long end) {
+        public boolean ready() {
+            return end > 0 && cur == end;
+        }
+    }
+
+    /** A pivot asked before the copy was in sync: ask again later. */
+    final class BlockJobNotReady extends RuntimeException {
+        public BlockJobNotReady(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * Registers for libvirt's device-removed and device-removal-failed events of every domain.
      * The returned handle deregisters.
      */

@@ -667,6 +667,55 @@ public class LibvirtHypervisor implements Hypervisor {
         });
     }
 
+    private static final int BLOCK_COPY_REUSE_EXT = 2;
+    private static final int BLOCK_COPY_TRANSIENT_JOB = 4;
+    private static final int BLOCK_JOB_ABORT_PIVOT = 2;
+    private static final int BLOCK_COPY_ACTIVE = Error.ErrorNumber.VIR_ERR_BLOCK_COPY_ACTIVE.ordinal();
+
+    @Override
+    public void blockCopy(String domain, String disk, String destinationXml, Long bandwidthBytes) {
+        Map<String, Object> params = bandwidthBytes == null ? Map.of() : Map.of("bandwidth", bandwidthBytes);
+        TypedParams.Packed packed = TypedParams.pack(params);
+        onNativeDomain(domain, dom -> {
+            if (NATIVE.virDomainBlockCopy(dom, disk, destinationXml, packed.count() == 0 ? null : packed.array(),
+                    packed.count(), BLOCK_COPY_REUSE_EXT | BLOCK_COPY_TRANSIENT_JOB) < 0) {
+                throw nativeError("copy disk " + disk + " of " + domain);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public java.util.Optional<BlockJob> blockJob(String domain, String disk) {
+        return onNativeDomain(domain, dom -> {
+            org.tether.compute.libvirt.jna.LibvirtNative.BlockJobInfo info =
+                    new org.tether.compute.libvirt.jna.LibvirtNative.BlockJobInfo();
+            int found = NATIVE.virDomainGetBlockJobInfo(dom, disk, info, 0);
+            if (found < 0) {
+                throw nativeError("read the block job of disk " + disk + " of " + domain);
+            }
+            return found == 0 ? java.util.Optional.<BlockJob>empty()
+                    : java.util.Optional.of(new BlockJob(info.cur, info.end));
+        });
+    }
+
+    @Override
+    public void endBlockJob(String domain, String disk, boolean pivot) {
+        onNativeDomain(domain, dom -> {
+            if (NATIVE.virDomainBlockJobAbort(dom, disk, pivot ? BLOCK_JOB_ABORT_PIVOT : 0) < 0) {
+                int code = NATIVE.virGetLastErrorCode();
+                if (pivot && code == BLOCK_COPY_ACTIVE) {
+                    throw new BlockJobNotReady(NATIVE.virGetLastErrorMessage());
+                }
+                if (!pivot && code == NO_JOB) {
+                    return null; // no job: nothing to abandon
+                }
+                throw nativeError((pivot ? "pivot" : "end") + " the block job of disk " + disk + " of " + domain);
+            }
+            return null;
+        });
+    }
+
     @Override
     public AutoCloseable onDeviceEvents(DeviceEvents listener) {
         return libvirt.onDeviceEvents(listener);

@@ -8,7 +8,8 @@ import com.sun.jna.ptr.IntByReference;
 
 /**
  * The few libvirt C calls libvirt-java 0.5.4 does not wrap: block I/O tuning, the device-removal
- * events, the guest agent's file system freeze, and migration with typed parameters and its job's statistics.
+ * events, the guest agent's file system freeze, migration with typed parameters and its job's statistics, and
+ * block copy with its job.
  * Each is used on pointers that libvirt-java's own connection owns; see {@link NativeConnect}.
  */
 public interface LibvirtNative extends Library {
@@ -59,6 +60,21 @@ public interface LibvirtNative extends Library {
     int virDomainAbortJob(Pointer dom);
 
     int virDomainMigrateSetMaxDowntime(Pointer dom, long downtime, int flags);
+
+    int virDomainBlockCopy(Pointer dom, String disk, String destxml, Pointer params, int nparams, int flags);
+
+    int virDomainGetBlockJobInfo(Pointer dom, String disk, BlockJobInfo info, int flags);
+
+    int virDomainBlockJobAbort(Pointer dom, String disk, int flags);
+
+    /** {@code virDomainBlockJobInfo}: type, bandwidth, cur, end. */
+    @com.sun.jna.Structure.FieldOrder({"type", "bandwidth", "cur", "end"})
+    class BlockJobInfo extends com.sun.jna.Structure {
+        public int type;
+        public com.sun.jna.NativeLong bandwidth;
+        public long cur;
+        public long end;
+    }
 
     String virGetLastErrorMessage();
 
