@@ -306,6 +306,50 @@ class AttachQemuPathLabTest {
         given().delete("/v1/backups/" + made.path("id").asText()).then().statusCode(204);
     }
 
+    /** The problem a move's operation ended with: the move is always asynchronous, its refusals are its result. */
+    private static com.fasterxml.jackson.databind.JsonNode moveFails(TestDomain d, TgtTarget t, String body)
+            throws Exception {
+        Response accepted = given().contentType(ContentType.JSON).body(body).post(url(d, t) + "/move");
+        accepted.then().statusCode(202);
+        return org.tether.lab.Operations.await(accepted.header("Location"), "failed", java.time.Duration.ofSeconds(60))
+                .path("result");
+    }
+
+    /**
+     * Moves refused before anything changes (no connection_info, no such attachment, a domain that does not run)
+     * and one that QEMU fails (a volume of another size): each names its code, and the guest keeps its disk, its
+     * secret and its record, with nothing of the new volume left.
+     */
+    @Test
+    void aMoveRefusedOrFailedChangesNothing() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        TgtTarget larger = keep(TgtTarget.create(dir, true, 128L << 20));
+        attach(dom, tgt, tgt.connectionInfo(), "").then().statusCode(200);
+        String before = dom.liveXml();
+        List<String> secrets = org.tether.lab.Host.secretUsages();
+
+        assertThat(moveFails(dom, tgt, "{}").path("code").asText()).isEqualTo("missing_field");
+        assertThat(moveFails(dom, larger, "{\"connection_info\": " + larger.connectionInfo() + "}").path("code")
+                .asText()).as("no such attachment").isEqualTo("attachment_not_found");
+        com.fasterxml.jackson.databind.JsonNode sized = moveFails(dom, tgt, "{\"connection_info\": "
+                + larger.connectionInfo() + ", \"attach_path\": \"qemu\"}");
+        assertThat(sized.path("code").asText()).as(sized.toString()).isEqualTo("move_failed");
+        assertThat(dom.liveXml()).isEqualTo(before);
+        assertThat(org.tether.lab.Host.secretUsages()).containsExactlyInAnyOrderElementsOf(secrets);
+        given().get("/v1/attachments").then().statusCode(200).body("find { it.volume_id == '" + tgt.volumeId
+                + "' }.state", equalTo("attached"));
+        given().get(url(dom, tgt) + "/move").then().statusCode(404).body("code", equalTo("operation_not_found"));
+
+        TestDomain off = keep(TestDomain.create(TestDomain.Kind.SHUT_OFF));
+        TgtTarget offDisk = keep(TgtTarget.create(dir, true));
+        attach(off, offDisk, offDisk.connectionInfo(), "").then().statusCode(200);
+        assertThat(moveFails(off, offDisk, "{\"connection_info\": " + tgt.connectionInfo() + "}").path("code")
+                .asText()).isEqualTo("move_unsupported");
+        detach(off, offDisk);
+        detach(dom, tgt);
+    }
+
     @Test
     void aDiskSomeoneElsePutAtTheVolumesTargetIsNeverDetached() throws Exception {
         TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));

@@ -58,7 +58,11 @@ public final class TgtTarget implements AutoCloseable {
     }
 
     public static TgtTarget create(Path dir, boolean chap) throws IOException {
-        return new TgtTarget(UUID.randomUUID(), dir, 64L << 20, chap);
+        return create(dir, chap, 64L << 20);
+    }
+
+    public static TgtTarget create(Path dir, boolean chap, long sizeBytes) throws IOException {
+        return new TgtTarget(UUID.randomUUID(), dir, sizeBytes, chap);
     }
 
     private static void tgt(String... args) {

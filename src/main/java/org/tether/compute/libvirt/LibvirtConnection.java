@@ -38,7 +38,7 @@ final class LibvirtConnection {
     /** Event callbacks of the current connection; JNA callbacks must stay reachable while registered. */
     private final List<Registered> registered = new ArrayList<>();
 
-    private record Registered(int id, LibvirtNative.DeviceCallback callback) {
+    private record Registered(int id, com.sun.jna.Callback callback) {
     }
 
     @FunctionalInterface
@@ -57,15 +57,18 @@ final class LibvirtConnection {
         return () -> deviceListeners.remove(listener);
     }
 
-    /** Registers the two device callbacks on a fresh connection; they fan out to the current listeners. */
+    /** Registers the device and block job callbacks on a fresh connection; they fan out to the current listeners. */
     private void registerDeviceCallbacks(NativeConnect c) {
         LibvirtNative.DeviceCallback removed = (conn, dom, alias, opaque) ->
                 deviceListeners.forEach(l -> l.removed(NATIVE.virDomainGetName(dom), alias));
         LibvirtNative.DeviceCallback failed = (conn, dom, alias, opaque) ->
                 deviceListeners.forEach(l -> l.removalFailed(NATIVE.virDomainGetName(dom), alias));
+        LibvirtNative.BlockJobCallback blockJob = (conn, dom, disk, type, status, opaque) ->
+                deviceListeners.forEach(l -> l.blockJob(NATIVE.virDomainGetName(dom), disk, status));
         registered.clear();
         register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVED, removed);
         register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVAL_FAILED, failed);
+        register(c, LibvirtNative.EVENT_ID_BLOCK_JOB_2, blockJob);
     }
 
     private void deregisterDeviceCallbacks(NativeConnect c) {
@@ -75,10 +78,10 @@ final class LibvirtConnection {
         registered.clear();
     }
 
-    private void register(NativeConnect c, int eventId, LibvirtNative.DeviceCallback cb) {
+    private void register(NativeConnect c, int eventId, com.sun.jna.Callback cb) {
         int id = NATIVE.virConnectDomainEventRegisterAny(c.pointer(), null, eventId, cb, null, null);
         if (id < 0) {
-            LOG.warnf("libvirt device event %d not available (%s); detach falls back to polling",
+            LOG.warnf("libvirt event %d not available (%s); detach and moves fall back to polling",
                     eventId, NATIVE.virGetLastErrorMessage());
         } else {
             registered.add(new Registered(id, cb));

@@ -8,6 +8,7 @@ import org.tether.compute.attach.AttachService;
 import org.tether.compute.attach.AttachmentLocks;
 import org.tether.compute.attach.Connectors;
 import org.tether.compute.backup.DiskBackups;
+import org.tether.compute.libvirt.DeviceEvents;
 import org.tether.compute.libvirt.DiskHotplug;
 import org.tether.compute.libvirt.DiskXml;
 import org.tether.compute.libvirt.DiskXmlFactory;
@@ -24,6 +25,7 @@ import org.tether.connection.ConnectionInfoParser;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.metrics.OperationMetrics;
+import org.tether.metrics.StepTimes;
 import org.tether.state.AttachmentJournal;
 import org.tether.state.AttachmentRecord;
 import org.tether.state.AttachmentRecord.Phase;
@@ -44,9 +46,13 @@ import java.util.concurrent.ConcurrentMap;
  * the old one's disconnect retried by {@link MoveRecovery} until done.
  */
 @ApplicationScoped
-public class AttachedVolumeMoves {
+public class AttachedVolumeMoves implements DeviceEvents {
     private static final Logger LOG = Logger.getLogger(AttachedVolumeMoves.class);
-    private static final Duration POLL = Duration.ofMillis(50);
+    /**
+     * How often the copy's job is read when no event came (a lost event would otherwise leave it waiting): libvirt's
+     * block job events say when it is ready or ended, and each read is a call into QEMU's monitor while it copies.
+     */
+    private static final Duration POLL = Duration.ofSeconds(2);
 
     private final ConnectionInfoParser parser;
     private final AttachService attach;
@@ -62,6 +68,7 @@ public class AttachedVolumeMoves {
     private final Duration timeout;
     private final Clock clock;
     private final ConcurrentMap<String, Running> running = new ConcurrentHashMap<>();
+    private volatile AutoCloseable events;
 
     public AttachedVolumeMoves(ConnectionInfoParser parser, AttachService attach, Connectors connectors,
                                AttachmentJournal journal, AttachmentLocks locks, MoveStore store, Hypervisor hypervisor,
@@ -94,9 +101,49 @@ public class AttachedVolumeMoves {
     }
 
     private static final class Running {
+        final String domain;
+        final String dev;
+        /** Released by libvirt's block job events (ready, failed, ...) and by a cancel: the copy's state to read. */
+        final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
         volatile String phase = "connecting";
         volatile Hypervisor.BlockJob job;
         volatile boolean cancelled;
+
+        Running(String domain, String dev) {
+            this.domain = domain;
+            this.dev = dev;
+        }
+    }
+
+    @Override
+    public void removed(String domain, String alias) {
+    }
+
+    @Override
+    public void removalFailed(String domain, String alias) {
+    }
+
+    /** libvirt's event loop: a copy became ready, failed or ended; its move reads the job's state at once. */
+    @Override
+    public void blockJob(String domain, String disk, int status) {
+        running.values().stream().filter(r -> r.domain.equals(domain) && r.dev.equals(disk))
+                .forEach(r -> r.wake.release());
+    }
+
+    private void subscribe() {
+        if (events == null) {
+            synchronized (this) {
+                if (events == null) {
+                    try {
+                        events = hypervisor.onDeviceEvents(this);
+                    } catch (RuntimeException e) {
+                        LOG.warnf("no libvirt block job events (%s); moves read their job every %s", e.getMessage(),
+                                POLL);
+                        events = () -> { };
+                    }
+                }
+            }
+        }
     }
 
     public Optional<Progress> progress(String domain, UUID volumeId) {
@@ -105,6 +152,13 @@ public class AttachedVolumeMoves {
             return Optional.empty();
         }
         Hypervisor.BlockJob job = r.job;
+        if (r.phase.equals("copying")) {
+            try {
+                job = hypervisor.blockJob(domain, r.dev).orElse(job); // read when asked, not polled
+            } catch (RuntimeException e) {
+                LOG.debugf("progress of the move of %s on %s: %s", volumeId, domain, e.getMessage());
+            }
+        }
         return Optional.of(new Progress(r.phase, job == null ? 0 : job.cur(), job == null ? 0 : job.end()));
     }
 
@@ -123,6 +177,7 @@ public class AttachedVolumeMoves {
                     + " is past its switch-over; the guest is on the new volume");
         }
         r.cancelled = true;
+        r.wake.release();
         return true;
     }
 
@@ -142,7 +197,9 @@ public class AttachedVolumeMoves {
         AttachPath path = req.path() != null ? req.path() : attach.defaultPathFor(info);
         VolumeConnector connector = connectors.forAttach(path, info);
         String key = AttachmentRecord.key(volumeId, domain);
-        Running run = new Running();
+        Running run = new Running(domain, journal.find(volumeId, domain).map(r -> r.device() == null ? "" : r.device()
+                .dev()).orElse(""));
+        subscribe();
         if (running.putIfAbsent(key, run) != null) {
             throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, null, "volume " + volumeId + " on " + domain
                     + " is already moving");
@@ -217,7 +274,7 @@ public class AttachedVolumeMoves {
     private MoveRecord connect(MoveRecord m, VolumeConnector connector, ConnectionInfo info) {
         ConnectedVolume c;
         try {
-            c = connector.connect(m.to().key(), m.volumeId(), info);
+            c = StepTimes.step("connect", () -> connector.connect(m.to().key(), m.volumeId(), info));
         } catch (RuntimeException e) {
             settleBack(m, e.getMessage()); // the connector undid its own part
             throw e;
@@ -240,23 +297,26 @@ public class AttachedVolumeMoves {
         String dev = before.device().dev();
         Deadline deadline = Deadline.in(timeout);
         try {
-            hypervisor.blockCopy(m.domain(), dev, LibvirtXml.write(target), m.bandwidthBytes());
+            StepTimes.step("libvirt_copy", () -> hypervisor.blockCopy(m.domain(), dev, LibvirtXml.write(target),
+                    m.bandwidthBytes()));
             run.phase = "copying";
             while (true) {
                 if (run.cancelled) {
                     hypervisor.endBlockJob(m.domain(), dev, false);
                     return false;
                 }
-                Optional<Hypervisor.BlockJob> job = hypervisor.blockJob(m.domain(), dev);
+                Optional<Hypervisor.BlockJob> job = StepTimes.step("libvirt_job", () -> hypervisor.blockJob(m.domain(),
+                        dev));
                 if (job.isEmpty()) {
                     throw new TetherException(ErrorCode.MOVE_FAILED, "the copy of " + m.volumeId() + " ended before "
-                            + "it was in sync (the domain stopped, or QEMU could not write the new volume)");
+                            + "it was in sync: the domain stopped, or QEMU could not open or write the new volume (it must be "
+                            + "as large as the old one, to the byte)");
                 }
                 run.job = job.get();
                 if (job.get().ready()) {
                     run.phase = "pivoting";
                     try {
-                        hypervisor.endBlockJob(m.domain(), dev, true);
+                        StepTimes.step("libvirt_pivot", () -> hypervisor.endBlockJob(m.domain(), dev, true));
                         return true;
                     } catch (Hypervisor.BlockJobNotReady notYet) {
                         run.phase = "copying"; // the guest wrote since: in sync again shortly
@@ -268,7 +328,7 @@ public class AttachedVolumeMoves {
                             + "in sync within tether.attach.move-timeout (" + timeout + "); the guest writes faster "
                             + "than it copies, or the new volume is slow");
                 }
-                sleep();
+                StepTimes.step("wait", () -> await(run));
             }
         } catch (RuntimeException e) {
             if (onTarget(m.domain(), m.volumeId(), target)) {
@@ -304,8 +364,8 @@ public class AttachedVolumeMoves {
             moved = r;
         }
         try {
-            connectors.forRecorded(m.from().path(), m.from().driverVolumeType()).disconnect(m.from().paths(),
-                    m.from().connected());
+            StepTimes.step("disconnect", () -> connectors.forRecorded(m.from().path(), m.from().driverVolumeType())
+                    .disconnect(m.from().paths(), m.from().connected()));
             store.remove(m.key());
             LOG.infof("moved volume %s of %s onto its new connection (%s path)", m.volumeId(), m.domain(),
                     m.to().path().wire());
@@ -368,9 +428,12 @@ public class AttachedVolumeMoves {
         return running.containsKey(key);
     }
 
-    private static void sleep() {
+    /** Until an event or a cancel concerns the copy, or {@link #POLL} passed. */
+    private static void await(Running run) {
         try {
-            Thread.sleep(POLL.toMillis());
+            if (run.wake.tryAcquire(POLL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                run.wake.drainPermits();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TetherException(ErrorCode.INTERNAL, "interrupted while copying", e);

@@ -3,6 +3,7 @@ package org.tether.compute.move;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
+import org.tether.metrics.StepTimes;
 import org.tether.state.JsonFileStore;
 
 import java.nio.file.Path;
@@ -31,11 +32,12 @@ public class MoveStore {
         return store.all();
     }
 
+    /** Written and fsynced before this returns; its time counts as the operation's {@code journal} step. */
     public void put(MoveRecord r) {
-        store.put(r);
+        StepTimes.step("journal", () -> store.put(r));
     }
 
     public void remove(String key) {
-        store.remove(key);
+        StepTimes.step("journal", () -> store.remove(key));
     }
 }

@@ -103,4 +103,36 @@ class DiskXmlFactoryTest {
                 "<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><domain><name>&x;</name></domain>"))
                 .isInstanceOf(org.tether.error.TetherException.class);
     }
+
+    /**
+     * A disk that moved onto an RBD image keeps its target, serial, alias and QoS; its source, credentials and io mode
+     * are the new volume's; and the element compares as reading from the new source only.
+     */
+    @Test
+    void aMovedDiskKeepsEverythingButWhereItReads() {
+        QosSpec qos = new QosSpec(Map.of(QosKey.TOTAL_IOPS_SEC, 900L), null, List.of());
+        DiskSource iscsi = new DiskSource.NetworkIscsi(IQN, 1, List.of(new Portal("10.0.0.1", 3260)), "user",
+                "tether/" + VOL + "@d", null);
+        DiskSource rbd = new DiskSource.NetworkRbd("volumes", "volume-" + VOL, List.of(new Portal("10.0.0.11", 6789)),
+                "cinder", UUID.fromString("0f5ca1c4-9d2a-4a4d-8f0b-7a1d3c2e9b11"), null);
+        VolumeOptions options = new VolumeOptions(AccessMode.RW, false, BlockSizes.NONE, qos);
+        DiskXml before = DiskXmlFactory.build(VOL, iscsi, new GuestDevice("sda", GuestDevice.Bus.SCSI), options, false);
+        DiskXml onRbd = DiskXmlFactory.build(VOL, rbd, new GuestDevice("vdz", GuestDevice.Bus.VIRTIO), options, false);
+        assertThat(DiskXmlFactory.sameSource(before, onRbd)).isFalse();
+
+        DiskXml moved = DiskXmlFactory.withSource(LibvirtXml.readDisk(LibvirtXml.write(before)), rbd);
+        String xml = LibvirtXml.write(moved);
+        assertThat(DiskXmlFactory.sameSource(moved, onRbd)).isTrue();
+        assertThat(moved.targetDev()).isEqualTo("sda");
+        assertThat(moved.serial).isEqualTo(VOL.toString());
+        assertThat(moved.aliasName()).isEqualTo(DiskXmlFactory.alias(VOL));
+        assertThat(moved.driver.io).as("QEMU's rbd driver has no io mode").isNull();
+        assertThat(xml).contains("<total_iops_sec>900</total_iops_sec>").contains("protocol=\"rbd\"")
+                .contains("type=\"ceph\"").doesNotContain(IQN).doesNotContain("usage=");
+
+        DiskXml back = DiskXmlFactory.withSource(moved, iscsi);
+        assertThat(DiskXmlFactory.sameSource(back, before)).isTrue();
+        assertThat(back.driver.io).isEqualTo("native");
+        assertThat(LibvirtXml.write(back)).doesNotContain("ceph");
+    }
 }

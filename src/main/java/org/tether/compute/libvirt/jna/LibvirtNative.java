@@ -19,10 +19,16 @@ public interface LibvirtNative extends Library {
     int AFFECT_CONFIG = 2;
     int EVENT_ID_DEVICE_REMOVED = 15;
     int EVENT_ID_DEVICE_REMOVAL_FAILED = 22;
+    int EVENT_ID_BLOCK_JOB_2 = 16;
 
     /** {@code virConnectDomainEventDeviceRemovedCallback}, also the shape of the removal-failed one. */
     interface DeviceCallback extends Callback {
         void invoke(Pointer conn, Pointer dom, String devAlias, Pointer opaque);
+    }
+
+    /** {@code virConnectDomainEventBlockJobCallback}, as event BLOCK_JOB_2 calls it: the disk by its target name. */
+    interface BlockJobCallback extends Callback {
+        void invoke(Pointer conn, Pointer dom, String disk, int type, int status, Pointer opaque);
     }
 
     Pointer virDomainLookupByName(Pointer conn, String name);
