@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -389,6 +390,46 @@ class KernelPathsIT {
         assertThat(vm.delete("/v1/volumes/" + a + "/exports/" + initiator).statusCode()).isEqualTo(204);
         assertThat(vm.delete("/v1/volumes/" + a).statusCode()).isEqualTo(204);
         teardown(b);
+    }
+
+    /**
+     * An attached volume on the kernel path moves onto another volume's iSCSI target while the guest runs: the new
+     * target's session is made, QEMU copies onto its device and switches to it, the old session is logged out; the
+     * guest's data and its later writes are on the new LV, and the attachment (still under the volume id the guest
+     * knows) detaches cleanly from the new device.
+     */
+    @Test
+    void anAttachedVolumeMovesOntoAnotherTargetOnTheKernelPathAndTheOldSessionGoes() throws Exception {
+        String a = createVolume();
+        String b = createVolume();
+        JsonNode infoA = export(a);
+        JsonNode infoB = export(b);
+        String iqnA = infoA.get("data").get("target_iqn").asText();
+        String iqnB = infoB.get("data").get("target_iqn").asText();
+        assertThat(attach(a, infoA).statusCode()).isEqualTo(200);
+        writeThroughQemu(a, "0x3c", 1 << 20);
+
+        HttpResponse<String> r = vm.post("/v1/instances/testdom/volumes/" + a + "/move", "{\"connection_info\": "
+                + infoB + ", \"attach_path\": \"kernel\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        JsonNode done = awaitOperation(r.headers().firstValue("Location").orElseThrow());
+        assertThat(done.path("status").asInt()).as(done.toString()).isEqualTo(200);
+        String device = done.path("result").path("host_device").asText();
+        assertThat(device).isEqualTo("/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-" + iqnB + "-lun-0");
+        assertThat(vm.probe("what=domxml")).contains("<source dev='" + device + "'").doesNotContain(iqnA);
+        assertThat(vm.probe("what=sessions")).contains(iqnB).doesNotContain(iqnA);
+        assertThat(vm.probe("what=nodes")).doesNotContain(iqnA);
+        assertThat(readLv(b, 1 << 20)).as("what the guest wrote before the move").startsWith(repeat("3c", 64));
+        writeThroughQemu(a, "0x4d", 2 << 20); // the guest's disk, by the id it knows
+        assertThat(readLv(b, 2 << 20)).startsWith(repeat("4d", 64));
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + a).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=sessions")).doesNotContain(iqnB);
+        assertThat(vm.probe("what=domxml")).doesNotContain(a);
+        for (String vol : List.of(a, b)) {
+            assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+            assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        }
     }
 
     @Test

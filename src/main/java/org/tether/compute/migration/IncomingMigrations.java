@@ -89,12 +89,7 @@ public class IncomingMigrations {
     /**
      * Connects every volume, or none: a volume that cannot be connected undoes the others before the refusal is
      * returned. A repeat of the same prepare (the source retrying after a lost answer) answers what was made.
-     */
-    public Prepared prepare(String domain, List<Volume> volumes) {
-        return prepare(domain, volumes, null);
-    }
-
-    /**
+     *
      * @param instance the source's record when the domain is an instance Tether defined (boot from volume): kept
      *                 here as INCOMING, ACTIVE once the domain arrives, removed if it does not
      */

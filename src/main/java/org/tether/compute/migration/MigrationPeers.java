@@ -107,9 +107,4 @@ public class MigrationPeers {
             return b.build();
         });
     }
-
-    /** The peer's base URL, for messages. */
-    public URI url(String name) {
-        return peer(name).url();
-    }
 }
