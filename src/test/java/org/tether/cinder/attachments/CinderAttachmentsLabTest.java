@@ -91,7 +91,10 @@ class CinderAttachmentsLabTest {
             return Map.of("tether.cinder.auth-url", OpenStackStubs.authUrl(openstack),
                     "tether.cinder.username", "tether", "tether.cinder.password-file", password.toString(),
                     "tether.cinder.project-id", PROJECT, "tether.cinder.retries", "2",
-                    "tether.cinder.retry-delay", "10ms", "tether.cinder.max-retry-delay", "50ms");
+                    "tether.cinder.retry-delay", "10ms", "tether.cinder.max-retry-delay", "50ms",
+                    // a peer that is never reached: a migration of a Cinder attachment is refused before
+                    "tether.migration.peers.elsewhere.url", "http://127.0.0.1:9",
+                    "tether.migration.peers.elsewhere.libvirt-uri", "qemu+tcp://127.0.0.1:9/system");
         }
     }
 
@@ -266,6 +269,21 @@ class CinderAttachmentsLabTest {
         // a repeat changes nothing and asks Cinder nothing
         attach().then().statusCode(200).body("state", equalTo("completed"));
         assertThat(cinderCalls()).hasSize(2);
+        // Cinder's attachment holds the volume's connection: it is not migrated or moved behind Cinder's back
+        Response migrate = given().contentType(ContentType.JSON).body("{\"destination\": \"elsewhere\", "
+                + "\"volumes\": {\"" + tgt.volumeId + "\": {\"connection_info\": " + tgt.connectionInfo() + "}}}")
+                .post("/v1/instances/" + dom.name + "/migrations");
+        migrate.then().statusCode(202);
+        assertThat(org.tether.lab.Operations.await(migrate.header("Location"), "failed", java.time.Duration.ofSeconds(30))
+                .path("result").path("code").asText()).isEqualTo("migration_unsupported");
+        Response move = given().contentType(ContentType.JSON).body("{\"connection_info\": " + tgt.connectionInfo()
+                + "}").post("/v1/instances/" + dom.name + "/volumes/" + tgt.volumeId + "/move");
+        move.then().statusCode(202);
+        assertThat(org.tether.lab.Operations.await(move.header("Location"), "failed", java.time.Duration.ofSeconds(30))
+                .path("result").path("code").asText()).isEqualTo("move_unsupported");
+        assertThat(cinderCalls()).hasSize(2);
+        given().get("/v1/cinder-attachments/" + attachment).then().statusCode(200).body("state", equalTo("completed"))
+                .body("host_attachment.state", equalTo("attached"));
         given().get("/v1/cinder-attachments/" + attachment).then().statusCode(200)
                 .body("volume_id", equalTo(tgt.volumeId.toString())).body("instance", equalTo(dom.name));
 
