@@ -48,7 +48,7 @@ class ArchitectureTest {
                 "compute.rbd");
         layer(7, "compute.attach", "compute.encryption", "compute.instance", "compute.reconcile",
                 "cinder.attachments", "storage", "storage.volume", "storage.lvm", "storage.rbd", "storage.target",
-                "storage.image", "storage.pool", "storage.backup", "compute.backup", "compute.migration", "compute.move", "operations", "health",
+                "storage.image", "storage.pool", "storage.backup", "compute.backup", "compute.migration", "compute.move", "compute.stats", "operations", "health",
                 "security");
         layer(8, "api", "service");
     }

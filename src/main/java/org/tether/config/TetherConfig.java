@@ -26,6 +26,15 @@ public interface TetherConfig {
 
     Attach attach();
 
+    /** The agent's own metrics. */
+    Metrics metrics();
+
+    interface Metrics {
+        /** How often the per-disk I/O counters are read from libvirt: one call for every running domain. */
+        @WithDefault("15s")
+        Duration diskIoInterval();
+    }
+
     Iscsi iscsi();
 
     Nvme nvme();

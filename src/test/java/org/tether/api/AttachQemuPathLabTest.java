@@ -31,6 +31,9 @@ class AttachQemuPathLabTest {
     @jakarta.inject.Inject
     org.tether.compute.libvirt.DeviceRemovals removals;
 
+    @jakarta.inject.Inject
+    org.tether.compute.stats.DiskIoMetrics diskIo;
+
     private Path dir;
     private final List<AutoCloseable> cleanup = new ArrayList<>();
 
@@ -304,6 +307,42 @@ class AttachQemuPathLabTest {
         detach(dom, tgt); // the backup's job is over: nothing holds the disk
         assertThat(dom.liveXml()).doesNotContain(tgt.volumeId.toString());
         given().delete("/v1/backups/" + made.path("id").asText()).then().statusCode(204);
+    }
+
+    /** The value of a metric line in the Prometheus scrape for this volume, or -1 when there is none. */
+    private static double metric(String name, TgtTarget t) {
+        return given().get("/q/metrics").then().statusCode(200).extract().asString().lines()
+                .filter(l -> l.startsWith(name + "{") && l.contains("volume=\"" + t.volumeId + "\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
+    }
+
+    /**
+     * Per-disk I/O counters from libvirt's bulk statistics: the firmware's reads of the disk at boot (the guest's
+     * own I/O, which QEMU accounts for; writes by qemu-io through the monitor are not) show under the volume and the
+     * domain, what Nova's volume usage reads; a detached disk's counters go.
+     */
+    @Test
+    void anAttachedDisksIoIsCountedPerVolumeAndGoesWithTheDisk() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.SHUT_OFF));
+        TgtTarget tgt = keep(TgtTarget.create(dir, true));
+        attach(dom, tgt, tgt.connectionInfo(), "").then().statusCode(200);
+        org.tether.lab.Host.virsh("start", dom.name); // SeaBIOS looks for a boot sector on the disk
+        long end = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+        double read = -1;
+        while (System.nanoTime() < end && read < 512) {
+            assertThat(diskIo.refresh()).isPositive();
+            read = metric("tether_disk_read_bytes_total", tgt);
+            Thread.sleep(200);
+        }
+        assertThat(read).as("the firmware read the boot sector").isGreaterThanOrEqualTo(512);
+        assertThat(metric("tether_disk_read_requests_total", tgt)).isGreaterThanOrEqualTo(1);
+        assertThat(metric("tether_disk_write_bytes_total", tgt)).isZero();
+        assertThat(given().get("/q/metrics").asString()).contains("tether_disk_read_bytes_total{domain=\""
+                + dom.name + "\",volume=\"" + tgt.volumeId + "\"}");
+        org.tether.lab.Host.virsh("destroy", dom.name);
+        detach(dom, tgt);
+        diskIo.refresh();
+        assertThat(metric("tether_disk_read_bytes_total", tgt)).isEqualTo(-1);
     }
 
     /** The problem a move's operation ended with: the move is always asynchronous, its refusals are its result. */

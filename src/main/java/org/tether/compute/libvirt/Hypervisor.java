@@ -177,6 +177,21 @@ public interface Hypervisor {
     void setMaxDowntime(String domain, long millis);
 
     /**
+     * Every running domain's per-disk I/O counters in one call ({@code virConnectGetAllDomainStats} with the block
+     * group): domain name → its disks. What Nova's {@code get_all_volume_usage} reads, per disk.
+     */
+    Map<String, List<DiskIo>> diskIo();
+
+    /**
+     * One disk's cumulative I/O as QEMU counts it since the domain started.
+     *
+     * @param disk the target name ({@code vdb}, {@code sda})
+     */
+    record DiskIo(String disk, long readRequests, long readBytes, long readNanos, long writeRequests,
+                  long writeBytes, long writeNanos, long flushRequests, long flushNanos) {
+    }
+
+    /**
      * Starts copying the disk with target {@code disk} of the running domain onto the existing destination
      * {@code destinationXml} (a {@code <disk>} whose source is used), mirroring the guest's writes until {@link
      * #endBlockJob}: libvirt's {@code virDomainBlockCopy} with a reused destination and a transient job (a domain

@@ -8,6 +8,7 @@ import org.libvirt.Error;
 import org.libvirt.LibvirtException;
 import org.libvirt.Secret;
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import org.tether.compute.libvirt.jna.LibvirtNative;
@@ -665,6 +666,57 @@ public class LibvirtHypervisor implements Hypervisor {
             }
             return null;
         });
+    }
+
+    private static final int STATS_BLOCK = 32;
+    private static final int STATS_ACTIVE = 1;
+
+    @Override
+    public Map<String, List<DiskIo>> diskIo() {
+        return libvirt.call(c -> {
+            com.sun.jna.ptr.PointerByReference out = new com.sun.jna.ptr.PointerByReference();
+            int n = NATIVE.virConnectGetAllDomainStats(c.pointer(), STATS_BLOCK, out, STATS_ACTIVE);
+            if (n < 0) {
+                throw nativeError("read the domains' block statistics");
+            }
+            Map<String, List<DiskIo>> result = new java.util.LinkedHashMap<>();
+            Pointer records = out.getValue();
+            try {
+                for (int i = 0; i < n; i++) {
+                    // virDomainStatsRecord: the domain, its typed parameters and their count
+                    Pointer record = records.getPointer((long) i * Native.POINTER_SIZE);
+                    Pointer dom = record.getPointer(0);
+                    Pointer params = record.getPointer(Native.POINTER_SIZE);
+                    int count = record.getInt(2L * Native.POINTER_SIZE);
+                    result.put(NATIVE.virDomainGetName(dom), disks(TypedParams.unpack(params, count)));
+                }
+            } finally {
+                if (records != null) {
+                    NATIVE.virDomainStatsRecordListFree(records);
+                }
+            }
+            return result;
+        });
+    }
+
+    /** {@code block.count}, then per disk {@code block.<i>.name}, {@code .rd.reqs}, {@code .rd.bytes}, ... */
+    private static List<DiskIo> disks(Map<String, Object> p) {
+        long count = p.get("block.count") instanceof Long l ? l : 0;
+        List<DiskIo> out = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String k = "block." + i + ".";
+            if (!(p.get(k + "name") instanceof String name)) {
+                continue;
+            }
+            out.add(new DiskIo(name, num(p, k + "rd.reqs"), num(p, k + "rd.bytes"), num(p, k + "rd.times"),
+                    num(p, k + "wr.reqs"), num(p, k + "wr.bytes"), num(p, k + "wr.times"), num(p, k + "fl.reqs"),
+                    num(p, k + "fl.times")));
+        }
+        return out;
+    }
+
+    private static long num(Map<String, Object> p, String key) {
+        return p.get(key) instanceof Long l ? l : 0;
     }
 
     private static final int BLOCK_COPY_REUSE_EXT = 2;

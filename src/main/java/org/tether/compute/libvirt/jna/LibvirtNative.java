@@ -8,8 +8,8 @@ import com.sun.jna.ptr.IntByReference;
 
 /**
  * The few libvirt C calls libvirt-java 0.5.4 does not wrap: block I/O tuning, the device-removal
- * events, the guest agent's file system freeze, migration with typed parameters and its job's statistics, and
- * block copy with its job.
+ * events, the guest agent's file system freeze, migration with typed parameters and its job's statistics,
+ * block copy with its job, and the bulk domain statistics.
  * Each is used on pointers that libvirt-java's own connection owns; see {@link NativeConnect}.
  */
 public interface LibvirtNative extends Library {
@@ -81,6 +81,11 @@ public interface LibvirtNative extends Library {
         public long cur;
         public long end;
     }
+
+    /** Every running domain's statistics of the given groups in one call: a NULL-ended array of records. */
+    int virConnectGetAllDomainStats(Pointer conn, int stats, com.sun.jna.ptr.PointerByReference retStats, int flags);
+
+    void virDomainStatsRecordListFree(Pointer stats);
 
     String virGetLastErrorMessage();
 
