@@ -331,7 +331,15 @@ public class AttachedVolumeMoves implements DeviceEvents {
                 StepTimes.step("wait", () -> await(run));
             }
         } catch (RuntimeException e) {
-            if (onTarget(m.domain(), m.volumeId(), target)) {
+            Optional<Boolean> moved = where(m.domain(), m.volumeId(), target);
+            if (moved.isEmpty()) {
+                // libvirt cannot say which volume the guest reads: never take either down on a guess
+                store.put(m.withError(e.getMessage(), clock.instant()));
+                throw new TetherException(ErrorCode.MOVE_FAILED, "the move of " + m.volumeId() + " was interrupted "
+                        + "and libvirt cannot say yet which volume the guest reads (" + e.getMessage() + "); the "
+                        + "next settle pass finishes or undoes it", e);
+            }
+            if (moved.get()) {
                 LOG.warnf("move of %s on %s: %s, yet the guest is on the new volume", m.volumeId(), m.domain(),
                         e.getMessage());
                 return true;
@@ -413,13 +421,18 @@ public class AttachedVolumeMoves implements DeviceEvents {
         }
     }
 
-    /** Whether the guest's disk (live, else as defined) reads from {@code target}'s source. */
-    boolean onTarget(String domain, UUID volumeId, DiskXml target) {
+    /**
+     * Whether the guest's disk (live, else as defined) reads from {@code target}'s source; false when the domain
+     * or its disk is gone, empty when libvirt cannot be asked.
+     */
+    Optional<Boolean> where(String domain, UUID volumeId, DiskXml target) {
         try {
-            return hotplug.find(domain, DiskXmlFactory.alias(volumeId), volumeId.toString())
-                    .filter(d -> DiskXmlFactory.sameSource(d, target)).isPresent();
+            return Optional.of(hotplug.find(domain, DiskXmlFactory.alias(volumeId), volumeId.toString())
+                    .filter(d -> DiskXmlFactory.sameSource(d, target)).isPresent());
+        } catch (TetherException e) {
+            return e.code() == ErrorCode.DOMAIN_NOT_FOUND ? Optional.of(false) : Optional.empty();
         } catch (RuntimeException e) {
-            return false;
+            return Optional.empty();
         }
     }
 

@@ -95,7 +95,10 @@ public class MoveRecovery {
                 Optional<AttachmentRecord> a = journal.find(m.volumeId(), m.domain());
                 a.filter(r -> r.device() != null).ifPresent(r -> moves.abandon(m.domain(), r.device().dev()));
                 DiskXml target = DiskXmlFactory.withSource(new DiskXml(), m.to().connected().source());
-                if (a.isPresent() && moves.onTarget(m.domain(), m.volumeId(), target)) {
+                boolean moved = moves.where(m.domain(), m.volumeId(), target).orElseThrow(() ->
+                        new IllegalStateException("libvirt cannot say which volume the guest reads; tried again at "
+                                + "the next pass"));
+                if (a.isPresent() && moved) {
                     LOG.infof("recovered the move of %s on %s: the guest is on the new volume", m.volumeId(), m.domain());
                     moves.finish(m.in(MoveRecord.Phase.PIVOTED, clock.instant()));
                 } else {
