@@ -142,6 +142,12 @@ class LiveMigrationIT {
         for (String uuid : secretsOn(uriB)) {
             Host.exec("virsh", "-c", uriB, "secret-undefine", uuid);
         }
+        // the attachments A's agent still held when it stopped keep their secrets on this host: theirs go too
+        for (String line : Host.virsh("secret-list").lines().skip(2).toList()) {
+            if (line.contains("@" + dom.name)) {
+                Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", line.strip().split("\\s+")[0]);
+            }
+        }
     }
 
     private String infoA() {
