@@ -3,9 +3,11 @@ package org.tether.compute.libvirt;
 /** libvirt's answers to a device unplug, and its block jobs' changes, as they arrive from its event loop. */
 public interface DeviceEvents {
 
-    void removed(String domain, String alias);
+    default void removed(String domain, String alias) {
+    }
 
-    void removalFailed(String domain, String alias);
+    default void removalFailed(String domain, String alias) {
+    }
 
     /**
      * A block job of {@code disk} (its target name) changed: {@code status} is libvirt's {@code

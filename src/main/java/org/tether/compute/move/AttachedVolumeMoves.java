@@ -115,14 +115,6 @@ public class AttachedVolumeMoves implements DeviceEvents {
         }
     }
 
-    @Override
-    public void removed(String domain, String alias) {
-    }
-
-    @Override
-    public void removalFailed(String domain, String alias) {
-    }
-
     /** libvirt's event loop: a copy became ready, failed or ended; its move reads the job's state at once. */
     @Override
     public void blockJob(String domain, String disk, int status) {

@@ -31,8 +31,9 @@ public record MoveRecord(UUID volumeId, String domain, Phase phase, Side from, S
     /**
      * One connection of the volume.
      *
-     * @param key names the host objects the connector made for it (a libvirt secret's usage), distinct from the
-     *            other side's so both can exist at once
+     * @param key names the host objects the connector makes for the side the guest is given (a libvirt secret's
+     *            usage), distinct from the other side's so both can exist at once; null for the side the guest
+     *            leaves, whose recorded connection says what to take down
      */
     public record Side(String key, AttachPath path, String driverVolumeType, List<IscsiPath> paths,
                        ConnectedVolume connected) {
@@ -41,7 +42,7 @@ public record MoveRecord(UUID volumeId, String domain, Phase phase, Side from, S
         }
 
         static Side of(AttachmentRecord r) {
-            return new Side(r.key(), r.attachPath(), r.driverVolumeType() == null ? "iscsi" : r.driverVolumeType(),
+            return new Side(null, r.attachPath(), r.driverVolumeType() == null ? "iscsi" : r.driverVolumeType(),
                     r.paths(), r.connected());
         }
 
