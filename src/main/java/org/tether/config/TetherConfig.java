@@ -795,6 +795,13 @@ public interface TetherConfig {
         @WithDefault("4")
         int maxConcurrent();
 
+        /**
+         * How long an LVM report ({@code vgs}, {@code lvs}) serves again while the agent itself changed nothing
+         * (its own changes are seen at once): what others change on the host is seen after at most this long.
+         */
+        @WithDefault("2s")
+        Duration reportMaxAge();
+
         enum Wipe { NONE, ZERO, DISCARD }
     }
 

@@ -42,7 +42,8 @@ public class StorageBeans {
     @Produces
     @ApplicationScoped
     PoolSet pools(TetherConfig config, CommandRunner runner, ObjectMapper json, RadosSession session) {
-        return new PoolSet(declared(config.storage()).stream().map(d -> pool(d, config.storage(), runner, json, session))
+        Lvm lvm = new Lvm(runner, config.storage().lvm(), json); // one for every LVM pool: one report serves them all
+        return new PoolSet(declared(config.storage()).stream().map(d -> pool(d, config.storage(), runner, json, session, lvm))
                 .toList(), defaultName(config.storage()));
     }
 
@@ -115,7 +116,7 @@ public class StorageBeans {
     }
 
     private static Pool pool(Declared d, TetherConfig.Storage s, CommandRunner runner, ObjectMapper json,
-                             RadosSession session) {
+                             RadosSession session, Lvm lvm) {
         var c = d.own();
         String prefix = "tether.storage.pools." + d.name() + ".";
         BackendKind kind = c == null ? s.backend() : c.backend();
@@ -138,7 +139,7 @@ public class StorageBeans {
             case LVM -> {
                 String vg = c == null ? s.lvm().vg() : c.vg().orElseThrow(() -> required(prefix + "vg", "lvm"));
                 String size = c == null ? s.lvm().thinPoolSize() : c.thinPoolSize().orElse(s.lvm().thinPoolSize());
-                backend = new LvmBackend(new Lvm(runner, s.lvm(), json), vg, size, s.lvm().wipe(), s.lvm().timeout());
+                backend = new LvmBackend(lvm, vg, size, s.lvm().wipe(), s.lvm().timeout());
                 location = vg;
             }
             case RBD -> {

@@ -19,6 +19,13 @@ import java.util.stream.Collectors;
  * Every lvm call: argv through the {@code lvm} binary, a {@code --config} device filter limited to the
  * configured PVs (as vdsm does, so a guest's own LVM inside a volume is never scanned), a timeout that
  * kills the child, a cap on concurrent lvm processes, and one retry when LVM says it could not get a lock.
+ *
+ * <p>One instance serves every LVM pool. Its reports ({@code vgs}, {@code lvs}) cover every VG the filter
+ * admits in one call, and a report serves again until a command that may change LVM's metadata runs through
+ * this instance (anything but a report), or it is {@code maxAge} old (what others change on the host: an
+ * operator's {@code lvremove}, dmeventd growing a thin pool). Every lvm process scans every admitted device
+ * and takes LVM's lock, so a create that placed the volume among three pools, checked the chosen pool's room,
+ * looked for an LV of its name and for the thin pool ran ten of them; now three (vgs, lvs, lvcreate).
  */
 public class Lvm {
     /** LVM could not get its lock (another lvm holds it): one more try, a quarter second later. */
@@ -26,24 +33,41 @@ public class Lvm {
             Duration.ofMillis(250), Duration.ofMillis(250), false);
     private static final Logger LOG = Logger.getLogger(Lvm.class);
     private static final String LV_FIELDS =
-            "lv_name,lv_size,lv_tags,pool_lv,origin,data_percent,metadata_percent,lv_attr";
+            "vg_name,lv_name,lv_size,lv_tags,pool_lv,origin,data_percent,metadata_percent,lv_attr";
 
     private final CommandRunner runner;
     private final String deviceFilter;
     private final Duration timeout;
     private final Semaphore slots;
     private final ObjectMapper json;
+    private final long maxAgeNanos;
+    private final java.util.function.LongSupplier nanoTime;
+    /** Moves before and after every command that may change LVM's metadata: a report read across one is not kept. */
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Kept<List<LvInfo>> keptLvs;
+    private volatile Kept<List<VgInfo>> keptVgs;
+
+    private record Kept<T>(T rows, long changes, long atNanos) {
+    }
 
     public Lvm(CommandRunner runner, TetherConfig.Lvm config, ObjectMapper json) {
-        this(runner, config.pvs().orElse(List.of()), config.timeout(), config.maxConcurrent(), json);
+        this(runner, config.pvs().orElse(List.of()), config.timeout(), config.maxConcurrent(), json,
+                config.reportMaxAge(), System::nanoTime);
     }
 
     public Lvm(CommandRunner runner, List<String> pvs, Duration timeout, int maxConcurrent, ObjectMapper json) {
+        this(runner, pvs, timeout, maxConcurrent, json, Duration.ZERO, System::nanoTime);
+    }
+
+    Lvm(CommandRunner runner, List<String> pvs, Duration timeout, int maxConcurrent, ObjectMapper json,
+        Duration maxAge, java.util.function.LongSupplier nanoTime) {
         this.json = json;
         this.runner = runner;
         this.deviceFilter = filter(pvs);
         this.timeout = timeout;
         this.slots = new Semaphore(maxConcurrent, true);
+        this.maxAgeNanos = maxAge.toNanos();
+        this.nanoTime = nanoTime;
     }
 
     /** For the few non-lvm programs the LVM backend runs (dd, blkdiscard), with the same runner. */
@@ -61,26 +85,61 @@ public class Lvm {
         return "devices { filter = [ " + accepts + ", \"r|.*|\" ] }";
     }
 
+    /** The LVs of {@code vg}; none when the VG does not exist. */
     public List<LvInfo> lvs(String vg) {
-        CommandResult r = run("lvs", List.of("--reportformat", "json", "--units", "b", "--nosuffix",
-                "-o", LV_FIELDS, vg), timeout);
-        if (!r.succeeded()) {
-            throw failed(r);
-        }
-        return LvmReport.lvs(report(r));
+        return allLvs().stream().filter(lv -> vg.equals(lv.vg())).toList();
     }
 
     /** The VG, or null when it does not exist. */
     public VgInfo vg(String vg) {
-        CommandResult r = run("vgs", List.of("--reportformat", "json", "--units", "b", "--nosuffix",
-                "-o", "vg_name,vg_size,vg_free", vg), timeout);
-        if (!r.succeeded()) {
-            if (notFound(r)) {
-                return null;
-            }
+        return allVgs().stream().filter(v -> vg.equals(v.name())).findFirst().orElse(null);
+    }
+
+    private List<LvInfo> allLvs() {
+        Kept<List<LvInfo>> k = keptLvs;
+        if (fresh(k)) {
+            return k.rows();
+        }
+        long before = changes.get();
+        long at = nanoTime.getAsLong();
+        CommandResult r = run("lvs", List.of("--reportformat", "json", "--units", "b", "--nosuffix",
+                "-o", LV_FIELDS), timeout);
+        if (!r.succeeded() && !notFound(r)) {
             throw failed(r);
         }
-        return LvmReport.vgs(report(r)).stream().findFirst().orElse(null);
+        List<LvInfo> rows = r.succeeded() ? List.copyOf(LvmReport.lvs(report(r))) : List.of();
+        if (changes.get() == before) {
+            keptLvs = new Kept<>(rows, before, at);
+        }
+        return rows;
+    }
+
+    private List<VgInfo> allVgs() {
+        Kept<List<VgInfo>> k = keptVgs;
+        if (fresh(k)) {
+            return k.rows();
+        }
+        long before = changes.get();
+        long at = nanoTime.getAsLong();
+        CommandResult r = run("vgs", List.of("--reportformat", "json", "--units", "b", "--nosuffix",
+                "-o", "vg_name,vg_size,vg_free"), timeout);
+        if (!r.succeeded() && !notFound(r)) {
+            throw failed(r);
+        }
+        List<VgInfo> rows = r.succeeded() ? List.copyOf(LvmReport.vgs(report(r))) : List.of();
+        if (changes.get() == before) {
+            keptVgs = new Kept<>(rows, before, at);
+        }
+        return rows;
+    }
+
+    private boolean fresh(Kept<?> k) {
+        return k != null && k.changes() == changes.get() && nanoTime.getAsLong() - k.atNanos() < maxAgeNanos;
+    }
+
+    /** LVM's reports change nothing; every other subcommand may. */
+    private static boolean changesMetadata(String sub) {
+        return !(sub.equals("lvs") || sub.equals("vgs") || sub.equals("pvs"));
     }
 
     private JsonNode report(CommandResult r) {
@@ -93,6 +152,20 @@ public class Lvm {
 
     /** Runs {@code lvm <sub> --config <filter> args...}; returns whatever it exited with. */
     public CommandResult run(String sub, List<String> args, Duration limit) {
+        boolean changing = changesMetadata(sub);
+        if (changing) {
+            changes.incrementAndGet();
+        }
+        try {
+            return runWithRetry(sub, args, limit);
+        } finally {
+            if (changing) {
+                changes.incrementAndGet();
+            }
+        }
+    }
+
+    private CommandResult runWithRetry(String sub, List<String> args, Duration limit) {
         return LOCK_TIMEOUT.run(() -> once(sub, args, limit), r -> {
             boolean again = !r.succeeded() && transientFailure(r);
             if (again) {

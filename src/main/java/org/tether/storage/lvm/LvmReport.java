@@ -19,7 +19,7 @@ public final class LvmReport {
     public static List<LvInfo> lvs(JsonNode json) {
         List<LvInfo> out = new ArrayList<>();
         for (JsonNode lv : rows(json, "lv")) {
-            out.add(new LvInfo(text(lv, "lv_name"), bytes(lv, "lv_size"), tags(text(lv, "lv_tags")),
+            out.add(new LvInfo(text(lv, "vg_name"), text(lv, "lv_name"), bytes(lv, "lv_size"), tags(text(lv, "lv_tags")),
                     text(lv, "pool_lv"), text(lv, "origin"), percent(lv, "data_percent"),
                     percent(lv, "metadata_percent"), text(lv, "lv_attr")));
         }
