@@ -35,6 +35,12 @@ class OpenStackLabIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static CephCluster ceph;
     private static OpenStackLab openstack;
+    /**
+     * The compute agent of the scenarios that need nothing but its default settings, started once for all of them
+     * (each leaves it with no attachment): a start of the packaged agent costs 5 to 8 s here.
+     */
+    private static AgentProcess shared;
+    private static Path sharedDir;
 
     @TempDir
     Path dir;
@@ -53,6 +59,9 @@ class OpenStackLabIT {
      */
     @AfterAll
     static void stop() throws Exception {
+        if (shared != null) {
+            shared.close();
+        }
         if (openstack != null) {
             // the host's cephx secret outlives the agent (as Nova's does); the next run's lab has another UUID
             Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", openstack.env.get("RBD_SECRET_UUID"));
@@ -65,11 +74,25 @@ class OpenStackLabIT {
 
     /** The agent in compute mode as the Keystone user {@code user}, holding the host's cephx secret. */
     private AgentProcess agent(String user, String... more) throws Exception {
+        return agent(18101, dir, user, more);
+    }
+
+    /** The shared compute agent as the user {@code tether}, started at its first use. */
+    private static AgentProcess sharedAgent() throws Exception {
+        if (shared == null) {
+            sharedDir = Files.createTempDirectory("openstack-lab-agent");
+            shared = agent(18103, sharedDir, "tether"); // beside the scenarios' own agents on 18101
+            shared.start();
+        }
+        return shared;
+    }
+
+    private static AgentProcess agent(int port, Path dir, String user, String... more) throws Exception {
         Path key = dir.resolve("cinder.key");
         Files.writeString(key, ceph.key() + "\n");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         Path pw = openstack.passwordFile(user, dir.resolve(user + ".password"));
-        return new AgentProcess(18101, dir.resolve("state"), dir.resolve("agent-" + user + ".log")).with(
+        return new AgentProcess(port, dir.resolve("state"), dir.resolve("agent-" + user + ".log")).with(
                 "-Dtether.cinder.auth-url=" + openstack.authUrl(), "-Dtether.cinder.username=" + user,
                 "-Dtether.cinder.password-file=" + pw, "-Dtether.cinder.project-name=service",
                 "-Dtether.cinder.retries=1", "-Dtether.cinder.retry-delay=50ms",
@@ -97,8 +120,8 @@ class OpenStackLabIT {
     void aCinderVolumeIsReservedAttachedInUseThenDetachedAvailableThroughTheAgent() throws Exception {
         OpenStackLab.Token admin = openstack.token("admin", "admin");
         UUID vol = openstack.createVolume(admin, 1);
-        try (AgentProcess agent = agent("tether"); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
-            agent.start();
+        AgentProcess agent = sharedAgent();
+        try (TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
             UUID attachment = openstack.reserve(admin, vol, UUID.randomUUID());
             assertThat(openstack.volumeStatus(admin, vol)).isEqualTo("reserved");
 
@@ -303,12 +326,12 @@ class OpenStackLabIT {
                 "--encryption-control-location", "front-end", type);
         OpenStackLab.Token admin = openstack.token("admin", "admin");
         UUID vol = openstack.requestVolume(admin, 1, type);
-        try (AgentProcess agent = agent("tether"); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
+        AgentProcess agent = sharedAgent();
+        try (TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
             openstack.awaitVolume(admin, vol, "available", Duration.ofSeconds(60));
             assertThat(openstack.volume(admin, vol).path("encrypted").asBoolean()).isTrue();
             byte[] header = ceph.read("volume-" + vol, 0, 6);
             assertThat(header).as("Cinder wrote a LUKS header").isEqualTo(new byte[] {'L', 'U', 'K', 'S', (byte) 0xba, (byte) 0xbe});
-            agent.start();
             UUID attachment = openstack.reserve(admin, vol, UUID.randomUUID());
             JsonNode att = json(agent.post("/v1/cinder-attachments",
                     attachBody(attachment, vol, dom.name, admin.projectId())), 201);
@@ -340,11 +363,11 @@ class OpenStackLabIT {
         openstack.cli("admin", "admin", "volume", "type", "create", "--property", "multiattach=<is> True", type);
         OpenStackLab.Token admin = openstack.token("admin", "admin");
         UUID vol = openstack.requestVolume(admin, 1, type);
-        try (AgentProcess agent = agent("tether"); TestDomain one = TestDomain.create(TestDomain.Kind.RUNNING);
+        AgentProcess agent = sharedAgent();
+        try (TestDomain one = TestDomain.create(TestDomain.Kind.RUNNING);
              TestDomain two = TestDomain.create(TestDomain.Kind.RUNNING)) {
             openstack.awaitVolume(admin, vol, "available", Duration.ofSeconds(60));
             assertThat(openstack.volume(admin, vol).path("multiattach").asBoolean()).isTrue();
-            agent.start();
             // Cinder reserves a volume again only once it is in use: one attachment after the other, as Nova does
             List<UUID> attachments = new ArrayList<>();
             for (TestDomain d : List.of(one, two)) {
@@ -396,8 +419,8 @@ class OpenStackLabIT {
     void aVolumeInErrorIsRefusedByCinderAndNothingIsLeftOnTheHost() throws Exception {
         OpenStackLab.Token admin = openstack.token("admin", "admin");
         UUID vol = openstack.createVolume(admin, 1);
-        try (AgentProcess agent = agent("tether"); TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
-            agent.start();
+        AgentProcess agent = sharedAgent();
+        try (TestDomain dom = TestDomain.create(TestDomain.Kind.RUNNING)) {
             UUID attachment = openstack.reserve(admin, vol, UUID.randomUUID());
             openstack.cinderJson(admin, "POST", "/volumes/" + vol + "/action",
                     "{\"os-reset_status\": {\"status\": \"error\"}}", 202);
