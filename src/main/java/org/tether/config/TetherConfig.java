@@ -161,6 +161,13 @@ public interface TetherConfig {
             /** Longest an S3 call may take, its retries included; then the store is unavailable (503). */
             @WithDefault("60s")
             java.time.Duration timeout();
+
+            /**
+             * The key manager's id of a symmetric key (Barbican's secret UUID, at least 128 bits) that encrypts
+             * and authenticates the store's chunks and manifests and hides what its chunk names stand for; set
+             * before the store's first backup and not changed after. Needs {@code tether.cinder.auth-url}.
+             */
+            Optional<String> encryptionKeyId();
         }
 
         enum StoreType { DIRECTORY, S3 }

@@ -471,10 +471,17 @@ class OpenStackLabIT {
         List<UUID> images = new ArrayList<>(List.of(source));
         String initiator = "iqn.1993-08.org.debian:01:upload-" + UUID.randomUUID().toString().substring(0, 8);
         // Glance's pool named, but client.cinder may only read it (Ceph's guide): raw uploads are streamed
+        byte[] storeKey = new byte[32];
+        new java.security.SecureRandom().nextBytes(storeKey);
+        String storeKeyId = openstack.storeSecret(openstack.token("tether", "service"), storeKey);
         try (AgentProcess agent = storageAgent().with("-Dtether.storage.rbd.glance-pool=images",
-                "-Dtether.backup.stores.local.path=" + dir.resolve("backups"))) {
+                "-Dtether.backup.stores.local.path=" + dir.resolve("backups"),
+                "-Dtether.backup.stores.sealed.path=" + dir.resolve("sealed"),
+                "-Dtether.backup.stores.sealed.encryption-key-id=" + storeKeyId,
+                "-Dtether.backup.default-store=local")) {
             agent.start();
             volumeFromImage(agent, vol, source);
+            backUpIntoTheSealedStore(agent, vol);
 
             JsonNode qcow = uploaded(agent, vol, "{\"name\": \"from-volume-qcow2\", \"disk_format\": \"qcow2\"}", 201);
             UUID qcowId = UUID.fromString(qcow.path("image_id").asText());
@@ -535,6 +542,44 @@ class OpenStackLabIT {
         } finally {
             deleteImages(images);
         }
+    }
+
+    /**
+     * A store sealed with a key the real Barbican holds: the backup restores to the volume's bytes and verifies,
+     * and nothing in the store's directory is the volume's data, its chunks' hashes or its id in the clear.
+     */
+    private void backUpIntoTheSealedStore(AgentProcess agent, UUID vol) throws Exception {
+        JsonNode backup = finished(agent, agent.post("/v1/volumes/" + vol + "/backups", "{\"store\": \"sealed\"}"));
+        assertThat(backup.path("store").asText()).isEqualTo("sealed");
+        String id = backup.path("id").asText();
+        finished(agent, agent.post("/v1/backups/" + id + "/verify", "{}"));
+        JsonNode restored = finished(agent, agent.post("/v1/backups/" + id + "/restore", "{}"));
+        String copy = restored.path("id").asText();
+        assertThat(ceph.read("volume-" + copy, 3L << 20, 1 << 20)).containsOnly((byte) 0x6b);
+        assertThat(restored.path("size_gb").asInt()).isEqualTo(1);
+
+        // the same volume into the plain store: its chunks are zstd frames named by their SHA-256
+        JsonNode plain = finished(agent, agent.post("/v1/volumes/" + vol + "/backups", "{\"store\": \"local\"}"));
+        java.util.Set<String> plainNames = new java.util.HashSet<>();
+        try (var walk = Files.walk(dir.resolve("backups").resolve("chunks"))) {
+            walk.filter(Files::isRegularFile).forEach(f -> plainNames.add(f.getFileName().toString()));
+        }
+        assertThat(plainNames).isNotEmpty();
+        List<Path> files;
+        try (var walk = Files.walk(dir.resolve("sealed"))) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).hasSizeGreaterThan(plainNames.size());
+        for (Path f : files) {
+            byte[] b = Files.readAllBytes(f);
+            String text = new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertThat(text).as(f.toString()).startsWith("TBE1").doesNotContain(vol.toString());
+            plainNames.forEach(n -> assertThat(text).doesNotContain(n));
+            assertThat(plainNames).doesNotContain(f.getFileName().toString());
+        }
+        assertThat(agent.delete("/v1/backups/" + plain.path("id").asText()).statusCode()).isEqualTo(204);
+        assertThat(agent.delete("/v1/backups/" + id).statusCode()).isEqualTo(204);
+        assertThat(agent.delete("/v1/volumes/" + copy).statusCode()).isEqualTo(204);
     }
 
     private static JsonNode finished(AgentProcess agent, HttpResponse<String> accepted) throws Exception {

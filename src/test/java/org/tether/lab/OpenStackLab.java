@@ -117,6 +117,23 @@ public final class OpenStackLab implements AutoCloseable {
         return r.body();
     }
 
+    /** A new symmetric key in Barbican, stored as {@code as}; its id. */
+    public String storeSecret(Token as, byte[] key) throws IOException, InterruptedException {
+        String body = JSON.createObjectNode().put("name", "tether-lab-key").put("secret_type", "symmetric")
+                .put("algorithm", "aes").put("bit_length", key.length * 8).put("mode", "gcm")
+                .put("payload", java.util.Base64.getEncoder().encodeToString(key))
+                .put("payload_content_type", "application/octet-stream").put("payload_content_encoding", "base64")
+                .toString();
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(env.get("BARBICAN_URL") + "/v1/secrets"))
+                .header("X-Auth-Token", as.value()).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 201) {
+            throw new IllegalStateException("Barbican did not store a secret: " + r.statusCode() + " " + r.body());
+        }
+        String ref = JSON.readTree(r.body()).path("secret_ref").asText();
+        return ref.substring(ref.lastIndexOf('/') + 1);
+    }
+
     /** Revokes a token, as {@code openstack token revoke} does. */
     public void revoke(Token admin, String token) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(authUrl() + "/auth/tokens"))

@@ -34,6 +34,11 @@ public class BackupKeys {
         }
     }
 
+    /** The bytes of a store's key ({@code encryption-key-id}); the caller zeroes them. */
+    byte[] storeKey(String keyId) {
+        return keys.key(keyId);
+    }
+
     /** Whether the two keys are the same bytes (the same id is). */
     boolean same(String a, String b) {
         if (a.equals(b)) {

@@ -78,7 +78,8 @@ public class BackupService {
         this.keys = keys;
         this.index = new ManifestIndex(json);
         TetherConfig.Backup b = config.backup();
-        b.stores().forEach((name, c) -> stores.put(name, BackupStores.of(name, c)));
+        java.util.function.Function<String, byte[]> storeKeys = config.cinder().authUrl().isPresent() ? keys::storeKey : null;
+        b.stores().forEach((name, c) -> stores.put(name, BackupStores.of(name, c, storeKeys)));
         this.defaultStore = b.defaultStore();
         this.chunkBytes = b.chunkBytes();
         this.parallel = b.parallel();

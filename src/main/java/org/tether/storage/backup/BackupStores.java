@@ -11,7 +11,25 @@ final class BackupStores {
     private BackupStores() {
     }
 
-    static BackupStore of(String name, TetherConfig.Backup.StoreConfig c) {
+    /**
+     * @param keys the key manager's key of an id (for a store with {@code encryption-key-id}); null when the key
+     *             manager is not configured
+     */
+    static BackupStore of(String name, TetherConfig.Backup.StoreConfig c,
+                          java.util.function.Function<String, byte[]> keys) {
+        BackupStore plain = plain(name, c);
+        if (c.encryptionKeyId().isEmpty()) {
+            return plain;
+        }
+        if (keys == null) {
+            throw new IllegalStateException("tether.backup.stores." + name + ".encryption-key-id needs the key "
+                    + "manager, reached with tether.cinder.auth-url, which is not set");
+        }
+        String keyId = c.encryptionKeyId().get();
+        return new EncryptedBackupStore(plain, keyId, () -> keys.apply(keyId));
+    }
+
+    private static BackupStore plain(String name, TetherConfig.Backup.StoreConfig c) {
         return switch (c.type()) {
             case DIRECTORY -> new DirectoryBackupStore(name, c.path().orElseThrow(() -> missing(name, "path")));
             case S3 -> new S3BackupStore(name, c.endpoint().orElseThrow(() -> missing(name, "endpoint")),
