@@ -195,6 +195,10 @@ public interface TetherConfig {
      * secret the host already has, or carry a {@code keyring}.
      */
     interface Ceph {
+        /**
+         * UUID of the libvirt secret holding this host's cephx key (Nova's {@code rbd_secret_uuid}); with
+         * {@code key-file} the agent defines it, otherwise the host must have it.
+         */
         Optional<java.util.UUID> secretUuid();
 
         /** A file holding the base64 key (as {@code ceph auth get-key} prints it) or a whole keyring. */
@@ -237,6 +241,7 @@ public interface TetherConfig {
     enum Mode { COMPUTE, STORAGE, BOTH }
 
     interface Libvirt {
+        /** The libvirtd the agent drives. */
         @WithDefault("qemu:///system")
         String uri();
 
@@ -257,26 +262,34 @@ public interface TetherConfig {
      * carries its own scope).
      */
     interface KeystoneUser {
+        /** {@code password} (a user and a project) or {@code application-credential}. */
         @WithDefault("password")
         Cinder.AuthType authType();
 
+        /** The Keystone user (password auth). */
         Optional<String> username();
 
+        /** The user's domain (password auth). */
         @WithDefault("Default")
         String userDomainName();
 
+        /** A file holding the user's password (mode 0600; never in the configuration itself). */
         Optional<Path> passwordFile();
 
         /** The project the token is scoped to (password auth); by id, or by name in its domain. */
         Optional<String> projectId();
 
+        /** The project by name, in {@code project-domain-name} (when no {@code project-id} is set). */
         Optional<String> projectName();
 
+        /** The domain of {@code project-name}. */
         @WithDefault("Default")
         String projectDomainName();
 
+        /** The application credential's id (application credential auth). */
         Optional<String> applicationCredentialId();
 
+        /** A file holding the application credential's secret (mode 0600). */
         Optional<Path> applicationCredentialSecretFile();
     }
 
@@ -309,11 +322,13 @@ public interface TetherConfig {
         @WithDefault("public")
         String endpointInterface();
 
+        /** The region whose endpoints are taken from Keystone's catalog; unset: the first of each service. */
         Optional<String> region();
 
         /** PEM file of the CA certificates to trust for Keystone and Cinder; unset = the JVM's trust store. */
         Optional<Path> caFile();
 
+        /** Longest a TCP and TLS connect to an OpenStack service may take. */
         @WithDefault("10s")
         Duration connectTimeout();
 
@@ -325,9 +340,11 @@ public interface TetherConfig {
         @WithDefault("3")
         int retries();
 
+        /** The first pause before a retried OpenStack call; doubled (with jitter) up to {@code max-retry-delay}. */
         @WithDefault("500ms")
         Duration retryDelay();
 
+        /** The longest pause between two tries of an OpenStack call. */
         @WithDefault("10s")
         Duration maxRetryDelay();
 
@@ -354,12 +371,15 @@ public interface TetherConfig {
         @WithDefault("1h")
         Duration giveUpAfter();
 
+        /** Pause before the second try of a callback that failed; doubled each time up to {@code max-retry}. */
         @WithDefault("1s")
         Duration firstRetry();
 
+        /** The longest pause between two tries of a callback. */
         @WithDefault("60s")
         Duration maxRetry();
 
+        /** Longest one callback request may take. */
         @WithDefault("10s")
         Duration timeout();
 
@@ -405,6 +425,10 @@ public interface TetherConfig {
          * with the agent's own service credentials ({@code tether.cinder.*}), as keystonemiddleware does.
          */
         interface Keystone {
+            /**
+             * Admit Keystone tokens ({@code X-Auth-Token}) on {@code /v1}, validated by Keystone with the agent's own
+             * service credentials.
+             */
             @WithDefault("false")
             boolean enabled();
 
@@ -445,12 +469,13 @@ public interface TetherConfig {
         @WithDefault("kvm")
         String virtType();
 
+        /** The guest architecture of the domains the agent defines (boot from volume or image). */
         @WithDefault("x86_64")
         String arch();
     }
 
     interface Attach {
-        /** Path used when a request does not name one. */
+        /** Path used for iSCSI when a request does not name one; RBD goes through QEMU unless a request names a path. */
         @WithDefault("kernel")
         org.tether.compute.volume.AttachPath defaultPath();
 
@@ -480,9 +505,11 @@ public interface TetherConfig {
         @WithDefault("/etc/nvme/hostnqn")
         Path hostnqnFile();
 
+        /** File holding this host's NVMe host id, made with the host NQN when missing. */
         @WithDefault("/etc/nvme/hostid")
         Path hostidFile();
 
+        /** The {@code nvme} program (nvme-cli). */
         @WithDefault("nvme")
         String nvme();
 
@@ -504,9 +531,11 @@ public interface TetherConfig {
         @WithDefault("/sys")
         Path sysfsRoot();
 
+        /** Where the host's device nodes are ({@code /dev}; a test tree elsewhere). */
         @WithDefault("/dev")
         Path devRoot();
 
+        /** The {@code iscsiadm} program (open-iscsi). */
         @WithDefault("iscsiadm")
         String iscsiadm();
 
@@ -527,12 +556,21 @@ public interface TetherConfig {
         @WithDefault("20s")
         Duration deviceTimeout();
 
+        /**
+         * Log in to every portal of a volume and attach its multipath device (Nova's
+         * {@code volume_use_multipath}); also reported in the connector.
+         */
         @WithDefault("false")
         boolean multipath();
 
+        /**
+         * Reported in the connector as {@code enforce_multipath} (Nova's {@code volume_enforce_multipath}) for the
+         * controller to act on.
+         */
         @WithDefault("true")
         boolean enforceMultipath();
 
+        /** open-iscsi's initiator name file: this host's IQN, sent in the connector. */
         @WithDefault("/etc/iscsi/initiatorname.iscsi")
         Path initiatorNameFile();
     }
@@ -613,6 +651,7 @@ public interface TetherConfig {
          * {@code tether.storage.rbd.user}, {@code tether.storage.target.portals}...), which are the host's.
          */
         interface PoolConfig {
+            /** The pool's backend: {@code lvm}, {@code file} or {@code rbd} (required). */
             BackendKind backend();
 
             /** {@code file}: the directory of this pool's volume files (required). */
@@ -678,9 +717,11 @@ public interface TetherConfig {
         @WithDefault("60s")
         Duration stallTimeout();
 
+        /** Longest a download of an image from Glance may take. */
         @WithDefault("6h")
         Duration downloadTimeout();
 
+        /** Longest a {@code qemu-img convert} of an image into a volume may take. */
         @WithDefault("6h")
         Duration convertTimeout();
 
@@ -688,6 +729,7 @@ public interface TetherConfig {
         @WithDefault("60")
         int infoCpuSeconds();
 
+        /** Address space (MiB) {@code qemu-img info} runs under (prlimit), with {@code info-cpu-seconds}. */
         @WithDefault("1024")
         int infoAddressSpaceMb();
 
@@ -698,18 +740,25 @@ public interface TetherConfig {
          * from it. The bounds apply to each pool, as Cinder's apply to each backend.
          */
         interface Cache {
+            /**
+             * Keep a volume made from an image as a cached copy, and make the next volume of that image from it
+             * (Cinder's image-volume cache).
+             */
             @WithDefault("true")
             boolean enabled();
 
+            /** The cache's largest size in GiB; the least recently used entries go first. */
             @WithDefault("200")
             int maxSizeGb();
 
+            /** The most images the cache holds. */
             @WithDefault("50")
             int maxCount();
         }
     }
 
     interface File {
+        /** The directory of the {@code file} backend's volume files. */
         @WithDefault("/var/lib/tether/files")
         Path dir();
     }
@@ -719,6 +768,7 @@ public interface TetherConfig {
      * pool, reached as one cephx user through the {@code rbd} and {@code ceph} programs.
      */
     interface Rbd {
+        /** The Ceph pool volumes are made in. */
         @WithDefault("volumes")
         String pool();
 
@@ -726,9 +776,11 @@ public interface TetherConfig {
         @WithDefault("cinder")
         String user();
 
+        /** The keyring of the cephx user ({@code user}). */
         @WithDefault("/etc/ceph/ceph.client.cinder.keyring")
         Path keyring();
 
+        /** The cluster's {@code ceph.conf}. */
         @WithDefault("/etc/ceph/ceph.conf")
         Path conf();
 
@@ -782,6 +834,7 @@ public interface TetherConfig {
     }
 
     interface Lvm {
+        /** The volume group volumes are made in. */
         @WithDefault("cinder-volumes")
         String vg();
 
@@ -796,9 +849,11 @@ public interface TetherConfig {
         @WithDefault("zero")
         Wipe wipe();
 
+        /** Longest one lvm command may take before it is killed. */
         @WithDefault("120s")
         Duration timeout();
 
+        /** The most lvm processes at once, across every LVM pool. */
         @WithDefault("4")
         int maxConcurrent();
 
@@ -813,9 +868,11 @@ public interface TetherConfig {
     }
 
     interface Target {
+        /** The export driver: {@code lio} (configfs), {@code tgt} (tgtd) or {@code nvmet} (NVMe/TCP). */
         @WithDefault("lio")
         TargetDriver driver();
 
+        /** Prefix of every target's IQN (Cinder's {@code target_prefix}); the volume's id follows it. */
         @WithDefault("iqn.2010-10.org.openstack:")
         String iqnPrefix();
 
@@ -823,6 +880,7 @@ public interface TetherConfig {
         @WithDefault("127.0.0.1:3260")
         java.util.List<String> portals();
 
+        /** Where LIO's configfs tree is mounted. */
         @WithDefault("/sys/kernel/config/target")
         Path configfsRoot();
 
@@ -832,6 +890,7 @@ public interface TetherConfig {
          */
         java.util.Optional<Path> saveconfig();
 
+        /** Longest one target command (tgtadm, nvme) may take. */
         @WithDefault("30s")
         Duration commandTimeout();
 
@@ -862,6 +921,7 @@ public interface TetherConfig {
         @WithDefault("127.0.0.1:4420")
         java.util.List<String> nvmePortals();
 
+        /** Where the kernel NVMe target's configfs tree is. */
         @WithDefault("/sys/kernel/config/nvmet")
         Path nvmetRoot();
 
