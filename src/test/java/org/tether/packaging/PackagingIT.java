@@ -72,7 +72,8 @@ class PackagingIT {
                 .containsPattern("(?m)^-rw------- .* /etc/tether/agent.properties$")
                 .containsPattern("(?m)^-rw-r--r-- .* /usr/lib/systemd/system/tether-agent.service$")
                 .containsPattern("(?m)^-rw-r--r-- .* /usr/lib/tether-agent/quarkus-run.jar$")
-                .containsPattern("(?m) /usr/lib/tether-agent/lib/main/.*libvirt-0\\.5\\.4\\.jar$");
+                .containsPattern("(?m) /usr/lib/tether-agent/lib/main/.*libvirt-0\\.5\\.4\\.jar$")
+                .containsPattern("(?m) /usr/share/doc/tether-agent/docs/configuration\\.md$");
         assertThat(query("--qf", "[%{FILEFLAGS:fflags} %{FILENAMES}\\n]"))
                 .containsPattern("(?m)^cn /etc/tether/agent.properties$");
         assertThat(query("--qf", "%{ARCH}")).isEqualTo("noarch");
