@@ -6,7 +6,6 @@ import org.tether.config.TetherConfig;
 
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
-import javax.lang.model.element.ExecutableElement;
 import javax.lang.model.element.TypeElement;
 import javax.lang.model.util.ElementFilter;
 import javax.tools.DocumentationTool;
@@ -108,16 +107,24 @@ public final class ConfigReference {
 
     /** The Javadoc of every method of the configuration interfaces, by {@code outer.Inner#method}. */
     static Map<String, String> javadoc() {
+        return javadoc(SOURCE, TetherConfig.class);
+    }
+
+    /**
+     * The Javadoc of every method and field (enum constants included) of the types in {@code source}, by
+     * {@code outer.Inner#member}, one line of Markdown each; {@code compiled} is a class of it, for the class path.
+     */
+    static Map<String, String> javadoc(Path source, Class<?> compiled) {
         DocumentationTool tool = ToolProvider.getSystemDocumentationTool();
         try (StandardJavaFileManager files = tool.getStandardFileManager(null, null, null)) {
             StringWriter out = new StringWriter();
             Collector.found.clear();
             boolean ok = tool.getTask(out, files, null, Collector.class,
                     List.of("-classpath", where(io.smallrye.config.ConfigMapping.class) + java.io.File.pathSeparator
-                            + where(TetherConfig.class), "-quiet"),
-                    files.getJavaFileObjects(SOURCE.toFile())).call();
+                            + where(compiled), "-quiet"),
+                    files.getJavaFileObjects(source.toFile())).call();
             if (!ok) {
-                throw new IllegalStateException("javadoc failed on " + SOURCE + ": " + out);
+                throw new IllegalStateException("javadoc failed on " + source + ": " + out);
             }
             return new HashMap<>(Collector.found);
         } catch (java.io.IOException e) {
@@ -166,7 +173,9 @@ public final class ConfigReference {
         }
 
         private static void collect(jdk.javadoc.doclet.DocletEnvironment env, TypeElement t) {
-            for (ExecutableElement m : ElementFilter.methodsIn(t.getEnclosedElements())) {
+            List<Element> members = new ArrayList<>(ElementFilter.methodsIn(t.getEnclosedElements()));
+            members.addAll(ElementFilter.fieldsIn(t.getEnclosedElements()));
+            for (Element m : members) {
                 String doc = env.getElementUtils().getDocComment(m);
                 found.put(t.getQualifiedName() + "#" + m.getSimpleName(), doc == null ? "" : flatten(doc));
             }
