@@ -173,6 +173,13 @@ cp /run/body /run/connection_info.json
 CHAP=$(sed -n 's/.*"auth_password":"\([^"]*\)".*/\1/p' /run/connection_info.json)
 expect "both: kernel-path attach (iscsiadm, sysfs scan, libvirt) inside the unit" 200 PUT \
   "/v1/instances/testdom/volumes/$VOL" "{\"connection_info\":$(cat /run/connection_info.json),\"bus\":\"scsi\"}"
+# tetherctl as root with no flags: the agent's own configuration gives the address, the token and the certificate
+if out=$(tetherctl -o value attachments 2>&1) && echo "$out" | grep -q "^$VOL testdom attached "; then
+  ok "both: tetherctl attachments with no flags (the agent's address, token and certificate from its configuration)"
+else
+  bad "both: tetherctl attachments: $out"
+fi
+if out=$(tetherctl status 2>&1); then ok "both: tetherctl status: UP"; else bad "both: tetherctl status: $out"; fi
 expect "both: detach and logout" 204 DELETE "/v1/instances/testdom/volumes/$VOL"
 PID=$(systemctl show -p MainPID --value tether-agent)
 kill -9 "$PID"

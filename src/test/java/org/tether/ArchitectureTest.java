@@ -51,6 +51,7 @@ class ArchitectureTest {
                 "storage.image", "storage.pool", "storage.backup", "compute.backup", "compute.migration", "compute.move", "compute.stats", "operations", "health",
                 "security");
         layer(8, "api", "service");
+        layer(9, "cli");
     }
 
     private static void layer(int n, String... packages) {
@@ -85,6 +86,13 @@ class ArchitectureTest {
     void everyPackageHasALayer() {
         assertThat(dependencies().keySet()).as("packages with no layer in ArchitectureTest")
                 .allMatch(LAYER::containsKey);
+    }
+
+    /** tetherctl runs in a JVM of its own with picocli and Jackson only: a client of the API, never of the agent. */
+    @Test
+    void theCommandLineUsesNothingOfTheAgent() {
+        assertThat(dependencies().getOrDefault("org.tether.cli", Map.of()).keySet()).as("packages org.tether.cli uses")
+                .isEmpty();
     }
 
     @Test

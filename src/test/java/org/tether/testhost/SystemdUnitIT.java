@@ -45,6 +45,9 @@ class SystemdUnitIT {
         assertThat(verdicts).contains(
                 "SYSTEMD-OK: storage: thin volume created inside the unit",
                 "SYSTEMD-OK: both: kernel-path attach (iscsiadm, sysfs scan, libvirt) inside the unit",
+                "SYSTEMD-OK: both: tetherctl attachments with no flags (the agent's address, token and certificate "
+                        + "from its configuration)",
+                "SYSTEMD-OK: both: tetherctl status: UP",
                 "SYSTEMD-OK: compute: kernel-path attach",
                 "SYSTEMD-OK: storage: systemctl stop leaves it inactive, Result=success",
                 "SYSTEMD-OK: the journal holds neither the API token nor the CHAP secret");

@@ -1,0 +1,121 @@
+package org.tether.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code tetherctl operations show|wait ID}: the agent's asynchronous operations. */
+@Command(name = "operations", description = "Asynchronous operations: show one, or wait for it to end.",
+        subcommands = {OperationsCommand.Show.class, OperationsCommand.Wait.class})
+final class OperationsCommand {
+    @ParentCommand
+    Tetherctl root;
+
+    static final List<Output.Column> COLUMNS = List.of(Output.Column.of("id"), Output.Column.of("state"),
+            Output.Column.of("method"), Output.Column.of("path"), Output.Column.of("status"),
+            Output.Column.of("created_at"), Output.Column.of("finished_at"));
+
+    @Command(name = "show", description = "One operation: its state and, once ended, its answer.")
+    static final class Show implements Runnable {
+        @ParentCommand
+        OperationsCommand ops;
+
+        @Parameters(description = "the operation's id (the last part of its Location)")
+        String id;
+
+        @Override
+        public void run() {
+            ops.root.print(ops.root.call("GET", "/v1/operations/" + id, null), COLUMNS);
+        }
+    }
+
+    /**
+     * Waits for the operation to end, showing its progress: a line that updates in place on a terminal, a plain
+     * line per change otherwise (a log, a pipe). Where the operation's own resource reports a phase (a move, a
+     * migration) the phase is shown too. Exit 0 when it succeeded, 1 when it failed (its problem printed).
+     */
+    @Command(name = "wait", description = "Waits until the operation ends; exit 1 if it failed.")
+    static final class Wait implements Callable<Integer> {
+        @ParentCommand
+        OperationsCommand ops;
+
+        @Parameters(description = "the operation's id")
+        String id;
+
+        @Option(names = "--interval", defaultValue = "PT0.5S", description = "how often to ask (default: ${DEFAULT-VALUE})")
+        Duration interval;
+
+        @Option(names = "--max-wait", defaultValue = "PT12H", description = "give up after (default: ${DEFAULT-VALUE})")
+        Duration maxWait;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Tetherctl root = ops.root;
+            boolean terminal = System.console() != null && root.output == Output.TABLE;
+            long start = System.nanoTime();
+            String shown = null;
+            JsonNode op;
+            while (true) {
+                op = root.call("GET", "/v1/operations/" + id, null);
+                String state = op.path("state").asText();
+                String line = state + phase(root, op);
+                long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+                if (terminal) {
+                    root.err.print("\r" + line + " (" + seconds + " s)   ");
+                    root.err.flush();
+                } else if (!line.equals(shown)) {
+                    root.err.println(line);
+                    root.err.flush();
+                }
+                shown = line;
+                if (!"running".equals(state)) {
+                    break;
+                }
+                if (System.nanoTime() - start > maxWait.toNanos()) {
+                    throw new IllegalArgumentException("operation " + id + " still running after " + maxWait);
+                }
+                Thread.sleep(interval.toMillis());
+            }
+            if (terminal) {
+                root.err.println();
+            }
+            JsonNode result = op.path("result");
+            if ("succeeded".equals(op.path("state").asText())) {
+                root.print(result.isMissingNode() ? op : result, resultColumns(result));
+                return 0;
+            }
+            throw new Tetherctl.ProblemAnswer(new AgentClient.Reply(op.path("status").asInt(500), result, null));
+        }
+
+        /** {@code , phase copying} when the operation's resource answers one now; nothing otherwise. */
+        private static String phase(Tetherctl root, JsonNode op) {
+            String path = op.path("path").asText("");
+            if (!"running".equals(op.path("state").asText())
+                    || !(path.endsWith("/move") || path.endsWith("/migrations"))) {
+                return "";
+            }
+            AgentClient.Reply r = root.client().get(path);
+            JsonNode phase = r.ok() && r.body() != null ? r.body().path("phase") : null;
+            return phase == null || phase.isMissingNode() || phase.isNull() ? "" : ", phase " + phase.asText();
+        }
+
+        private static List<Output.Column> resultColumns(JsonNode result) {
+            if (result == null || !result.isObject()) {
+                return List.of(Output.Column.of("state"));
+            }
+            List<Output.Column> cols = new java.util.ArrayList<>();
+            result.fieldNames().forEachRemaining(f -> {
+                if (result.get(f).isValueNode() && cols.size() < 6) {
+                    cols.add(Output.Column.of(f));
+                }
+            });
+            return cols;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package org.tether.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code tetherctl}: the agent on this host from its shell, with the agent's own configuration (no flags needed
+ * as root), tables for people and JSON, YAML or bare values for scripts. Exit codes: 0 success, 1 the agent
+ * answered with a problem (its code, detail and field are printed), 2 a usage error, 3 the agent cannot be
+ * reached.
+ */
+@Command(name = "tetherctl", mixinStandardHelpOptions = true, versionProvider = Tetherctl.Version.class,
+        description = "Talks to the Tether agent on this host (or --url), using its own configuration.",
+        subcommands = {StatusCommand.class, ConnectorCommand.class, ListCommands.Attachments.class,
+                AttachCommands.Attach.class, AttachCommands.Detach.class, ListCommands.Instances.class,
+                ListCommands.Volumes.class, ListCommands.Pools.class, ListCommands.Backups.class,
+                OperationsCommand.class, ReconcileCommand.class, WarmUpCommand.class, CommandLine.HelpCommand.class,
+                picocli.AutoComplete.GenerateCompletion.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:the agent answered with a problem (code, detail and field printed)",
+                "2:a usage error", "3:the agent cannot be reached"})
+public final class Tetherctl {
+    static final int PROBLEM = 1;
+    static final int UNREACHABLE = 3;
+
+    @Option(names = {"-o", "--output"}, description = "table (default), json, yaml or value",
+            defaultValue = "table", scope = CommandLine.ScopeType.INHERIT)
+    Output output;
+
+    @Option(names = "--url", description = "the agent's API; default: from the configuration file, or TETHER_URL",
+            scope = CommandLine.ScopeType.INHERIT)
+    String url;
+
+    @Option(names = "--token-file", description = "bearer token file; default: tether.api.token-file",
+            scope = CommandLine.ScopeType.INHERIT)
+    Path tokenFile;
+
+    @Option(names = "--ca-file", description = "CA certificates (PEM) for https; default: the agent's own certificate",
+            scope = CommandLine.ScopeType.INHERIT)
+    Path caFile;
+
+    @Option(names = "--config", description = "the agent's configuration file (default: ${DEFAULT-VALUE})",
+            defaultValue = "/etc/tether/agent.properties", scope = CommandLine.ScopeType.INHERIT)
+    Path config;
+
+    @Option(names = "--timeout", description = "longest one call may take (default: ${DEFAULT-VALUE})",
+            defaultValue = "PT2M", scope = CommandLine.ScopeType.INHERIT)
+    Duration timeout;
+
+    private AgentClient client;
+    private Map<String, String> env = System.getenv();
+    PrintWriter out;
+    PrintWriter err;
+
+    AgentClient client() {
+        if (client == null) {
+            client = new AgentClient(AgentSettings.resolve(config, url, tokenFile, caFile, env), timeout);
+        }
+        return client;
+    }
+
+    /** The answer's body when it is 2xx; otherwise the problem is printed and the command ends with 1. */
+    JsonNode call(String method, String path, JsonNode body) {
+        AgentClient.Reply r = client().send(method, path, body);
+        if (!r.ok()) {
+            throw new ProblemAnswer(r);
+        }
+        return r.body();
+    }
+
+    void print(JsonNode body, List<Output.Column> columns) {
+        output.print(out, body, columns);
+    }
+
+    /** A non-2xx answer from the agent. */
+    static final class ProblemAnswer extends RuntimeException {
+        final transient AgentClient.Reply reply;
+
+        ProblemAnswer(AgentClient.Reply reply) {
+            super("the agent answered " + reply.status());
+            this.reply = reply;
+        }
+
+        /** {@code code: detail (field: f)}, or the status alone for an answer without problem+json. */
+        String describe() {
+            JsonNode b = reply.body();
+            if (b == null || !b.isObject() || !b.has("code")) {
+                return "the agent answered " + reply.status() + (b == null ? "" : ": " + Output.text(b));
+            }
+            String field = b.path("field").asText("");
+            return b.path("code").asText() + ": " + b.path("detail").asText(b.path("title").asText())
+                    + (field.isEmpty() ? "" : " (field: " + field + ")");
+        }
+    }
+
+    /** The command line as run: the exit code of the command, with the agent's answers mapped as documented. */
+    static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        Tetherctl root = new Tetherctl();
+        root.out = out;
+        root.err = err;
+        root.env = env;
+        CommandLine cl = new CommandLine(root).setCaseInsensitiveEnumValuesAllowed(true).setOut(out).setErr(err);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof ProblemAnswer p) {
+                err.println("Error: " + p.describe());
+                return PROBLEM;
+            }
+            if (e instanceof AgentClient.Unreachable u) {
+                err.println("Error: " + u.getMessage());
+                return UNREACHABLE;
+            }
+            if (e instanceof IllegalArgumentException) {
+                err.println("Error: " + e.getMessage());
+                return CommandLine.ExitCode.USAGE;
+            }
+            throw e;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv()));
+    }
+
+    /** The version of the build, from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Tetherctl.class.getPackage().getImplementationVersion();
+            return new String[] {"tetherctl " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

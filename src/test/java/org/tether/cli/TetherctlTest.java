@@ -1,0 +1,195 @@
+package org.tether.cli;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.delete;
+import static com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** tetherctl against an agent played by WireMock: what it sends, what it shows, and its exit codes. */
+class TetherctlTest {
+    private static final String ATTACHMENTS = """
+            [{"volume_id": "9f2b", "domain": "web-1", "state": "attached", "device": "vdb", "attach_path": "qemu",
+              "driver_volume_type": "iscsi", "host_device": null},
+             {"volume_id": "77aa01", "domain": "db", "state": "detaching", "device": "sda", "attach_path": "kernel",
+              "driver_volume_type": "rbd", "host_device": "/dev/sdc"}]""";
+
+    private WireMockServer agent;
+    @TempDir
+    Path dir;
+    private String out;
+    private String err;
+
+    @BeforeEach
+    void start() {
+        agent = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+        agent.start();
+    }
+
+    @AfterEach
+    void stop() {
+        agent.stop();
+    }
+
+    private int run(String... args) {
+        List<String> all = new ArrayList<>(List.of("--config", dir.resolve("none.properties").toString(),
+                "--url", agent.baseUrl()));
+        all.addAll(List.of(args));
+        return runBare(all.toArray(String[]::new));
+    }
+
+    private int runBare(String... args) {
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = Tetherctl.run(args, new PrintWriter(o), new PrintWriter(e), Map.of());
+        out = o.toString();
+        err = e.toString();
+        return code;
+    }
+
+    @Test
+    void aListingIsAnAlignedTableAJsonDocumentOrBareValues() {
+        agent.stubFor(get("/v1/attachments").willReturn(okJson(ATTACHMENTS)));
+        assertThat(run("attachments")).isZero();
+        assertThat(out.lines().toList()).containsExactly(
+                "VOLUME ID  DOMAIN  STATE      DEVICE  ATTACH PATH  DRIVER VOLUME TYPE  HOST DEVICE",
+                "9f2b       web-1   attached   vdb     qemu         iscsi               -",
+                "77aa01     db      detaching  sda     kernel       rbd                 /dev/sdc");
+
+        assertThat(run("attachments", "-o", "json")).isZero();
+        assertThat(out).contains("\"driver_volume_type\" : \"rbd\"").contains("\"host_device\" : null");
+        assertThat(run("-o", "value", "attachments")).isZero();
+        assertThat(out.lines().toList()).containsExactly("9f2b web-1 attached vdb qemu iscsi -",
+                "77aa01 db detaching sda kernel rbd /dev/sdc");
+        assertThat(run("attachments", "-o", "YAML")).isZero();
+        assertThat(out).startsWith("- volume_id: \"9f2b\"").contains("  host_device: \"/dev/sdc\"");
+    }
+
+    @Test
+    void theAgentsConfigurationGivesItsAddressAndTokenSoRootNeedsNoFlags() throws Exception {
+        Path token = dir.resolve("api-token");
+        Files.writeString(token, "s3cr3t-token\n");
+        Path config = dir.resolve("agent.properties");
+        Files.writeString(config, "tether.api.token-file=" + token + "\nquarkus.http.port=" + agent.port() + "\n");
+        agent.stubFor(get("/v1/connector").willReturn(okJson("""
+                {"host": "compute-1", "ip": "10.0.0.5", "initiator": "iqn.1993-08.org.debian:01:abc",
+                 "nqn": "nqn.2014-08.org.nvmexpress:uuid:1", "multipath": false}""")));
+        assertThat(runBare("--config", config.toString(), "connector")).as(err).isZero();
+        assertThat(out).contains("compute-1").contains("iqn.1993-08.org.debian:01:abc");
+        agent.verify(getRequestedFor(urlEqualTo("/v1/connector"))
+                .withHeader("Authorization", equalTo("Bearer s3cr3t-token")));
+    }
+
+    @Test
+    void aProblemIsShownByItsCodeDetailAndFieldWithExitOne() {
+        agent.stubFor(put("/v1/instances/web-1/volumes/9f2b").willReturn(aResponse().withStatus(409)
+                .withHeader("Content-Type", "application/problem+json").withBody("""
+                        {"type": "urn:tether:problem:attachment_conflict", "title": "Attachment conflict",
+                         "status": 409, "code": "attachment_conflict", "detail": "9f2b is attached to db",
+                         "field": "volume_id"}""")));
+        Path info = dir.resolve("info.json");
+        assertThat(run("attach", "web-1", "9f2b", "--connection-info", write(info, """
+                {"connection_info": {"driver_volume_type": "iscsi", "data": {"target_lun": 0}}}"""), "--path", "qemu"))
+                .isEqualTo(1);
+        assertThat(err).contains("Error: attachment_conflict: 9f2b is attached to db (field: volume_id)");
+        agent.verify(putRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b")).withRequestBody(equalToJson("""
+                {"connection_info": {"driver_volume_type": "iscsi", "data": {"target_lun": 0}}, "attach_path": "qemu"}""")));
+    }
+
+    @Test
+    void anAgentThatDoesNotAnswerIsExitThreeAndAUsageErrorExitTwo() {
+        assertThat(runBare("--config", dir.resolve("none").toString(), "--url", "http://127.0.0.1:1", "volumes"))
+                .isEqualTo(3);
+        assertThat(err).contains("cannot reach the agent at http://127.0.0.1:1");
+        assertThat(run("volumes", "--no-such-flag")).isEqualTo(2);
+        assertThat(run("attach", "only-a-domain")).isEqualTo(2);
+        assertThat(run("attach", "d", "v", "--connection-info", dir.resolve("missing.json").toString())).isEqualTo(2);
+        assertThat(err).contains("missing.json");
+    }
+
+    @Test
+    void detachIsOneDeleteAndSaysWhatItDid() {
+        agent.stubFor(delete("/v1/instances/web-1/volumes/9f2b").willReturn(aResponse().withStatus(204)));
+        assertThat(run("detach", "web-1", "9f2b")).isZero();
+        assertThat(out).contains("detached 9f2b from web-1");
+        agent.verify(deleteRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b")));
+    }
+
+    @Test
+    void waitingShowsAPlainLinePerChangeOffATerminalAndEndsWithTheOperationsOutcome() {
+        String op = "/v1/operations/op-1";
+        agent.stubFor(get(op).inScenario("op").whenScenarioStateIs(Scenario.STARTED).willSetStateTo("2")
+                .willReturn(okJson("{\"id\": \"op-1\", \"state\": \"running\", \"path\": \"/v1/instances/d/volumes/v/move\"}")));
+        agent.stubFor(get("/v1/instances/d/volumes/v/move").willReturn(okJson("{\"phase\": \"copying\"}")));
+        agent.stubFor(get(op).inScenario("op").whenScenarioStateIs("2").willSetStateTo("3")
+                .willReturn(okJson("{\"id\": \"op-1\", \"state\": \"running\", \"path\": \"/v1/instances/d/volumes/v/move\"}")));
+        agent.stubFor(get(op).inScenario("op").whenScenarioStateIs("3")
+                .willReturn(okJson("{\"id\": \"op-1\", \"state\": \"succeeded\", \"status\": 200, "
+                        + "\"result\": {\"volume_id\": \"v\", \"state\": \"attached\"}}")));
+        assertThat(run("operations", "wait", "op-1", "--interval", "PT0.01S")).as(err).isZero();
+        assertThat(err.lines().toList()).containsExactly("running, phase copying", "succeeded");
+        assertThat(out).contains("attached");
+
+        agent.stubFor(get("/v1/operations/op-2").willReturn(okJson("""
+                {"id": "op-2", "state": "failed", "status": 502, "result": {"code": "move_failed",
+                 "detail": "QEMU refused the copy", "status": 502}}""")));
+        assertThat(run("operations", "wait", "op-2")).isEqualTo(1);
+        assertThat(err).contains("Error: move_failed: QEMU refused the copy");
+    }
+
+    @Test
+    void statusShowsEveryCheckAndIsExitOneUnlessUp() {
+        agent.stubFor(get("/q/health").willReturn(okJson("""
+                {"status": "UP", "checks": [{"name": "libvirt", "status": "UP", "data": {"uri": "qemu:///system"}},
+                 {"name": "state-dir", "status": "UP"}]}""")));
+        agent.stubFor(get("/v1/reconciliation").willReturn(okJson("""
+                {"at": "2026-12-06T20:00:00Z", "attachments_checked": 3, "drift": {}, "unowned_sessions": [],
+                 "unowned_disks": ["web-1/vdc"], "errors": []}""")));
+        assertThat(run("status")).isZero();
+        assertThat(out).contains(": UP").contains("libvirt").contains("state-dir")
+                .contains("3 attachments checked, 0 with drift, 0 unowned sessions, 1 unowned disks, 0 errors");
+
+        agent.stubFor(get("/q/health").willReturn(aResponse().withStatus(503).withHeader("Content-Type",
+                "application/json").withBody("{\"status\": \"DOWN\", \"checks\": [{\"name\": \"libvirt\", \"status\": \"DOWN\"}]}")));
+        assertThat(run("status")).isEqualTo(1);
+        assertThat(out).contains(": DOWN");
+    }
+
+    @Test
+    void bashCompletionIsMadeFromTheCommandModel() {
+        assertThat(run("generate-completion")).isZero();
+        assertThat(out).contains("complete -F _complete_tetherctl").contains("attachments").contains("operations");
+    }
+
+    private static String write(Path p, String text) {
+        try {
+            Files.writeString(p, text);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return p.toString();
+    }
+}
