@@ -53,6 +53,11 @@ final class AgentClient {
         return settings.url();
     }
 
+    /** One path segment as typed (a domain name with a space, a slash): percent-encoded. */
+    static String segment(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
     Reply get(String path) {
         return send("GET", path, null);
     }

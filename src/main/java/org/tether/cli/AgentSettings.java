@@ -21,6 +21,10 @@ record AgentSettings(String url, Optional<Path> tokenFile, Optional<Path> caFile
 
     static AgentSettings resolve(Path config, String url, Path tokenFile, Path caFile, Map<String, String> env) {
         Properties p = new Properties();
+        if (config != null && Files.exists(config) && !Files.isReadable(config) && url == null) {
+            throw new IllegalArgumentException("cannot read " + config + " (the agent's configuration, readable by "
+                    + "root): run as root, or give --url and --token-file");
+        }
         if (config != null && Files.isReadable(config)) {
             try (InputStream in = Files.newInputStream(config)) {
                 p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));

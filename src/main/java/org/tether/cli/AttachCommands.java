@@ -3,6 +3,7 @@ package org.tether.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -21,17 +22,27 @@ final class AttachCommands {
             Output.Column.of("state"), Output.Column.of("device"), Output.Column.of("attach_path"),
             Output.Column.of("host_device"));
 
+    /** The two positional parameters both commands take. */
+    static final class DomainAndVolume {
+        @Parameters(index = "0", description = "the libvirt domain")
+        String domain;
+
+        @Parameters(index = "1", description = "the volume's id")
+        String volume;
+
+        String path() {
+            return "/v1/instances/" + AgentClient.segment(domain) + "/volumes/" + AgentClient.segment(volume);
+        }
+    }
+
     @Command(name = "attach", description = "Attaches a volume to a running or defined domain from Cinder's "
             + "connection_info (a file, or - for standard input).")
     static final class Attach implements Runnable {
         @ParentCommand
         Tetherctl root;
 
-        @Parameters(index = "0", description = "the libvirt domain")
-        String domain;
-
-        @Parameters(index = "1", description = "the volume's id")
-        String volume;
+        @Mixin
+        DomainAndVolume target;
 
         @Option(names = "--connection-info", required = true, description = "file holding connection_info (JSON), or -")
         String connectionInfo;
@@ -52,7 +63,7 @@ final class AttachCommands {
             if (bus != null) {
                 body.put("bus", bus);
             }
-            root.print(root.call("PUT", "/v1/instances/" + domain + "/volumes/" + volume, body), COLUMNS);
+            root.print(root.call("PUT", target.path(), body), COLUMNS);
         }
 
         private static JsonNode read(String source) {
@@ -72,17 +83,14 @@ final class AttachCommands {
         @ParentCommand
         Tetherctl root;
 
-        @Parameters(index = "0", description = "the libvirt domain")
-        String domain;
-
-        @Parameters(index = "1", description = "the volume's id")
-        String volume;
+        @Mixin
+        DomainAndVolume target;
 
         @Override
         public void run() {
-            root.call("DELETE", "/v1/instances/" + domain + "/volumes/" + volume, null);
+            root.call("DELETE", target.path(), null);
             if (root.output == Output.TABLE) {
-                root.out.println("detached " + volume + " from " + domain);
+                root.out.println("detached " + target.volume + " from " + target.domain);
                 root.out.flush();
             }
         }

@@ -12,71 +12,55 @@ final class ListCommands {
     private ListCommands() {
     }
 
+    /** One GET of {@code path}, shown with {@code columns}. */
     abstract static class Listing implements Runnable {
         @ParentCommand
         Tetherctl root;
+        private final String path;
+        private final String[] columns;
 
-        abstract String path();
+        Listing(String path, String... columns) {
+            this.path = path;
+            this.columns = columns;
+        }
 
-        abstract String[] columns();
+        String path() {
+            return path;
+        }
 
         @Override
         public void run() {
-            root.print(root.call("GET", path(), null), Arrays.stream(columns()).map(Output.Column::of).toList());
+            root.print(root.call("GET", path(), null), Arrays.stream(columns).map(Output.Column::of).toList());
         }
     }
 
     @Command(name = "attachments", description = "Volumes attached to this host's domains (compute mode).")
     static final class Attachments extends Listing {
-        @Override
-        String path() {
-            return "/v1/attachments";
-        }
-
-        @Override
-        String[] columns() {
-            return new String[] {"volume_id", "domain", "state", "device", "attach_path", "driver_volume_type",
-                    "host_device"};
+        Attachments() {
+            super("/v1/attachments", "volume_id", "domain", "state", "device", "attach_path", "driver_volume_type",
+                    "host_device");
         }
     }
 
     @Command(name = "instances", description = "Domains this agent defined (boot from volume or image).")
     static final class Instances extends Listing {
-        @Override
-        String path() {
-            return "/v1/instances";
-        }
-
-        @Override
-        String[] columns() {
-            return new String[] {"name", "state", "running", "boot_volume_id"};
+        Instances() {
+            super("/v1/instances", "name", "state", "running", "boot_volume_id");
         }
     }
 
     @Command(name = "volumes", description = "Volumes of this storage host.")
     static final class Volumes extends Listing {
-        @Override
-        String path() {
-            return "/v1/volumes";
-        }
-
-        @Override
-        String[] columns() {
-            return new String[] {"id", "size_gb", "state", "pool", "thin", "bootable"};
+        Volumes() {
+            super("/v1/volumes", "id", "size_gb", "state", "pool", "thin", "bootable");
         }
     }
 
     @Command(name = "pools", description = "Storage pools with Cinder's capacity figures.")
     static final class Pools extends Listing {
-        @Override
-        String path() {
-            return "/v1/pools";
-        }
-
-        @Override
-        String[] columns() {
-            return new String[] {"name", "capabilities.total_capacity_gb", "capabilities.free_capacity_gb",
-                    "capabilities.provisioned_capacity_gb", "capabilities.total_volumes", "capabilities.backend_state"};
+        Pools() {
+            super("/v1/pools", "name", "capabilities.total_capacity_gb", "capabilities.free_capacity_gb",
+                    "capabilities.provisioned_capacity_gb", "capabilities.total_volumes", "capabilities.backend_state");
         }
     }
 
@@ -88,6 +72,10 @@ final class ListCommands {
         @Option(names = "--volume", description = "only this volume's")
         String volume;
 
+        Backups() {
+            super("/v1/backups", "id", "volume_id", "store", "state", "parent_id", "size_bytes", "created_at");
+        }
+
         @Override
         String path() {
             List<String> q = new java.util.ArrayList<>();
@@ -97,12 +85,7 @@ final class ListCommands {
             if (volume != null) {
                 q.add("volume_id=" + java.net.URLEncoder.encode(volume, java.nio.charset.StandardCharsets.UTF_8));
             }
-            return "/v1/backups" + (q.isEmpty() ? "" : "?" + String.join("&", q));
-        }
-
-        @Override
-        String[] columns() {
-            return new String[] {"id", "volume_id", "store", "state", "parent_id", "size_bytes", "created_at"};
+            return super.path() + (q.isEmpty() ? "" : "?" + String.join("&", q));
         }
     }
 }

@@ -31,7 +31,7 @@ final class OperationsCommand {
 
         @Override
         public void run() {
-            ops.root.print(ops.root.call("GET", "/v1/operations/" + id, null), COLUMNS);
+            ops.root.print(ops.root.call("GET", "/v1/operations/" + AgentClient.segment(id), null), COLUMNS);
         }
     }
 
@@ -62,7 +62,7 @@ final class OperationsCommand {
             String shown = null;
             JsonNode op;
             while (true) {
-                op = root.call("GET", "/v1/operations/" + id, null);
+                op = root.call("GET", "/v1/operations/" + AgentClient.segment(id), null);
                 String state = op.path("state").asText();
                 String line = state + phase(root, op);
                 long seconds = (System.nanoTime() - start) / 1_000_000_000L;

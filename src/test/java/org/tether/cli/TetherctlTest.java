@@ -136,6 +136,11 @@ class TetherctlTest {
         assertThat(run("detach", "web-1", "9f2b")).isZero();
         assertThat(out).contains("detached 9f2b from web-1");
         agent.verify(deleteRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b")));
+
+        // a name as typed is one path segment, whatever it holds
+        agent.stubFor(delete("/v1/instances/my%20dom%2F..%3F/volumes/9f2b").willReturn(aResponse().withStatus(204)));
+        assertThat(run("detach", "my dom/..?", "9f2b")).as(err).isZero();
+        agent.verify(deleteRequestedFor(urlEqualTo("/v1/instances/my%20dom%2F..%3F/volumes/9f2b")));
     }
 
     @Test

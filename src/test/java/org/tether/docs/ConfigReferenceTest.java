@@ -2,7 +2,6 @@ package org.tether.docs;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -24,13 +23,7 @@ class ConfigReferenceTest {
         assertThat(keys.stream().filter(k -> k.description().isBlank()).map(ConfigReference.Key::name))
                 .as("keys without a description (the Javadoc of their method in TetherConfig)").isEmpty();
         String generated = ConfigReference.markdown(keys);
-        if (Boolean.getBoolean("tether.docs.write")) {
-            Files.createDirectories(PAGE.getParent());
-            Files.writeString(PAGE, generated);
-        }
-        assertThat(Files.exists(PAGE)).as(PAGE + " exists").isTrue();
-        assertThat(Files.readString(PAGE)).as(PAGE + " differs from the code: run mvn test -Pfast "
-                + "-Dtest=ConfigReferenceTest -Dtether.docs.write=true and commit it").isEqualTo(generated);
+        GeneratedPage.check(PAGE, generated, "ConfigReferenceTest");
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.tether.docs;
 import org.junit.jupiter.api.Test;
 import org.tether.error.ErrorCode;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -20,11 +19,6 @@ class TroubleshootingPageTest {
         assertThat(codes.stream().filter(c -> c.description().isBlank()).map(ProblemCodes.Code::code))
                 .as("codes without a cause and remedy (the Javadoc of their constant in ErrorCode)").isEmpty();
         String generated = ProblemCodes.markdown(codes);
-        if (Boolean.getBoolean("tether.docs.write")) {
-            Files.writeString(PAGE, generated);
-        }
-        assertThat(Files.exists(PAGE)).as(PAGE + " exists").isTrue();
-        assertThat(Files.readString(PAGE)).as(PAGE + " differs from the code: run mvn test -Pfast "
-                + "-Dtest=TroubleshootingPageTest -Dtether.docs.write=true and commit it").isEqualTo(generated);
+        GeneratedPage.check(PAGE, generated, "TroubleshootingPageTest");
     }
 }

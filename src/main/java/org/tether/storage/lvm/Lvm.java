@@ -44,8 +44,10 @@ public class Lvm {
     private final java.util.function.LongSupplier nanoTime;
     /** Moves before and after every command that may change LVM's metadata: a report read across one is not kept. */
     private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
-    private volatile Kept<List<LvInfo>> keptLvs;
-    private volatile Kept<List<VgInfo>> keptVgs;
+    private final java.util.concurrent.atomic.AtomicReference<Kept<List<LvInfo>>> keptLvs =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<Kept<List<VgInfo>>> keptVgs =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     private record Kept<T>(T rows, long changes, long atNanos) {
     }
@@ -96,39 +98,30 @@ public class Lvm {
     }
 
     private List<LvInfo> allLvs() {
-        Kept<List<LvInfo>> k = keptLvs;
-        if (fresh(k)) {
-            return k.rows();
-        }
-        long before = changes.get();
-        long at = nanoTime.getAsLong();
-        CommandResult r = run("lvs", List.of("--reportformat", "json", "--units", "b", "--nosuffix",
-                "-o", LV_FIELDS), timeout);
-        if (!r.succeeded() && !notFound(r)) {
-            throw failed(r);
-        }
-        List<LvInfo> rows = r.succeeded() ? List.copyOf(LvmReport.lvs(report(r))) : List.of();
-        if (changes.get() == before) {
-            keptLvs = new Kept<>(rows, before, at);
-        }
-        return rows;
+        return report("lvs", LV_FIELDS, LvmReport::lvs, keptLvs);
     }
 
     private List<VgInfo> allVgs() {
-        Kept<List<VgInfo>> k = keptVgs;
+        return report("vgs", "vg_name,vg_size,vg_free", LvmReport::vgs, keptVgs);
+    }
+
+    /** A report of every VG the filter admits: the kept one while fresh, else read now (and kept if nothing changed). */
+    private <T> List<T> report(String sub, String fields, java.util.function.Function<JsonNode, List<T>> parse,
+                               java.util.concurrent.atomic.AtomicReference<Kept<List<T>>> kept) {
+        Kept<List<T>> k = kept.get();
         if (fresh(k)) {
             return k.rows();
         }
         long before = changes.get();
         long at = nanoTime.getAsLong();
-        CommandResult r = run("vgs", List.of("--reportformat", "json", "--units", "b", "--nosuffix",
-                "-o", "vg_name,vg_size,vg_free"), timeout);
+        CommandResult r = run(sub, List.of("--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields),
+                timeout);
         if (!r.succeeded() && !notFound(r)) {
             throw failed(r);
         }
-        List<VgInfo> rows = r.succeeded() ? List.copyOf(LvmReport.vgs(report(r))) : List.of();
+        List<T> rows = r.succeeded() ? List.copyOf(parse.apply(report(r))) : List.of();
         if (changes.get() == before) {
-            keptVgs = new Kept<>(rows, before, at);
+            kept.set(new Kept<>(rows, before, at));
         }
         return rows;
     }
