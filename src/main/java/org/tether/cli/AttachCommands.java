@@ -13,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** {@code tetherctl attach} and {@code detach}: the compute mode's core calls. */
+/** {@code tetherctl attach}, {@code detach}, {@code qos} and {@code extend}: the compute mode's calls on a disk. */
 final class AttachCommands {
     private AttachCommands() {
     }
@@ -93,6 +93,65 @@ final class AttachCommands {
                 root.out.println("detached " + target.volume + " from " + target.domain);
                 root.out.flush();
             }
+        }
+    }
+
+    @Command(name = "qos", description = "Replaces an attached disk's limits, live and persistent, with Cinder "
+            + "front-end qos_specs (KEY=VALUE...; none clears them).")
+    static final class Qos implements Runnable {
+        @ParentCommand
+        Tetherctl root;
+
+        @Mixin
+        DomainAndVolume target;
+
+        @Parameters(index = "2..*", arity = "0..*", description = "qos_specs, e.g. total_iops_sec=500")
+        List<String> specs = List.of();
+
+        @Override
+        public void run() {
+            ObjectNode qos = AgentClient.JSON.createObjectNode();
+            for (String s : specs) {
+                int eq = s.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("a qos spec is KEY=VALUE, not " + s);
+                }
+                qos.put(s.substring(0, eq), s.substring(eq + 1));
+            }
+            ObjectNode body = AgentClient.JSON.createObjectNode();
+            body.set("qos_specs", qos);
+            root.print(root.call("PUT", target.path() + "/qos", body), List.of(Output.Column.of("volume_id"),
+                    Output.Column.of("domain"), Output.Column.of("device"), Output.Column.of("live"),
+                    Output.Column.of("ignored_qos_keys")));
+        }
+    }
+
+    @Command(name = "extend", description = "Makes a grown volume's new size visible to the host and the guest.")
+    static final class Extend implements Runnable {
+        @ParentCommand
+        Tetherctl root;
+
+        @Mixin
+        DomainAndVolume target;
+
+        @Option(names = "--size-bytes", description = "the volume's new size in bytes (needed on the qemu path)")
+        Long sizeBytes;
+
+        @Option(names = "--size-gb", description = "the volume's new size in GiB")
+        Integer sizeGb;
+
+        @Override
+        public void run() {
+            ObjectNode body = AgentClient.JSON.createObjectNode();
+            if (sizeBytes != null && sizeGb != null) {
+                throw new IllegalArgumentException("--size-bytes or --size-gb, not both");
+            }
+            if (sizeBytes != null || sizeGb != null) {
+                body.put("new_size", sizeBytes != null ? sizeBytes : (long) sizeGb << 30);
+            }
+            root.print(root.call("POST", target.path() + "/extend", body), List.of(Output.Column.of("volume_id"),
+                    Output.Column.of("domain"), Output.Column.of("device"), Output.Column.of("previous_size_bytes"),
+                    Output.Column.of("size_bytes")));
         }
     }
 }

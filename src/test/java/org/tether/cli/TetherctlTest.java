@@ -24,6 +24,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -141,6 +143,39 @@ class TetherctlTest {
         agent.stubFor(delete("/v1/instances/my%20dom%2F..%3F/volumes/9f2b").willReturn(aResponse().withStatus(204)));
         assertThat(run("detach", "my dom/..?", "9f2b")).as(err).isZero();
         agent.verify(deleteRequestedFor(urlEqualTo("/v1/instances/my%20dom%2F..%3F/volumes/9f2b")));
+    }
+
+    @Test
+    void qosAndExtendSendCindersShapesAndABadSpecChangesNothing() {
+        agent.stubFor(put("/v1/instances/web-1/volumes/9f2b/qos").willReturn(okJson("""
+                {"volume_id": "9f2b", "domain": "web-1", "device": "vdb", "live": {"total_iops_sec": 500},
+                 "persistent": {"total_iops_sec": 500}, "ignored_qos_keys": []}""")));
+        assertThat(run("qos", "web-1", "9f2b", "total_iops_sec=500", "read_bytes_sec=1048576")).as(err).isZero();
+        agent.verify(putRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b/qos")).withRequestBody(equalToJson(
+                "{\"qos_specs\": {\"total_iops_sec\": \"500\", \"read_bytes_sec\": \"1048576\"}}")));
+        assertThat(out).contains("{\"total_iops_sec\":500}");
+        assertThat(run("qos", "web-1", "9f2b", "total_iops_sec")).isEqualTo(2);
+        assertThat(err).contains("KEY=VALUE");
+        agent.verify(1, putRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b/qos")));
+
+        agent.stubFor(post("/v1/instances/web-1/volumes/9f2b/extend").willReturn(okJson("""
+                {"volume_id": "9f2b", "domain": "web-1", "device": "vdb", "size_bytes": 2147483648,
+                 "previous_size_bytes": 1073741824}""")));
+        assertThat(run("extend", "web-1", "9f2b", "--size-gb", "2")).as(err).isZero();
+        agent.verify(postRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b/extend"))
+                .withRequestBody(equalToJson("{\"new_size\": 2147483648}")));
+        assertThat(out).contains("1073741824").contains("2147483648");
+    }
+
+    @Test
+    void aVolumesSnapshotsAndExportsAreItsOwnLists() {
+        agent.stubFor(get("/v1/volumes/v-1").willReturn(okJson("""
+                {"id": "v-1", "snapshots": [{"id": "s-1", "size_gb": 1, "created_at": "2026-12-06T20:00:00Z"}],
+                 "exports": [{"initiator": "iqn.1993-08.org.debian:01:abc", "created_at": "2026-12-06T20:01:00Z"}]}""")));
+        assertThat(run("snapshots", "v-1")).isZero();
+        assertThat(out.lines().toList()).containsExactly("ID   SIZE GB  CREATED AT", "s-1  1        2026-12-06T20:00:00Z");
+        assertThat(run("-o", "value", "exports", "v-1")).isZero();
+        assertThat(out.strip()).isEqualTo("iqn.1993-08.org.debian:01:abc 2026-12-06T20:01:00Z");
     }
 
     @Test
