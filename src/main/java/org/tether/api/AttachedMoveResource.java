@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.ws.rs.Consumes;
@@ -50,6 +52,11 @@ public class AttachedMoveResource {
     @Path("/instances/{domain}/volumes/{volume_id}/move")
     @Operation(summary = "Move an attached volume onto another while the guest runs: connect it, copy, switch the "
             + "guest over, disconnect the old one. Device name, serial and QoS stay. Always asynchronous")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 200 and the attachment on its new volume, or the problem that left it on the old")
+    @APIResponse(responseCode = "409", description = "move_unsupported: shared, encrypted, Cinder-held or not running")
+    @APIResponse(responseCode = "400", description = "Invalid connection_info or attach_path; nothing was changed")
     public AttachmentView move(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId, Move body) {
         mode.requireCompute();
         UUID volume = AttachmentResource.volumeId(volumeId);
@@ -71,6 +78,8 @@ public class AttachedMoveResource {
     @GET
     @Path("/instances/{domain}/volumes/{volume_id}/move")
     @Operation(summary = "The attached volume's move in progress; 404 when there is none")
+    @APIResponse(responseCode = "200", description = "The move's phase and copied bytes")
+    @APIResponse(responseCode = "404", description = "No move of that volume")
     public Progress progress(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId) {
         mode.requireCompute();
         UUID volume = AttachmentResource.volumeId(volumeId);
@@ -82,6 +91,8 @@ public class AttachedMoveResource {
     @DELETE
     @Path("/instances/{domain}/volumes/{volume_id}/move")
     @Operation(summary = "Cancel the move before its switch-over: the guest stays on the volume it had")
+    @APIResponse(responseCode = "202", description = "Cancel asked; the guest stays on the volume it had")
+    @APIResponse(responseCode = "409", description = "Past the switch-over")
     public Response cancel(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId) {
         mode.requireCompute();
         UUID volume = AttachmentResource.volumeId(volumeId);

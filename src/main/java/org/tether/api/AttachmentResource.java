@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponseSchema;
+
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -108,6 +110,7 @@ public class AttachmentResource {
     @GET
     @Path("/attachments")
     @Operation(summary = "Every attachment this host holds")
+    @APIResponse(responseCode = "200", description = "Every attachment of this host, with its state and drift")
     public List<AttachmentView> list() {
         mode.requireCompute();
         Map<String, List<Drift>> drift = reconciler.last().map(ReconcileReport::drift).orElse(Map.of());
@@ -117,7 +120,8 @@ public class AttachmentResource {
     @GET
     @Path("/reconciliation")
     @Operation(summary = "The last comparison of the journal with the host: drift, repairs, unowned sessions and disks")
-    @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = ReconcileReport.class)))
+    @APIResponse(responseCode = "200", description = "The last pass's report (compute mode)",
+            content = @Content(schema = @Schema(implementation = ReconcileReport.class)))
     public Response reconciliation() {
         mode.requireCompute();
         return Response.ok(reconciler.last().orElseThrow(() -> new TetherException(ErrorCode.NOT_READY,
@@ -127,6 +131,8 @@ public class AttachmentResource {
     @POST
     @Path("/reconciliation")
     @Operation(summary = "Reconcile now and return the result")
+    @APIResponseSchema(value = ReconcileReport.class, responseCode = "200",
+            responseDescription = "The pass's report: what differed, what was repaired")
     public ReconcileReport reconcileNow() {
         mode.requireCompute();
         return reconciler.run();

@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -67,6 +69,11 @@ public class BackupResource {
     @Path("/volumes/{id}/backups")
     @Operation(summary = "Back up a volume (full, or incremental on its latest backup in the store), from a "
             + "snapshot taken now; always an asynchronous operation")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 201 and the backup")
+    @APIResponse(responseCode = "400", description = "No such store, or no parent for an incremental")
+    @APIResponse(responseCode = "409", description = "The volume is exported or in use and force is not set")
     public Response create(@PathParam("id") String id, Create body) {
         mode.requireStorage();
         Create b = body == null ? new Create(null, null, null, null) : body;
@@ -92,6 +99,12 @@ public class BackupResource {
     @Path("/instances/{domain}/volumes/{volume_id}/backups")
     @Operation(summary = "Back up an attached volume from the running domain's disk, at one instant while the "
             + "guest goes on (libvirt's backup API); always an asynchronous operation")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 201 and the backup")
+    @APIResponse(responseCode = "404", description = "The volume is not attached to the domain")
+    @APIResponse(responseCode = "409", description = "Not running, a backup job already runs, or a LUKS volume")
+    @APIResponse(responseCode = "400", description = "Invalid body, or no such store; nothing was changed")
     public Response createFromDisk(@PathParam("domain") String domain, @PathParam("volume_id") String volumeId,
                                    FromDisk body) {
         mode.requireCompute();
@@ -109,6 +122,8 @@ public class BackupResource {
     @Operation(summary = "Every backup in every store (or in one: store), and those being made, restored or that "
             + "failed; volume_id keeps one volume's. A store that cannot be reached is a 503: name the others with "
             + "store to list theirs meanwhile")
+    @APIResponse(responseCode = "200", description = "Every whole backup the stores hold (the stores are the truth)")
+    @APIResponse(responseCode = "503", description = "A store cannot be reached: the listing would be incomplete")
     public List<BackupView> list(@jakarta.ws.rs.QueryParam("store") String store,
                                  @jakarta.ws.rs.QueryParam("volume_id") String volumeId) {
         return backups.list(store, volumeId == null ? null : AttachmentResource.uuid(volumeId, "volume_id"));
@@ -117,6 +132,8 @@ public class BackupResource {
     @GET
     @Path("/backups/{id}")
     @Operation(summary = "One backup: volume, size, store, parent, state, bytes read and stored, content SHA-256")
+    @APIResponse(responseCode = "200", description = "The backup")
+    @APIResponse(responseCode = "404", description = "No such backup in any store")
     public BackupView get(@PathParam("id") String id) {
         return backups.get(AttachmentResource.uuid(id, "id"));
     }
@@ -124,6 +141,8 @@ public class BackupResource {
     @DELETE
     @Path("/backups/{id}")
     @Operation(summary = "Delete a backup and the chunks nothing else names; 409 while an incremental depends on it")
+    @APIResponse(responseCode = "204", description = "Deleted, and the chunks no other backup names collected")
+    @APIResponse(responseCode = "409", description = "A later incremental depends on it, or it is in use")
     public Response delete(@PathParam("id") String id) {
         backups.delete(AttachmentResource.uuid(id, "id"));
         return Response.noContent().build();
@@ -133,6 +152,12 @@ public class BackupResource {
     @Path("/backups/{id}/restore")
     @Operation(summary = "Restore a backup into a new volume, checked against the backup's SHA-256; always an "
             + "asynchronous operation")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 201 and the restored volume")
+    @APIResponse(responseCode = "409",
+            description = "The target volume is exported or in use, or keyed otherwise")
+    @APIResponse(responseCode = "400", description = "Invalid body (volume_id, size_gb); nothing was changed")
     public Response restore(@PathParam("id") String id, Restore body) {
         mode.requireStorage();
         Restore b = body == null ? new Restore(null, null) : body;
@@ -148,6 +173,9 @@ public class BackupResource {
     @Path("/backups/{id}/verify")
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Read every chunk of a backup back and check its hash; always an asynchronous operation")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 200 and what was checked, or 422 backup_corrupt naming the chunk")
     public BackupService.Verified verify(@PathParam("id") String id) {
         return backups.verify(AttachmentResource.uuid(id, "id"));
     }

@@ -62,6 +62,7 @@ public class CinderAttachmentResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "503", description = "Keystone or Cinder unreachable after the repeats",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "400", description = "Invalid request; nothing was changed")
     public Response attach(CinderAttachmentRequest body) {
         mode.requireCompute();
         if (body == null) {
@@ -86,6 +87,7 @@ public class CinderAttachmentResource {
 
     @GET
     @Operation(summary = "Every Cinder attachment this host holds")
+    @APIResponse(responseCode = "200", description = "Every Cinder attachment this host holds")
     public List<CinderAttachmentView> list() {
         mode.requireCompute();
         return store.all().stream()
@@ -95,6 +97,8 @@ public class CinderAttachmentResource {
     @GET
     @Path("/{attachment_id}")
     @Operation(summary = "One Cinder attachment this host holds")
+    @APIResponse(responseCode = "200", description = "The attachment")
+    @APIResponse(responseCode = "404", description = "This host holds no such attachment")
     public CinderAttachmentView get(@PathParam("attachment_id") String id) {
         mode.requireCompute();
         UUID attachment = AttachmentResource.uuid(id, "attachment_id");

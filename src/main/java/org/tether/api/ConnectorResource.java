@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -19,6 +21,7 @@ public class ConnectorResource {
 
     @GET
     @Operation(summary = "This host's connector properties, exactly as os-brick reports them")
+    @APIResponse(responseCode = "200", description = "os-brick's connector properties")
     public ConnectorProperties get() {
         return connector.properties();
     }

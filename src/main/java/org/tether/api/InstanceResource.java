@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponseSchema;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import jakarta.ws.rs.Consumes;
@@ -69,6 +71,7 @@ public class InstanceResource {
     @GET
     @Path("/instances")
     @Operation(summary = "Every instance Tether created on this host")
+    @APIResponse(responseCode = "200", description = "Every instance this agent defined")
     public List<InstanceView> list() {
         mode.requireCompute();
         return instances.all().stream().map(InstanceView::of).toList();
@@ -77,6 +80,7 @@ public class InstanceResource {
     @GET
     @Path("/instances/{domain}")
     @Operation(summary = "An instance Tether created, with its volumes")
+    @APIResponseSchema(value = InstanceView.class, responseCode = "200", responseDescription = "The instance")
     @APIResponse(responseCode = "404", description = "No such instance",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public InstanceView get(@PathParam("domain") String domain) {

@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -73,6 +75,11 @@ public class MigrationResource {
     @Path("/instances/{domain}/migrations")
     @Operation(summary = "Live-migrate a running domain with its volumes to a peer host; always an asynchronous "
             + "operation. Any failure before the guest runs there leaves it running here with its disks")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 200 once the guest runs on the destination, or the problem that left it on the source")
+    @APIResponse(responseCode = "400", description = "No such peer")
+    @APIResponse(responseCode = "409", description = "Migrating already, or a disk this agent cannot migrate")
     public OutgoingMigrations.Result migrate(@PathParam("domain") String domain, Create body) {
         mode.requireCompute();
         AttachmentResource.checkDomain(domain);
@@ -105,6 +112,8 @@ public class MigrationResource {
     @GET
     @Path("/instances/{domain}/migrations")
     @Operation(summary = "The domain's migration in progress; 404 when there is none")
+    @APIResponse(responseCode = "200", description = "The migration's phase and progress")
+    @APIResponse(responseCode = "404", description = "No migration of that domain")
     public Progress progress(@PathParam("domain") String domain) {
         mode.requireCompute();
         AttachmentResource.checkDomain(domain);
@@ -122,6 +131,8 @@ public class MigrationResource {
     @DELETE
     @Path("/instances/{domain}/migrations")
     @Operation(summary = "Cancel the domain's migration in progress: the guest stays here with its disks")
+    @APIResponse(responseCode = "202", description = "Cancel asked; the guest stays on the source")
+    @APIResponse(responseCode = "404", description = "No migration of that domain")
     public Response cancel(@PathParam("domain") String domain) {
         mode.requireCompute();
         AttachmentResource.checkDomain(domain);
@@ -157,6 +168,10 @@ public class MigrationResource {
     @Path("/migrations/incoming")
     @Operation(summary = "Destination side: connect every volume of a domain about to arrive; answers each disk's "
             + "libvirt element as this host needs it. All or nothing")
+    @APIResponse(responseCode = "200",
+            description = "Prepared: every volume connected here, the secrets made, all journalled")
+    @APIResponse(responseCode = "409", description = "The domain exists here, or is being prepared")
+    @APIResponse(responseCode = "400", description = "Invalid request; nothing was prepared")
     public IncomingMigrations.Prepared prepare(Incoming body) {
         mode.requireCompute();
         if (body == null || body.domain() == null) {
@@ -215,6 +230,7 @@ public class MigrationResource {
     @Path("/migrations/incoming/{domain}/complete")
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Destination side: the domain runs here; its prepared volumes become attachments")
+    @APIResponse(responseCode = "200", description = "The domain runs here; its attachments are this host's")
     public Completed complete(@PathParam("domain") String domain) {
         mode.requireCompute();
         AttachmentResource.checkDomain(domain);
@@ -228,6 +244,7 @@ public class MigrationResource {
     @Path("/migrations/incoming/{domain}")
     @Operation(summary = "Destination side: the domain will not arrive; what was prepared for it is undone. "
             + "Refused while it runs here")
+    @APIResponse(responseCode = "204", description = "What was prepared is undone, or nothing was")
     public Response abort(@PathParam("domain") String domain) {
         mode.requireCompute();
         AttachmentResource.checkDomain(domain);

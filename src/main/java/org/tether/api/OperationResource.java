@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -31,6 +33,8 @@ public class OperationResource {
     @GET
     @Path("/{id}")
     @Operation(summary = "An asynchronous operation: running, succeeded or failed, its answer and callback delivery")
+    @APIResponse(responseCode = "200", description = "The operation")
+    @APIResponse(responseCode = "404", description = "No such operation (or past its retention)")
     public Map<String, Object> get(@PathParam("id") String id) {
         AttachmentResource.uuid(id, "id");
         return view.withDelivery(store.find(id).orElseThrow(() -> new TetherException(

@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -41,6 +43,11 @@ public class VolumeMoveResource {
     @POST
     @Path("/volumes/{id}/migrate")
     @Operation(summary = "Move an unexported volume without snapshots to another pool: copied, verified, swapped")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 200 and the volume in its new pool")
+    @APIResponse(responseCode = "409", description = "Exported or in use")
+    @APIResponse(responseCode = "400", description = "No such pool, or the volume's own; nothing was changed")
     public VolumeView migrate(@PathParam("id") String id, StorageRequests.Migrate body) {
         mode.requireStorage();
         if (body == null || body.pool() == null) {
@@ -53,6 +60,11 @@ public class VolumeMoveResource {
     @POST
     @Path("/volumes/{id}/retype")
     @Operation(summary = "Give a volume another volume type; moved to a pool that serves it when allowed")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 200 and the volume with its new type (moved when its pool cannot serve it)")
+    @APIResponse(responseCode = "409", description = "Exported or in use")
+    @APIResponse(responseCode = "400", description = "Invalid volume type; nothing was changed")
     public VolumeView retype(@PathParam("id") String id, StorageRequests.Retype body) {
         mode.requireStorage();
         if (body == null || body.volumeType() == null) {

@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -63,6 +65,15 @@ public class VolumeResource {
     @Path("/volumes")
     @Operation(summary = "Create a volume: empty, or from a snapshot, a volume or an image (idempotent by id); "
             + "from an image it always runs as an asynchronous operation")
+    @APIResponse(responseCode = "201",
+            description = "Made (Location names it); a repeat of the same request returns it again")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 201 and the volume, when made from an image")
+    @APIResponse(responseCode = "400",
+            description = "Invalid request, or no pool matches the type; nothing was changed")
+    @APIResponse(responseCode = "409", description = "A volume of that id exists otherwise")
+    @APIResponse(responseCode = "507", description = "No pool has room")
     public Response create(StorageRequests.CreateVolume body) {
         mode.requireStorage();
         if (body == null) {
@@ -110,6 +121,7 @@ public class VolumeResource {
     @GET
     @Path("/volumes")
     @Operation(summary = "Every volume this agent manages")
+    @APIResponse(responseCode = "200", description = "Every volume of this storage host")
     public List<VolumeView> list() {
         mode.requireStorage();
         return volumes.list().stream().map(this::view).toList();
@@ -117,6 +129,9 @@ public class VolumeResource {
 
     @GET
     @Path("/volumes/{id}")
+    @Operation(summary = "One volume: its state, pool, type, snapshots and exports")
+    @APIResponse(responseCode = "200", description = "The volume")
+    @APIResponse(responseCode = "404", description = "No such volume")
     public VolumeView get(@PathParam("id") String id) {
         mode.requireStorage();
         return view(volumes.get(AttachmentResource.uuid(id, "id")));
@@ -125,6 +140,8 @@ public class VolumeResource {
     @DELETE
     @Path("/volumes/{id}")
     @Operation(summary = "Delete a volume; 409 while exported or with snapshots; unknown is 204")
+    @APIResponse(responseCode = "204", description = "Deleted (wiped first when thick), or there was nothing to delete")
+    @APIResponse(responseCode = "409", description = "Exported, with snapshots, or restoring or moving")
     public Response delete(@PathParam("id") String id) {
         mode.requireStorage();
         encrypted.delete(AttachmentResource.uuid(id, "id"));
@@ -134,6 +151,8 @@ public class VolumeResource {
     @POST
     @Path("/volumes/{id}/extend")
     @Operation(summary = "Grow a volume")
+    @APIResponse(responseCode = "200", description = "The volume at its new size")
+    @APIResponse(responseCode = "400", description = "Smaller than it is")
     public VolumeView extend(@PathParam("id") String id, StorageRequests.Extend body) {
         mode.requireStorage();
         int size = size(body == null ? null : body.newSizeGb(), "new_size_gb");
@@ -146,6 +165,8 @@ public class VolumeResource {
     @POST
     @Path("/volumes/{id}/snapshots")
     @Operation(summary = "Snapshot a volume (idempotent by snapshot id)")
+    @APIResponse(responseCode = "201", description = "The snapshot")
+    @APIResponse(responseCode = "400", description = "Invalid snapshot id; nothing was changed")
     public Response snapshot(@PathParam("id") String id, StorageRequests.Snapshot body) {
         mode.requireStorage();
         UUID snapshotId = body == null || body.id() == null ? UUID.randomUUID()
@@ -157,6 +178,7 @@ public class VolumeResource {
     @DELETE
     @Path("/snapshots/{id}")
     @Operation(summary = "Delete a snapshot; unknown is 204")
+    @APIResponse(responseCode = "204", description = "Deleted, or there was nothing to delete")
     public Response deleteSnapshot(@PathParam("id") String id) {
         mode.requireStorage();
         volumes.deleteSnapshot(AttachmentResource.uuid(id, "id"));
@@ -166,6 +188,9 @@ public class VolumeResource {
     @POST
     @Path("/volumes/{id}/revert")
     @Operation(summary = "Put a snapshot's data back into its volume; the volume must not be exported")
+    @APIResponse(responseCode = "200", description = "The volume, holding the snapshot's data")
+    @APIResponse(responseCode = "409", description = "Exported, or extended after the snapshot")
+    @APIResponse(responseCode = "400", description = "No such snapshot of this volume; nothing was changed")
     public VolumeView revert(@PathParam("id") String id, StorageRequests.Revert body) {
         mode.requireStorage();
         if (body == null || body.snapshotId() == null) {
@@ -178,6 +203,9 @@ public class VolumeResource {
     @PUT
     @Path("/volumes/{id}/exports/{initiator}")
     @Operation(summary = "Export to an initiator; the body is the os-brick connector; answers connection_info")
+    @APIResponse(responseCode = "200",
+            description = "Cinder's connection_info for that initiator; a repeat returns the same")
+    @APIResponse(responseCode = "400", description = "Invalid connector or initiator; nothing was changed")
     public Map<String, Object> export(@PathParam("id") String id, @PathParam("initiator") String initiator,
                                       JsonNode connector) {
         mode.requireStorage();
@@ -187,6 +215,7 @@ public class VolumeResource {
     @DELETE
     @Path("/volumes/{id}/exports/{initiator}")
     @Operation(summary = "Remove an initiator's access; the target goes with its last initiator")
+    @APIResponse(responseCode = "204", description = "Unexported for that initiator, or it was not")
     public Response unexport(@PathParam("id") String id, @PathParam("initiator") String initiator) {
         mode.requireStorage();
         exports.unexport(AttachmentResource.uuid(id, "id"), initiator);
@@ -196,6 +225,8 @@ public class VolumeResource {
     @GET
     @Path("/pool")
     @Operation(summary = "Capacity of the default pool: total, free, provisioned, pool fill, over-subscription")
+    @APIResponse(responseCode = "200",
+            description = "The default pool's capabilities, as Cinder's scheduler reads them")
     public Map<String, Object> pool() {
         mode.requireStorage();
         Pool pool = volumes.pools().defaultPool();
@@ -251,6 +282,7 @@ public class VolumeResource {
     @GET
     @Path("/pools")
     @Operation(summary = "Every pool with the capabilities Cinder's get_pools (detail) reports")
+    @APIResponse(responseCode = "200", description = "Every pool with its capabilities")
     public List<Map<String, Object>> pools() {
         mode.requireStorage();
         return pools.pools().stream().map(p -> {

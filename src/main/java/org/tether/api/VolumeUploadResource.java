@@ -1,5 +1,7 @@
 package org.tether.api;
 
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -34,6 +36,11 @@ public class VolumeUploadResource {
     @Path("/volumes/{id}/image")
     @Operation(summary = "Upload a volume into a new Glance image (raw or qcow2), from a snapshot taken now; "
             + "always an asynchronous operation")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 201 and the image")
+    @APIResponse(responseCode = "409", description = "The volume is exported (force not set) or encrypted")
+    @APIResponse(responseCode = "400", description = "Invalid image properties or disk_format; nothing was changed")
     public Response upload(@PathParam("id") String id, StorageRequests.UploadImage body) {
         mode.requireStorage();
         if (body == null) {
@@ -70,6 +77,7 @@ public class VolumeUploadResource {
     @GET
     @Path("/image-uploads")
     @Operation(summary = "Uploads of volumes to Glance under way, with their phase")
+    @APIResponse(responseCode = "200", description = "Uploads under way")
     public List<VolumeUploads.Running> running() {
         mode.requireStorage();
         return uploads.running();

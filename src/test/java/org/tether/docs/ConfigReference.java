@@ -216,7 +216,7 @@ public final class ConfigReference {
         b.append("# Configuration reference\n\n");
         b.append("Every `tether.*` key the agent reads (in `application.properties`, as `-Dtether...`, or as an environment\n");
         b.append("variable such as `TETHER_STATE_DIR`). Generated from `TetherConfig` and its Javadoc; do not edit: after a\n");
-        b.append("change there, `mvn test -Pfast -Dtest=ConfigReferenceTest -Dtether.docs.write=true` writes it again, and\n");
+        b.append("change there, `mvn test -Pfast -Dtest=ConfigReferenceTest -Ddocs.write=true` writes it again, and\n");
         b.append("`ConfigReferenceTest` fails while this page and the code differ. `*` is a name the operator chooses (a\n");
         b.append("pool, a store, a peer); \"(required)\" has no default and stops the start when missing.\n");
         String section = null;

@@ -6,18 +6,18 @@ import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A page of docs/ made from the code: written again with {@code -Dtether.docs.write=true}, else compared. */
+/** A page of docs/ made from the code: written again with {@code -Ddocs.write=true}, else compared. */
 final class GeneratedPage {
     private GeneratedPage() {
     }
 
     static void check(Path page, String generated, String test) throws IOException {
-        if (Boolean.getBoolean("tether.docs.write")) {
+        if (Boolean.getBoolean("docs.write")) {
             Files.createDirectories(page.getParent());
             Files.writeString(page, generated);
         }
         assertThat(Files.exists(page)).as(page + " exists").isTrue();
         assertThat(Files.readString(page)).as(page + " differs from the code: run mvn test -Pfast -Dtest=" + test
-                + " -Dtether.docs.write=true and commit it").isEqualTo(generated);
+                + " -Ddocs.write=true and commit it").isEqualTo(generated);
     }
 }

@@ -39,7 +39,7 @@ public final class ProblemCodes {
         b.append("branches on it), the HTTP status, a `title`, a `detail` saying what was wrong and, for bad input, the\n");
         b.append("`field`. A 503 is retryable (`Retry-After` when the agent knows); a 4xx changed nothing. Generated from\n");
         b.append("`ErrorCode` and its Javadoc; `TroubleshootingPageTest` fails when a code has no description or this page\n");
-        b.append("differs from the code (`mvn test -Pfast -Dtest=TroubleshootingPageTest -Dtether.docs.write=true`).\n");
+        b.append("differs from the code (`mvn test -Pfast -Dtest=TroubleshootingPageTest -Ddocs.write=true`).\n");
         b.append("Requests refused by authentication or by a role answer 401 or 403 (see the operator's guide, Security).\n\n");
         b.append("| code | status | title | cause, and what to do |\n|---|---|---|---|\n");
         codes.stream().sorted(java.util.Comparator.comparing(Code::code)).forEach(c -> b.append("| `").append(c.code())
