@@ -11,6 +11,9 @@
 #   lab/ceph-cluster.sh start-rgw DIR PORT     a RADOS Gateway (S3) on 127.0.0.1:PORT and a user; prints
 #                                               S3_ENDPOINT=..., S3_ACCESS_KEY=..., S3_SECRET_KEY=...
 #   lab/ceph-cluster.sh stop-rgw DIR           kills it (its pools and objects stay)
+#   lab/ceph-cluster.sh backup-pool DIR        a pool "backups" and a client.cinder-backup user with
+#                                               "profile rbd" on it alone (as the Ceph docs give it to
+#                                               cinder-backup); prints BACKUP_KEYRING=...
 set -euo pipefail
 
 cmd=${1:?start|stop|stop-mon|start-mon}
@@ -138,6 +141,17 @@ PY
 stop-rgw)
   if [ -s "$C/rgw.pid" ]; then kill -9 "$(cat "$C/rgw.pid")" 2>/dev/null || true; rm -f "$C/rgw.pid"; fi
   ;;
+backup-pool)
+  if [ ! -s "$C/client.cinder-backup.keyring" ]; then
+    ceph_ osd pool create backups 8 >/dev/null 2>&1
+    ceph_ osd pool set backups size 1 --yes-i-really-mean-it >/dev/null 2>&1
+    ceph_ osd pool application enable backups rbd >/dev/null 2>&1
+    ceph_ auth get-or-create client.cinder-backup mon 'profile rbd' osd 'profile rbd pool=backups' \
+      -o "$C/client.cinder-backup.keyring" >/dev/null 2>&1
+    chmod 0600 "$C/client.cinder-backup.keyring"
+  fi
+  echo "BACKUP_KEYRING=$C/client.cinder-backup.keyring"
+  ;;
 stop-mon)
   [ -s "$C/mon.pid" ] && kill -9 "$(cat "$C/mon.pid")" 2>/dev/null || true
   rm -f "$C/mon.pid"
@@ -145,5 +159,5 @@ stop-mon)
 start-mon)
   start_mon
   ;;
-*) echo "usage: $0 start|stop|stop-mon|start-mon|start-rgw|stop-rgw DIR [PORT]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|stop-mon|start-mon|start-rgw|stop-rgw|backup-pool DIR [PORT]" >&2; exit 2 ;;
 esac

@@ -125,7 +125,10 @@ public interface TetherConfig {
         int parallel();
 
         interface StoreConfig {
-            /** {@code directory} (a local or NFS-mounted directory) or {@code s3} (any S3 API). */
+            /**
+             * {@code directory} (a local or NFS-mounted directory), {@code s3} (any S3 API) or {@code rados} (a
+             * Ceph pool, reached through librados with the store's own ceph.conf, user and keyring).
+             */
             @WithDefault("directory")
             StoreType type();
 
@@ -138,7 +141,10 @@ public interface TetherConfig {
             /** An {@code s3} store's bucket; made at the first use when it does not exist. */
             Optional<String> bucket();
 
-            /** Prefix of every object name in the bucket (several agents or clusters may share one bucket). */
+            /**
+             * Prefix of every object name in the bucket or pool (several agents or clusters may share one bucket
+             * or pool).
+             */
             Optional<String> prefix();
 
             /** The region signed for; RADOS Gateway accepts any. */
@@ -158,7 +164,10 @@ public interface TetherConfig {
             @WithDefault("true")
             boolean pathStyle();
 
-            /** Longest an S3 call may take, its retries included; then the store is unavailable (503). */
+            /**
+             * Longest an S3 call may take, its retries included, or a {@code rados} store's monitor or OSD
+             * operation; then the store is unavailable (503).
+             */
             @WithDefault("60s")
             java.time.Duration timeout();
 
@@ -168,9 +177,28 @@ public interface TetherConfig {
              * before the store's first backup and not changed after. Needs {@code tether.cinder.auth-url}.
              */
             Optional<String> encryptionKeyId();
+
+            /** A {@code rados} store's pool (Cinder's {@code backup_ceph_pool}). */
+            @WithDefault("backups")
+            String pool();
+
+            /** A {@code rados} store's cephx user, without {@code client.} (Cinder's {@code backup_ceph_user}). */
+            @WithDefault("cinder-backup")
+            String user();
+
+            /** A {@code rados} store's keyring; unset = {@code /etc/ceph/<cluster-name>.client.<user>.keyring}. */
+            Optional<Path> keyring();
+
+            /** A {@code rados} store's cluster configuration (Cinder's {@code backup_ceph_conf}). */
+            @WithDefault("/etc/ceph/ceph.conf")
+            Path conf();
+
+            /** A {@code rados} store's cluster name. */
+            @WithDefault("ceph")
+            String clusterName();
         }
 
-        enum StoreType { DIRECTORY, S3 }
+        enum StoreType { DIRECTORY, S3, RADOS }
     }
 
     /**

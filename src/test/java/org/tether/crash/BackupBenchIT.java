@@ -251,8 +251,12 @@ class BackupBenchIT {
                 fill(raw, region * 1024 * MIB, 256 * MIB, random);
             }
             String rbd = "rbd:volumes/volume-%s:id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring;
+            Path backupKeyring = ceph.backupPool();
             try (AgentProcess agent = new AgentProcess(18109, dir.resolve("state"),
                     Path.of("target/bench-backup-rbd-agent.log")).with(unitJvm()).with(toRgw(s3, secret)).with(
+                    "-Dtether.backup.stores.pool.type=rados", "-Dtether.backup.stores.pool.conf=" + ceph.conf,
+                    "-Dtether.backup.stores.pool.keyring=" + backupKeyring,
+                    "-Dtether.backup.default-store=rgw").with(
                     "-Dtether.mode=storage", "-Dtether.storage.backend=rbd",
                     "-Dtether.storage.rbd.conf=" + ceph.conf, "-Dtether.storage.rbd.keyring=" + ceph.keyring)) {
                 agent.start();
@@ -284,6 +288,43 @@ class BackupBenchIT {
                 JsonNode inc = agent.succeeded(agent.post("/v1/volumes/" + vol + "/backups", "{\"incremental\": true}"));
                 double incSeconds = seconds(t0);
                 assertThat(inc.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, CHUNK));
+
+                // RBD to a pool: the agent into its rados store, against rbd export-diff | rbd import-diff (what
+                // cinder-backup's Ceph driver runs) into an image of the backup pool, on a volume of the same content
+                UUID second = UUID.randomUUID();
+                json(agent.post("/v1/volumes", "{\"id\": \"" + second + "\", \"size_gb\": 4}"), 201);
+                org.tether.lab.Host.run(java.time.Duration.ofMinutes(5), "qemu-img", "convert", "-n", "-f", "raw",
+                        "-O", "raw", raw.toString(), rbd.formatted(second));
+                String image = "volumes/volume-" + second;
+                admin(ceph, "snap", "create", image + "@floor-1");
+                admin(ceph, "create", "--size", "4096", "--image-feature", "layering", "backups/floor");
+                t0 = System.nanoTime();
+                diffPipe(ceph, List.of(), image + "@floor-1");
+                double floorPoolFull = seconds(t0);
+                t0 = System.nanoTime();
+                JsonNode poolFull = agent.succeeded(agent.post("/v1/volumes/" + second + "/backups",
+                        "{\"store\": \"pool\"}"));
+                double poolFullSeconds = seconds(t0);
+                assertThat(poolFull.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, CHUNK));
+                writes.set(writes.size() - 1, rbd.formatted(second));
+                for (int i = 0; i < 10; i++) { // other bytes at the same places
+                    writes.set(4 + 2 * i, writes.get(4 + 2 * i).replace("part-", "part2-"));
+                    Path p = dir.resolve("part2-" + i + ".bin");
+                    byte[] b = new byte[(int) (4 * MIB)];
+                    random.nextBytes(b);
+                    Files.write(p, b);
+                }
+                org.tether.lab.Host.run(writes.toArray(String[]::new));
+                admin(ceph, "snap", "create", image + "@floor-2");
+                t0 = System.nanoTime();
+                diffPipe(ceph, List.of("--from-snap", "floor-1"), image + "@floor-2");
+                double floorPoolInc = seconds(t0);
+                t0 = System.nanoTime();
+                JsonNode poolInc = agent.succeeded(agent.post("/v1/volumes/" + second + "/backups",
+                        "{\"store\": \"pool\", \"incremental\": true}"));
+                double poolIncSeconds = seconds(t0);
+                assertThat(poolInc.path("parent_id").asText()).isEqualTo(poolFull.path("id").asText());
+
                 System.out.println("backup of a 4 GiB RBD volume holding 1 GiB (the same content) to RADOS Gateway {");
                 System.out.printf("  full: %.2f s, %d MiB read (the objects ever written), %d MiB stored%n", fullSeconds,
                         full.path("bytes_read").asLong() / MIB, full.path("bytes_stored").asLong() / MIB);
@@ -292,7 +333,43 @@ class BackupBenchIT {
                         fullSeconds / incSeconds, inc.path("bytes_read").asLong() / MIB,
                         inc.path("bytes_stored").asLong() / MIB);
                 System.out.println("}");
+                System.out.println("backup of the same RBD volume into a Ceph pool of the same cluster {");
+                System.out.printf("  full, floor (rbd export-diff | rbd import-diff into an image): %.2f s%n",
+                        floorPoolFull);
+                System.out.printf("  full, agent (rados store: chunks hashed, zstd, deduplicated): %.2f s (%.2fx the "
+                        + "floor's throughput); %d MiB read, %d MiB stored%n", poolFullSeconds,
+                        floorPoolFull / poolFullSeconds, poolFull.path("bytes_read").asLong() / MIB,
+                        poolFull.path("bytes_stored").asLong() / MIB);
+                System.out.printf("  incremental after 1 %% changed, floor (export-diff --from-snap | import-diff): "
+                        + "%.2f s; agent: %.2f s (%.2fx the floor's throughput); %d MiB read, %d MiB stored%n",
+                        floorPoolInc, poolIncSeconds, floorPoolInc / poolIncSeconds,
+                        poolInc.path("bytes_read").asLong() / MIB, poolInc.path("bytes_stored").asLong() / MIB);
+                System.out.println("}");
             }
+        }
+    }
+
+    /** {@code rbd} as client.admin (it reaches both pools, as the floor's pipe needs). */
+    private static String admin(CephCluster ceph, String... args) {
+        List<String> argv = new ArrayList<>(List.of("rbd", "-c", ceph.conf.toString(), "--id", "admin"));
+        argv.addAll(List.of(args));
+        return org.tether.lab.Host.run(java.time.Duration.ofMinutes(5), argv.toArray(String[]::new));
+    }
+
+    /** {@code rbd export-diff [from] SNAP - | rbd import-diff - backups/floor}, two processes piped (no shell). */
+    private static void diffPipe(CephCluster ceph, List<String> from, String snap) throws Exception {
+        List<String> export = new ArrayList<>(List.of("rbd", "-c", ceph.conf.toString(), "--id", "admin",
+                "--no-progress", "export-diff"));
+        export.addAll(from);
+        export.addAll(List.of(snap, "-"));
+        List<Process> pipe = ProcessBuilder.startPipeline(List.of(
+                new ProcessBuilder(export).redirectError(ProcessBuilder.Redirect.INHERIT),
+                new ProcessBuilder("rbd", "-c", ceph.conf.toString(), "--id", "admin", "--no-progress", "import-diff",
+                        "-", "backups/floor").redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)));
+        for (Process p : pipe) {
+            assertThat(p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            assertThat(p.exitValue()).isZero();
         }
     }
 

@@ -48,11 +48,15 @@ class RbdAgentIT {
     }
 
     private AgentProcess agent(UUID hostSecret) throws Exception {
+        return agent(hostSecret, "state");
+    }
+
+    private AgentProcess agent(UUID hostSecret, String state) throws Exception {
         Path key = dir.resolve("cinder.key");
         Files.writeString(key, ceph.key() + "\n");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         // the unit's JVM: librados builds its option table on the calling thread's stack (512 KiB was too little)
-        return new AgentProcess(18098, dir.resolve("state"), dir.resolve("agent.log")).with(AgentProcess.unitJvmOptions()).with(
+        return new AgentProcess(18098, dir.resolve(state), dir.resolve(state + ".log")).with(AgentProcess.unitJvmOptions()).with(
                 "-Dtether.mode=both", "-Dtether.storage.backend=rbd",
                 "-Dtether.storage.rbd.conf=" + ceph.conf, "-Dtether.storage.rbd.keyring=" + ceph.keyring,
                 "-Dtether.storage.rbd.secret-uuid=" + hostSecret, "-Dtether.storage.rbd.max-clone-depth=1",
@@ -103,12 +107,15 @@ class RbdAgentIT {
     }
 
     /**
-     * Backups of an RBD volume into a directory store, read in place at a snapshot through the agent's librados
-     * session: a full reads only the objects ever written; its snapshot stays as the base of the next, which
-     * reads only the objects changed since (librbd's diff between the two snapshots, as Cinder's Ceph driver's
-     * {@code export-diff --from-snap}); without that base an incremental reads everything again and is still
-     * right; each restore (into a new RBD image, through librbd) holds the volume's content as it was at its
-     * backup; deleting the volume removes the base it keeps.
+     * Backups of an RBD volume into a {@code rados} store, a pool of its own reached as a user that can reach
+     * nothing else (as cinder-backup's Ceph driver keeps backups), the volume read in place at a snapshot through
+     * the agent's librados session: a full reads only the objects ever written; its snapshot stays as the base of
+     * the next, which reads only the objects changed since (librbd's diff between the two snapshots, as Cinder's
+     * Ceph driver's {@code export-diff --from-snap}); without that base an incremental reads everything again and
+     * is still right; each restore (into a new RBD image, through librbd) holds the volume's content as it was at
+     * its backup; deleting the volume removes the base it keeps. The pool holds one object per chunk and manifest
+     * in the store's namespace, and nothing once the backups are deleted; a fresh agent with an empty state
+     * directory lists the backups from the pool and restores one, and a store whose pool does not exist is named.
      */
     @Test
     void anRbdVolumeIsBackedUpReadingOnlyWhatChangedSinceItsLastBackupAndRestoredByteForByte() throws Exception {
@@ -128,13 +135,19 @@ class RbdAgentIT {
         }
         UUID vol = UUID.randomUUID();
         // storage mode alone: the compute side would make the host's ceph secret, which later tests must not find
-        try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.mode=storage",
-                "-Dtether.backup.stores.local.path=" + store)) {
+        Path backupKeyring = ceph.backupPool();
+        String[] stores = {"-Dtether.backup.stores.local.path=" + store,
+                "-Dtether.backup.stores.pool.type=rados", "-Dtether.backup.stores.pool.conf=" + ceph.conf,
+                "-Dtether.backup.stores.pool.keyring=" + backupKeyring, "-Dtether.backup.stores.pool.prefix=site-a/",
+                "-Dtether.backup.stores.pool.timeout=15s", "-Dtether.backup.default-store=pool"};
+        JsonNode full;
+        JsonNode again;
+        try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.mode=storage").with(stores)) {
             agent.start();
             json(agent.post("/v1/volumes", volume(vol, 1)), 201);
             writeInto(vol, raw);
             String atFull = Digests.sha256(raw);
-            JsonNode full = backup(agent, vol, "{}");
+            full = backup(agent, vol, "{}");
             assertThat(full.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, 4 << 20));
             assertThat(full.path("bytes_read").asLong()).as("seven 4 MiB objects were ever written").isEqualTo(28L << 20);
             assertThat(snapshots(vol)).as("the backup's snapshot stays as the next one's base")
@@ -150,6 +163,12 @@ class RbdAgentIT {
             assertThat(inc.path("content_sha256").asText()).as("the unchanged chunks taken from the full are the "
                     + "volume's").isEqualTo(Digests.contentSha256(raw, 4 << 20));
             assertThat(inc.path("bytes_stored").asLong()).as("two new chunks of random data").isBetween(1L << 20, 6L << 20);
+            assertThat(inc.path("store").asText()).isEqualTo("pool");
+            List<String> objects = ceph.radosBackups("tether-backups", "ls").lines().toList();
+            assertThat(objects).as("a chunk per data chunk (seven, two new) and the two manifests").hasSize(11)
+                    .contains("site-a/manifests/" + full.path("id").asText() + ".json")
+                    .allMatch(o -> o.startsWith("site-a/chunks/") || o.startsWith("site-a/manifests/"));
+            assertThat(ceph.radosBackups("", "ls")).as("the pool's default namespace stays empty").isBlank();
             assertThat(snapshots(vol)).as("one base per volume, the latest backup's")
                     .contains("backup-" + inc.path("id").asText()).doesNotContain("backup-" + full.path("id").asText());
 
@@ -168,17 +187,42 @@ class RbdAgentIT {
             assertThat(agent.delete("/v1/backups/" + inc.path("id").asText()).statusCode()).isEqualTo(204);
             assertThat(snapshots(vol)).as("a deleted backup's base goes with it").doesNotContain("backup-");
             writeAt(vol, raw, 5L << 20, 4096, random);
-            JsonNode again = backup(agent, vol, "{\"incremental\": true}");
+            again = backup(agent, vol, "{\"incremental\": true}");
             assertThat(again.path("parent_id").asText()).isEqualTo(full.path("id").asText());
             assertThat(again.path("bytes_read").asLong()).as("no base left: every written object is read")
                     .isEqualTo(32L << 20);
             assertThat(again.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, 4 << 20));
+            assertThat(again.path("bytes_stored").asLong()).as("the chunk changed again, and the new object's, "
+                    + "collected with the incremental").isBetween(5L << 20, 6L << 20);
 
             assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).as("the volume goes with its base")
                     .isEqualTo(204);
             assertThat(ceph.rbd("ls", "volumes")).doesNotContain("volume-" + vol);
-            assertThat(agent.delete("/v1/backups/" + again.path("id").asText()).statusCode()).isEqualTo(204);
-            assertThat(agent.delete("/v1/backups/" + full.path("id").asText()).statusCode()).isEqualTo(204);
+        }
+
+        // a fresh host, its state directory empty, pointed at the same pool (and at one that does not exist)
+        try (AgentProcess fresh = agent(UUID.randomUUID(), "fresh-state").with("-Dtether.mode=storage").with(stores)
+                .with("-Dtether.backup.stores.gone.type=rados", "-Dtether.backup.stores.gone.pool=absent",
+                        "-Dtether.backup.stores.gone.conf=" + ceph.conf,
+                        "-Dtether.backup.stores.gone.keyring=" + backupKeyring)) {
+            fresh.start();
+            JsonNode listed = json(fresh.get("/v1/backups?store=pool"), 200);
+            assertThat(listed.findValuesAsText("id")).containsExactlyInAnyOrder(full.path("id").asText(),
+                    again.path("id").asText());
+            HttpResponse<String> all = fresh.get("/v1/backups");
+            assertThat(all.statusCode()).as(all.body()).isEqualTo(503);
+            assertThat(all.body()).contains("backup_store_unavailable").contains("gone").contains("no such pool");
+            HttpResponse<String> accepted = fresh.post("/v1/backups/" + again.path("id").asText() + "/restore", "{}");
+            JsonNode op = fresh.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+            assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+            String restored = op.path("result").path("id").asText();
+            Path out = dir.resolve("restored-" + restored);
+            ceph.rbd("export", "--no-progress", "volumes/volume-" + restored, out.toString());
+            assertThat(Digests.sha256(out)).isEqualTo(Digests.sha256(raw));
+            assertThat(fresh.delete("/v1/volumes/" + restored).statusCode()).isEqualTo(204);
+            assertThat(fresh.delete("/v1/backups/" + again.path("id").asText()).statusCode()).isEqualTo(204);
+            assertThat(fresh.delete("/v1/backups/" + full.path("id").asText()).statusCode()).isEqualTo(204);
+            assertThat(ceph.radosBackups("tether-backups", "ls")).as("every chunk collected").isBlank();
         }
     }
 

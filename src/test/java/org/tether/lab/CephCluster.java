@@ -140,6 +140,26 @@ public final class CephCluster implements AutoCloseable {
         return new S3(out.get("S3_ENDPOINT"), out.get("S3_ACCESS_KEY"), out.get("S3_SECRET_KEY"));
     }
 
+    /**
+     * A pool {@code backups} and a user {@code client.cinder-backup} that reaches it alone (made once); its
+     * keyring.
+     */
+    public Path backupPool() {
+        String out = script("backup-pool", dir.toString());
+        return Path.of(out.lines().filter(l -> l.startsWith("BACKUP_KEYRING=")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("ceph-cluster.sh did not make the backup pool"))
+                .substring("BACKUP_KEYRING=".length()));
+    }
+
+    /** {@code rados} as client.cinder-backup in the backup pool's namespace {@code nspace}. */
+    public String radosBackups(String nspace, String... args) {
+        List<String> argv = new java.util.ArrayList<>(List.of("timeout", "60", "rados", "-c", conf.toString(),
+                "--id", "cinder-backup", "-k", dir.resolve("client.cinder-backup.keyring").toString(), "-p",
+                "backups", "-N", nspace));
+        argv.addAll(List.of(args));
+        return Host.run(argv.toArray(String[]::new));
+    }
+
     public void stopRgw() {
         script("stop-rgw", dir.toString());
     }

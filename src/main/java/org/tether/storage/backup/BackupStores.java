@@ -37,6 +37,10 @@ final class BackupStores {
                     c.accessKey().orElseThrow(() -> missing(name, "access-key")),
                     secret(name, c.secretKeyFile().orElseThrow(() -> missing(name, "secret-key-file"))),
                     c.pathStyle(), c.timeout(), c.caFile().orElse(null));
+            case RADOS -> new RadosBackupStore(name, c.prefix().orElse(""), new RadosObjects(new RadosObjects.Target(
+                    new org.tether.storage.rbd.LibRados.Login(c.clusterName(), c.user(), c.conf(), c.keyring()
+                            .orElse(Path.of("/etc/ceph/" + c.clusterName() + ".client." + c.user() + ".keyring")),
+                            c.timeout()), c.pool(), RadosBackupStore.NAMESPACE)));
         };
     }
 

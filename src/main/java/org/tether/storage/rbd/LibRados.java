@@ -11,11 +11,12 @@ import com.sun.jna.ptr.PointerByReference;
  * agent makes in its own process. Every call returns 0 or a negative errno. Loaded by soname: the runtime
  * packages (librados2, librbd1) ship no unversioned {@code .so}.
  */
-final class LibRados {
+public final class LibRados {
     private LibRados() {
     }
 
-    interface Rados extends Library {
+    /** Joining a cluster and opening a pool; the backup store's object calls extend it. */
+    public interface Rados extends Library {
         int rados_create2(PointerByReference cluster, String clusterName, String userName, long flags);
 
         int rados_conf_read_file(Pointer cluster, String path);
@@ -29,6 +30,45 @@ final class LibRados {
         int rados_ioctx_create(Pointer cluster, String poolName, PointerByReference ioctx);
 
         void rados_ioctx_destroy(Pointer ioctx);
+    }
+
+    /** Who joins which cluster, and the bound on every monitor and OSD operation. */
+    public record Login(String clusterName, String user, java.nio.file.Path conf, java.nio.file.Path keyring,
+                        java.time.Duration timeout) {
+    }
+
+    /**
+     * Joins the cluster as {@code login}: its ceph.conf read, its keyring, every wait bounded by its timeout,
+     * nothing logged to stderr and no admin socket (a ceph.conf that names one per user ({@code $name.asok})
+     * would have the agent hold it, and every {@code rbd} call after print that it could not bind it). The
+     * cluster handle into {@code out}; 0 or a negative errno (the half-made handle then shut down).
+     */
+    public static int join(Rados rados, Login login, PointerByReference out) {
+        PointerByReference made = new PointerByReference();
+        int r = rados.rados_create2(made, login.clusterName(), "client." + login.user(), 0);
+        if (r < 0) {
+            return r;
+        }
+        Pointer c = made.getValue();
+        String seconds = Long.toString(Math.max(1, login.timeout().toSeconds()));
+        r = rados.rados_conf_read_file(c, login.conf().toString());
+        for (String[] kv : new String[][] {{"keyring", login.keyring().toString()},
+                {"client_mount_timeout", seconds}, {"rados_mon_op_timeout", seconds},
+                {"rados_osd_op_timeout", seconds}, {"log_to_stderr", "false"}, {"err_to_stderr", "false"},
+                {"admin_socket", ""}}) {
+            if (r >= 0) {
+                r = rados.rados_conf_set(c, kv[0], kv[1]);
+            }
+        }
+        if (r >= 0) {
+            r = rados.rados_connect(c);
+        }
+        if (r < 0) {
+            rados.rados_shutdown(c);
+            return r;
+        }
+        out.setValue(c);
+        return 0;
     }
 
     interface Rbd extends Library {

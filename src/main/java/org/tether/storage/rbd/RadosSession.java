@@ -388,32 +388,14 @@ public final class RadosSession {
                 return RbdCli.ENOENT;
             }
         }
-        PointerByReference made = new PointerByReference();
-        int r = rados.rados_create2(made, config.clusterName(), "client." + config.user(), 0);
+        PointerByReference joined = new PointerByReference();
+        int r = LibRados.join(rados, new LibRados.Login(config.clusterName(), config.user(), config.conf(),
+                config.keyring(), config.connectTimeout()), joined);
         if (r < 0) {
-            return -r;
-        }
-        Pointer c = made.getValue();
-        String seconds = Long.toString(Math.max(1, config.connectTimeout().toSeconds()));
-        r = rados.rados_conf_read_file(c, config.conf().toString());
-        for (String[] kv : new String[][] {{"keyring", config.keyring().toString()},
-                {"client_mount_timeout", seconds}, {"rados_mon_op_timeout", seconds},
-                {"rados_osd_op_timeout", seconds}, {"log_to_stderr", "false"}, {"err_to_stderr", "false"},
-                // no admin socket: a ceph.conf that names one per user ($name.asok) would have the agent's
-                // session hold it, and every rbd call after print that it could not bind it
-                {"admin_socket", ""}}) {
-            if (r >= 0) {
-                r = rados.rados_conf_set(c, kv[0], kv[1]);
-            }
-        }
-        if (r >= 0) {
-            r = rados.rados_connect(c);
-        }
-        if (r < 0) {
-            rados.rados_shutdown(c);
             LOG.warnf("librados session as client.%s could not join the cluster (errno %d)", config.user(), -r);
             return -r;
         }
+        Pointer c = joined.getValue();
         cluster = c;
         LOG.infof("librados session open as client.%s (%s): RBD images are created and removed in-process",
                 config.user(), config.conf());
