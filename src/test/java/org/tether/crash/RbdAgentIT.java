@@ -102,6 +102,22 @@ class RbdAgentIT {
         return op.path("result");
     }
 
+    /** The SHA-256 of a new RBD volume the backup is restored into (read with {@code rbd export}); deleted after. */
+    private String restoredDigest(AgentProcess agent, JsonNode backup) throws Exception {
+        HttpResponse<String> accepted = agent.post("/v1/backups/" + backup.path("id").asText() + "/restore", "{}");
+        JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+        assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
+        String restored = op.path("result").path("id").asText();
+        Path out = dir.resolve("restored-" + restored);
+        ceph.rbd("export", "--no-progress", "volumes/volume-" + restored, out.toString());
+        try {
+            return Digests.sha256(out);
+        } finally {
+            Files.delete(out);
+            assertThat(agent.delete("/v1/volumes/" + restored).statusCode()).isEqualTo(204);
+        }
+    }
+
     private String snapshots(UUID vol) {
         return ceph.rbd("snap", "ls", "volumes/volume-" + vol);
     }
@@ -172,17 +188,8 @@ class RbdAgentIT {
             assertThat(snapshots(vol)).as("one base per volume, the latest backup's")
                     .contains("backup-" + inc.path("id").asText()).doesNotContain("backup-" + full.path("id").asText());
 
-            for (JsonNode backup : List.of(full, inc)) {
-                HttpResponse<String> accepted = agent.post("/v1/backups/" + backup.path("id").asText() + "/restore", "{}");
-                JsonNode op = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
-                assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
-                String restored = op.path("result").path("id").asText();
-                Path out = dir.resolve("restored-" + restored);
-                ceph.rbd("export", "--no-progress", "volumes/volume-" + restored, out.toString());
-                assertThat(Digests.sha256(out)).isEqualTo(backup == full ? atFull : atIncremental);
-                Files.delete(out);
-                assertThat(agent.delete("/v1/volumes/" + restored).statusCode()).isEqualTo(204);
-            }
+            assertThat(restoredDigest(agent, full)).isEqualTo(atFull);
+            assertThat(restoredDigest(agent, inc)).isEqualTo(atIncremental);
 
             assertThat(agent.delete("/v1/backups/" + inc.path("id").asText()).statusCode()).isEqualTo(204);
             assertThat(snapshots(vol)).as("a deleted backup's base goes with it").doesNotContain("backup-");
@@ -212,14 +219,7 @@ class RbdAgentIT {
             HttpResponse<String> all = fresh.get("/v1/backups");
             assertThat(all.statusCode()).as(all.body()).isEqualTo(503);
             assertThat(all.body()).contains("backup_store_unavailable").contains("gone").contains("no such pool");
-            HttpResponse<String> accepted = fresh.post("/v1/backups/" + again.path("id").asText() + "/restore", "{}");
-            JsonNode op = fresh.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
-            assertThat(op.path("state").asText()).as(op.toString()).isEqualTo("succeeded");
-            String restored = op.path("result").path("id").asText();
-            Path out = dir.resolve("restored-" + restored);
-            ceph.rbd("export", "--no-progress", "volumes/volume-" + restored, out.toString());
-            assertThat(Digests.sha256(out)).isEqualTo(Digests.sha256(raw));
-            assertThat(fresh.delete("/v1/volumes/" + restored).statusCode()).isEqualTo(204);
+            assertThat(restoredDigest(fresh, again)).isEqualTo(Digests.sha256(raw));
             assertThat(fresh.delete("/v1/backups/" + again.path("id").asText()).statusCode()).isEqualTo(204);
             assertThat(fresh.delete("/v1/backups/" + full.path("id").asText()).statusCode()).isEqualTo(204);
             assertThat(ceph.radosBackups("tether-backups", "ls")).as("every chunk collected").isBlank();
