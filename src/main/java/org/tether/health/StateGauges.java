@@ -19,9 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Gauges of what the host holds: attachments (from the journal), live iSCSI sessions (from the last
- * reconciliation, not a process per scrape) and, in storage mode, each pool with a {@code pool} tag (read at
- * most every 15 s).
+ * Gauges of what the host holds: asynchronous operations by state, attachments (from the journal), live iSCSI
+ * sessions (from the last reconciliation, not a process per scrape) and, in storage mode, each pool with a
+ * {@code pool} tag (read at most every 15 s).
  */
 @ApplicationScoped
 public class StateGauges {
@@ -38,9 +38,13 @@ public class StateGauges {
     private record Read(VolumeBackend.PoolStats stats, long at) {
     }
 
+    private final org.tether.operations.OperationStore operations;
+
     public StateGauges(MeterRegistry registry, AttachmentJournal journal, Instance<Reconciler> reconciler,
-                       Instance<VolumeService> volumes, TetherConfig config) {
+                       Instance<VolumeService> volumes, TetherConfig config,
+                       org.tether.operations.OperationStore operations) {
         this.registry = registry;
+        this.operations = operations;
         this.journal = journal;
         this.reconciler = reconciler;
         this.volumes = volumes;
@@ -48,6 +52,12 @@ public class StateGauges {
     }
 
     void onStart(@Observes StartupEvent event) {
+        for (org.tether.operations.OperationRecord.State state : org.tether.operations.OperationRecord.State.values()) {
+            Gauge.builder("tether.operations", operations, o -> o.all().stream().filter(r -> r.state() == state).count())
+                    .tag("state", state.name().toLowerCase(java.util.Locale.ROOT))
+                    .description("Asynchronous operations kept (running, or finished within their retention)")
+                    .register(registry);
+        }
         if (config.mode() != TetherConfig.Mode.STORAGE) {
             Gauge.builder("tether.attachments", journal, j -> j.all().size())
                     .description("Attachments in the journal, any phase").register(registry);

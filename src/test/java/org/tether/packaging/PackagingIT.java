@@ -74,6 +74,7 @@ class PackagingIT {
                 .containsPattern("(?m)^-rw-r--r-- .* /usr/lib/tether-agent/quarkus-run.jar$")
                 .containsPattern("(?m) /usr/lib/tether-agent/lib/main/.*libvirt-0\\.5\\.4\\.jar$")
                 .containsPattern("(?m) /usr/share/doc/tether-agent/docs/configuration\\.md$")
+                .containsPattern("(?m) /usr/share/doc/tether-agent/docs/grafana-dashboard\\.json$")
                 .containsPattern("(?m)^-rwxr-xr-x .* /usr/bin/tetherctl$")
                 .containsPattern("(?m)^-rw-r--r-- .* /usr/share/bash-completion/completions/tetherctl$");
         assertThat(query("--qf", "[%{FILEFLAGS:fflags} %{FILENAMES}\\n]"))

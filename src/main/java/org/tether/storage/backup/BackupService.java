@@ -73,8 +73,12 @@ public class BackupService {
     private final java.util.concurrent.locks.ReentrantReadWriteLock chunkLock =
             new java.util.concurrent.locks.ReentrantReadWriteLock();
 
-    public BackupService(VolumeService volumes, TetherConfig config, Clock clock, ObjectMapper json, BackupKeys keys) {
+    private final org.tether.metrics.OperationMetrics metrics;
+
+    public BackupService(VolumeService volumes, TetherConfig config, Clock clock, ObjectMapper json, BackupKeys keys,
+                         org.tether.metrics.OperationMetrics metrics) {
         this.volumes = volumes;
+        this.metrics = metrics;
         this.keys = keys;
         this.index = new ManifestIndex(json);
         TetherConfig.Backup b = config.backup();
@@ -249,6 +253,7 @@ public class BackupService {
             work.put(id, new BackupView(id, volumeId, v.sizeBytes(), store.name(), parent == null ? null : parent.id(),
                     "error", was.bytesRead(), was.bytesStored(), job.startedAt(), null, null, null, v.encryption() != null,
                     null, null, e.getMessage()));
+            failed(store, e);
             throw e;
         } finally {
             pinned.remove(id);
@@ -288,6 +293,12 @@ public class BackupService {
         return job;
     }
 
+    /** {@code tether_backups_total{store, result}}: a backup that failed, by its problem's code. */
+    private void failed(BackupStore store, RuntimeException e) {
+        metrics.add("backups", 1, "store", store.name(), "result", e instanceof TetherException t ? t.code().code()
+                : "internal");
+    }
+
     private BackupView made(BackupStore store, BackupManifest m) {
         LOG.infof("volume %s backed up to store %s as %s%s%s: %d bytes read, %d stored, %d of %d chunks never "
                 + "written or zero", m.volumeId(), store.name(), m.id(), m.parentId() == null ? ""
@@ -296,6 +307,9 @@ public class BackupService {
                 ? ", file systems frozen" : ", crash-consistent"), m.bytesRead(), m.bytesStored(),
                 m.chunks().stream().filter(java.util.Objects::isNull).count(), m.chunks().size());
         work.remove(m.id());
+        metrics.add("backups", 1, "store", store.name(), "result", "ok");
+        metrics.add("backup.read.bytes", m.bytesRead(), "store", store.name());
+        metrics.add("backup.stored.bytes", m.bytesStored(), "store", store.name());
         return BackupView.of(m, store.name(), "available");
     }
 
@@ -331,6 +345,7 @@ public class BackupService {
             work.put(id, new BackupView(id, volumeId, was.sizeBytes(), store.name(), was.parentId(), "error",
                     was.bytesRead(), was.bytesStored(), job.startedAt(), null, null, null, null, null, null,
                     e.getMessage()));
+            failed(store, e);
             throw e;
         } finally {
             pinned.remove(id);
@@ -499,6 +514,10 @@ public class BackupService {
      * as large), which a failed or interrupted restore leaves in error.
      */
     public VolumeRecord restore(UUID id, UUID volumeId, Integer sizeGb) {
+        return metrics.record("backup.restore", () -> restoreCounted(id, volumeId, sizeGb));
+    }
+
+    private VolumeRecord restoreCounted(UUID id, UUID volumeId, Integer sizeGb) {
         if (volumeId != null && volumes.find(volumeId).isPresent()) {
             if (sizeGb != null) {
                 throw TetherException.invalid("size_gb", "size_gb is for a new volume; volume " + volumeId + " exists");

@@ -168,6 +168,9 @@ public class ExportService {
     /** At start: every recorded export that the target lost is put back; nothing else is touched. */
     void onStart(@Observes StartupEvent event) {
         if (mode != TetherConfig.Mode.COMPUTE) {
+            for (ExportDriver d : drivers.distinct()) {
+                metrics.add("export.repairs", 0, "driver", d.name()); // at zero until the first: a rate from the start
+            }
             volumes.recover();
             restore();
         }

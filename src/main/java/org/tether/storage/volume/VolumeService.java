@@ -31,11 +31,30 @@ public class VolumeService {
     /** Volumes whose data is being copied to another pool now (the copy runs without the volume's lock). */
     private final java.util.Set<UUID> moving = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    @Inject
+    private final org.tether.metrics.OperationMetrics metrics;
+
     public VolumeService(PoolSet pools, VolumeStore store, Clock clock) {
+        this(pools, store, clock, new org.tether.metrics.OperationMetrics(
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+    }
+
+    @Inject
+    public VolumeService(PoolSet pools, VolumeStore store, Clock clock, org.tether.metrics.OperationMetrics metrics) {
         this.pools = pools;
         this.store = store;
         this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    /**
+     * The backend's work of one operation on a pool, counted and timed as {@code tether_pool_operation_seconds}
+     * with the pool, the operation and how it ended.
+     */
+    private void counted(Pool pool, String op, Runnable work) {
+        metrics.record("pool.operation", () -> {
+            work.run();
+            return null;
+        }, "pool", pool.name(), "op", op);
     }
 
     public PoolSet pools() {
@@ -107,21 +126,25 @@ public class VolumeService {
             store.put(r);
             try {
                 long bytes = r.sizeBytes();
-                if (writer != null) {
-                    VolumeRecord[] current = {r};
-                    writer.write(r, (phase, percent) -> {
-                        current[0] = current[0].inPhase(phase, percent, clock.instant());
-                        store.put(current[0]);
-                    });
-                    r = current[0];
-                } else if (req.sourceSnapshot() != null) {
-                    UUID owner = store.ownerOf(req.sourceSnapshot()).orElseThrow().id();
-                    backend.createFromSnapshot(r.id(), bytes, r.thin(), owner, req.sourceSnapshot());
-                } else if (req.sourceVolume() != null) {
-                    backend.cloneVolume(r.id(), bytes, r.thin(), req.sourceVolume());
-                } else {
-                    backend.create(r.id(), bytes, r.thin());
-                }
+                VolumeRecord[] current = {r};
+                VolumeRecord made = r;
+                counted(pool, writer != null ? "create_with_content" : req.sourceSnapshot() != null
+                        ? "create_from_snapshot" : req.sourceVolume() != null ? "clone" : "create", () -> {
+                    if (writer != null) {
+                        writer.write(made, (phase, percent) -> {
+                            current[0] = current[0].inPhase(phase, percent, clock.instant());
+                            store.put(current[0]);
+                        });
+                    } else if (req.sourceSnapshot() != null) {
+                        UUID owner = store.ownerOf(req.sourceSnapshot()).orElseThrow().id();
+                        backend.createFromSnapshot(made.id(), bytes, made.thin(), owner, req.sourceSnapshot());
+                    } else if (req.sourceVolume() != null) {
+                        backend.cloneVolume(made.id(), bytes, made.thin(), req.sourceVolume());
+                    } else {
+                        backend.create(made.id(), bytes, made.thin());
+                    }
+                });
+                r = current[0];
             } catch (RuntimeException e) {
                 undoCreate(r);
                 throw e;
@@ -286,8 +309,9 @@ public class VolumeService {
             }
             VolumeBackend backend = backend(r);
             store.put(r.with(State.DELETING, clock.instant()));
+            boolean thin = r.thin();
             try {
-                backend.delete(id, r.thin());
+                counted(pools.of(r), "delete", () -> backend.delete(id, thin));
             } catch (TetherException e) {
                 if (e.code() == ErrorCode.VOLUME_BUSY || e.code() == ErrorCode.STORAGE_UNAVAILABLE) {
                     store.put(r); // refused before anything was removed (in use, cluster away): as it was
@@ -312,7 +336,7 @@ public class VolumeService {
             Pool pool = pools.of(r);
             pool.capacity().check(pool.backend().admissionStats(), provisioned(pool), (long) (newSizeGb - r.sizeGb()) << 30,
                     r.thin());
-            pool.backend().extend(id, (long) newSizeGb << 30);
+            counted(pool, "extend", () -> pool.backend().extend(id, (long) newSizeGb << 30));
             VolumeRecord grown = r.withSize(newSizeGb, clock.instant());
             store.put(grown);
             return grown;
@@ -339,7 +363,8 @@ public class VolumeService {
             if (store.ownerOf(snapshotId).isPresent() || store.find(snapshotId).isPresent()) {
                 throw new TetherException(ErrorCode.VOLUME_CONFLICT, "id", "id " + snapshotId + " is taken");
             }
-            backend(r).createSnapshot(volumeId, snapshotId, r.thin());
+            boolean thin = r.thin();
+            counted(pools.of(r), "snapshot", () -> backend(r).createSnapshot(volumeId, snapshotId, thin));
             SnapshotRecord snap = new SnapshotRecord(snapshotId, r.sizeGb(), clock.instant());
             store.put(r.withSnapshot(snap, clock.instant()));
             return snap;
@@ -357,7 +382,7 @@ public class VolumeService {
             if (r.snapshot(snapshotId).isEmpty()) {
                 return false;
             }
-            backend(r).deleteSnapshot(r.id(), snapshotId);
+            counted(pools.of(r), "delete_snapshot", () -> backend(r).deleteSnapshot(r.id(), snapshotId));
             store.put(r.withoutSnapshot(snapshotId, clock.instant()));
             return true;
         }
@@ -374,7 +399,7 @@ public class VolumeService {
             if (snap.sizeGb() != r.sizeGb()) {
                 throw busy(r, "it was extended after the snapshot; revert needs the snapshot's size");
             }
-            backend(r).revert(volumeId, snapshotId, r.thin());
+            counted(pools.of(r), "revert", () -> backend(r).revert(volumeId, snapshotId, r.thin()));
             return r;
         }
     }

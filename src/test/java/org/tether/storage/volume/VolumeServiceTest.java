@@ -40,6 +40,38 @@ class VolumeServiceTest {
                 .placed(new VolumeRecord.Placement(pool, null), true);
     }
 
+    /**
+     * The backend's work is counted per pool, operation and result ({@code tether_pool_operation_seconds}): what
+     * the dashboard's pool panels read; a refusal before the backend is touched is not the pool's work.
+     */
+    @Test
+    void eachPoolsBackendWorkIsCountedByOperationAndResult() {
+        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        VolumeService s = new VolumeService(PoolSet.of(pool("default", "files", 1.0, 100)),
+                new VolumeStore(dir.resolve("state")), Clock.systemUTC(), new org.tether.metrics.OperationMetrics(registry));
+        UUID a = UUID.randomUUID();
+        UUID clone = UUID.randomUUID();
+        UUID snap = UUID.randomUUID();
+        s.create(new CreateVolume(a, 1, true, null, null, Map.of()));
+        s.create(new CreateVolume(clone, 1, true, a, null, Map.of()));
+        s.snapshot(a, snap);
+        s.extend(clone, 2);
+        assertThatThrownBy(() -> s.delete(a)).isInstanceOf(TetherException.class); // it has a snapshot: refused
+        s.deleteSnapshot(snap);
+        s.delete(a);
+        java.util.function.BiFunction<String, String, Long> count = (op, result) -> {
+            var t = registry.find("tether.pool.operation").tags("pool", "default", "op", op, "result", result).timer();
+            return t == null ? 0 : t.count();
+        };
+        assertThat(count.apply("create", "ok")).isEqualTo(1);
+        assertThat(count.apply("clone", "ok")).isEqualTo(1);
+        assertThat(count.apply("snapshot", "ok")).isEqualTo(1);
+        assertThat(count.apply("extend", "ok")).isEqualTo(1);
+        assertThat(count.apply("delete_snapshot", "ok")).isEqualTo(1);
+        assertThat(count.apply("delete", "ok")).as("the refused delete never reached the backend").isEqualTo(1);
+        assertThat(registry.find("tether.pool.operation").timers()).hasSize(6);
+    }
+
     @Test
     void eachVolumeLivesInItsPoolsBackendAndCountsAgainstThatPoolOnly() throws Exception {
         PoolSet pools = new PoolSet(List.of(pool("gold", "gold", 1.0, 100), pool("bronze", "bronze", 20, 100)),
