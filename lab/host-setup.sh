@@ -29,7 +29,9 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           ceph-mon ceph-mgr ceph-osd ceph-common
           # an S3 object store for the backup tests: Ceph's RADOS Gateway on that cluster; the zstd program for
           # the backup benchmark's floor
-          radosgw zstd)
+          radosgw zstd
+          # the man page checked by PackagingIT (groff -ww)
+          groff-base)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

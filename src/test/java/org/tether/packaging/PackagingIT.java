@@ -55,6 +55,14 @@ class PackagingIT {
                 .toList();
     }
 
+    /** The man page the package installs reads without a troff warning ({@code groff -ww}: every warning on). */
+    @Test
+    void theManPageHasNoTroffWarning() {
+        Host.Result r = Host.exec("groff", "-man", "-ww", "-z", "docs/tetherctl.1");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out() + r.err()).as("groff's warnings").isBlank();
+    }
+
     @Test
     void onlyLinesAboutAnotherUnitAreLeftOut() {
         assertThat(aboutOurUnit("keystone.service: Dependency After=keystone.service is dropped.\n")).isEmpty();
@@ -75,6 +83,7 @@ class PackagingIT {
                 .containsPattern("(?m) /usr/lib/tether-agent/lib/main/.*libvirt-0\\.5\\.4\\.jar$")
                 .containsPattern("(?m) /usr/share/doc/tether-agent/docs/configuration\\.md$")
                 .containsPattern("(?m) /usr/share/doc/tether-agent/docs/grafana-dashboard\\.json$")
+                .containsPattern("(?m) /usr/share/man/man1/tetherctl\\.1(\\.gz)?$")
                 .containsPattern("(?m)^-rwxr-xr-x .* /usr/bin/tetherctl$")
                 .containsPattern("(?m)^-rw-r--r-- .* /usr/share/bash-completion/completions/tetherctl$");
         assertThat(query("--qf", "[%{FILEFLAGS:fflags} %{FILENAMES}\\n]"))
