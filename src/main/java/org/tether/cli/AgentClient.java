@@ -53,6 +53,21 @@ final class AgentClient {
         return settings.url();
     }
 
+    /**
+     * A request body of the fields given as name, value pairs, leaving out those not given: a null, or a flag
+     * that is off ({@code false}), so the agent applies its own default.
+     */
+    static com.fasterxml.jackson.databind.node.ObjectNode body(Object... fields) {
+        com.fasterxml.jackson.databind.node.ObjectNode b = JSON.createObjectNode();
+        for (int i = 0; i < fields.length; i += 2) {
+            Object v = fields[i + 1];
+            if (v != null && !Boolean.FALSE.equals(v)) {
+                b.set((String) fields[i], JSON.valueToTree(v));
+            }
+        }
+        return b;
+    }
+
     /** One path segment as typed (a domain name with a space, a slash): percent-encoded. */
     static String segment(String s) {
         return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");

@@ -8,9 +8,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /** {@code tetherctl attach}, {@code detach}, {@code qos} and {@code extend}: the compute mode's calls on a disk. */
@@ -67,14 +64,9 @@ final class AttachCommands {
         }
 
         private static JsonNode read(String source) {
-            try {
-                byte[] bytes = "-".equals(source) ? System.in.readAllBytes() : Files.readAllBytes(Path.of(source));
-                JsonNode n = AgentClient.JSON.readTree(bytes);
-                // a whole Cinder attachment or initialize_connection answer carries it one level down
-                return n.has("connection_info") ? n.get("connection_info") : n;
-            } catch (IOException e) {
-                throw new IllegalArgumentException("--connection-info " + source + ": " + e.getMessage());
-            }
+            JsonNode n = JsonInput.read(source, "--connection-info");
+            // a whole Cinder attachment or initialize_connection answer carries it one level down
+            return n.has("connection_info") ? n.get("connection_info") : n;
         }
     }
 

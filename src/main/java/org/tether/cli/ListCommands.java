@@ -49,7 +49,9 @@ final class ListCommands {
         }
     }
 
-    @Command(name = "volumes", description = "Volumes of this storage host.")
+    @Command(name = "volumes", description = "Volumes of this storage host.", subcommands = {
+            VolumeCommands.Create.class, VolumeCommands.Delete.class, VolumeCommands.Extend.class,
+            VolumeCommands.Revert.class})
     static final class Volumes extends Listing {
         Volumes() {
             super("/v1/volumes", "id", "size_gb", "state", "pool", "thin", "bootable");
@@ -64,7 +66,9 @@ final class ListCommands {
         }
     }
 
-    @Command(name = "backups", description = "Backups in every configured store (or one: --store).")
+    @Command(name = "backups", description = "Backups in every configured store (or one: --store).", subcommands = {
+            BackupCommands.Create.class, BackupCommands.Restore.class, BackupCommands.Verify.class,
+            BackupCommands.Delete.class})
     static final class Backups extends Listing {
         @Option(names = "--store", description = "only this store")
         String store;

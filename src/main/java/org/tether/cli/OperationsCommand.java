@@ -56,7 +56,14 @@ final class OperationsCommand {
 
         @Override
         public Integer call() throws InterruptedException {
-            Tetherctl root = ops.root;
+            return finish(ops.root, id, interval, maxWait);
+        }
+
+        /**
+         * Waits for operation {@code id}, its progress on standard error, and prints its answer: 0 when it
+         * succeeded; a failure is thrown as the agent's problem (exit 1).
+         */
+        static int finish(Tetherctl root, String id, Duration interval, Duration maxWait) throws InterruptedException {
             boolean terminal = System.console() != null && root.output == Output.TABLE;
             long start = System.nanoTime();
             String shown = null;

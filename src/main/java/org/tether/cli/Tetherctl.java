@@ -78,6 +78,50 @@ public final class Tetherctl {
         return r.body();
     }
 
+    /**
+     * A call that changes something: its answer printed with {@code columns}, or, when the agent runs it as an
+     * operation (202 and a Location), the operation waited for with its progress unless {@code wait} says not
+     * to (then its id is printed). {@code done} is what a table shows for an answer without a body.
+     */
+    int change(String method, String path, JsonNode body, List<Output.Column> columns, Waiting wait, String done)
+            throws InterruptedException {
+        AgentClient.Reply r = client().send(method, path, body);
+        if (!r.ok()) {
+            throw new ProblemAnswer(r);
+        }
+        if (r.status() == 202 && r.location() != null) {
+            String id = r.location().substring(r.location().lastIndexOf('/') + 1);
+            if (wait.noWait) {
+                print(AgentClient.JSON.createObjectNode().put("operation", id).put("state", "running"),
+                        List.of(Output.Column.of("operation"), Output.Column.of("state")));
+                return 0;
+            }
+            return OperationsCommand.Wait.finish(this, id, wait.interval, wait.maxWait);
+        }
+        if (r.body() == null) {
+            if (output == Output.TABLE) {
+                out.println(done);
+                out.flush();
+            }
+            return 0;
+        }
+        print(r.body(), columns);
+        return 0;
+    }
+
+    /** Whether and how long a command that runs as an operation waits for it. */
+    static final class Waiting {
+        @Option(names = "--no-wait", description = "print the operation's id and return at once")
+        boolean noWait;
+
+        @Option(names = "--interval", defaultValue = "PT0.5S", hidden = true)
+        Duration interval;
+
+        @Option(names = "--max-wait", defaultValue = "PT12H", description = "give up waiting after (default: "
+                + "${DEFAULT-VALUE})")
+        Duration maxWait;
+    }
+
     void print(JsonNode body, List<Output.Column> columns) {
         output.print(out, body, columns);
     }

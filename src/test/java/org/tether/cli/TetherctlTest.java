@@ -201,6 +201,79 @@ class TetherctlTest {
     }
 
     @Test
+    void volumesAreCreatedWithWhatTheFlagsSayAndAnAnswerWithoutBodySaysWhatWasDone() {
+        agent.stubFor(post("/v1/volumes").willReturn(aResponse().withStatus(201).withHeader("Content-Type",
+                "application/json").withBody("""
+                {"id": "v-2", "size_gb": 2, "state": "available", "pool": "gold", "thin": false, "bootable": false}""")));
+        assertThat(run("volumes", "create", "--size-gb", "2", "--id", "v-2", "--pool", "gold", "--thick",
+                "--from-snapshot", "s-1")).as(err).isZero();
+        agent.verify(postRequestedFor(urlEqualTo("/v1/volumes")).withRequestBody(equalToJson("""
+                {"id": "v-2", "size_gb": 2, "thin": false, "pool": "gold", "source": {"snapshot_id": "s-1"}}""")));
+        assertThat(out.lines().toList()).containsExactly("ID   SIZE GB  STATE      POOL  THIN   BOOTABLE",
+                "v-2  2        available  gold  false  false");
+
+        assertThat(run("volumes", "create", "--size-gb", "1", "--from-volume", "a", "--from-image", "b")).isEqualTo(2);
+        assertThat(err).contains("not more");
+        assertThat(run("volumes", "create")).as("--size-gb is required").isEqualTo(2);
+
+        agent.stubFor(delete("/v1/volumes/v-2").willReturn(aResponse().withStatus(204)));
+        assertThat(run("volumes", "delete", "v-2")).isZero();
+        assertThat(out.strip()).isEqualTo("deleted volume v-2");
+
+        agent.stubFor(post("/v1/volumes/v-2/snapshots").willReturn(aResponse().withStatus(201).withHeader(
+                "Content-Type", "application/json").withBody("{\"id\": \"s-9\", \"size_gb\": 2}")));
+        assertThat(run("snapshots", "create", "v-2", "--id", "s-9")).as(err).isZero();
+        agent.verify(postRequestedFor(urlEqualTo("/v1/volumes/v-2/snapshots")).withRequestBody(equalToJson(
+                "{\"id\": \"s-9\"}")));
+        assertThat(run("snapshots")).as("a listing of no volume's snapshots").isEqualTo(2);
+    }
+
+    @Test
+    void workTheAgentRunsAsAnOperationIsWaitedForOrLeftRunningWithNoWait() {
+        agent.stubFor(post("/v1/volumes/v-1/backups").willReturn(aResponse().withStatus(202)
+                .withHeader("Location", "/v1/operations/op-7").withHeader("Content-Type", "application/json")
+                .withBody("{\"id\": \"op-7\", \"state\": \"running\"}")));
+        agent.stubFor(get("/v1/operations/op-7").willReturn(okJson("""
+                {"id": "op-7", "state": "succeeded", "status": 201, "path": "/v1/volumes/v-1/backups",
+                 "result": {"id": "b-1", "volume_id": "v-1", "store": "pool", "state": "available",
+                 "parent_id": "b-0", "bytes_read": 8388608, "bytes_stored": 4200000}}""")));
+        assertThat(run("backups", "create", "v-1", "--incremental", "--store", "pool", "--interval", "PT0.01S"))
+                .as(err).isZero();
+        agent.verify(postRequestedFor(urlEqualTo("/v1/volumes/v-1/backups")).withRequestBody(equalToJson(
+                "{\"store\": \"pool\", \"incremental\": true}")));
+        assertThat(err.lines().toList()).containsExactly("succeeded");
+        assertThat(out).contains("b-1").contains("8388608");
+
+        assertThat(run("-o", "value", "backups", "create", "v-1", "--no-wait")).isZero();
+        assertThat(out.strip()).isEqualTo("op-7 running");
+
+        agent.stubFor(post("/v1/backups/b-1/restore").willReturn(aResponse().withStatus(202)
+                .withHeader("Location", "/v1/operations/op-8")));
+        agent.stubFor(get("/v1/operations/op-8").willReturn(okJson("""
+                {"id": "op-8", "state": "failed", "status": 422, "result": {"code": "backup_corrupt",
+                 "detail": "chunk ab12 is missing", "status": 422}}""")));
+        assertThat(run("backups", "restore", "b-1", "--size-gb", "4")).isEqualTo(1);
+        assertThat(err).contains("Error: backup_corrupt: chunk ab12 is missing");
+        agent.verify(postRequestedFor(urlEqualTo("/v1/backups/b-1/restore")).withRequestBody(equalToJson(
+                "{\"size_gb\": 4}")));
+    }
+
+    @Test
+    void anExportSendsTheConnectorAndPrintsConnectionInfoAsJson() {
+        agent.stubFor(put("/v1/volumes/v-1/exports/iqn.1993-08.org.debian%3A01%3Aabc").willReturn(okJson("""
+                {"driver_volume_type": "iscsi", "data": {"target_iqn": "iqn.2010-10.org.openstack:volume-v-1",
+                 "target_portal": "10.0.0.9:3260", "target_lun": 1, "auth_method": "CHAP"}}""")));
+        Path connector = dir.resolve("connector.json");
+        assertThat(run("exports", "create", "v-1", "iqn.1993-08.org.debian:01:abc", "--connector", write(connector,
+                "{\"initiator\": \"iqn.1993-08.org.debian:01:abc\", \"ip\": \"10.0.0.5\"}"))).as(err).isZero();
+        agent.verify(putRequestedFor(urlEqualTo("/v1/volumes/v-1/exports/iqn.1993-08.org.debian%3A01%3Aabc"))
+                .withRequestBody(equalToJson("{\"initiator\": \"iqn.1993-08.org.debian:01:abc\", \"ip\": \"10.0.0.5\"}")));
+        assertThat(out).contains("\"target_portal\" : \"10.0.0.9:3260\"");
+        assertThat(run("exports", "create", "v-1", "iqn.x", "--connector", dir.resolve("none.json").toString()))
+                .isEqualTo(2);
+    }
+
+    @Test
     void statusShowsEveryCheckAndIsExitOneUnlessUp() {
         agent.stubFor(get("/q/health").willReturn(okJson("""
                 {"status": "UP", "checks": [{"name": "libvirt", "status": "UP", "data": {"uri": "qemu:///system"}},
