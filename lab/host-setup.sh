@@ -30,8 +30,8 @@ PACKAGES=(openjdk-17-jdk-headless maven curl
           # an S3 object store for the backup tests: Ceph's RADOS Gateway on that cluster; the zstd program for
           # the backup benchmark's floor
           radosgw zstd
-          # the man page checked by PackagingIT (groff -ww)
-          groff-base)
+          # the man page checked by PackagingIT (groff -ww); the .deb built and checked by DebPackageIT
+          groff-base lintian)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,13 +1,17 @@
 #!/bin/bash
 # Runs under real systemd in the test-host VM (see systemd-guest.sh): installs the RPM the tests built, then
-# for storage (LVM thin + LIO), both (kernel-path attach) and compute mode starts tether-agent.service as an
-# operator would and checks what issue 21 asks: systemctl start returns only when the API answers, the
+# for storage (LVM thin + LIO) and both (kernel-path attach) mode starts tether-agent.service as an operator
+# would, then replaces it with the .deb (apt install, compute mode, an upgrade with a disk attached, remove,
+# purge), and checks what issues 21 and 34 ask: systemctl start returns only when the API answers, the
 # mode's work succeeds inside the unit's hardening, kill -9 and SIGSTOP are restarted, stop ends inactive with
 # Result=success, and the journal holds no token or CHAP secret. One SYSTEMD-OK / SYSTEMD-FAIL line per check,
 # SYSTEMD-DONE at the end; the outer test reads them from the console.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 HERE=$(dirname "$(readlink -f "$0")")
 ROOT=$(cd "$HERE/../../.." && pwd)
+# which package flow the outer test asked for: "rpm" (SystemdUnitIT: the RPM in every mode) or "deb"
+# (SystemdDebIT: the RPM in storage and both mode, then the .deb installed, upgraded, removed, purged)
+FLOW=$(cat "$ROOT/target/testhost/flow" 2>/dev/null || echo rpm)
 FAILED=0
 ok() { echo "SYSTEMD-OK: $*"; }
 bad() { echo "SYSTEMD-FAIL: $*"; FAILED=1; }
@@ -192,6 +196,8 @@ await_restart "both: a hung JVM (SIGSTOP) missed its watchdog pings" "$PID" 200
 systemctl start tether-agent
 stop both
 
+RPM_TOKEN=$TOKEN
+if [ "$FLOW" = rpm ]; then
 # --- compute: the kernel path against the export left by the storage side ----------------------------
 configure compute
 start compute
@@ -200,8 +206,82 @@ expect "compute: kernel-path attach" 200 PUT "/v1/instances/testdom/volumes/$VOL
 expect "compute: detach" 204 DELETE "/v1/instances/testdom/volumes/$VOL"
 stop compute
 
+else
+# --- the .deb: installed on a host as an operator does (apt), compute mode, an upgrade with a disk attached,
+# remove, purge ---------------------------------------------------------------------------------------------
+step "deb: the RPM removed; the state of a fresh host"
+rpm -e --nodeps tether-agent >/dev/null 2>&1 || bad "deb: rpm -e tether-agent"
+rm -rf /etc/tether /var/lib/tether
+# this machine's image is a container's, whose policy-rc.d forbids packages to start services; a host has none
+rm -f /usr/sbin/policy-rc.d
+DEB1=$(ls "$ROOT"/target/deb/tether-agent_*-1_all.deb 2>/dev/null | head -1)
+DEB2=$(ls "$ROOT"/target/deb/tether-agent_*-2_all.deb 2>/dev/null | head -1)
+[ -n "$DEB1" ] && [ -n "$DEB2" ] || fatal "no .deb builds 1 and 2 under target/deb (the outer test builds them)"
+# apt against what is installed alone: this machine's package lists (tens of MB) would be parsed at every call,
+# minutes under TCG, and the VM has no network to use them; every dependency is installed here
+APT=(apt-get -y -q -o Dir::State::Lists=/run/apt-lists -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+     -o Dpkg::Options::=--force-confold)
+mkdir -p /run/apt-lists/partial
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive timeout 900 "${APT[@]}" install --no-install-recommends "$1" > /run/apt.log 2>&1
+}
+# the operator's settings in place before the package, as configuration management puts them: the agent
+# starts in compute mode at its first start (the package's own file is kept beside, as .dpkg-dist)
+install -d -m 0750 /etc/tether
+configure compute
+if apt_install "$DEB1"; then ok "deb: apt install ./$(basename "$DEB1")"; else fatal "deb: apt install: $(tail -5 /run/apt.log | tr '\n' ' ')"; fi
+[ "$(systemctl is-enabled tether-agent)" = enabled ] && [ "$(systemctl is-active tether-agent)" = active ] \
+  && ok "deb: postinst enabled and started the unit" \
+  || bad "deb: after install: $(systemctl is-enabled tether-agent), $(systemctl is-active tether-agent)"
+[ -s /etc/tether/api-token ] && [ -s /etc/tether/tls/agent.crt ] && [ "$(stat -c %a /etc/tether/tls/agent.key)" = 600 ] \
+  && ok "deb: postinst made the API token and the TLS certificate (key 0600)" || bad "deb: token or TLS files missing"
+TOKEN=$(cat /etc/tether/api-token)
+if out=$(tetherctl status 2>&1); then ok "deb: tetherctl status with no flags: UP"; else bad "deb: tetherctl status: $out"; fi
+grep -q '^tether.mode=compute' /etc/tether/agent.properties && ok "deb: the operator's settings in place before kept" \
+  || bad "deb: the install replaced /etc/tether/agent.properties"
+expect "compute: kernel-path attach" 200 PUT "/v1/instances/testdom/volumes/$VOL" \
+  "{\"connection_info\":$(cat /run/connection_info.json),\"bus\":\"scsi\"}"
+BEFORE=$(systemctl show -p MainPID --value tether-agent)
+step "deb: upgrading with the disk attached"
+if apt_install "$DEB2"; then ok "deb: upgraded to $(dpkg-query -W -f='${Version}' tether-agent)"; else bad "deb: upgrade: $(tail -5 /run/apt.log | tr '\n' ' ')"; fi
+AFTER=$(systemctl show -p MainPID --value tether-agent)
+[ "$(systemctl is-active tether-agent)" = active ] && [ "$AFTER" != "$BEFORE" ] \
+  && ok "deb: the upgrade stopped the old agent and started the new one" \
+  || bad "deb: after the upgrade: $(systemctl is-active tether-agent), pid $BEFORE -> $AFTER"
+grep -q '^tether.mode=compute' /etc/tether/agent.properties && ok "deb: the operator's settings kept (conffile)" \
+  || bad "deb: the upgrade replaced /etc/tether/agent.properties"
+if out=$(tetherctl -o value attachments 2>&1) && echo "$out" | grep -q "^$VOL testdom attached "; then
+  ok "deb: after the upgrade the disk is still attached and the agent has its record"
+else
+  bad "deb: attachments after the upgrade: $out"
+fi
+timeout 60 virsh -q -c qemu:///system domblklist testdom | grep -q '^ *sd' \
+  && ok "deb: the domain still has the disk" || bad "deb: the domain lost its disk: $(virsh -q -c qemu:///system domblklist testdom | tr '\n' ' ')"
+expect "deb: a reconciliation after the upgrade finds no drift" 200 POST /v1/reconciliation
+grep -q '"drift":{}' /run/body || bad "deb: drift after the upgrade: $(head -c 400 /run/body)"
+expect "compute: detach" 204 DELETE "/v1/instances/testdom/volumes/$VOL"
+stop compute
+step "deb: remove, then purge"
+DEBIAN_FRONTEND=noninteractive timeout 300 "${APT[@]}" remove tether-agent > /run/apt.log 2>&1 || bad "deb: apt remove"
+[ ! -e /lib/systemd/system/tether-agent.service ] && [ ! -e /usr/bin/tetherctl ] && [ ! -e /usr/lib/tether-agent ] \
+  && [ -e /etc/tether/agent.properties ] && ok "deb: remove took the program and kept the configuration" \
+  || bad "deb: after remove: $(ls -d /lib/systemd/system/tether-agent.service /usr/bin/tetherctl /usr/lib/tether-agent /etc/tether/agent.properties 2>&1 | tr '\n' ' ')"
+DEBIAN_FRONTEND=noninteractive timeout 300 "${APT[@]}" purge tether-agent > /run/apt.log 2>&1 || bad "deb: apt purge"
+[ ! -e /etc/tether ] && ok "deb: purge removed /etc/tether (settings, token, certificate)" || bad "deb: /etc/tether after purge"
+if [ -z "$(find /var/lib/tether -type f -name '*.json' 2>/dev/null | head -1)" ] && [ ! -e /var/lib/tether ]; then
+  ok "deb: purge removed the state directory, which held no record"
+else
+  bad "deb: after purge: $(find /var/lib/tether 2>&1 | head -5 | tr '\n' ' ')"
+fi
+case "$(dpkg-query -W -f='${db:Status-Status}' tether-agent 2>/dev/null)" in
+  ""|not-installed) ok "deb: dpkg knows it no more" ;;
+  *) bad "deb: dpkg status after purge: $(dpkg-query -W -f='${db:Status-Status}' tether-agent)" ;;
+esac
+
+fi
+
 # --- what the journal kept -----------------------------------------------------------------------------
-if journalctl -u tether-agent --no-pager -o cat | grep -qF -e "$TOKEN" ${CHAP:+-e "$CHAP"}; then
+if journalctl -u tether-agent --no-pager -o cat | grep -qF -e "$TOKEN" -e "$RPM_TOKEN" ${CHAP:+-e "$CHAP"}; then
   bad "the journal holds the API token or a CHAP secret"
 else
   ok "the journal holds neither the API token nor the CHAP secret"

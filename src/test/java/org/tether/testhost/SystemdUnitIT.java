@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The RPM under real systemd as PID 1 (the test-host VM boots this machine's own systemd): the unit the
- * package ships, unchanged, in storage (LVM thin + LIO), both and compute mode. The checks run inside the VM
+ * package ships, unchanged, in storage (LVM thin + LIO), both and compute mode. {@link SystemdDebIT} runs the
+ * .deb the same way. The checks run inside the VM
  * ({@code src/test/testhost/systemd-check.sh}); this test builds the RPM, boots, and reads their verdicts.
  */
 class SystemdUnitIT {
@@ -24,10 +25,35 @@ class SystemdUnitIT {
 
     @Test
     void thePackagedUnitIsReadyWhenItAnswersStopsCleanlyAndEveryModeWorksInsideItsHardening() throws Exception {
+        List<String> verdicts = verdicts("rpm");
+        assertThat(verdicts).contains(
+                "SYSTEMD-OK: storage: thin volume created inside the unit",
+                "SYSTEMD-OK: both: kernel-path attach (iscsiadm, sysfs scan, libvirt) inside the unit",
+                "SYSTEMD-OK: both: tetherctl attachments with no flags (the agent's address, token and certificate "
+                        + "from its configuration)",
+                "SYSTEMD-OK: both: tetherctl status: UP",
+                "SYSTEMD-OK: compute: kernel-path attach",
+                "SYSTEMD-OK: storage: systemctl stop leaves it inactive, Result=success",
+                "SYSTEMD-OK: the journal holds neither the API token nor the CHAP secret");
+        assertThat(verdicts).anyMatch(l -> l.startsWith("SYSTEMD-OK: both: a hung JVM (SIGSTOP) missed its watchdog"))
+                .anyMatch(l -> l.startsWith("SYSTEMD-OK: both: kill -9: systemd restarted it"))
+                .anyMatch(l -> l.startsWith("SYSTEMD-OK: storage: the API answered the first request after"));
+    }
+
+    /**
+     * Builds the packages, boots the VM into the check with {@code flow} ({@code rpm}, or {@code deb}: the .deb
+     * after the RPM's storage and both modes) and returns its verdicts, once it ran to its end with no failure.
+     */
+    static List<String> verdicts(String flow) throws Exception {
         run(List.of("bash", "rpm/build.sh"), Duration.ofMinutes(2));
+        if (flow.equals("deb")) { // two builds: the second is the upgrade, installed while a disk is attached
+            run(List.of("bash", "lab/build-deb.sh", "0.1.0-1"), Duration.ofMinutes(3));
+            run(List.of("bash", "lab/build-deb.sh", "0.1.0-2"), Duration.ofMinutes(3));
+        }
         run(List.of("bash", SCRIPTS.resolve("testhost.sh").toString(), "prepare"), Duration.ofMinutes(10));
         Path dir = Path.of("target/testhost").toAbsolutePath();
         Files.createDirectories(dir);
+        Files.writeString(dir.resolve("flow"), flow + "\n");
         Path console = dir.resolve("console-systemd.log");
         String text = boot(console);
         if (!text.contains("SYSTEMD: host ready")) {
@@ -42,18 +68,7 @@ class SystemdUnitIT {
         verdicts.forEach(System.out::println);
         assertThat(verdicts).as("the check ran to its end; see " + console).anyMatch(l -> l.startsWith("SYSTEMD-DONE"));
         assertThat(verdicts).as("failed checks").noneMatch(l -> l.startsWith("SYSTEMD-FAIL"));
-        assertThat(verdicts).contains(
-                "SYSTEMD-OK: storage: thin volume created inside the unit",
-                "SYSTEMD-OK: both: kernel-path attach (iscsiadm, sysfs scan, libvirt) inside the unit",
-                "SYSTEMD-OK: both: tetherctl attachments with no flags (the agent's address, token and certificate "
-                        + "from its configuration)",
-                "SYSTEMD-OK: both: tetherctl status: UP",
-                "SYSTEMD-OK: compute: kernel-path attach",
-                "SYSTEMD-OK: storage: systemctl stop leaves it inactive, Result=success",
-                "SYSTEMD-OK: the journal holds neither the API token nor the CHAP secret");
-        assertThat(verdicts).anyMatch(l -> l.startsWith("SYSTEMD-OK: both: a hung JVM (SIGSTOP) missed its watchdog"))
-                .anyMatch(l -> l.startsWith("SYSTEMD-OK: both: kill -9: systemd restarted it"))
-                .anyMatch(l -> l.startsWith("SYSTEMD-OK: storage: the API answered the first request after"));
+        return verdicts;
     }
 
     /** Boots the VM into the check and returns its console once the check is done, or gave up. */
