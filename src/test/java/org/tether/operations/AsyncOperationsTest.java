@@ -151,21 +151,23 @@ class AsyncOperationsTest {
 
     @Test
     void theCallbackIsTheOperationSignedAndRetriedWithTheSameSignatureUntilTheReceiverTakesIt() throws Exception {
-        receiver.stubFor(post(urlEqualTo("/hook")).inScenario("flaky").whenScenarioStateIs(Scenario.STARTED)
+        // a path of its own: a late delivery of another test's callback must not take a step of this scenario
+        String hook = "/hook-" + UUID.randomUUID();
+        receiver.stubFor(post(urlEqualTo(hook)).inScenario("flaky").whenScenarioStateIs(Scenario.STARTED)
                 .willReturn(aResponse().withStatus(503)).willSetStateTo("second"));
-        receiver.stubFor(post(urlEqualTo("/hook")).inScenario("flaky").whenScenarioStateIs("second")
+        receiver.stubFor(post(urlEqualTo(hook)).inScenario("flaky").whenScenarioStateIs("second")
                 .willReturn(aResponse().withStatus(502)).willSetStateTo("up"));
-        receiver.stubFor(post(urlEqualTo("/hook")).inScenario("flaky").whenScenarioStateIs("up")
+        receiver.stubFor(post(urlEqualTo(hook)).inScenario("flaky").whenScenarioStateIs("up")
                 .willReturn(aResponse().withStatus(204)));
         String vol = UUID.randomUUID().toString();
         Response r = given().contentType(ContentType.JSON).body("{\"id\": \"" + vol + "\", \"size_gb\": 1, "
-                + "\"callback_url\": \"" + receiver.baseUrl() + "/hook\"}").post("/v1/volumes");
+                + "\"callback_url\": \"" + receiver.baseUrl() + hook + "\"}").post("/v1/volumes");
         r.then().statusCode(202);
         String location = r.header("Location");
         JsonNode op = awaitOperation(location, "/callback/state", "delivered");
         assertThat(op.get("callback").get("attempts").asInt()).isEqualTo(3);
 
-        List<LoggedRequest> sent = receiver.findAll(postRequestedFor(urlEqualTo("/hook")));
+        List<LoggedRequest> sent = receiver.findAll(postRequestedFor(urlEqualTo(hook)));
         assertThat(sent).hasSize(3);
         byte[] body = sent.get(0).getBody();
         for (LoggedRequest s : sent) {
