@@ -56,7 +56,7 @@ class RbdAgentIT {
         Files.writeString(key, ceph.key() + "\n");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         // the unit's JVM: librados builds its option table on the calling thread's stack (512 KiB was too little)
-        return new AgentProcess(18098, dir.resolve(state), dir.resolve(state + ".log")).with(AgentProcess.unitJvmOptions()).with(
+        return new AgentProcess(18098, dir.resolve(state), dir.resolve(state.equals("state") ? "agent.log" : state + ".log")).with(AgentProcess.unitJvmOptions()).with(
                 "-Dtether.mode=both", "-Dtether.storage.backend=rbd",
                 "-Dtether.storage.rbd.conf=" + ceph.conf, "-Dtether.storage.rbd.keyring=" + ceph.keyring,
                 "-Dtether.storage.rbd.secret-uuid=" + hostSecret, "-Dtether.storage.rbd.max-clone-depth=1",
