@@ -64,7 +64,23 @@ public class CallbackSender {
         attempt(operationId);
     }
 
+    /** Operations whose callback is being sent now: the sweep must not send one the worker is sending. */
+    private final java.util.Set<String> sending = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     void attempt(String id) {
+        // the first attempt runs on the operation's worker while the sweep may find the same delivery due: one
+        // attempt at a time per operation, or the receiver gets it twice and the record counts one of the two
+        if (!sending.add(id)) {
+            return;
+        }
+        try {
+            send(id);
+        } finally {
+            sending.remove(id);
+        }
+    }
+
+    private void send(String id) {
         OperationRecord r = store.find(id).orElse(null);
         if (r == null || r.delivery() == null || r.delivery().state() != OperationRecord.DeliveryState.PENDING) {
             return;
