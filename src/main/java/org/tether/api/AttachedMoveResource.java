@@ -16,7 +16,7 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.tether.compute.move.AttachedVolumeMoves;
-import org.tether.compute.volume.AttachPath;
+import org.tether.disk.AttachPath;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 

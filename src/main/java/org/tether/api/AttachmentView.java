@@ -1,7 +1,7 @@
 package org.tether.api;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.tether.compute.volume.Drift;
+import org.tether.disk.Drift;
 import org.tether.connection.IscsiPath;
 import org.tether.state.AttachmentRecord;
 

@@ -1,7 +1,7 @@
 package org.tether.api;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.tether.cinder.attachments.CinderAttachmentRecord;
+import org.tether.compute.cinder.CinderAttachmentRecord;
 import org.tether.state.AttachmentRecord;
 
 import java.time.Instant;

@@ -505,7 +505,7 @@ public interface TetherConfig {
     interface Attach {
         /** Path used for iSCSI when a request does not name one; RBD goes through QEMU unless a request names a path. */
         @WithDefault("kernel")
-        org.tether.compute.volume.AttachPath defaultPath();
+        org.tether.disk.AttachPath defaultPath();
 
         /** How long a detach waits for the guest to release the disk. */
         @WithDefault("30s")

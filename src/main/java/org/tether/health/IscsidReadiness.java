@@ -4,7 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
-import org.tether.compute.volume.AttachPath;
+import org.tether.disk.AttachPath;
 import org.tether.compute.iscsi.Iscsiadm;
 import org.tether.config.TetherConfig;
 

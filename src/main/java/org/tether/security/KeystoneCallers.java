@@ -1,7 +1,7 @@
 package org.tether.security;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.cinder.KeystoneTokenValidator;
+import org.tether.openstack.KeystoneTokenValidator;
 import org.tether.config.TetherConfig;
 import org.tether.error.TetherException;
 

@@ -1,9 +1,9 @@
 package org.tether.state;
 
-import org.tether.compute.volume.AttachPath;
-import org.tether.compute.volume.ConnectedVolume;
+import org.tether.disk.AttachPath;
+import org.tether.disk.ConnectedVolume;
 import org.tether.connection.IscsiPath;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 
 import java.time.Instant;
 import java.util.List;

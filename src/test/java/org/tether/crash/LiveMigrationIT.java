@@ -57,8 +57,8 @@ class LiveMigrationIT {
         hostB = Path.of("target/host-b").toAbsolutePath();
         uriB = Host.run("bash", "lab/host-b.sh", "start", hostB.toString(), "" + LIBVIRT_B).strip();
         ceph = org.tether.lab.CephCluster.start(6793);
-        openstack = org.tether.cinder.OpenStackStubs.start();
-        openstack.stubFor(org.tether.cinder.OpenStackStubs.keystone().willReturn(org.tether.cinder.OpenStackStubs
+        openstack = org.tether.openstack.OpenStackStubs.start();
+        openstack.stubFor(org.tether.openstack.OpenStackStubs.keystone().willReturn(org.tether.openstack.OpenStackStubs
                 .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(7200))));
         new java.util.Random(11).nextBytes(LUKS_KEY);
         openstack.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(com.github.tomakehurst.wiremock.client
@@ -119,7 +119,7 @@ class LiveMigrationIT {
                         "-Dtether.migration.peers.a.migrate-uri=tcp://127.0.0.1",
                         "-Dtether.migration.peers.a.listen-address=127.0.0.1");
         List<String> keys = new java.util.ArrayList<>();
-        org.tether.cinder.OpenStackStubs.credentials(openstack, dir.resolve("keystone-password"))
+        org.tether.openstack.OpenStackStubs.credentials(openstack, dir.resolve("keystone-password"))
                 .forEach((k, v) -> keys.add("-D" + k + "=" + v));
         keys.add("-Dtether.keymanager.endpoint=" + openstack.baseUrl() + "/barbican");
         a.with(keys.toArray(String[]::new));

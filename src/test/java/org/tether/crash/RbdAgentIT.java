@@ -419,10 +419,10 @@ class RbdAgentIT {
      */
     @Test
     void anEncryptedRbdVolumeFromAnImageOpensInQemuGrowsWhileAttachedAndHoldsNoPlaintext() throws Exception {
-        com.github.tomakehurst.wiremock.WireMockServer openstack = org.tether.cinder.OpenStackStubs.start();
+        com.github.tomakehurst.wiremock.WireMockServer openstack = org.tether.openstack.OpenStackStubs.start();
         UUID hostSecret = UUID.randomUUID();
         try {
-            openstack.stubFor(org.tether.cinder.OpenStackStubs.keystone().willReturn(org.tether.cinder.OpenStackStubs
+            openstack.stubFor(org.tether.openstack.OpenStackStubs.keystone().willReturn(org.tether.openstack.OpenStackStubs
                     .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(3600))));
             byte[] key = new byte[32];
             new java.util.Random(7).nextBytes(key);
@@ -433,7 +433,7 @@ class RbdAgentIT {
             String encryption = "{\"provider\": \"luks\", \"cipher\": \"aes-xts-plain64\", \"key_size\": 256, "
                     + "\"control_location\": \"front-end\", \"encryption_key_id\": \"" + keyId + "\"}";
             List<String> props = new java.util.ArrayList<>();
-            org.tether.cinder.OpenStackStubs.credentials(openstack, dir.resolve("keystone-password"))
+            org.tether.openstack.OpenStackStubs.credentials(openstack, dir.resolve("keystone-password"))
                     .forEach((k, v) -> props.add("-D" + k + "=" + v));
             props.add("-Dtether.keymanager.endpoint=" + openstack.baseUrl() + "/barbican");
 

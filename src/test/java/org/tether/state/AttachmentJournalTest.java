@@ -2,12 +2,12 @@ package org.tether.state;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tether.compute.volume.AttachPath;
-import org.tether.compute.volume.ConnectedVolume;
+import org.tether.disk.AttachPath;
+import org.tether.disk.ConnectedVolume;
 import org.tether.connection.IscsiPath;
 import org.tether.connection.Portal;
-import org.tether.compute.volume.DiskSource;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.DiskSource;
+import org.tether.disk.GuestDevice;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -37,7 +37,7 @@ class KernelPathsIT {
         openstack = new com.github.tomakehurst.wiremock.WireMockServer(com.github.tomakehurst.wiremock.core
                 .WireMockConfiguration.options().port(18111).bindAddress("127.0.0.1"));
         openstack.start();
-        openstack.stubFor(org.tether.cinder.OpenStackStubs.keystone().willReturn(org.tether.cinder.OpenStackStubs
+        openstack.stubFor(org.tether.openstack.OpenStackStubs.keystone().willReturn(org.tether.openstack.OpenStackStubs
                 .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(7200))));
         disks = TestHostVm.newDisks("kernelpaths", 8L << 30, 2L << 30, 3L << 30, 3L << 30);
         vm = TestHostVm.boot("", disks);

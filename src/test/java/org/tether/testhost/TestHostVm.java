@@ -29,6 +29,12 @@ final class TestHostVm implements AutoCloseable {
     private static final Duration BOOT_DEADLINE = Duration.ofSeconds(300);
     /** From QEMU's start to the guest init's first line: 12-23 s measured here, so far more is a hung kernel boot. */
     private static final Duration INIT_DEADLINE = Duration.ofSeconds(120);
+    /**
+     * The longest a healthy boot goes without a new step: a libvirtd that never answers is given 120 s before the
+     * guest says so and starts it again; everything else takes under 45 s. A guest frozen after a step (seen once:
+     * after making its VGs) is given up at this instead of the whole boot deadline.
+     */
+    private static final Duration STEP_DEADLINE = Duration.ofSeconds(150);
     /** For the probe calls made while shutting the VM down, which must not wait on a hung guest. */
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
@@ -114,6 +120,7 @@ final class TestHostVm implements AutoCloseable {
         long start = System.nanoTime();
         long end = start + BOOT_DEADLINE.toNanos();
         String lastStep = null;
+        long lastStepAt = start;
         while (System.nanoTime() < end) {
             Optional<String> fail = consoleLine("TESTHOST-FAIL");
             if (fail.isPresent()) {
@@ -127,6 +134,11 @@ final class TestHostVm implements AutoCloseable {
             if (step != null && !step.equals(lastStep)) {
                 System.out.println("testhost " + console.getFileName() + ": " + elapsed + " s " + step);
                 lastStep = step;
+                lastStepAt = System.nanoTime();
+            }
+            if (step != null && System.nanoTime() - lastStepAt > STEP_DEADLINE.toNanos()) {
+                return "no new boot step for " + STEP_DEADLINE + " after \"" + step + "\" (a frozen guest); see "
+                        + console;
             }
             if (step == null && elapsed > INIT_DEADLINE.toSeconds()) {
                 return "the guest's init did not begin within " + INIT_DEADLINE + " (a hung kernel boot); see "

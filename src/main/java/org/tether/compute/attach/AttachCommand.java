@@ -1,8 +1,8 @@
 package org.tether.compute.attach;
 
-import org.tether.compute.volume.AttachPath;
+import org.tether.disk.AttachPath;
 import com.fasterxml.jackson.databind.JsonNode;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 
 import java.util.UUID;
 

@@ -1,7 +1,7 @@
 package org.tether.compute.attach;
 
-import org.tether.compute.volume.AttachPath;
-import org.tether.compute.volume.VolumeConnector;
+import org.tether.disk.AttachPath;
+import org.tether.disk.VolumeConnector;
 import org.tether.metrics.OperationMetrics;
 import org.tether.metrics.StepTimes;
 import jakarta.enterprise.context.ApplicationScoped;

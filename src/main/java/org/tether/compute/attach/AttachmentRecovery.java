@@ -7,7 +7,7 @@ import org.jboss.logging.Logger;
 import org.tether.compute.libvirt.DiskHotplug;
 import org.tether.compute.libvirt.DiskXml;
 import org.tether.compute.libvirt.DiskXmlFactory;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import org.tether.compute.libvirt.LibvirtXml;
 import org.tether.config.TetherConfig;
 import org.tether.error.TetherException;

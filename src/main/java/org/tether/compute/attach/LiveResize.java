@@ -1,6 +1,6 @@
 package org.tether.compute.attach;
 
-import org.tether.compute.volume.VolumeConnector;
+import org.tether.disk.VolumeConnector;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 import org.tether.compute.libvirt.DomainState;

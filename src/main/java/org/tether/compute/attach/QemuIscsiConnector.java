@@ -1,16 +1,16 @@
 package org.tether.compute.attach;
 
-import org.tether.compute.volume.AttachPath;
-import org.tether.compute.volume.Drift;
-import org.tether.compute.volume.VolumeConnector;
-import org.tether.compute.volume.ConnectedVolume;
+import org.tether.disk.AttachPath;
+import org.tether.disk.Drift;
+import org.tether.disk.VolumeConnector;
+import org.tether.disk.ConnectedVolume;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.tether.connection.ChapCredentials;
 import org.tether.connection.ConnectionInfo;
 import org.tether.connection.IscsiConnectionInfo;
 import org.tether.connection.IscsiPath;
 import org.tether.compute.connector.HostConnector;
-import org.tether.compute.volume.DiskSource;
+import org.tether.disk.DiskSource;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.error.TetherException;
 
@@ -107,7 +107,7 @@ public class QemuIscsiConnector implements VolumeConnector {
     public HostCheck check(List<IscsiPath> paths, ConnectedVolume connected,
                            java.util.function.Predicate<UUID> secretExists) {
         if (connected != null && connected.secretUuid() != null && connected.source() instanceof
-                org.tether.compute.volume.DiskSource.NetworkIscsi n && n.chapUsername() != null
+                org.tether.disk.DiskSource.NetworkIscsi n && n.chapUsername() != null
                 && !secretExists.test(connected.secretUuid())) {
             return new HostCheck(List.of(Drift.found("secret_missing", "libvirt secret " + connected.secretUuid()
                     + " is gone; QEMU cannot log in again after a restart of the domain")), connected);

@@ -1,6 +1,6 @@
 package org.tether.compute.attach;
 
-import org.tether.compute.volume.ConnectedVolume;
+import org.tether.disk.ConnectedVolume;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 import org.tether.compute.encryption.LuksPassphrases;

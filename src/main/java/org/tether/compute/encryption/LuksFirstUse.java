@@ -4,7 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.tether.connection.ConnectionInfo;
-import org.tether.compute.volume.DiskSource;
+import org.tether.disk.DiskSource;
 import org.tether.config.TetherConfig;
 import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.LuksFormatter;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.connection.ConnectionInfo;
-import org.tether.compute.volume.DiskSource;
+import org.tether.disk.DiskSource;
 import org.tether.config.TetherConfig;
 import org.tether.encryption.LuksHeader;
 import org.tether.encryption.QemuSecretFile;

@@ -4,7 +4,7 @@ import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.LuksKey;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.cinder.BarbicanClient;
+import org.tether.openstack.BarbicanClient;
 import org.tether.compute.libvirt.Hypervisor;
 
 import java.nio.charset.StandardCharsets;

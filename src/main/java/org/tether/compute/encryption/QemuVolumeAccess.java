@@ -6,7 +6,7 @@ import org.tether.connection.ChapCredentials;
 import org.tether.connection.ConnectionInfo;
 import org.tether.connection.IscsiConnectionInfo;
 import org.tether.connection.RbdConnectionInfo;
-import org.tether.compute.volume.DiskSource;
+import org.tether.disk.DiskSource;
 import org.tether.compute.rbd.CephHostSecret;
 
 import java.nio.charset.StandardCharsets;

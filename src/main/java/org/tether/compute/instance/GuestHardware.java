@@ -1,6 +1,6 @@
 package org.tether.compute.instance;
 
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import org.tether.error.TetherException;
 
 import java.util.Map;

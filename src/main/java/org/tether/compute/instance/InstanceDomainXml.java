@@ -5,7 +5,7 @@ import org.tether.compute.attach.AttachService;
 import org.tether.compute.libvirt.DiskXml;
 import org.tether.compute.libvirt.DiskXmlFactory;
 import org.tether.compute.libvirt.DomainDefinition;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import org.tether.compute.libvirt.GuestDeviceNames;
 import org.tether.state.AttachmentRecord;
 

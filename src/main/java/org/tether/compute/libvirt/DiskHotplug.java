@@ -1,6 +1,6 @@
 package org.tether.compute.libvirt;
 
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;

@@ -1,7 +1,7 @@
 package org.tether.compute.libvirt;
 
-import org.tether.compute.volume.DiskSource;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.DiskSource;
+import org.tether.disk.GuestDevice;
 import jakarta.xml.bind.JAXBElement;
 import org.tether.connection.ConnectionInfo.VolumeOptions;
 import org.tether.connection.Portal;

@@ -1,6 +1,6 @@
 package org.tether.compute.libvirt;
 
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 

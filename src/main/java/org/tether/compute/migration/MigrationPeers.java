@@ -103,7 +103,7 @@ public class MigrationPeers {
         return clients.computeIfAbsent(name, n -> {
             HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER);
-            p.caFile().ifPresent(ca -> b.sslContext(org.tether.cinder.Tls.trusting(ca)));
+            p.caFile().ifPresent(ca -> b.sslContext(org.tether.openstack.Tls.trusting(ca)));
             return b.build();
         });
     }

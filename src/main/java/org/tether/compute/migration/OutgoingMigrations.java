@@ -62,12 +62,12 @@ public class OutgoingMigrations {
     });
 
     private final InstanceStore instances;
-    private final org.tether.cinder.attachments.CinderAttachmentStore cinderAttachments;
+    private final org.tether.compute.cinder.CinderAttachmentStore cinderAttachments;
 
     public OutgoingMigrations(Hypervisor hypervisor, AttachmentJournal journal, AttachmentLocks locks,
                               Teardown teardown, DiskBackups backups, MigrationPeers peers, MigrationStore store,
                               Clock clock, TetherConfig config, InstanceStore instances,
-                              org.tether.cinder.attachments.CinderAttachmentStore cinderAttachments) {
+                              org.tether.compute.cinder.CinderAttachmentStore cinderAttachments) {
         this.instances = instances;
         this.cinderAttachments = cinderAttachments;
         this.hypervisor = hypervisor;

@@ -1,7 +1,7 @@
 package org.tether.compute.move;
 
-import org.tether.compute.volume.AttachPath;
-import org.tether.compute.volume.ConnectedVolume;
+import org.tether.disk.AttachPath;
+import org.tether.disk.ConnectedVolume;
 import org.tether.connection.IscsiPath;
 import org.tether.state.AttachmentRecord;
 

@@ -1,14 +1,14 @@
 package org.tether.compute.rbd;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import org.tether.compute.volume.AttachPath;
-import org.tether.compute.volume.ConnectedVolume;
-import org.tether.compute.volume.Drift;
-import org.tether.compute.volume.VolumeConnector;
+import org.tether.disk.AttachPath;
+import org.tether.disk.ConnectedVolume;
+import org.tether.disk.Drift;
+import org.tether.disk.VolumeConnector;
 import org.tether.connection.ConnectionInfo;
 import org.tether.connection.IscsiPath;
 import org.tether.connection.RbdConnectionInfo;
-import org.tether.compute.volume.DiskSource;
+import org.tether.disk.DiskSource;
 import org.tether.connection.CephKeys;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.error.ErrorCode;

@@ -1,6 +1,6 @@
 package org.tether.compute.reconcile;
 
-import org.tether.compute.volume.Drift;
+import org.tether.disk.Drift;
 
 import java.time.Instant;
 import java.util.List;

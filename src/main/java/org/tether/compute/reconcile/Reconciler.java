@@ -11,8 +11,8 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.compute.attach.AttachmentLocks;
 import org.tether.compute.attach.Connectors;
-import org.tether.compute.volume.Drift;
-import org.tether.compute.volume.VolumeConnector;
+import org.tether.disk.Drift;
+import org.tether.disk.VolumeConnector;
 import org.tether.connection.IscsiPath;
 import org.tether.compute.iscsi.Iscsiadm;
 import org.tether.compute.iscsi.IscsiSession;
@@ -273,7 +273,7 @@ public class Reconciler {
     private List<String> unownedSessions(List<String> errors, int[] count) {
         Set<String> needed = new HashSet<>();
         for (AttachmentRecord r : journal.all()) {
-            if (r.attachPath() == org.tether.compute.volume.AttachPath.KERNEL) {
+            if (r.attachPath() == org.tether.disk.AttachPath.KERNEL) {
                 for (IscsiPath p : r.paths()) {
                     needed.add(p.portal().hostPort() + " " + p.iqn());
                 }
@@ -291,7 +291,7 @@ public class Reconciler {
             }
             return out;
         } catch (RuntimeException e) {
-            if (config.attach().defaultPath() == org.tether.compute.volume.AttachPath.KERNEL) {
+            if (config.attach().defaultPath() == org.tether.disk.AttachPath.KERNEL) {
                 errors.add("iscsi sessions: " + e.getMessage());
             }
             return List.of();

@@ -2,7 +2,7 @@ package org.tether.storage.backup;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
-import org.tether.cinder.BarbicanClient;
+import org.tether.openstack.BarbicanClient;
 
 import java.security.MessageDigest;
 import java.util.Arrays;

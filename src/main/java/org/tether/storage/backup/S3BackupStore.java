@@ -74,7 +74,7 @@ public final class S3BackupStore implements BackupStore {
                 .connectionTimeout(Duration.ofSeconds(Math.min(10, Math.max(1, timeout.toSeconds()))))
                 .socketTimeout(timeout);
         if (caFile != null) {
-            javax.net.ssl.TrustManager[] trust = org.tether.cinder.Tls.trustManagers(caFile);
+            javax.net.ssl.TrustManager[] trust = org.tether.openstack.Tls.trustManagers(caFile);
             b.tlsTrustManagersProvider(() -> trust);
         }
         return b;

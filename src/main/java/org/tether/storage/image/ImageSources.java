@@ -3,7 +3,7 @@ package org.tether.storage.image;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.tether.cinder.GlanceClient;
+import org.tether.openstack.GlanceClient;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
@@ -53,7 +53,7 @@ public class ImageSources {
         this.config = config.storage().images();
         HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(java.time.Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER);
-        this.config.caFile().ifPresent(ca -> b.sslContext(org.tether.cinder.Tls.trusting(ca)));
+        this.config.caFile().ifPresent(ca -> b.sslContext(org.tether.openstack.Tls.trusting(ca)));
         this.http = b.build();
     }
 

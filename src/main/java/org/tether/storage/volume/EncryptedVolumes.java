@@ -3,7 +3,7 @@ package org.tether.storage.volume;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
-import org.tether.cinder.BarbicanClient;
+import org.tether.openstack.BarbicanClient;
 import org.tether.config.TetherConfig;
 import org.tether.encryption.EncryptionSpec;
 import org.tether.encryption.LuksFormatter;

@@ -1,7 +1,7 @@
 package org.tether.compute.attach;
 
-import org.tether.compute.volume.AttachPath;
-import org.tether.compute.volume.ConnectedVolume;
+import org.tether.disk.AttachPath;
+import org.tether.disk.ConnectedVolume;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 import org.tether.connection.ConnectionInfo;
 import org.tether.connection.IscsiPath;
 import org.tether.connection.Portal;
-import org.tether.compute.volume.DiskSource;
+import org.tether.disk.DiskSource;
 import org.tether.compute.libvirt.DiskXmlFactory;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LibvirtXml;
 import org.tether.qos.QosSpec;

@@ -11,7 +11,7 @@ import io.restassured.response.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.tether.cinder.OpenStackStubs;
+import org.tether.openstack.OpenStackStubs;
 import org.tether.lab.Digests;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;

@@ -2,14 +2,14 @@ package org.tether.compute.instance;
 
 import org.junit.jupiter.api.Test;
 import org.tether.compute.attach.AttachCommand;
-import org.tether.compute.volume.AttachPath;
+import org.tether.disk.AttachPath;
 import org.tether.connection.ConnectionInfo.AccessMode;
 import org.tether.connection.ConnectionInfo.BlockSizes;
 import org.tether.connection.ConnectionInfo.VolumeOptions;
-import org.tether.compute.volume.DiskSource;
+import org.tether.disk.DiskSource;
 import org.tether.compute.libvirt.DiskXml;
 import org.tether.compute.libvirt.DiskXmlFactory;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import org.tether.compute.libvirt.LibvirtXml;
 import org.tether.qos.QosSpec;
 import org.xmlunit.builder.DiffBuilder;

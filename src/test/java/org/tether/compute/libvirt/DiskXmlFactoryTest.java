@@ -1,7 +1,7 @@
 package org.tether.compute.libvirt;
 
-import org.tether.compute.volume.DiskSource;
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.DiskSource;
+import org.tether.disk.GuestDevice;
 import org.junit.jupiter.api.Test;
 import org.tether.connection.ConnectionInfo.AccessMode;
 import org.tether.connection.ConnectionInfo.BlockSizes;

@@ -1,6 +1,6 @@
 package org.tether.compute.libvirt;
 
-import org.tether.compute.volume.GuestDevice;
+import org.tether.disk.GuestDevice;
 import org.junit.jupiter.api.Test;
 import org.tether.error.TetherException;
 

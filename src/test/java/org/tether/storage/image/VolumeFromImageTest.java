@@ -10,7 +10,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.tether.cinder.OpenStackStubs;
+import org.tether.openstack.OpenStackStubs;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
