@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -39,7 +40,7 @@ public class BarbicanClient {
                 RandomGenerator.getDefault(), clock, json);
     }
 
-    BarbicanClient(TetherConfig.Cinder config, Optional<URI> endpoint, OpenStackHttp.Sleeper sleeper,
+    BarbicanClient(CinderConfig config, Optional<URI> endpoint, OpenStackHttp.Sleeper sleeper,
                    RandomGenerator random, Clock clock, ObjectMapper json) {
         this.endpoint = endpoint;
         this.http = new OpenStackHttp(config, sleeper, random, json);

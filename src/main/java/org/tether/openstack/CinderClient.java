@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -43,7 +44,7 @@ public class CinderClient {
                 clock, json);
     }
 
-    CinderClient(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock, ObjectMapper json) {
+    CinderClient(CinderConfig config, OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock, ObjectMapper json) {
         this.http = new OpenStackHttp(config, sleeper, random, json);
         this.keystone = KeystoneSession.of(config, http, clock);
         this.serviceTokens = new ServiceTokens(config.serviceUser(), KeystoneSession.serviceUserOf(config, http, clock));

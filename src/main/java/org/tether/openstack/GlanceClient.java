@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -39,7 +40,7 @@ public class GlanceClient {
     }
 
     /** @param transferTimeout the longest an image's data may take to send ({@code tether.storage.images.download-timeout}) */
-    GlanceClient(TetherConfig.Cinder config, Optional<URI> endpoint, java.time.Duration transferTimeout,
+    GlanceClient(CinderConfig config, Optional<URI> endpoint, java.time.Duration transferTimeout,
                  OpenStackHttp.Sleeper sleeper, RandomGenerator random, Clock clock, ObjectMapper json) {
         this.endpoint = endpoint;
         this.transferTimeout = transferTimeout;

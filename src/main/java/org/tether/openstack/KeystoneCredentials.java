@@ -1,7 +1,9 @@
 package org.tether.openstack;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
+import org.tether.config.KeystoneUserConfig;
+import org.tether.config.ServiceUserConfig;
 import org.tether.config.SecretFile;
 
 /**
@@ -10,23 +12,23 @@ import org.tether.config.SecretFile;
  * file and appears only in the body of {@code POST /v3/auth/tokens}.
  */
 final class KeystoneCredentials {
-    private final TetherConfig.KeystoneUser config;
+    private final KeystoneUserConfig config;
     private final String secret;
     private final String role;
 
-    private KeystoneCredentials(TetherConfig.KeystoneUser config, String secret, String role) {
+    private KeystoneCredentials(KeystoneUserConfig config, String secret, String role) {
         this.config = config;
         this.secret = secret;
         this.role = role;
     }
 
     /** The agent's own user, {@code tether.cinder.*}. */
-    static KeystoneCredentials from(TetherConfig.Cinder c) {
+    static KeystoneCredentials from(CinderConfig c) {
         return from(c, "tether.cinder.", "");
     }
 
     /** The service user of {@code tether.cinder.service-user.*}; empty when none is set (the agent's user serves). */
-    static java.util.Optional<KeystoneCredentials> serviceUser(TetherConfig.ServiceUser s) {
+    static java.util.Optional<KeystoneCredentials> serviceUser(ServiceUserConfig s) {
         if (s.username().isEmpty() && s.applicationCredentialId().isEmpty()) {
             return java.util.Optional.empty();
         }
@@ -38,7 +40,7 @@ final class KeystoneCredentials {
      * @param role   how {@link #who()} introduces the identity ("service " or nothing)
      * @throws IllegalStateException naming the missing or contradictory settings
      */
-    private static KeystoneCredentials from(TetherConfig.KeystoneUser c, String prefix, String role) {
+    private static KeystoneCredentials from(KeystoneUserConfig c, String prefix, String role) {
         return switch (c.authType()) {
             case PASSWORD -> {
                 require(c.username().isPresent(), prefix + "username");

@@ -2,7 +2,7 @@ package org.tether.openstack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jboss.logging.Logger;
-import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -29,13 +29,13 @@ final class KeystoneSession {
     record Token(String value, Instant expiresAt, String projectId, List<String> roles, JsonNode catalog) {
     }
 
-    private final TetherConfig.Cinder config;
+    private final CinderConfig config;
     private final KeystoneCredentials credentials;
     private final OpenStackHttp http;
     private final Clock clock;
     private Token current;
 
-    KeystoneSession(TetherConfig.Cinder config, KeystoneCredentials credentials, OpenStackHttp http, Clock clock) {
+    KeystoneSession(CinderConfig config, KeystoneCredentials credentials, OpenStackHttp http, Clock clock) {
         this.config = config;
         this.credentials = credentials;
         this.http = http;
@@ -43,7 +43,7 @@ final class KeystoneSession {
     }
 
     /** The session of {@code tether.cinder.*}'s credentials, or empty when no {@code auth-url} is set. */
-    static java.util.Optional<KeystoneSession> of(TetherConfig.Cinder config, OpenStackHttp http, Clock clock) {
+    static java.util.Optional<KeystoneSession> of(CinderConfig config, OpenStackHttp http, Clock clock) {
         return config.authUrl().isEmpty() ? java.util.Optional.empty()
                 : java.util.Optional.of(new KeystoneSession(config, KeystoneCredentials.from(config), http, clock));
     }
@@ -52,7 +52,7 @@ final class KeystoneSession {
      * The session of the service user ({@code tether.cinder.service-user.*}) at the same Keystone; empty when
      * no {@code auth-url} is set or the service user has no credentials of its own.
      */
-    static java.util.Optional<KeystoneSession> serviceUserOf(TetherConfig.Cinder config, OpenStackHttp http, Clock clock) {
+    static java.util.Optional<KeystoneSession> serviceUserOf(CinderConfig config, OpenStackHttp http, Clock clock) {
         if (config.authUrl().isEmpty()) {
             return java.util.Optional.empty();
         }

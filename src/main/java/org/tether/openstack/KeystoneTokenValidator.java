@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -33,7 +34,7 @@ public class KeystoneTokenValidator {
 
     private final Optional<KeystoneSession> session;
     private final OpenStackHttp http;
-    private final TetherConfig.Cinder config;
+    private final CinderConfig config;
 
     @Inject
     public KeystoneTokenValidator(TetherConfig config, Clock clock, ObjectMapper json) {
@@ -41,7 +42,7 @@ public class KeystoneTokenValidator {
                 clock, json);
     }
 
-    KeystoneTokenValidator(TetherConfig.Cinder config, OpenStackHttp.Sleeper sleeper, RandomGenerator random,
+    KeystoneTokenValidator(CinderConfig config, OpenStackHttp.Sleeper sleeper, RandomGenerator random,
                            Clock clock, ObjectMapper json) {
         this.config = config;
         this.http = new OpenStackHttp(config, sleeper, random, json);

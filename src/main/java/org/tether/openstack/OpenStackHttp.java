@@ -3,7 +3,7 @@ package org.tether.openstack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.jboss.logging.Logger;
-import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -64,12 +64,12 @@ final class OpenStackHttp {
     }
 
     private final HttpClient http;
-    private final TetherConfig.Cinder config;
+    private final CinderConfig config;
     private final Sleeper sleeper;
     private final RandomGenerator random;
     private final ObjectMapper json;
 
-    OpenStackHttp(TetherConfig.Cinder config, Sleeper sleeper, RandomGenerator random, ObjectMapper json) {
+    OpenStackHttp(CinderConfig config, Sleeper sleeper, RandomGenerator random, ObjectMapper json) {
         this.json = json;
         this.config = config;
         this.sleeper = sleeper;

@@ -1,7 +1,7 @@
 package org.tether.openstack;
 
 import org.jboss.logging.Logger;
-import org.tether.config.TetherConfig;
+import org.tether.config.ServiceUserConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -23,7 +23,7 @@ final class ServiceTokens {
     private final Optional<KeystoneSession> own;
     private volatile boolean warned;
 
-    ServiceTokens(TetherConfig.ServiceUser config, Optional<KeystoneSession> own) {
+    ServiceTokens(ServiceUserConfig config, Optional<KeystoneSession> own) {
         this.send = config.sendToken();
         this.role = config.role();
         this.own = own;

@@ -14,6 +14,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
+import org.tether.config.CallbacksConfig;
 import org.tether.security.InternalCalls;
 
 import java.net.URI;
@@ -44,7 +45,7 @@ public class AsyncOperations {
     private final CallbackSender sender;
     private final CallbackSigner signer;
     private final InternalCalls internal;
-    private final TetherConfig.Callbacks callbacks;
+    private final CallbacksConfig callbacks;
     private final Duration timeout;
     private final Clock clock;
     private final SelfCall self;

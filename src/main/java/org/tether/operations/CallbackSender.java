@@ -4,6 +4,7 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
+import org.tether.config.CallbacksConfig;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,7 +29,7 @@ public class CallbackSender {
 
     private final OperationStore store;
     private final CallbackSigner signer;
-    private final TetherConfig.Callbacks config;
+    private final CallbacksConfig config;
     private final Clock clock;
     private final HttpClient http;
     private final OperationView view;

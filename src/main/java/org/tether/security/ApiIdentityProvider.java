@@ -11,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
+import org.tether.config.ApiConfig;
 
 import java.util.Optional;
 
@@ -32,7 +33,7 @@ public class ApiIdentityProvider implements IdentityProvider<ApiCaller> {
     public ApiIdentityProvider(TetherConfig config, InternalCalls internal, org.eclipse.microprofile.config.Config raw,
                                KeystoneCallers keystone) {
         this.keystone = keystone;
-        TetherConfig.Api api = config.api();
+        ApiConfig api = config.api();
         ListenerPolicy.from(raw, io.quarkus.runtime.LaunchMode.current() == io.quarkus.runtime.LaunchMode.TEST)
                 .requireSafe(api.allowPlainHttp());
         this.internal = internal;

@@ -3,6 +3,7 @@ package org.tether.security;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.tether.openstack.KeystoneTokenValidator;
 import org.tether.config.TetherConfig;
+import org.tether.config.ApiConfig;
 import org.tether.error.TetherException;
 
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ public class KeystoneCallers {
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
 
     public KeystoneCallers(KeystoneTokenValidator validator, TetherConfig config, Clock clock) {
-        TetherConfig.Api.Keystone k = config.api().keystone();
+        ApiConfig.Keystone k = config.api().keystone();
         this.validator = validator;
         this.enabled = k.enabled();
         this.roles = List.copyOf(k.roles());

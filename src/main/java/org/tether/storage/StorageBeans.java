@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import org.tether.config.TetherConfig;
-import org.tether.config.TetherConfig.Storage.BackendKind;
-import org.tether.config.TetherConfig.Target.TargetDriver;
+import org.tether.config.StorageConfig;
+import org.tether.config.TargetConfig;
+import org.tether.config.StorageConfig.BackendKind;
+import org.tether.config.TargetConfig.TargetDriver;
 import org.tether.exec.CommandRunner;
 import org.tether.storage.lvm.Lvm;
 import org.tether.storage.lvm.LvmBackend;
@@ -61,7 +63,7 @@ public class StorageBeans {
     @Produces
     @ApplicationScoped
     ExportDrivers drivers(PoolSet pools, TetherConfig config, CommandRunner runner) {
-        TetherConfig.Target t = config.storage().target();
+        TargetConfig t = config.storage().target();
         t.saveconfig().ifPresent(f -> org.jboss.logging.Logger.getLogger(StorageBeans.class).warnf(
                 "tether.storage.target.saveconfig (%s) is ignored: Tether no longer writes saveconfig.json and "
                         + "restores its LIO exports from its own records", f));
@@ -89,10 +91,10 @@ public class StorageBeans {
     }
 
     /** One pool's settings, the single-backend ones filling what it leaves unset. */
-    private record Declared(String name, TetherConfig.Storage.PoolConfig own) {
+    private record Declared(String name, StorageConfig.PoolConfig own) {
     }
 
-    private static List<Declared> declared(TetherConfig.Storage s) {
+    private static List<Declared> declared(StorageConfig s) {
         if (s.pools().isEmpty()) {
             return List.of(new Declared("default", null));
         }
@@ -107,7 +109,7 @@ public class StorageBeans {
         return out;
     }
 
-    private static String defaultName(TetherConfig.Storage s) {
+    private static String defaultName(StorageConfig s) {
         if (s.defaultPool().isPresent()) {
             return s.defaultPool().get();
         }
@@ -115,7 +117,7 @@ public class StorageBeans {
                 : s.pools().keySet().stream().sorted().findFirst().orElseThrow();
     }
 
-    private static Pool pool(Declared d, TetherConfig.Storage s, CommandRunner runner, ObjectMapper json,
+    private static Pool pool(Declared d, StorageConfig s, CommandRunner runner, ObjectMapper json,
                              RadosSession session, Lvm lvm) {
         var c = d.own();
         String prefix = "tether.storage.pools." + d.name() + ".";

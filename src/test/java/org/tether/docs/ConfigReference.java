@@ -36,7 +36,8 @@ import java.util.stream.Collectors;
  * Javadoc of its method, read by the JDK's own Javadoc tool.
  */
 public final class ConfigReference {
-    static final Path SOURCE = Path.of("src/main/java/org/tether/config/TetherConfig.java");
+    /** The mapping's interfaces, one per area: the root {@code TetherConfig} and the {@code *Config} it is made of. */
+    static final Path SOURCES = Path.of("src/main/java/org/tether/config");
 
     /** One key of the reference. */
     public record Key(String name, String type, String defaultValue, String description) {
@@ -107,7 +108,12 @@ public final class ConfigReference {
 
     /** The Javadoc of every method of the configuration interfaces, by {@code outer.Inner#method}. */
     static Map<String, String> javadoc() {
-        return javadoc(SOURCE, TetherConfig.class);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(SOURCES)) {
+            return javadoc(files.filter(f -> f.getFileName().toString().matches("\\w+Config\\.java")).sorted()
+                    .toList(), TetherConfig.class);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**
@@ -115,6 +121,11 @@ public final class ConfigReference {
      * {@code outer.Inner#member}, one line of Markdown each; {@code compiled} is a class of it, for the class path.
      */
     static Map<String, String> javadoc(Path source, Class<?> compiled) {
+        return javadoc(List.of(source), compiled);
+    }
+
+    /** {@link #javadoc(Path, Class)} of several sources read together. */
+    static Map<String, String> javadoc(List<Path> sources, Class<?> compiled) {
         DocumentationTool tool = ToolProvider.getSystemDocumentationTool();
         try (StandardJavaFileManager files = tool.getStandardFileManager(null, null, null)) {
             StringWriter out = new StringWriter();
@@ -122,9 +133,9 @@ public final class ConfigReference {
             boolean ok = tool.getTask(out, files, null, Collector.class,
                     List.of("-classpath", where(io.smallrye.config.ConfigMapping.class) + java.io.File.pathSeparator
                             + where(compiled), "-quiet"),
-                    files.getJavaFileObjects(source.toFile())).call();
+                    files.getJavaFileObjectsFromPaths(sources)).call();
             if (!ok) {
-                throw new IllegalStateException("javadoc failed on " + source + ": " + out);
+                throw new IllegalStateException("javadoc failed on " + sources + ": " + out);
             }
             return new HashMap<>(Collector.found);
         } catch (java.io.IOException e) {
@@ -215,8 +226,9 @@ public final class ConfigReference {
         StringBuilder b = new StringBuilder();
         b.append("# Configuration reference\n\n");
         b.append("Every `tether.*` key the agent reads (in `application.properties`, as `-Dtether...`, or as an environment\n");
-        b.append("variable such as `TETHER_STATE_DIR`). Generated from `TetherConfig` and its Javadoc; do not edit: after a\n");
-        b.append("change there, `mvn test -Pfast -Dtest=ConfigReferenceTest -Ddocs.write=true` writes it again, and\n");
+        b.append("variable such as `TETHER_STATE_DIR`). Generated from `TetherConfig`, the `*Config` interfaces of\n");
+        b.append("`org.tether.config` it is made of (one per area) and their Javadoc; do not edit: after a change there,\n");
+        b.append("`mvn test -Pfast -Dtest=ConfigReferenceTest -Ddocs.write=true` writes it again, and\n");
         b.append("`ConfigReferenceTest` fails while this page and the code differ. `*` is a name the operator chooses (a\n");
         b.append("pool, a store, a peer); \"(required)\" has no default and stops the start when missing.\n");
         String section = null;

@@ -1,6 +1,7 @@
 package org.tether.openstack;
 
-import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
+import org.tether.config.ServiceUserConfig;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.Optional;
 record CinderSettings(URI auth, AuthType type, String user, Path pwFile, String project, String projectNameValue,
                       String appCredId, Path appCredSecretFile, URI endpointValue, String iface, String regionValue,
                       Path ca, Duration requestTimeout, int retryCount, Duration delay, Duration maxDelay,
-                      Duration margin, TetherConfig.ServiceUser service) implements TetherConfig.Cinder {
+                      Duration margin, ServiceUserConfig service) implements CinderConfig {
 
     static CinderSettings password(URI auth, Path pwFile) {
         return new CinderSettings(auth, AuthType.PASSWORD, "tether", pwFile, "a1b2c3d4e5f60718293a4b5c6d7e8f90",
@@ -49,12 +50,12 @@ record CinderSettings(URI auth, AuthType type, String user, Path pwFile, String 
                 endpointValue, iface, regionValue, ca, t, retryCount, delay, maxDelay, margin, service);
     }
 
-    CinderSettings withServiceUser(TetherConfig.ServiceUser s) {
+    CinderSettings withServiceUser(ServiceUserConfig s) {
         return new CinderSettings(auth, type, user, pwFile, project, projectNameValue, appCredId, appCredSecretFile,
                 endpointValue, iface, regionValue, ca, requestTimeout, retryCount, delay, maxDelay, margin, s);
     }
 
-    @Override public TetherConfig.ServiceUser serviceUser() { return service; }
+    @Override public ServiceUserConfig serviceUser() { return service; }
     @Override public Optional<URI> authUrl() { return Optional.ofNullable(auth); }
     @Override public AuthType authType() { return type; }
     @Override public Optional<String> username() { return Optional.ofNullable(user); }

@@ -1,13 +1,14 @@
 package org.tether.openstack;
 
-import org.tether.config.TetherConfig;
+import org.tether.config.CinderConfig;
+import org.tether.config.ServiceUserConfig;
 
 import java.nio.file.Path;
 import java.util.Optional;
 
 /** {@code tether.cinder.service-user.*} in unit tests. */
 record ServiceUserSettings(boolean send, String user, Path pwFile, String project, String roleName)
-        implements TetherConfig.ServiceUser {
+        implements ServiceUserConfig {
 
     /** The defaults: a service token is sent, the agent's own user's token when it has the role. */
     static ServiceUserSettings sameUser() {
@@ -24,7 +25,7 @@ record ServiceUserSettings(boolean send, String user, Path pwFile, String projec
 
     @Override public boolean sendToken() { return send; }
     @Override public String role() { return roleName; }
-    @Override public TetherConfig.Cinder.AuthType authType() { return TetherConfig.Cinder.AuthType.PASSWORD; }
+    @Override public CinderConfig.AuthType authType() { return CinderConfig.AuthType.PASSWORD; }
     @Override public Optional<String> username() { return Optional.ofNullable(user); }
     @Override public String userDomainName() { return "Default"; }
     @Override public Optional<Path> passwordFile() { return Optional.ofNullable(pwFile); }

@@ -3,6 +3,8 @@ package org.tether.compute.connector;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
+import org.tether.config.ConnectorConfig;
+import org.tether.config.IscsiConfig;
 
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -18,8 +20,8 @@ import java.util.Optional;
 /** Reads this host's connector properties the way os-brick does on Linux. */
 @ApplicationScoped
 public class HostConnector {
-    private final TetherConfig.Iscsi iscsi;
-    private final TetherConfig.Connector connector;
+    private final IscsiConfig iscsi;
+    private final ConnectorConfig connector;
     private final Path productUuid;
     private final org.tether.compute.nvme.NvmeHostIdentity nvme;
 

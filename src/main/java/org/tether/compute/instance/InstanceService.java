@@ -13,6 +13,7 @@ import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LibvirtXml;
 import org.tether.concurrent.KeyedLocks;
 import org.tether.config.TetherConfig;
+import org.tether.config.InstancesConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.state.AttachmentJournal;
@@ -46,7 +47,7 @@ public class InstanceService {
     private final AttachmentLocks volumeLocks;
     private final InstanceStore store;
     private final Hypervisor hypervisor;
-    private final TetherConfig.Instances settings;
+    private final InstancesConfig settings;
     private final Path consoles;
     private final Clock clock;
     private final KeyedLocks instanceLocks = new KeyedLocks();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.tether.config.TetherConfig;
+import org.tether.config.MigrationConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -24,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @ApplicationScoped
 public class MigrationPeers {
-    private final Map<String, TetherConfig.Migration.Peer> peers;
+    private final Map<String, MigrationConfig.Peer> peers;
     private final Duration timeout;
     private final ObjectMapper json;
     private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
@@ -36,8 +37,8 @@ public class MigrationPeers {
     }
 
     /** The named peer, or 400 {@code migration_peer_not_found}. */
-    public TetherConfig.Migration.Peer peer(String name) {
-        TetherConfig.Migration.Peer p = name == null ? null : peers.get(name);
+    public MigrationConfig.Peer peer(String name) {
+        MigrationConfig.Peer p = name == null ? null : peers.get(name);
         if (p == null) {
             throw new TetherException(ErrorCode.MIGRATION_PEER_NOT_FOUND, "destination", "no migration peer named "
                     + name + " (tether.migration.peers.<name>): " + (peers.isEmpty() ? "none are configured"
@@ -66,7 +67,7 @@ public class MigrationPeers {
      * {@code migration_peer_unavailable}; any answer, even a refusal, is returned for the caller to judge.
      */
     public Reply call(String name, String method, String path, Object body) {
-        TetherConfig.Migration.Peer p = peer(name);
+        MigrationConfig.Peer p = peer(name);
         HttpRequest.Builder b = HttpRequest.newBuilder(p.url().resolve(path)).timeout(timeout)
                 .header("Accept", "application/json");
         try {
@@ -99,7 +100,7 @@ public class MigrationPeers {
         }
     }
 
-    private HttpClient client(String name, TetherConfig.Migration.Peer p) {
+    private HttpClient client(String name, MigrationConfig.Peer p) {
         return clients.computeIfAbsent(name, n -> {
             HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER);

@@ -13,6 +13,7 @@ import org.tether.compute.libvirt.Hypervisor;
 import org.tether.compute.libvirt.LiveMigration;
 import org.tether.compute.libvirt.MigrationState;
 import org.tether.config.TetherConfig;
+import org.tether.config.MigrationConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.state.AttachmentJournal;
@@ -287,7 +288,7 @@ public class OutgoingMigrations {
     }
 
     private void move(String domain, Request req, Map<String, String> disks, MigrationRecord m, Progress progress) {
-        TetherConfig.Migration.Peer peer = peers.peer(req.destination());
+        MigrationConfig.Peer peer = peers.peer(req.destination());
         java.util.concurrent.ScheduledFuture<?> poll = null;
         try {
             String live = MigrationXml.rewrite(hypervisor.migratableXml(domain, false), disks, true);

@@ -6,6 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
+import org.tether.config.BackupConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.state.JsonFileStore;
@@ -81,7 +82,7 @@ public class BackupService {
         this.metrics = metrics;
         this.keys = keys;
         this.index = new ManifestIndex(json);
-        TetherConfig.Backup b = config.backup();
+        BackupConfig b = config.backup();
         java.util.function.Function<String, byte[]> storeKeys = config.cinder().authUrl().isPresent() ? keys::storeKey : null;
         b.stores().forEach((name, c) -> stores.put(name, BackupStores.of(name, c, storeKeys)));
         this.defaultStore = b.defaultStore();

@@ -1,6 +1,6 @@
 package org.tether.storage.backup;
 
-import org.tether.config.TetherConfig;
+import org.tether.config.BackupConfig;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +15,7 @@ final class BackupStores {
      * @param keys the key manager's key of an id (for a store with {@code encryption-key-id}); null when the key
      *             manager is not configured
      */
-    static BackupStore of(String name, TetherConfig.Backup.StoreConfig c,
+    static BackupStore of(String name, BackupConfig.StoreConfig c,
                           java.util.function.Function<String, byte[]> keys) {
         BackupStore plain = plain(name, c);
         if (c.encryptionKeyId().isEmpty()) {
@@ -29,7 +29,7 @@ final class BackupStores {
         return new EncryptedBackupStore(plain, keyId, () -> keys.apply(keyId));
     }
 
-    private static BackupStore plain(String name, TetherConfig.Backup.StoreConfig c) {
+    private static BackupStore plain(String name, BackupConfig.StoreConfig c) {
         return switch (c.type()) {
             case DIRECTORY -> new DirectoryBackupStore(name, c.path().orElseThrow(() -> missing(name, "path")));
             case S3 -> new S3BackupStore(name, c.endpoint().orElseThrow(() -> missing(name, "endpoint")),

@@ -1,5 +1,6 @@
 package org.tether.storage.image;
 
+import org.tether.config.ImagesConfig;
 import org.jboss.logging.Logger;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
@@ -44,12 +45,12 @@ public class ImageImporter {
                 limits(config.storage().images()), config.storage().images().maxVirtualGb());
     }
 
-    private static QemuImg qemuImg(org.tether.exec.CommandRunner runner, org.tether.config.TetherConfig.Images c,
+    private static QemuImg qemuImg(org.tether.exec.CommandRunner runner, org.tether.config.ImagesConfig c,
                                    com.fasterxml.jackson.databind.ObjectMapper json) {
         return new QemuImg(runner, c.infoCpuSeconds(), c.infoAddressSpaceMb(), c.convertTimeout(), json);
     }
 
-    static ImageDownload.Limits limits(org.tether.config.TetherConfig.Images c) {
+    static ImageDownload.Limits limits(org.tether.config.ImagesConfig c) {
         return new ImageDownload.Limits((long) c.maxDownloadGb() << 30, c.scratchReserveMb() << 20, c.stallTimeout(),
                 c.downloadTimeout());
     }

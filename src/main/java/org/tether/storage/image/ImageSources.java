@@ -5,6 +5,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.openstack.GlanceClient;
 import org.tether.config.TetherConfig;
+import org.tether.config.ImagesConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -44,7 +45,7 @@ public class ImageSources {
     }
 
     private final GlanceClient glance;
-    private final TetherConfig.Images config;
+    private final ImagesConfig config;
     private final HttpClient http;
 
     @Inject

@@ -6,6 +6,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.concurrent.KeyedLocks;
 import org.tether.config.TetherConfig;
+import org.tether.config.ImagesConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.storage.volume.ContentWriter;
@@ -38,7 +39,7 @@ public class ImageVolumes {
     private final VolumeService volumes;
     private final VolumeStore store;
     private final ImageImporter importer;
-    private final TetherConfig.Images.Cache cache;
+    private final ImagesConfig.Cache cache;
     private final TetherConfig.Mode mode;
     private final Clock clock;
     private final KeyedLocks contentLocks = new KeyedLocks();

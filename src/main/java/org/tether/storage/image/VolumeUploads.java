@@ -9,6 +9,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.openstack.GlanceClient;
 import org.tether.config.TetherConfig;
+import org.tether.config.ImagesConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.state.JsonFileStore;
@@ -87,7 +88,7 @@ public class VolumeUploads {
                          TetherConfig config, Clock clock, ObjectMapper json) {
         this.volumes = volumes;
         this.glance = glance;
-        TetherConfig.Images images = config.storage().images();
+        ImagesConfig images = config.storage().images();
         this.qemuImg = new QemuImg(runner, images.infoCpuSeconds(), images.infoAddressSpaceMb(),
                 images.convertTimeout(), json);
         this.scratchDir = images.scratchDir();

@@ -3,7 +3,7 @@ package org.tether.storage.lvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.jboss.logging.Logger;
-import org.tether.config.TetherConfig;
+import org.tether.config.LvmConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.Command;
@@ -52,7 +52,7 @@ public class Lvm {
     private record Kept<T>(T rows, long changes, long atNanos) {
     }
 
-    public Lvm(CommandRunner runner, TetherConfig.Lvm config, ObjectMapper json) {
+    public Lvm(CommandRunner runner, LvmConfig config, ObjectMapper json) {
         this(runner, config.pvs().orElse(List.of()), config.timeout(), config.maxConcurrent(), json,
                 config.reportMaxAge(), System::nanoTime);
     }

@@ -1,7 +1,7 @@
 package org.tether.storage.lvm;
 
 import org.jboss.logging.Logger;
-import org.tether.config.TetherConfig;
+import org.tether.config.LvmConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.CommandResult;
@@ -26,14 +26,14 @@ public class LvmBackend implements VolumeBackend {
     private final String vg;
     private final String pool;
     private final String poolSize;
-    private final TetherConfig.Lvm.Wipe wipe;
+    private final LvmConfig.Wipe wipe;
     private final Duration timeout;
 
-    public LvmBackend(Lvm lvm, TetherConfig.Lvm config) {
+    public LvmBackend(Lvm lvm, LvmConfig config) {
         this(lvm, config.vg(), config.thinPoolSize(), config.wipe(), config.timeout());
     }
 
-    public LvmBackend(Lvm lvm, String vg, String poolSize, TetherConfig.Lvm.Wipe wipe, Duration timeout) {
+    public LvmBackend(Lvm lvm, String vg, String poolSize, LvmConfig.Wipe wipe, Duration timeout) {
         this.lvm = lvm;
         this.vg = vg;
         this.pool = vg + "-pool";

@@ -3,6 +3,7 @@ package org.tether.storage.pool;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.tether.config.TetherConfig;
+import org.tether.config.StorageConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.storage.volume.CreateVolume;
@@ -164,7 +165,7 @@ public class StoragePools {
     private PoolCapabilities capabilities(Pool p, VolumeBackend.PoolStats stats, String state) {
         List<VolumeRecord> mine = volumes.list(p);
         double provisioned = volumes.provisioned(p) / GIB;
-        boolean rbd = p.kind() == TetherConfig.Storage.BackendKind.RBD;
+        boolean rbd = p.kind() == StorageConfig.BackendKind.RBD;
         return new PoolCapabilities(p.name(), p.volumeBackendName(), stats.totalBytes() / GIB,
                 stats.freeBytes() / GIB, provisioned, provisioned, p.capacity().maxRatio(), p.reservedPercentage(),
                 true, p.thickSupport(), false, true, mine.size(), rbd ? "ceph" : "iSCSI", state, locationInfo(p),

@@ -4,7 +4,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
 import org.jboss.logging.Logger;
-import org.tether.config.TetherConfig;
+import org.tether.config.RbdConfig;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -31,7 +31,7 @@ public final class RadosSession {
     static final int ENOTCONN = 107;
     static final int ESHUTDOWN = 108;
 
-    private final TetherConfig.Rbd config;
+    private final RbdConfig config;
     private final Supplier<LibRados.Rados> radosLoader;
     private final Supplier<LibRados.Rbd> rbdLoader;
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
@@ -41,11 +41,11 @@ public final class RadosSession {
     private Pointer cluster;
     private volatile boolean disabled;
 
-    public RadosSession(TetherConfig.Rbd config) {
+    public RadosSession(RbdConfig config) {
         this(config, LibRados::rados, LibRados::rbd);
     }
 
-    RadosSession(TetherConfig.Rbd config, Supplier<LibRados.Rados> radosLoader, Supplier<LibRados.Rbd> rbdLoader) {
+    RadosSession(RbdConfig config, Supplier<LibRados.Rados> radosLoader, Supplier<LibRados.Rbd> rbdLoader) {
         this.config = config;
         this.radosLoader = radosLoader;
         this.rbdLoader = rbdLoader;

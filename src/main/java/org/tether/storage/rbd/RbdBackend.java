@@ -1,6 +1,6 @@
 package org.tether.storage.rbd;
 
-import org.tether.config.TetherConfig;
+import org.tether.config.RbdConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jboss.logging.Logger;
@@ -106,7 +106,7 @@ public class RbdBackend implements VolumeBackend {
      */
     @Override
     public ImageTarget imageTarget(UUID id, boolean thin) {
-        TetherConfig.Rbd c = cli.config();
+        RbdConfig c = cli.config();
         return new ImageTarget("rbd:" + cli.spec(image(id)) + ":id=" + escaped(c.user()) + ":conf="
                 + escaped(c.conf().toString()) + ":keyring=" + escaped(c.keyring().toString()), false, true);
     }

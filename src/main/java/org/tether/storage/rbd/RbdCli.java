@@ -2,7 +2,7 @@ package org.tether.storage.rbd;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.tether.config.TetherConfig;
+import org.tether.config.RbdConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.Command;
@@ -35,12 +35,12 @@ public final class RbdCli {
     static final int ECONNREFUSED = 111;
 
     private final CommandRunner runner;
-    private final TetherConfig.Rbd config;
+    private final RbdConfig config;
     private final String pool;
     private final ObjectMapper json;
     private final RadosSession session;
 
-    public RbdCli(CommandRunner runner, TetherConfig.Rbd config, ObjectMapper json) {
+    public RbdCli(CommandRunner runner, RbdConfig config, ObjectMapper json) {
         this(runner, config, config.pool(), json, null);
     }
 
@@ -48,7 +48,7 @@ public final class RbdCli {
      * @param pool the Ceph pool this agent's pool keeps its images in (several agent pools, several Ceph pools)
      * @param session the agent's librados session (shared by its pools), or null for the CLI only
      */
-    public RbdCli(CommandRunner runner, TetherConfig.Rbd config, String pool, ObjectMapper json, RadosSession session) {
+    public RbdCli(CommandRunner runner, RbdConfig config, String pool, ObjectMapper json, RadosSession session) {
         this.json = json;
         this.runner = runner;
         this.config = config;
@@ -111,7 +111,7 @@ public final class RbdCli {
         return pool;
     }
 
-    public TetherConfig.Rbd config() {
+    public RbdConfig config() {
         return config;
     }
 

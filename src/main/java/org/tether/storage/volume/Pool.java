@@ -1,6 +1,6 @@
 package org.tether.storage.volume;
 
-import org.tether.config.TetherConfig.Storage.BackendKind;
+import org.tether.config.StorageConfig.BackendKind;
 
 /**
  * One pool of volumes: the backend that holds them and the rules a new volume must pass there.

@@ -4,7 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
-import org.tether.config.TetherConfig.Storage.BackendKind;
+import org.tether.config.StorageConfig.BackendKind;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.storage.volume.VolumeRecord.Migration;

@@ -1,7 +1,7 @@
 package org.tether.storage.lvm;
 
 import org.junit.jupiter.api.Test;
-import org.tether.config.TetherConfig;
+import org.tether.config.LvmConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.ScriptedRunner;
@@ -28,7 +28,7 @@ class LvmBackendTest {
     private final ScriptedRunner runner = new ScriptedRunner();
     private final LvmBackend backend = new LvmBackend(
             new Lvm(runner, List.of("/dev/loop0"), Duration.ofSeconds(30), 2, new com.fasterxml.jackson.databind.ObjectMapper()),
-            "cinder-volumes", "90%VG", TetherConfig.Lvm.Wipe.ZERO, Duration.ofSeconds(30));
+            "cinder-volumes", "90%VG", LvmConfig.Wipe.ZERO, Duration.ofSeconds(30));
 
     private static String recorded(String name) {
         try (InputStream in = LvmBackendTest.class.getResourceAsStream("/lvm/" + name)) {

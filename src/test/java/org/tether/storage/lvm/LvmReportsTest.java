@@ -2,7 +2,7 @@ package org.tether.storage.lvm;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
-import org.tether.config.TetherConfig;
+import org.tether.config.LvmConfig;
 import org.tether.exec.ScriptedRunner;
 import org.tether.exec.ScriptedRunner.Reply;
 
@@ -28,8 +28,8 @@ class LvmReportsTest {
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final Lvm lvm = new Lvm(runner, List.of("/dev/vdb", "/dev/vdc"), Duration.ofSeconds(30), 2,
             new ObjectMapper(), Duration.ofSeconds(2), now::get);
-    private final LvmBackend fast = new LvmBackend(lvm, "fast", "90%VG", TetherConfig.Lvm.Wipe.NONE, Duration.ofSeconds(30));
-    private final LvmBackend slow = new LvmBackend(lvm, "slow", "90%VG", TetherConfig.Lvm.Wipe.NONE, Duration.ofSeconds(30));
+    private final LvmBackend fast = new LvmBackend(lvm, "fast", "90%VG", LvmConfig.Wipe.NONE, Duration.ofSeconds(30));
+    private final LvmBackend slow = new LvmBackend(lvm, "slow", "90%VG", LvmConfig.Wipe.NONE, Duration.ofSeconds(30));
 
     LvmReportsTest() {
         runner.on(List.of("lvm", "vgs"), Reply.ok(VGS));

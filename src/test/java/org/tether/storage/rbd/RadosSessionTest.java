@@ -5,7 +5,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
 import org.junit.jupiter.api.Test;
-import org.tether.config.TetherConfig;
+import org.tether.config.RbdConfig;
 import org.tether.error.ErrorCode;
 import org.tether.exec.Command;
 import org.tether.exec.CommandResult;
@@ -30,12 +30,12 @@ class RadosSessionTest {
     private int connectAnswer;
     private int createAnswer;
 
-    private static TetherConfig.Rbd config(boolean librbd) {
+    private static RbdConfig config(boolean librbd) {
         Map<String, Object> values = Map.of("pool", "volumes", "user", "cinder", "keyring", Path.of("/k/keyring"),
                 "conf", Path.of("/k/ceph.conf"), "clusterName", "ceph", "timeout", Duration.ofSeconds(300),
                 "connectTimeout", Duration.ofSeconds(7), "librbd", librbd);
-        return (TetherConfig.Rbd) Proxy.newProxyInstance(RadosSessionTest.class.getClassLoader(),
-                new Class<?>[] {TetherConfig.Rbd.class}, (p, m, a) -> values.get(m.getName()));
+        return (RbdConfig) Proxy.newProxyInstance(RadosSessionTest.class.getClassLoader(),
+                new Class<?>[] {RbdConfig.class}, (p, m, a) -> values.get(m.getName()));
     }
 
     private final LibRados.Rados rados = new LibRados.Rados() {

@@ -3,7 +3,7 @@ package org.tether.storage.volume;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tether.config.TetherConfig;
+import org.tether.config.StorageConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.exec.ProcessCommandRunner;
@@ -46,7 +46,7 @@ class VolumeMoverTest {
     }
 
     private Pool pool(String name) {
-        return new Pool(name, TetherConfig.Storage.BackendKind.FILE, new FileBackend(dir.resolve(name),
+        return new Pool(name, StorageConfig.BackendKind.FILE, new FileBackend(dir.resolve(name),
                 new ProcessCommandRunner()), new CapacityGuard(20, 100), "file", 0, "tgt", dir.resolve(name).toString());
     }
 

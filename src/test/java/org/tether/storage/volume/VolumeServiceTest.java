@@ -13,7 +13,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.tether.config.TetherConfig;
+import org.tether.config.StorageConfig;
 import java.nio.file.Files;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,7 +30,7 @@ class VolumeServiceTest {
     }
 
     private Pool pool(String name, String subdir, double ratio, int threshold) {
-        return new Pool(name, TetherConfig.Storage.BackendKind.FILE, new FileBackend(dir.resolve(subdir),
+        return new Pool(name, StorageConfig.BackendKind.FILE, new FileBackend(dir.resolve(subdir),
                 new ProcessCommandRunner()), new CapacityGuard(ratio, threshold), "file", 0, "tgt",
                 dir.resolve(subdir).toString());
     }
