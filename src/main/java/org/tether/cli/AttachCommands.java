@@ -112,9 +112,28 @@ final class AttachCommands {
             }
             ObjectNode body = AgentClient.JSON.createObjectNode();
             body.set("qos_specs", qos);
-            root.print(root.call("PUT", target.path() + "/qos", body), List.of(Output.Column.of("volume_id"),
-                    Output.Column.of("domain"), Output.Column.of("device"), Output.Column.of("live"),
-                    Output.Column.of("ignored_qos_keys")));
+            JsonNode answer = root.call("PUT", target.path() + "/qos", body);
+            if (answer.isObject() && (root.output == Output.TABLE || root.output == Output.VALUE)) {
+                ObjectNode shown = answer.deepCopy();
+                shown.put("live", limits(answer.path("live")));
+                answer = shown;
+            }
+            root.print(answer, List.of(Output.Column.of("volume_id"), Output.Column.of("domain"),
+                    Output.Column.of("device"), Output.Column.of("live"), Output.Column.of("ignored_qos_keys")));
+        }
+
+        /**
+         * QEMU's live throttle as a person reads it: the limits that are set ({@code total_iops_sec=500,...}), not
+         * the twenty fields QEMU answers with zeros; {@code none} when nothing is limited. JSON shows them all.
+         */
+        static String limits(JsonNode live) {
+            List<String> set = new java.util.ArrayList<>();
+            live.fields().forEachRemaining(e -> {
+                if (e.getValue().isNumber() && e.getValue().asDouble() != 0) {
+                    set.add(e.getKey() + "=" + e.getValue().asText());
+                }
+            });
+            return set.isEmpty() ? "none" : String.join(",", set);
         }
     }
 

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code tetherctl backups create|restore|verify|delete}: each runs as an operation on the agent, waited for
+ * {@code tetherctl backups show|create|restore|verify|delete}: each change runs as an operation on the agent, waited for
  * with its progress (or {@code --no-wait}).
  */
 final class BackupCommands {
@@ -34,6 +34,21 @@ final class BackupCommands {
 
         static String path(String backup) {
             return "/v1/backups/" + AgentClient.segment(backup);
+        }
+    }
+
+    @Command(name = "show", description = "One backup: its volume, store, parent, state, bytes and content hash.")
+    static final class Show implements Runnable {
+        @ParentCommand
+        ListCommands.Backups backups;
+
+        @Parameters(description = "the backup's id")
+        String backup;
+
+        @Override
+        public void run() {
+            ListCommands.show(backups.root, OnBackups.path(backup), "id", "volume_id", "store", "state", "parent_id",
+                    "bytes_read", "bytes_stored", "content_sha256");
         }
     }
 

@@ -12,6 +12,11 @@ final class ListCommands {
     private ListCommands() {
     }
 
+    /** One GET of {@code path} (a listing, or one thing), shown with {@code columns}. */
+    static void show(Tetherctl root, String path, String... columns) {
+        root.print(root.call("GET", path, null), Arrays.stream(columns).map(Output.Column::of).toList());
+    }
+
     /** One GET of {@code path}, shown with {@code columns}. */
     abstract static class Listing implements Runnable {
         @ParentCommand
@@ -30,7 +35,7 @@ final class ListCommands {
 
         @Override
         public void run() {
-            root.print(root.call("GET", path(), null), Arrays.stream(columns).map(Output.Column::of).toList());
+            show(root, path(), columns);
         }
     }
 
@@ -50,7 +55,7 @@ final class ListCommands {
     }
 
     @Command(name = "volumes", description = "Volumes of this storage host.", subcommands = {
-            VolumeCommands.Create.class, VolumeCommands.Delete.class, VolumeCommands.Extend.class,
+            VolumeCommands.Show.class, VolumeCommands.Create.class, VolumeCommands.Delete.class, VolumeCommands.Extend.class,
             VolumeCommands.Revert.class})
     static final class Volumes extends Listing {
         Volumes() {
@@ -67,7 +72,7 @@ final class ListCommands {
     }
 
     @Command(name = "backups", description = "Backups in every configured store (or one: --store).", subcommands = {
-            BackupCommands.Create.class, BackupCommands.Restore.class, BackupCommands.Verify.class,
+            BackupCommands.Show.class, BackupCommands.Create.class, BackupCommands.Restore.class, BackupCommands.Verify.class,
             BackupCommands.Delete.class})
     static final class Backups extends Listing {
         @Option(names = "--store", description = "only this store")

@@ -36,9 +36,9 @@ final class OperationsCommand {
     }
 
     /**
-     * Waits for the operation to end, showing its progress: a line that updates in place on a terminal, a plain
-     * line per change otherwise (a log, a pipe). Where the operation's own resource reports a phase (a move, a
-     * migration) the phase is shown too. Exit 0 when it succeeded, 1 when it failed (its problem printed).
+     * Waits for the operation to end, showing its progress: a line that updates in place on a terminal, with a
+     * bar where the operation's resource says how far it is ({@link OperationProgress}), a plain line per change
+     * otherwise (a log, a pipe). Where the resource reports a phase (a move, a migration) the phase is shown too. Exit 0 when it succeeded, 1 when it failed (its problem printed).
      */
     @Command(name = "wait", description = "Waits until the operation ends; exit 1 if it failed.")
     static final class Wait implements Callable<Integer> {
@@ -71,10 +71,11 @@ final class OperationsCommand {
             while (true) {
                 op = root.call("GET", "/v1/operations/" + AgentClient.segment(id), null);
                 String state = op.path("state").asText();
-                String line = state + phase(root, op);
+                OperationProgress progress = OperationProgress.of(root, op);
+                String line = state + progress.phaseSuffix();
                 long seconds = (System.nanoTime() - start) / 1_000_000_000L;
                 if (terminal) {
-                    root.err.print("\r" + line + " (" + seconds + " s)   ");
+                    root.err.print("\r" + progress.bar() + line + " (" + seconds + " s)   ");
                     root.err.flush();
                 } else if (!line.equals(shown)) {
                     root.err.println(line);
@@ -98,18 +99,6 @@ final class OperationsCommand {
                 return 0;
             }
             throw new Tetherctl.ProblemAnswer(new AgentClient.Reply(op.path("status").asInt(500), result, null));
-        }
-
-        /** {@code , phase copying} when the operation's resource answers one now; nothing otherwise. */
-        private static String phase(Tetherctl root, JsonNode op) {
-            String path = op.path("path").asText("");
-            if (!"running".equals(op.path("state").asText())
-                    || !(path.endsWith("/move") || path.endsWith("/migrations"))) {
-                return "";
-            }
-            AgentClient.Reply r = root.client().get(path);
-            JsonNode phase = r.ok() && r.body() != null ? r.body().path("phase") : null;
-            return phase == null || phase.isMissingNode() || phase.isNull() ? "" : ", phase " + phase.asText();
         }
 
         private static List<Output.Column> resultColumns(JsonNode result) {

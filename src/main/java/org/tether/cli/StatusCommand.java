@@ -1,6 +1,7 @@
 package org.tether.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
@@ -28,8 +29,8 @@ final class StatusCommand implements Callable<Integer> {
         boolean up = "UP".equals(health.body().path("status").asText());
         if (root.output == Output.TABLE) {
             root.out.println("agent " + root.client().url() + ": " + health.body().path("status").asText());
-            root.print(health.body().path("checks"), List.of(Output.Column.of("name"), Output.Column.of("status"),
-                    Output.Column.of("data")));
+            root.print(distinct(health.body().path("checks")), List.of(Output.Column.of("name"),
+                    Output.Column.of("status"), Output.Column.of("data")));
             if (reconciliation != null && reconciliation.has("at")) {
                 root.out.printf("last reconciliation %s: %s attachments checked, %s with drift, %s unowned "
                         + "sessions, %s unowned disks, %s errors%n", reconciliation.path("at").asText(),
@@ -45,5 +46,20 @@ final class StatusCommand implements Callable<Integer> {
             root.print(all, List.of(Output.Column.of("health.status")));
         }
         return up ? 0 : Tetherctl.PROBLEM;
+    }
+
+    /**
+     * Each check once: {@code /q/health} lists a check once per group it is in (reconciliation is both a readiness
+     * and a startup check), which a table would show twice.
+     */
+    static ArrayNode distinct(JsonNode checks) {
+        ArrayNode once = AgentClient.JSON.createArrayNode();
+        java.util.Set<JsonNode> seen = new java.util.HashSet<>();
+        checks.forEach(c -> {
+            if (seen.add(c)) {
+                once.add(c);
+            }
+        });
+        return once;
     }
 }

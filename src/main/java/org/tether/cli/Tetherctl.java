@@ -169,6 +169,13 @@ public final class Tetherctl {
             }
             throw e;
         });
+        // a usage error is the error and where to read on, as GNU tools answer, not the whole help page
+        cl.setParameterExceptionHandler((e, given) -> {
+            CommandLine wrong = e.getCommandLine();
+            err.println("Error: " + e.getMessage());
+            err.println("Try '" + wrong.getCommandSpec().qualifiedName() + " --help' for more information.");
+            return CommandLine.ExitCode.USAGE;
+        });
         int code = cl.execute(args);
         out.flush();
         err.flush();

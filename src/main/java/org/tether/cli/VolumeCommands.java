@@ -10,7 +10,7 @@ import picocli.CommandLine.ParentCommand;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code tetherctl volumes create|delete|extend|revert}: a storage host's volumes changed. */
+/** {@code tetherctl volumes show|create|delete|extend|revert}: a storage host's volumes changed. */
 final class VolumeCommands {
     private VolumeCommands() {
     }
@@ -81,6 +81,21 @@ final class VolumeCommands {
                 }
             }
             return root().change("POST", "/v1/volumes", body, COLUMNS, wait, "");
+        }
+    }
+
+    @Command(name = "show", description = "One volume: its state, pool, type and progress (-o json: every field).")
+    static final class Show implements Runnable {
+        @ParentCommand
+        ListCommands.Volumes volumes;
+
+        @Parameters(description = "the volume's id")
+        String volume;
+
+        @Override
+        public void run() {
+            ListCommands.show(volumes.root, OnVolumes.path(volume), "id", "size_gb", "state", "progress_percent", "pool",
+                    "volume_type.name", "thin", "bootable");
         }
     }
 

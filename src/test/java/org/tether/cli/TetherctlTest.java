@@ -127,7 +127,11 @@ class TetherctlTest {
                 .isEqualTo(3);
         assertThat(err).contains("cannot reach the agent at http://127.0.0.1:1");
         assertThat(run("volumes", "--no-such-flag")).isEqualTo(2);
+        // the error and where to read on, not the whole help page
+        assertThat(err.lines().toList()).containsExactly("Error: Unknown option: '--no-such-flag'",
+                "Try 'tetherctl volumes --help' for more information.");
         assertThat(run("attach", "only-a-domain")).isEqualTo(2);
+        assertThat(err).startsWith("Error: Missing required options and parameters").contains("Try 'tetherctl attach --help'");
         assertThat(run("attach", "d", "v", "--connection-info", dir.resolve("missing.json").toString())).isEqualTo(2);
         assertThat(err).contains("missing.json");
     }
@@ -148,15 +152,18 @@ class TetherctlTest {
     @Test
     void qosAndExtendSendCindersShapesAndABadSpecChangesNothing() {
         agent.stubFor(put("/v1/instances/web-1/volumes/9f2b/qos").willReturn(okJson("""
-                {"volume_id": "9f2b", "domain": "web-1", "device": "vdb", "live": {"total_iops_sec": 500},
-                 "persistent": {"total_iops_sec": 500}, "ignored_qos_keys": []}""")));
+                {"volume_id": "9f2b", "domain": "web-1", "device": "vdb", "live": {"total_iops_sec": 500,
+                 "read_bytes_sec": 1048576, "write_iops_sec": 0, "group_name": "g"}, "persistent": {"total_iops_sec": 500}, "ignored_qos_keys": []}""")));
         assertThat(run("qos", "web-1", "9f2b", "total_iops_sec=500", "read_bytes_sec=1048576")).as(err).isZero();
         agent.verify(putRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b/qos")).withRequestBody(equalToJson(
                 "{\"qos_specs\": {\"total_iops_sec\": \"500\", \"read_bytes_sec\": \"1048576\"}}")));
-        assertThat(out).contains("{\"total_iops_sec\":500}");
+        // the limits that are set, not every field QEMU answers with
+        assertThat(out).contains(" total_iops_sec=500,read_bytes_sec=1048576 ").doesNotContain("write_iops_sec");
+        assertThat(run("-o", "json", "qos", "web-1", "9f2b", "total_iops_sec=500")).isZero();
+        assertThat(out).contains("\"write_iops_sec\" : 0");
         assertThat(run("qos", "web-1", "9f2b", "total_iops_sec")).isEqualTo(2);
         assertThat(err).contains("KEY=VALUE");
-        agent.verify(1, putRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b/qos")));
+        agent.verify(2, putRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/9f2b/qos")));
 
         agent.stubFor(post("/v1/instances/web-1/volumes/9f2b/extend").willReturn(okJson("""
                 {"volume_id": "9f2b", "domain": "web-1", "device": "vdb", "size_bytes": 2147483648,
@@ -198,6 +205,46 @@ class TetherctlTest {
                  "detail": "QEMU refused the copy", "status": 502}}""")));
         assertThat(run("operations", "wait", "op-2")).isEqualTo(1);
         assertThat(err).contains("Error: move_failed: QEMU refused the copy");
+    }
+
+    /** The bar a terminal shows is read from the resource the operation works on, never guessed. */
+    @Test
+    void progressIsReadFromTheResourceTheOperationWorksOn() {
+        agent.stubFor(get("/v1/instances/d/volumes/v/move").willReturn(okJson(
+                "{\"phase\": \"copying\", \"copied_bytes\": 256, \"total_bytes\": 1024}")));
+        agent.stubFor(get("/v1/instances/d/migrations").willReturn(okJson(
+                "{\"phase\": \"migrating\", \"memory_total\": 1000, \"memory_remaining\": 250}")));
+        agent.stubFor(get("/v1/volumes/v1").willReturn(okJson("{\"id\": \"v1\", \"progress_percent\": 40}")));
+        agent.stubFor(get("/v1/volumes/v2").willReturn(okJson("{\"id\": \"v2\", \"progress_percent\": null}")));
+        agent.stubFor(get(urlEqualTo("/v1/backups?volume_id=v3")).willReturn(okJson("""
+                [{"id": "b1", "state": "available", "bytes_read": 4096, "size_bytes": 4096},
+                 {"id": "b2", "state": "creating", "bytes_read": 512, "size_bytes": 2048}]""")));
+        Tetherctl root = new Tetherctl();
+        root.url = agent.baseUrl();
+        root.config = dir.resolve("none.properties");
+        root.timeout = java.time.Duration.ofSeconds(5);
+
+        OperationProgress move = OperationProgress.of(root, running("/v1/instances/d/volumes/v/move"));
+        assertThat(move).isEqualTo(new OperationProgress("copying", 0.25));
+        assertThat(move.bar()).isEqualTo("[######..................]  25 % ");
+        assertThat(move.phaseSuffix()).isEqualTo(", phase copying");
+        assertThat(OperationProgress.of(root, running("/v1/instances/d/migrations")))
+                .isEqualTo(new OperationProgress("migrating", 0.75));
+        assertThat(OperationProgress.of(root, running("/v1/volumes/v1/migrate")).bar())
+                .isEqualTo("[##########..............]  40 % ");
+        assertThat(OperationProgress.of(root, running("/v1/volumes/v2/retype"))).isEqualTo(OperationProgress.UNKNOWN);
+        assertThat(OperationProgress.of(root, running("/v1/volumes/v3/backups")).fraction()).isEqualTo(0.25);
+        // nothing known: no bar, and no call for an operation that ended or a resource that says nothing
+        assertThat(OperationProgress.UNKNOWN.bar()).isEmpty();
+        assertThat(OperationProgress.of(root, running("/v1/volumes/v9/snapshots"))).isEqualTo(OperationProgress.UNKNOWN);
+        assertThat(OperationProgress.of(root, AgentClient.JSON.createObjectNode().put("state", "succeeded")
+                .put("path", "/v1/instances/d/volumes/v/move"))).isEqualTo(OperationProgress.UNKNOWN);
+        assertThat(new OperationProgress(null, 1.7).bar()).isEqualTo("[########################] 100 % ");
+        agent.verify(0, getRequestedFor(urlEqualTo("/v1/volumes/v9")));
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode running(String path) {
+        return AgentClient.JSON.createObjectNode().put("state", "running").put("path", path);
     }
 
     @Test
@@ -277,11 +324,14 @@ class TetherctlTest {
     void statusShowsEveryCheckAndIsExitOneUnlessUp() {
         agent.stubFor(get("/q/health").willReturn(okJson("""
                 {"status": "UP", "checks": [{"name": "libvirt", "status": "UP", "data": {"uri": "qemu:///system"}},
-                 {"name": "state-dir", "status": "UP"}]}""")));
+                 {"name": "state-dir", "status": "UP"}, {"name": "reconciliation", "status": "UP", "data": {"n": 3}},
+                 {"name": "reconciliation", "status": "UP", "data": {"n": 3}}]}""")));
         agent.stubFor(get("/v1/reconciliation").willReturn(okJson("""
                 {"at": "2026-12-06T20:00:00Z", "attachments_checked": 3, "drift": {}, "unowned_sessions": [],
                  "unowned_disks": ["web-1/vdc"], "errors": []}""")));
         assertThat(run("status")).isZero();
+        // a check in two groups (readiness and startup) is listed twice by /q/health, shown once
+        assertThat(out.lines().filter(l -> l.startsWith("reconciliation ")).count()).isEqualTo(1);
         assertThat(out).contains(": UP").contains("libvirt").contains("state-dir")
                 .contains("3 attachments checked, 0 with drift, 0 unowned sessions, 1 unowned disks, 0 errors");
 
