@@ -23,7 +23,7 @@ import java.util.Map;
                 AttachCommands.Attach.class, AttachCommands.Detach.class, AttachCommands.Qos.class,
                 AttachCommands.Extend.class, ListCommands.Instances.class, ListCommands.Volumes.class,
                 VolumeParts.Snapshots.class, VolumeParts.Exports.class, ListCommands.Pools.class,
-                ListCommands.Backups.class,
+                ListCommands.Backups.class, MotionCommands.Migrations.class, MotionCommands.Moves.class,
                 OperationsCommand.class, ReconcileCommand.class, WarmUpCommand.class, CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class},
         exitCodeListHeading = "%nExit codes:%n",

@@ -207,6 +207,64 @@ class TetherctlTest {
         assertThat(err).contains("Error: move_failed: QEMU refused the copy");
     }
 
+    @Test
+    void aMigrationAndAMoveAreSentWithTheirFilesWaitedForShownAndCancelled() throws Exception {
+        Path info = dir.resolve("dest.json");
+        Files.writeString(info, "{\"driver_volume_type\": \"rbd\", \"data\": {\"name\": \"volumes/v\"}}");
+        Path enc = dir.resolve("enc.json");
+        Files.writeString(enc, "{\"provider\": \"luks\", \"encryption_key_id\": \"k\"}");
+        agent.stubFor(post("/v1/instances/web-1/migrations").willReturn(aResponse().withStatus(202)
+                .withHeader("Location", "/v1/operations/op-m")));
+        agent.stubFor(get("/v1/operations/op-m").willReturn(okJson("""
+                {"id": "op-m", "state": "succeeded", "status": 200, "path": "/v1/instances/web-1/migrations",
+                 "result": {"domain": "web-1", "destination": "b", "volumes": ["v"], "downtime_ms": 41,
+                 "total_ms": 5300}}""")));
+        assertThat(run("migrations", "create", "web-1", "b", "--volume", "v=" + info, "--encryption", "v=" + enc,
+                "--max-downtime-ms", "300", "--interval", "PT0.01S")).as(err).isZero();
+        agent.verify(postRequestedFor(urlEqualTo("/v1/instances/web-1/migrations")).withRequestBody(equalToJson("""
+                {"destination": "b", "max_downtime_ms": 300, "volumes": {"v": {"connection_info":
+                 {"driver_volume_type": "rbd", "data": {"name": "volumes/v"}},
+                 "encryption": {"provider": "luks", "encryption_key_id": "k"}}}}""")));
+        assertThat(out).contains("web-1").contains("5300");
+        assertThat(run("migrations", "create", "web-1", "b", "--encryption", "v=" + enc)).isEqualTo(2);
+        assertThat(err).contains("--encryption v has no --volume v");
+
+        agent.stubFor(get("/v1/instances/web-1/migrations").willReturn(okJson("""
+                {"domain": "web-1", "destination": "b", "phase": "migrating", "memory_total": 1000,
+                 "memory_remaining": 250, "memory_processed": 750}""")));
+        assertThat(run("-o", "value", "migrations", "web-1")).isZero();
+        assertThat(out.strip()).isEqualTo("web-1 b migrating 1000 250 750");
+        agent.stubFor(delete("/v1/instances/web-1/migrations").willReturn(aResponse().withStatus(202)));
+        assertThat(run("migrations", "cancel", "web-1")).isZero();
+        assertThat(out).contains("cancel asked: the guest stays on this host");
+        agent.stubFor(delete("/v1/instances/db/migrations").willReturn(aResponse().withStatus(404)
+                .withHeader("Content-Type", "application/problem+json").withBody(
+                        "{\"code\": \"operation_not_found\", \"detail\": \"domain db is not migrating\"}")));
+        assertThat(run("migrations", "cancel", "db")).isEqualTo(1);
+        assertThat(err).contains("operation_not_found: domain db is not migrating");
+
+        agent.stubFor(post("/v1/instances/web-1/volumes/v/move").willReturn(aResponse().withStatus(202)
+                .withHeader("Location", "/v1/operations/op-v")));
+        agent.stubFor(get("/v1/operations/op-v").willReturn(okJson("""
+                {"id": "op-v", "state": "succeeded", "status": 200, "path": "/v1/instances/web-1/volumes/v/move",
+                 "result": {"volume_id": "v", "domain": "web-1", "state": "attached", "device": "vdb"}}""")));
+        assertThat(run("moves", "create", "web-1", "v", "--connection-info", info.toString(), "--bandwidth-mib-s",
+                "50", "--interval", "PT0.01S")).as(err).isZero();
+        agent.verify(postRequestedFor(urlEqualTo("/v1/instances/web-1/volumes/v/move")).withRequestBody(equalToJson("""
+                {"bandwidth_mib_s": 50, "connection_info": {"driver_volume_type": "rbd", "data": {"name":
+                 "volumes/v"}}}""")));
+        assertThat(out).contains("attached").contains("vdb");
+        agent.stubFor(get("/v1/instances/web-1/volumes/v/move").willReturn(okJson("""
+                {"domain": "web-1", "volume_id": "v", "phase": "copying", "copied_bytes": 5, "total_bytes": 10}""")));
+        assertThat(run("-o", "value", "moves", "web-1", "v")).isZero();
+        assertThat(out.strip()).isEqualTo("web-1 v copying 5 10");
+        agent.stubFor(delete("/v1/instances/web-1/volumes/v/move").willReturn(aResponse().withStatus(202)));
+        assertThat(run("moves", "cancel", "web-1", "v")).isZero();
+        assertThat(out).contains("cancel asked: the guest stays on the volume it had");
+        assertThat(run("moves", "web-1")).isEqualTo(2);
+        assertThat(run("moves", "create", "web-1", "v")).as("--connection-info is required").isEqualTo(2);
+    }
+
     /** The bar a terminal shows is read from the resource the operation works on, never guessed. */
     @Test
     void progressIsReadFromTheResourceTheOperationWorksOn() {
