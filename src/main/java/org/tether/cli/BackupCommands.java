@@ -89,8 +89,10 @@ final class BackupCommands {
 
         @Override
         public Integer call() throws InterruptedException {
-            return root().change("POST", path(backup) + "/restore", AgentClient.body("volume_id", volume, "size_gb",
-                    sizeGb), VolumeCommands.COLUMNS, wait, "");
+            // a new volume gets its id here, so that its filling can be followed while the restore runs
+            String target = volume != null ? volume : java.util.UUID.randomUUID().toString();
+            return root().change("POST", path(backup) + "/restore", AgentClient.body("volume_id", target, "size_gb",
+                    sizeGb), VolumeCommands.COLUMNS, wait, "", "/v1/volumes/" + AgentClient.segment(target));
         }
     }
 

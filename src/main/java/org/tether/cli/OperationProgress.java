@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 /**
  * How far a running operation is, read from the resource it works on (the operation itself knows only that it
  * runs): a move's or a migration's phase and bytes, a volume's {@code progress_percent} while it moves between
- * pools, a backup's bytes read of its volume's size. Either part may be unknown; nothing is guessed.
+ * pools or is filled (from an image, from a backup), a backup's bytes read of its volume's size. Either part may be unknown; nothing is guessed.
  */
 record OperationProgress(String phase, Double fraction) {
     static final OperationProgress UNKNOWN = new OperationProgress(null, null);
@@ -18,9 +18,26 @@ record OperationProgress(String phase, Double fraction) {
 
     /** What the operation's resource says now; {@link #UNKNOWN} when it is not running or says nothing. */
     static OperationProgress of(Tetherctl root, JsonNode op) {
+        return of(root, op, null);
+    }
+
+    /**
+     * The same, read from the volume at {@code volumePath} when the command knows which volume the operation
+     * fills (a volume from an image, a restore): its state is the phase ({@code downloading}, {@code converting}),
+     * its {@code progress_percent} how far that phase is.
+     */
+    static OperationProgress of(Tetherctl root, JsonNode op, String volumePath) {
         String path = op.path("path").asText("");
         if (!"running".equals(op.path("state").asText())) {
             return UNKNOWN;
+        }
+        if (volumePath != null) {
+            JsonNode v = body(root, volumePath);
+            if (v == null) {
+                return UNKNOWN; // not made yet
+            }
+            JsonNode p = v.path("progress_percent");
+            return new OperationProgress(text(v.path("state")), p.isNumber() ? p.asDouble() / 100 : null);
         }
         if (path.endsWith("/move") || path.endsWith("/migrations")) {
             JsonNode b = body(root, path);

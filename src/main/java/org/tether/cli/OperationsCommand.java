@@ -56,14 +56,16 @@ final class OperationsCommand {
 
         @Override
         public Integer call() throws InterruptedException {
-            return finish(ops.root, id, interval, maxWait);
+            return finish(ops.root, id, interval, maxWait, null);
         }
 
         /**
          * Waits for operation {@code id}, its progress on standard error, and prints its answer: 0 when it
-         * succeeded; a failure is thrown as the agent's problem (exit 1).
+         * succeeded; a failure is thrown as the agent's problem (exit 1). {@code progressPath}: a volume whose
+         * {@code progress_percent} tells how far the operation is, or null to find it from the operation's path.
          */
-        static int finish(Tetherctl root, String id, Duration interval, Duration maxWait) throws InterruptedException {
+        static int finish(Tetherctl root, String id, Duration interval, Duration maxWait, String progressPath)
+                throws InterruptedException {
             boolean terminal = System.console() != null && root.output == Output.TABLE;
             long start = System.nanoTime();
             String shown = null;
@@ -71,7 +73,7 @@ final class OperationsCommand {
             while (true) {
                 op = root.call("GET", "/v1/operations/" + AgentClient.segment(id), null);
                 String state = op.path("state").asText();
-                OperationProgress progress = OperationProgress.of(root, op);
+                OperationProgress progress = OperationProgress.of(root, op, progressPath);
                 String line = state + progress.phaseSuffix();
                 long seconds = (System.nanoTime() - start) / 1_000_000_000L;
                 if (terminal) {

@@ -85,6 +85,15 @@ public final class Tetherctl {
      */
     int change(String method, String path, JsonNode body, List<Output.Column> columns, Waiting wait, String done)
             throws InterruptedException {
+        return change(method, path, body, columns, wait, done, null);
+    }
+
+    /**
+     * {@link #change(String, String, JsonNode, List, Waiting, String)}, its operation's progress read from the
+     * volume at {@code progressPath} (one the command named: a volume from an image, a restore's target).
+     */
+    int change(String method, String path, JsonNode body, List<Output.Column> columns, Waiting wait, String done,
+               String progressPath) throws InterruptedException {
         AgentClient.Reply r = client().send(method, path, body);
         if (!r.ok()) {
             throw new ProblemAnswer(r);
@@ -96,7 +105,7 @@ public final class Tetherctl {
                         List.of(Output.Column.of("operation"), Output.Column.of("state")));
                 return 0;
             }
-            return OperationsCommand.Wait.finish(this, id, wait.interval, wait.maxWait);
+            return OperationsCommand.Wait.finish(this, id, wait.interval, wait.maxWait, progressPath);
         }
         if (r.body() == null) {
             if (output == Output.TABLE) {

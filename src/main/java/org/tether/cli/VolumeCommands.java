@@ -61,8 +61,8 @@ final class VolumeCommands {
 
         @Override
         public Integer call() throws InterruptedException {
-            ObjectNode body = AgentClient.body("id", id != null ? id : java.util.UUID.randomUUID().toString(),
-                    "size_gb", sizeGb, "pool", pool);
+            String volume = id != null ? id : java.util.UUID.randomUUID().toString();
+            ObjectNode body = AgentClient.body("id", volume, "size_gb", sizeGb, "pool", pool);
             if (thick) {
                 body.put("thin", false); // a flag that is on: the body helper leaves false out
             }
@@ -80,7 +80,7 @@ final class VolumeCommands {
                     source.putObject("image").put("glance_id", fromImage);
                 }
             }
-            return root().change("POST", "/v1/volumes", body, COLUMNS, wait, "");
+            return root().change("POST", "/v1/volumes", body, COLUMNS, wait, "", path(volume));
         }
     }
 

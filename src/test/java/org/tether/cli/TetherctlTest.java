@@ -292,6 +292,13 @@ class TetherctlTest {
                 .isEqualTo("[##########..............]  40 % ");
         assertThat(OperationProgress.of(root, running("/v1/volumes/v2/retype"))).isEqualTo(OperationProgress.UNKNOWN);
         assertThat(OperationProgress.of(root, running("/v1/volumes/v3/backups")).fraction()).isEqualTo(0.25);
+        // a volume the command named (from an image, a restore's target): its state is the phase
+        agent.stubFor(get("/v1/volumes/v5").willReturn(okJson(
+                "{\"id\": \"v5\", \"state\": \"downloading\", \"progress_percent\": 30}")));
+        assertThat(OperationProgress.of(root, running("/v1/volumes"), "/v1/volumes/v5"))
+                .isEqualTo(new OperationProgress("downloading", 0.3));
+        assertThat(OperationProgress.of(root, running("/v1/volumes"), "/v1/volumes/not-yet"))
+                .as("not made yet").isEqualTo(OperationProgress.UNKNOWN);
         // nothing known: no bar, and no call for an operation that ended or a resource that says nothing
         assertThat(OperationProgress.UNKNOWN.bar()).isEmpty();
         assertThat(OperationProgress.of(root, running("/v1/volumes/v9/snapshots"))).isEqualTo(OperationProgress.UNKNOWN);
@@ -359,8 +366,15 @@ class TetherctlTest {
                  "detail": "chunk ab12 is missing", "status": 422}}""")));
         assertThat(run("backups", "restore", "b-1", "--size-gb", "4")).isEqualTo(1);
         assertThat(err).contains("Error: backup_corrupt: chunk ab12 is missing");
+        // a new volume's id is chosen here, so that the restore's filling of it can be followed
+        agent.verify(postRequestedFor(urlEqualTo("/v1/backups/b-1/restore"))
+                .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath("$.size_gb",
+                        equalTo("4")))
+                .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath("$.volume_id",
+                        com.github.tomakehurst.wiremock.client.WireMock.matching("[0-9a-f-]{36}"))));
+        assertThat(run("backups", "restore", "b-1", "--volume", "v-9")).isEqualTo(1);
         agent.verify(postRequestedFor(urlEqualTo("/v1/backups/b-1/restore")).withRequestBody(equalToJson(
-                "{\"size_gb\": 4}")));
+                "{\"volume_id\": \"v-9\"}")));
     }
 
     @Test
