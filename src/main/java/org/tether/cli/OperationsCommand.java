@@ -56,16 +56,17 @@ final class OperationsCommand {
 
         @Override
         public Integer call() throws InterruptedException {
-            return finish(ops.root, id, interval, maxWait, null);
+            return finish(ops.root, id, interval, maxWait, null, null);
         }
 
         /**
          * Waits for operation {@code id}, its progress on standard error, and prints its answer: 0 when it
          * succeeded; a failure is thrown as the agent's problem (exit 1). {@code progressPath}: a volume whose
-         * {@code progress_percent} tells how far the operation is, or null to find it from the operation's path.
+         * {@code progress_percent} tells how far the operation is, or null to find it from the operation's path;
+         * {@code columns}: how the command shows its answer, or null for the answer's first fields.
          */
-        static int finish(Tetherctl root, String id, Duration interval, Duration maxWait, String progressPath)
-                throws InterruptedException {
+        static int finish(Tetherctl root, String id, Duration interval, Duration maxWait, String progressPath,
+                          List<Output.Column> columns) throws InterruptedException {
             boolean terminal = System.console() != null && root.output == Output.TABLE;
             long start = System.nanoTime();
             String shown = null;
@@ -97,7 +98,9 @@ final class OperationsCommand {
             }
             JsonNode result = op.path("result");
             if ("succeeded".equals(op.path("state").asText())) {
-                root.print(result.isMissingNode() ? op : result, resultColumns(result));
+                // the command's own columns (a restore's volume as `volumes` shows one), or the answer's first fields
+                root.print(result.isMissingNode() ? op : result, columns != null && !result.isMissingNode() ? columns
+                        : resultColumns(result));
                 return 0;
             }
             throw new Tetherctl.ProblemAnswer(new AgentClient.Reply(op.path("status").asInt(500), result, null));

@@ -105,7 +105,7 @@ public final class Tetherctl {
                         List.of(Output.Column.of("operation"), Output.Column.of("state")));
                 return 0;
             }
-            return OperationsCommand.Wait.finish(this, id, wait.interval, wait.maxWait, progressPath);
+            return OperationsCommand.Wait.finish(this, id, wait.interval, wait.maxWait, progressPath, columns);
         }
         if (r.body() == null) {
             if (output == Output.TABLE) {
