@@ -245,10 +245,12 @@ public class LibvirtHypervisor implements Hypervisor {
                         d.destroy();
                     } catch (LibvirtException e) {
                         // QEMU ended while libvirt was killing it (seen under load: its SIGTERM answered by QEMU's
-                        // own shutdown, which libvirt's monitor saw first): destroy says "domain is not running",
-                        // and what was asked is done
-                        if (LibvirtConnection.code(e) != Error.ErrorNumber.VIR_ERR_OPERATION_INVALID
-                                || d.isActive() == 1) {
+                        // own shutdown, which libvirt's monitor saw first): destroy says "domain is not running"
+                        // (or, for a transient domain, that there is no such domain), and what was asked is done
+                        Error.ErrorNumber code = LibvirtConnection.code(e);
+                        boolean ended = code == Error.ErrorNumber.VIR_ERR_NO_DOMAIN
+                                || code == Error.ErrorNumber.VIR_ERR_OPERATION_INVALID && !stillRunning(d);
+                        if (!ended) {
                             throw e;
                         }
                     }
@@ -259,6 +261,18 @@ public class LibvirtHypervisor implements Hypervisor {
             if (e.code() != ErrorCode.DOMAIN_NOT_FOUND) {
                 throw e;
             }
+        }
+    }
+
+    /** Whether the domain still runs; a transient domain that ended is gone, and does not. */
+    private static boolean stillRunning(Domain d) throws LibvirtException {
+        try {
+            return d.isActive() == 1;
+        } catch (LibvirtException gone) {
+            if (LibvirtConnection.code(gone) == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return false;
+            }
+            throw gone;
         }
     }
 
