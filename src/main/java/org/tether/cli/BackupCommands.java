@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code tetherctl backups show|create|restore|verify|delete}: each change runs as an operation on the agent, waited for
+ * {@code tetherctl backups show|create|restore|verify|delete}: each change runs as an operation on the agent,
+ * waited for
  * with its progress (or {@code --no-wait}).
  */
 final class BackupCommands {

@@ -55,7 +55,8 @@ final class ListCommands {
     }
 
     @Command(name = "volumes", description = "Volumes of this storage host.", subcommands = {
-            VolumeCommands.Show.class, VolumeCommands.Create.class, VolumeCommands.Delete.class, VolumeCommands.Extend.class,
+            VolumeCommands.Show.class, VolumeCommands.Create.class, VolumeCommands.Delete.class,
+            VolumeCommands.Extend.class,
             VolumeCommands.Revert.class})
     static final class Volumes extends Listing {
         Volumes() {
@@ -72,7 +73,8 @@ final class ListCommands {
     }
 
     @Command(name = "backups", description = "Backups in every configured store (or one: --store).", subcommands = {
-            BackupCommands.Show.class, BackupCommands.Create.class, BackupCommands.Restore.class, BackupCommands.Verify.class,
+            BackupCommands.Show.class, BackupCommands.Create.class, BackupCommands.Restore.class,
+            BackupCommands.Verify.class,
             BackupCommands.Delete.class})
     static final class Backups extends Listing {
         @Option(names = "--store", description = "only this store")

@@ -59,7 +59,8 @@ final class MotionCommands {
     }
 
     @Command(name = "create", description = "Live-migrates a running domain with its volumes to a peer named in the "
-            + "agent's tether.migration.peers; on any failure before it runs there the guest stays here, with its disks.")
+            + "agent's tether.migration.peers; on any failure before it runs there the guest stays here, with its "
+            + "disks.")
     static final class MigrationCreate implements Callable<Integer> {
         @ParentCommand
         Migrations migrations;

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 /**
  * How far a running operation is, read from the resource it works on (the operation itself knows only that it
  * runs): a move's or a migration's phase and bytes, a volume's {@code progress_percent} while it moves between
- * pools or is filled (from an image, from a backup), a backup's bytes read of its volume's size. Either part may be unknown; nothing is guessed.
+ * pools or is filled (from an image, from a backup), a backup's bytes read of its volume's size. Either part may
+ * be unknown; nothing is guessed.
  */
 record OperationProgress(String phase, Double fraction) {
     static final OperationProgress UNKNOWN = new OperationProgress(null, null);
@@ -32,12 +33,7 @@ record OperationProgress(String phase, Double fraction) {
             return UNKNOWN;
         }
         if (volumePath != null) {
-            JsonNode v = body(root, volumePath);
-            if (v == null) {
-                return UNKNOWN; // not made yet
-            }
-            JsonNode p = v.path("progress_percent");
-            return new OperationProgress(text(v.path("state")), p.isNumber() ? p.asDouble() / 100 : null);
+            return volume(root, volumePath);
         }
         if (path.endsWith("/move") || path.endsWith("/migrations")) {
             JsonNode b = body(root, path);
@@ -50,9 +46,7 @@ record OperationProgress(String phase, Double fraction) {
         }
         Matcher m = VOLUME_MOVE.matcher(path);
         if (m.matches()) {
-            JsonNode b = body(root, "/v1/volumes/" + m.group(1));
-            JsonNode p = b == null ? null : b.path("progress_percent");
-            return p == null || !p.isNumber() ? UNKNOWN : new OperationProgress(null, p.asDouble() / 100);
+            return new OperationProgress(null, volume(root, "/v1/volumes/" + m.group(1)).fraction());
         }
         m = BACKUP.matcher(path);
         if (m.matches()) {
@@ -68,6 +62,16 @@ record OperationProgress(String phase, Double fraction) {
         return UNKNOWN;
     }
 
+    /** A volume's state as the phase and its {@code progress_percent}; {@link #UNKNOWN} while it is not made. */
+    private static OperationProgress volume(Tetherctl root, String path) {
+        JsonNode v = body(root, path);
+        if (v == null) {
+            return UNKNOWN;
+        }
+        JsonNode p = v.path("progress_percent");
+        return new OperationProgress(text(v.path("state")), p.isNumber() ? p.asDouble() / 100 : null);
+    }
+
     /** {@code , phase copying} for the line shown; empty when the phase is unknown. */
     String phaseSuffix() {
         return phase == null ? "" : ", phase " + phase;
@@ -80,7 +84,8 @@ record OperationProgress(String phase, Double fraction) {
         }
         double f = Math.max(0, Math.min(1, fraction));
         int filled = (int) Math.round(f * BAR);
-        return "[" + "#".repeat(filled) + ".".repeat(BAR - filled) + "] " + String.format("%3d %% ", Math.round(f * 100));
+        return "[" + "#".repeat(filled) + ".".repeat(BAR - filled) + "] "
+                + String.format("%3d %% ", Math.round(f * 100));
     }
 
     private static JsonNode body(Tetherctl root, String path) {

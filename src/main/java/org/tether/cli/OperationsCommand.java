@@ -38,7 +38,8 @@ final class OperationsCommand {
     /**
      * Waits for the operation to end, showing its progress: a line that updates in place on a terminal, with a
      * bar where the operation's resource says how far it is ({@link OperationProgress}), a plain line per change
-     * otherwise (a log, a pipe). Where the resource reports a phase (a move, a migration) the phase is shown too. Exit 0 when it succeeded, 1 when it failed (its problem printed).
+     * otherwise (a log, a pipe). Where the resource reports a phase (a move, a migration) the phase is shown too.
+     * Exit 0 when it succeeded, 1 when it failed (its problem printed).
      */
     @Command(name = "wait", description = "Waits until the operation ends; exit 1 if it failed.")
     static final class Wait implements Callable<Integer> {
