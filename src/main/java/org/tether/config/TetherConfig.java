@@ -50,6 +50,8 @@ public interface TetherConfig {
 
     KeyManagerConfig keymanager();
 
+    EncryptionConfig encryption();
+
     BackupConfig backup();
 
     MigrationConfig migration();

@@ -29,11 +29,22 @@ public final class LuksFormatter {
 
     private final CommandRunner runner;
     private final Path keyDir;
+    private final Duration iterTime;
 
     /** @param keyDir where the passphrase file lives for the instant qemu-img reads it (made 0700) */
     public LuksFormatter(CommandRunner runner, Path keyDir) {
+        this(runner, keyDir, null);
+    }
+
+    /** @param iterTime the PBKDF's calibrated time ({@code tether.encryption.luks-iter-time}); null: qemu-img's */
+    public LuksFormatter(CommandRunner runner, Path keyDir, Duration iterTime) {
+        if (iterTime != null && iterTime.toMillis() < 10) {
+            throw new IllegalArgumentException("tether.encryption.luks-iter-time is " + iterTime.toMillis()
+                    + " ms; at least 10 ms");
+        }
         this.runner = runner;
         this.keyDir = keyDir;
+        this.iterTime = iterTime;
     }
 
     /**
@@ -113,7 +124,7 @@ public final class LuksFormatter {
         }
     }
 
-    private static String options(EncryptionSpec spec) {
+    private String options(EncryptionSpec spec) {
         StringBuilder opts = new StringBuilder("key-secret=sec0,cipher-alg=").append(spec.cipherAlg())
                 .append(",cipher-mode=").append(spec.cipherMode()).append(",ivgen-alg=").append(spec.ivgenAlg());
         if (spec.ivgenHash() != null) {
@@ -122,7 +133,11 @@ public final class LuksFormatter {
         // sha512 for the PBKDF: qemu-img calibrates its iteration count by the thread's CPU clock, and with
         // sha256 (fast where the CPU has SHA instructions) a coarse clock reads no time at all, which it
         // refuses ("Unable to get accurate CPU usage"); the header names its hash, every LUKS1 reader takes it
-        return opts.append(",hash-alg=sha512").toString();
+        opts.append(",hash-alg=sha512");
+        if (iterTime != null) {
+            opts.append(",iter-time=").append(iterTime.toMillis());
+        }
+        return opts.toString();
     }
 
     private void create(Command create) {

@@ -92,6 +92,8 @@ public final class AgentProcess implements AutoCloseable {
                 // the agent makes an NVMe host identity when the host has none: never in the test host's /etc
                 "-Dtether.nvme.hostnqn-file=" + stateDir.resolve("nvme/hostnqn"),
                 "-Dtether.nvme.hostid-file=" + stateDir.resolve("nvme/hostid"),
+                // a LUKS header's PBKDF calibrated to 100 ms, not 2 s: every open (each attach) pays it again
+                "-Dtether.encryption.luks-iter-time=100ms",
                 "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
         argv.addAll(argv.indexOf("-jar"), extra); // after the defaults above, so that they win
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)

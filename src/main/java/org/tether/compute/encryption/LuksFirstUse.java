@@ -32,7 +32,8 @@ public class LuksFirstUse {
 
     @Inject
     public LuksFirstUse(LuksHeaders headers, QemuVolumeAccess access, CommandRunner runner, TetherConfig config) {
-        this(headers, access, new LuksFormatter(runner, config.stateDir().resolve("luks-keys")));
+        this(headers, access, new LuksFormatter(runner, config.stateDir().resolve("luks-keys"),
+                config.encryption().luksIterTime()));
     }
 
     public LuksFirstUse(LuksHeaders headers, QemuVolumeAccess access, LuksFormatter formatter) {

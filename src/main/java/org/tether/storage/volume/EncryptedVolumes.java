@@ -33,14 +33,19 @@ public class EncryptedVolumes {
 
     @Inject
     public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, CommandRunner runner, TetherConfig config) {
-        this(volumes, keys, runner, config.stateDir().resolve("luks-keys"));
+        this(volumes, keys, runner, config.stateDir().resolve("luks-keys"), config.encryption().luksIterTime());
     }
 
     public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, CommandRunner runner,
                             java.nio.file.Path keyDir) {
+        this(volumes, keys, runner, keyDir, null);
+    }
+
+    public EncryptedVolumes(VolumeService volumes, BarbicanClient keys, CommandRunner runner,
+                            java.nio.file.Path keyDir, java.time.Duration luksIterTime) {
         this.volumes = volumes;
         this.keys = keys;
-        this.formatter = new LuksFormatter(runner, keyDir);
+        this.formatter = new LuksFormatter(runner, keyDir, luksIterTime);
         this.keyDir = keyDir;
     }
 
