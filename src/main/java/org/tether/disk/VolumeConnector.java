@@ -28,6 +28,17 @@ public interface VolumeConnector {
     ConnectedVolume connect(String attachmentKey, UUID volumeId, ConnectionInfo info);
 
     /**
+     * What {@link #connect} will answer, when it can be known without asking the host (nothing is discovered:
+     * QEMU's own clients get a libvirt secret whose UUID the attachment's key names). Then the journal records
+     * it once, before the host is touched, and a recovery can both undo the connect (a secret that was never
+     * defined is no error) and finish an attachment whose disk reached the domain. Empty when only the connect
+     * itself can say (a kernel session finds its device); the connect must answer exactly what this answered.
+     */
+    default java.util.Optional<ConnectedVolume> planned(String attachmentKey, UUID volumeId, ConnectionInfo info) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Undoes {@link #connect}. Must be safe to call again after a partial run or a restart, from the
      * journal's record alone: the paths it reached, never their credentials.
      */

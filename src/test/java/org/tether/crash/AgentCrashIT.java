@@ -125,8 +125,12 @@ class AgentCrashIT {
         }
     }
 
+    /**
+     * On the qemu path the journal's first record is already CONNECTED (the connect's outcome is known before the
+     * secret is defined, and written then): the kill lands before or while the secret is defined, before the plug.
+     */
     @ParameterizedTest
-    @CsvSource({"iscsi, CONNECTING", "iscsi, CONNECTED", "rbd, CONNECTING", "rbd, CONNECTED"})
+    @CsvSource({"iscsi, CONNECTED", "rbd, CONNECTED"})
     void killDuringAttachLeavesItCompleteOrUndoneAfterRestart(String transport, String phase) throws Exception {
         this.transport = transport;
         CompletableFuture<String> killer = killAt(phase);

@@ -1,6 +1,7 @@
 package org.tether.compute.attach;
 
 import org.tether.disk.AttachPath;
+import org.tether.disk.ConnectedVolume;
 import org.tether.disk.VolumeConnector;
 import org.tether.metrics.OperationMetrics;
 import org.tether.metrics.StepTimes;
@@ -16,7 +17,6 @@ import org.tether.compute.encryption.LuksPassphrases;
 import org.tether.compute.encryption.LuksRefusals;
 import org.tether.compute.libvirt.DiskHotplug;
 import org.tether.compute.libvirt.DiskXmlFactory;
-import org.tether.compute.libvirt.LibvirtXml;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.state.AttachmentJournal;
@@ -135,10 +135,7 @@ public class AttachService {
             // name from it (a host login is never made under it)
             boolean hold = cmd.path() == AttachPath.QEMU && p.encryption() == null;
             try (DiskHotplug.Reading domain = StepTimes.step("libvirt_read", () -> hotplug.read(cmd.domain(), hold))) {
-                if (domain.find(DiskXmlFactory.alias(cmd.volumeId()), cmd.volumeId().toString()).isPresent()) {
-                    throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
-                            + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
-                }
+                refuseForeignDisk(domain, cmd);
                 byte[] passphrase = passphrase(p);
                 try {
                     return attachNew(p, passphrase, domain);
@@ -148,6 +145,14 @@ public class AttachService {
                     }
                 }
             }
+        }
+    }
+
+    /** A disk of the volume in the domain that no record of Tether's explains: someone else's; never a second one. */
+    private static void refuseForeignDisk(DiskHotplug.Reading domain, AttachCommand cmd) {
+        if (domain.find(DiskXmlFactory.alias(cmd.volumeId()), cmd.volumeId().toString()).isPresent()) {
+            throw new TetherException(ErrorCode.ATTACHMENT_CONFLICT, "volume_id", "domain " + cmd.domain()
+                    + " already has a disk for volume " + cmd.volumeId() + " that Tether did not attach");
         }
     }
 
@@ -217,6 +222,10 @@ public class AttachService {
         AttachmentRecord record = new AttachmentRecord(cmd.volumeId(), cmd.domain(), Phase.CONNECTING,
                 cmd.path(), info.driverVolumeType(), paths(info), null, cmd.multiattach(), null, null,
                 info.options().qos().ignoredKeys(), p.fingerprint(), clock.instant(), clock.instant(), null);
+        Optional<ConnectedVolume> planned = p.connector().planned(record.key(), cmd.volumeId(), info);
+        if (planned.isPresent()) {
+            return connectPlanned(p, then.apply(record.withConnected(planned.get(), clock.instant())));
+        }
         journal.put(record);
         try {
             String key = record.key();
@@ -232,12 +241,39 @@ public class AttachService {
         } catch (RuntimeException e) {
             // the journal cannot say what was connected (a full state disk, seen in the soak): undo it now,
             // or the CONNECTING record left behind is undone by the next settle pass
-            try {
-                p.connector().disconnect(record.paths(), record.connected());
-                journal.remove(record);
-            } catch (RuntimeException undo) {
-                LOG.errorf("undo of connect %s incomplete: %s", record.key(), undo.getMessage());
+            undoConnect(p, record);
+            throw e;
+        }
+        return record;
+    }
+
+    /** Disconnects and forgets; what cannot be undone now stays recorded for the settle pass or the next start. */
+    private void undoConnect(Prepared p, AttachmentRecord record) {
+        try {
+            p.connector().disconnect(record.paths(), record.connected());
+            journal.remove(record);
+        } catch (RuntimeException undo) {
+            LOG.errorf("undo of connect %s incomplete: %s", record.key(), undo.getMessage());
+        }
+    }
+
+    /**
+     * A connect whose outcome was known beforehand (QEMU's own clients: a libvirt secret named by the
+     * attachment): one journal write, before the host is touched, says what it makes, so a crash at any point
+     * after is undone from it or, once the disk is in the domain, finished (one fsynced write fewer than
+     * CONNECTING then CONNECTED).
+     */
+    private AttachmentRecord connectPlanned(Prepared p, AttachmentRecord record) {
+        journal.put(record);
+        try {
+            ConnectedVolume made = StepTimes.step("connect", () -> p.connector().connect(record.key(),
+                    p.cmd().volumeId(), p.info()));
+            if (!made.equals(record.connected())) {
+                throw new IllegalStateException("connector " + p.connector().getClass().getSimpleName()
+                        + " made another connection than it planned");
             }
+        } catch (RuntimeException e) {
+            undoConnect(p, record);
             throw e;
         }
         return record;
@@ -257,8 +293,9 @@ public class AttachService {
             DiskHotplug.Plugged plugged;
             try {
                 plugged = StepTimes.step("libvirt_plug", () -> domain.plug(cmd.requestedDevice(),
-                        cmd.bus(), dev -> LibvirtXml.write(DiskXmlFactory.build(cmd.volumeId(),
-                                connected.connected().source(), dev, info.options(), cmd.multiattach(), luks))));
+                        cmd.bus(), dev -> DiskXmlFactory.build(cmd.volumeId(),
+                                connected.connected().source(), dev, info.options(), cmd.multiattach(), luks),
+                        fresh -> refuseForeignDisk(fresh, cmd)));
             } catch (TetherException e) {
                 throw luks == null ? e : LuksRefusals.explain(e, p.encryption());
             }

@@ -58,8 +58,9 @@ public class QemuIscsiConnector implements VolumeConnector {
         return "tether/" + attachmentKey;
     }
 
+    /** Always known beforehand: the source names the first path, the secret's UUID and usage the attachment. */
     @Override
-    public ConnectedVolume connect(String attachmentKey, UUID volumeId, ConnectionInfo info) {
+    public java.util.Optional<ConnectedVolume> planned(String attachmentKey, UUID volumeId, ConnectionInfo info) {
         IscsiConnectionInfo iscsi = (IscsiConnectionInfo) info;
         ChapCredentials chap = iscsi.sessionChap();
         if (chap != null && chap.mutual()) {
@@ -68,21 +69,26 @@ public class QemuIscsiConnector implements VolumeConnector {
         }
         // QEMU's client has no multipath: it uses the first path, as listed by the controller
         IscsiPath path = iscsi.primaryPath();
-        UUID secret = null;
-        String usage = null;
+        UUID secret = chap == null ? null : secretUuid(attachmentKey);
+        String usage = chap == null ? null : secretUsage(attachmentKey);
+        DiskSource source = new DiskSource.NetworkIscsi(path.iqn(), path.lun(), List.of(path.portal()),
+                chap == null ? null : chap.username(), usage, host.initiator().orElse(null));
+        return java.util.Optional.of(new ConnectedVolume(source, null, List.of(), null, secret));
+    }
+
+    @Override
+    public ConnectedVolume connect(String attachmentKey, UUID volumeId, ConnectionInfo info) {
+        ConnectedVolume planned = planned(attachmentKey, volumeId, info).orElseThrow();
+        ChapCredentials chap = ((IscsiConnectionInfo) info).sessionChap();
         if (chap != null) {
-            secret = secretUuid(attachmentKey);
-            usage = secretUsage(attachmentKey);
             byte[] value = chap.password().getBytes(StandardCharsets.UTF_8);
             try {
-                hypervisor.defineIscsiSecret(secret, usage, value);
+                hypervisor.defineIscsiSecret(planned.secretUuid(), secretUsage(attachmentKey), value);
             } finally {
                 Arrays.fill(value, (byte) 0);
             }
         }
-        DiskSource source = new DiskSource.NetworkIscsi(path.iqn(), path.lun(), List.of(path.portal()),
-                chap == null ? null : chap.username(), usage, host.initiator().orElse(null));
-        return new ConnectedVolume(source, null, List.of(), null, secret);
+        return planned;
     }
 
     @Override

@@ -31,6 +31,11 @@ public class LibrbdClientConf {
         this.timeout = config.ceph().connectTimeout();
     }
 
+    /** Where {@link #ensure} writes the file, without writing it. */
+    public String path() {
+        return file.toString();
+    }
+
     /** Writes the file when it is missing or differs; returns its path. */
     public synchronized String ensure() {
         long seconds = Math.max(1, timeout.toSeconds());

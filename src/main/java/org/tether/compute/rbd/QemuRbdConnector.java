@@ -63,6 +63,24 @@ public class QemuRbdConnector implements VolumeConnector {
         return "tether-ceph/" + attachmentKey;
     }
 
+    /**
+     * Known beforehand unless the key is a shared secret (the host's or one the controller names), which is
+     * looked up, and made from the host's key file when missing, at the connect.
+     */
+    @Override
+    public Optional<ConnectedVolume> planned(String attachmentKey, UUID volumeId, ConnectionInfo info) {
+        RbdConnectionInfo rbd = (RbdConnectionInfo) info;
+        String conf = rbd.monitors().isEmpty() ? null : clientConf.path();
+        if (!rbd.authEnabled()) {
+            return Optional.of(connected(rbd, null, null, conf));
+        }
+        if (rbd.keyringKey() != null) {
+            UUID own = secretUuid(attachmentKey);
+            return Optional.of(connected(rbd, own, own, conf));
+        }
+        return Optional.empty();
+    }
+
     @Override
     public ConnectedVolume connect(String attachmentKey, UUID volumeId, ConnectionInfo info) {
         RbdConnectionInfo rbd = (RbdConnectionInfo) info;

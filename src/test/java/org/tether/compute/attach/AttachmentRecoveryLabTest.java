@@ -43,6 +43,10 @@ class AttachmentRecoveryLabTest {
     AttachmentRecovery recovery;
     @Inject
     Hypervisor hypervisor;
+    @Inject
+    QemuIscsiConnector qemuIscsi;
+    @Inject
+    org.tether.connection.ConnectionInfoParser parser;
 
     private Path dir;
     private TestDomain dom;
@@ -120,6 +124,35 @@ class AttachmentRecoveryLabTest {
         journal.put(record(Phase.CONNECTED, defineSecretAsConnectWould(key), null));
 
         recovery.recover();
+
+        assertThat(journal.find(tgt.volumeId, dom.name)).isEmpty();
+        assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
+    }
+
+    /** On the qemu path the connect's outcome is journalled before the secret exists: what it says is what it makes. */
+    @Test
+    void theQemuConnectMakesExactlyWhatItPlannedAndThePlanTouchesNothing() throws Exception {
+        String key = AttachmentRecord.key(tgt.volumeId, dom.name);
+        ConnectionInfo info = parser.parse(new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(tgt.connectionInfo()));
+
+        ConnectedVolume planned = qemuIscsi.planned(key, tgt.volumeId, info).orElseThrow();
+        assertThat(Host.secretUsages()).as("planning defines nothing").noneMatch(u -> u.contains(key));
+
+        assertThat(qemuIscsi.connect(key, tgt.volumeId, info)).isEqualTo(planned);
+        assertThat(hypervisor.secretExists(planned.secretUuid())).isTrue();
+        hypervisor.undefineSecret(planned.secretUuid());
+    }
+
+    /** A crash between that journal write and the secret's definition: the undo finds no secret, and is done. */
+    @Test
+    void aPlannedConnectCutBeforeItsSecretExistedIsUndone() {
+        String key = AttachmentRecord.key(tgt.volumeId, dom.name);
+        ConnectedVolume planned = defineSecretAsConnectWould(key);
+        hypervisor.undefineSecret(planned.secretUuid());
+        journal.put(record(Phase.CONNECTED, planned, null));
+
+        assertThat(recovery.recover()).isEqualTo(1);
 
         assertThat(journal.find(tgt.volumeId, dom.name)).isEmpty();
         assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
