@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""The qemu attach path against its libvirt floor (issue 35), same machine, same run, same domain and target.
+"""The qemu attach path against its libvirt floor (issue 35), same machine, same run, same target.
 
 The floor does the libvirt work Tether does for a CHAP + iotune iSCSI disk on the qemu path, over one persistent
 libvirt connection, with no HTTP, no journal and no checks:
   attach: secretDefineXML (a private iscsi secret), setValue, attachDeviceFlags(LIVE|CONFIG)
   detach: detachDeviceFlags(LIVE|CONFIG), wait until the disk left both definitions, undefine the secret
-Its disk XML is the one Tether wrote (read back from the domain), with the floor's own secret.
+Its disk XML is the one Tether wrote (read back from the domain), with the floor's own secret. The floor plugs
+into a twin of Tether's domain (made the same way, one disk at a time in each): the agent forgets what it knew of a
+domain whose disks someone else changed (libvirt's device-added event), and reads it again, as it should.
 Tether is driven by a keep-alive HTTP client. The cycles alternate (Tether, floor, Tether, ...), so that what
 the machine does meanwhile falls on both. Then 32 attaches into 32 running domains at once, both ways, and
 Tether's own per-step means (tether_attach_step_seconds / tether_detach_step_seconds, read from /q/metrics
@@ -132,9 +134,9 @@ def main():
         bench.await_ready(bench.Api(args.port), agent, log)
         n = args.parallel
         targets = [bench.Target(work) for _ in range(max(n, 2))]
-        domains = [bench.make_domain(work, f"tether-floor-{i}-{uuid.uuid4().hex[:6]}") for i in range(n)]
+        domains = [bench.make_domain(work, f"tether-floor-{i}-{uuid.uuid4().hex[:6]}") for i in range(max(n, 2))]
         one_name, t = domains[0], targets[0]
-        one = conn.lookupByName(one_name)
+        one = conn.lookupByName(domains[1])  # the floor's twin
 
         bench.attach(api, one_name, t)
         floor = Floor(conn, disk_xml(conn, one_name, t.iqn), t)
@@ -184,7 +186,7 @@ def main():
 
         print(f"machine: {os.cpu_count()} cores; QEMU TCG; tgtd on 127.0.0.1; qemu path, bus scsi, CHAP + iotune; "
               f"agent JVM: {args.jvm}")
-        print(f"p50 of {args.cycles} after {args.warmup} warm-up cycles each, same domain and target | attach | detach")
+        print(f"p50 of {args.cycles} after {args.warmup} warm-up cycles each, twin domains, same target | attach | detach")
         print(f"libvirt floor, one connection             | {ms(fa):6.1f} ms | {ms(fd):6.1f} ms")
         print(f"Tether, keep-alive HTTP client            | {ms(ta):6.1f} ms | {ms(td):6.1f} ms")
         print(f"ratio (goal: attach <= 1.2x, detach <= 1.1x) | {ms(ta) / ms(fa):.2f}x | {ms(td) / ms(fd):.2f}x")

@@ -136,10 +136,11 @@ public class AsyncOperations {
         }
         Buffer body = ctx.body().available() && ctx.body().buffer() != null ? ctx.body().buffer() : Buffer.buffer();
         String path = ctx.normalizedPath();
-        String callback = callbackUrl(body);
+        JsonNode tree = tree(body); // once per call, on the event loop: the resource parses the body itself
+        String callback = callbackUrl(tree);
         String prefer = ctx.request().getHeader("Prefer");
         if (callback == null && (prefer == null || !prefer.contains("respond-async"))
-                && !alwaysAsync(ctx.request().method().name(), path, body)) {
+                && !alwaysAsync(ctx.request().method().name(), path, tree)) {
             ctx.next();
             return;
         }
@@ -277,8 +278,7 @@ public class AsyncOperations {
         }
     }
 
-    private boolean alwaysAsync(String method, String path, Buffer body) {
-        JsonNode n = tree(body);
+    private boolean alwaysAsync(String method, String path, JsonNode n) {
         for (AlwaysAsync a : alwaysAsync) {
             if (a.appliesTo(method, path, n)) {
                 return true;
@@ -287,8 +287,7 @@ public class AsyncOperations {
         return false;
     }
 
-    private String callbackUrl(Buffer body) {
-        JsonNode n = tree(body);
+    private static String callbackUrl(JsonNode n) {
         return n != null && n.isObject() && n.get("callback_url") != null && n.get("callback_url").isTextual()
                 ? n.get("callback_url").asText() : null;
     }

@@ -425,4 +425,33 @@ class AttachQemuPathLabTest {
         assertThat(dom.persistentXml()).contains(other.toString());
         assertThat(Host.secretUsages()).noneMatch(u -> u.contains(tgt.volumeId.toString()));
     }
+
+    /**
+     * An attach takes its device name from what the agent knows of the domain (no read of it), and libvirt checks
+     * that guess: a disk the operator put into the definition only ({@code --config}: libvirt sends no event) at
+     * the name the agent would pick makes libvirt refuse the plug, and the attach is made from a fresh read at the
+     * next free name. Neither disk is disturbed.
+     */
+    @Test
+    void aNameTakenBehindTheAgentsBackWithoutAnEventIsSteppedOverFromLibvirtsRefusal() throws Exception {
+        TestDomain dom = keep(TestDomain.create(TestDomain.Kind.RUNNING));
+        TgtTarget first = keep(TgtTarget.create(dir, true));
+        TgtTarget second = keep(TgtTarget.create(dir, true));
+        String dev = attach(dom, first, first.connectionInfo(), "").then().statusCode(200).extract().path("device");
+        String next = "sd" + (char) (dev.charAt(2) + 1);
+        Path other = Files.createTempFile(dir, "other", ".raw");
+        keep(() -> Files.deleteIfExists(other));
+        Files.write(other, new byte[1 << 20]);
+        Host.virsh("attach-disk", dom.name, other.toString(), next, "--driver", "qemu", "--subdriver", "raw",
+                "--targetbus", "scsi", "--config");
+
+        String got = attach(dom, second, second.connectionInfo(), "").then().statusCode(200).extract().path("device");
+
+        assertThat(got).as("the name the operator took is stepped over").isNotEqualTo(next).isNotEqualTo(dev);
+        assertThat(dom.persistentXml()).contains(other.toString()).contains("<serial>" + second.volumeId + "</serial>");
+        assertThat(dom.liveXml()).contains("<serial>" + second.volumeId + "</serial>");
+        detach(dom, second);
+        detach(dom, first);
+        assertThat(dom.persistentXml()).contains(other.toString());
+    }
 }

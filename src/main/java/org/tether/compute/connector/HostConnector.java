@@ -73,15 +73,34 @@ public class HostConnector {
 
     /** {@code InitiatorName=} from open-iscsi's file; absent when open-iscsi is not set up. */
     public Optional<String> initiator() {
+        java.nio.file.Path file = iscsi.initiatorNameFile();
         try {
-            return Files.readAllLines(iscsi.initiatorNameFile()).stream()
+            var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            InitiatorFile read = initiatorFile;
+            if (read != null && read.matches(file, attrs)) {
+                return read.name(); // every attach asks: a stat instead of a read while the file is unchanged
+            }
+            Optional<String> name = Files.readAllLines(file).stream()
                     .map(String::strip)
                     .filter(l -> l.startsWith("InitiatorName="))
                     .map(l -> l.substring("InitiatorName=".length()).strip())
                     .filter(s -> !s.isEmpty())
                     .findFirst();
+            initiatorFile = new InitiatorFile(file, attrs.lastModifiedTime(), attrs.size(), name);
+            return name;
         } catch (IOException e) {
+            initiatorFile = null;
             return Optional.empty();
+        }
+    }
+
+    private volatile InitiatorFile initiatorFile;
+
+    /** The initiator name file as last read: changed (an operator's edit) when its time or size is not these. */
+    private record InitiatorFile(java.nio.file.Path path, java.nio.file.attribute.FileTime modified, long size,
+                                 Optional<String> name) {
+        boolean matches(java.nio.file.Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+            return path.equals(file) && modified.equals(attrs.lastModifiedTime()) && size == attrs.size();
         }
     }
 

@@ -1,7 +1,22 @@
 package org.tether.compute.libvirt;
 
-/** libvirt's answers to a device unplug, and its block jobs' changes, as they arrive from its event loop. */
+/**
+ * libvirt's answers to a device unplug, its block jobs' changes, devices added and domains' lifecycle changes,
+ * as they arrive from its event loop.
+ */
 public interface DeviceEvents {
+
+    /** A device was hot-plugged into the running domain (by anyone: this agent too). */
+    default void added(String domain, String alias) {
+    }
+
+    /** The domain started, stopped, was defined, undefined, suspended, resumed or migrated. */
+    default void lifecycle(String domain) {
+    }
+
+    /** Events now come over a new libvirt connection: any sent in between were missed. */
+    default void reconnected() {
+    }
 
     default void removed(String domain, String alias) {
     }

@@ -29,17 +29,19 @@ public class DiskHotplug {
 
     private final Hypervisor hypervisor;
     private final DeviceRemovals removals;
+    private final KnownDomains known;
     private final Duration retryInterval;
     private final KeyedLocks domainLocks = new KeyedLocks();
 
     @Inject
-    public DiskHotplug(Hypervisor hypervisor, DeviceRemovals removals, TetherConfig config) {
-        this(hypervisor, removals, config.attach().detachRetryInterval());
+    public DiskHotplug(Hypervisor hypervisor, DeviceRemovals removals, KnownDomains known, TetherConfig config) {
+        this(hypervisor, removals, known, config.attach().detachRetryInterval());
     }
 
-    public DiskHotplug(Hypervisor hypervisor, DeviceRemovals removals, Duration retryInterval) {
+    public DiskHotplug(Hypervisor hypervisor, DeviceRemovals removals, KnownDomains known, Duration retryInterval) {
         this.hypervisor = hypervisor;
         this.removals = removals;
+        this.known = known;
         this.retryInterval = retryInterval;
     }
 
@@ -48,25 +50,34 @@ public class DiskHotplug {
     }
 
     /**
-     * Picks the device name and hot-plugs the disk that {@code xmlFor} builds for it, with the scope the
+     * Picks the device name and hot-plugs the disk that {@code diskFor} builds for it, with the scope the
      * domain's state calls for.
      */
-    public Plugged plug(String domain, String requested, GuestDevice.Bus bus, Function<GuestDevice, String> xmlFor) {
+    public Plugged plug(String domain, String requested, GuestDevice.Bus bus, Function<GuestDevice, DiskXml> diskFor) {
         try (KeyedLocks.Held held = domainLocks.lock(domain)) {
-            Hypervisor.DomainView view = StepTimes.step("libvirt_plug.read", () -> hypervisor.view(domain));
-            return plug(domain, view, requested, bus, xmlFor);
+            Hypervisor.DomainView view = StepTimes.step("libvirt_plug.read", () -> fresh(domain));
+            return plug(domain, view, requested, bus, diskFor);
         }
     }
 
     private Plugged plug(String domain, Hypervisor.DomainView view, String requested, GuestDevice.Bus bus,
-                         Function<GuestDevice, String> xmlFor) {
+                         Function<GuestDevice, DiskXml> diskFor) {
         Set<String> used = new HashSet<>();
         view.live().disks().forEach(d -> used.add(d.targetDev()));
         view.persistent().disks().forEach(d -> used.add(d.targetDev()));
         GuestDevice device = GuestDeviceNames.choose(requested, bus, used);
-        String xml = xmlFor.apply(device);
-        StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml,
-                view.state().hotplugScope()));
+        DiskXml disk = diskFor.apply(device);
+        String xml = LibvirtXml.write(disk);
+        Set<Hypervisor.Scope> scope = view.state().hotplugScope();
+        // its device-added event is this agent's own until the known view has the disk
+        try (AutoCloseable own = known.plugging(domain, disk.aliasName())) {
+            StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml, scope));
+            known.plugged(domain, disk, scope);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // closing the mark throws nothing
+        }
         return new Plugged(device, xml);
     }
 
@@ -81,7 +92,10 @@ public class DiskHotplug {
     public Reading read(String domain, boolean hold) {
         KeyedLocks.Held held = hold ? domainLocks.lock(domain) : null;
         try {
-            return new Reading(domain, held, hypervisor.view(domain));
+            // held, the plug comes from this read: then the known view serves, which libvirt checks at the plug
+            Optional<Hypervisor.DomainView> view = hold ? known.get(domain) : Optional.empty();
+            return view.isPresent() ? new Reading(domain, held, view.get(), true)
+                    : new Reading(domain, held, fresh(domain), false);
         } catch (RuntimeException e) {
             if (held != null) {
                 held.close();
@@ -90,16 +104,25 @@ public class DiskHotplug {
         }
     }
 
-    /** A domain as {@link #read} read it; one plug at most. */
+    /** The domain read from libvirt, and known from now on. */
+    private Hypervisor.DomainView fresh(String domain) {
+        Hypervisor.DomainView view = hypervisor.view(domain);
+        known.put(domain, view);
+        return view;
+    }
+
+    /** A domain as {@link #read} read it (or as it was known); one plug at most. */
     public final class Reading implements AutoCloseable {
         private final String domain;
         private final KeyedLocks.Held held;
         private Hypervisor.DomainView view;
+        private boolean fromKnown;
 
-        private Reading(String domain, KeyedLocks.Held held, Hypervisor.DomainView view) {
+        private Reading(String domain, KeyedLocks.Held held, Hypervisor.DomainView view, boolean fromKnown) {
             this.domain = domain;
             this.held = held;
             this.view = view;
+            this.fromKnown = fromKnown;
         }
 
         /** The domain's disk (live, else persistent) whose alias or serial is the volume's, as read. */
@@ -108,17 +131,36 @@ public class DiskHotplug {
             return live.isPresent() ? live : DiskHotplug.find(view.persistent(), alias, serial);
         }
 
-        /** {@link DiskHotplug#plug}, from this read while it is held. */
-        public Plugged plug(String requested, GuestDevice.Bus bus, Function<GuestDevice, String> xmlFor) {
+        /**
+         * {@link DiskHotplug#plug}, from this read while it is held. A read that was the known view (no round trip to
+         * libvirt) can be behind: when libvirt refuses the plug, the domain is read, {@code recheck} is run on that
+         * read (what the caller checked on this one: it may refuse now), and the plug is made once more from it.
+         */
+        public Plugged plug(String requested, GuestDevice.Bus bus, Function<GuestDevice, DiskXml> diskFor,
+                            java.util.function.Consumer<Reading> recheck) {
             if (held == null) {
-                return DiskHotplug.this.plug(domain, requested, bus, xmlFor);
+                return DiskHotplug.this.plug(domain, requested, bus, diskFor);
             }
             Hypervisor.DomainView read = view;
             view = null; // a plug changes the domain: this read no longer tells which names are free
             if (read == null) {
                 throw new IllegalStateException("one plug per reading of " + domain);
             }
-            return DiskHotplug.this.plug(domain, read, requested, bus, xmlFor);
+            if (!fromKnown) {
+                return DiskHotplug.this.plug(domain, read, requested, bus, diskFor);
+            }
+            try {
+                return DiskHotplug.this.plug(domain, read, requested, bus, diskFor);
+            } catch (RuntimeException refused) {
+                known.forget(domain);
+                LOG.debugf("plug into %s from its known view refused (%s): read again", domain, refused.getMessage());
+                view = StepTimes.step("libvirt_plug.reread", () -> fresh(domain));
+                fromKnown = false;
+                recheck.accept(this);
+                read = view;
+                view = null;
+                return DiskHotplug.this.plug(domain, read, requested, bus, diskFor);
+            }
         }
 
         @Override
@@ -169,11 +211,18 @@ public class DiskHotplug {
             try (DeviceRemovals.Waiter waiter = removals.expect(domain, alias)) {
                 if (StepTimes.step("libvirt_unplug.detach", () -> attempt(domain, alias,
                         EnumSet.of(Hypervisor.Scope.LIVE, Hypervisor.Scope.CONFIG)))) {
-                    StepTimes.step("libvirt_unplug.wait", () -> awaitRemoval(domain, alias, serial, xml, timeout,
-                            deadline, waiter, true));
+                    try {
+                        StepTimes.step("libvirt_unplug.wait", () -> awaitRemoval(domain, alias, serial, xml,
+                                timeout, deadline, waiter, true));
+                    } catch (RuntimeException e) {
+                        known.forget(domain);
+                        throw e;
+                    }
+                    known.unplugged(domain, alias);
                     return;
                 }
             }
+            known.forget(domain); // the slower path below: what it does depends on what the domain holds
             Hypervisor.DomainView view = hypervisor.view(domain);
             boolean config = view.state().persistent() && find(view.persistent(), alias, serial).isPresent();
             if (view.state().active() && find(view.live(), alias, serial).isPresent()) {

@@ -65,10 +65,17 @@ final class LibvirtConnection {
                 deviceListeners.forEach(l -> l.removalFailed(NATIVE.virDomainGetName(dom), alias));
         LibvirtNative.BlockJobCallback blockJob = (conn, dom, disk, type, status, opaque) ->
                 deviceListeners.forEach(l -> l.blockJob(NATIVE.virDomainGetName(dom), disk, status));
+        LibvirtNative.DeviceCallback added = (conn, dom, alias, opaque) ->
+                deviceListeners.forEach(l -> l.added(NATIVE.virDomainGetName(dom), alias));
+        LibvirtNative.LifecycleCallback lifecycle = (conn, dom, event, detail, opaque) ->
+                deviceListeners.forEach(l -> l.lifecycle(NATIVE.virDomainGetName(dom)));
         registered.clear();
+        deviceListeners.forEach(DeviceEvents::reconnected);
         register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVED, removed);
         register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVAL_FAILED, failed);
         register(c, LibvirtNative.EVENT_ID_BLOCK_JOB_2, blockJob);
+        register(c, LibvirtNative.EVENT_ID_DEVICE_ADDED, added);
+        register(c, LibvirtNative.EVENT_ID_LIFECYCLE, lifecycle);
     }
 
     private void deregisterDeviceCallbacks(NativeConnect c) {

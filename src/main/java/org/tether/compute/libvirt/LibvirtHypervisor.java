@@ -79,12 +79,16 @@ public class LibvirtHypervisor implements Hypervisor {
                 d.isPersistent() == 1 ? d.getXMLDesc(XML_INACTIVE) : "<domain/>"));
     }
 
-    /** One lookup, and one definition read unless the domain runs with a persistent definition apart. */
+    /**
+     * One lookup, the live XML (whether the domain runs is read from it: its {@code id} is there only then, and
+     * XML and state come from one answer), whether it is persistent, and one definition read unless the domain
+     * runs with a persistent definition apart: four round trips.
+     */
     @Override
     public DomainView view(String domain) {
         return onDomain(domain, d -> {
-            DomainState state = new DomainState(domain, d.isActive() == 1, d.isPersistent() == 1);
             DomainXml live = LibvirtXml.readDomain(d.getXMLDesc(0));
+            DomainState state = new DomainState(domain, live.running(), d.isPersistent() == 1);
             DomainXml persistent = !state.persistent() ? LibvirtXml.readDomain("<domain/>")
                     : state.active() ? LibvirtXml.readDomain(d.getXMLDesc(XML_INACTIVE)) : live;
             return new DomainView(state, live, persistent);

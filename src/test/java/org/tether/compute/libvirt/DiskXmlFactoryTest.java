@@ -97,6 +97,14 @@ class DiskXmlFactoryTest {
         assertThat(dom.disks().get(0).source.hosts.get(0).port).isEqualTo("3260");
     }
 
+    /** A running domain's live XML carries its id; a defined one that is shut off has none (libvirt writes -1 as none). */
+    @Test
+    void aDomainRunsWhenItsLiveXmlHasAnId() {
+        assertThat(LibvirtXml.readDomain("<domain type='qemu' id='3'><name>d1</name></domain>").running()).isTrue();
+        assertThat(LibvirtXml.readDomain("<domain type='qemu'><name>d1</name></domain>").running()).isFalse();
+        assertThat(LibvirtXml.readDomain("<domain type='qemu' id='-1'><name>d1</name></domain>").running()).isFalse();
+    }
+
     @Test
     void refusesDoctypesSoNoExternalEntityIsRead() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> LibvirtXml.readDomain(

@@ -20,6 +20,13 @@ public interface LibvirtNative extends Library {
     int EVENT_ID_DEVICE_REMOVED = 15;
     int EVENT_ID_DEVICE_REMOVAL_FAILED = 22;
     int EVENT_ID_BLOCK_JOB_2 = 16;
+    int EVENT_ID_LIFECYCLE = 0;
+    int EVENT_ID_DEVICE_ADDED = 19;
+
+    /** {@code virConnectDomainEventCallback}, as event LIFECYCLE calls it. */
+    interface LifecycleCallback extends Callback {
+        void invoke(Pointer conn, Pointer dom, int event, int detail, Pointer opaque);
+    }
 
     /** {@code virConnectDomainEventDeviceRemovedCallback}, also the shape of the removal-failed one. */
     interface DeviceCallback extends Callback {
