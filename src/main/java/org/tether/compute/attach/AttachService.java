@@ -265,16 +265,19 @@ public class AttachService {
      */
     private AttachmentRecord connectPlanned(Prepared p, AttachmentRecord record) {
         journal.put(record);
+        ConnectedVolume made;
         try {
-            ConnectedVolume made = StepTimes.step("connect", () -> p.connector().connect(record.key(),
-                    p.cmd().volumeId(), p.info()));
-            if (!made.equals(record.connected())) {
-                throw new IllegalStateException("connector " + p.connector().getClass().getSimpleName()
-                        + " made another connection than it planned");
-            }
+            made = StepTimes.step("connect", () -> p.connector().connect(record.key(), p.cmd().volumeId(),
+                    p.info()));
         } catch (RuntimeException e) {
-            undoConnect(p, record);
+            // the connector undid its own part (libvirtd away: nothing to ask it anyway); the record goes
+            journal.remove(record);
             throw e;
+        }
+        if (!made.equals(record.connected())) {
+            undoConnect(p, record);
+            throw new IllegalStateException("connector " + p.connector().getClass().getSimpleName()
+                    + " made another connection than it planned");
         }
         return record;
     }

@@ -42,8 +42,8 @@ public class KnownDomains implements DeviceEvents {
      * libvirt would grant even if the domain had started or been defined meanwhile).
      */
     public Optional<Hypervisor.DomainView> get(String domain) {
-        if (!subscribed()) {
-            return Optional.empty();
+        if (hypervisor.unavailableSince().isPresent() || !subscribed()) {
+            return Optional.empty(); // libvirtd away: the read answers 503 before anything is done
         }
         Hypervisor.DomainView v = views.get(domain);
         return v != null && v.state().active() && v.state().persistent() ? Optional.of(v) : Optional.empty();

@@ -26,9 +26,11 @@ class KnownDomainsTest {
     private final AtomicInteger attaches = new AtomicInteger();
     private final AtomicReference<DeviceEvents> events = new AtomicReference<>();
     private boolean eventsAvailable = true;
+    private java.time.Instant awaySince;
 
     private final Hypervisor libvirt = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
             new Class<?>[] {Hypervisor.class}, (proxy, method, args) -> switch (method.getName()) {
+                case "unavailableSince" -> java.util.Optional.ofNullable(awaySince);
                 case "onDeviceEvents" -> {
                     if (!eventsAvailable) {
                         throw new IllegalStateException("no events");
@@ -152,6 +154,17 @@ class KnownDomainsTest {
 
         assertThat(attach("v3")).isEqualTo("sda");
         assertThat(reads.get()).isEqualTo(1);
+    }
+
+    /** libvirtd away: the attach reads the domain (and answers 503) before anything is journalled or made. */
+    @Test
+    void whileLibvirtIsKnownToBeAwayTheKnownViewIsNotUsed() {
+        attach("v1");
+        awaySince = java.time.Instant.now();
+
+        assertThat(known.get("dom")).isEmpty();
+        awaySince = null;
+        assertThat(known.get("dom")).isPresent();
     }
 
     @Test
