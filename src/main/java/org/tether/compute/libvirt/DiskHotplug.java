@@ -70,13 +70,9 @@ public class DiskHotplug {
         String xml = LibvirtXml.write(disk);
         Set<Hypervisor.Scope> scope = view.state().hotplugScope();
         // its device-added event is this agent's own until the known view has the disk
-        try (AutoCloseable own = known.plugging(domain, disk.aliasName())) {
+        try (KnownDomains.Plugging own = known.plugging(domain, disk.aliasName())) {
             StepTimes.step("libvirt_plug.attach", () -> hypervisor.attachDevice(domain, xml, scope));
             known.plugged(domain, disk, scope);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e); // closing the mark throws nothing
         }
         return new Plugged(device, xml);
     }
@@ -156,6 +152,9 @@ public class DiskHotplug {
                 LOG.debugf("plug into %s from its known view refused (%s): read again", domain, refused.getMessage());
                 view = StepTimes.step("libvirt_plug.reread", () -> fresh(domain));
                 fromKnown = false;
+                if (KnownDomains.same(read, view)) {
+                    throw refused; // the view was right: the refusal is the plug's own (a target QEMU cannot reach)
+                }
                 recheck.accept(this);
                 read = view;
                 view = null;

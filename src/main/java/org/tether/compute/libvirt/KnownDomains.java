@@ -60,11 +60,33 @@ public class KnownDomains implements DeviceEvents {
         views.remove(domain);
     }
 
+    /** A plug under way, marked until closed. */
+    public interface Plugging extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Marks a plug of {@code alias} under way (its device-added event is expected); close when it returned. */
-    public AutoCloseable plugging(String domain, String alias) {
+    public Plugging plugging(String domain, String alias) {
         String key = key(domain, alias);
         plugging.add(key);
         return () -> plugging.remove(key);
+    }
+
+    /** Whether two reads of a domain tell the same about it: its state, and the names and aliases of its disks. */
+    public static boolean same(Hypervisor.DomainView a, Hypervisor.DomainView b) {
+        return a.state().equals(b.state()) && names(a.live()).equals(names(b.live()))
+                && names(a.persistent()).equals(names(b.persistent()));
+    }
+
+    private static Set<String> names(DomainXml dom) {
+        Set<String> names = new java.util.HashSet<>();
+        dom.disks().forEach(d -> {
+            names.add("dev:" + d.targetDev());
+            names.add("alias:" + d.aliasName());
+            names.add("serial:" + d.serial);
+        });
+        return names;
     }
 
     /** This agent plugged {@code disk} with {@code scope}: the known view gets it. */

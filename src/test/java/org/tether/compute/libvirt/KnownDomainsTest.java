@@ -27,6 +27,7 @@ class KnownDomainsTest {
     private final AtomicReference<DeviceEvents> events = new AtomicReference<>();
     private boolean eventsAvailable = true;
     private java.time.Instant awaySince;
+    private boolean refuseAll;
 
     private final Hypervisor libvirt = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
             new Class<?>[] {Hypervisor.class}, (proxy, method, args) -> switch (method.getName()) {
@@ -44,6 +45,10 @@ class KnownDomainsTest {
                 }
                 case "attachDevice" -> {
                     attaches.incrementAndGet();
+                    if (refuseAll) {
+                        throw new HypervisorException(HypervisorException.Kind.TARGET_UNREACHABLE, "target unreachable",
+                                null);
+                    }
                     DiskXml d = LibvirtXml.readDisk((String) args[1]);
                     if (disks.stream().anyMatch(x -> x[0].equals(d.targetDev()) || x[1].equals(d.aliasName()))) {
                         throw new HypervisorException(HypervisorException.Kind.OTHER, "target "
@@ -109,6 +114,17 @@ class KnownDomainsTest {
         assertThat(reads.get()).isEqualTo(2);
         assertThat(attaches.get()).as("sdb refused, then sdc").isEqualTo(3);
         assertThat(attach("v3")).as("known again after the fresh read").isEqualTo("sdd");
+        assertThat(reads.get()).isEqualTo(2);
+    }
+
+    /** A refusal that the fresh read does not explain (QEMU cannot reach the target) is the answer: no second try. */
+    @Test
+    void aRefusalWhenNothingChangedIsThrownAsItIsWithoutASecondPlug() {
+        attach("v1");
+        refuseAll = true;
+
+        assertThatThrownBy(() -> attach("v2")).isInstanceOf(HypervisorException.class).hasMessageContaining("unreachable");
+        assertThat(attaches.get()).as("one refused plug, not two").isEqualTo(2);
         assertThat(reads.get()).isEqualTo(2);
     }
 
