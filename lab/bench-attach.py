@@ -13,9 +13,14 @@ the machine does meanwhile falls on both. Then 32 attaches into 32 running domai
 Tether's own per-step means (tether_attach_step_seconds / tether_detach_step_seconds, read from /q/metrics
 before and after its cycles).
 
+With --rbd the same on a cephx RBD image of the bench's own one-node Ceph (lab/ceph-cluster.sh), with Cinder's
+RBD connection_info carrying the keyring: the agent defines a ceph secret per attachment, and so does the floor
+(secretDefineXML of a private ceph secret, setValue of the key, attachDeviceFlags).
+
 Run as root after lab/host-setup.sh and a build: `bash lab/bench-attach.sh` does both (and installs
-python3-libvirt). Options: --cycles N (20), --parallel N (32), --jvm OPTS (the unit's).
+python3-libvirt). Options: --cycles N (20), --parallel N (32), --jvm OPTS (the unit's), --rbd.
 """
+import base64
 import argparse
 import concurrent.futures as cf
 import http.client
@@ -54,6 +59,18 @@ class KeepAlive:
         return r.status, r.read()
 
 
+def needle(t):
+    """What names the volume in its disk XML: the iSCSI target's IQN, or the RBD image."""
+    return t.iqn if hasattr(t, "iqn") else f"volume-{t.volume}"
+
+
+def secret_value(t):
+    """The secret the floor defines for the volume: the CHAP password, or the cephx key of the keyring sent."""
+    if hasattr(t, "password"):
+        return t.password.encode()
+    return base64.b64decode(re.search(r"key\s*=\s*(\S+)", t.keyring).group(1))
+
+
 class Floor:
     """The same libvirt calls over one connection."""
 
@@ -62,14 +79,16 @@ class Floor:
         self.target = target
         self.xml = disk_xml
         self.dev = re.search(r"<target dev='([^']+)'", disk_xml).group(1)
+        self.kind = "iscsi" if hasattr(target, "iqn") else "ceph"
 
     def attach(self, dom):
         sid = str(uuid.uuid4())
+        usage = f"<target>floor-{sid}</target>" if self.kind == "iscsi" else f"<name>floor-{sid}</name>"
         secret = self.conn.secretDefineXML(
             f"<secret ephemeral='no' private='yes'><uuid>{sid}</uuid><description>floor</description>"
-            f"<usage type='iscsi'><target>floor-{sid}</target></usage></secret>")
-        secret.setValue(self.target.password.encode())
-        xml = re.sub(r"(<secret type='iscsi') (uuid|usage)='[^']+'", rf"\1 uuid='{sid}'", self.xml)
+            f"<usage type='{self.kind}'>{usage}</usage></secret>")
+        secret.setValue(secret_value(self.target))
+        xml = re.sub(r"(<secret type='(?:iscsi|ceph)') (uuid|usage)='[^']+'", rf"\1 uuid='{sid}'", self.xml)
         s = time.perf_counter()
         dom.attachDeviceFlags(xml, LIVE_CONFIG)
         self.plug_ms = (time.perf_counter() - s) * 1000
@@ -89,13 +108,13 @@ class Floor:
         return needle in dom.XMLDesc(0) or needle in dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
 
 
-def disk_xml(conn, dom_name, iqn):
+def disk_xml(conn, dom_name, name):
     xml = conn.lookupByName(dom_name).XMLDesc(0)
     for disk in re.findall(r"<disk .*?</disk>", xml, re.S):
-        if iqn in disk:
+        if name in disk:
             disk = re.sub(r"\s*<alias name='[^']+'/>", "", disk)
             return re.sub(r"\s*<address type='drive'[^>]*/>", "", disk)
-    raise RuntimeError(f"no disk of {iqn} in {dom_name}")
+    raise RuntimeError(f"no disk of {name} in {dom_name}")
 
 
 def steps(api):
@@ -123,6 +142,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="repeats of the parallel measurement (median kept)")
     ap.add_argument("--port", type=int, default=18092)
     ap.add_argument("--jvm", default=bench.JVM_OPTS, help="JVM options, as the systemd unit passes them")
+    ap.add_argument("--rbd", action="store_true", help="a cephx RBD image (keyring sent) instead of CHAP iSCSI")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="tether-bench-attach.", dir="/var/tmp")
@@ -133,13 +153,18 @@ def main():
     try:
         bench.await_ready(bench.Api(args.port), agent, log)
         n = args.parallel
-        targets = [bench.Target(work) for _ in range(max(n, 2))]
+        if args.rbd:
+            ceph = os.path.join(work, "ceph")
+            bench.run("bash", os.path.join(bench.ROOT, "lab", "ceph-cluster.sh"), "start", ceph, str(bench.CEPH_PORT))
+            targets = [bench.RbdVolume(ceph) for _ in range(max(n, 2))]
+        else:
+            targets = [bench.Target(work) for _ in range(max(n, 2))]
         domains = [bench.make_domain(work, f"tether-floor-{i}-{uuid.uuid4().hex[:6]}") for i in range(max(n, 2))]
         one_name, t = domains[0], targets[0]
         one = conn.lookupByName(domains[1])  # the floor's twin
 
         bench.attach(api, one_name, t)
-        floor = Floor(conn, disk_xml(conn, one_name, t.iqn), t)
+        floor = Floor(conn, disk_xml(conn, one_name, needle(t)), t)
         bench.detach(api, one_name, t)
 
         for _ in range(args.warmup):  # warm up the JIT, QEMU's iSCSI client and libvirtd
@@ -170,7 +195,8 @@ def main():
 
         # n attaches into n domains at once: Tether from n keep-alive clients, the floor from n threads on one
         # connection, each with its own target's disk XML
-        floors = [Floor(conn, floor.xml.replace(t.iqn, tt.iqn).replace(t.user, tt.user), tt) for tt in targets[:n]]
+        floors = [Floor(conn, floor.xml.replace(needle(t), needle(tt)).replace(t.user, tt.user)
+                        if hasattr(t, "user") else floor.xml.replace(needle(t), needle(tt)), tt) for tt in targets[:n]]
         doms = [conn.lookupByName(d) for d in domains]
         tp, fp = [], []
         with cf.ThreadPoolExecutor(max_workers=n) as pool:
@@ -184,8 +210,9 @@ def main():
                 fp.append((time.perf_counter() - s) * 1000)
                 list(pool.map(lambda i: floors[i].detach(doms[i], secrets[i]), range(n)))
 
-        print(f"machine: {os.cpu_count()} cores; QEMU TCG; tgtd on 127.0.0.1; qemu path, bus scsi, CHAP + iotune; "
-              f"agent JVM: {args.jvm}")
+        what = ("one-node Ceph on 127.0.0.1; qemu path (librbd), bus scsi, cephx (keyring sent: a secret per "
+                "attachment) + iotune" if args.rbd else "tgtd on 127.0.0.1; qemu path, bus scsi, CHAP + iotune")
+        print(f"machine: {os.cpu_count()} cores; QEMU TCG; {what}; agent JVM: {args.jvm}")
         print(f"p50 of {args.cycles} after {args.warmup} warm-up cycles each, twin domains, same target | attach | detach")
         print(f"libvirt floor, one connection             | {ms(fa):6.1f} ms | {ms(fd):6.1f} ms")
         print(f"Tether, keep-alive HTTP client            | {ms(ta):6.1f} ms | {ms(td):6.1f} ms")
@@ -214,6 +241,9 @@ def main():
         for tt in targets:
             tt.close()
         conn.close()
+        if os.path.isdir(os.path.join(work, "ceph")):
+            bench.run("bash", os.path.join(bench.ROOT, "lab", "ceph-cluster.sh"), "stop", os.path.join(work, "ceph"),
+                      check=False)
         import subprocess
         subprocess.run(["rm", "-rf", work])
 

@@ -169,8 +169,12 @@ final class TestHostVm implements AutoCloseable {
 
     /** One readiness poll, never waiting long on a guest that accepted the connection but does not answer. */
     private boolean ready() throws IOException, InterruptedException {
+        return readiness().statusCode() == 200;
+    }
+
+    private HttpResponse<String> readiness() throws IOException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(uri("/q/health/ready")).timeout(Duration.ofSeconds(10)).GET().build();
-        return http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        return http.send(req, HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
@@ -203,17 +207,23 @@ final class TestHostVm implements AutoCloseable {
     /** Waits until the agent answers ready again (after a restart). */
     void awaitReady(Duration limit) throws Exception {
         long end = System.nanoTime() + limit.toNanos();
+        String last = "no answer";
         while (System.nanoTime() < end) {
             try {
-                if (ready()) {
+                HttpResponse<String> r = readiness();
+                if (r.statusCode() == 200) {
                     return;
                 }
+                last = "HTTP " + r.statusCode() + " " + r.body();
             } catch (IOException e) {
-                // restarting
+                last = e.toString(); // restarting
             }
             Thread.sleep(500);
         }
-        throw new IllegalStateException("the agent did not come back within " + limit);
+        String[] lines = probe("what=agentlog", CLOSE_TIMEOUT).split("\n");
+        throw new IllegalStateException("the agent did not come back within " + limit + " (last readiness answer: "
+                + last + "); the end of its log:\n"
+                + String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 40), lines.length)));
     }
 
     /**

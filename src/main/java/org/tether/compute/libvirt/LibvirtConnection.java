@@ -50,6 +50,11 @@ final class LibvirtConnection {
         this.uri = uri;
     }
 
+    /** Events go to the listener from the next connection on (or this one's), without opening one now. */
+    void listen(DeviceEvents listener) {
+        deviceListeners.add(listener);
+    }
+
     /** Device-removed and removal-failed events of every domain go to the listener until it is closed. */
     AutoCloseable onDeviceEvents(DeviceEvents listener) {
         deviceListeners.add(listener);

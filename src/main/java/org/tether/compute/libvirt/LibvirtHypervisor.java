@@ -40,12 +40,14 @@ public class LibvirtHypervisor implements Hypervisor {
     private static final LibvirtNative NATIVE = LibvirtNative.INSTANCE;
 
     private final LibvirtConnection libvirt;
+    private final DomainHandles handles = new DomainHandles();
 
     private final String uri;
 
     public LibvirtHypervisor(TetherConfig config) {
         this.uri = config.libvirt().uri();
         this.libvirt = new LibvirtConnection(uri);
+        libvirt.listen(handles);
     }
 
     @FunctionalInterface
@@ -420,23 +422,37 @@ public class LibvirtHypervisor implements Hypervisor {
         }
     }
 
+    /**
+     * Runs fn on the domain's kept handle (see {@link DomainHandles}); a kept handle libvirt no longer knows (the
+     * domain was undefined, perhaps defined again under its name) is dropped and fn runs once more on a fresh one.
+     */
     private <T> T onDomain(String name, DomainCall<T> fn) {
         return libvirt.call(c -> {
-            Domain d;
-            try {
-                d = c.domainLookupByName(name);
-            } catch (LibvirtException e) {
-                if (LibvirtConnection.code(e) == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
-                    throw new TetherException(ErrorCode.DOMAIN_NOT_FOUND, "domain", "no domain named " + name);
+            try (DomainHandles.Use use = handles.use(c, name, LibvirtHypervisor::lookupDomain)) {
+                try {
+                    return fn.apply(use.domain());
+                } catch (LibvirtException e) {
+                    if (!use.reused() || LibvirtConnection.code(e) != Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                        throw e;
+                    }
+                    handles.drop(name, use);
                 }
-                throw e;
             }
-            try {
-                return fn.apply(d);
-            } finally {
-                d.free();
+            try (DomainHandles.Use fresh = handles.use(c, name, LibvirtHypervisor::lookupDomain)) {
+                return fn.apply(fresh.domain());
             }
         });
+    }
+
+    private static Domain lookupDomain(Connect c, String name) throws LibvirtException {
+        try {
+            return c.domainLookupByName(name);
+        } catch (LibvirtException e) {
+            if (LibvirtConnection.code(e) == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                throw new TetherException(ErrorCode.DOMAIN_NOT_FOUND, "domain", "no domain named " + name);
+            }
+            throw e;
+        }
     }
 
     @Override
