@@ -38,6 +38,10 @@ public final class CephCluster implements AutoCloseable {
 
     /** The same with an OSD that holds {@code memstoreBytes} in RAM (1 GiB by default). */
     public static CephCluster start(int port, long memstoreBytes) throws IOException {
+        List<String> leftovers = Host.undefineLeftoverHostCephSecrets("cinder");
+        if (!leftovers.isEmpty()) {
+            System.err.println("undefined the cephx host secret(s) an interrupted run left in libvirt: " + leftovers);
+        }
         Path dir = Files.createTempDirectory("tether-ceph");
         CephCluster c = new CephCluster(dir, port);
         Map<String, String> out = script("start", dir.toString(), Integer.toString(port),

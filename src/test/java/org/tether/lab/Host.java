@@ -71,6 +71,30 @@ public final class Host {
         return run(List.of("virsh", "-c", "qemu:///system"), args);
     }
 
+    /**
+     * Undefines the cephx host secrets a Tether agent of an earlier, interrupted test run left in libvirt (usage
+     * {@code client.<user> secret}, the description the agent gives its own): libvirt allows one ceph secret per
+     * usage, and an agent of this run, with its own UUID, rightly refuses to start beside it. A secret someone
+     * else made (another description) is not touched.
+     *
+     * @return the UUIDs undefined
+     */
+    public static List<String> undefineLeftoverHostCephSecrets(String user) {
+        List<String> gone = new java.util.ArrayList<>();
+        for (String line : virsh("secret-list").lines().skip(2).map(String::strip).filter(l -> !l.isEmpty()).toList()) {
+            String uuid = line.split("\\s+")[0];
+            if (!line.endsWith("ceph client." + user + " secret")) {
+                continue;
+            }
+            Result xml = exec("virsh", "-c", "qemu:///system", "secret-dumpxml", uuid);
+            if (xml.exit() == 0 && xml.out().contains("<description>cephx key of client." + user + " (Tether)</description>")) {
+                virsh("secret-undefine", uuid);
+                gone.add(uuid);
+            }
+        }
+        return gone;
+    }
+
     public static List<String> secretUsages() {
         return virsh("secret-list").lines().skip(2).map(String::strip).filter(l -> !l.isEmpty())
                 .map(l -> l.substring(l.indexOf(' ')).strip()).toList();
