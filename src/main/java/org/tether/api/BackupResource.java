@@ -180,11 +180,25 @@ public class BackupResource {
         return backups.verify(AttachmentResource.uuid(id, "id"));
     }
 
-    /** Backups, restores and verifications read or write whole volumes: minutes. */
+    @POST
+    @Path("/backup-stores/{name}/reseal")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Finish a sealed store's key rotation: every backup a previous key sealed is sealed again "
+            + "with the current key, chunks first, then its manifest; always an asynchronous operation")
+    @APIResponse(responseCode = "202",
+            description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
+            + "ends with 200 and how many manifests and chunks were sealed again")
+    @APIResponse(responseCode = "400", description = "No such store, or it has no previous key")
+    public BackupService.Resealed reseal(@PathParam("name") String name) {
+        return backups.reseal(name);
+    }
+
+    /** Backups, restores, verifications and re-seals read or write whole volumes or stores: minutes. */
     @ApplicationScoped
     public static class IsAsync implements AlwaysAsync {
         private static final Pattern LONG = Pattern.compile(
-                "/v1/(volumes/[^/]+/backups|instances/[^/]+/volumes/[^/]+/backups|backups/[^/]+/(restore|verify))");
+                "/v1/(volumes/[^/]+/backups|instances/[^/]+/volumes/[^/]+/backups|backups/[^/]+/(restore|verify)"
+                + "|backup-stores/[^/]+/reseal)");
 
         @Override
         public boolean appliesTo(String method, String path, JsonNode body) {

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code tetherctl backups show|create|restore|verify|delete}: each change runs as an operation on the agent,
+ * {@code tetherctl backups show|create|restore|verify|reseal|delete}: each change runs as an operation on the agent,
  * waited for
  * with its progress (or {@code --no-wait}).
  */
@@ -106,6 +106,21 @@ final class BackupCommands {
         public Integer call() throws InterruptedException {
             return root().change("POST", path(backup) + "/verify", AgentClient.JSON.createObjectNode(),
                     List.of(Output.Column.of("id"), Output.Column.of("chunks"), Output.Column.of("bytes_checked")), wait, "");
+        }
+    }
+
+    @Command(name = "reseal", description = "Finishes a sealed store's key rotation: every backup a previous key "
+            + "sealed is sealed again with the current key.")
+    static final class Reseal extends OnBackups {
+        @Parameters(description = "the store's name (tether.backup.stores.<name>)")
+        String store;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            return root().change("POST", "/v1/backup-stores/" + AgentClient.segment(store) + "/reseal",
+                    AgentClient.JSON.createObjectNode(), List.of(Output.Column.of("store"),
+                            Output.Column.of("manifests"), Output.Column.of("chunks"),
+                            Output.Column.of("removed_chunks")), wait, "");
         }
     }
 

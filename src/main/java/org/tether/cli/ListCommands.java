@@ -74,7 +74,7 @@ final class ListCommands {
 
     @Command(name = "backups", description = "Backups in every configured store (or one: --store).", subcommands = {
             BackupCommands.Show.class, BackupCommands.Create.class, BackupCommands.Restore.class,
-            BackupCommands.Verify.class,
+            BackupCommands.Verify.class, BackupCommands.Reseal.class,
             BackupCommands.Delete.class})
     static final class Backups extends Listing {
         @Option(names = "--store", description = "only this store")

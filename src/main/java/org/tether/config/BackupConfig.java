@@ -73,9 +73,18 @@ public interface BackupConfig {
         /**
          * The key manager's id of a symmetric key (Barbican's secret UUID, at least 128 bits) that encrypts
          * and authenticates the store's chunks and manifests and hides what its chunk names stand for; set
-         * before the store's first backup and not changed after. Needs {@code tether.cinder.auth-url}.
+         * before the store's first backup, and changed only with the key it replaces listed in
+         * {@code encryption-previous-key-ids}. Needs {@code tether.cinder.auth-url}.
          */
         Optional<String> encryptionKeyId();
+
+        /**
+         * The keys the store had before its {@code encryption-key-id}, newest first (a rotation: the new key as
+         * {@code encryption-key-id}, the one it replaces added here). What they sealed is still read, and a chunk
+         * is never collected while a manifest names it under any of them; everything written is sealed with the
+         * current key. A key listed here is needed for as long as a backup made before the rotation is kept.
+         */
+        Optional<java.util.List<String>> encryptionPreviousKeyIds();
 
         /** A {@code rados} store's pool (Cinder's {@code backup_ceph_pool}). */
         @WithDefault("backups")

@@ -375,6 +375,15 @@ class TetherctlTest {
         assertThat(run("backups", "restore", "b-1", "--volume", "v-9")).isEqualTo(1);
         agent.verify(postRequestedFor(urlEqualTo("/v1/backups/b-1/restore")).withRequestBody(equalToJson(
                 "{\"volume_id\": \"v-9\"}")));
+
+        agent.stubFor(post("/v1/backup-stores/vault/reseal").willReturn(aResponse().withStatus(202)
+                .withHeader("Location", "/v1/operations/op-9")));
+        agent.stubFor(get("/v1/operations/op-9").willReturn(okJson("""
+                {"id": "op-9", "state": "succeeded", "status": 200, "path": "/v1/backup-stores/vault/reseal",
+                 "result": {"store": "vault", "manifests": 2, "chunks": 17, "removed_chunks": 17}}""")));
+        assertThat(run("-o", "value", "backups", "reseal", "vault", "--interval", "PT0.01S")).as(err).isZero();
+        assertThat(out.strip()).isEqualTo("vault 2 17 17");
+        agent.verify(postRequestedFor(urlEqualTo("/v1/backup-stores/vault/reseal")));
     }
 
     @Test

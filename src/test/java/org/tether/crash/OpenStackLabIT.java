@@ -639,6 +639,114 @@ class OpenStackLabIT {
     }
 
     /**
+     * A sealed store's key rotated, both keys real Barbican secrets. An agent told only of the new key names the
+     * old one and reads nothing; restarted with the old key as its previous key, the backup made before verifies
+     * and restores byte for byte; the re-seal seals its chunks and manifest again with the new key (each object's
+     * header names it) and removes the old copies; a new backup is sealed with the new key; and an agent that no
+     * longer knows the old key verifies both backups.
+     */
+    @Test
+    void aSealedStoresKeyIsRotatedAndBackupsMadeBeforeStillRestore() throws Exception {
+        OpenStackLab.Token tether = openstack.token("tether", "service");
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        byte[] oldKey = new byte[32];
+        byte[] newKey = new byte[32];
+        random.nextBytes(oldKey);
+        random.nextBytes(newKey);
+        String oldId = openstack.storeSecret(tether, oldKey);
+        String newId = openstack.storeSecret(tether, newKey);
+        Path store = dir.resolve("rotated");
+        Path raw = dir.resolve("rotated.raw");
+        byte[] mib = new byte[1 << 20];
+        java.util.SplittableRandom content = new java.util.SplittableRandom(11);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+            f.setLength(1L << 30);
+            for (int i = 0; i < 12; i++) { // three 4 MiB chunks of data, the rest never written
+                content.nextBytes(mib);
+                f.write(mib);
+            }
+        }
+        UUID vol = UUID.randomUUID();
+        String oldBackup;
+        try (AgentProcess agent = storageAgent().with("-Dtether.backup.stores.vault.path=" + store,
+                "-Dtether.backup.stores.vault.encryption-key-id=" + oldId, "-Dtether.backup.default-store=vault")) {
+            agent.start();
+            json(agent.post("/v1/volumes", "{\"id\": \"" + vol + "\", \"size_gb\": 1}"), 201);
+            Host.run("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", raw.toString(), "rbd:volumes/volume-" + vol
+                    + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring);
+            oldBackup = finished(agent, agent.post("/v1/volumes/" + vol + "/backups", "{}")).path("id").asText();
+        }
+        assertThat(sealedWith(store)).containsOnly(oldId);
+
+        try (AgentProcess forgot = storageAgent().with("-Dtether.backup.stores.vault.path=" + store,
+                "-Dtether.backup.stores.vault.encryption-key-id=" + newId, "-Dtether.backup.default-store=vault")) {
+            forgot.start();
+            HttpResponse<String> accepted = forgot.post("/v1/backups/" + oldBackup + "/verify", "{}");
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            JsonNode op = forgot.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(2));
+            assertThat(op.toString()).contains("backup_corrupt").contains(oldId);
+        }
+
+        String newBackup;
+        try (AgentProcess agent = storageAgent().with("-Dtether.backup.stores.vault.path=" + store,
+                "-Dtether.backup.stores.vault.encryption-key-id=" + newId,
+                "-Dtether.backup.stores.vault.encryption-previous-key-ids=" + oldId,
+                "-Dtether.backup.default-store=vault")) {
+            agent.start();
+            finished(agent, agent.post("/v1/backups/" + oldBackup + "/verify", "{}"));
+            JsonNode restored = finished(agent, agent.post("/v1/backups/" + oldBackup + "/restore", "{}"));
+            String copy = restored.path("id").asText();
+            assertThat(ceph.read("volume-" + copy, 0, 12 << 20)).isEqualTo(readHead(raw, 12 << 20));
+            assertThat(agent.delete("/v1/volumes/" + copy).statusCode()).isEqualTo(204);
+
+            JsonNode resealed = finished(agent, agent.post("/v1/backup-stores/vault/reseal", "{}"));
+            assertThat(resealed.path("manifests").asInt()).isEqualTo(1);
+            assertThat(resealed.path("chunks").asInt()).as("three chunks of data").isEqualTo(3);
+            assertThat(resealed.path("removed_chunks").asInt()).isEqualTo(3);
+            assertThat(sealedWith(store)).as("nothing is left that the old key sealed").containsOnly(newId);
+
+            JsonNode fresh = finished(agent, agent.post("/v1/volumes/" + vol + "/backups", "{}"));
+            newBackup = fresh.path("id").asText();
+            assertThat(fresh.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, 4 << 20));
+            assertThat(sealedWith(store)).containsOnly(newId);
+        }
+
+        try (AgentProcess agent = storageAgent().with("-Dtether.backup.stores.vault.path=" + store,
+                "-Dtether.backup.stores.vault.encryption-key-id=" + newId, "-Dtether.backup.default-store=vault")) {
+            agent.start();
+            finished(agent, agent.post("/v1/backups/" + oldBackup + "/verify", "{}"));
+            assertThat(agent.delete("/v1/backups/" + oldBackup).statusCode()).isEqualTo(204);
+            finished(agent, agent.post("/v1/backups/" + newBackup + "/verify", "{}"));
+            assertThat(agent.delete("/v1/backups/" + newBackup).statusCode()).isEqualTo(204);
+            assertThat(sealedWith(store)).isEmpty();
+            assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+        }
+    }
+
+    private static byte[] readHead(Path file, int length) throws Exception {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "r")) {
+            byte[] b = new byte[length];
+            f.readFully(b);
+            return b;
+        }
+    }
+
+    /** The key ids the store's objects are sealed with (each object's header: "TBE1", then the key id). */
+    private static java.util.Set<String> sealedWith(Path store) throws Exception {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        try (var walk = Files.walk(store)) {
+            for (Path f : walk.filter(Files::isRegularFile).toList()) {
+                byte[] b = Files.readAllBytes(f);
+                assertThat(new String(b, 0, 4, java.nio.charset.StandardCharsets.US_ASCII)).as(f.toString())
+                        .isEqualTo("TBE1");
+                java.nio.ByteBuffer id = java.nio.ByteBuffer.wrap(b, 4, 16);
+                ids.add(new UUID(id.getLong(), id.getLong()).toString());
+            }
+        }
+        return ids;
+    }
+
+    /**
      * Glance and the agent's volumes on one Ceph, and an agent whose cephx user may write Glance's pool: a raw
      * upload is a clone of the volume's snapshot in pool {@code images}, flattened (nothing links the image to
      * the volume), in Glance's layout, and given to Glance as its location. Glance's own user reads it back

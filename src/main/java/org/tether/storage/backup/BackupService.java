@@ -70,6 +70,8 @@ public class BackupService {
     private final Map<UUID, BackupView> work = new ConcurrentHashMap<>();
     /** Chunks a backup under way has written or relies on: never collected before its manifest names them. */
     private final Map<UUID, Set<String>> pinned = new ConcurrentHashMap<>();
+    /** Held by a delete removing a manifest and by a re-seal replacing one. */
+    private final Object manifestWrites = new Object();
     /** Held (shared) by a backup finding or writing a chunk, (alone) by a collection. */
     private final java.util.concurrent.locks.ReentrantReadWriteLock chunkLock =
             new java.util.concurrent.locks.ReentrantReadWriteLock();
@@ -714,7 +716,9 @@ public class BackupService {
         } catch (TetherException e) {
             // unreadable: its volume and key are unknown; the base it may have left goes with the next backup
         }
-        store.deleteManifest(id);
+        synchronized (manifestWrites) {
+            store.deleteManifest(id);
+        }
         index.forget(store, id);
         if (key != null) {
             keys.forget(key, "copied for backup " + id + ", deleted");
@@ -730,6 +734,66 @@ public class BackupService {
         int collected = collect(store);
         LOG.infof("backup %s deleted from store %s; %d chunk(s) no backup names any more collected", id,
                 store.name(), collected);
+    }
+
+    /** What a re-seal did: manifests sealed again with the current key, chunks copied under it, old copies removed. */
+    public record Resealed(String store, int manifests, int chunks,
+                           @com.fasterxml.jackson.annotation.JsonProperty("removed_chunks") int removedChunks) {
+    }
+
+    /**
+     * Finishes a sealed store's key rotation: every backup a previous key sealed is sealed again with the current
+     * one, its chunks first (each read with the key that sealed it, authenticated, and written under the current
+     * key's name), then its manifest; the previous keys' copies are then collected. The backups stay readable
+     * throughout (a chunk is looked for under every key's name, and a manifest is replaced whole). Once it is done
+     * with no backup running meanwhile, the store's previous keys can be dropped from its configuration.
+     */
+    public Resealed reseal(String storeName) {
+        if (storeName == null || !stores.containsKey(storeName)) {
+            throw new TetherException(ErrorCode.BACKUP_STORE_NOT_FOUND, "store", "no backup store " + storeName
+                    + " (stores: " + stores.keySet() + ")");
+        }
+        BackupStore store = stores.get(storeName);
+        if (!(store instanceof EncryptedBackupStore sealed) || !sealed.hasPreviousKeys()) {
+            throw TetherException.invalid("store", "store " + storeName + " has no previous key to re-seal from "
+                    + "(tether.backup.stores." + storeName + ".encryption-previous-key-ids)");
+        }
+        int manifests = 0;
+        int chunks = 0;
+        for (UUID id : store.manifests()) {
+            BackupManifest m;
+            try {
+                m = manifest(store, id);
+            } catch (TetherException e) {
+                if (e.code() == ErrorCode.BACKUP_NOT_FOUND) {
+                    index.forget(store, id);
+                    continue; // deleted meanwhile
+                }
+                throw e;
+            }
+            chunkLock.readLock().lock(); // a collection waits: a chunk copied is named by the manifest already
+            try {
+                for (String sha : new java.util.LinkedHashSet<>(m.chunks())) {
+                    if (sha != null && !store.hasChunk(sha)) {
+                        byte[] frame = store.chunk(sha).orElseThrow(() -> BackupManifest.corrupt(id,
+                                "its chunk " + sha + " is missing from store " + storeName));
+                        store.putChunk(sha, frame);
+                        chunks++;
+                    }
+                }
+            } finally {
+                chunkLock.readLock().unlock();
+            }
+            synchronized (manifestWrites) { // not put back after a delete that came in between
+                if (sealed.resealManifest(id)) {
+                    manifests++;
+                }
+            }
+        }
+        int removed = collect(store);
+        LOG.infof("store %s re-sealed with its current key: %d manifest(s), %d chunk(s) copied, %d copies under "
+                + "previous keys removed", storeName, manifests, chunks, removed);
+        return new Resealed(storeName, manifests, chunks, removed);
     }
 
     /** Removes the chunks no manifest of the store names and no backup under way relies on. */
@@ -754,13 +818,6 @@ public class BackupService {
             }
         }
         pinned.values().forEach(named::addAll);
-        int n = 0;
-        for (String sha : store.chunks()) {
-            if (!named.contains(sha)) {
-                store.deleteChunk(sha);
-                n++;
-            }
-        }
-        return n;
+        return store.collect(named);
     }
 }

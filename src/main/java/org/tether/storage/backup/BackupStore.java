@@ -51,6 +51,22 @@ public interface BackupStore extends AutoCloseable {
     /** Every chunk's name (for collecting those no manifest names). */
     Set<String> chunks();
 
+    /**
+     * Deletes every chunk whose name is not in {@code named}.
+     *
+     * @return how many were deleted
+     */
+    default int collect(Set<String> named) {
+        int n = 0;
+        for (String sha : chunks()) {
+            if (!named.contains(sha)) {
+                deleteChunk(sha);
+                n++;
+            }
+        }
+        return n;
+    }
+
     void putManifest(UUID backup, byte[] json);
 
     Optional<byte[]> manifest(UUID backup);

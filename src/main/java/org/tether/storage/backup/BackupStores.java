@@ -19,14 +19,18 @@ final class BackupStores {
                           java.util.function.Function<String, byte[]> keys) {
         BackupStore plain = plain(name, c);
         if (c.encryptionKeyId().isEmpty()) {
+            if (c.encryptionPreviousKeyIds().isPresent()) {
+                throw new IllegalStateException("tether.backup.stores." + name + ".encryption-previous-key-ids is "
+                        + "set without encryption-key-id: a store sealed before keeps a current key");
+            }
             return plain;
         }
         if (keys == null) {
             throw new IllegalStateException("tether.backup.stores." + name + ".encryption-key-id needs the key "
                     + "manager, reached with tether.cinder.auth-url, which is not set");
         }
-        String keyId = c.encryptionKeyId().get();
-        return new EncryptedBackupStore(plain, keyId, () -> keys.apply(keyId));
+        return new EncryptedBackupStore(plain, c.encryptionKeyId().get(), c.encryptionPreviousKeyIds()
+                .orElse(java.util.List.of()), keys);
     }
 
     private static BackupStore plain(String name, BackupConfig.StoreConfig c) {

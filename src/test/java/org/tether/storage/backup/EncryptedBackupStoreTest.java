@@ -172,4 +172,120 @@ class EncryptedBackupStoreTest {
         assertThatThrownBy(() -> store.hasChunk("0".repeat(64))).isInstanceOfSatisfying(TetherException.class,
                 e -> assertThat(e.getMessage()).contains("64 bits"));
     }
+    private static final String OLD_ID = "0a0b0c0d-0000-4000-8000-00000000000a";
+
+    /** The store after a rotation: KEY_ID (key 7) current, OLD_ID (key 9) its previous key. */
+    private EncryptedBackupStore rotated(Path root) {
+        return new EncryptedBackupStore(new DirectoryBackupStore("offsite", root), KEY_ID, List.of(OLD_ID),
+                id -> id.equals(KEY_ID) ? key(7) : id.equals(OLD_ID) ? key(9) : null);
+    }
+
+    private static String header(Path root, String prefix) throws Exception {
+        for (Path f : files(root)) {
+            if (f.getFileName().toString().startsWith(prefix)) {
+                byte[] b = Files.readAllBytes(f);
+                java.nio.ByteBuffer id = java.nio.ByteBuffer.wrap(b, 4, 16);
+                return new UUID(id.getLong(), id.getLong()).toString();
+            }
+        }
+        throw new AssertionError("no file " + prefix + " under " + root);
+    }
+
+    @Test
+    void afterARotationWhatThePreviousKeySealedIsReadAndEverythingWrittenIsSealedWithTheNewKey() throws Exception {
+        EncryptedBackupStore before = sealed(dir, OLD_ID, key(9));
+        String sha = sha256(PLAIN);
+        UUID old = UUID.randomUUID();
+        byte[] oldManifest = ("{\"chunks\": [\"" + sha + "\"]}").getBytes(StandardCharsets.UTF_8);
+        before.putChunk(sha, PLAIN);
+        before.putManifest(old, oldManifest);
+
+        EncryptedBackupStore store = rotated(dir);
+        assertThat(store.manifest(old)).hasValue(oldManifest);
+        assertThat(store.chunk(sha)).as("found under the previous key's name").hasValue(PLAIN);
+        assertThat(store.hasChunk(sha)).as("a new backup does not reuse what only the old key sealed").isFalse();
+
+        byte[] other = "written after the rotation".getBytes(StandardCharsets.US_ASCII);
+        String otherSha = sha256(other);
+        UUID next = UUID.randomUUID();
+        store.putChunk(sha, PLAIN);
+        store.putChunk(otherSha, other);
+        store.putManifest(next, "{}".getBytes(StandardCharsets.UTF_8));
+        assertThat(header(dir, next.toString())).isEqualTo(KEY_ID);
+        assertThat(header(dir, store.storedName(otherSha))).isEqualTo(KEY_ID);
+        assertThat(header(dir, before.storedName(sha))).as("the old chunk is left as it was").isEqualTo(OLD_ID);
+        assertThat(store.hasChunk(sha)).isTrue();
+        assertThat(store.chunk(otherSha)).hasValue(other);
+
+        // the old key dropped from the list too early: its objects are named, never read
+        EncryptedBackupStore forgot = sealed(dir, KEY_ID, key(7));
+        assertThatThrownBy(() -> forgot.manifest(old)).isInstanceOfSatisfying(TetherException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.BACKUP_CORRUPT);
+            assertThat(e.getMessage()).contains(OLD_ID).contains(KEY_ID);
+        });
+    }
+
+    @Test
+    void aCollectionAcrossKeysKeepsEveryNamedChunkWhicheverKeySealedItAndRemovesTheRest() throws Exception {
+        EncryptedBackupStore before = sealed(dir, OLD_ID, key(9));
+        byte[] a = "named, sealed before the rotation".getBytes(StandardCharsets.US_ASCII);
+        byte[] b = "named by nothing, sealed before".getBytes(StandardCharsets.US_ASCII);
+        byte[] c = "named, sealed after".getBytes(StandardCharsets.US_ASCII);
+        byte[] d = "named by nothing, sealed after".getBytes(StandardCharsets.US_ASCII);
+        before.putChunk(sha256(a), a);
+        before.putChunk(sha256(b), b);
+        EncryptedBackupStore store = rotated(dir);
+        store.putChunk(sha256(c), c);
+        store.putChunk(sha256(d), d);
+        assertThat(files(dir)).hasSize(4);
+
+        int removed = store.collect(java.util.Set.of(sha256(a), sha256(c)));
+
+        assertThat(removed).isEqualTo(2);
+        assertThat(files(dir)).hasSize(2);
+        assertThat(store.chunk(sha256(a))).hasValue(a);
+        assertThat(store.chunk(sha256(c))).hasValue(c);
+        assertThat(store.chunk(sha256(b))).isEmpty();
+        assertThat(store.chunk(sha256(d))).isEmpty();
+
+        // one content under both keys' names: the previous key's copy goes at the next collection
+        store.putChunk(sha256(a), a);
+        assertThat(files(dir)).hasSize(3);
+        assertThat(store.collect(java.util.Set.of(sha256(a), sha256(c)))).isEqualTo(1);
+        assertThat(files(dir)).hasSize(2);
+        assertThat(header(dir, store.storedName(sha256(a)))).isEqualTo(KEY_ID);
+        assertThat(store.chunk(sha256(a))).hasValue(a);
+
+        // under both names again: a delete takes both
+        before.putChunk(sha256(a), a);
+        assertThat(files(dir)).hasSize(3);
+        store.deleteChunk(sha256(a));
+        assertThat(store.chunk(sha256(a))).isEmpty();
+        assertThat(files(dir)).hasSize(1);
+    }
+
+    @Test
+    void aManifestAPreviousKeySealedIsSealedAgainWithTheCurrentOneAndOneTheCurrentKeySealedIsLeft() throws Exception {
+        UUID old = UUID.randomUUID();
+        byte[] body = "{\"chunks\": []}".getBytes(StandardCharsets.UTF_8);
+        sealed(dir, OLD_ID, key(9)).putManifest(old, body);
+        EncryptedBackupStore store = rotated(dir);
+        assertThat(header(dir, old.toString())).isEqualTo(OLD_ID);
+
+        assertThat(store.resealManifest(old)).isTrue();
+        assertThat(header(dir, old.toString())).isEqualTo(KEY_ID);
+        assertThat(sealed(dir, KEY_ID, key(7)).manifest(old)).as("read without the previous key").hasValue(body);
+        assertThat(store.resealManifest(old)).isFalse();
+        assertThat(store.resealManifest(UUID.randomUUID())).as("gone: nothing put back").isFalse();
+        assertThat(files(dir)).hasSize(1);
+    }
+
+    @Test
+    void aPreviousKeyListedTwiceOrAsTheCurrentOneIsRefused() {
+        assertThatThrownBy(() -> new EncryptedBackupStore(new DirectoryBackupStore("offsite", dir), KEY_ID,
+                List.of(KEY_ID), id -> key(7))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("encryption-previous-key-ids");
+        assertThatThrownBy(() -> new EncryptedBackupStore(new DirectoryBackupStore("offsite", dir), KEY_ID,
+                List.of(OLD_ID, OLD_ID), id -> key(7))).isInstanceOf(IllegalStateException.class);
+    }
 }
