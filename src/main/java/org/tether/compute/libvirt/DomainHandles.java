@@ -141,6 +141,9 @@ final class DomainHandles implements DeviceEvents {
 
     /** Stops keeping the handle of {@code name} (freed once its users are done). */
     void drop(String name) {
+        if (name == null) {
+            return; // an event whose domain's name libvirt could not give
+        }
         Handle h = kept.remove(name);
         if (h != null) {
             h.drop();

@@ -65,15 +65,15 @@ final class LibvirtConnection {
     /** Registers the device and block job callbacks on a fresh connection; they fan out to the current listeners. */
     private void registerDeviceCallbacks(NativeConnect c) {
         LibvirtNative.DeviceCallback removed = (conn, dom, alias, opaque) ->
-                deviceListeners.forEach(l -> l.removed(NATIVE.virDomainGetName(dom), alias));
+                fanOut(NATIVE.virDomainGetName(dom), (l, name) -> l.removed(name, alias));
         LibvirtNative.DeviceCallback failed = (conn, dom, alias, opaque) ->
-                deviceListeners.forEach(l -> l.removalFailed(NATIVE.virDomainGetName(dom), alias));
+                fanOut(NATIVE.virDomainGetName(dom), (l, name) -> l.removalFailed(name, alias));
         LibvirtNative.BlockJobCallback blockJob = (conn, dom, disk, type, status, opaque) ->
-                deviceListeners.forEach(l -> l.blockJob(NATIVE.virDomainGetName(dom), disk, status));
+                fanOut(NATIVE.virDomainGetName(dom), (l, name) -> l.blockJob(name, disk, status));
         LibvirtNative.DeviceCallback added = (conn, dom, alias, opaque) ->
-                deviceListeners.forEach(l -> l.added(NATIVE.virDomainGetName(dom), alias));
+                fanOut(NATIVE.virDomainGetName(dom), (l, name) -> l.added(name, alias));
         LibvirtNative.LifecycleCallback lifecycle = (conn, dom, event, detail, opaque) ->
-                deviceListeners.forEach(l -> l.lifecycle(NATIVE.virDomainGetName(dom)));
+                fanOut(NATIVE.virDomainGetName(dom), DeviceEvents::lifecycle);
         registered.clear();
         deviceListeners.forEach(DeviceEvents::reconnected);
         register(c, LibvirtNative.EVENT_ID_DEVICE_REMOVED, removed);
@@ -81,6 +81,23 @@ final class LibvirtConnection {
         register(c, LibvirtNative.EVENT_ID_BLOCK_JOB_2, blockJob);
         register(c, LibvirtNative.EVENT_ID_DEVICE_ADDED, added);
         register(c, LibvirtNative.EVENT_ID_LIFECYCLE, lifecycle);
+    }
+
+    /**
+     * An event to every listener, on libvirt's event loop thread: one listener's failure is logged and does not
+     * keep the event from the others; an event whose domain has no name (libvirt could not give it) goes nowhere.
+     */
+    private void fanOut(String domain, java.util.function.BiConsumer<DeviceEvents, String> event) {
+        if (domain == null) {
+            return;
+        }
+        for (DeviceEvents l : deviceListeners) {
+            try {
+                event.accept(l, domain);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "libvirt event of domain %s: listener %s failed", domain, l.getClass().getName());
+            }
+        }
     }
 
     private void deregisterDeviceCallbacks(NativeConnect c) {

@@ -140,4 +140,30 @@ class DomainHandlesLabTest {
             hv.close();
         }
     }
+    @Test
+    void aListenerThatFailsOnAnEventDoesNotKeepItFromTheOthers() throws Exception {
+        LibvirtConnection libvirt = new LibvirtConnection(URI);
+        java.util.concurrent.BlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (AutoCloseable failing = libvirt.onDeviceEvents(new DeviceEvents() {
+                @Override
+                public void lifecycle(String domain) {
+                    throw new IllegalStateException("a listener's own bug");
+                }
+            });
+             AutoCloseable recording = libvirt.onDeviceEvents(new DeviceEvents() {
+                @Override
+                public void lifecycle(String domain) {
+                    seen.add(domain);
+                }
+            })) {
+            define("dh-e", UUID.randomUUID());
+            String name;
+            do {
+                name = seen.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            } while (name != null && !name.equals("dh-e"));
+            assertThat(name).as("the defined event reached the second listener").isEqualTo("dh-e");
+        } finally {
+            libvirt.close();
+        }
+    }
 }
