@@ -9,6 +9,5 @@ bash lab/host-setup.sh
 bash lab/openstack.sh install
 # the Cinder driver's own tests, with Debian's cinder package (3 s); CinderDriverIT runs it in cinder-volume
 (cd integrations/cinder && PYTHONPATH=. PATH=/usr/bin:/bin timeout 120 python3 -m unittest tests.test_driver)
-# the packaged agent also gets a class-data archive (a training start at build time, ~15 s): the test-host VM's
-# agent, under TCG, starts ~5 s sooner with it, and it starts there about fifteen times
-mvn -B -ntp -Dstyle.color=never -Dquarkus.package.jar.appcds.enabled=true clean verify "$@"
+# (the test-host VM's agent gets its class-data archive from a training start the VM tests make: AgentClassArchive)
+mvn -B -ntp -Dstyle.color=never clean verify "$@"

@@ -89,6 +89,7 @@ final class TestHostVm implements AutoCloseable {
         Path dir = Path.of("target/testhost").toAbsolutePath();
         Files.createDirectories(dir);
         run(List.of("bash", SCRIPTS.resolve("testhost.sh").toString(), "prepare"), Duration.ofMinutes(10));
+        AgentClassArchive.ensure();
         String failure = null;
         for (int attempt = 1; attempt <= 2; attempt++) {
             TestHostVm vm = new TestHostVm(dir.resolve("console" + name + "-" + attempt + ".log"), disks, profile);
