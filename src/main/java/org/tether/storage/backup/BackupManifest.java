@@ -138,13 +138,8 @@ public record BackupManifest(
         return sha256(b, b.length);
     }
 
+    /** Through libcrypto for chunk-sized data ({@link NativeDigests}). */
     static String sha256(byte[] b, int length) {
-        try {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            d.update(b, 0, length);
-            return HexFormat.of().formatHex(d.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return NativeDigests.sha256Hex(b, length);
     }
 }
