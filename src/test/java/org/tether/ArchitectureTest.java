@@ -39,7 +39,7 @@ class ArchitectureTest {
 
     static {
         layer(0, "error");
-        layer(1, "exec", "concurrent", "qos", "metrics");
+        layer(1, "exec", "concurrent", "qos", "metrics", "digest");
         layer(2, "connection", "encryption");
         layer(3, "disk");
         layer(4, "config");

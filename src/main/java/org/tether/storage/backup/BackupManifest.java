@@ -138,8 +138,8 @@ public record BackupManifest(
         return sha256(b, b.length);
     }
 
-    /** Through libcrypto for chunk-sized data ({@link NativeDigests}). */
+    /** Through libcrypto for chunk-sized data ({@link org.tether.digest.Digests}). */
     static String sha256(byte[] b, int length) {
-        return NativeDigests.sha256Hex(b, length);
+        return org.tether.digest.Digests.sha256Hex(b, length);
     }
 }

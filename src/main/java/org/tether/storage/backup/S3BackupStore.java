@@ -229,6 +229,6 @@ public final class S3BackupStore implements BackupStore {
     }
 
     private static byte[] md5(byte[] bytes) {
-        return NativeDigests.md5(bytes, bytes.length);
+        return org.tether.digest.Digests.md5(bytes, bytes.length);
     }
 }

@@ -1,5 +1,6 @@
 package org.tether.storage.image;
 
+import org.tether.digest.Digests;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 
@@ -8,12 +9,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -57,8 +55,11 @@ final class ImageDownload {
                     + limits.maxBytes() + " are downloaded");
         }
         requireSpace(file, declared == null ? 0 : declared, limits.reserveBytes());
-        MessageDigest hash = digest(meta.hashAlgo());
-        MessageDigest md5 = meta.checksum() == null ? null : digest("md5");
+        String hashAlgo = algorithm(meta.hashAlgo());
+        boolean md5 = meta.checksum() != null;
+        // the declared hash and Glance's md5 checksum, fed together (one copy to libcrypto per read for both)
+        String[] algorithms = java.util.stream.Stream.of(hashAlgo, md5 ? "MD5" : null)
+                .filter(java.util.Objects::nonNull).toArray(String[]::new);
         AtomicLong lastMove = new AtomicLong(System.nanoTime());
         Instant deadline = clock.instant().plus(limits.total());
         ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
@@ -68,7 +69,7 @@ final class ImageDownload {
             }
         }, 1, 1, TimeUnit.SECONDS);
         long total = 0;
-        try (in; OutputStream out = Files.newOutputStream(file)) {
+        try (in; OutputStream out = Files.newOutputStream(file); Digests.Running digests = Digests.running(algorithms)) {
             byte[] buf = new byte[BUFFER];
             long nextSpaceCheck = SPACE_CHECK_EVERY;
             int shown = -1;
@@ -81,7 +82,7 @@ final class ImageDownload {
                             : "the download ran past " + cap + " bytes (tether.storage.images.max-download-gb)");
                 }
                 out.write(buf, 0, n);
-                update(hash, md5, buf, n);
+                digests.update(buf, 0, n);
                 if (total >= nextSpaceCheck) {
                     requireSpace(file, 0, limits.reserveBytes());
                     nextSpaceCheck += SPACE_CHECK_EVERY;
@@ -90,6 +91,17 @@ final class ImageDownload {
                     shown = (int) (total * 100 / declared);
                     percent.accept(shown);
                 }
+            }
+            if (declared != null && total != declared) {
+                throw new TetherException(ErrorCode.IMAGE_DOWNLOAD_FAILED, "the download ended after " + total
+                        + " of the " + declared + " bytes declared");
+            }
+            int at = 0;
+            if (hashAlgo != null) {
+                verify(digests.hex(at++), meta.hashValue(), meta.hashAlgo());
+            }
+            if (md5) {
+                verify(digests.hex(at), meta.checksum(), "md5");
             }
         } catch (IOException e) {
             boolean late = clock.instant().isAfter(deadline);
@@ -100,35 +112,17 @@ final class ImageDownload {
         } finally {
             guard.cancel(false);
         }
-        if (declared != null && total != declared) {
-            throw new TetherException(ErrorCode.IMAGE_DOWNLOAD_FAILED, "the download ended after " + total
-                    + " of the " + declared + " bytes declared");
-        }
-        verify(hash, meta.hashValue(), meta.hashAlgo());
-        verify(md5, meta.checksum(), "md5");
     }
 
-    private static void update(MessageDigest hash, MessageDigest md5, byte[] buf, int n) {
-        if (hash != null) {
-            hash.update(buf, 0, n);
-        }
-        if (md5 != null) {
-            md5.update(buf, 0, n);
-        }
-    }
-
-    private static void verify(MessageDigest digest, String expected, String algo) {
-        if (digest == null) {
-            return;
-        }
-        String actual = HexFormat.of().formatHex(digest.digest());
+    private static void verify(String actual, String expected, String algo) {
         if (!actual.equalsIgnoreCase(expected)) {
             throw new TetherException(ErrorCode.IMAGE_CHECKSUM_MISMATCH, "the data's " + algo + " is " + actual
                     + ", the image declares " + expected);
         }
     }
 
-    private static MessageDigest digest(String algo) {
+    /** The JDK's name of Glance's {@code os_hash_algo}, or null when there is none to check. */
+    private static String algorithm(String algo) {
         if (algo == null) {
             return null;
         }
@@ -137,11 +131,7 @@ final class ImageDownload {
             throw new TetherException(ErrorCode.IMAGE_CHECKSUM_MISMATCH, "hash algorithm " + algo
                     + " is not one Tether verifies (" + String.join(", ", ALGORITHMS.keySet()) + ")");
         }
-        try {
-            return MessageDigest.getInstance(java);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return java;
     }
 
     static void requireSpace(Path file, long needed, long reserve) {

@@ -7,6 +7,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
+import org.tether.digest.Digests;
 import org.tether.openstack.GlanceClient;
 import org.tether.config.TetherConfig;
 import org.tether.config.ImagesConfig;
@@ -21,10 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -290,19 +288,12 @@ public class VolumeUploads {
 
     /** md5 (Glance's checksum) and sha512 (its os_hash_value) of the file, in one read. */
     private static String[] digests(Path file) throws IOException {
-        try {
-            MessageDigest md5 = MessageDigest.getInstance("MD5");
-            MessageDigest sha512 = MessageDigest.getInstance("SHA-512");
-            byte[] buf = new byte[1 << 20];
-            try (InputStream in = Files.newInputStream(file)) {
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    md5.update(buf, 0, n);
-                    sha512.update(buf, 0, n);
-                }
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file); Digests.Running d = Digests.running("MD5", "SHA-512")) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                d.update(buf, 0, n);
             }
-            return new String[] {HexFormat.of().formatHex(md5.digest()), HexFormat.of().formatHex(sha512.digest())};
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            return new String[] {d.hex(0), d.hex(1)};
         }
     }
 
