@@ -42,35 +42,7 @@ iscsid || fail "iscsid"
 PROFILE=$(sed -n 's/.*tether.profile=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "${PROFILE:-default}" > /run/profile
 if [ "$PROFILE" = multipath ]; then
-  # two portals (127.0.0.1 and 10.0.2.15) of one LIO target: two sessions, one dm-multipath map per LUN
-  # LIO reports ALUA; multipath-tools then asks for the alua hardware handler, which must be loaded
-  for m in dm_multipath dm_round_robin dm_service_time scsi_dh_alua; do modprobe "$m" || fail "module $m"; done
-  mkdir -p /etc/multipath
-  cat > /etc/multipath.conf <<'CONF'
-defaults {
-    user_friendly_names no
-    find_multipaths no
-}
-blacklist {
-    devnode "^vd[a-z]"
-}
-# multipath-tools' table gives LIO-ORG the alua handler, but these LUNs report no TPGS in INQUIRY, so the
-# kernel refuses the handler (-ENODEV) and no map is made: plain multibus over both paths instead
-devices {
-    device {
-        vendor "LIO-ORG"
-        product ".*"
-        hardware_handler "0"
-        path_grouping_policy "multibus"
-        prio "const"
-        path_checker "tur"
-    }
-}
-CONF
-  command -v multipathd >/dev/null || fail "multipath-tools is not installed on the outer host"
-  multipathd -d -v3 > /run/multipathd.log 2>&1 &
-  for _ in $(seq 1 50); do multipathd show daemon >/dev/null 2>&1 && break; sleep 0.2; done
-  multipathd show daemon >/dev/null 2>&1 || fail "multipathd"
+  bash "$HERE/multipath-profile.sh" || fail "multipath profile"
   step "multipathd up"
 fi
 

@@ -24,7 +24,8 @@ class MultipathIT {
 
     @BeforeAll
     static void boot() throws Exception {
-        vm = TestHostVm.boot("-multipath", List.of(), "multipath");
+        // KernelPathsIT's VM when it ran before in this JVM (one boot less), else a VM of its own
+        vm = TestHostVm.takeOrBoot("-multipath", "multipath");
         connector = vm.connector();
         initiator = connector.get("initiator").asText();
     }

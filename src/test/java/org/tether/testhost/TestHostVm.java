@@ -205,6 +205,70 @@ final class TestHostVm implements AutoCloseable {
         return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A VM a finished class left running for a later class of this JVM: {@link #leave}, {@link #take}. */
+    private static TestHostVm left;
+    private static boolean closeAtExit;
+
+    /**
+     * Keeps this VM running for a later class of this JVM (a boot is ~70 s under TCG), instead of closing it; it is
+     * closed when the JVM ends if no class took it. Only a VM whose class's scenarios left nothing behind is left.
+     */
+    static synchronized void leave(TestHostVm vm) throws Exception {
+        if (left != null) {
+            left.close();
+        }
+        left = vm;
+        if (!closeAtExit) {
+            closeAtExit = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                TestHostVm v = take();
+                if (v != null) {
+                    try {
+                        v.close();
+                    } catch (Exception e) {
+                        System.out.println("testhost: closing the VM left running: " + e);
+                    }
+                }
+            }));
+        }
+    }
+
+    /** The VM an earlier class left running, now this caller's to close; or null. */
+    static synchronized TestHostVm take() {
+        TestHostVm v = left;
+        left = null;
+        return v;
+    }
+
+    /**
+     * A VM left running, switched to {@code profile} (its kernel pieces and daemons set up as a boot with that
+     * profile sets them up, then the agent restarted with the profile's settings), or a new boot when none was
+     * left or the switch failed.
+     */
+    static TestHostVm takeOrBoot(String name, String profile) throws Exception {
+        TestHostVm kept = take();
+        if (kept != null) {
+            long t0 = System.nanoTime();
+            try {
+                String out = kept.probe("what=profile&name=" + profile, Duration.ofSeconds(180));
+                if (!out.contains("profile " + profile)) {
+                    throw new IllegalStateException("the switch to " + profile + " said: " + out);
+                }
+                kept.probe("what=killagent");
+                kept.probe("what=startagent");
+                kept.awaitReady(Duration.ofSeconds(180));
+                System.out.println("testhost: the VM left running switched to profile " + profile + " in "
+                        + Duration.ofNanos(System.nanoTime() - t0).toSeconds() + " s");
+                return kept;
+            } catch (Exception e) {
+                System.out.println("testhost: the VM left running could not switch to " + profile + " (" + e
+                        + "); booting one");
+                kept.close();
+            }
+        }
+        return boot(name, List.of(), profile);
+    }
+
     /** Waits until the agent answers ready again (after a restart). */
     void awaitReady(Duration limit) throws Exception {
         long end = System.nanoTime() + limit.toNanos();
