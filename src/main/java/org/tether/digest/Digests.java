@@ -151,6 +151,9 @@ public final class Digests {
                 }
                 if (!copied) {
                     if (buffer == null || buffer.size() < length) {
+                        if (buffer != null) {
+                            buffer.close(); // freed now, not whenever the collector gets to it
+                        }
                         buffer = new Memory(Math.max(length, NATIVE_FROM));
                     }
                     buffer.write(0, b, offset, length);
