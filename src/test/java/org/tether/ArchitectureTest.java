@@ -50,7 +50,7 @@ class ArchitectureTest {
                 "compute.cinder", "storage", "storage.volume", "storage.lvm", "storage.rbd", "storage.target",
                 "storage.image", "storage.pool", "storage.backup", "compute.backup", "compute.migration", "compute.move", "compute.stats", "operations", "health",
                 "security");
-        layer(8, "api", "service");
+        layer(8, "api", "service", "livemove");
         layer(9, "cli");
     }
 

@@ -12,7 +12,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.tether.error.TetherException;
 import org.tether.storage.pool.StoragePools;
 import org.tether.storage.volume.CreateVolume;
-import org.tether.storage.volume.VolumeMover;
+import org.tether.livemove.InUseVolumeMoves;
 import org.tether.storage.volume.VolumeRecord;
 import org.tether.storage.volume.VolumeService;
 import org.tether.storage.volume.VolumeType;
@@ -29,11 +29,11 @@ import java.util.UUID;
 @Consumes(MediaType.APPLICATION_JSON)
 public class VolumeMoveResource {
     private final VolumeService volumes;
-    private final VolumeMover mover;
+    private final InUseVolumeMoves mover;
     private final StoragePools pools;
     private final ModeGuard mode;
 
-    public VolumeMoveResource(VolumeService volumes, VolumeMover mover, StoragePools pools, ModeGuard mode) {
+    public VolumeMoveResource(VolumeService volumes, InUseVolumeMoves mover, StoragePools pools, ModeGuard mode) {
         this.volumes = volumes;
         this.mover = mover;
         this.pools = pools;
@@ -42,11 +42,12 @@ public class VolumeMoveResource {
 
     @POST
     @Path("/volumes/{id}/migrate")
-    @Operation(summary = "Move an unexported volume without snapshots to another pool: copied, verified, swapped")
+    @Operation(summary = "Move a volume without snapshots to another pool: copied, verified, swapped; an exported one "
+            + "while its guest on this host runs (mode both)")
     @APIResponse(responseCode = "202",
             description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
             + "ends with 200 and the volume in its new pool")
-    @APIResponse(responseCode = "409", description = "Exported or in use")
+    @APIResponse(responseCode = "409", description = "Busy, or exported other than to a guest of this host")
     @APIResponse(responseCode = "400", description = "No such pool, or the volume's own; nothing was changed")
     public VolumeView migrate(@PathParam("id") String id, StorageRequests.Migrate body) {
         mode.requireStorage();
@@ -63,7 +64,7 @@ public class VolumeMoveResource {
     @APIResponse(responseCode = "202",
             description = "Accepted: always an asynchronous operation, named by Location (GET /v1/operations/{id}); it "
             + "ends with 200 and the volume with its new type (moved when its pool cannot serve it)")
-    @APIResponse(responseCode = "409", description = "Exported or in use")
+    @APIResponse(responseCode = "409", description = "Busy, or exported other than to a guest of this host")
     @APIResponse(responseCode = "400", description = "Invalid volume type; nothing was changed")
     public VolumeView retype(@PathParam("id") String id, StorageRequests.Retype body) {
         mode.requireStorage();

@@ -30,7 +30,8 @@ public interface StorageConfig {
 
     /**
      * Bytes per second a volume moving between pools is read at, at most, so a move does not starve the
-     * exported volumes sharing the disks (Cinder's {@code volume_copy_bps_limit}); 0 for no limit.
+     * exported volumes sharing the disks (Cinder's {@code volume_copy_bps_limit}); 0 for no limit. A volume in
+     * use that moves is copied by its guest's QEMU, capped at this rate in whole MiB/s (at least 1).
      */
     @WithDefault("0")
     long copyBpsLimit();

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.tether.lab.CephCluster;
+import org.tether.lab.GuestWriter;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
 import org.tether.lab.TgtTarget;
@@ -20,8 +21,6 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -93,39 +92,6 @@ class AttachedMoveIT {
         return agent.post(volumePath() + "/move", "{\"connection_info\": " + info + extra + "}");
     }
 
-    /** Numbered 64 KiB blocks written through QEMU (HMP qemu-io) until stopped; the shadow holds what was written. */
-    private final class Writer implements AutoCloseable {
-        final AtomicInteger written = new AtomicInteger();
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final Thread thread;
-        private volatile Throwable failed;
-
-        Writer(byte[] shadow, int first) {
-            thread = new Thread(() -> {
-                try {
-                    for (int i = first; !stop.get(); i++) {
-                        int block = (i * 7) % (SIZE / BLOCK / 2); // the first half, spread
-                        int pattern = 1 + i % 250;
-                        dom.hmp("qemu-io -d ua-" + tgt.volumeId + " \"write -P 0x" + Integer.toHexString(pattern)
-                                + " " + (long) block * BLOCK + " " + BLOCK + "\"");
-                        java.util.Arrays.fill(shadow, block * BLOCK, (block + 1) * BLOCK, (byte) pattern);
-                        written.incrementAndGet();
-                    }
-                } catch (Throwable t) {
-                    failed = t;
-                }
-            }, "guest-writer");
-            thread.start();
-        }
-
-        @Override
-        public void close() throws Exception {
-            stop.set(true);
-            thread.join(30_000);
-            assertThat(failed).as("every write through QEMU succeeded").isNull();
-        }
-    }
-
     private static String sha256(byte[] b) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     }
@@ -135,7 +101,7 @@ class AttachedMoveIT {
     }
 
     /** Runs a move while the writer writes; returns the attachment it answers and how many writes overlapped it. */
-    private JsonNode moveWhileWriting(Writer w, String info) throws Exception {
+    private JsonNode moveWhileWriting(GuestWriter w, String info) throws Exception {
         long before = w.written.get();
         HttpResponse<String> accepted = move(info, ", \"bandwidth_mib_s\": 32");
         JsonNode moved = agent.succeeded(accepted, Duration.ofMinutes(2));
@@ -151,7 +117,7 @@ class AttachedMoveIT {
         UUID image = ceph.createVolume(SIZE >> 20);
         TgtTarget back = TgtTarget.create(dir, true);
         try {
-            try (Writer w = new Writer(shadow, 0)) {
+            try (GuestWriter w = new GuestWriter(dom, "ua-" + tgt.volumeId, shadow, 0)) {
                 JsonNode onRbd = moveWhileWriting(w, rbdInfo(image));
                 assertThat(onRbd.path("driver_volume_type").asText()).as(onRbd.toString()).isEqualTo("rbd");
                 assertThat(onRbd.path("state").asText()).isEqualTo("attached");
@@ -167,7 +133,7 @@ class AttachedMoveIT {
             assertThat(Host.secretUsages()).as("the CHAP secret of the old connection is gone")
                     .noneMatch(u -> u.endsWith("tether/" + tgt.volumeId + "@" + dom.name));
 
-            try (Writer w = new Writer(shadow, 100_000)) {
+            try (GuestWriter w = new GuestWriter(dom, "ua-" + tgt.volumeId, shadow, 100_000)) {
                 JsonNode onIscsi = moveWhileWriting(w, back.connectionInfo() + ", \"attach_path\": \"qemu\"");
                 assertThat(onIscsi.path("driver_volume_type").asText()).isEqualTo("iscsi");
             }

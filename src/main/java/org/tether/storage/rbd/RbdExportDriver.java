@@ -80,7 +80,7 @@ public class RbdExportDriver implements ExportDriver {
     }
 
     @Override
-    public Optional<Map<String, Object>> connectionInfo(UUID volumeId, Map<String, String> qosSpecs) {
+    public Optional<Map<String, Object>> connectionInfo(UUID volumeId, String target, Map<String, String> qosSpecs) {
         List<String[]> mons = monitors(false);
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("name", cli.spec(RbdBackend.image(volumeId)));

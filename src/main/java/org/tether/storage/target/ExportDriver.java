@@ -76,8 +76,9 @@ public interface ExportDriver {
     /**
      * The connection_info of an export when the driver answers it itself (a transport without an iSCSI
      * target, such as RBD); empty for iSCSI, which the export service builds from the target it made.
+     * {@code target}: the name of the target it is served by (a moving volume's copy has its own).
      */
-    default java.util.Optional<java.util.Map<String, Object>> connectionInfo(java.util.UUID volumeId,
+    default java.util.Optional<java.util.Map<String, Object>> connectionInfo(java.util.UUID volumeId, String target,
                                                                           java.util.Map<String, String> qosSpecs) {
         return java.util.Optional.empty();
     }

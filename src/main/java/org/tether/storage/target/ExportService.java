@@ -82,12 +82,30 @@ public class ExportService {
         return driver.targetName(volumeId).orElseGet(() -> iqn(volumeId));
     }
 
+    /**
+     * The name of a target of the volume: the one its id gives, followed by {@code -tag} for a copy exported
+     * while the other was (a move of an exported volume).
+     */
+    private String target(ExportDriver driver, UUID volumeId, String tag) {
+        return tag == null ? target(driver, volumeId) : target(driver, volumeId) + "-" + tag;
+    }
+
+    /** The name of the volume's target now. */
+    private String targetOf(VolumeRecord r) {
+        return target(driver(r), r.id(), r.exportTag());
+    }
+
+    /** The name a driver gives the volume's storage object (a backstore, a tgt configuration file). */
+    private static String volumeName(UUID id, String tag) {
+        return tag == null ? "volume-" + id : "volume-" + id + "-" + tag;
+    }
+
     /** After the volume grew: its target (when exported) reports the new size to logged-in initiators. */
     public void followResize(UUID volumeId) {
         try (var held = volumes.lock(volumeId)) {
             VolumeRecord r = volumes.get(volumeId);
             if (!r.exports().isEmpty()) {
-                driver(r).followResize(target(driver(r), volumeId), volumes.devicePath(r));
+                driver(r).followResize(targetOf(r), volumes.devicePath(r));
             }
         }
     }
@@ -132,7 +150,7 @@ public class ExportService {
     private void undoExport(VolumeRecord r, String initiator) {
         VolumeRecord without = r.withoutExport(initiator, clock.instant());
         try {
-            driver(r).unexport(target(driver(r), r.id()), "volume-" + r.id(), initiator, r.chap().username(),
+            driver(r).unexport(targetOf(r), volumeName(r.id(), r.exportTag()), initiator, r.chap().username(),
                     without.exports().isEmpty());
             store.put(without);
         } catch (TetherException undo) {
@@ -156,8 +174,12 @@ public class ExportService {
             if (r == null || !r.exportedTo(initiator)) {
                 return false;
             }
+            if (r.migration() != null && r.migration().live()) {
+                throw new TetherException(ErrorCode.VOLUME_BUSY, null, "volume " + volumeId + " is moving to pool "
+                        + r.migration().pool() + " while in use; unexport it once the move is over");
+            }
             VolumeRecord without = r.withoutExport(initiator, clock.instant());
-            driver(r).unexport(target(driver(r), volumeId), "volume-" + volumeId, initiator,
+            driver(r).unexport(targetOf(r), volumeName(volumeId, r.exportTag()), initiator,
                     r.chap() == null ? null : r.chap().username(), without.exports().isEmpty());
             store.put(without);
             LOG.infof("unexported volume %s from %s", volumeId, initiator);
@@ -192,7 +214,7 @@ public class ExportService {
             } catch (TetherException e) {
                 continue; // a pool no longer declared: the repair pass says so
             }
-            if (!d.name().equals("rbd") && !live.computeIfAbsent(d, ExportDriver::liveTargets).contains(target(d, r.id()))) {
+            if (!d.name().equals("rbd") && !live.computeIfAbsent(d, ExportDriver::liveTargets).contains(targetOf(r))) {
                 return true;
             }
         }
@@ -234,15 +256,13 @@ public class ExportService {
                 if (r == null || r.exports().isEmpty() || r.chap() == null) {
                     continue;
                 }
-                ExportDriver driver = driver(r);
-                for (VolumeRecord.ExportRecord e : r.exports()) {
-                    ExportSpec spec = spec(r, e.initiator());
-                    var gaps = driver.gaps(spec);
+                for (Wanted w : wanted(r)) {
+                    var gaps = w.driver().gaps(w.spec());
                     if (!gaps.isEmpty()) {
-                        driver.export(spec);
-                        LOG.warnf("export of volume %s to %s lacked %s in %s; put back", r.id(), e.initiator(),
-                                String.join(", ", gaps), driver.name());
-                        metrics.exportRepaired(driver.name());
+                        w.driver().export(w.spec());
+                        LOG.warnf("export of volume %s to %s lacked %s in %s; put back", r.id(), w.spec().initiator(),
+                                String.join(", ", gaps), w.driver().name());
+                        metrics.exportRepaired(w.driver().name());
                         restored++;
                     }
                 }
@@ -263,8 +283,8 @@ public class ExportService {
         if (r.chap() == null) {
             return false;
         }
-        var gaps = atOnce.computeIfAbsent(driver(r), ExportDriver::gapsAtOnce);
-        return r.exports().stream().allMatch(e -> gaps.apply(spec(r, e.initiator())).isEmpty());
+        return wanted(r).stream().allMatch(w -> atOnce.computeIfAbsent(w.driver(), ExportDriver::gapsAtOnce)
+                .apply(w.spec()).isEmpty());
     }
 
     /**
@@ -309,19 +329,34 @@ public class ExportService {
 
     private int removeStale(ExportDriver d, String target, java.util.Set<String> admitted, UUID id) {
         VolumeRecord r = store.find(id).orElse(null);
-        if (r == null || driver(r) != d) {
+        VolumeRecord.Migration m = r == null ? null : r.migration();
+        ExportDriver other = m != null && m.live() ? drivers.of(m.pool()) : null;
+        if (r == null || (driver(r) != d && other != d)) {
             // a volume Tether does not have: the target is someone else's with the same naming (Cinder's tgt or
             // LIO helper on this host uses it too), or the volume's pool exports through another driver
             return 0;
         }
+        String tag = tagOf(d, id, target);
         java.util.Set<String> recorded = new java.util.HashSet<>();
-        r.exports().forEach(e -> recorded.add(e.initiator()));
-        String chapUser = r.chap() == null ? null : r.chap().username();
+        String chapUser = null;
+        if (driver(r) == d && target.equals(targetOf(r))) {
+            r.exports().forEach(e -> recorded.add(e.initiator()));
+            chapUser = r.chap() == null ? null : r.chap().username();
+        } else if (other == d && java.util.Objects.equals(tag, m.export().tag())) {
+            // the other copy of a move of the volume in use: its target is wanted while the copy is made and
+            // switched to, and removed with its own account (never the volume's) once the move is over
+            if (m.phase() == VolumeRecord.Migration.Phase.COPYING) {
+                r.exports().forEach(e -> recorded.add(e.initiator()));
+            }
+            chapUser = m.export().chap() == null ? null : m.export().chap().username();
+        }
+        // else a target of the volume under a name it no longer has (a move's old copy whose removal a crash
+        // cut short): everything it admits goes, and no CHAP account, which may be another target's now
         List<String> stale = admitted.stream().filter(i -> !recorded.contains(i)).sorted().toList();
         int removed = 0;
         for (int i = 0; i < stale.size(); i++) {
             boolean last = recorded.isEmpty() && i == stale.size() - 1;
-            d.unexport(target, "volume-" + id, stale.get(i), chapUser, last);
+            d.unexport(target, volumeName(id, tag), stale.get(i), chapUser, last);
             LOG.warnf("target %s admitted %s, which no export of volume %s records: removed%s", target,
                     stale.get(i), id, last ? ", and the target with it" : "");
             removed++;
@@ -332,15 +367,26 @@ public class ExportService {
     /** The volume a target of Tether's serves, or null for a target that is not Tether's. */
     private UUID volumeOf(ExportDriver d, String target) {
         int at = target.lastIndexOf("volume-");
-        if (at < 0) {
+        int end = at + "volume-".length() + 36;
+        if (at < 0 || target.length() < end) {
             return null;
         }
         try {
-            UUID id = UUID.fromString(target.substring(at + "volume-".length()));
-            return target.equals(target(d, id)) ? id : null;
+            UUID id = UUID.fromString(target.substring(at + "volume-".length(), end));
+            if (!target.substring(0, end).equals(target(d, id))) {
+                return null;
+            }
+            String rest = target.substring(end);
+            return rest.isEmpty() || rest.matches("-m[0-9a-f]{8}") ? id : null;
         } catch (IllegalArgumentException e) {
             return null;
         }
+    }
+
+    /** The tag of a target {@link #volumeOf} named the volume of; null for the name its id alone gives. */
+    private String tagOf(ExportDriver d, UUID id, String target) {
+        String plain = target(d, id);
+        return target.length() > plain.length() ? target.substring(plain.length() + 1) : null;
     }
 
     /** Volumes whose exports the last repair pass could not put back (0 when all are served). */
@@ -349,8 +395,84 @@ public class ExportService {
     }
 
     private ExportSpec spec(VolumeRecord r, String initiator) {
-        return new ExportSpec(target(driver(r), r.id()), "volume-" + r.id(), volumes.devicePath(r), initiator,
+        return new ExportSpec(targetOf(r), volumeName(r.id(), r.exportTag()), volumes.devicePath(r), initiator,
                 r.chap().username(), r.chap().password());
+    }
+
+    /** One export a record asks for, and the driver that serves it. */
+    private record Wanted(ExportDriver driver, ExportSpec spec) {
+    }
+
+    /**
+     * Every export the record asks for: the volume's own to each initiator, and while a move of the volume in
+     * use makes its other copy, that copy's under its own target and account to the same initiators.
+     */
+    private List<Wanted> wanted(VolumeRecord r) {
+        List<Wanted> out = new ArrayList<>();
+        for (VolumeRecord.ExportRecord e : r.exports()) {
+            out.add(new Wanted(driver(r), spec(r, e.initiator())));
+        }
+        VolumeRecord.Migration m = r.migration();
+        if (m != null && m.live() && m.phase() == VolumeRecord.Migration.Phase.COPYING) {
+            for (VolumeRecord.ExportRecord e : r.exports()) {
+                out.add(new Wanted(drivers.of(m.pool()), copySpec(r, e.initiator())));
+            }
+        }
+        return out;
+    }
+
+    /** The export of a moving volume's other copy (in the migration's pool, under its tag and account). */
+    private ExportSpec copySpec(VolumeRecord r, String initiator) {
+        VolumeRecord.Migration m = r.migration();
+        VolumeRecord.OtherExport x = m.export();
+        return new ExportSpec(target(drivers.of(m.pool()), r.id(), x.tag()), volumeName(r.id(), x.tag()),
+                volumes.devicePathIn(m.pool(), r.id()), initiator, x.chap().username(), x.chap().password());
+    }
+
+    /**
+     * A move of the exported volume made its other copy (state {@code migrating}, the migration live and copying):
+     * that copy is exported to every initiator the volume is, under its own target and CHAP account. Repeats are
+     * harmless; a failure leaves what was made to {@link #unexportOther}.
+     *
+     * @return the connection_info the volume's compute side moves the guest onto
+     */
+    public Map<String, Object> exportCopy(UUID volumeId) {
+        try (var held = volumes.lock(volumeId)) {
+            VolumeRecord r = volumes.get(volumeId);
+            VolumeRecord.Migration m = r.migration();
+            if (m == null || !m.live() || m.phase() != VolumeRecord.Migration.Phase.COPYING) {
+                throw new IllegalStateException("volume " + volumeId + " has no copy being made to export");
+            }
+            ExportDriver d = drivers.of(m.pool());
+            for (VolumeRecord.ExportRecord e : r.exports()) {
+                d.export(copySpec(r, e.initiator()));
+            }
+            String target = target(d, volumeId, m.export().tag());
+            LOG.infof("exported the copy of volume %s in pool %s as %s", volumeId, m.pool(), target);
+            return connectionInfo(d, r, target, m.export().chap(), false);
+        }
+    }
+
+    /**
+     * The target of the moving volume's other copy goes, with its own CHAP account: while copying, the copy's
+     * (a move undone); after the swap, the old copy's. Absent is success. Called under the volume's lock.
+     */
+    public void unexportOther(VolumeRecord r) {
+        VolumeRecord.Migration m = r.migration();
+        if (m == null || !m.live()) {
+            return;
+        }
+        ExportDriver d = drivers.of(m.pool());
+        String target = target(d, r.id(), m.export().tag());
+        String name = volumeName(r.id(), m.export().tag());
+        java.util.Set<String> initiators = new java.util.TreeSet<>(d.initiators(target));
+        r.exports().forEach(e -> initiators.add(e.initiator()));
+        List<String> all = new ArrayList<>(initiators);
+        String user = m.export().chap() == null ? null : m.export().chap().username();
+        for (int i = 0; i < all.size(); i++) {
+            d.unexport(target, name, all.get(i), user, i == all.size() - 1);
+        }
+        LOG.infof("removed target %s of volume %s in pool %s", target, r.id(), m.pool());
     }
 
     /** The connector must name the same initiator as the URL; returns whether it asked for multipath. */
@@ -383,8 +505,12 @@ public class ExportService {
 
     /** What Cinder's LVM driver answers from initialize_connection, in the nested shape. */
     private Map<String, Object> connectionInfo(VolumeRecord r, boolean multipath) {
-        ExportDriver driver = driver(r);
-        var own = driver.connectionInfo(r.id(), r.frontEndQos());
+        return connectionInfo(driver(r), r, targetOf(r), r.chap(), multipath);
+    }
+
+    private Map<String, Object> connectionInfo(ExportDriver driver, VolumeRecord r, String target,
+                                               VolumeRecord.ChapSecret chap, boolean multipath) {
+        var own = driver.connectionInfo(r.id(), target, r.frontEndQos());
         if (own.isPresent()) {
             // the driver knows the transport; the record knows whether the volume is encrypted
             @SuppressWarnings("unchecked")
@@ -395,7 +521,7 @@ public class ExportService {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("target_discovered", false);
         data.put("target_portal", portals.get(0).hostPort());
-        data.put("target_iqn", iqn(r.id()));
+        data.put("target_iqn", target);
         data.put("target_lun", driver.lun());
         if (multipath || portals.size() > 1) {
             List<String> ps = new ArrayList<>();
@@ -403,7 +529,7 @@ public class ExportService {
             List<Integer> luns = new ArrayList<>();
             for (Portal p : portals) {
                 ps.add(p.hostPort());
-                iqns.add(iqn(r.id()));
+                iqns.add(target);
                 luns.add(driver.lun());
             }
             data.put("target_portals", ps);
@@ -412,8 +538,8 @@ public class ExportService {
         }
         data.put("volume_id", r.id().toString());
         data.put("auth_method", "CHAP");
-        data.put("auth_username", r.chap().username());
-        data.put("auth_password", r.chap().password());
+        data.put("auth_username", chap.username());
+        data.put("auth_password", chap.password());
         data.put("encrypted", r.encryption() != null);
         data.put("qos_specs", r.frontEndQos().isEmpty() ? null : r.frontEndQos());
         data.put("access_mode", "rw");

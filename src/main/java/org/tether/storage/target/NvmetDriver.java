@@ -140,7 +140,7 @@ public class NvmetDriver implements ExportDriver {
     }
 
     private static String volumeId(String volumeName) {
-        return volumeName.substring(volumeName.indexOf('-') + 1);
+        return volumeName.substring("volume-".length(), "volume-".length() + 36); // a moving copy's has a tag after
     }
 
     /** The port serving this portal: an existing one with the same address, else a new one with a free id. */
@@ -269,9 +269,9 @@ public class NvmetDriver implements ExportDriver {
 
     /** Cinder's nvmeof connection_info, version 2 (target_nqn, vol_uuid, portals as [address, port, transport], ns_id). */
     @Override
-    public Optional<Map<String, Object>> connectionInfo(UUID volumeId, Map<String, String> qosSpecs) {
+    public Optional<Map<String, Object>> connectionInfo(UUID volumeId, String target, Map<String, String> qosSpecs) {
         Map<String, Object> data = new LinkedHashMap<>();
-        data.put("target_nqn", targetName(volumeId).orElseThrow());
+        data.put("target_nqn", target);
         data.put("vol_uuid", volumeId.toString());
         List<List<Object>> ps = new ArrayList<>();
         for (Portal p : portals) {

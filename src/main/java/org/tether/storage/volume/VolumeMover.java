@@ -51,9 +51,7 @@ public class VolumeMover {
      * @return the volume in its new pool; a volume already there is answered as it is
      */
     public VolumeRecord migrate(UUID id, String poolName, Boolean thin, VolumeType type) {
-        Pool to = volumes.pools().find(poolName).orElseThrow(() -> TetherException.invalid("pool",
-                "no pool named " + poolName + " (pools: " + String.join(", ",
-                        volumes.pools().all().stream().map(Pool::name).toList()) + ")"));
+        Pool to = pool(poolName);
         VolumeRecord before;
         Pool from;
         boolean toThin;
@@ -76,18 +74,7 @@ public class VolumeMover {
                 throw busy(before, "it is exported to " + before.exports().get(0).initiator() + "; its data must not "
                         + "change under the copy: unexport it first");
             }
-            if (!before.snapshots().isEmpty()) {
-                throw busy(before, "it has " + before.snapshots().size() + " snapshot(s), which live in pool "
-                        + from.name() + "'s backend and cannot move with it; delete them first");
-            }
-            if (from.kind() == BackendKind.RBD || to.kind() == BackendKind.RBD) {
-                throw TetherException.invalid("pool", "moving a volume to or from an RBD pool is not supported yet");
-            }
-            toThin = thin != null ? thin : before.thin() || !to.thickSupport();
-            if (!toThin && !to.thickSupport()) {
-                throw TetherException.invalid("thin", "pool " + to.name() + " makes only thin volumes");
-            }
-            to.capacity().check(to.backend().admissionStats(), volumes.provisioned(to), before.sizeBytes(), toThin);
+            toThin = admit(before, from, to, thin);
             newType = type != null ? type : before.volumeType();
             // the type changes with the swap: a move undone leaves the volume as it was, its type too
             moving = before.inPhase(State.MIGRATING, 0, clock.instant()).withPlacement(new Placement(from.name(),
@@ -122,6 +109,121 @@ public class VolumeMover {
             LOG.infof("volume %s moved to pool %s%s", id, to.name(), copy.readsBack() ? "; the copy read back equal"
                     : "");
             return volumes.finishMove(moved);
+        }
+    }
+
+    private Pool pool(String poolName) {
+        return volumes.pools().find(poolName).orElseThrow(() -> TetherException.invalid("pool",
+                "no pool named " + poolName + " (pools: " + String.join(", ",
+                        volumes.pools().all().stream().map(Pool::name).toList()) + ")"));
+    }
+
+    /** What every move asks of the volume and the target pool; returns how the copy is provisioned. */
+    private boolean admit(VolumeRecord before, Pool from, Pool to, Boolean thin) {
+        if (!before.snapshots().isEmpty()) {
+            throw busy(before, "it has " + before.snapshots().size() + " snapshot(s), which live in pool "
+                    + from.name() + "'s backend and cannot move with it; delete them first");
+        }
+        if (from.kind() == BackendKind.RBD || to.kind() == BackendKind.RBD) {
+            throw TetherException.invalid("pool", "moving a volume to or from an RBD pool is not supported yet");
+        }
+        boolean toThin = thin != null ? thin : before.thin() || !to.thickSupport();
+        if (!toThin && !to.thickSupport()) {
+            throw TetherException.invalid("thin", "pool " + to.name() + " makes only thin volumes");
+        }
+        to.capacity().check(to.backend().admissionStats(), volumes.provisioned(to), before.sizeBytes(), toThin);
+        return toThin;
+    }
+
+    /**
+     * The storage side's first step of a move of an exported volume (in use by a guest): the move journalled
+     * (state {@code migrating}, the migration live: the copy's target tag and CHAP account, the type to give)
+     * and an empty copy made in the target pool. The data is copied by the guest's QEMU once the copy is
+     * exported and the compute side moves onto it; then {@link #swapLive}, or {@link #undoLive}.
+     *
+     * @return the volume as it is now; in its pool already, it is answered as it is (no migration)
+     */
+    public VolumeRecord beginLive(UUID id, String poolName, Boolean thin, VolumeType type,
+                                  VolumeRecord.OtherExport export) {
+        Pool to = pool(poolName);
+        VolumeRecord moving;
+        try (var held = volumes.lock(id)) {
+            VolumeRecord before = volumes.get(id);
+            Pool from = volumes.pools().of(before);
+            if (before.state() != State.AVAILABLE || before.migration() != null) {
+                throw busy(before, "it is " + before.state().name().toLowerCase()
+                        + (before.migration() != null ? " (a move is being finished)" : ""));
+            }
+            if (from.name().equals(to.name())) {
+                return before;
+            }
+            if (before.exports().isEmpty()) {
+                throw new IllegalStateException("volume " + id + " is not exported: it moves offline");
+            }
+            boolean toThin = admit(before, from, to, thin);
+            moving = before.inPhase(State.MIGRATING, 0, clock.instant()).withPlacement(new Placement(from.name(),
+                    before.volumeType(), new Migration(to.name(), toThin, Migration.Phase.COPYING, export, type),
+                    before.exportTag()), clock.instant());
+            store.put(moving); // recorded before the target pool is touched: a crash from here on is settled
+            volumes.startMove(id);
+        }
+        try {
+            to.backend().create(id, moving.sizeBytes(), moving.migration().thin());
+            return moving;
+        } catch (RuntimeException e) {
+            try (var held = volumes.lock(id)) {
+                undoLive(moving);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The guest reads the copy now: it becomes the volume (its pool, provisioning, target tag, CHAP account and
+     * type), and the old copy is what is left to remove (CLEANUP, naming the old target and account). Called
+     * under the volume's lock; the caller then removes the old target, then {@link #finishLive}.
+     */
+    public VolumeRecord swapLive(VolumeRecord r) {
+        Migration m = r.migration();
+        if (m == null || !m.live() || m.phase() != Migration.Phase.COPYING) {
+            throw new IllegalStateException("volume " + r.id() + " has no live move to swap");
+        }
+        VolumeRecord moved = r.moved(m.thin(), new Placement(m.pool(), m.type() != null ? m.type() : r.volumeType(),
+                new Migration(r.placement() == null ? volumes.pools().nameOf(r) : r.placement().pool(), r.thin(),
+                        Migration.Phase.CLEANUP, new VolumeRecord.OtherExport(r.exportTag(), r.chap()), null),
+                m.export().tag()), clock.instant()).withChap(m.export().chap(), clock.instant());
+        store.put(moved);
+        volumes.endMove(r.id());
+        LOG.infof("volume %s moved to pool %s while in use", r.id(), m.pool());
+        return moved;
+    }
+
+    /** A live move this call leaves to the settle pass (the compute side could not say how it ended). */
+    public void release(UUID id) {
+        volumes.endMove(id);
+    }
+
+    /** After {@link #swapLive} and the old target's removal: the old copy removed (else a repair pass retries). */
+    public VolumeRecord finishLive(VolumeRecord moved) {
+        return volumes.finishMove(moved);
+    }
+
+    /**
+     * Before the guest was switched: the copy goes (its target must be gone already), the volume stays where it
+     * was, exported as it was. Called under the volume's lock.
+     */
+    public VolumeRecord undoLive(VolumeRecord r) {
+        Migration m = r.migration();
+        try {
+            volumes.pools().find(m.pool()).ifPresent(p -> p.backend().delete(r.id(), m.thin()));
+            VolumeRecord back = r.withPlacement(r.placement().settled(), clock.instant()).inPhase(State.AVAILABLE,
+                    null, clock.instant());
+            store.put(back);
+            LOG.warnf("move of volume %s to pool %s undone; the volume stays in pool %s", r.id(), m.pool(),
+                    back.placement().pool());
+            return back;
+        } finally {
+            volumes.endMove(r.id());
         }
     }
 

@@ -51,10 +51,25 @@ public record VolumeRecord(
     /**
      * The pool a volume was put in and the volume type that chose it (null for volumes made before pools, which
      * live in the default pool and have no type), and a move to or from another pool not yet finished.
+     * {@code exportTag}: set once the volume moved while exported, it tells its target's name from the one its
+     * id alone gives (the old copy's target still existed when the new one was made); null for that one.
      */
-    public record Placement(String pool, VolumeType type, Migration migration) {
+    public record Placement(String pool, VolumeType type, Migration migration, String exportTag) {
         public Placement(String pool, VolumeType type) {
-            this(pool, type, null);
+            this(pool, type, null, null);
+        }
+
+        public Placement(String pool, VolumeType type, Migration migration) {
+            this(pool, type, migration, null);
+        }
+
+        public Placement withType(VolumeType t) {
+            return new Placement(pool, t, migration, exportTag);
+        }
+
+        /** The move is over: nothing of the other copy is left. */
+        public Placement settled() {
+            return new Placement(pool, type, null, exportTag);
         }
     }
 
@@ -64,9 +79,31 @@ public record VolumeRecord(
      * removing the copy. {@code CLEANUP}: the copy was verified and the volume now lives in its placement's
      * pool; the old copy in {@code pool} is what is left to remove, and a crash finishes that. {@code thin}: how
      * that other copy is provisioned (a thick LV is wiped when removed).
+     *
+     * <p>A move of an exported volume (a live move: {@code export} set) exports the other copy too, to the same
+     * initiators under its own target and CHAP account: while {@code COPYING} the guest is switched onto it by
+     * its compute side, and whether that happened decides between finishing and undoing after a crash; in
+     * {@code CLEANUP} it names the old copy's target, to remove. {@code type}: the volume type the volume has
+     * once moved (a retype), null for its own; a swap after a crash gives it too.
      */
-    public record Migration(String pool, boolean thin, Phase phase) {
+    public record Migration(String pool, boolean thin, Phase phase, OtherExport export, VolumeType type) {
         public enum Phase { COPYING, CLEANUP }
+
+        public Migration(String pool, boolean thin, Phase phase) {
+            this(pool, thin, phase, null, null);
+        }
+
+        /** Whether the other copy is exported as well (a move of a volume in use). */
+        public boolean live() {
+            return export != null;
+        }
+    }
+
+    /**
+     * The export of a live move's other copy: the tag of its target's name (null: the name the volume's id alone
+     * gives) and its own CHAP account.
+     */
+    public record OtherExport(String tag, ChapSecret chap) {
     }
 
     public VolumeRecord withPlacement(Placement p, Instant now) {
@@ -76,6 +113,11 @@ public record VolumeRecord(
 
     public Migration migration() {
         return placement == null ? null : placement.migration();
+    }
+
+    /** The tag of the volume's target name, null for the name its id alone gives. */
+    public String exportTag() {
+        return placement == null ? null : placement.exportTag();
     }
 
     public VolumeType volumeType() {

@@ -261,8 +261,7 @@ public class VolumeService {
                     moved.id(), m.pool(), e.getMessage());
             return moved;
         }
-        VolumeRecord done = moved.withPlacement(new VolumeRecord.Placement(moved.placement().pool(),
-                moved.placement().type()), clock.instant());
+        VolumeRecord done = moved.withPlacement(moved.placement().settled(), clock.instant());
         store.put(done);
         return done;
     }
@@ -271,7 +270,7 @@ public class VolumeService {
     private void undoMove(VolumeRecord r) {
         VolumeRecord.Migration m = r.migration();
         pools.find(m.pool()).ifPresent(p -> p.backend().delete(r.id(), m.thin()));
-        store.put(r.withPlacement(new VolumeRecord.Placement(r.placement().pool(), r.placement().type()), clock.instant())
+        store.put(r.withPlacement(r.placement().settled(), clock.instant())
                 .inPhase(State.AVAILABLE, null, clock.instant()));
     }
 
@@ -347,7 +346,8 @@ public class VolumeService {
     public VolumeRecord changeType(UUID id, VolumeType type) {
         try (var held = lock(id)) {
             VolumeRecord r = available(id);
-            VolumeRecord changed = r.withPlacement(new VolumeRecord.Placement(pools.nameOf(r), type), clock.instant());
+            VolumeRecord changed = r.withPlacement(r.placement() == null ? new VolumeRecord.Placement(pools.nameOf(r),
+                    type) : r.placement().withType(type), clock.instant());
             store.put(changed);
             return changed;
         }
@@ -424,6 +424,9 @@ public class VolumeService {
                 VolumeRecord r = store.find(listed.id()).orElse(null);
                 if (r == null || settled(r) || moving.contains(r.id())) {
                     continue;
+                }
+                if (r.migration() != null && r.migration().live()) {
+                    continue; // a move of a volume in use: its compute side says how it ended (InUseVolumeMoves)
                 }
                 n++;
                 if (r.state() == State.RESTORING) {
@@ -516,6 +519,17 @@ public class VolumeService {
     /** The block device (or file) a target exports for a recorded volume. */
     public String devicePath(VolumeRecord r) {
         return backend(r).devicePath(r.id());
+    }
+
+    /** The block device (or file) of the volume's copy in another pool (a move's other copy). */
+    public String devicePathIn(String pool, UUID id) {
+        return pools.find(pool).orElseThrow(() -> new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, null,
+                "pool " + pool + " is no longer declared")).backend().devicePath(id);
+    }
+
+    /** Whether a move of the volume runs in this process now. */
+    public boolean moving(UUID id) {
+        return moving.contains(id);
     }
 
     private VolumeRecord available(UUID id) {

@@ -121,7 +121,7 @@ class NvmetDriverTest {
 
     @Test
     void connectionInfoIsCindersVersionTwo() {
-        Map<String, Object> info = driver.connectionInfo(ID, Map.of("total_iops_sec", "500")).orElseThrow();
+        Map<String, Object> info = driver.connectionInfo(ID, driver.targetName(ID).orElseThrow(), Map.of("total_iops_sec", "500")).orElseThrow();
         assertThat(info.get("driver_volume_type")).isEqualTo("nvmeof");
         @SuppressWarnings("unchecked")
         Map<String, Object> data = (Map<String, Object>) info.get("data");

@@ -161,6 +161,67 @@ class VolumeMoverTest {
         assertThat(volumes.recover()).isZero();
     }
 
+    /**
+     * The storage side of a move of an exported volume: begun, the volume is migrating with an empty copy in the
+     * other pool and the copy's export (tag, account) and the type to give in its record, which a restart reads
+     * back and a repair pass leaves alone (the compute side decides); swapped, it is the copy (pool, tag, account,
+     * type) with the old copy to remove, naming its target's tag and account; finished, the old copy is gone.
+     */
+    @Test
+    void aLiveMoveIsRecordedSwappedAndFinishedAndTheRepairPassLeavesItToItsComputeSide() throws Exception {
+        UUID id = volumeWithData("a");
+        VolumeRecord.ChapSecret own = new VolumeRecord.ChapSecret("user-a", "secret-a");
+        store.put(volumes.get(id).withChap(own, java.time.Instant.now()).withExport("iqn.2004-10.org.debian:h",
+                java.time.Instant.now()));
+        VolumeRecord.OtherExport copy = new VolumeRecord.OtherExport("m0000abcd",
+                new VolumeRecord.ChapSecret("user-b", "secret-b"));
+        VolumeType gold = new VolumeType("gold", Map.of(), null);
+        VolumeRecord moving = mover.beginLive(id, "b", null, gold, copy);
+        assertThat(moving.state()).isEqualTo(VolumeRecord.State.MIGRATING);
+        assertThat(file("b", id)).exists();
+        VolumeRecord read = new VolumeStore(dir.resolve("state")).find(id).orElseThrow();
+        assertThat(read.migration()).isEqualTo(new Migration("b", true, Migration.Phase.COPYING, copy, gold));
+        mover.release(id); // as a crash would: no call runs it now
+        assertThat(volumes.recover()).isZero();
+        assertThat(volumes.get(id).state()).isEqualTo(VolumeRecord.State.MIGRATING);
+        assertThat(file("b", id)).exists();
+
+        VolumeRecord moved = mover.swapLive(volumes.get(id));
+        assertThat(moved.placement().pool()).isEqualTo("b");
+        assertThat(moved.exportTag()).isEqualTo("m0000abcd");
+        assertThat(moved.chap()).isEqualTo(copy.chap());
+        assertThat(moved.volumeType()).isEqualTo(gold);
+        assertThat(moved.state()).isEqualTo(VolumeRecord.State.AVAILABLE);
+        assertThat(moved.exports()).hasSize(1);
+        assertThat(moved.migration()).isEqualTo(new Migration("a", true, Migration.Phase.CLEANUP,
+                new VolumeRecord.OtherExport(null, own), null));
+        VolumeRecord done = mover.finishLive(moved);
+        assertThat(done.migration()).isNull();
+        assertThat(done.exportTag()).as("kept once the move is over").isEqualTo("m0000abcd");
+        assertThat(file("a", id)).doesNotExist();
+    }
+
+    @Test
+    void aLiveMoveUndoneLeavesTheVolumeWhereItWasExportedAsItWas() throws Exception {
+        UUID id = volumeWithData("a");
+        String before = sha256(file("a", id));
+        store.put(volumes.get(id).withChap(new VolumeRecord.ChapSecret("u", "p"), java.time.Instant.now())
+                .withExport("iqn.2004-10.org.debian:h", java.time.Instant.now()));
+        mover.beginLive(id, "b", null, null, new VolumeRecord.OtherExport("m00000001",
+                new VolumeRecord.ChapSecret("u2", "p2")));
+        VolumeRecord back = mover.undoLive(volumes.get(id));
+        assertThat(back.state()).isEqualTo(VolumeRecord.State.AVAILABLE);
+        assertThat(back.placement().pool()).isEqualTo("a");
+        assertThat(back.migration()).isNull();
+        assertThat(back.exportTag()).isNull();
+        assertThat(back.chap().username()).isEqualTo("u");
+        assertThat(back.exports()).hasSize(1);
+        assertThat(file("b", id)).doesNotExist();
+        assertThat(sha256(file("a", id))).isEqualTo(before);
+        assertThatThrownBy(() -> mover.beginLive(UUID.randomUUID(), "b", null, null, null))
+                .isInstanceOf(TetherException.class);
+    }
+
     @Test
     void aCopyThatDoesNotReadBackAsItsSourceIsRefused() throws Exception {
         Path src = dir.resolve("src");

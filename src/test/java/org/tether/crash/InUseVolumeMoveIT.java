@@ -1,0 +1,251 @@
+package org.tether.crash;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tether.lab.GuestWriter;
+import org.tether.lab.Host;
+import org.tether.lab.TestDomain;
+import org.tether.lab.TgtTarget;
+
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The packaged agent in mode {@code both} with two file pools exported through tgt: a volume it exports to its
+ * own host and a running domain uses (QEMU's iSCSI client, CHAP, iotune) moves to the other pool and back while
+ * the guest keeps writing. The storage side exports the copy under a target of its own with its own CHAP account,
+ * the compute side copies and pivots, the old copy and its target go. No write is lost (the volume equals the
+ * writer's shadow), device, serial and QoS stay, and tgtd, the pools and libvirt's secrets hold only the volume's
+ * current copy. A volume exported but attached to no domain here is refused, unchanged.
+ */
+class InUseVolumeMoveIT {
+    private static final int PORT = 18112;
+    private static final int SHADOW = 64 << 20;
+
+    private Path dir;
+    private Path fast;
+    private Path slow;
+    private TestDomain dom;
+    private AgentProcess agent;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        dir = Files.createTempDirectory("tether-inuse-move");
+        fast = dir.resolve("fast");
+        slow = dir.resolve("slow");
+        dom = TestDomain.create(TestDomain.Kind.RUNNING);
+    }
+
+    private void start(String... extra) throws Exception {
+        agent = new AgentProcess(PORT, dir.resolve("state"), Path.of("target/in-use-move.log").toAbsolutePath())
+                .with(extra).with("-Dtether.mode=both", "-Dtether.storage.pools.fast.backend=file",
+                        "-Dtether.storage.pools.fast.dir=" + fast, "-Dtether.storage.pools.slow.backend=file",
+                        "-Dtether.storage.pools.slow.dir=" + slow, "-Dtether.storage.target.driver=tgt",
+                        "-Dtether.storage.target.portals=127.0.0.1:3260",
+                        "-Dtether.storage.target.tgt-conf-dir=" + dir.resolve("tgt-conf.d"));
+        agent.start();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        dom.close();
+    }
+
+    private String createVolume(String pool) throws Exception {
+        String id = UUID.randomUUID().toString();
+        AgentProcess.json(agent.post("/v1/volumes", "{\"id\": \"" + id + "\", \"size_gb\": 1, \"pool\": \"" + pool
+                + "\", \"qos_specs\": {\"total_iops_sec\": \"900\"}}"), 201);
+        return id;
+    }
+
+    private JsonNode export(String id) throws Exception {
+        return AgentProcess.json(agent.put("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator(),
+                agent.get("/v1/connector").body()), 200);
+    }
+
+    private static String targets() {
+        return Host.run("tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target");
+    }
+
+    @Test
+    void anExportedVolumeInUseMovesToTheOtherPoolAndBackWhileTheGuestWritesAndNoWriteIsLost() throws Exception {
+        start();
+        String id = createVolume("fast");
+        String plain = attached(id);
+        String volume = "/v1/instances/" + dom.name + "/volumes/" + id;
+        byte[] shadow = new byte[SHADOW];
+        dom.hmp("qemu-io -d ua-" + id + " \"write -P 0x5a " + (SHADOW - GuestWriter.BLOCK) + " " + GuestWriter.BLOCK
+                + "\"");
+        Arrays.fill(shadow, SHADOW - GuestWriter.BLOCK, SHADOW, (byte) 0x5a);
+
+        String first = moveWhileWriting(id, "slow", shadow, 0);
+        assertThat(slow.resolve("volume-" + id)).exists();
+        assertThat(fast.resolve("volume-" + id)).as("the old copy").doesNotExist();
+        assertThat(first).startsWith(plain + "-m");
+        assertThat(targets()).as("tgtd serves the copy only").contains(first).doesNotContain(plain + "\n");
+        holdsExactly(slow.resolve("volume-" + id), shadow);
+
+        String second = moveWhileWriting(id, "fast", shadow, 100_000);
+        assertThat(second).startsWith(plain + "-m").isNotEqualTo(first);
+        assertThat(targets()).contains(second).doesNotContain(first);
+        assertThat(slow.resolve("volume-" + id)).doesNotExist();
+        holdsExactly(fast.resolve("volume-" + id), shadow);
+        assertThat(Host.secretUsages()).as("one secret for the volume: the current target's CHAP")
+                .filteredOn(u -> u.contains(id)).hasSize(1);
+
+        // it detaches and unexports as any volume: the target it has now goes, and with it the last of it on tgtd
+        assertThat(agent.delete(volume).statusCode()).isEqualTo(204);
+        assertThat(agent.delete("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator()).statusCode())
+                .isEqualTo(204);
+        assertThat(targets()).doesNotContain(id);
+        assertThat(agent.delete("/v1/volumes/" + id).statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void aVolumeExportedButAttachedToNoDomainHereIsRefusedUnchanged() throws Exception {
+        start();
+        String id = createVolume("fast");
+        export(id);
+        HttpResponse<String> accepted = agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"slow\"}");
+        JsonNode failed = agent.finished(accepted.headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(1));
+        assertThat(failed.path("result").path("code").asText()).as(failed.toString()).isEqualTo("volume_busy");
+        assertThat(failed.path("result").path("detail").asText()).contains("attached to no domain");
+        JsonNode v = AgentProcess.json(agent.get("/v1/volumes/" + id), 200);
+        assertThat(v.path("pool").asText()).isEqualTo("fast");
+        assertThat(v.path("state").asText()).isEqualTo("available");
+        assertThat(slow.resolve("volume-" + id)).doesNotExist();
+        assertThat(agent.delete("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator()).statusCode())
+                .isEqualTo(204);
+        assertThat(agent.delete("/v1/volumes/" + id).statusCode()).isEqualTo(204);
+    }
+
+    /**
+     * The copy capped at 1 MiB/s ({@code copy-bps-limit}) so that each fault lands mid-copy: the move cancelled
+     * through the compute side's move, and the agent killed (SIGKILL) while QEMU copies. Each time the guest stays on
+     * the volume where it was, which it goes on writing, and nothing of the copy is left: no file in the other pool,
+     * no target on tgtd, no libvirt secret, no copy job.
+     */
+    @Test
+    void aMoveCancelledOrWhoseAgentIsKilledLeavesTheGuestOnItsVolumeWhereItWas() throws Exception {
+        start("-Dtether.storage.copy-bps-limit=1048576");
+        String id = createVolume("fast");
+        String plain = attached(id);
+        dom.hmp("qemu-io -d ua-" + id + " \"write -P 0x11 0 32M\"");
+
+        String op = moveUnderWay(id);
+        assertThat(agent.delete("/v1/instances/" + dom.name + "/volumes/" + id + "/move").statusCode()).isEqualTo(202);
+        JsonNode cancelled = agent.finished(op, Duration.ofMinutes(1));
+        assertThat(cancelled.path("result").path("code").asText()).as(cancelled.toString()).isEqualTo("move_failed");
+        staysWhereItWas(id, plain, (byte) 0x22);
+
+        moveUnderWay(id);
+        agent.kill();
+        agent.start();
+        staysWhereItWas(id, plain, (byte) 0x33);
+        assertThat(Host.run("virsh", "-c", "qemu:///system", "blockjob", dom.name, "sda", "--info"))
+                .as("no copy left running").doesNotContain("Block Copy");
+    }
+
+    /** Exported to this host and attached to the domain on QEMU's client; returns the target's name. */
+    private String attached(String id) throws Exception {
+        JsonNode info = export(id);
+        AgentProcess.json(agent.put("/v1/instances/" + dom.name + "/volumes/" + id, "{\"connection_info\": " + info
+                + ", \"bus\": \"scsi\", \"attach_path\": \"qemu\"}"), 200);
+        return info.path("data").path("target_iqn").asText();
+    }
+
+    /** A move to the slow pool, returned once QEMU copies: its operation's location. */
+    private String moveUnderWay(String id) throws Exception {
+        HttpResponse<String> accepted = agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"slow\"}");
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        NeighbourRestartIT.await(() -> {
+            try {
+                HttpResponse<String> p = agent.get("/v1/instances/" + dom.name + "/volumes/" + id + "/move");
+                return p.statusCode() == 200 && AgentProcess.json(p, 200).path("copied_bytes").asLong() > 0;
+            } catch (Exception e) {
+                return false;
+            }
+        }, 30, "the copy under way");
+        JsonNode v = AgentProcess.json(agent.get("/v1/volumes/" + id), 200);
+        assertThat(v.path("state").asText()).isEqualTo("migrating");
+        assertThat(targets()).contains(plain(id) + "-m");
+        return accepted.headers().firstValue("Location").orElseThrow();
+    }
+
+    private static String plain(String id) {
+        return "iqn.2010-10.org.openstack:volume-" + id;
+    }
+
+    /** The guest reads and writes the volume in the fast pool through its own target; nothing of the copy is left. */
+    private void staysWhereItWas(String id, String plain, byte pattern) throws Exception {
+        JsonNode v = AgentProcess.json(agent.get("/v1/volumes/" + id), 200);
+        assertThat(v.path("state").asText()).as(v.toString()).isEqualTo("available");
+        assertThat(v.path("pool").asText()).isEqualTo("fast");
+        assertThat(slow.resolve("volume-" + id)).as("the copy").doesNotExist();
+        assertThat(targets()).contains(plain).doesNotContain(plain + "-m");
+        assertThat(dom.liveXml()).contains(plain + "/1");
+        assertThat(Host.secretUsages()).filteredOn(u -> u.contains(id)).hasSize(1);
+        JsonNode attachments = AgentProcess.json(agent.get("/v1/attachments"), 200);
+        assertThat(attachments.get(0).path("state").asText()).isEqualTo("attached");
+        dom.hmp("qemu-io -d ua-" + id + " \"write -P 0x" + Integer.toHexString(pattern) + " 0 4096\"");
+        try (var f = new java.io.RandomAccessFile(fast.resolve("volume-" + id).toFile(), "r")) {
+            byte[] b = new byte[4096];
+            f.readFully(b);
+            assertThat(b).containsOnly(pattern);
+            f.seek(16 << 20);
+            f.readFully(b);
+            assertThat(b).as("the data written before the move").containsOnly((byte) 0x11);
+        }
+    }
+
+    /** Moves the volume while the guest writes; returns the target its attachment reads afterwards. */
+    private String moveWhileWriting(String id, String pool, byte[] shadow, int first) throws Exception {
+        JsonNode moved;
+        try (GuestWriter w = new GuestWriter(dom, "ua-" + id, shadow, first)) {
+            int before = w.written.get();
+            moved = agent.succeeded(agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"" + pool + "\"}"),
+                    Duration.ofMinutes(3));
+            assertThat(w.written.get() - before).as("writes during the move").isGreaterThan(5);
+        }
+        assertThat(moved.path("pool").asText()).as(moved.toString()).isEqualTo(pool);
+        assertThat(moved.path("state").asText()).isEqualTo("available");
+        JsonNode attachments = AgentProcess.json(agent.get("/v1/attachments"), 200);
+        assertThat(attachments).hasSize(1);
+        assertThat(attachments.get(0).path("state").asText()).isEqualTo("attached");
+        String live = dom.liveXml();
+        String target = live.replaceAll("(?s).*name='([^']*volume-" + id + "[^'/]*)/1'.*", "$1");
+        assertThat(live).contains("<total_iops_sec>900</total_iops_sec>").contains("<serial>" + id)
+                .contains("dev='sda'");
+        assertThat(dom.persistentXml()).as("the definition names the copy too").contains(target + "/1");
+        return target;
+    }
+
+    /** The volume reads the shadow over its first bytes, and zeros after. */
+    private static void holdsExactly(Path file, byte[] shadow) throws Exception {
+        assertThat(Files.size(file)).isEqualTo(1L << 30);
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(shadow.length);
+            assertThat(Arrays.equals(head, shadow)).as("every write is on the volume").isTrue();
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] != 0) {
+                        throw new AssertionError("the volume holds data the guest never wrote, past its writes");
+                    }
+                }
+            }
+        }
+    }
+}
