@@ -44,7 +44,7 @@ class ArchitectureTest {
         layer(3, "disk");
         layer(4, "config");
         layer(5, "state");
-        layer(6, "openstack", "compute.libvirt", "compute.libvirt.jna", "compute.connector", "compute.iscsi", "compute.nvme",
+        layer(6, "openstack", "peer", "compute.libvirt", "compute.libvirt.jna", "compute.connector", "compute.iscsi", "compute.nvme",
                 "compute.rbd");
         layer(7, "compute.attach", "compute.encryption", "compute.instance", "compute.reconcile",
                 "compute.cinder", "storage", "storage.volume", "storage.lvm", "storage.rbd", "storage.target",

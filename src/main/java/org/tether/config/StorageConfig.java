@@ -70,6 +70,32 @@ public interface StorageConfig {
      */
     Optional<String> defaultPool();
 
+    /**
+     * The compute agents whose guests use this agent's exports ({@code tether.storage.compute-agents.<name>.*}):
+     * a move of an exported volume to another pool has the agent of the host it is exported to move the guest onto
+     * the copy. A volume exported to an initiator no agent here names is not moved while exported.
+     */
+    Map<String, ComputeAgent> computeAgents();
+
+    /** One compute agent: its API and the initiator names (IQNs, host NQNs) of its host. */
+    interface ComputeAgent {
+        /** The compute agent's API, e.g. {@code https://compute-1:8443}. */
+        java.net.URI url();
+
+        /** File holding the bearer token of its API ({@code tether.api.token-file} there). */
+        Optional<java.nio.file.Path> tokenFile();
+
+        /** CA certificate (PEM) its TLS certificate is verified against; unset: the JVM's trust store. */
+        Optional<java.nio.file.Path> caFile();
+
+        /** Its host's initiator names, as its connector reports them ({@code initiator}, {@code nqn}). */
+        java.util.List<String> initiators();
+
+        /** The longest one call to it may take. */
+        @WithDefault("1m")
+        java.time.Duration timeout();
+    }
+
     enum BackendKind { LVM, FILE, RBD }
 
     /**

@@ -111,6 +111,11 @@ public enum ErrorCode {
     /** 503: the destination agent does not answer; nothing was changed on either host. Retry once it is up. */
     MIGRATION_PEER_UNAVAILABLE(503, "Migration peer not reachable; retry later"),
     /**
+     * 503: the compute agent of the host an exported volume is moved for does not answer; a move that had not
+     * begun changed nothing, one that had is settled once it answers. Retry once it is up.
+     */
+    COMPUTE_AGENT_UNAVAILABLE(503, "Compute agent not reachable; retry later"),
+    /**
      * 409: The Glance image is not {@code active} (queued, saving, deactivated, killed). Retry once Glance has it
      * whole.
      */

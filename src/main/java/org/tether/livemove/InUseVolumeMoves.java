@@ -1,7 +1,5 @@
 package org.tether.livemove;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.Priority;
@@ -9,13 +7,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 import org.tether.compute.connector.HostConnector;
-import org.tether.compute.move.AttachedVolumeMoves;
-import org.tether.compute.move.MoveStore;
+import org.tether.config.StorageConfig;
 import org.tether.config.TetherConfig;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
-import org.tether.state.AttachmentJournal;
-import org.tether.state.AttachmentRecord;
+import org.tether.peer.PeerApi;
 import org.tether.storage.target.ChapGenerator;
 import org.tether.storage.target.ExportService;
 import org.tether.storage.volume.VolumeMover;
@@ -26,23 +22,24 @@ import org.tether.storage.volume.VolumeType;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
- * Moves an exported volume to another pool while the guest that uses it runs, when the guest runs on this host
- * (mode {@code both}): what Cinder's migration of an in-use volume does with Nova's swap_volume, in one agent.
- * The storage side makes an empty copy in the target pool and exports it to the same initiator under a target
- * of its own (the volume's id and a tag) with a CHAP account of its own; the compute side moves the guest's
- * disk onto it ({@link AttachedVolumeMoves}: block copy through QEMU, pivot, the old connection down); then the
- * copy becomes the volume and the old copy's target and data go.
+ * Moves an exported volume to another pool while the guest that uses it runs: what Cinder's migration of an
+ * in-use volume does with Nova's swap_volume. The storage side makes an empty copy in the target pool and exports
+ * it to the same initiator under a target of its own (the volume's id and a tag) with a CHAP account of its own;
+ * the compute side moves the guest's disk onto it (block copy through QEMU, pivot, the old connection down): this
+ * agent's own in mode {@code both}, or the compute agent of the host the volume is exported to
+ * ({@code tether.storage.compute-agents}); then the copy becomes the volume and the old copy's target and data go.
  *
  * <p>Every step is in the volume's record (a live migration) before it is taken. Whether the guest was switched
  * decides between finishing and undoing: the compute side's attachment names the copy's target once it was. A
- * move no process runs (a crash, a failure the compute side could not judge) is settled at start and every
- * settle interval, after the compute side settled its half.
+ * move no call runs (a crash, a failure the compute side could not judge, a compute agent away) is settled at
+ * start and every settle interval, once the compute side has settled its half.
  */
 @ApplicationScoped
 public class InUseVolumeMoves {
@@ -54,36 +51,36 @@ public class InUseVolumeMoves {
     private final VolumeMover mover;
     private final ExportService exports;
     private final ChapGenerator chap;
-    private final AttachmentJournal journal;
-    private final AttachedVolumeMoves moves;
-    private final MoveStore moveStore;
+    private final LocalGuestSide local;
     private final HostConnector host;
     private final TetherConfig.Mode mode;
+    private final Map<String, RemoteGuestSide> remotes = new LinkedHashMap<>();
+    private final Map<String, List<String>> remoteInitiators = new LinkedHashMap<>();
     /** {@code tether.storage.copy-bps-limit} caps the guest's block copy as it caps an offline move's copy. */
     private final Long bandwidthMibS;
-    private final ObjectMapper json;
 
-    public InUseVolumeMoves(VolumeService volumes, VolumeStore store, VolumeMover mover, ExportService exports, ChapGenerator chap,
-                            AttachmentJournal journal, AttachedVolumeMoves moves, MoveStore moveStore,
-                            HostConnector host, TetherConfig config, ObjectMapper json) {
+    public InUseVolumeMoves(VolumeService volumes, VolumeStore store, VolumeMover mover, ExportService exports,
+                            ChapGenerator chap, LocalGuestSide local, HostConnector host, PeerApi api,
+                            TetherConfig config) {
         this.volumes = volumes;
         this.store = store;
         this.mover = mover;
         this.exports = exports;
         this.chap = chap;
-        this.journal = journal;
-        this.moves = moves;
-        this.moveStore = moveStore;
+        this.local = local;
         this.host = host;
         this.mode = config.mode();
         long bps = config.storage().copyBpsLimit();
         this.bandwidthMibS = bps <= 0 ? null : Math.max(1, bps >> 20);
-        this.json = json;
+        for (Map.Entry<String, StorageConfig.ComputeAgent> e : config.storage().computeAgents().entrySet()) {
+            remotes.put(e.getKey(), new RemoteGuestSide(api, e.getKey(), e.getValue(), config.attach().moveTimeout()));
+            remoteInitiators.put(e.getKey(), List.copyOf(e.getValue().initiators()));
+        }
     }
 
     /**
      * Moves the volume to the pool: offline when it is not exported ({@link VolumeMover#migrate}), else while its
-     * guest on this host keeps running.
+     * guest keeps running.
      *
      * @return the volume in its new pool
      */
@@ -92,16 +89,15 @@ public class InUseVolumeMoves {
         if (r.exports().isEmpty() || Objects.equals(volumes.pools().nameOf(r), pool)) {
             return mover.migrate(id, pool, thin, type);
         }
-        AttachmentRecord a = attachment(r);
+        GuestSide side = side(r);
+        GuestSide.Using using = side.using(r);
         VolumeRecord moving = mover.beginLive(id, pool, thin, type, new VolumeRecord.OtherExport(
                 "m" + HexFormat.of().toHexDigits(RANDOM.nextInt()), chap.generate()));
         if (moving.migration() == null) {
             return moving;
         }
         try {
-            var info = exports.exportCopy(id);
-            moves.move(a.domain(), id, new AttachedVolumeMoves.Request(json.valueToTree(info), a.attachPath(),
-                    bandwidthMibS));
+            side.move(using, id, exports.exportCopy(id), bandwidthMibS);
         } catch (RuntimeException e) {
             VolumeRecord after = settle(id);
             if (after.migration() == null || after.migration().phase() != VolumeRecord.Migration.Phase.CLEANUP) {
@@ -113,57 +109,47 @@ public class InUseVolumeMoves {
     }
 
     /**
-     * The one attachment on this host that the volume's export serves; a 409 saying why when the move cannot be
-     * done here (this agent has no compute side, the volume is exported to another host, or no guest uses it).
+     * The compute side that the volume's exports lead to: this agent's own when it runs in mode both and every
+     * initiator is its host's, else the one compute agent named with all of them; 409 when there is none.
      */
-    private AttachmentRecord attachment(VolumeRecord r) {
-        String to = r.exports().get(0).initiator();
-        if (mode != TetherConfig.Mode.BOTH) {
-            throw busy(r, "it is exported to " + to + "; an exported volume moves while in use only when the guest "
-                    + "runs on this agent's own host (mode both): unexport it first");
+    private GuestSide side(VolumeRecord r) {
+        List<String> to = r.exports().stream().map(VolumeRecord.ExportRecord::initiator).toList();
+        if (mode == TetherConfig.Mode.BOTH) {
+            var self = host.properties();
+            if (to.stream().allMatch(i -> i.equals(self.initiator()) || i.equals(self.nqn()))) {
+                return local;
+            }
         }
-        var self = host.properties();
-        List<String> others = r.exports().stream().map(VolumeRecord.ExportRecord::initiator)
-                .filter(i -> !i.equals(self.initiator()) && !i.equals(self.nqn())).toList();
-        if (!others.isEmpty()) {
-            throw busy(r, "it is exported to " + String.join(", ", others) + ", not this host; a move of a volume "
-                    + "in use on another host is not supported yet: unexport it first");
+        for (Map.Entry<String, List<String>> e : remoteInitiators.entrySet()) {
+            if (e.getValue().containsAll(to)) {
+                return remotes.get(e.getKey());
+            }
         }
-        List<AttachmentRecord> using = journal.forVolume(r.id()).stream()
-                .filter(a -> mentions(a, r.id(), r.exportTag())).toList();
-        if (using.isEmpty()) {
-            throw busy(r, "it is exported to this host (" + to + ") but attached to no domain through that export; "
-                    + "unexport it first");
-        }
-        if (using.size() > 1) {
-            throw busy(r, "it is attached to " + using.size() + " domains (multiattach): the others would stay on the "
-                    + "old copy");
-        }
-        return using.get(0);
+        throw busy(r, "it is exported to " + String.join(", ", to) + ", and no compute agent of a host with "
+                + (to.size() == 1 ? "that initiator" : "all of them") + " is known (tether.storage.compute-agents"
+                + (mode == TetherConfig.Mode.BOTH ? ", or this host's own" : "") + "): unexport it first");
     }
 
-    /**
-     * Whether the attachment's record names the volume's target with this tag (null: the plain name) in its
-     * connection's IQN or NQN or its disk's source.
-     */
-    private boolean mentions(AttachmentRecord a, UUID id, String tag) {
-        Pattern target = Pattern.compile(Pattern.quote("volume-" + id) + (tag == null ? "(?!-m[0-9a-f]{8})"
-                : Pattern.quote("-" + tag)));
-        try {
-            return target.matcher(json.writeValueAsString(a)).find();
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
+    /** The export must serve exactly one attachment there; 409 saying why not. */
+    static void requireOne(VolumeRecord r, int attachments, String side) {
+        if (attachments == 0) {
+            throw busy(r, "it is exported to " + side + " but attached to no domain through that export; "
+                    + "unexport it first");
+        }
+        if (attachments > 1) {
+            throw busy(r, "it is attached to " + attachments + " domains on " + side + " (multiattach): the others "
+                    + "would stay on the old copy");
         }
     }
 
     void onStart(@Observes @Priority(5000) StartupEvent event) {
-        settleAll(); // after the compute side settled its moves (its observers run first)
+        settleAll(); // after this agent's compute side settled its own moves (its observers run first)
     }
 
     @Scheduled(every = "${tether.attach.settle-interval:15s}", delayed = "${tether.attach.settle-interval:15s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP, identity = "in-use-move-settle")
     void settleAll() {
-        if (mode != TetherConfig.Mode.BOTH) {
+        if (mode == TetherConfig.Mode.COMPUTE) {
             return;
         }
         for (VolumeRecord r : store.all()) {
@@ -179,7 +165,7 @@ public class InUseVolumeMoves {
 
     /**
      * Finishes or undoes a live move no call runs now: swapped and cleaned up when the guest reads the copy,
-     * undone when it reads the volume where it was, left alone while the compute side's own move is unsettled.
+     * undone when it reads the volume where it was, left alone while the compute side cannot say.
      *
      * @return the volume afterwards
      */
@@ -191,22 +177,24 @@ public class InUseVolumeMoves {
                 return r;
             }
             if (m.phase() == VolumeRecord.Migration.Phase.COPYING) {
-                List<AttachmentRecord> using = journal.forVolume(id);
-                if (using.stream().anyMatch(a -> moveStore.find(a.key()).isPresent())) {
-                    mover.release(id);
-                    LOG.infof("move of volume %s in use: its compute side has not settled yet", id);
-                    return r;
-                }
-                if (using.stream().anyMatch(a -> mentions(a, id, m.export().tag()))) {
-                    r = mover.swapLive(r);
-                } else if (using.isEmpty()) {
-                    mover.release(id);
-                    LOG.errorf("move of volume %s in use: no attachment of it is left on this host to say which copy "
-                            + "the guest last wrote; it stays migrating for an operator to look at", id);
-                    return r;
-                } else {
-                    exports.unexportOther(r);
-                    return mover.undoLive(r);
+                GuestSide side = side(r);
+                switch (side.where(id, m.export().tag())) {
+                    case COPY -> r = mover.swapLive(r);
+                    case ORIGINAL -> {
+                        exports.unexportOther(r);
+                        return mover.undoLive(r);
+                    }
+                    case UNSETTLED -> {
+                        mover.release(id);
+                        LOG.infof("move of volume %s in use: %s has not settled it yet", id, side.name());
+                        return r;
+                    }
+                    case NO_ATTACHMENT -> {
+                        mover.release(id);
+                        LOG.errorf("move of volume %s in use: no attachment of it is left on %s to say which copy "
+                                + "the guest last wrote; it stays migrating for an operator to look at", id, side.name());
+                        return r;
+                    }
                 }
             }
             exports.unexportOther(r);

@@ -158,6 +158,110 @@ class InUseVolumeMoveIT {
                 .as("no copy left running").doesNotContain("Block Copy");
     }
 
+    /**
+     * A storage agent and the compute agent of the host its volume is exported to, each its own process (mode
+     * storage, mode compute): the storage agent has the compute agent move the guest onto the copy through its API.
+     * With the compute agent down a move is refused (503) and changes nothing; the storage agent killed mid-copy
+     * leaves the compute agent to finish its part, and at its start the storage agent finishes the move from what
+     * the compute agent says (the guest reads the copy).
+     */
+    @Test
+    void aStorageAgentHasTheComputeAgentOfTheHostMoveTheGuestAndFinishesTheMoveAfterItsOwnCrash() throws Exception {
+        Path computeState = dir.resolve("compute-state");
+        try (AgentProcess compute = new AgentProcess(PORT + 2, computeState,
+                Path.of("target/in-use-move-compute.log").toAbsolutePath())) {
+            compute.start();
+            agent = new AgentProcess(PORT, dir.resolve("state"), Path.of("target/in-use-move.log").toAbsolutePath())
+                    .with("-Dtether.mode=storage", "-Dtether.storage.pools.fast.backend=file",
+                            "-Dtether.storage.pools.fast.dir=" + fast, "-Dtether.storage.pools.slow.backend=file",
+                            "-Dtether.storage.pools.slow.dir=" + slow, "-Dtether.storage.target.driver=tgt",
+                            "-Dtether.storage.target.portals=127.0.0.1:3260",
+                            "-Dtether.storage.target.tgt-conf-dir=" + dir.resolve("tgt-conf.d"),
+                            "-Dtether.storage.copy-bps-limit=67108864", "-Dtether.attach.settle-interval=2s",
+                            "-Dtether.storage.compute-agents.host1.url=http://127.0.0.1:" + (PORT + 2),
+                            "-Dtether.storage.compute-agents.host1.initiators=" + TgtTarget.hostInitiator());
+            agent.start();
+            String id = createVolume("fast");
+            JsonNode info = AgentProcess.json(agent.put("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator(),
+                    compute.get("/v1/connector").body()), 200);
+            String plain = info.path("data").path("target_iqn").asText();
+            AgentProcess.json(compute.put("/v1/instances/" + dom.name + "/volumes/" + id, "{\"connection_info\": "
+                    + info + ", \"bus\": \"scsi\", \"attach_path\": \"qemu\"}"), 200);
+            dom.hmp("qemu-io -d ua-" + id + " \"write -P 0x11 0 32M\"");
+
+            compute.stop();
+            JsonNode refused = agent.finished(agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"slow\"}")
+                    .headers().firstValue("Location").orElseThrow(), Duration.ofMinutes(1));
+            assertThat(refused.path("result").path("code").asText()).as(refused.toString())
+                    .isEqualTo("compute_agent_unavailable");
+            assertThat(AgentProcess.json(agent.get("/v1/volumes/" + id), 200).path("state").asText())
+                    .isEqualTo("available");
+            assertThat(slow.resolve("volume-" + id)).doesNotExist();
+            compute.start();
+
+            HttpResponse<String> accepted = agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"slow\"}");
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            NeighbourRestartIT.await(() -> copying(compute, id), 30, "the copy under way on the compute side");
+            agent.kill();
+            NeighbourRestartIT.await(() -> {
+                try {
+                    return AgentProcess.json(compute.get("/v1/attachments"), 200).get(0).path("state").asText()
+                            .equals("attached");
+                } catch (Exception e) {
+                    return false;
+                }
+            }, 120, "the compute agent's move over");
+            agent.start();
+            NeighbourRestartIT.await(() -> {
+                try {
+                    JsonNode v = AgentProcess.json(agent.get("/v1/volumes/" + id), 200);
+                    return v.path("state").asText().equals("available") && v.path("pool").asText().equals("slow");
+                } catch (Exception e) {
+                    return false;
+                }
+            }, 30, "the storage agent's move finished at its start");
+            assertThat(fast.resolve("volume-" + id)).as("the old copy").doesNotExist();
+            assertThat(targets()).contains(plain + "-m").doesNotContain(plain + "\n");
+            String live = dom.liveXml();
+            assertThat(live).contains(plain + "-m").contains("<total_iops_sec>900</total_iops_sec>");
+            dom.hmp("qemu-io -d ua-" + id + " \"write -P 0x22 0 4096\"");
+            try (var f = new java.io.RandomAccessFile(slow.resolve("volume-" + id).toFile(), "r")) {
+                byte[] b = new byte[4096];
+                f.readFully(b);
+                assertThat(b).containsOnly((byte) 0x22);
+                f.seek(16 << 20);
+                f.readFully(b);
+                assertThat(b).as("the data written before the move").containsOnly((byte) 0x11);
+            }
+            // and back, the storage agent following the compute agent's move to its end, while the guest writes
+            byte[] shadow = new byte[SHADOW];
+            try (var f = new java.io.RandomAccessFile(slow.resolve("volume-" + id).toFile(), "r")) {
+                f.readFully(shadow);
+            }
+            try (GuestWriter w = new GuestWriter(dom, "ua-" + id, shadow, 0)) {
+                JsonNode back = agent.succeeded(agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"fast\"}"),
+                        Duration.ofMinutes(3));
+                assertThat(back.path("pool").asText()).isEqualTo("fast");
+                assertThat(w.written.get()).as("writes during the move").isGreaterThan(5);
+            }
+            holdsExactly(fast.resolve("volume-" + id), shadow);
+            assertThat(slow.resolve("volume-" + id)).doesNotExist();
+            assertThat(compute.delete("/v1/instances/" + dom.name + "/volumes/" + id).statusCode()).isEqualTo(204);
+            assertThat(agent.delete("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator()).statusCode())
+                    .isEqualTo(204);
+            assertThat(targets()).doesNotContain(id);
+        }
+    }
+
+    private boolean copying(AgentProcess compute, String id) {
+        try {
+            HttpResponse<String> p = compute.get("/v1/instances/" + dom.name + "/volumes/" + id + "/move");
+            return p.statusCode() == 200 && AgentProcess.json(p, 200).path("copied_bytes").asLong() > 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** Exported to this host and attached to the domain on QEMU's client; returns the target's name. */
     private String attached(String id) throws Exception {
         JsonNode info = export(id);

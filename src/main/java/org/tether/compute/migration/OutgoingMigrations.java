@@ -254,7 +254,7 @@ public class OutgoingMigrations {
             v.put("path", r.attachPath().wire());
             volumes.add(v);
         }
-        MigrationPeers.Reply reply;
+        org.tether.peer.PeerApi.Reply reply;
         try {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("domain", domain);
@@ -381,7 +381,7 @@ public class OutgoingMigrations {
         instances.find(m.domain()).ifPresent(i -> instances.remove(m.domain())); // the destination holds it now
         Long downtime = null;
         try {
-            MigrationPeers.Reply reply = peers.call(m.peer(), "POST", "/v1/migrations/incoming/" + m.domain()
+            org.tether.peer.PeerApi.Reply reply = peers.call(m.peer(), "POST", "/v1/migrations/incoming/" + m.domain()
                     + "/complete", null);
             if (reply.ok() && reply.body() != null && reply.body().hasNonNull("downtime_ms")) {
                 downtime = reply.body().get("downtime_ms").asLong();
@@ -412,7 +412,7 @@ public class OutgoingMigrations {
     /** Asks the destination to drop what it prepared; it does so by itself after its grace when it cannot be told. */
     void abortDestination(MigrationRecord m) {
         try {
-            MigrationPeers.Reply reply = peers.call(m.peer(), "DELETE", "/v1/migrations/incoming/" + m.domain(), null);
+            org.tether.peer.PeerApi.Reply reply = peers.call(m.peer(), "DELETE", "/v1/migrations/incoming/" + m.domain(), null);
             if (!reply.ok()) {
                 LOG.warnf("destination %s did not undo what it prepared for %s (%s)", m.peer(), m.domain(),
                         reply.problem());
