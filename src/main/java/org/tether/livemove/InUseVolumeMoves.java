@@ -89,6 +89,13 @@ public class InUseVolumeMoves {
         if (r.exports().isEmpty() || Objects.equals(volumes.pools().nameOf(r), pool)) {
             return mover.migrate(id, pool, thin, type);
         }
+        for (String p : List.of(volumes.pools().nameOf(r), pool)) {
+            if (volumes.pools().find(p).isPresent() && exports.driverOf(p).equals("nvmet")) {
+                throw busy(r, "pool " + p + " exports over NVMe/TCP, and a move of a volume in use there is not "
+                        + "supported yet (both copies would show the host the volume's namespace UUID): detach it, "
+                        + "or unexport it, first");
+            }
+        }
         GuestSide side = side(r);
         GuestSide.Using using = side.using(r);
         VolumeRecord moving = mover.beginLive(id, pool, thin, type, new VolumeRecord.OtherExport(

@@ -596,6 +596,41 @@ class KernelPathsIT {
         assertThat(vm.probe("what=lvs")).doesNotContain(vol);
     }
 
+    /**
+     * The storage side moves a thin LV that is exported and attached on the kernel path to the thick pool while the
+     * domain runs (mode both): the copy is exported by LIO under a target of its own, the guest's disk moves onto
+     * a new kernel session to it, and the old session, node record, target and LV go. What the guest wrote before
+     * is on the thick LV, and so is what it writes after.
+     */
+    @Test
+    void aThinVolumeInUseOnTheKernelPathMovesToTheThickPoolWhileTheDomainRuns() throws Exception {
+        String vol = createVolume();
+        JsonNode info = export(vol);
+        String plain = info.get("data").get("target_iqn").asText();
+        assertThat(attach(vol, info).statusCode()).isEqualTo(200);
+        writeThroughQemu(vol, "0x5e", 3 << 20);
+
+        JsonNode done = awaitOperation(startMove(vol, "thick", false));
+        assertThat(done.get("state").asText()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(done.get("result").get("pool").asText()).isEqualTo("thick");
+        String sessions = vm.probe("what=sessions");
+        assertThat(sessions).contains(plain + "-m").doesNotContain(plain + " ").doesNotContain(plain + "\n");
+        assertThat(vm.probe("what=domxml")).contains(plain + "-m");
+        assertThat(vm.probe("what=nodes")).doesNotContain(plain + "\n").doesNotContain(plain + " ");
+        assertThat(vm.probe("what=lio")).contains(plain + "-m");
+        assertThat(vm.probe("what=lvs")).as("the thin LV, gone").doesNotContain(vol);
+        assertThat(vm.probe("what=readlv&vg=cinder-thick&vol=" + vol + "&off=" + (3 << 20)).strip())
+                .startsWith(repeat("5e", 64));
+        writeThroughQemu(vol, "0x6f", 5 << 20);
+        assertThat(vm.probe("what=readlv&vg=cinder-thick&vol=" + vol + "&off=" + (5 << 20)).strip())
+                .startsWith(repeat("6f", 64));
+
+        assertThat(vm.delete("/v1/instances/testdom/volumes/" + vol).statusCode()).isEqualTo(204);
+        assertThat(vm.delete("/v1/volumes/" + vol + "/exports/" + initiator).statusCode()).isEqualTo(204);
+        assertThat(vm.probe("what=lio")).doesNotContain(vol);
+        assertThat(vm.delete("/v1/volumes/" + vol).statusCode()).isEqualTo(204);
+    }
+
     /** A key Barbican serves: its id, and its bytes as the hex passphrase LUKS is opened with (as Nova). */
     private static String[] barbicanKey(long seed) {
         byte[] key = new byte[32];

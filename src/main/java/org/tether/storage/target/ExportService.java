@@ -58,6 +58,11 @@ public class ExportService {
         this.clock = clock;
     }
 
+    /** The name of the export driver of the pool (tgt, lio, nvmet, rbd). */
+    public String driverOf(String pool) {
+        return drivers.of(pool).name();
+    }
+
     /** Every pool's export driver answers ({@link ExportDriver#probe()}); their names, comma-separated. */
     public String probeTarget() {
         List<String> names = new ArrayList<>();
@@ -405,7 +410,8 @@ public class ExportService {
 
     /**
      * Every export the record asks for: the volume's own to each initiator, and while a move of the volume in
-     * use makes its other copy, that copy's under its own target and account to the same initiators.
+     * use that no call runs now (a crash) is unsettled, its other copy's under its own target and account to the
+     * same initiators.
      */
     private List<Wanted> wanted(VolumeRecord r) {
         List<Wanted> out = new ArrayList<>();
@@ -413,7 +419,9 @@ public class ExportService {
             out.add(new Wanted(driver(r), spec(r, e.initiator())));
         }
         VolumeRecord.Migration m = r.migration();
-        if (m != null && m.live() && m.phase() == VolumeRecord.Migration.Phase.COPYING) {
+        // while the move's call runs it makes the copy and its export itself (a pass must not export a copy that
+        // is still being created); once no call runs, the guest may read the copy, which must be served
+        if (m != null && m.live() && m.phase() == VolumeRecord.Migration.Phase.COPYING && !volumes.moving(r.id())) {
             for (VolumeRecord.ExportRecord e : r.exports()) {
                 out.add(new Wanted(drivers.of(m.pool()), copySpec(r, e.initiator())));
             }

@@ -230,7 +230,12 @@ public class LioDriver implements ExportDriver {
             if (!dev.isEmpty() && !dev.equals(device)) {
                 throw new TetherException(ErrorCode.TARGET_FAILED, "LIO backstore " + name + " points at " + dev);
             }
-            return existing.get();
+            if ("1".equals(fs.read(existing.get().resolve("enable")))) {
+                return existing.get();
+            }
+            // made, never enabled (an earlier call failed or died half-way): the kernel refuses a LUN on it
+            // ("se_device not configured yet"), so it is configured now
+            return configure(existing.get(), name, device);
         }
         Path so;
         synchronized (shared) {
@@ -239,6 +244,10 @@ public class LioDriver implements ExportDriver {
             fs.mkdir(hba);
             fs.mkdir(so);
         }
+        return configure(so, name, device);
+    }
+
+    private Path configure(Path so, String name, String device) {
         fs.write(so.resolve("control"), "udev_path=" + device);
         fs.write(so.resolve("udev_path"), device);
         fs.write(so.resolve("enable"), "1");

@@ -48,6 +48,17 @@ final class KernelLikeConfigfs extends Configfs {
         }
     }
 
+    /** As target_fabric_port_link: a LUN on a storage object that is not enabled is refused (ENODEV). */
+    @Override
+    public void symlink(Path link, Path target) {
+        if (target.getParent().getFileName().toString().startsWith("iblock_")
+                && !"1".equals(read(target.resolve("enable")))) {
+            throw new org.tether.error.TetherException(org.tether.error.ErrorCode.TARGET_FAILED, "configfs: link "
+                    + link + ": No such device (se_device not configured yet)");
+        }
+        super.symlink(link, target);
+    }
+
     @Override
     public void remove(Path p) {
         if (Files.isDirectory(p) && !Files.isSymbolicLink(p)) {

@@ -91,6 +91,22 @@ class LioDriverTest {
                 .isEqualTo(tpg().resolve("lun/lun_0"));
     }
 
+    /**
+     * A backstore made but never enabled (a call that failed or died between the two, as when a repair pass met a
+     * device not there yet) is configured by the next export instead of failing it: the kernel refuses a LUN on it.
+     */
+    @Test
+    void aBackstoreNeverEnabledIsConfiguredByTheNextExport() throws Exception {
+        Path so = root.resolve("core/iblock_0").resolve(NAME);
+        new KernelLikeConfigfs(root).mkdir(so.getParent());
+        new KernelLikeConfigfs(root).mkdir(so);
+        Files.writeString(so.resolve("udev_path"), DEV);
+        driver.export(spec(HOST_A));
+        assertThat(read(so.resolve("enable"))).isEqualTo("1");
+        assertThat(read(so.resolve("control"))).isEqualTo("udev_path=" + DEV);
+        assertThat(driver.gaps(spec(HOST_A))).isEmpty();
+    }
+
     @Test
     void saveconfigIsLeftToTheToolsThatOwnIt() throws Exception {
         // a targetcli-made file, with a fileio backstore, two LUNs and parameters Tether would not write faithfully
