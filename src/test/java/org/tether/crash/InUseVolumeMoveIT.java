@@ -36,6 +36,7 @@ class InUseVolumeMoveIT {
     private Path slow;
     private TestDomain dom;
     private AgentProcess agent;
+    private final java.util.List<String> created = new java.util.ArrayList<>();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -58,13 +59,36 @@ class InUseVolumeMoveIT {
     @AfterEach
     void tearDown() throws Exception {
         if (agent != null) {
+            for (String id : created) {
+                agent.delete("/v1/instances/" + dom.name + "/volumes/" + id);
+                agent.delete("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator());
+                agent.delete("/v1/volumes/" + id);
+            }
             agent.close();
         }
         dom.close();
+        // what a failed test (or a domain destroyed with its disk attached) leaves: secrets and targets of its volumes
+        for (String id : created) {
+            for (String line : Host.virsh("secret-list").lines().skip(2).toList()) {
+                if (line.contains(id)) {
+                    Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", line.strip().split("\\s+")[0]);
+                }
+            }
+            for (String line : targets().lines().toList()) {
+                if (line.startsWith("Target ") && line.contains(id)) {
+                    Host.exec("tgtadm", "--lld", "iscsi", "--op", "delete", "--mode", "target", "--force", "--tid",
+                            line.substring("Target ".length(), line.indexOf(':')));
+                }
+            }
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     private String createVolume(String pool) throws Exception {
         String id = UUID.randomUUID().toString();
+        created.add(id);
         AgentProcess.json(agent.post("/v1/volumes", "{\"id\": \"" + id + "\", \"size_gb\": 1, \"pool\": \"" + pool
                 + "\", \"qos_specs\": {\"total_iops_sec\": \"900\"}}"), 201);
         return id;
