@@ -104,15 +104,25 @@ public class InUseVolumeMoves {
             return moving;
         }
         try {
-            side.move(using, id, exports.exportCopy(id), bandwidthMibS);
-        } catch (RuntimeException e) {
-            VolumeRecord after = settle(id);
-            if (after.migration() == null || after.migration().phase() != VolumeRecord.Migration.Phase.CLEANUP) {
-                throw e; // undone (the guest stays on the volume where it was), or left to the next pass
+            try {
+                side.move(using, id, exports.exportCopy(id), bandwidthMibS);
+            } catch (RuntimeException e) {
+                VolumeRecord after;
+                try {
+                    after = settle(id);
+                } catch (RuntimeException settling) {
+                    e.addSuppressed(settling);
+                    throw e; // left as it is to the next settle pass
+                }
+                if (after.migration() == null || after.migration().phase() != VolumeRecord.Migration.Phase.CLEANUP) {
+                    throw e; // undone (the guest stays on the volume where it was), or left to the next pass
+                }
+                LOG.warnf("move of volume %s: %s, yet the guest is on the copy", id, e.getMessage());
             }
-            LOG.warnf("move of volume %s: %s, yet the guest is on the copy", id, e.getMessage());
+            return settle(id);
+        } finally {
+            mover.release(id); // whatever is left, the settle pass takes up
         }
-        return settle(id);
     }
 
     /**
@@ -204,7 +214,13 @@ public class InUseVolumeMoves {
                     }
                 }
             }
-            exports.unexportOther(r);
+            try {
+                exports.unexportOther(r);
+            } catch (TetherException e) {
+                LOG.errorf("volume %s moved; the old copy's target in pool %s is not removed yet (the settle pass "
+                        + "tries again): %s", id, r.migration().pool(), e.getMessage());
+                return r;
+            }
             return mover.finishLive(r);
         }
     }
