@@ -186,8 +186,8 @@ class InUseVolumeMoveIT {
      * A storage agent and the compute agent of the host its volume is exported to, each its own process (mode
      * storage, mode compute): the storage agent has the compute agent move the guest onto the copy through its API.
      * With the compute agent down a move is refused (503) and changes nothing; the storage agent killed mid-copy
-     * leaves the compute agent to finish its part, and at its start the storage agent finishes the move from what
-     * the compute agent says (the guest reads the copy).
+     * leaves the compute agent to finish its part: back while the compute agent still copies, the storage agent
+     * waits for it, then finishes the move from what it says (the guest reads the copy).
      */
     @Test
     void aStorageAgentHasTheComputeAgentOfTheHostMoveTheGuestAndFinishesTheMoveAfterItsOwnCrash() throws Exception {
@@ -227,15 +227,9 @@ class InUseVolumeMoveIT {
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
             NeighbourRestartIT.await(() -> copying(compute, id), 30, "the copy under way on the compute side");
             agent.kill();
-            NeighbourRestartIT.await(() -> {
-                try {
-                    return AgentProcess.json(compute.get("/v1/attachments"), 200).get(0).path("state").asText()
-                            .equals("attached");
-                } catch (Exception e) {
-                    return false;
-                }
-            }, 120, "the compute agent's move over");
-            agent.start();
+            agent.start(); // while the compute agent still copies: it waits for it
+            assertThat(AgentProcess.json(compute.get("/v1/attachments"), 200).get(0).path("state").asText())
+                    .as("the compute agent still moving when the storage agent is back").isEqualTo("moving");
             NeighbourRestartIT.await(() -> {
                 try {
                     JsonNode v = AgentProcess.json(agent.get("/v1/volumes/" + id), 200);
@@ -243,7 +237,9 @@ class InUseVolumeMoveIT {
                 } catch (Exception e) {
                     return false;
                 }
-            }, 30, "the storage agent's move finished at its start");
+            }, 120, "the storage agent's move finished once the compute agent's was");
+            assertThat(Files.readString(Path.of("target/in-use-move.log"))).as("it waited for the compute agent")
+                    .contains("compute agent host1 (http://127.0.0.1:" + (PORT + 2) + ") has not settled it yet");
             assertThat(fast.resolve("volume-" + id)).as("the old copy").doesNotExist();
             assertThat(targets()).contains(plain + "-m").doesNotContain(plain + "\n");
             String live = dom.liveXml();
