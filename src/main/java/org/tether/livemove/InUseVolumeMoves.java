@@ -22,7 +22,6 @@ import org.tether.storage.volume.VolumeType;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -54,8 +53,7 @@ public class InUseVolumeMoves {
     private final LocalGuestSide local;
     private final HostConnector host;
     private final TetherConfig.Mode mode;
-    private final Map<String, RemoteGuestSide> remotes = new LinkedHashMap<>();
-    private final Map<String, List<String>> remoteInitiators = new LinkedHashMap<>();
+    private final List<RemoteGuestSide> remotes = new java.util.ArrayList<>();
     /** {@code tether.storage.copy-bps-limit} caps the guest's block copy as it caps an offline move's copy. */
     private final Long bandwidthMibS;
 
@@ -73,8 +71,7 @@ public class InUseVolumeMoves {
         long bps = config.storage().copyBpsLimit();
         this.bandwidthMibS = bps <= 0 ? null : Math.max(1, bps >> 20);
         for (Map.Entry<String, StorageConfig.ComputeAgent> e : config.storage().computeAgents().entrySet()) {
-            remotes.put(e.getKey(), new RemoteGuestSide(api, e.getKey(), e.getValue(), config.attach().moveTimeout()));
-            remoteInitiators.put(e.getKey(), List.copyOf(e.getValue().initiators()));
+            remotes.add(new RemoteGuestSide(api, e.getKey(), e.getValue(), config.attach().moveTimeout()));
         }
     }
 
@@ -137,9 +134,9 @@ public class InUseVolumeMoves {
                 return local;
             }
         }
-        for (Map.Entry<String, List<String>> e : remoteInitiators.entrySet()) {
-            if (e.getValue().containsAll(to)) {
-                return remotes.get(e.getKey());
+        for (RemoteGuestSide remote : remotes) {
+            if (remote.serves(to)) {
+                return remote;
             }
         }
         throw busy(r, "it is exported to " + String.join(", ", to) + ", and no compute agent of a host with "

@@ -28,12 +28,19 @@ final class RemoteGuestSide implements GuestSide {
     private final PeerApi api;
     private final PeerApi.Endpoint agent;
     private final Duration moveTimeout;
+    private final List<String> initiators;
 
     RemoteGuestSide(PeerApi api, String name, StorageConfig.ComputeAgent config, Duration moveTimeout) {
         this.api = api;
         this.agent = new PeerApi.Endpoint("compute-agent-" + name, config.url(), config.tokenFile(),
                 config.caFile(), config.timeout());
         this.moveTimeout = moveTimeout;
+        this.initiators = List.copyOf(config.initiators());
+    }
+
+    /** Whether every one of these initiators is this agent's host's. */
+    boolean serves(List<String> exportedTo) {
+        return initiators.containsAll(exportedTo);
     }
 
     @Override

@@ -78,7 +78,8 @@ public class ExportService {
         return drivers.of(volumes.pools().nameOf(r));
     }
 
-    public String iqn(UUID volumeId) {
+    /** The IQN a volume's id alone gives; a volume that moved while exported has a tag after it ({@link #targetOf}). */
+    private String iqn(UUID volumeId) {
         return iqnPrefix + "volume-" + volumeId;
     }
 
