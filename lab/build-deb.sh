@@ -2,13 +2,13 @@
 # Builds the Debian package from target/quarkus-app (run `mvn package` first) with the same unit, tmpfiles,
 # configuration, host-certificate script, tetherctl launcher, man page and docs as the RPM (rpm/), and the
 # maintainer scripts of lab/debian. No debhelper: the tree is laid out here and packed by dpkg-deb, as root
-# owns every file. Output: target/deb/tether-agent_VERSION_all.deb.
+# owns every file. Output: target/deb/tether-agent_VERSION_all.deb, or under $DEB_OUT when set.
 #   lab/build-deb.sh [VERSION]      (default: the RPM's Version-Release, e.g. 0.1.0-1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/quarkus-app/quarkus-run.jar ] || { echo "build-deb.sh: no target/quarkus-app; run mvn package" >&2; exit 1; }
 VERSION=${1:-$(sed -n 's/^Version: *//p' rpm/tether-agent.spec)-$(sed -n 's/^Release: *//p' rpm/tether-agent.spec)}
-OUT=target/deb
+OUT=${DEB_OUT:-target/deb}
 ROOT=$OUT/root
 rm -rf "$ROOT" "$OUT/tether-agent_${VERSION}_all.deb" # other versions stay: an upgrade test installs two
 mkdir -p "$ROOT/DEBIAN"

@@ -35,11 +35,11 @@ case "$1" in
         -Dtether.storage.pools.nvme.target-driver=nvmet -Dtether.storage.pools.nvme.volume-backend-name=lvm-nvme
         -Dtether.storage.target.nvme-portals=127.0.0.1:4420,10.0.2.15:4420"
     fi
-    # Keystone and Barbican: the outer test's WireMock on its loopback port 18111 (10.0.2.2 from in here)
+    # Keystone and Barbican: the outer test's WireMock on its loopback port 18211 (10.0.2.2 from in here)
     ( umask 077; echo "testhost-password" > /run/keystone-password )
-    OPENSTACK="-Dtether.cinder.auth-url=http://10.0.2.2:18111/identity/v3 -Dtether.cinder.username=tether
+    OPENSTACK="-Dtether.cinder.auth-url=http://10.0.2.2:18211/identity/v3 -Dtether.cinder.username=tether
       -Dtether.cinder.password-file=/run/keystone-password -Dtether.cinder.project-id=a1b2c3d4e5f60718293a4b5c6d7e8f90
-      -Dtether.cinder.retries=1 -Dtether.keymanager.endpoint=http://10.0.2.2:18111/barbican"
+      -Dtether.cinder.retries=1 -Dtether.keymanager.endpoint=http://10.0.2.2:18211/barbican"
     # Under TCG a start is ~25 s, most of it loading classes. The app is read from RAM, copied once per boot:
     # over 9p each of its thousands of small jar reads is a round trip (~4 s of a start). The class-data archive
     # AgentClassArchive dumps at the exit of a real start outside (target/testhost/agent-cds.jsa, ~6,400

@@ -56,8 +56,8 @@ timeout 120 virsh -q -c qemu:///system define /run/testdom.xml >/dev/null \
 step "host ready: VG on $PV, iscsid, libvirtd, domain testdom"
 
 # --- the package, as an operator installs it ----------------------------------------------------------
-RPM=$(ls "$ROOT"/target/rpm/RPMS/noarch/tether-agent-*.rpm 2>/dev/null | head -1)
-[ -n "$RPM" ] || fatal "no RPM under target/rpm (the outer test builds it)"
+RPM=$(ls "$ROOT"/target/testhost/rpm/RPMS/noarch/tether-agent-*.rpm 2>/dev/null | head -1)
+[ -n "$RPM" ] || fatal "no RPM under target/testhost/rpm (the outer test builds it there)"
 rpm --initdb && rpm -i --nodeps "$RPM" >/dev/null 2>&1 || fatal "rpm -i $RPM"
 cmp -s /usr/lib/systemd/system/tether-agent.service "$ROOT/systemd/tether-agent.service" \
   && ok "the installed unit is the one in systemd/ (no test override)" || bad "installed unit differs from systemd/"
@@ -214,9 +214,9 @@ rpm -e --nodeps tether-agent >/dev/null 2>&1 || bad "deb: rpm -e tether-agent"
 rm -rf /etc/tether /var/lib/tether
 # this machine's image is a container's, whose policy-rc.d forbids packages to start services; a host has none
 rm -f /usr/sbin/policy-rc.d
-DEB1=$(ls "$ROOT"/target/deb/tether-agent_*-1_all.deb 2>/dev/null | head -1)
-DEB2=$(ls "$ROOT"/target/deb/tether-agent_*-2_all.deb 2>/dev/null | head -1)
-[ -n "$DEB1" ] && [ -n "$DEB2" ] || fatal "no .deb builds 1 and 2 under target/deb (the outer test builds them)"
+DEB1=$(ls "$ROOT"/target/testhost/deb/tether-agent_*-1_all.deb 2>/dev/null | head -1)
+DEB2=$(ls "$ROOT"/target/testhost/deb/tether-agent_*-2_all.deb 2>/dev/null | head -1)
+[ -n "$DEB1" ] && [ -n "$DEB2" ] || fatal "no .deb builds 1 and 2 under target/testhost/deb (the outer test builds them there)"
 # apt against what is installed alone: this machine's package lists (tens of MB) would be parsed at every call,
 # minutes under TCG, and the VM has no network to use them; every dependency is installed here
 APT=(apt-get -y -q -o Dir::State::Lists=/run/apt-lists -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=

@@ -78,6 +78,9 @@ final class AgentClassArchive {
                 "-Dtether.storage.target.driver=tgt", "-Dtether.storage.target.portals=127.0.0.1:3260",
                 "-Dtether.storage.target.tgt-conf-dir=" + work.resolve("tgt-conf.d"),
                 "-Dtether.api.allow-unauthenticated=true", "-Dtether.api.allow-plain-http=true",
+                // libvirt's in-process test driver: the host's libvirtd is the host's classes' (they run beside
+                // this), whose secrets a compute side's repair pass would judge as another agent's leftovers
+                "-Dtether.libvirt.uri=test:///default",
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port,
                 "-Dquarkus.log.file.enable=false", "-jar", "quarkus-run.jar");
         Path log = work.resolve("train.log");

@@ -21,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ones from the cache (a thin snapshot grown to size), and blank thin volumes of the same size, each timed from
  * the REST call to the volume available. Run by {@code bash lab/bench-testhost.sh}; tag benchmark.
  */
+@org.junit.jupiter.api.parallel.ResourceLock(TestHostVm.LOCK)
 @Tag("benchmark")
 class ImageCacheBenchIT {
     private static final int REPEATS = 5;

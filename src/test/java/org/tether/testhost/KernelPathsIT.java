@@ -21,6 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * what a host keeps on disk (the agent's state, node records, domain definitions, the host NQN) on disks that
  * outlive it, so the last scenario reboots it on them.
  */
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
+@org.junit.jupiter.api.parallel.ResourceLock(TestHostVm.LOCK)
+@org.junit.jupiter.api.Order(1)
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class KernelPathsIT {
     private static TestHostVm vm;
@@ -29,13 +32,13 @@ class KernelPathsIT {
     private static JsonNode connector;
     private static String initiator;
 
-    /** Keystone and Barbican for the agent inside (its agent.sh points at 10.0.2.2:18111, this loopback port). */
+    /** Keystone and Barbican for the agent inside (its agent.sh points at 10.0.2.2:18211, this loopback port). */
     private static com.github.tomakehurst.wiremock.WireMockServer openstack;
 
     @BeforeAll
     static void boot() throws Exception {
         openstack = new com.github.tomakehurst.wiremock.WireMockServer(com.github.tomakehurst.wiremock.core
-                .WireMockConfiguration.options().port(18111).bindAddress("127.0.0.1"));
+                .WireMockConfiguration.options().port(18211).bindAddress("127.0.0.1"));
         openstack.start();
         openstack.stubFor(org.tether.openstack.OpenStackStubs.keystone().willReturn(org.tether.openstack.OpenStackStubs
                 .token(openstack, "svc-" + UUID.randomUUID(), java.time.Instant.now().plusSeconds(7200))));

@@ -17,6 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * in through both portals and gives the domain the dm-multipath map; I/O survives the loss of a leg; extend
  * resizes the map; detach flushes the map and logs out of every leg.
  */
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
+@org.junit.jupiter.api.parallel.ResourceLock(TestHostVm.LOCK)
+@org.junit.jupiter.api.Order(2)
 class MultipathIT {
     private static TestHostVm vm;
     private static JsonNode connector;

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * has), and prints all three. Run by {@code bash lab/bench-testhost.sh}; left out
  * of {@code lab/test.sh} (tag benchmark) because it only measures.
  */
+@org.junit.jupiter.api.parallel.ResourceLock(TestHostVm.LOCK)
 @Tag("benchmark")
 class OsBrickComparisonIT {
 

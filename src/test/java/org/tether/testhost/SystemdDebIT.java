@@ -15,6 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * holds: tagged {@code packages}, run by {@code lab/test-packages.sh}, not by {@code lab/test.sh};
  * {@code DebPackageIT} (files, scripts, lintian) runs in the suite.
  */
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
+@org.junit.jupiter.api.parallel.ResourceLock(TestHostVm.LOCK)
+@org.junit.jupiter.api.Order(4)
 @Tag("packages")
 class SystemdDebIT {
     @Test

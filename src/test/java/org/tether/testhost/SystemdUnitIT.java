@@ -17,6 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * .deb the same way. The checks run inside the VM
  * ({@code src/test/testhost/systemd-check.sh}); this test builds the RPM, boots, and reads their verdicts.
  */
+@org.junit.jupiter.api.parallel.Execution(org.junit.jupiter.api.parallel.ExecutionMode.CONCURRENT)
+@org.junit.jupiter.api.parallel.ResourceLock(TestHostVm.LOCK)
+@org.junit.jupiter.api.Order(3)
 class SystemdUnitIT {
     private static final Path SCRIPTS = Path.of("src/test/testhost").toAbsolutePath();
     private static final Duration DEADLINE = Duration.ofMinutes(20);
@@ -45,6 +48,8 @@ class SystemdUnitIT {
      * after the RPM's storage and both modes) and returns its verdicts, once it ran to its end with no failure.
      */
     static List<String> verdicts(String flow) throws Exception {
+        // built under target/testhost, which only the VM's classes use: PackagingIT and DebPackageIT rebuild
+        // target/rpm and target/deb while this class runs beside them
         run(List.of("bash", "rpm/build.sh"), Duration.ofMinutes(2));
         if (flow.equals("deb")) { // two builds: the second is the upgrade, installed while a disk is attached
             run(List.of("bash", "lab/build-deb.sh", "0.1.0-1"), Duration.ofMinutes(3));
@@ -100,7 +105,10 @@ class SystemdUnitIT {
     }
 
     private static void run(List<String> argv, Duration limit) throws Exception {
-        Process p = new ProcessBuilder(argv).inheritIO().start();
+        ProcessBuilder b = new ProcessBuilder(argv).inheritIO();
+        b.environment().put("RPM_TOPDIR", "target/testhost/rpm");
+        b.environment().put("DEB_OUT", "target/testhost/deb");
+        Process p = b.start();
         if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IllegalStateException("timed out: " + argv);

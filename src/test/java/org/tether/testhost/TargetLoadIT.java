@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * each driver's latencies. What it checks is what must hold under load: no error, nothing left in the agent or
  * the target. Run by {@code bash lab/bench-testhost.sh}; left out of {@code lab/test.sh} (tag benchmark).
  */
+@org.junit.jupiter.api.parallel.ResourceLock(TestHostVm.LOCK)
 @Tag("benchmark")
 class TargetLoadIT {
 

@@ -24,6 +24,11 @@ import java.util.concurrent.TimeUnit;
  * slow or retried boot in CI's output says where the time went.
  */
 final class TestHostVm implements AutoCloseable {
+    /**
+     * Held by every class that boots or uses the VM (one VM at a time: its disks, ports and target/testhost
+     * are shared); those of the suite run beside the host's classes ({@code @Execution(CONCURRENT)}, pom.xml).
+     */
+    static final String LOCK = "testhost-vm";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path SCRIPTS = Path.of("src/test/testhost").toAbsolutePath();
     private static final Duration BOOT_DEADLINE = Duration.ofSeconds(300);
