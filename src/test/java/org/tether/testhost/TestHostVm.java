@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class TestHostVm implements AutoCloseable {
     /**
-     * Held by every class that boots or uses the VM (one VM at a time: its disks, ports and target/testhost
-     * are shared); those of the suite run beside the host's classes ({@code @Execution(CONCURRENT)}, pom.xml).
+     * Held by every class that boots or uses a test-host VM (one VM at a time: TCG guests that contend for this
+     * machine's two cores stall each other's vCPUs); those of the suite run beside the host's classes
+     * ({@code @Execution(CONCURRENT)}, pom.xml), the VM's QEMU ahead of them ({@code testhost.sh}).
      */
     static final String LOCK = "testhost-vm";
     private static final ObjectMapper JSON = new ObjectMapper();
