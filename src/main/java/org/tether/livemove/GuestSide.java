@@ -28,8 +28,11 @@ interface GuestSide {
         NO_ATTACHMENT
     }
 
-    /** The one domain the volume's current export serves there; 409 {@code volume_busy} when none or several. */
-    Using using(VolumeRecord r);
+    /**
+     * The one domain the volume's current export ({@code current}: the name a host's connection knows it by)
+     * serves there; 409 {@code volume_busy} when none or several.
+     */
+    Using using(VolumeRecord r, String current);
 
     /**
      * Moves the guest's disk onto the copy (block copy, pivot, the old connection down); returns once it reads
@@ -37,18 +40,19 @@ interface GuestSide {
      */
     void move(Using using, UUID volumeId, Map<String, Object> connectionInfo, Long bandwidthMibS);
 
-    Where where(UUID volumeId, String copyTag);
+    /** Which copy the guest reads; {@code copy}: the name a host's connection knows the copy's export by. */
+    Where where(UUID volumeId, String copy);
 
     /** Who the compute side is, for messages. */
     String name();
 
     /**
-     * Whether an attachment, as JSON, names the volume's target with this tag (null: the plain name) in its
-     * connection's IQN or NQN or its disk's source.
+     * Whether an attachment, as JSON, names this export (a target's IQN or NQN, an RBD image's pool/image) in its
+     * connection or its disk's source: the name whole, never as the start of a longer one (a moved volume's
+     * target is its plain name followed by {@code -m} and a tag) nor as the end of one (pool {@code xvolumes}).
      */
-    static boolean mentions(String attachmentJson, UUID id, String tag) {
-        Pattern target = Pattern.compile(Pattern.quote("volume-" + id) + (tag == null ? "(?!-m[0-9a-f]{8})"
-                : Pattern.quote("-" + tag)));
-        return target.matcher(attachmentJson).find();
+    static boolean mentions(String attachmentJson, String name) {
+        return Pattern.compile("(?<![A-Za-z0-9_.-])" + Pattern.quote(name) + "(?![A-Za-z0-9_.-])")
+                .matcher(attachmentJson).find();
     }
 }

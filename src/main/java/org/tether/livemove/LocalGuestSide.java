@@ -35,9 +35,9 @@ class LocalGuestSide implements GuestSide {
     }
 
     @Override
-    public Using using(VolumeRecord r) {
+    public Using using(VolumeRecord r, String current) {
         List<AttachmentRecord> using = journal.forVolume(r.id()).stream()
-                .filter(a -> GuestSide.mentions(text(a), r.id(), r.exportTag())).toList();
+                .filter(a -> GuestSide.mentions(text(a), current)).toList();
         InUseVolumeMoves.requireOne(r, using.size(), name());
         return new Using(using.get(0).domain(), using.get(0).attachPath().wire());
     }
@@ -49,12 +49,12 @@ class LocalGuestSide implements GuestSide {
     }
 
     @Override
-    public Where where(UUID volumeId, String copyTag) {
+    public Where where(UUID volumeId, String copy) {
         List<AttachmentRecord> using = journal.forVolume(volumeId);
         if (using.stream().anyMatch(a -> moveStore.find(a.key()).isPresent())) {
             return Where.UNSETTLED;
         }
-        if (using.stream().anyMatch(a -> GuestSide.mentions(text(a), volumeId, copyTag))) {
+        if (using.stream().anyMatch(a -> GuestSide.mentions(text(a), copy))) {
             return Where.COPY;
         }
         return using.isEmpty() ? Where.NO_ATTACHMENT : Where.ORIGINAL;

@@ -49,9 +49,9 @@ final class RemoteGuestSide implements GuestSide {
     }
 
     @Override
-    public Using using(VolumeRecord r) {
+    public Using using(VolumeRecord r, String current) {
         List<JsonNode> using = attachments(r.id()).stream()
-                .filter(a -> GuestSide.mentions(a.toString(), r.id(), r.exportTag())).toList();
+                .filter(a -> GuestSide.mentions(a.toString(), current)).toList();
         InUseVolumeMoves.requireOne(r, using.size(), name());
         return new Using(using.get(0).path("domain").asText(), using.get(0).path("attach_path").asText("qemu"));
     }
@@ -109,7 +109,7 @@ final class RemoteGuestSide implements GuestSide {
     }
 
     @Override
-    public Where where(UUID volumeId, String copyTag) {
+    public Where where(UUID volumeId, String copy) {
         List<JsonNode> using;
         try {
             using = attachments(volumeId);
@@ -120,7 +120,7 @@ final class RemoteGuestSide implements GuestSide {
         if (using.stream().anyMatch(a -> !a.path("state").asText().equals("attached"))) {
             return Where.UNSETTLED; // moving, or anything else in flight: its own settle pass ends it first
         }
-        if (using.stream().anyMatch(a -> GuestSide.mentions(a.toString(), volumeId, copyTag))) {
+        if (using.stream().anyMatch(a -> GuestSide.mentions(a.toString(), copy))) {
             return Where.COPY;
         }
         return using.isEmpty() ? Where.NO_ATTACHMENT : Where.ORIGINAL;

@@ -234,23 +234,15 @@ class AttachedMoveIT {
         String dev = "sdb";
         assertThat(dom.liveXml()).contains("ua-" + from.volumeId);
         // the floor's targets, reached with secrets defined beforehand (outside its time)
-        String ontoSecret = UUID.randomUUID().toString();
+        String ontoSecret = onto.defineSecret(dir, "bench-onto");
         Path secretXml = dir.resolve("onto-secret.xml");
-        Files.writeString(secretXml, "<secret ephemeral='no' private='yes'><uuid>" + ontoSecret + "</uuid><usage "
-                + "type='iscsi'><target>bench-onto</target></usage></secret>");
-        Host.run("virsh", "-c", "qemu:///system", "secret-define", secretXml.toString());
-        Host.run("virsh", "-c", "qemu:///system", "secret-set-value", ontoSecret, "--base64",
-                java.util.Base64.getEncoder().encodeToString(onto.password.getBytes()));
         String cephSecret = UUID.randomUUID().toString();
         Files.writeString(secretXml, "<secret ephemeral='no' private='yes'><uuid>" + cephSecret + "</uuid><usage "
                 + "type='ceph'><name>bench-ceph</name></usage></secret>");
         Host.run("virsh", "-c", "qemu:///system", "secret-define", secretXml.toString());
         Host.run("virsh", "-c", "qemu:///system", "secret-set-value", cephSecret, "--base64", ceph.key());
         Path toIscsi = dir.resolve("to-iscsi.xml");
-        Files.writeString(toIscsi, "<disk type='network' device='disk'><driver name='qemu' type='raw'/><source "
-                + "protocol='iscsi' name='" + onto.iqn + "/1'><host name='127.0.0.1' port='3260'/><initiator><iqn name='"
-                + TgtTarget.hostInitiator() + "'/></initiator></source><auth username='" + onto.user + "'><secret "
-                + "type='iscsi' usage='bench-onto'/></auth></disk>");
+        Files.writeString(toIscsi, onto.diskXml("bench-onto"));
         Path toRbd = dir.resolve("to-rbd.xml");
         Files.writeString(toRbd, "<disk type='network' device='disk'><driver name='qemu' type='raw'/><source "
                 + "protocol='rbd' name='volumes/volume-" + image + "'><host name='127.0.0.1' port='" + ceph.port
@@ -327,10 +319,7 @@ class AttachedMoveIT {
         java.util.regex.Matcher usage = java.util.regex.Pattern.compile("usage='(tether/" + t.volumeId + "@[^']+)'")
                 .matcher(agent.get("/v1/attachments").body().replace("\\\"", "'").replace("\"", "'"));
         String secretUsage = usage.find() ? usage.group(1) : "tether/" + t.volumeId + "@" + dom.name;
-        Files.writeString(p, "<disk type='network' device='disk'><driver name='qemu' type='raw'/><source "
-                + "protocol='iscsi' name='" + t.iqn + "/1'><host name='127.0.0.1' port='3260'/><initiator><iqn name='"
-                + TgtTarget.hostInitiator() + "'/></initiator></source><auth username='" + t.user + "'><secret "
-                + "type='iscsi' usage='" + secretUsage + "'/></auth></disk>");
+        Files.writeString(p, t.diskXml(secretUsage));
         return p;
     }
 

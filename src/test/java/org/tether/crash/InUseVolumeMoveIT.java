@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.tether.lab.CephCluster;
 import org.tether.lab.GuestWriter;
 import org.tether.lab.Host;
 import org.tether.lab.TestDomain;
@@ -135,6 +136,56 @@ class InUseVolumeMoveIT {
                 .isEqualTo(204);
         assertThat(targets()).doesNotContain(id);
         assertThat(agent.delete("/v1/volumes/" + id).statusCode()).isEqualTo(204);
+    }
+
+    /**
+     * Between transports: an exported volume in use moves from the file pool (tgt, CHAP) onto an RBD pool of the
+     * lab Ceph (cephx, QEMU's librbd) and back, while the guest writes. The storage side makes the image, answers
+     * the RBD connection_info as Cinder's RBD driver does, and once the guest reads the image removes the target,
+     * its CHAP account and the file; back, the image goes. Nothing is lost either way.
+     */
+    @Test
+    void anExportedVolumeInUseMovesOntoAnRbdPoolAndBackWhileTheGuestWrites() throws Exception {
+        try (CephCluster ceph = CephCluster.start(6799, 3L << 30)) {
+            UUID hostSecret = UUID.randomUUID();
+            Path key = dir.resolve("cinder.key");
+            Files.writeString(key, ceph.key() + "\n");
+            Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            start("-Dtether.storage.pools.ceph.backend=rbd", "-Dtether.storage.pools.ceph.rbd-pool=" + CephCluster.POOL,
+                    "-Dtether.storage.rbd.conf=" + ceph.conf, "-Dtether.storage.rbd.keyring=" + ceph.keyring,
+                    "-Dtether.storage.rbd.secret-uuid=" + hostSecret, "-Dtether.ceph.secret-uuid=" + hostSecret,
+                    "-Dtether.ceph.key-file=" + key);
+            String id = createVolume("fast");
+            try {
+                String plain = attached(id);
+                byte[] shadow = new byte[SHADOW];
+                String image = CephCluster.POOL + "/volume-" + id;
+
+                assertThat(moveWhileWriting(id, "ceph", shadow, 0)).isEqualTo(image);
+                assertThat(dom.liveXml()).contains("protocol='rbd'").doesNotContain("protocol='iscsi' name='" + plain);
+                assertThat(fast.resolve("volume-" + id)).as("the file").doesNotExist();
+                assertThat(targets()).as("the target").doesNotContain(id);
+                assertThat(Host.secretUsages()).as("no CHAP secret is left for it").noneMatch(u -> u.contains(id));
+                Path exported = dir.resolve("image");
+                ceph.rbd("export", "--no-progress", image, exported.toString());
+                holdsExactly(exported, shadow);
+                Files.delete(exported);
+
+                String back = moveWhileWriting(id, "fast", shadow, 100_000);
+                assertThat(back).startsWith(plain + "-m");
+                assertThat(ceph.rbd("ls", CephCluster.POOL)).as("the image").doesNotContain(id);
+                holdsExactly(fast.resolve("volume-" + id), shadow);
+                assertThat(Host.secretUsages()).filteredOn(u -> u.contains(id)).hasSize(1);
+            } finally {
+                // while the cluster is up: the volume may be an image of it
+                agent.delete("/v1/instances/" + dom.name + "/volumes/" + id);
+                agent.delete("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator());
+                agent.delete("/v1/volumes/" + id);
+                agent.close();
+                agent = null;
+                Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", hostSecret.toString());
+            }
+        }
     }
 
     @Test
@@ -282,6 +333,92 @@ class InUseVolumeMoveIT {
         }
     }
 
+    /**
+     * The storage-driven move against its floor in the same run: {@code virsh blockcopy --reuse-external
+     * --transient-job --wait --pivot} of the same attached 1 GiB volume (random data) onto a new empty target
+     * (a sparse file behind tgt, as Tether's copy is) made and exported by hand beforehand (its CHAP secret defined
+     * outside the time), beside {@code POST
+     * /v1/volumes/{id}/migrate} to the other pool, to its operation's end: the copy made and exported under its own
+     * target and account, the guest's block copy and pivot, the old connection, target, account and copy gone.
+     * Run by {@code lab/bench-move.sh}; prints figures, asserts nothing about them.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("benchmark")
+    void benchAgainstVirshBlockcopy() throws Exception {
+        int rounds = Integer.getInteger("bench.rounds", 5);
+        long size = 1L << 30;
+        start();
+        String id = UUID.randomUUID().toString();
+        created.add(id);
+        AgentProcess.json(agent.post("/v1/volumes", "{\"id\": \"" + id + "\", \"size_gb\": 1, \"pool\": \"fast\"}"),
+                201);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(fast.resolve("volume-" + id).toFile(), "rw")) {
+            byte[] mib = new byte[1 << 20];
+            java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+            for (long off = 0; off < size; off += mib.length) {
+                random.nextBytes(mib);
+                f.write(mib);
+            }
+        }
+        attached(id);
+        try {
+            java.util.List<Long> floor = new java.util.ArrayList<>();
+            java.util.List<Long> tether = new java.util.ArrayList<>();
+            String[] pools = {"slow", "fast"};
+            for (int i = 0; i < 2 * rounds; i++) {
+                if (i % 2 == 0) { // alternately, so that neither always follows the other's writes
+                    // back afterwards onto the volume's own target as its export answers it now (not timed)
+                    JsonNode now = export(id).path("data");
+                    String usage = "bench-back-" + i;
+                    String backSecret = TgtTarget.defineSecret(dir, usage, now.path("auth_password").asText());
+                    Path back = dir.resolve("back.xml");
+                    Files.writeString(back, TgtTarget.diskXml(now.path("target_iqn").asText(),
+                            now.path("target_lun").asInt(), now.path("auth_username").asText(), usage));
+                    // onto a new, empty target each time, as Tether's copy is: a new sparse file behind tgt
+                    try (TgtTarget onto = TgtTarget.create(dir, true, size)) {
+                        String ontoSecret = onto.defineSecret(dir, "bench-floor-" + i);
+                        Path floorXml = dir.resolve("floor-disk.xml");
+                        Files.writeString(floorXml, onto.diskXml("bench-floor-" + i));
+                        long t0 = System.nanoTime();
+                        blockcopy(floorXml);
+                        floor.add((System.nanoTime() - t0) / 1_000_000);
+                        blockcopy(back);
+                        Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", ontoSecret);
+                        Files.delete(onto.file);
+                    }
+                    Host.exec("virsh", "-c", "qemu:///system", "secret-undefine", backSecret);
+                } else {
+                    long t0 = System.nanoTime();
+                    JsonNode moved = agent.succeeded(agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \""
+                            + pools[(i / 2) % 2] + "\"}"), Duration.ofMinutes(5));
+                    tether.add((System.nanoTime() - t0) / 1_000_000);
+                    assertThat(moved.path("pool").asText()).isEqualTo(pools[(i / 2) % 2]);
+                }
+            }
+            long f = p50(floor);
+            long t = p50(tether);
+            System.out.printf("storage-driven move of an attached, exported 1 GiB volume (random data, tgt, QEMU's "
+                            + "client), p50 of %d (ms):%n  virsh blockcopy %5d (%4d MiB/s), Tether %5d (%4d MiB/s): "
+                            + "throughput %.2fx; best %d vs %d  [floor %s, Tether %s]%n", rounds, f, 1_024_000 / f, t,
+                    1_024_000 / t, (double) f / t, java.util.Collections.min(floor), java.util.Collections.min(tether),
+                    floor, tether);
+            System.out.println("  the compute side's steps, all moves (s): " + agent.get("/q/metrics").body().lines()
+                    .filter(l -> l.startsWith("tether_move_step_seconds_sum") || l.startsWith("tether_move_seconds_sum"))
+                    .map(l -> l.replaceAll(".*step=\"([a-z_]+)\".*} (.*)", "$1 $2")).toList());
+        } finally {
+            agent.delete("/v1/instances/" + dom.name + "/volumes/" + id);
+        }
+    }
+
+    private void blockcopy(Path destination) {
+        Host.run("virsh", "-c", "qemu:///system", "blockcopy", dom.name, "sda", "--xml", destination.toString(),
+                "--reuse-external", "--transient-job", "--wait", "--pivot");
+    }
+
+    private static long p50(java.util.List<Long> values) {
+        return values.stream().sorted().toList().get(values.size() / 2);
+    }
+
     /** Exported to this host and attached to the domain on QEMU's client; returns the target's name. */
     private String attached(String id) throws Exception {
         JsonNode info = export(id);
@@ -334,7 +471,10 @@ class InUseVolumeMoveIT {
         }
     }
 
-    /** Moves the volume while the guest writes; returns the target its attachment reads afterwards. */
+    /**
+     * Moves the volume while the guest writes; returns the export its disk reads afterwards (a target's name, or
+     * an RBD image's pool/image).
+     */
     private String moveWhileWriting(String id, String pool, byte[] shadow, int first) throws Exception {
         JsonNode moved;
         try (GuestWriter w = new GuestWriter(dom, "ua-" + id, shadow, first)) {
@@ -349,11 +489,13 @@ class InUseVolumeMoveIT {
         assertThat(attachments).hasSize(1);
         assertThat(attachments.get(0).path("state").asText()).isEqualTo("attached");
         String live = dom.liveXml();
-        String target = live.replaceAll("(?s).*name='([^']*volume-" + id + "[^'/]*)/1'.*", "$1");
+        // an iSCSI target's name (its LUN follows), or an RBD image's pool/image
+        String source = live.replaceAll("(?s).*<source protocol=[^>]* name='([^']*volume-" + id + "[^'/]*)(/1)?'.*",
+                "$1");
         assertThat(live).contains("<total_iops_sec>900</total_iops_sec>").contains("<serial>" + id)
                 .contains("dev='sda'");
-        assertThat(dom.persistentXml()).as("the definition names the copy too").contains(target + "/1");
-        return target;
+        assertThat(dom.persistentXml()).as("the definition names the copy too").contains("name='" + source);
+        return source;
     }
 
     /** The volume reads the shadow over its first bytes, and zeros after. */

@@ -84,6 +84,39 @@ public final class TgtTarget implements AutoCloseable {
         return connectionInfo(password, null);
     }
 
+    /**
+     * For a floor that plugs this target into a domain by hand (libvirt, not the agent): a libvirt secret of
+     * iSCSI usage {@code usage} holding the CHAP password, defined outside the floor's time; returns its UUID.
+     */
+    public String defineSecret(Path dir, String usage) throws IOException {
+        return defineSecret(dir, usage, password);
+    }
+
+    /** A libvirt secret of iSCSI usage {@code usage} holding a CHAP password; returns its UUID. */
+    public static String defineSecret(Path dir, String usage, String password) throws IOException {
+        String uuid = UUID.randomUUID().toString();
+        Path xml = dir.resolve(usage + "-secret.xml");
+        Files.writeString(xml, "<secret ephemeral='no' private='yes'><uuid>" + uuid + "</uuid><usage type='iscsi'>"
+                + "<target>" + usage + "</target></usage></secret>");
+        Host.run("virsh", "-c", "qemu:///system", "secret-define", xml.toString());
+        Host.run("virsh", "-c", "qemu:///system", "secret-set-value", uuid, "--base64",
+                java.util.Base64.getEncoder().encodeToString(password.getBytes()));
+        return uuid;
+    }
+
+    /** The disk element by which libvirt reaches this target on QEMU's client with the secret of that usage. */
+    public String diskXml(String usage) {
+        return diskXml(iqn, 1, user, usage);
+    }
+
+    /** The disk element of a CHAP target on this host's tgtd (127.0.0.1:3260), reached on QEMU's client. */
+    public static String diskXml(String iqn, int lun, String user, String usage) {
+        return "<disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='iscsi' name='"
+                + iqn + "/" + lun + "'><host name='127.0.0.1' port='3260'/><initiator><iqn name='" + hostInitiator()
+                + "'/></initiator></source><auth username='" + user + "'><secret type='iscsi' usage='" + usage
+                + "'/></auth></disk>";
+    }
+
     public byte[] read(long offset, int length) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
             byte[] b = new byte[length];

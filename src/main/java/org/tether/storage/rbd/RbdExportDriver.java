@@ -80,6 +80,11 @@ public class RbdExportDriver implements ExportDriver {
     }
 
     @Override
+    public String exportName(UUID volumeId, String target) {
+        return cli.spec(RbdBackend.image(volumeId));
+    }
+
+    @Override
     public Optional<Map<String, Object>> connectionInfo(UUID volumeId, String target, Map<String, String> qosSpecs) {
         List<String[]> mons = monitors(false);
         Map<String, Object> data = new LinkedHashMap<>();

@@ -74,6 +74,14 @@ public interface ExportDriver {
     }
 
     /**
+     * The name a host's connection knows the volume's export by: the target's (IQN or NQN) for a transport with
+     * targets, the image's {@code pool/image} for RBD. {@code target}: the name of the target it is served by.
+     */
+    default String exportName(java.util.UUID volumeId, String target) {
+        return target;
+    }
+
+    /**
      * The connection_info of an export when the driver answers it itself (a transport without an iSCSI
      * target, such as RBD); empty for iSCSI, which the export service builds from the target it made.
      * {@code target}: the name of the target it is served by (a moving volume's copy has its own).

@@ -96,6 +96,24 @@ public class ExportService {
         return tag == null ? target(driver, volumeId) : target(driver, volumeId) + "-" + tag;
     }
 
+    /** The name a host's connection knows the volume's export by now (its target's, or its RBD image's). */
+    public String exportNameOf(VolumeRecord r) {
+        return driver(r).exportName(r.id(), targetOf(r));
+    }
+
+    /** The name a host's connection would know the export of the volume by in this pool, untagged. */
+    public String exportNameIn(String pool, UUID id) {
+        ExportDriver d = drivers.of(pool);
+        return d.exportName(id, target(d, id));
+    }
+
+    /** The name a host's connection knows the export of a moving volume's copy by. */
+    public String copyExportName(VolumeRecord r) {
+        VolumeRecord.Migration m = r.migration();
+        ExportDriver d = drivers.of(m.pool());
+        return d.exportName(r.id(), target(d, r.id(), m.export().tag()));
+    }
+
     /** The name of the volume's target now. */
     private String targetOf(VolumeRecord r) {
         return target(driver(r), r.id(), r.exportTag());
@@ -457,7 +475,8 @@ public class ExportService {
                 d.export(copySpec(r, e.initiator()));
             }
             String target = target(d, volumeId, m.export().tag());
-            LOG.infof("exported the copy of volume %s in pool %s as %s", volumeId, m.pool(), target);
+            LOG.infof("exported the copy of volume %s in pool %s as %s", volumeId, m.pool(),
+                    d.exportName(volumeId, target));
             return connectionInfo(d, r, target, m.export().chap(), false);
         }
     }
@@ -472,6 +491,9 @@ public class ExportService {
             return;
         }
         ExportDriver d = drivers.of(m.pool());
+        if (d.name().equals("rbd")) {
+            return; // no target was made: access to an image is its cephx user's, which Ceph enforces
+        }
         String target = target(d, r.id(), m.export().tag());
         String name = volumeName(r.id(), m.export().tag());
         java.util.Set<String> initiators = new java.util.TreeSet<>(d.initiators(target));

@@ -74,7 +74,7 @@ public class VolumeMover {
                 throw busy(before, "it is exported to " + before.exports().get(0).initiator() + "; its data must not "
                         + "change under the copy: unexport it first");
             }
-            toThin = admit(before, from, to, thin);
+            toThin = admit(before, from, to, thin, false);
             newType = type != null ? type : before.volumeType();
             // the type changes with the swap: a move undone leaves the volume as it was, its type too
             moving = before.inPhase(State.MIGRATING, 0, clock.instant()).withPlacement(new Placement(from.name(),
@@ -118,14 +118,18 @@ public class VolumeMover {
                         volumes.pools().all().stream().map(Pool::name).toList()) + ")"));
     }
 
-    /** What every move asks of the volume and the target pool; returns how the copy is provisioned. */
-    private boolean admit(VolumeRecord before, Pool from, Pool to, Boolean thin) {
+    /**
+     * What every move asks of the volume and the target pool ({@code live}: a move of a volume in use, whose
+     * guest's QEMU copies it); returns how the copy is provisioned.
+     */
+    private boolean admit(VolumeRecord before, Pool from, Pool to, Boolean thin, boolean live) {
         if (!before.snapshots().isEmpty()) {
             throw busy(before, "it has " + before.snapshots().size() + " snapshot(s), which live in pool "
                     + from.name() + "'s backend and cannot move with it; delete them first");
         }
-        if (from.kind() == BackendKind.RBD || to.kind() == BackendKind.RBD) {
-            throw TetherException.invalid("pool", "moving a volume to or from an RBD pool is not supported yet");
+        if (!live && (from.kind() == BackendKind.RBD || to.kind() == BackendKind.RBD)) {
+            throw TetherException.invalid("pool", "moving a volume that is not in use to or from an RBD pool is not "
+                    + "supported yet (one exported and attached moves: its guest's QEMU copies it)");
         }
         boolean toThin = thin != null ? thin : before.thin() || !to.thickSupport();
         if (!toThin && !to.thickSupport()) {
@@ -160,7 +164,7 @@ public class VolumeMover {
             if (before.exports().isEmpty()) {
                 throw new IllegalStateException("volume " + id + " is not exported: it moves offline");
             }
-            boolean toThin = admit(before, from, to, thin);
+            boolean toThin = admit(before, from, to, thin, true);
             moving = before.inPhase(State.MIGRATING, 0, clock.instant()).withPlacement(new Placement(from.name(),
                     before.volumeType(), new Migration(to.name(), toThin, Migration.Phase.COPYING, export, type),
                     before.exportTag()), clock.instant());
