@@ -86,6 +86,7 @@ public class InUseVolumeMoves {
         if (r.exports().isEmpty() || Objects.equals(volumes.pools().nameOf(r), pool)) {
             return mover.migrate(id, pool, thin, type);
         }
+        mover.pool(pool); // bad input first: a pool that does not exist is 400, whatever else would refuse
         for (String p : List.of(volumes.pools().nameOf(r), pool)) {
             if (volumes.pools().find(p).isPresent() && exports.driverOf(p).equals("nvmet")) {
                 throw busy(r, "pool " + p + " exports over NVMe/TCP, and a move of a volume in use there is not "

@@ -112,7 +112,8 @@ public class VolumeMover {
         }
     }
 
-    private Pool pool(String poolName) {
+    /** The pool of that name; 400 {@code invalid_field} naming the pools there are when there is none. */
+    public Pool pool(String poolName) {
         return volumes.pools().find(poolName).orElseThrow(() -> TetherException.invalid("pool",
                 "no pool named " + poolName + " (pools: " + String.join(", ",
                         volumes.pools().all().stream().map(Pool::name).toList()) + ")"));

@@ -180,6 +180,9 @@ class PoolsLabTest {
         String connector = given().get("/v1/connector").asString();
         given().contentType(ContentType.JSON).body(connector)
                 .put("/v1/volumes/" + vol + "/exports/" + TgtTarget.hostInitiator()).then().statusCode(200);
+        JsonNode nowhere = move(vol, "migrate", "{\"pool\": \"nowhere\"}", "failed");
+        assertThat(nowhere.get("result").get("code").asText()).isEqualTo("invalid_field");
+        assertThat(nowhere.get("result").get("detail").asText()).contains("no pool named nowhere");
         JsonNode busy = move(vol, "migrate", "{\"pool\": \"slow\"}", "failed");
         assertThat(busy.get("result").get("code").asText()).isEqualTo("volume_busy");
         assertThat(busy.get("result").get("detail").asText()).contains("unexport it first");
