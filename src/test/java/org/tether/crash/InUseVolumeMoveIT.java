@@ -283,8 +283,10 @@ class InUseVolumeMoveIT {
                     .as("the compute agent still moving when the storage agent is back").isEqualTo("moving");
             NeighbourRestartIT.await(() -> {
                 try {
+                    // swapped (available in the new pool), then the old copy removed: a settle pass does both
                     JsonNode v = AgentProcess.json(agent.get("/v1/volumes/" + id), 200);
-                    return v.path("state").asText().equals("available") && v.path("pool").asText().equals("slow");
+                    return v.path("state").asText().equals("available") && v.path("pool").asText().equals("slow")
+                            && !Files.exists(fast.resolve("volume-" + id));
                 } catch (Exception e) {
                     return false;
                 }
