@@ -6,7 +6,6 @@ import com.sun.jna.ptr.PointerByReference;
 import org.jboss.logging.Logger;
 import org.tether.config.RbdConfig;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -35,7 +34,9 @@ public final class RadosSession {
     private final Supplier<LibRados.Rados> radosLoader;
     private final Supplier<LibRados.Rbd> rbdLoader;
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
-    private final Map<String, Pointer> ioctxs = new HashMap<>();
+    private final Map<String, Pointer> ioctxs = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Held while the cluster is joined or a pool's I/O context made (under the read lock). */
+    private final Object joining = new Object();
     private LibRados.Rados rados;
     private LibRados.Rbd rbd;
     private Pointer cluster;
@@ -352,29 +353,43 @@ public final class RadosSession {
         return Math.max(errno, 0);
     }
 
-    /** Joins the cluster (once) and opens the pool's I/O context; 0 or a positive errno. */
+    /**
+     * Joins the cluster (once) and opens the pool's I/O context; 0 or a positive errno. Under the read lock, which
+     * a close waits for, and never the write lock: a thread holding an image open (and so a read lock, which cannot
+     * be upgraded) may open a second image, and calls on other threads go on while a backup holds an image open.
+     */
     private int open(String pool) {
-        lock.writeLock().lock();
-        try {
-            if (ioctxs.containsKey(pool)) {
-                return 0;
-            }
-            if (cluster == null) {
-                int joined = connect();
-                if (joined != 0) {
-                    return joined;
-                }
-            }
-            PointerByReference io = new PointerByReference();
-            int r = rados.rados_ioctx_create(cluster, pool, io);
-            if (r < 0) {
-                return -r; // ENOENT: no such pool
-            }
-            ioctxs.put(pool, io.getValue());
+        if (ioctxs.containsKey(pool)) {
             return 0;
-        } finally {
-            lock.writeLock().unlock();
         }
+        lock.readLock().lock();
+        try {
+            synchronized (joining) {
+                return join(pool);
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Under the read lock and {@link #joining}. */
+    private int join(String pool) {
+        if (ioctxs.containsKey(pool)) {
+            return 0;
+        }
+        if (cluster == null) {
+            int joined = connect();
+            if (joined != 0) {
+                return joined;
+            }
+        }
+        PointerByReference io = new PointerByReference();
+        int r = rados.rados_ioctx_create(cluster, pool, io);
+        if (r < 0) {
+            return -r; // ENOENT: no such pool
+        }
+        ioctxs.put(pool, io.getValue());
+        return 0;
     }
 
     private int connect() {

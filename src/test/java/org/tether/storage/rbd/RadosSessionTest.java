@@ -86,17 +86,20 @@ class RadosSessionTest {
             return 0;
         }
 
-        // images are opened by backups and restores only, against the real librbd (RbdAgentIT)
+        // images are read and written against the real librbd (RbdAgentIT); here only opened and closed
         public int rbd_open_read_only(Pointer ioctx, String name, PointerByReference image, String snapName) {
             throw new UnsupportedOperationException();
         }
 
         public int rbd_open(Pointer ioctx, String name, PointerByReference image, String snapName) {
-            throw new UnsupportedOperationException();
+            calls.add("rbd_open " + name);
+            image.setValue(new Pointer(0x3000));
+            return 0;
         }
 
         public int rbd_close(Pointer image) {
-            throw new UnsupportedOperationException();
+            calls.add("rbd_close");
+            return 0;
         }
 
         public int rbd_get_size(Pointer image, com.sun.jna.ptr.LongByReference size) {
@@ -161,6 +164,24 @@ class RadosSessionTest {
                 "rbd_create2 volume-a 1073741824 features=1", "rbd_remove volume-b",
                 "rbd_create2 volume-a 1073741824 features=1");
         assertThat(commands).isEmpty();
+    }
+
+    @Test
+    void aThreadHoldingAnImageOpenOpensAnotherInAPoolNotOpenedYetAndOtherThreadsCallMeanwhile() {
+        RadosSession session = new RadosSession(config(true), () -> rados, () -> rbd);
+        // a move of a volume between two RBD pools holds the source open while it opens the target: the second
+        // pool's I/O context is made while this thread holds the session's read lock (it once asked for the write
+        // lock there, and waited for itself)
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            try (var in = session.writer("volumes", "volume-a"); var out = session.writer("backups", "volume-a")) {
+                Thread other = new Thread(() -> session.create("images", "volume-c", 1L << 20));
+                other.start();
+                other.join();
+            }
+        });
+        assertThat(calls).containsSubsequence("ioctx volumes", "rbd_open volume-a", "ioctx backups",
+                "rbd_open volume-a", "ioctx images", "rbd_create2 volume-c 1048576 features=1", "rbd_close",
+                "rbd_close");
     }
 
     @Test
