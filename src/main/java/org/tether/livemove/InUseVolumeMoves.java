@@ -94,11 +94,6 @@ public class InUseVolumeMoves {
                         + "or unexport it, first");
             }
         }
-        if (exports.driverOf(volumes.pools().nameOf(r)).equals("rbd") && exports.driverOf(pool).equals("rbd")
-                && exports.exportNameIn(volumes.pools().nameOf(r), id).equals(exports.exportNameIn(pool, id))) {
-            throw busy(r, "pools " + volumes.pools().nameOf(r) + " and " + pool + " keep their images in the same "
-                    + "Ceph pool (" + exports.exportNameIn(pool, id) + "): there is nothing to move");
-        }
         GuestSide side = side(r);
         GuestSide.Using using = side.using(r, exports.exportNameOf(r));
         VolumeRecord moving = mover.beginLive(id, pool, thin, type, new VolumeRecord.OtherExport(

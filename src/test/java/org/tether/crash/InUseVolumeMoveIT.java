@@ -176,6 +176,30 @@ class InUseVolumeMoveIT {
                 assertThat(ceph.rbd("ls", CephCluster.POOL)).as("the image").doesNotContain(id);
                 holdsExactly(fast.resolve("volume-" + id), shadow);
                 assertThat(Host.secretUsages()).filteredOn(u -> u.contains(id)).hasSize(1);
+
+                // detached and unexported, the agent moves it itself, through librbd: onto the RBD pool, then off
+                // it onto the other file pool; what was never written is neither read nor written
+                assertThat(agent.delete("/v1/instances/" + dom.name + "/volumes/" + id).statusCode()).isEqualTo(204);
+                assertThat(agent.delete("/v1/volumes/" + id + "/exports/" + TgtTarget.hostInitiator()).statusCode())
+                        .isEqualTo(204);
+                JsonNode onto = agent.succeeded(agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"ceph\"}"),
+                        Duration.ofMinutes(3));
+                assertThat(onto.path("pool").asText()).as(onto.toString()).isEqualTo("ceph");
+                assertThat(onto.path("state").asText()).isEqualTo("available");
+                assertThat(fast.resolve("volume-" + id)).as("the file").doesNotExist();
+                ceph.rbd("export", "--no-progress", image, exported.toString());
+                holdsExactly(exported, shadow);
+                Files.delete(exported);
+                long used = new com.fasterxml.jackson.databind.ObjectMapper().readTree(ceph.rbd("du", "--format", "json", image)).path("images")
+                        .get(0).path("used_size").asLong();
+                assertThat(used).as("the image's objects: the shadow's, not the volume's size").isLessThanOrEqualTo(
+                        SHADOW + (8L << 20));
+
+                JsonNode off = agent.succeeded(agent.post("/v1/volumes/" + id + "/migrate", "{\"pool\": \"slow\"}"),
+                        Duration.ofMinutes(3));
+                assertThat(off.path("pool").asText()).as(off.toString()).isEqualTo("slow");
+                assertThat(ceph.rbd("ls", CephCluster.POOL)).as("the image").doesNotContain(id);
+                holdsExactly(slow.resolve("volume-" + id), shadow);
             } finally {
                 // while the cluster is up: the volume may be an image of it
                 agent.delete("/v1/instances/" + dom.name + "/volumes/" + id);

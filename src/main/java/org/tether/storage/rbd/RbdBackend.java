@@ -88,6 +88,19 @@ public class RbdBackend implements VolumeBackend {
         return cli.session().map(s -> diffBases);
     }
 
+    /** The image as it is now, through the librados session (a move of a volume that is not in use). */
+    @Override
+    public org.tether.storage.volume.BlockReader reader(UUID id) {
+        return cli.session().orElseThrow(() -> new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "image "
+                + image(id) + " can be read only through the librados session, which is off")).reader(cli.pool(),
+                image(id), null);
+    }
+
+    @Override
+    public boolean blockAccess() {
+        return cli.session().isPresent();
+    }
+
     @Override
     public org.tether.storage.volume.BlockWriter writer(UUID id, boolean thin) {
         return cli.session().orElseThrow(() -> new TetherException(ErrorCode.STORAGE_BACKEND_FAILED, "image "

@@ -101,12 +101,6 @@ public class ExportService {
         return driver(r).exportName(r.id(), targetOf(r));
     }
 
-    /** The name a host's connection would know the export of the volume by in this pool, untagged. */
-    public String exportNameIn(String pool, UUID id) {
-        ExportDriver d = drivers.of(pool);
-        return d.exportName(id, target(d, id));
-    }
-
     /** The name a host's connection knows the export of a moving volume's copy by. */
     public String copyExportName(VolumeRecord r) {
         VolumeRecord.Migration m = r.migration();

@@ -87,6 +87,24 @@ public interface VolumeBackend {
         return java.util.Optional.empty();
     }
 
+    /**
+     * Whether a volume's bytes can be read and written here in place ({@link #reader}, {@link #writer}): a file
+     * or device always; RBD only through the agent's librados session.
+     */
+    default boolean blockAccess() {
+        return true;
+    }
+
+    /** A reader of volume {@code id} as it is now (a move of a volume that is not in use). */
+    default BlockReader reader(UUID id) {
+        String path = devicePath(id);
+        if (!path.startsWith("/")) {
+            throw new org.tether.error.TetherException(org.tether.error.ErrorCode.STORAGE_BACKEND_FAILED,
+                    "volume " + id + " (" + path + ") cannot be read as a file or device");
+        }
+        return FileBlocks.reader(java.nio.file.Path.of(path));
+    }
+
     /** A writer into volume {@code id}, just created (a restore): its file or device, or librbd for RBD. */
     default BlockWriter writer(UUID id, boolean thin) {
         String path = imageTarget(id, thin).path();

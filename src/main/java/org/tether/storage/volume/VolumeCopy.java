@@ -269,7 +269,22 @@ public final class VolumeCopy {
         return true;
     }
 
+    /**
+     * The same copy and proof between a reader and a writer, for a volume that is not a file or device on one
+     * side (an RBD image through librbd): {@link BlockCopy}. {@code readBack} opens a reader of the target.
+     */
+    public void copy(BlockReader source, BlockWriter target, java.util.function.Supplier<BlockReader> readBack,
+                     long length, boolean targetReadsZero, Progress progress) {
+        BlockCopy.copy(source, target, this.readBack ? readBack : null, length, targetReadsZero, bytesPerSecond,
+                progress);
+    }
+
     private void throttle(long startedNanos, long bytesDone) {
+        throttle(bytesPerSecond, startedNanos, bytesDone);
+    }
+
+    /** Sleeps until {@code bytesDone} is no more than {@code bytesPerSecond} allows since the start (0: no limit). */
+    static void throttle(long bytesPerSecond, long startedNanos, long bytesDone) {
         if (bytesPerSecond <= 0) {
             return;
         }

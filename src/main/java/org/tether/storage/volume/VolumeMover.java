@@ -4,7 +4,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.tether.config.TetherConfig;
-import org.tether.config.StorageConfig.BackendKind;
 import org.tether.error.ErrorCode;
 import org.tether.error.TetherException;
 import org.tether.storage.volume.VolumeRecord.Migration;
@@ -88,15 +87,24 @@ public class VolumeMover {
             VolumeBackend.ImageTarget target = to.backend().imageTarget(id, toThin);
             LOG.infof("moving volume %s (%d GiB) from pool %s to pool %s", id, before.sizeGb(), from.name(), to.name());
             long[] recordedAt = {System.nanoTime()};
-            copy.copy(Path.of(from.backend().devicePath(id)), Path.of(target.path()), before.sizeBytes(),
-                    target.readsZero(), percent -> {
-                        // the record (a synced file) follows at most once a second: progress is for people
-                        if (System.nanoTime() - recordedAt[0] >= PROGRESS_EVERY_NANOS) {
-                            current[0] = current[0].inPhase(State.MIGRATING, percent, clock.instant());
-                            store.put(current[0]);
-                            recordedAt[0] = System.nanoTime();
-                        }
-                    });
+            VolumeCopy.Progress progress = percent -> {
+                // the record (a synced file) follows at most once a second: progress is for people
+                if (System.nanoTime() - recordedAt[0] >= PROGRESS_EVERY_NANOS) {
+                    current[0] = current[0].inPhase(State.MIGRATING, percent, clock.instant());
+                    store.put(current[0]);
+                    recordedAt[0] = System.nanoTime();
+                }
+            };
+            String source = from.backend().devicePath(id);
+            if (source.startsWith("/") && target.path().startsWith("/")) {
+                copy.copy(Path.of(source), Path.of(target.path()), before.sizeBytes(), target.readsZero(), progress);
+            } else {
+                // an RBD image on one side: through librbd, the same proof
+                try (BlockReader in = from.backend().reader(id); BlockWriter out = to.backend().writer(id, toThin)) {
+                    copy.copy(in, out, () -> to.backend().reader(id), before.sizeBytes(), target.readsZero(),
+                            progress);
+                }
+            }
         } catch (RuntimeException e) {
             undo(before, to, toThin);
             throw e;
@@ -128,9 +136,13 @@ public class VolumeMover {
             throw busy(before, "it has " + before.snapshots().size() + " snapshot(s), which live in pool "
                     + from.name() + "'s backend and cannot move with it; delete them first");
         }
-        if (!live && (from.kind() == BackendKind.RBD || to.kind() == BackendKind.RBD)) {
-            throw TetherException.invalid("pool", "moving a volume that is not in use to or from an RBD pool is not "
-                    + "supported yet (one exported and attached moves: its guest's QEMU copies it)");
+        for (Pool p : live ? java.util.List.<Pool>of() : java.util.List.of(from, to)) {
+            if (!p.backend().blockAccess()) {
+                throw TetherException.invalid("pool", "pool " + p.name() + " reaches its images through the rbd "
+                        + "command only (librbd is not loaded, or tether.storage.rbd.librbd is false): a volume that "
+                        + "is not in use cannot be copied to or from it (one exported and attached moves: its guest's "
+                        + "QEMU copies it)");
+            }
         }
         boolean toThin = thin != null ? thin : before.thin() || !to.thickSupport();
         if (!toThin && !to.thickSupport()) {

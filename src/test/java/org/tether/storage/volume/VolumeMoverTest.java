@@ -244,6 +244,79 @@ class VolumeMoverTest {
     }
 
     @Test
+    void twoPoolsKeepingVolumesInOnePlaceAreRefusedAtStart() {
+        // a move between them would copy the volume onto itself, then remove "the old copy": the volume
+        Pool c = new Pool("c", StorageConfig.BackendKind.FILE, new FileBackend(dir.resolve("a"),
+                new ProcessCommandRunner()), new CapacityGuard(20, 100), "file", 0, "tgt", dir.resolve("a").toString());
+        assertThatThrownBy(() -> new PoolSet(List.of(pool("a"), pool("b"), c), "a"))
+                .hasMessageContaining("pools a and c both keep their volumes in " + dir.resolve("a"));
+    }
+
+    @Test
+    void aCopyBetweenAReaderAndAWriterSkipsWhatWasNeverWrittenAndIsReadBack() throws Exception {
+        Path src = dir.resolve("src");
+        Path dst = dir.resolve("dst");
+        byte[] data = new byte[5 << 20];
+        new Random(3).nextBytes(data);
+        long length = 64L << 20;
+        try (RandomAccessFile f = new RandomAccessFile(src.toFile(), "rw")) {
+            f.setLength(length);
+            f.seek(8L << 20);
+            f.write(data);
+            f.seek(length - 4096);
+            f.write(data, 0, 4096);
+        }
+        try (RandomAccessFile f = new RandomAccessFile(dst.toFile(), "rw")) {
+            f.setLength(length);
+        }
+        List<Long> writes = new ArrayList<>();
+        VolumeCopy copy = new VolumeCopy(0);
+        List<Integer> percents = new ArrayList<>();
+        try (BlockReader in = FileBlocks.reader(src); BlockWriter out = counting(FileBlocks.writer(dst), writes)) {
+            copy.copy(in, out, () -> FileBlocks.reader(dst), length, true, percents::add);
+        }
+        assertThat(sha256(dst)).isEqualTo(sha256(src));
+        // 5 MiB from 8 MiB: chunks 2 and 3 (4 MiB each), and the last one; the holes were neither read nor written
+        assertThat(writes).containsExactly(8L << 20, 12L << 20, length - (4 << 20));
+        assertThat(percents).endsWith(100).isSorted();
+        // onto a target that does not read as zeroes every chunk is written
+        writes.clear();
+        try (BlockReader in = FileBlocks.reader(src); BlockWriter out = counting(FileBlocks.writer(dst), writes)) {
+            copy.copy(in, out, () -> FileBlocks.reader(dst), length, false, p -> { });
+        }
+        assertThat(writes).hasSize(16);
+        // a target that does not read back what was written to it (here: read back from another, empty file)
+        Path elsewhere = dir.resolve("elsewhere");
+        try (RandomAccessFile f = new RandomAccessFile(elsewhere.toFile(), "rw")) {
+            f.setLength(length);
+        }
+        try (BlockReader in = FileBlocks.reader(src); BlockWriter out = FileBlocks.writer(dst)) {
+            assertThatThrownBy(() -> copy.copy(in, out, () -> FileBlocks.reader(elsewhere), length, true,
+                    p -> { })).hasMessageContaining("differs from its source at byte " + (8L << 20));
+        }
+    }
+
+    private static BlockWriter counting(BlockWriter w, List<Long> offsets) {
+        return new BlockWriter() {
+            @Override
+            public void write(long offset, byte[] buf, int length) {
+                offsets.add(offset);
+                w.write(offset, buf, length);
+            }
+
+            @Override
+            public void flush() {
+                w.flush();
+            }
+
+            @Override
+            public void close() {
+                w.close();
+            }
+        };
+    }
+
+    @Test
     void theRateLimitBoundsHowFastACopyReads() throws Exception {
         Path src = dir.resolve("src");
         Path dst = dir.resolve("dst");
