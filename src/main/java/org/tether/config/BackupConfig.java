@@ -15,7 +15,10 @@ public interface BackupConfig {
     /** The store a backup goes to when the request names none; unset: the only store, if there is one. */
     Optional<String> defaultStore();
 
-    /** Bytes per chunk (the unit hashed, compressed, deduplicated and skipped when unwritten). */
+    /**
+     * Bytes per chunk (the unit hashed, compressed, deduplicated and skipped when unwritten). A backup holds about
+     * {@code 3 * parallel + 1} chunks in memory: more than three quarters of the heap is refused at start.
+     */
     @WithDefault("4194304")
     int chunkBytes();
 

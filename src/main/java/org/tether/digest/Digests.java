@@ -202,11 +202,19 @@ public final class Digests {
         }
     }
 
-    private static MessageDigest messageDigest(String algorithm) {
+    /**
+     * The JDK's own (provider SUN), not whichever is first: {@link NativeDigestProvider} answers SHA-256 through
+     * this class, and this class's JDK path must not come back to it.
+     */
+    static MessageDigest messageDigest(String algorithm) {
         try {
-            return MessageDigest.getInstance(algorithm);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalArgumentException("no digest " + algorithm, e);
+            return MessageDigest.getInstance(algorithm, "SUN");
+        } catch (NoSuchAlgorithmException | java.security.NoSuchProviderException e) {
+            try {
+                return MessageDigest.getInstance(algorithm);
+            } catch (NoSuchAlgorithmException none) {
+                throw new IllegalArgumentException("no digest " + algorithm, none);
+            }
         }
     }
 

@@ -101,10 +101,26 @@ public class BackupService {
         if (chunkBytes < 65536 || chunkBytes > (64 << 20) || Integer.bitCount(chunkBytes) != 1) {
             throw new IllegalStateException("tether.backup.chunk-bytes is a power of two from 64 KiB to 64 MiB");
         }
+        checkHeap(chunkBytes, parallel, Runtime.getRuntime().maxMemory());
         this.journal = new JsonFileStore<>(config.stateDir().resolve("backups"), BackupJob.class,
                 j -> j.backupId().toString());
         this.clock = clock;
         this.json = json;
+    }
+
+    /**
+     * Refuses a chunk size and parallelism whose buffers do not fit the heap: a backup holds about
+     * {@code 3 * parallel + 1} chunks at once (one being read, and per worker its chunk, the compressed frame and
+     * the HTTP client's copy of it), and more than three quarters of the heap for them ended in an
+     * {@code OutOfMemoryError} half-way through a backup (16 MiB chunks, 4 workers, the unit's 96 MiB).
+     */
+    static void checkHeap(int chunkBytes, int parallel, long maxHeap) {
+        long need = (3L * parallel + 1) * chunkBytes;
+        if (need > maxHeap / 4 * 3) {
+            throw new IllegalStateException("tether.backup.chunk-bytes=" + chunkBytes + " with tether.backup.parallel="
+                    + parallel + " needs ~" + (need >> 20) + " MiB of heap for one backup's chunks, more than three "
+                    + "quarters of the JVM's " + (maxHeap >> 20) + " MiB (-Xmx): lower either, or raise -Xmx");
+        }
     }
 
     @jakarta.annotation.PreDestroy

@@ -211,4 +211,15 @@ class ChunkPipelineTest {
             });
         }
     }
+
+    @Test
+    void aChunkSizeWhoseBuffersDoNotFitTheHeapIsRefusedAtStartNamingBothSettings() {
+        long unit = 96L << 20; // the unit's -Xmx96m
+        BackupService.checkHeap(4 << 20, 4, unit); // the defaults: ~52 MiB of 72
+        assertThatThrownBy(() -> BackupService.checkHeap(16 << 20, 4, unit))
+                .hasMessageContaining("tether.backup.chunk-bytes=16777216 with tether.backup.parallel=4 needs ~208 MiB")
+                .hasMessageContaining("the JVM's 96 MiB");
+        BackupService.checkHeap(16 << 20, 4, 512L << 20);
+        assertThatThrownBy(() -> BackupService.checkHeap(4 << 20, 16, unit)).hasMessageContaining("parallel=16");
+    }
 }
