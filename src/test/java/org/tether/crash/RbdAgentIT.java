@@ -158,6 +158,8 @@ class RbdAgentIT {
                 "-Dtether.backup.stores.pool.timeout=15s", "-Dtether.backup.default-store=pool"};
         JsonNode full;
         JsonNode again;
+        JsonNode discarded;
+        JsonNode grown;
         try (AgentProcess agent = agent(UUID.randomUUID()).with("-Dtether.mode=storage").with(stores)) {
             agent.start();
             json(agent.post("/v1/volumes", volume(vol, 1)), 201);
@@ -202,6 +204,31 @@ class RbdAgentIT {
             assertThat(again.path("bytes_stored").asLong()).as("the chunk changed again, and the new object's, "
                     + "collected with the incremental").isBetween(5L << 20, 6L << 20);
 
+            // one diff against the base answers both what changed and what holds data: an object discarded since
+            // is recorded as never written, the unchanged ones are the parent's, nothing else is read
+            Host.run("qemu-io", "-f", "raw", "-c", "discard -q " + (500L << 20) + " " + (4 << 20),
+                    "rbd:volumes/volume-" + vol + ":id=cinder:conf=" + ceph.conf + ":keyring=" + ceph.keyring);
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+                f.seek(500L << 20);
+                f.write(new byte[4 << 20]);
+            }
+            writeAt(vol, raw, 12L << 20, 4096, random);
+            discarded = backup(agent, vol, "{\"incremental\": true}");
+            assertThat(discarded.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, 4 << 20));
+            assertThat(discarded.path("bytes_read").asLong()).as("only the object written since").isEqualTo(4L << 20);
+            assertThat(restoredDigest(agent, discarded)).isEqualTo(Digests.sha256(raw));
+            // grown since its base: the new end is not the base's, and what holds data there is asked for
+            json(agent.post("/v1/volumes/" + vol + "/extend", "{\"new_size_gb\": 2}"), 200);
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+                f.setLength(2L << 30);
+            }
+            writeAt(vol, raw, (1L << 30) + (8L << 20), 4096, random);
+            grown = backup(agent, vol, "{\"incremental\": true}");
+            assertThat(grown.path("content_sha256").asText()).isEqualTo(Digests.contentSha256(raw, 4 << 20));
+            assertThat(grown.path("bytes_read").asLong()).as("the one object written past the old end")
+                    .isEqualTo(4L << 20);
+            assertThat(restoredDigest(agent, grown)).isEqualTo(Digests.sha256(raw));
+
             assertThat(agent.delete("/v1/volumes/" + vol).statusCode()).as("the volume goes with its base")
                     .isEqualTo(204);
             assertThat(ceph.rbd("ls", "volumes")).doesNotContain("volume-" + vol);
@@ -215,12 +242,14 @@ class RbdAgentIT {
             fresh.start();
             JsonNode listed = json(fresh.get("/v1/backups?store=pool"), 200);
             assertThat(listed.findValuesAsText("id")).containsExactlyInAnyOrder(full.path("id").asText(),
-                    again.path("id").asText());
+                    again.path("id").asText(), discarded.path("id").asText(), grown.path("id").asText());
             HttpResponse<String> all = fresh.get("/v1/backups");
             assertThat(all.statusCode()).as(all.body()).isEqualTo(503);
             assertThat(all.body()).contains("backup_store_unavailable").contains("gone").contains("no such pool");
-            assertThat(restoredDigest(fresh, again)).isEqualTo(Digests.sha256(raw));
-            assertThat(fresh.delete("/v1/backups/" + again.path("id").asText()).statusCode()).isEqualTo(204);
+            assertThat(restoredDigest(fresh, grown)).isEqualTo(Digests.sha256(raw));
+            for (JsonNode b : List.of(grown, discarded, again)) { // the latest first: an earlier one has dependents
+                assertThat(fresh.delete("/v1/backups/" + b.path("id").asText()).statusCode()).isEqualTo(204);
+            }
             assertThat(fresh.delete("/v1/backups/" + full.path("id").asText()).statusCode()).isEqualTo(204);
             assertThat(ceph.radosBackups("tether-backups", "ls")).as("every chunk collected").isBlank();
         }

@@ -254,19 +254,28 @@ public class BackupService {
                     + volumes.pools().nameOf(v) + ", whose snapshots this agent cannot read (an RBD pool needs "
                     + "the librados session: librados2 and librbd1, tether.storage.rbd.librbd)");
         }
+        PhaseTimes times = new PhaseTimes();
         BackupManifest parent = req.incremental() ? parentOf(store, volumeId) : null;
-        BackupJob job = start(store, id, volumeId, v.sizeBytes(), parent);
+        times.mark("parent");
+        BackupJob job = start(store, id, volumeId, v.sizeBytes(), parent, req.id() != null);
         Optional<DiffBases> bases = backend.diffBases();
+        boolean saved = false;
         try {
             BackupManifest.Encryption encryption = v.encryption() == null ? null : keyFor(job, v.encryption());
             snapshot(v, job, bases);
+            times.mark("snapshot");
             BackupManifest m;
             try (BlockReader reader = reader(backend, bases, v, job, parent)) {
+                times.mark("changes");
                 m = write(store, job, reader, v.sizeBytes(), parent, encryption, null);
+                times.mark("chunks");
             }
             store.putManifest(id, BackupManifest.bytes(json, m));
+            saved = true;
+            times.mark("manifest");
             bases.ifPresent(b -> dropOtherBases(b, volumeId, id));
-            return made(store, m);
+            times.mark("bases");
+            return made(store, m, times);
         } catch (RuntimeException e) {
             BackupView was = work.get(id);
             work.put(id, new BackupView(id, volumeId, v.sizeBytes(), store.name(), parent == null ? null : parent.id(),
@@ -280,7 +289,7 @@ public class BackupService {
                 if (bases.isEmpty()) { // else the snapshot read is the base, kept or dropped below
                     removeTemporaries(job);
                 }
-                if (!store.manifest(id).isPresent()) {
+                if (!saved && !store.manifest(id).isPresent()) { // a put that failed may still have landed
                     dropBase(volumeId, id);
                     collect(store); // the chunks of a backup that failed; its store may be away (the delete retries)
                     forgetKey(id, "copied for backup " + id + ", which failed");
@@ -301,9 +310,11 @@ public class BackupService {
     }
 
     /** The backup under way, journalled (409 when the id is taken, in the store or by work under way). */
-    private BackupJob start(BackupStore store, UUID id, UUID volumeId, long size, BackupManifest parent) {
+    private BackupJob start(BackupStore store, UUID id, UUID volumeId, long size, BackupManifest parent,
+                            boolean idGiven) {
         BackupJob job = new BackupJob(id, volumeId, store.name(), clock.instant());
-        if (store.manifest(id).isPresent()
+        // an id the agent drew now is in no store (a round trip saved); one the caller gave may be
+        if (idGiven && store.manifest(id).isPresent()
                 || work.putIfAbsent(id, progress(job, size, parent, 0, 0, "creating", null)) != null) {
             throw new TetherException(ErrorCode.BACKUP_BUSY, "id", "backup " + id + " exists");
         }
@@ -318,13 +329,13 @@ public class BackupService {
                 : "internal");
     }
 
-    private BackupView made(BackupStore store, BackupManifest m) {
+    private BackupView made(BackupStore store, BackupManifest m, PhaseTimes times) {
         LOG.infof("volume %s backed up to store %s as %s%s%s: %d bytes read, %d stored, %d of %d chunks never "
-                + "written or zero", m.volumeId(), store.name(), m.id(), m.parentId() == null ? ""
+                + "written or zero; %s", m.volumeId(), store.name(), m.id(), m.parentId() == null ? ""
                 : " (incremental of " + m.parentId() + ")", m.origin() == null ? "" : " from disk "
                 + m.origin().disk() + " of running domain " + m.origin().domain() + (m.origin().quiesced()
                 ? ", file systems frozen" : ", crash-consistent"), m.bytesRead(), m.bytesStored(),
-                m.chunks().stream().filter(java.util.Objects::isNull).count(), m.chunks().size());
+                m.chunks().stream().filter(java.util.Objects::isNull).count(), m.chunks().size(), times);
         work.remove(m.id());
         metrics.add("backups", 1, "store", store.name(), "result", "ok");
         metrics.add("backup.read.bytes", m.bytesRead(), "store", store.name());
@@ -353,12 +364,19 @@ public class BackupService {
     public BackupView createFromDisk(UUID volumeId, Request req, java.util.function.Function<UUID, TakenDisk> take) {
         BackupStore store = store(req.store());
         UUID id = req.id() != null ? req.id() : UUID.randomUUID();
+        PhaseTimes times = new PhaseTimes();
         BackupManifest parent = req.incremental() ? parentOf(store, volumeId) : null;
-        BackupJob job = start(store, id, volumeId, 0, parent);
+        times.mark("parent");
+        BackupJob job = start(store, id, volumeId, 0, parent, req.id() != null);
+        boolean saved = false;
         try (TakenDisk disk = take.apply(id)) {
+            times.mark("disk");
             BackupManifest m = write(store, job, disk.reader(), disk.size(), parent, null, disk.origin());
+            times.mark("chunks");
             store.putManifest(id, BackupManifest.bytes(json, m));
-            return made(store, m);
+            saved = true;
+            times.mark("manifest");
+            return made(store, m, times);
         } catch (RuntimeException e) {
             BackupView was = work.get(id);
             work.put(id, new BackupView(id, volumeId, was.sizeBytes(), store.name(), was.parentId(), "error",
@@ -369,7 +387,7 @@ public class BackupService {
         } finally {
             pinned.remove(id);
             try {
-                if (!store.manifest(id).isPresent()) {
+                if (!saved && !store.manifest(id).isPresent()) { // a put that failed may still have landed
                     collect(store);
                 }
                 journal.remove(id.toString());

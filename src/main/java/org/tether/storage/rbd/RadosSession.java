@@ -79,35 +79,50 @@ public final class RadosSession {
     /**
      * The same, and which extents changed since snapshot {@code base} of the same image (librbd's diff between
      * the two, whole objects: what {@code rbd export-diff --from-snap} sends). No such snapshot (null, or gone):
-     * every extent counts as changed.
+     * every extent counts as changed. With the base, and the image the size it was then, one diff serves both
+     * questions: an extent holds data when it changed and exists now, or (unknown here, so answered yes) when some
+     * of it is unchanged since the base, whose backup says what it held; a second pass over every object for the
+     * allocation map is then not made (it was a third of a 1 % incremental's time).
      */
     public org.tether.storage.volume.BlockReader reader(String pool, String image, String snap, String base) {
         Pointer img = openImage(pool, image, snap);
-        java.util.TreeMap<Long, Long> extents;
+        java.util.TreeMap<Long, Long> extents = null;
         java.util.TreeMap<Long, Long> changes = null;
+        java.util.TreeMap<Long, Long> existing = new java.util.TreeMap<>();
         try {
             com.sun.jna.ptr.LongByReference size = new com.sun.jna.ptr.LongByReference();
             int sized = rbd.rbd_get_size(img, size);
             if (sized < 0) {
                 throw failure(-sized, "read the size of " + pool + "/" + image + "@" + snap);
             }
-            extents = extents(img, null, size.getValue(), true, pool + "/" + image + "@" + snap);
+            boolean resized = false;
             if (base != null) {
-                changes = extents(img, base, size.getValue(), false, pool + "/" + image + "@" + snap
+                changes = extents(img, base, size.getValue(), existing, pool + "/" + image + "@" + snap
                         + " since " + base);
                 if (changes == null) {
                     LOG.infof("%s/%s has no snapshot %s to diff against; every extent is read", pool, image, base);
+                } else {
+                    // resized since the base: its backup does not cover the new end, whose objects are asked
+                    resized = snapSize(img, base) != size.getValue();
                 }
+            }
+            if (changes == null || resized) {
+                extents = new java.util.TreeMap<>();
+                extents(img, null, size.getValue(), extents, pool + "/" + image + "@" + snap);
             }
         } catch (RuntimeException e) {
             closeImage(img);
             throw e;
         }
+        java.util.TreeMap<Long, Long> allocated = extents;
         java.util.TreeMap<Long, Long> changed = changes;
         return new org.tether.storage.volume.BlockReader() {
             @Override
             public boolean hasData(long offset, int length) {
-                return overlaps(extents, offset, length);
+                if (allocated != null) {
+                    return overlaps(allocated, offset, length);
+                }
+                return overlaps(existing, offset, length) || !covers(changed, offset, length);
             }
 
             @Override
@@ -142,23 +157,26 @@ public final class RadosSession {
         return e != null && e.getValue() > offset;
     }
 
+    /** Whether {@code [offset, offset + length)} lies wholly inside one of the (merged) extents. */
+    private static boolean covers(java.util.TreeMap<Long, Long> extents, long offset, int length) {
+        var e = extents.floorEntry(offset);
+        return e != null && e.getValue() >= offset + length;
+    }
+
     /**
-     * The image's extents (start to end, merged) that differ from {@code fromSnap}, or that exist at all when it
-     * is null; with {@code existingOnly}, those holding data (not those discarded since). Null when there is no
+     * One pass of librbd's diff (whole objects): the extents (start to end, merged) that differ from
+     * {@code fromSnap}, whether they exist now or were discarded since, answered; those of them that exist now
+     * added to {@code existing}. With {@code fromSnap} null, every extent that exists. Null when there is no
      * snapshot {@code fromSnap}.
      */
-    private java.util.TreeMap<Long, Long> extents(Pointer img, String fromSnap, long size, boolean existingOnly,
-                                                  String what) {
-        java.util.TreeMap<Long, Long> extents = new java.util.TreeMap<>();
+    private java.util.TreeMap<Long, Long> extents(Pointer img, String fromSnap, long size,
+                                                  java.util.TreeMap<Long, Long> existing, String what) {
+        java.util.TreeMap<Long, Long> any = new java.util.TreeMap<>();
         int r = rbd.rbd_diff_iterate2(img, fromSnap, 0, size, (byte) 1, (byte) 1,
                 (offset, length, exists, arg) -> {
-                    if (exists != 0 || !existingOnly) {
-                        Long before = extents.lowerKey(offset + 1);
-                        if (before != null && extents.get(before) >= offset) {
-                            extents.put(before, Math.max(extents.get(before), offset + length));
-                        } else {
-                            extents.put(offset, offset + length);
-                        }
+                    add(any, offset, length);
+                    if (exists != 0) {
+                        add(existing, offset, length);
                     }
                     return 0;
                 }, null);
@@ -168,7 +186,51 @@ public final class RadosSession {
         if (r < 0) {
             throw failure(-r, "list the " + (fromSnap == null ? "written" : "changed") + " extents of " + what);
         }
-        return extents;
+        return any;
+    }
+
+    /** Adds an extent reported in increasing order, merged with the one before when they touch. */
+    private static void add(java.util.TreeMap<Long, Long> extents, long offset, long length) {
+        Long before = extents.lowerKey(offset + 1);
+        if (before != null && extents.get(before) >= offset) {
+            extents.put(before, Math.max(extents.get(before), offset + length));
+        } else {
+            extents.put(offset, offset + length);
+        }
+    }
+
+    /** The image's size at snapshot {@code snap} (from its snapshot list), or -1 when it has none of that name. */
+    private long snapSize(Pointer img, String snap) {
+        java.util.Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+        int r = snapList(img, sizes);
+        if (r < 0) {
+            throw failure(-r, "list the snapshots of an image");
+        }
+        return sizes.getOrDefault(snap, -1L);
+    }
+
+    /** The image's snapshots, by name, with the image's size at each, into {@code sizes}; 0 or -errno. */
+    private int snapList(Pointer img, java.util.Map<String, Long> sizes) {
+        IntByReference max = new IntByReference(16);
+        while (true) {
+            com.sun.jna.Memory snaps = new com.sun.jna.Memory((long) max.getValue() * LibRados.SNAP_INFO_BYTES);
+            int n = rbd.rbd_snap_list(img, snaps, max);
+            if (n == -RbdCli.ERANGE) {
+                continue; // max now holds the count needed
+            }
+            if (n < 0) {
+                return n;
+            }
+            try {
+                for (int i = 0; i < n; i++) {
+                    long at = (long) i * LibRados.SNAP_INFO_BYTES; // id, size, name
+                    sizes.put(snaps.getPointer(at + 16).getString(0), snaps.getLong(at + 8));
+                }
+            } finally {
+                rbd.rbd_snap_list_end(snaps);
+            }
+            return 0;
+        }
     }
 
     /** The image opened for writing (a restore); holds the session open until closed. */
@@ -211,28 +273,9 @@ public final class RadosSession {
 
     /** The names of the image's snapshots; empty when there is no such image. */
     public java.util.List<String> snapshots(String pool, String image) {
-        java.util.List<String> names = new java.util.ArrayList<>();
-        int r = onImage(pool, image, img -> {
-            IntByReference max = new IntByReference(16);
-            while (true) {
-                com.sun.jna.Memory snaps = new com.sun.jna.Memory((long) max.getValue() * LibRados.SNAP_INFO_BYTES);
-                int n = rbd.rbd_snap_list(img, snaps, max);
-                if (n == -RbdCli.ERANGE) {
-                    continue; // max now holds the count needed
-                }
-                if (n < 0) {
-                    return n;
-                }
-                try {
-                    for (int i = 0; i < n; i++) {
-                        names.add(snaps.getPointer((long) i * LibRados.SNAP_INFO_BYTES + 16).getString(0));
-                    }
-                } finally {
-                    rbd.rbd_snap_list_end(snaps);
-                }
-                return 0;
-            }
-        });
+        java.util.Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+        int r = onImage(pool, image, img -> snapList(img, sizes));
+        java.util.List<String> names = new java.util.ArrayList<>(sizes.keySet());
         if (r == ENOENT) {
             return java.util.List.of();
         }
