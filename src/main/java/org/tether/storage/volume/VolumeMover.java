@@ -136,12 +136,14 @@ public class VolumeMover {
             throw busy(before, "it has " + before.snapshots().size() + " snapshot(s), which live in pool "
                     + from.name() + "'s backend and cannot move with it; delete them first");
         }
-        for (Pool p : live ? java.util.List.<Pool>of() : java.util.List.of(from, to)) {
-            if (!p.backend().blockAccess()) {
-                throw TetherException.invalid("pool", "pool " + p.name() + " reaches its images through the rbd "
-                        + "command only (librbd is not loaded, or tether.storage.rbd.librbd is false): a volume that "
-                        + "is not in use cannot be copied to or from it (one exported and attached moves: its guest's "
-                        + "QEMU copies it)");
+        if (!live) { // the agent copies it itself: both pools' bytes must be reachable in place
+            for (Pool p : java.util.List.of(from, to)) {
+                if (!p.backend().blockAccess()) {
+                    throw TetherException.invalid("pool", "pool " + p.name() + " reaches its images through the rbd "
+                            + "command only (librbd is not loaded, or tether.storage.rbd.librbd is false): a volume "
+                            + "that is not in use cannot be copied to or from it (one exported and attached moves: "
+                            + "its guest's QEMU copies it)");
+                }
             }
         }
         boolean toThin = thin != null ? thin : before.thin() || !to.thickSupport();

@@ -253,6 +253,30 @@ class VolumeMoverTest {
     }
 
     @Test
+    void aPoolWhoseBytesTheAgentCannotReachInPlaceIsRefusedForAnOfflineMoveAndNothingChanges() throws Exception {
+        // an RBD pool without the librados session (librbd off): its images are reached through the rbd command only
+        Pool cliOnly = new Pool("c", StorageConfig.BackendKind.FILE, new FileBackend(dir.resolve("c"),
+                new ProcessCommandRunner()) {
+            @Override
+            public boolean blockAccess() {
+                return false;
+            }
+        }, new CapacityGuard(20, 100), "file", 0, "tgt", dir.resolve("c").toString());
+        VolumeService three = new VolumeService(new PoolSet(List.of(pool("a"), pool("b"), cliOnly), "a"), store,
+                Clock.systemUTC());
+        UUID id = volumeWithData("a");
+        String before = sha256(file("a", id));
+        assertThatThrownBy(() -> new VolumeMover(three, store, new VolumeCopy(0), Clock.systemUTC())
+                .migrate(id, "c", null, null)).isInstanceOfSatisfying(TetherException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.INVALID_FIELD);
+                    assertThat(e.getMessage()).contains("pool c reaches its images through the rbd command only");
+                });
+        assertThat(file("c", id)).doesNotExist();
+        assertThat(sha256(file("a", id))).isEqualTo(before);
+        assertThat(three.get(id).state()).isEqualTo(VolumeRecord.State.AVAILABLE);
+    }
+
+    @Test
     void aCopyBetweenAReaderAndAWriterSkipsWhatWasNeverWrittenAndIsReadBack() throws Exception {
         Path src = dir.resolve("src");
         Path dst = dir.resolve("dst");
